@@ -1,0 +1,144 @@
+//! The CRM's entry point for every adapter: a database and the settings, with one method per use
+//! case spread over the entity modules (`impl Crm` blocks in `services.rs`, `leads.rs`, ...).
+
+use chrono::{DateTime, Utc};
+use phonenumber::country::Id as Country;
+
+use crate::db::{Db, Query, Tx};
+use crate::error::Result;
+use crate::permission::Actor;
+
+/// Behaviour an office may tune.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Region for phone numbers typed without a country code.
+    pub phone_region: Country,
+    /// Largest contract document accepted.
+    pub max_document_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { phone_region: Country::RU, max_document_bytes: 20 * 1024 * 1024 }
+    }
+}
+
+#[derive(Clone)]
+pub struct Crm {
+    pub(crate) db: Db,
+    pub(crate) settings: Settings,
+}
+
+impl Crm {
+    pub fn new(db: Db, settings: Settings) -> Self {
+        Self { db, settings }
+    }
+
+    /// Connects to `url`, brings the schema up to date and returns the CRM.
+    pub async fn open(url: &str, settings: Settings) -> Result<Self> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(Self::new(db, settings))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}
+
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// Records a write in the audit log, inside the writing transaction.
+pub(crate) async fn audit(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    id: i64,
+    details: &str,
+) -> Result<()> {
+    tx.execute(
+        Query::new(
+            "insert into audit_log (at, user_id, action, entity, entity_id, details) values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(now())
+        .bind(actor.user_id)
+        .bind(action)
+        .bind(entity)
+        .bind(id)
+        .bind(details),
+    )
+    .await?;
+    Ok(())
+}
+
+/// One page of a list and how many rows match in all.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Paging asked for by a list screen; bounded so that no request loads a whole table.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(default)]
+pub struct PageRequest {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self { offset: 0, limit: 50 }
+    }
+}
+
+impl PageRequest {
+    pub const MAX_LIMIT: i64 = 500;
+
+    pub fn new(offset: i64, limit: i64) -> Self {
+        Self { offset, limit }
+    }
+
+    /// Offset and limit clamped to sane bounds.
+    pub fn clamped(self) -> (i64, i64) {
+        (self.offset.max(0), self.limit.clamp(1, Self::MAX_LIMIT))
+    }
+
+    /// Appends ` limit $n offset $m`.
+    pub(crate) fn push_to(self, query: &mut Query) {
+        let (offset, limit) = self.clamped();
+        query.push(" limit ").push_bind(limit).push(" offset ").push_bind(offset);
+    }
+
+    pub(crate) fn page<T>(self, items: Vec<T>, total: i64) -> Page<T> {
+        let (offset, limit) = self.clamped();
+        Page { items, total, offset, limit }
+    }
+}
+
+/// Sort direction of a list column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Asc,
+    #[default]
+    Desc,
+}
+
+impl Direction {
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Asc => " asc",
+            Self::Desc => " desc",
+        }
+    }
+}

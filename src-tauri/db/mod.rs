@@ -1,0 +1,215 @@
+//! The one place that knows there are two databases.
+//!
+//! Every query in the CRM is a [`Query`]: one SQL text with `$n` placeholders (SQLite accepts them
+//! too) and its typed arguments. [`Tx`] runs it on whichever backend the [`Db`] was opened on, so
+//! no SQL is written twice. Where a dialect must differ, the caller asks [`Tx::backend`] and keeps
+//! both variants side by side.
+
+mod query;
+
+pub use query::{Query, Value};
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::error::{Error, Result};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool on one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` once per backend with `$pool` bound to the concrete pool or transaction, in the
+/// spirit of vaultwarden's `db_run!`: the body is written once and type-checked for each backend.
+macro_rules! db_run {
+    ($value:expr, $enum:ident, $inner:ident => $body:expr) => {
+        match $value {
+            $enum::Sqlite($inner) => $body,
+            $enum::Postgres($inner) => $body,
+        }
+    };
+}
+
+/// Rows that decode on both backends. Derive `sqlx::FromRow` and it holds.
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+impl Db {
+    /// Opens a pool for a `sqlite:` or `postgres:` URL; any other scheme is refused.
+    pub async fn connect(url: &str) -> Result<Self> {
+        match Backend::of_url(url)? {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| Error::Config(format!("bad SQLite URL: {e}")))?
+                    .create_if_missing(true)
+                    .foreign_keys(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+                Ok(Self::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let options =
+                    PgConnectOptions::from_str(url).map_err(|e| Error::Config(format!("bad PostgreSQL URL: {e}")))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Brings the schema up to date. Safe to run on every start.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A transaction for reading: list pages and their totals see one snapshot.
+    pub async fn read(&self) -> Result<Tx> {
+        Ok(db_run!(self, Db, pool => pool.begin().await?.into()))
+    }
+
+    /// A transaction for writing. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
+    /// so concurrent writers wait for each other (busy timeout) instead of failing on upgrade.
+    pub async fn write(&self) -> Result<Tx> {
+        Ok(match self {
+            Self::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await?.into(),
+            Self::Postgres(pool) => pool.begin().await?.into(),
+        })
+    }
+
+    pub async fn close(&self) {
+        db_run!(self, Db, pool => pool.close().await)
+    }
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Self> {
+        let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Ok(Self::Sqlite),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            _ => Err(Error::Config(format!(
+                "unsupported database URL scheme {scheme:?}: use sqlite:PATH or postgres://USER@HOST/DB"
+            ))),
+        }
+    }
+}
+
+/// An open transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl From<Transaction<'static, Sqlite>> for Tx {
+    fn from(tx: Transaction<'static, Sqlite>) -> Self {
+        Self::Sqlite(tx)
+    }
+}
+
+impl From<Transaction<'static, Postgres>> for Tx {
+    fn from(tx: Transaction<'static, Postgres>) -> Self {
+        Self::Postgres(tx)
+    }
+}
+
+/// Binds every argument of a [`Query`] to a sqlx query of either backend.
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for arg in $args {
+            q = match arg {
+                Value::I64(v) => q.bind(v),
+                Value::Text(v) => q.bind(v),
+                Value::Bool(v) => q.bind(v),
+                Value::Date(v) => q.bind(v),
+                Value::Timestamp(v) => q.bind(v),
+                Value::Bytes(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        db_run!(self, Tx, tx => tx.commit().await?);
+        Ok(())
+    }
+
+    /// Runs a statement; returns the number of rows it changed.
+    pub async fn execute(&mut self, query: Query) -> Result<u64> {
+        let (sql, args) = query.into_parts();
+        Ok(db_run!(self, Tx, tx => bind_all!(sqlx::query(sql), args)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()))
+    }
+
+    pub async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>> {
+        let (sql, args) = query.into_parts();
+        Ok(db_run!(self, Tx, tx => bind_all!(sqlx::query_as::<_, T>(sql), args)
+            .fetch_all(&mut **tx)
+            .await?))
+    }
+
+    pub async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>> {
+        let (sql, args) = query.into_parts();
+        Ok(db_run!(self, Tx, tx => bind_all!(sqlx::query_as::<_, T>(sql), args)
+            .fetch_optional(&mut **tx)
+            .await?))
+    }
+
+    pub async fn fetch_one<T: Row>(&mut self, query: Query) -> Result<T> {
+        let (sql, args) = query.into_parts();
+        Ok(db_run!(self, Tx, tx => bind_all!(sqlx::query_as::<_, T>(sql), args)
+            .fetch_one(&mut **tx)
+            .await?))
+    }
+
+    /// The first column of the one row a query returns, e.g. a count or a new id.
+    pub async fn scalar<T>(&mut self, query: Query) -> Result<T>
+    where
+        (T,): Row,
+    {
+        Ok(self.fetch_one::<(T,)>(query).await?.0)
+    }
+}

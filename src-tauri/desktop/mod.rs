@@ -1,0 +1,1 @@
+//! The Tauri window (being written).

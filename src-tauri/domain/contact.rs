@@ -1,0 +1,66 @@
+//! Phone numbers and e-mail addresses, parsed once at the edge.
+
+use email_address::EmailAddress;
+use phonenumber::country::Id as Country;
+use phonenumber::Mode;
+
+use crate::error::FieldError;
+
+/// Normalises a phone number to E.164 (`+79123456789`), reading national forms such as
+/// `8 (912) 345-67-89` in the given default region.
+pub fn parse_phone(field: &'static str, input: &str, region: Country) -> Result<String, FieldError> {
+    let trimmed = input.trim();
+    if trimmed.chars().filter(char::is_ascii_digit).count() < 5 {
+        return Err(FieldError::new(field, "phone_invalid"));
+    }
+    let number = phonenumber::parse(Some(region), trimmed).map_err(|_| FieldError::new(field, "phone_invalid"))?;
+    if !phonenumber::is_valid(&number) {
+        return Err(FieldError::new(field, "phone_invalid"));
+    }
+    Ok(number.format().mode(Mode::E164).to_string())
+}
+
+/// Parses a region code such as `RU` or `KZ`.
+pub fn parse_region(code: &str) -> Option<Country> {
+    code.trim().to_ascii_uppercase().parse().ok()
+}
+
+/// Validates an e-mail address and lower-cases it (addresses are compared ignoring case).
+pub fn parse_email(field: &'static str, input: &str) -> Result<String, FieldError> {
+    let trimmed = input.trim();
+    if trimmed.len() > 254 {
+        return Err(FieldError::new(field, "too_long").with("max", 254));
+    }
+    let lower = trimmed.to_lowercase();
+    match EmailAddress::parse_with_options(&lower, email_address::Options::default().without_display_text()) {
+        Ok(addr) if addr.domain().contains('.') => Ok(lower),
+        _ => Err(FieldError::new(field, "email_invalid")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn russian_national_forms_become_e164() {
+        for input in ["8 (912) 345-67-89", "+7 912 345 67 89", "89123456789", "9123456789"] {
+            assert_eq!(parse_phone("phone", input, Country::RU).unwrap(), "+79123456789", "{input}");
+        }
+    }
+
+    #[test]
+    fn garbage_phones_are_refused() {
+        for input in ["", "12", "abc", "+7 000", "8 (000) 000-00-00"] {
+            assert_eq!(parse_phone("phone", input, Country::RU).unwrap_err().code, "phone_invalid", "{input}");
+        }
+    }
+
+    #[test]
+    fn emails_are_validated_and_lower_cased() {
+        assert_eq!(parse_email("email", " Ivan.Petrov@Example.RU ").unwrap(), "ivan.petrov@example.ru");
+        for bad in ["ivan", "ivan@", "@example.ru", "ivan@localhost", "Ivan <ivan@example.ru>"] {
+            assert_eq!(parse_email("email", bad).unwrap_err().code, "email_invalid", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Messages of the core's errors in the user's language. The UI has its own dictionaries for its
+//! labels; error texts live here so the CLI and the window say the same thing.
+
+use crate::error::{Error, FieldError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Ru,
+    En,
+}
+
+impl Lang {
+    /// Picks the language from a locale string such as `ru_RU.UTF-8` or `en-GB`; Russian unless
+    /// the locale is English.
+    pub fn from_locale(locale: &str) -> Self {
+        if locale.to_ascii_lowercase().starts_with("en") {
+            Self::En
+        } else {
+            Self::Ru
+        }
+    }
+}
+
+/// (code, Russian, English). `{name}` is replaced by the parameter of that name.
+const MESSAGES: &[(&str, &str, &str)] = &[
+    ("required", "Заполните поле", "This field is required"),
+    ("too_long", "Не длиннее {max} символов", "At most {max} characters"),
+    ("not_a_number", "Введите число, например 1 250,50", "Enter a number, e.g. 1250.50"),
+    ("negative", "Сумма не может быть отрицательной", "The amount cannot be negative"),
+    ("not_positive", "Сумма должна быть больше нуля", "The amount must be greater than zero"),
+    ("too_many_decimals", "Не больше двух знаков после запятой", "At most two decimal places"),
+    ("too_large", "Слишком большая сумма", "The amount is too large"),
+    ("phone_invalid", "Неверный номер телефона", "Not a valid phone number"),
+    ("email_invalid", "Неверный адрес электронной почты", "Not a valid e-mail address"),
+    ("contact_required", "Укажите телефон или e-mail", "Enter a phone number or an e-mail"),
+    ("phone_taken", "Этот телефон уже у лида «{lead}» (№{id})", "This phone already belongs to lead “{lead}” (#{id})"),
+    ("email_taken", "Этот e-mail уже у лида «{lead}» (№{id})", "This e-mail already belongs to lead “{lead}” (#{id})"),
+    ("name_taken", "Такое название уже есть", "This name is already taken"),
+    ("username_taken", "Такой логин уже занят", "This username is already taken"),
+    ("username_chars", "Только буквы, цифры и . _ - @", "Only letters, digits and . _ - @"),
+    ("password_short", "Пароль не короче {min} символов", "The password needs at least {min} characters"),
+    ("password_wrong", "Неверный текущий пароль", "The current password is wrong"),
+    ("date_invalid", "Неверная дата", "Not a valid date"),
+    ("end_before_start", "Окончание не может быть раньше начала", "The end cannot be before the start"),
+    ("unknown", "Такой записи нет", "No such record"),
+    ("archived", "Запись в архиве", "This record is archived"),
+    ("not_allowed", "Недопустимое значение", "Not an allowed value"),
+    ("file_too_large", "Файл больше {max} МБ", "The file is larger than {max} MB"),
+    ("file_empty", "Файл пуст", "The file is empty"),
+    ("file_type", "Нужен PDF, DOC, DOCX, ODT, JPG или PNG", "Use a PDF, DOC, DOCX, ODT, JPG or PNG file"),
+    ("contract_taken", "Договор уже привязан к другому клиенту", "This contract already belongs to another client"),
+    // errors that are not about one field
+    ("unauthenticated", "Войдите в систему", "Please sign in"),
+    ("bad_credentials", "Неверный логин или пароль", "Wrong username or password"),
+    ("throttled", "Слишком много попыток. Повторите через {seconds} с", "Too many attempts. Try again in {seconds} s"),
+    (
+        "deactivated",
+        "Учётная запись отключена. Обратитесь к администратору",
+        "This account is deactivated. Ask an administrator",
+    ),
+    ("forbidden", "Недостаточно прав: {permission}", "You do not have permission: {permission}"),
+    ("not_found", "Запись не найдена (возможно, удалена)", "The record was not found (it may have been deleted)"),
+    ("invalid", "Проверьте выделенные поля", "Please correct the highlighted fields"),
+    (
+        "conflict",
+        "Запись изменил другой пользователь. Обновите её и повторите",
+        "Someone else changed this record. Reload it and try again",
+    ),
+    ("users_exist", "Администратор уже создан", "The first administrator already exists"),
+    ("already_converted", "Лид уже переведён в клиенты", "This lead has already been converted"),
+    ("lead_archived", "Лид в архиве", "This lead is archived"),
+    (
+        "lead_converted_locked",
+        "Лид уже стал клиентом: изменяйте клиента",
+        "This lead is a client now: edit the client instead",
+    ),
+    (
+        "in_use",
+        "Запись используется ({what}): её можно только архивировать",
+        "This record is in use ({what}): archive it instead",
+    ),
+    ("campaign_not_planned", "Кампания уже запущена", "The campaign has already started"),
+    ("campaign_not_active", "Кампания не идёт", "The campaign is not running"),
+    ("last_admin", "Нельзя оставить систему без администратора", "At least one active administrator must remain"),
+    ("no_document", "У договора нет документа", "The contract has no document"),
+    ("database", "Ошибка базы данных. Подробности в журнале", "Database error. See the log for details"),
+    ("config", "Ошибка настройки: {detail}", "Configuration error: {detail}"),
+    ("internal", "Внутренняя ошибка. Подробности в журнале", "Internal error. See the log for details"),
+];
+
+/// The message for `code` in `lang`, with `{name}` parameters filled in.
+pub fn message(lang: Lang, code: &str, params: &[(&str, String)]) -> String {
+    let template = MESSAGES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, ru, en)| if lang == Lang::Ru { *ru } else { *en })
+        .unwrap_or(code);
+    params.iter().fold(template.to_owned(), |text, (key, value)| text.replace(&format!("{{{key}}}"), value))
+}
+
+pub fn field_message(lang: Lang, error: &FieldError) -> String {
+    message(lang, error.code, &error.params)
+}
+
+/// A one-line description of an error for people, e.g. on the CLI or in a toast.
+pub fn error_message(lang: Lang, error: &Error) -> String {
+    match error {
+        Error::Invalid(fields) => {
+            fields.iter().map(|f| format!("{}: {}", f.field, field_message(lang, f))).collect::<Vec<_>>().join("; ")
+        }
+        Error::Throttled { seconds } => message(lang, "throttled", &[("seconds", seconds.to_string())]),
+        Error::Forbidden(permission) => message(lang, "forbidden", &[("permission", permission.to_string())]),
+        Error::State { code, params } => message(lang, code, params),
+        Error::Config(detail) => message(lang, "config", &[("detail", detail.clone())]),
+        other => message(lang, other.code(), &[]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_has_both_languages_and_a_unique_code() {
+        let mut codes = std::collections::HashSet::new();
+        for (code, ru, en) in MESSAGES {
+            assert!(codes.insert(code), "duplicate {code}");
+            assert!(!ru.is_empty() && !en.is_empty(), "{code}");
+        }
+    }
+
+    #[test]
+    fn parameters_are_filled_in() {
+        let e = FieldError::new("name", "too_long").with("max", 200);
+        assert_eq!(field_message(Lang::Ru, &e), "Не длиннее 200 символов");
+        assert_eq!(field_message(Lang::En, &e), "At most 200 characters");
+    }
+}

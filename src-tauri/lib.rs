@@ -1,0 +1,28 @@
+//! The CRM: services, advertising campaigns, leads, contracts, active clients and campaign
+//! statistics on SQLite or PostgreSQL. This crate's core knows nothing of Tauri; the desktop
+//! window (feature `desktop`) and the CLI are thin adapters over [`Crm`].
+
+pub mod app;
+pub mod auth;
+pub mod campaigns;
+pub mod cli;
+pub mod clients;
+pub mod config;
+pub mod contracts;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod leads;
+pub mod permission;
+pub mod services;
+pub mod stats;
+pub mod users;
+
+#[cfg(feature = "desktop")]
+pub mod desktop;
+
+pub use app::{Crm, Page, PageRequest, Settings};
+pub use error::{Error, FieldError, Result};
+pub use permission::{Actor, Permission};

@@ -1,0 +1,281 @@
+//! Services the company sells: name, description, price. Marketers edit them; campaigns and
+//! contracts refer to them, so a referenced service is archived rather than deleted.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
+use crate::db::{Query, Tx};
+use crate::domain::{text, Money};
+use crate::error::{Checks, Error, FieldError, Result};
+use crate::permission::{Actor, Permission};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Service {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    #[sqlx(try_from = "i64")]
+    pub price: Money,
+    pub is_archived: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a form sends: raw text, parsed and checked by the core.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ServiceInput {
+    pub name: String,
+    pub description: String,
+    pub price: String,
+}
+
+struct ValidService {
+    name: String,
+    description: String,
+    price: Money,
+}
+
+impl ServiceInput {
+    fn validate(&self) -> Result<ValidService> {
+        let mut checks = Checks::new();
+        let name = checks.take(text::name("name", &self.name, 200));
+        let description = checks.take(text::free_text("description", &self.description, 5000));
+        let price = checks.take(Money::parse("price", &self.price));
+        checks.finish()?;
+        Ok(ValidService {
+            name: name.unwrap_or_default(),
+            description: description.unwrap_or_default(),
+            price: price.unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceSort {
+    #[default]
+    Name,
+    Price,
+    CreatedAt,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ServiceFilter {
+    pub search: String,
+    pub include_archived: bool,
+    pub sort: ServiceSort,
+    pub direction: Option<Direction>,
+    pub page: PageRequest,
+}
+
+const COLUMNS: &str = "id, name, description, price, is_archived, version, created_at, updated_at";
+
+impl Crm {
+    pub async fn list_services(&self, actor: &Actor, filter: &ServiceFilter) -> Result<Page<Service>> {
+        actor.require(Permission::ServicesView)?;
+        let mut clause = Query::new(" from services where 1 = 1");
+        if !filter.include_archived {
+            clause.push(" and is_archived = false");
+        }
+        if !filter.search.trim().is_empty() {
+            clause.push(" and name_key like ").push_bind(text::like_pattern(&filter.search)).push(" escape '\\'");
+        }
+        let (column, default_direction) = match filter.sort {
+            ServiceSort::Name => ("name_key", Direction::Asc),
+            ServiceSort::Price => ("price", Direction::Desc),
+            ServiceSort::CreatedAt => ("created_at", Direction::Desc),
+        };
+        let mut tx = self.db.read().await?;
+        let total: i64 = tx.scalar(clause.clone().prefixed("select count(*)")).await?;
+        let mut select = clause.prefixed(&format!("select {COLUMNS}"));
+        select.push(" order by ").push(column).push(filter.direction.unwrap_or(default_direction).sql()).push(", id");
+        filter.page.push_to(&mut select);
+        let items = tx.fetch_all(select).await?;
+        tx.commit().await?;
+        Ok(filter.page.page(items, total))
+    }
+
+    /// Live services for pickers (campaign and contract forms, statistics filters).
+    pub async fn service_options(&self, actor: &Actor) -> Result<Vec<(i64, String)>> {
+        actor.require_any(&[
+            Permission::ServicesView,
+            Permission::CampaignsEdit,
+            Permission::ContractsEdit,
+            Permission::StatsView,
+        ])?;
+        let mut tx = self.db.read().await?;
+        let rows = tx
+            .fetch_all(Query::new("select id, name from services where is_archived = false order by name_key"))
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    pub async fn get_service(&self, actor: &Actor, id: i64) -> Result<Service> {
+        actor.require(Permission::ServicesView)?;
+        let mut tx = self.db.read().await?;
+        let service = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(service)
+    }
+
+    pub async fn create_service(&self, actor: &Actor, input: &ServiceInput) -> Result<Service> {
+        actor.require(Permission::ServicesEdit)?;
+        let valid = input.validate()?;
+        let mut tx = self.db.write().await?;
+        ensure_name_free(&mut tx, &valid.name, None).await?;
+        let at = now();
+        let id: i64 = tx
+            .scalar(
+                Query::new(
+                    "insert into services (name, name_key, description, price, created_by, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, $6) returning id",
+                )
+                .bind(&valid.name)
+                .bind(text::key(&valid.name))
+                .bind(&valid.description)
+                .bind(valid.price.kopecks())
+                .bind(actor.user_id)
+                .bind(at),
+            )
+            .await?;
+        audit(&mut tx, actor, "create", "service", id, &valid.name).await?;
+        let service = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(service)
+    }
+
+    /// Saves an edit made on `version`; someone else's newer save is a `Conflict`.
+    pub async fn update_service(&self, actor: &Actor, id: i64, version: i64, input: &ServiceInput) -> Result<Service> {
+        actor.require(Permission::ServicesEdit)?;
+        let valid = input.validate()?;
+        let mut tx = self.db.write().await?;
+        ensure_name_free(&mut tx, &valid.name, Some(id)).await?;
+        let changed = tx
+            .execute(
+                Query::new(
+                    "update services set name = $1, name_key = $2, description = $3, price = $4,
+                     version = version + 1, updated_at = $5 where id = $6 and version = $7",
+                )
+                .bind(&valid.name)
+                .bind(text::key(&valid.name))
+                .bind(&valid.description)
+                .bind(valid.price.kopecks())
+                .bind(now())
+                .bind(id)
+                .bind(version),
+            )
+            .await?;
+        check_versioned_update(&mut tx, "services", "service", id, changed).await?;
+        audit(&mut tx, actor, "update", "service", id, &valid.name).await?;
+        let service = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(service)
+    }
+
+    /// Archives (or restores) a service: it disappears from pickers but its history stays.
+    pub async fn set_service_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Service> {
+        actor.require(Permission::ServicesEdit)?;
+        let mut tx = self.db.write().await?;
+        set_archived(&mut tx, "services", "service", id, version, archived).await?;
+        audit(&mut tx, actor, if archived { "archive" } else { "restore" }, "service", id, "").await?;
+        let service = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(service)
+    }
+
+    /// Deletes a service nobody refers to; one with campaigns or contracts must be archived.
+    pub async fn delete_service(&self, actor: &Actor, id: i64) -> Result<()> {
+        actor.require(Permission::ServicesEdit)?;
+        let mut tx = self.db.write().await?;
+        fetch(&mut tx, id).await?;
+        ensure_unreferenced(&mut tx, id, &[("campaigns", "service_id"), ("contracts", "service_id")]).await?;
+        tx.execute(Query::new("delete from services where id = $1").bind(id)).await?;
+        audit(&mut tx, actor, "delete", "service", id, "").await?;
+        tx.commit().await
+    }
+}
+
+async fn fetch(tx: &mut Tx, id: i64) -> Result<Service> {
+    tx.fetch_optional(Query::new(format!("select {COLUMNS} from services where id = $1")).bind(id))
+        .await?
+        .ok_or(Error::NotFound { entity: "service", id })
+}
+
+async fn ensure_name_free(tx: &mut Tx, name: &str, except: Option<i64>) -> Result<()> {
+    let taken: Option<(i64,)> = tx
+        .fetch_optional(
+            Query::new("select id from services where name_key = $1 and id <> $2")
+                .bind(text::key(name))
+                .bind(except.unwrap_or(0)),
+        )
+        .await?;
+    match taken {
+        Some(_) => Err(Error::Invalid(vec![FieldError::new("name", "name_taken")])),
+        None => Ok(()),
+    }
+}
+
+/// After an `update ... where id = $ and version = $`: no row changed means the row is gone
+/// (`NotFound`) or someone saved a newer version first (`Conflict`).
+pub(crate) async fn check_versioned_update(
+    tx: &mut Tx,
+    table: &'static str,
+    entity: &'static str,
+    id: i64,
+    changed: u64,
+) -> Result<()> {
+    if changed > 0 {
+        return Ok(());
+    }
+    let exists: Option<(i64,)> =
+        tx.fetch_optional(Query::new(format!("select id from {table} where id = $1")).bind(id)).await?;
+    Err(match exists {
+        Some(_) => Error::Conflict { entity, id },
+        None => Error::NotFound { entity, id },
+    })
+}
+
+/// Sets `is_archived` on a versioned row of `table`.
+pub(crate) async fn set_archived(
+    tx: &mut Tx,
+    table: &'static str,
+    entity: &'static str,
+    id: i64,
+    version: i64,
+    archived: bool,
+) -> Result<()> {
+    let changed = tx
+        .execute(
+            Query::new(format!(
+                "update {table} set is_archived = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4"
+            ))
+            .bind(archived)
+            .bind(now())
+            .bind(id)
+            .bind(version),
+        )
+        .await?;
+    check_versioned_update(tx, table, entity, id, changed).await
+}
+
+/// Fails with `in_use` naming the first table that still refers to row `id`.
+pub(crate) async fn ensure_unreferenced(
+    tx: &mut Tx,
+    id: i64,
+    references: &[(&'static str, &'static str)],
+) -> Result<()> {
+    for (table, column) in references {
+        let used: Option<(i64,)> = tx
+            .fetch_optional(Query::new(format!("select id from {table} where {column} = $1 limit 1")).bind(id))
+            .await?;
+        if used.is_some() {
+            return Err(Error::State { code: "in_use", params: vec![("what", (*table).to_owned())] });
+        }
+    }
+    Ok(())
+}

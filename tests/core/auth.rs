@@ -1,0 +1,81 @@
+use crm::Error;
+
+use crate::both_backends;
+use crate::support::PASSWORD;
+
+both_backends! {
+    async fn the_first_administrator_can_sign_in_with_every_permission(t: TestCrm) {
+        let actor = t.crm.sign_in("ADMIN", PASSWORD).await.expect("sign in ignoring case");
+        assert_eq!(actor.username, "admin");
+        assert_eq!(actor.permissions.len(), crm::Permission::ALL.len());
+    }
+
+    async fn a_second_first_administrator_is_refused(t: TestCrm) {
+        let err = t.crm.create_first_admin("other", "Other", PASSWORD).await.unwrap_err();
+        assert_eq!(err.code(), "users_exist");
+        assert!(t.crm.has_users().await.unwrap());
+    }
+
+    async fn wrong_password_and_unknown_user_give_the_same_error(t: TestCrm) {
+        assert!(matches!(t.crm.sign_in("admin", "wrong password").await, Err(Error::BadCredentials)));
+        assert!(matches!(t.crm.sign_in("nobody", PASSWORD).await, Err(Error::BadCredentials)));
+    }
+
+    async fn repeated_failures_pause_the_account(t: TestCrm) {
+        for _ in 0..5 {
+            assert!(matches!(t.crm.sign_in("admin", "nope nope").await, Err(Error::BadCredentials)));
+        }
+        let err = t.crm.sign_in("admin", PASSWORD).await.unwrap_err();
+        assert!(matches!(err, Error::Throttled { seconds } if seconds > 0), "{err:?}");
+    }
+
+    async fn a_deactivated_user_cannot_sign_in_and_loses_the_session(t: TestCrm) {
+        let op = t.user("olga", &["operator"]).await;
+        let user = t.crm.get_user(&t.admin, op.user_id).await.unwrap();
+        let update = crm::users::UserUpdate {
+            full_name: user.full_name.clone(),
+            is_active: false,
+            roles: user.roles.clone(),
+            extra_permissions: vec![],
+        };
+        t.crm.update_user(&t.admin, user.id, user.version, &update).await.unwrap();
+        assert!(matches!(t.crm.sign_in("olga", PASSWORD).await, Err(Error::Deactivated)));
+        assert!(matches!(t.crm.actor(op.user_id).await, Err(Error::Unauthenticated)));
+    }
+
+    async fn a_password_change_needs_the_current_one(t: TestCrm) {
+        let err = t.crm.change_own_password(&t.admin, "not it", "a new password").await.unwrap_err();
+        assert_eq!(err.first_field(), Some("current_password"));
+        let err = t.crm.change_own_password(&t.admin, PASSWORD, "short").await.unwrap_err();
+        assert_eq!(err.first_field(), Some("new_password"));
+        t.crm.change_own_password(&t.admin, PASSWORD, "a new password").await.unwrap();
+        t.crm.sign_in("admin", "a new password").await.unwrap();
+    }
+
+    async fn the_last_administrator_cannot_be_removed(t: TestCrm) {
+        let me = t.crm.get_user(&t.admin, t.admin.user_id).await.unwrap();
+        let update = crm::users::UserUpdate {
+            full_name: me.full_name.clone(),
+            is_active: true,
+            roles: vec!["manager".into()],
+            extra_permissions: vec![],
+        };
+        let err = t.crm.update_user(&t.admin, me.id, me.version, &update).await.unwrap_err();
+        assert_eq!(err.code(), "last_admin");
+        assert_eq!(t.crm.get_user(&t.admin, me.id).await.unwrap().roles, vec!["administrator"]);
+    }
+
+    async fn extra_permissions_add_to_the_roles(t: TestCrm) {
+        let op = t.user("oleg", &["operator"]).await;
+        assert!(!op.can(crm::Permission::ServicesView));
+        let user = t.crm.get_user(&t.admin, op.user_id).await.unwrap();
+        let update = crm::users::UserUpdate {
+            full_name: user.full_name.clone(),
+            is_active: true,
+            roles: user.roles.clone(),
+            extra_permissions: vec!["services.view".into()],
+        };
+        t.crm.update_user(&t.admin, user.id, user.version, &update).await.unwrap();
+        assert!(t.crm.actor(op.user_id).await.unwrap().can(crm::Permission::ServicesView));
+    }
+}

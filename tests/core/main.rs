@@ -1,0 +1,15 @@
+//! The core's integration suite. Every test runs twice: on a fresh SQLite file and on a fresh
+//! database of a real PostgreSQL server (see `support`).
+
+mod support;
+
+mod auth;
+mod campaigns;
+mod cli;
+mod clients;
+mod contracts;
+mod leads;
+mod migrations;
+mod permissions;
+mod services;
+mod stats;

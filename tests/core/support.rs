@@ -1,0 +1,66 @@
+//! Test harness: every test runs on a fresh SQLite file and on a fresh PostgreSQL database
+//! (see `common/pg.rs` for where the PostgreSQL server comes from).
+
+#[path = "../common/pg.rs"]
+pub mod pg;
+
+use crm::{Actor, Crm, Settings};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A fresh CRM on one backend, with its first administrator.
+pub struct TestCrm {
+    pub crm: Crm,
+    pub admin: Actor,
+    #[allow(dead_code)] // read by the CLI tests
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestCrm {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+        Self::open(url, Some(dir)).await
+    }
+
+    pub async fn postgres() -> Self {
+        let url = pg::postgres_database().await;
+        Self::open(url, None).await
+    }
+
+    async fn open(url: String, dir: Option<tempfile::TempDir>) -> Self {
+        let crm = Crm::open(&url, Settings::default()).await.expect("open and migrate");
+        let admin = crm.create_first_admin("admin", "Администратор", PASSWORD).await.expect("first admin");
+        Self { crm, admin, url, _dir: dir }
+    }
+
+    /// A new active user holding exactly `roles`.
+    pub async fn user(&self, username: &str, roles: &[&str]) -> Actor {
+        let input = crm::users::NewUser {
+            username: username.into(),
+            full_name: format!("User {username}"),
+            password: PASSWORD.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            extra_permissions: vec![],
+        };
+        let user = self.crm.create_user(&self.admin, &input).await.expect("create user");
+        self.crm.actor(user.id).await.expect("actor")
+    }
+}
+
+/// Writes each test once and runs it on both backends as `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($t:ident: TestCrm) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($t: $crate::support::TestCrm) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { run($crate::support::TestCrm::sqlite().await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { run($crate::support::TestCrm::postgres().await).await }
+        }
+    )*};
+}
