@@ -1,12 +1,29 @@
 //! The command line: the same binary as the app. Without a subcommand it opens the window.
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
 
 use crate::app::{Crm, Settings};
 use crate::config::{redact_url, resolve_database_url, ConfigFile};
+use crate::demo::DemoOptions;
 use crate::domain::contact::parse_region;
 use crate::error::{Error, Result};
 use crate::i18n::{error_message, Lang};
+use crate::stats::{CampaignStats, Figures, StatsFilter};
+
+/// Prints a line to stdout; a closed pipe (`crm stats | head`) ends the program quietly instead
+/// of panicking as `println!` would.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
 
 #[derive(Parser, Debug)]
 #[command(name = "crm", version, about = "CRM for services, ad campaigns, leads, contracts and clients")]
@@ -29,6 +46,41 @@ pub enum Command {
         username: String,
         #[arg(long, default_value = "Administrator")]
         full_name: String,
+    },
+    /// Campaign statistics, as the given user sees them (password from CRM_PASSWORD or a prompt).
+    Stats {
+        /// The user whose permissions apply.
+        #[arg(long)]
+        user: String,
+        /// First day of the period, YYYY-MM-DD.
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day of the period, YYYY-MM-DD.
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Only campaigns of this channel id.
+        #[arg(long)]
+        channel: Option<i64>,
+        /// Only campaigns of this service id.
+        #[arg(long)]
+        service: Option<i64>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fill the database with realistic generated data (deterministic for a seed).
+    Demo {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How many leads to generate.
+        #[arg(long, default_value_t = 2000)]
+        leads: u64,
+        /// Last day of the generated year, YYYY-MM-DD [default: today].
+        #[arg(long)]
+        anchor: Option<NaiveDate>,
+        /// Add to a database that already holds business data.
+        #[arg(long)]
+        append: bool,
     },
 }
 
@@ -99,14 +151,96 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
     match command {
         Command::Migrate => {
             let crm = open(database_url).await?;
-            println!("database is up to date ({:?})", crm.db().backend());
+            out!("database is up to date ({:?})", crm.db().backend());
         }
         Command::CreateAdmin { username, full_name } => {
             let crm = open(database_url).await?;
             let password = read_secret("CRM_ADMIN_PASSWORD", "Password for the new administrator: ")?;
             let actor = crm.create_first_admin(&username, &full_name, &password).await?;
-            println!("administrator {} created", actor.username);
+            out!("administrator {} created", actor.username);
+        }
+        Command::Stats { user, from, to, channel, service, json } => {
+            let crm = open(database_url).await?;
+            let password = read_secret("CRM_PASSWORD", &format!("Password for {user}: "))?;
+            let actor = crm.sign_in(&user, &password).await?;
+            let filter = StatsFilter { from, to, channel_id: channel, service_id: service };
+            let stats = crm.campaign_stats(&actor, &filter).await?;
+            if json {
+                let text = serde_json::to_string_pretty(&stats).map_err(|e| Error::Internal(e.to_string()))?;
+                out!("{text}");
+            } else {
+                print_stats(&stats);
+            }
+        }
+        Command::Demo { seed, leads, anchor, append } => {
+            let crm = open(database_url).await?;
+            let password = std::env::var("CRM_DEMO_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.to_owned());
+            let anchor = anchor.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let options = DemoOptions { seed, leads, anchor, append, password };
+            let report = crm.generate_demo(&options).await?;
+            out!(
+                "generated {} services, {} campaigns, {} leads, {} clients, {} contracts in {:.1} s",
+                report.services,
+                report.campaigns,
+                report.leads,
+                report.clients,
+                report.contracts,
+                report.seconds
+            );
+            if !report.users_created.is_empty() {
+                out!(
+                    "demo users {} (password from CRM_DEMO_PASSWORD, default {DEMO_PASSWORD:?})",
+                    report.users_created.join(", ")
+                );
+            }
         }
     }
     Ok(())
+}
+
+const DEMO_PASSWORD: &str = "demo-password";
+
+fn dash<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+fn percent(value: Option<rust_decimal::Decimal>) -> String {
+    value.map_or_else(
+        || "-".to_owned(),
+        |v| format!("{}%", (v * rust_decimal::Decimal::ONE_HUNDRED).round_dp_with_strategy(1, MidpointAwayFromZero)),
+    )
+}
+
+fn print_stats(stats: &CampaignStats) {
+    out!(
+        "{:<44} {:>7} {:>7} {:>7} {:>14} {:>12} {:>7} {:>10} {:>11}",
+        "campaign",
+        "leads",
+        "clients",
+        "conv.",
+        "revenue",
+        "budget",
+        "ROAS",
+        "per lead",
+        "per client"
+    );
+    let line = |name: &str, f: &Figures| {
+        let name: String = name.chars().take(44).collect();
+        out!(
+            "{:<44} {:>7} {:>7} {:>7} {:>14} {:>12} {:>7} {:>10} {:>11}",
+            name,
+            f.leads,
+            f.clients,
+            percent(f.conversion),
+            f.revenue,
+            f.budget,
+            f.roas.map_or_else(|| "-".to_owned(), |r| r.round_dp_with_strategy(2, MidpointAwayFromZero).to_string()),
+            dash(f.cost_per_lead),
+            dash(f.cost_per_client)
+        );
+    };
+    for row in &stats.campaigns {
+        line(&row.name, &row.figures);
+    }
+    line("TOTAL", &stats.total);
 }

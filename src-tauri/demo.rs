@@ -1,1 +1,616 @@
-//! (being written)
+//! Realistic generated data for trying the CRM and for benchmarks: services, campaigns over the
+//! last year on the standard channels, leads with Russian names and phones, conversions with
+//! contracts. Deterministic for a seed and an anchor date, so the same seed gives the same
+//! statistics on SQLite and on PostgreSQL; fast enough for a million leads (multi-row inserts
+//! with ids chosen here, in one transaction).
+
+use std::time::Instant;
+
+use chrono::{Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::app::Crm;
+use crate::auth::{hash_password, insert_user};
+use crate::db::{Backend, Query, Tx, Value};
+use crate::domain::text;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub seed: u64,
+    pub leads: u64,
+    /// The last day of the generated year (default: today).
+    pub anchor: NaiveDate,
+    /// Add to a database that already holds business data.
+    pub append: bool,
+    /// Password of the demo users `operator`, `marketer` and `manager` (created when missing).
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DemoReport {
+    pub services: u64,
+    pub campaigns: u64,
+    pub leads: u64,
+    pub clients: u64,
+    pub contracts: u64,
+    pub users_created: Vec<String>,
+    pub seconds: f64,
+}
+
+const SERVICES: &[(&str, &str, i64)] = &[
+    ("Разработка сайта", "Сайт под ключ: дизайн, вёрстка, CMS, запуск", 180_000),
+    ("SEO-продвижение", "Продвижение в поиске Яндекса и Google, ежемесячно", 45_000),
+    ("Настройка контекстной рекламы", "Яндекс Директ: семантика, объявления, аналитика", 30_000),
+    ("SMM-сопровождение", "Ведение сообществ, контент-план, таргет", 40_000),
+    ("Аудит сайта", "Технический и маркетинговый аудит с рекомендациями", 15_000),
+    ("Фирменный стиль", "Логотип, палитра, шрифты, брендбук", 85_000),
+    ("Email-маркетинг", "Рассылки, сегментация, автоматические цепочки", 25_000),
+    ("Техническая поддержка", "Поддержка и доработка сайта, ежемесячно", 20_000),
+];
+
+/// Share of leads that become clients, by channel (in the seeded order).
+const CONVERSION_BY_CHANNEL: &[f64] = &[0.14, 0.08, 0.11, 0.05, 0.06, 0.25];
+
+const MALE: &[&str] = &[
+    "Александр",
+    "Алексей",
+    "Андрей",
+    "Антон",
+    "Артём",
+    "Борис",
+    "Вадим",
+    "Виктор",
+    "Владимир",
+    "Дмитрий",
+    "Евгений",
+    "Егор",
+    "Иван",
+    "Игорь",
+    "Илья",
+    "Кирилл",
+    "Константин",
+    "Максим",
+    "Михаил",
+    "Никита",
+    "Николай",
+    "Олег",
+    "Павел",
+    "Роман",
+    "Сергей",
+    "Станислав",
+    "Степан",
+    "Юрий",
+];
+const FEMALE: &[&str] = &[
+    "Александра",
+    "Алина",
+    "Анастасия",
+    "Анна",
+    "Валентина",
+    "Валерия",
+    "Вера",
+    "Виктория",
+    "Дарья",
+    "Екатерина",
+    "Елена",
+    "Ирина",
+    "Ксения",
+    "Любовь",
+    "Марина",
+    "Мария",
+    "Наталья",
+    "Нина",
+    "Ольга",
+    "Полина",
+    "Светлана",
+    "Софья",
+    "Татьяна",
+    "Юлия",
+];
+/// Surnames as (male, female).
+const SURNAMES: &[(&str, &str)] = &[
+    ("Иванов", "Иванова"),
+    ("Смирнов", "Смирнова"),
+    ("Кузнецов", "Кузнецова"),
+    ("Попов", "Попова"),
+    ("Васильев", "Васильева"),
+    ("Петров", "Петрова"),
+    ("Соколов", "Соколова"),
+    ("Михайлов", "Михайлова"),
+    ("Новиков", "Новикова"),
+    ("Фёдоров", "Фёдорова"),
+    ("Морозов", "Морозова"),
+    ("Волков", "Волкова"),
+    ("Алексеев", "Алексеева"),
+    ("Лебедев", "Лебедева"),
+    ("Семёнов", "Семёнова"),
+    ("Егоров", "Егорова"),
+    ("Павлов", "Павлова"),
+    ("Козлов", "Козлова"),
+    ("Степанов", "Степанова"),
+    ("Николаев", "Николаева"),
+    ("Орлов", "Орлова"),
+    ("Андреев", "Андреева"),
+    ("Макаров", "Макарова"),
+    ("Никитин", "Никитина"),
+    ("Захаров", "Захарова"),
+    ("Зайцев", "Зайцева"),
+    ("Соловьёв", "Соловьёва"),
+    ("Борисов", "Борисова"),
+    ("Яковлев", "Яковлева"),
+    ("Григорьев", "Григорьева"),
+    ("Романов", "Романова"),
+    ("Воробьёв", "Воробьёва"),
+    ("Белоусов", "Белоусова"),
+    ("Тихонов", "Тихонова"),
+    ("Крылов", "Крылова"),
+    ("Белый", "Белая"),
+    ("Ковальчук", "Ковальчук"),
+    ("Шевченко", "Шевченко"),
+    ("Гусев", "Гусева"),
+    ("Титов", "Титова"),
+];
+const PATRONYMIC_ROOTS: &[&str] = &[
+    "Александров",
+    "Алексеев",
+    "Андреев",
+    "Борисов",
+    "Викторов",
+    "Владимиров",
+    "Дмитриев",
+    "Евгеньев",
+    "Иванов",
+    "Игорев",
+    "Максимов",
+    "Михайлов",
+    "Николаев",
+    "Олегов",
+    "Павлов",
+    "Романов",
+    "Сергеев",
+    "Юрьев",
+];
+const MAIL_DOMAINS: &[&str] = &["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru", "rambler.ru"];
+const SEASONS: &[&str] = &["Весна", "Лето", "Осень", "Зима"];
+
+/// Rows per multi-row insert: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+const BATCH: usize = 1000;
+
+impl Crm {
+    /// Generates demo data; refuses a database that already holds business data unless appending.
+    pub async fn generate_demo(&self, options: &DemoOptions) -> Result<DemoReport> {
+        let started = Instant::now();
+        let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+        let mut report = DemoReport::default();
+
+        let mut tx = self.db.write().await?;
+        let existing: i64 = tx
+            .scalar(Query::new(
+                "select (select count(*) from services) + (select count(*) from campaigns) + (select count(*) from leads)",
+            ))
+            .await?;
+        if existing > 0 && !options.append {
+            return Err(Error::state("demo_needs_append"));
+        }
+        tx.commit().await?;
+
+        let operator = self.demo_user(options, "operator", "Ольга Операторова", &mut report).await?;
+        self.demo_user(options, "marketer", "Марк Маркетов", &mut report).await?;
+        let manager = self.demo_user(options, "manager", "Мария Менеджерова", &mut report).await?;
+
+        let mut tx = self.db.write().await?;
+        let suffix = if options.append { format!(" · {}", options.seed) } else { String::new() };
+        let services = insert_services(&mut tx, &suffix, operator).await?;
+        report.services = services.len() as u64;
+        let channels: Vec<(i64,)> =
+            tx.fetch_all(Query::new("select id from channels where is_archived = false order by id")).await?;
+        let channels: Vec<i64> = channels.into_iter().map(|(id,)| id).collect();
+        if channels.is_empty() {
+            return Err(Error::state("demo_no_channels"));
+        }
+        let campaigns = insert_campaigns(&mut tx, &mut rng, options, &services, &channels, &suffix, operator).await?;
+        report.campaigns = campaigns.len() as u64;
+        let people = generate_people(&mut tx, &mut rng, options, &campaigns, &services, operator, manager).await?;
+        report.leads = people.0;
+        report.clients = people.1;
+        report.contracts = people.2;
+        tx.commit().await?;
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    async fn demo_user(&self, options: &DemoOptions, role: &str, name: &str, report: &mut DemoReport) -> Result<i64> {
+        let mut tx = self.db.write().await?;
+        let found: Option<(i64,)> =
+            tx.fetch_optional(Query::new("select id from users where username_key = $1").bind(role)).await?;
+        if let Some((id,)) = found {
+            return Ok(id);
+        }
+        let hash = hash_password(options.password.clone()).await?;
+        let id = insert_user(&mut tx, role, name, &hash).await?;
+        tx.execute(
+            Query::new("insert into user_roles (user_id, role_id) select $1, id from roles where code = $2")
+                .bind(id)
+                .bind(role),
+        )
+        .await?;
+        tx.commit().await?;
+        report.users_created.push(role.to_owned());
+        Ok(id)
+    }
+}
+
+struct DemoCampaign {
+    id: i64,
+    service: usize,
+    channel_index: usize,
+    starts_on: NaiveDate,
+    lead_window_days: i64,
+}
+
+async fn insert_services(tx: &mut Tx, suffix: &str, by: i64) -> Result<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    let at = Utc::now();
+    for (name, description, roubles) in SERVICES {
+        let name = format!("{name}{suffix}");
+        let id: i64 = tx
+            .scalar(
+                Query::new(
+                    "insert into services (name, name_key, description, price, created_by, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, $6) returning id",
+                )
+                .bind(&name)
+                .bind(text::key(&name))
+                .bind(*description)
+                .bind(roubles * 100)
+                .bind(by)
+                .bind(at),
+            )
+            .await?;
+        out.push((id, roubles * 100));
+    }
+    Ok(out)
+}
+
+async fn insert_campaigns(
+    tx: &mut Tx,
+    rng: &mut ChaCha8Rng,
+    options: &DemoOptions,
+    services: &[(i64, i64)],
+    channels: &[i64],
+    suffix: &str,
+    by: i64,
+) -> Result<Vec<DemoCampaign>> {
+    let count = (options.leads / 500).clamp(12, 2000) as usize;
+    let year_start = options.anchor - Days::new(365);
+    let channel_names: Vec<(String,)> =
+        tx.fetch_all(Query::new("select name from channels where is_archived = false order by id")).await?;
+    let mut out = Vec::with_capacity(count);
+    let at = Utc::now();
+    for n in 0..count {
+        let service = rng.gen_range(0..services.len());
+        let channel_index = rng.gen_range(0..channels.len());
+        // about one campaign in ten is still planned
+        let starts_on = year_start + Days::new(rng.gen_range(0..=385));
+        let duration = rng.gen_range(14..=120);
+        let ends_on = starts_on + Days::new(duration);
+        let budget = rng.gen_range(20..=600) * 1_000 * 100;
+        let season = SEASONS[(starts_on.format("%m").to_string().parse::<usize>().unwrap_or(1) % 12) / 3];
+        let name = format!(
+            "{} {} · {} · {} №{}{suffix}",
+            season,
+            starts_on.format("%Y"),
+            SERVICES[service].0,
+            channel_names[channel_index].0,
+            n + 1
+        );
+        let started = (starts_on <= options.anchor).then(|| at);
+        let id: i64 = tx
+            .scalar(
+                Query::new(
+                    "insert into campaigns (name, name_key, service_id, channel_id, budget, starts_on, ends_on,
+                     started_at, search, created_by, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $2, $9, $10, $10) returning id",
+                )
+                .bind(&name)
+                .bind(text::key(&name))
+                .bind(services[service].0)
+                .bind(channels[channel_index])
+                .bind(budget)
+                .bind(starts_on)
+                .bind(ends_on)
+                .bind(started)
+                .bind(by)
+                .bind(at),
+            )
+            .await?;
+        if starts_on <= options.anchor {
+            let last_lead_day = (ends_on + Days::new(7)).min(options.anchor);
+            let window = (last_lead_day - starts_on).num_days();
+            out.push(DemoCampaign { id, service, channel_index, starts_on, lead_window_days: window });
+        }
+    }
+    Ok(out)
+}
+
+/// Leads, and for the converted ones a client with one to three contracts. Returns the counts.
+async fn generate_people(
+    tx: &mut Tx,
+    rng: &mut ChaCha8Rng,
+    options: &DemoOptions,
+    campaigns: &[DemoCampaign],
+    services: &[(i64, i64)],
+    operator: i64,
+    manager: i64,
+) -> Result<(u64, u64, u64)> {
+    let mut next = NextIds::load(tx).await?;
+    let (mut leads, mut clients, mut contracts) = (Rows::new("leads"), Rows::new("clients"), Rows::new("contracts"));
+    let (mut n_leads, mut n_clients, mut n_contracts) = (0u64, 0u64, 0u64);
+    for _ in 0..options.leads {
+        let Some(campaign) = campaigns.choose(rng) else { break };
+        let lead_id = next.lead;
+        next.lead += 1;
+        let person = Person::generate(rng, lead_id);
+        let day = campaign.starts_on + Days::new(rng.gen_range(0..=campaign.lead_window_days.max(0)) as u64);
+        let created_at = Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
+            + Duration::seconds(rng.gen_range(9 * 3600..20 * 3600));
+        let age_days = (options.anchor - day).num_days();
+        let converted = rng.gen_bool(CONVERSION_BY_CHANNEL[campaign.channel_index % CONVERSION_BY_CHANNEL.len()]);
+        let status = match (converted, rng.gen_range(0..100)) {
+            (true, _) => "converted",
+            (false, 0..=24) => "lost",
+            (false, r) if age_days > 30 || r < 50 => "in_work",
+            _ => "new",
+        };
+        leads.push(vec![
+            lead_id.into(),
+            person.full_name.clone().into(),
+            person.phone.clone().into(),
+            person.email.clone().into(),
+            campaign.id.into(),
+            status.into(),
+            person.search.clone().into(),
+            operator.into(),
+            created_at.into(),
+        ]);
+        n_leads += 1;
+        if converted {
+            let client_id = next.client;
+            next.client += 1;
+            let converted_at = created_at + Duration::days(rng.gen_range(1..=20));
+            clients.push(vec![
+                client_id.into(),
+                lead_id.into(),
+                person.full_name.into(),
+                person.phone.into(),
+                person.email.into(),
+                person.search.into(),
+                manager.into(),
+                converted_at.into(),
+            ]);
+            n_clients += 1;
+            let how_many = match rng.gen_range(0..100) {
+                0..=69 => 1,
+                70..=91 => 2,
+                _ => 3,
+            };
+            for k in 0..how_many {
+                let service = if k == 0 { campaign.service } else { rng.gen_range(0..services.len()) };
+                let amount =
+                    (services[service].1 as f64 * rng.gen_range(0.8..1.6) / 100_000.0).round() as i64 * 100_000;
+                let signed_on = converted_at.date_naive() + Days::new(rng.gen_range(0..=30) * k);
+                let valid_to = signed_on + Days::new(rng.gen_range(90..=365));
+                let contract_id = next.contract;
+                next.contract += 1;
+                let name = format!("Д-{}/{:06}", signed_on.format("%Y"), contract_id);
+                contracts.push(vec![
+                    contract_id.into(),
+                    name.clone().into(),
+                    text::key(&name).into(),
+                    services[service].0.into(),
+                    client_id.into(),
+                    signed_on.into(),
+                    signed_on.into(),
+                    valid_to.into(),
+                    amount.max(100_000).into(),
+                    name.to_lowercase().into(),
+                    manager.into(),
+                    converted_at.into(),
+                ]);
+                n_contracts += 1;
+            }
+        }
+        if leads.len() >= BATCH {
+            leads.flush(tx).await?;
+        }
+        if clients.len() >= BATCH {
+            leads.flush(tx).await?;
+            clients.flush(tx).await?;
+        }
+        if contracts.len() >= BATCH {
+            leads.flush(tx).await?;
+            clients.flush(tx).await?;
+            contracts.flush(tx).await?;
+        }
+    }
+    leads.flush(tx).await?;
+    clients.flush(tx).await?;
+    contracts.flush(tx).await?;
+    next.sync_sequences(tx).await?;
+    Ok((n_leads, n_clients, n_contracts))
+}
+
+/// The next free id of each table: rows are inserted with ids chosen here, so that clients and
+/// contracts can refer to leads and clients without reading ids back.
+struct NextIds {
+    lead: i64,
+    client: i64,
+    contract: i64,
+}
+
+impl NextIds {
+    async fn load(tx: &mut Tx) -> Result<Self> {
+        let (lead, client, contract): (i64, i64, i64) = tx
+            .fetch_one(Query::new(
+                "select (select coalesce(max(id), 0) + 1 from leads), (select coalesce(max(id), 0) + 1 from clients),
+                        (select coalesce(max(id), 0) + 1 from contracts)",
+            ))
+            .await?;
+        Ok(Self { lead, client, contract })
+    }
+
+    /// PostgreSQL identity sequences do not see explicit ids: move them past the new rows.
+    async fn sync_sequences(&self, tx: &mut Tx) -> Result<()> {
+        if tx.backend() == Backend::Postgres {
+            for table in ["leads", "clients", "contracts"] {
+                tx.execute(Query::new(format!(
+                    "select setval(pg_get_serial_sequence('{table}', 'id'), (select coalesce(max(id), 1) from {table}))"
+                )))
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Buffered rows of one table, written with one multi-row insert per batch.
+struct Rows {
+    table: &'static str,
+    rows: Vec<Vec<Value>>,
+}
+
+impl Rows {
+    fn new(table: &'static str) -> Self {
+        Self { table, rows: Vec::with_capacity(BATCH) }
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn push(&mut self, row: Vec<Value>) {
+        self.rows.push(row);
+    }
+
+    async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let columns = match self.table {
+            "leads" => "id, full_name, phone, email, campaign_id, status, search, created_by, created_at",
+            "clients" => "id, lead_id, full_name, phone, email, search, converted_by, created_at",
+            _ => "id, name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount, search, created_by, created_at",
+        };
+        // ids are explicit: PostgreSQL's identity columns need to be told so, SQLite has no such clause
+        let overriding = if tx.backend() == Backend::Postgres { " overriding system value" } else { "" };
+        let mut q = Query::new(format!("insert into {} ({columns}, updated_at){overriding} values ", self.table));
+        for (i, row) in self.rows.drain(..).enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            let updated_at = row.last().cloned().expect("rows end with created_at");
+            for (j, value) in row.into_iter().enumerate() {
+                if j > 0 {
+                    q.push(", ");
+                }
+                q.push_bind(value);
+            }
+            q.push(", ").push_bind(updated_at).push(")");
+        }
+        tx.execute(q).await?;
+        Ok(())
+    }
+}
+
+struct Person {
+    full_name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    search: String,
+}
+
+impl Person {
+    fn generate(rng: &mut ChaCha8Rng, id: i64) -> Self {
+        let female = rng.gen_bool(0.5);
+        let (surname_m, surname_f) = *SURNAMES.choose(rng).expect("surnames");
+        let root = PATRONYMIC_ROOTS.choose(rng).expect("roots");
+        let (first, surname, patronymic) = if female {
+            (*FEMALE.choose(rng).expect("names"), surname_f, format!("{root}на"))
+        } else {
+            (*MALE.choose(rng).expect("names"), surname_m, format!("{root}ич"))
+        };
+        let full_name = format!("{surname} {first} {patronymic}");
+        let has_email = rng.gen_bool(0.6);
+        let has_phone = !has_email || rng.gen_bool(0.85);
+        // unique per lead id: 7919 is coprime with 10^9, so distinct ids give distinct numbers
+        let phone = has_phone.then(|| format!("+79{:09}", (id * 7919 + 12_345_678) % 1_000_000_000));
+        let email = has_email.then(|| {
+            let domain = MAIL_DOMAINS.choose(rng).expect("domains");
+            format!("{}.{}{}@{domain}", translit(first), translit(surname), id)
+        });
+        let search = search_text(&full_name, phone.as_deref(), email.as_deref());
+        Self { full_name, phone, email, search }
+    }
+}
+
+// TODO(reconcile): use the lead module's own search text once it exists.
+fn search_text(name: &str, phone: Option<&str>, email: Option<&str>) -> String {
+    let digits: String = phone.unwrap_or_default().chars().filter(char::is_ascii_digit).collect();
+    format!("{} {} {}", name.to_lowercase(), digits, email.unwrap_or_default())
+}
+
+/// Russian letters to Latin for plausible e-mail addresses (simplified GOST 7.79-2000 B).
+fn translit(word: &str) -> String {
+    word.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' | 'ё' | 'э' => "e",
+            'ж' => "zh",
+            'з' => "z",
+            'и' | 'й' | 'ы' => "i",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "kh",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "shch",
+            'ю' => "yu",
+            'я' => "ya",
+            _ => "",
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transliteration_gives_plain_latin() {
+        assert_eq!(translit("Щукина"), "shchukina");
+        assert_eq!(translit("Фёдор"), "fedor");
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_people() {
+        let a = Person::generate(&mut ChaCha8Rng::seed_from_u64(7), 42);
+        let b = Person::generate(&mut ChaCha8Rng::seed_from_u64(7), 42);
+        assert_eq!((a.full_name, a.phone, a.email), (b.full_name, b.phone, b.email));
+    }
+}

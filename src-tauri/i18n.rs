@@ -85,6 +85,21 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("campaign_not_active", "Кампания не идёт", "The campaign is not running"),
     ("last_admin", "Нельзя оставить систему без администратора", "At least one active administrator must remain"),
     ("no_document", "У договора нет документа", "The contract has no document"),
+    (
+        "url_scheme",
+        "Неподдерживаемая схема адреса базы «{scheme}»: нужен sqlite:ПУТЬ или postgres://ПОЛЬЗОВАТЕЛЬ@СЕРВЕР/БАЗА",
+        "Unsupported database URL scheme “{scheme}”: use sqlite:PATH or postgres://USER@HOST/DB",
+    ),
+    (
+        "demo_needs_append",
+        "В базе уже есть данные; чтобы добавить к ним демо-данные, укажите --append",
+        "The database already holds business data; pass --append to add demo data to it",
+    ),
+    (
+        "demo_no_channels",
+        "Нет действующих рекламных каналов для кампаний",
+        "There are no live advertising channels for the campaigns",
+    ),
     ("database", "Ошибка базы данных. Подробности в журнале", "Database error. See the log for details"),
     ("config", "Ошибка настройки: {detail}", "Configuration error: {detail}"),
     ("internal", "Внутренняя ошибка. Подробности в журнале", "Internal error. See the log for details"),

@@ -119,9 +119,7 @@ impl Backend {
         match scheme.as_str() {
             "sqlite" => Ok(Self::Sqlite),
             "postgres" | "postgresql" => Ok(Self::Postgres),
-            _ => Err(Error::Config(format!(
-                "unsupported database URL scheme {scheme:?}: use sqlite:PATH or postgres://USER@HOST/DB"
-            ))),
+            _ => Err(Error::State { code: "url_scheme", params: vec![("scheme", scheme)] }),
         }
     }
 }

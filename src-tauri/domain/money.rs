@@ -9,9 +9,23 @@ use serde::{Deserialize, Serialize};
 use crate::error::FieldError;
 
 /// A non-negative or positive amount of money with at most two decimal places.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(Decimal);
+
+/// Serialised as a string with exactly two decimals (`"1250.50"`): exact, and the same for every
+/// amount whatever its origin.
+impl Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Money::parse("amount", &text).map_err(|e| serde::de::Error::custom(e.code))
+    }
+}
 
 /// The largest amount accepted: a trillion roubles leaves a wide margin below i64 kopecks even
 /// when a million of them are summed.
@@ -74,7 +88,7 @@ impl From<i64> for Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.2}", self.0)
+        f.pad(&format!("{:.2}", self.0))
     }
 }
 
@@ -99,6 +113,11 @@ mod tests {
         assert_eq!(err("1.005").code, "too_many_decimals");
         assert_eq!(err("10000000000000").code, "too_large");
         assert_eq!(err("abc").field, "budget");
+    }
+
+    #[test]
+    fn serialises_with_two_decimals() {
+        assert_eq!(serde_json::to_string(&Money::parse("x", "16000").unwrap()).unwrap(), "\"16000.00\"");
     }
 
     #[test]

@@ -1,1 +1,102 @@
-//! (being written)
+//! The `crm` binary's commands, run as a user would, on both backends.
+
+use std::process::{Command, Output};
+
+use crate::support::{pg, TestCrm, PASSWORD};
+
+fn crm(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    Command::new(env!("CARGO_BIN_EXE_crm"))
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .envs(env.iter().copied())
+        // never read or write the real user's config
+        .env("CRM_CONFIG_DIR", dir.path())
+        .env("CRM_DATA_DIR", dir.path())
+        .env("LANG", "en_US.UTF-8")
+        .output()
+        .expect("run crm")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "crm failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
+}
+
+/// Fails with one line on stderr and a non-zero exit code.
+fn fails(out: &Output) -> String {
+    assert!(!out.status.success(), "crm should have failed: {}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    err
+}
+
+const ANCHOR: &str = "2026-06-30";
+
+fn demo_then_stats(url: &str) -> serde_json::Value {
+    ok(&crm(url, &["demo", "--seed", "1", "--leads", "600", "--anchor", ANCHOR], &[]));
+    let json = ok(&crm(url, &["stats", "--json", "--user", "manager"], &[("CRM_PASSWORD", "demo-password")]));
+    serde_json::from_str(&json).expect("stats --json prints JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_with_the_same_seed_gives_the_same_statistics_on_sqlite_and_postgres() {
+    let sqlite_dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", sqlite_dir.path().join("crm.db").display());
+    let postgres = pg::postgres_database().await;
+
+    let on_sqlite = demo_then_stats(&sqlite);
+    let on_postgres = demo_then_stats(&postgres);
+
+    assert_eq!(on_sqlite["total"]["leads"], 600);
+    assert!(on_sqlite["total"]["clients"].as_i64().unwrap() > 0);
+    assert_eq!(on_sqlite, on_postgres);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_refuses_a_database_with_business_data_unless_appending() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    ok(&crm(&url, &["demo", "--seed", "2", "--leads", "50", "--anchor", ANCHOR], &[]));
+    let err = fails(&crm(&url, &["demo", "--seed", "2", "--leads", "50"], &[]));
+    assert!(err.contains("--append"), "{err}");
+    ok(&crm(&url, &["demo", "--seed", "3", "--leads", "50", "--anchor", ANCHOR, "--append"], &[]));
+    let json = ok(&crm(&url, &["stats", "--json", "--user", "manager"], &[("CRM_PASSWORD", "demo-password")]));
+    let stats: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(stats["total"]["leads"], 100);
+}
+
+crate::both_backends! {
+    async fn migrate_and_create_admin_work_and_a_second_admin_is_refused(t: TestCrm) {
+        let out = ok(&crm(&t.url, &["migrate"], &[]));
+        assert!(out.contains("up to date"), "{out}");
+        // the harness already created the first administrator
+        let err = fails(&crm(&t.url, &["create-admin", "--username", "boss"], &[("CRM_ADMIN_PASSWORD", PASSWORD)]));
+        assert!(err.contains("already exists"), "{err}");
+    }
+
+    async fn stats_need_a_correct_password_and_print_a_table(t: TestCrm) {
+        let err = fails(&crm(&t.url, &["stats", "--user", "admin"], &[("CRM_PASSWORD", "wrong")]));
+        assert!(err.contains("Wrong username or password"), "{err}");
+        let table = ok(&crm(&t.url, &["stats", "--user", "admin"], &[("CRM_PASSWORD", PASSWORD)]));
+        assert!(table.lines().last().unwrap().starts_with("TOTAL"), "{table}");
+    }
+}
+
+#[test]
+fn an_unknown_database_scheme_is_refused_with_one_line() {
+    let err = fails(&crm("mysql://localhost/crm", &["migrate"], &[]));
+    assert!(err.contains("mysql"), "{err}");
+}
+
+#[test]
+fn create_admin_on_a_fresh_database_makes_a_user_who_can_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    let out = ok(&crm(&url, &["create-admin", "--username", "boss"], &[("CRM_ADMIN_PASSWORD", PASSWORD)]));
+    assert!(out.contains("boss"));
+    ok(&crm(&url, &["stats", "--user", "boss"], &[("CRM_PASSWORD", PASSWORD)]));
+    let err = fails(&crm(&url, &["create-admin", "--username", "x"], &[("CRM_ADMIN_PASSWORD", "short")]));
+    assert!(err.contains("password"), "{err}");
+}
