@@ -1,1 +1,252 @@
-//! (being written)
+//! Active clients: one per converted lead (see [`Conversion`]). The lead stays, frozen, so the
+//! campaign that brought the client is never lost; a client may get more contracts later.
+//! Managers view and edit clients; a client is archived, never deleted.
+
+mod conversion;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
+use crate::contracts::{fetch_contract, Contract, ContractInput, DocumentUpload};
+use crate::db::{Query, Tx};
+use crate::domain::{contact, text, Money};
+use crate::error::{Checks, Error, FieldError, Result};
+use crate::permission::{Actor, Permission};
+use crate::services::{check_versioned_update, set_archived};
+
+pub use conversion::Conversion;
+
+/// An active client with what it has bought so far.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Client {
+    pub id: i64,
+    /// The lead this client was converted from.
+    pub lead_id: i64,
+    pub full_name: String,
+    /// E.164, e.g. `+79123456789`.
+    pub phone: Option<String>,
+    /// Lower-cased.
+    pub email: Option<String>,
+    pub note: String,
+    /// The campaign that brought the client, through the lead.
+    pub campaign_id: Option<i64>,
+    pub campaign_name: Option<String>,
+    /// How many contracts the client has.
+    pub contracts: i64,
+    /// The sum of the client's contracts' amounts.
+    #[sqlx(try_from = "i64")]
+    pub revenue: Money,
+    pub is_archived: bool,
+    pub version: i64,
+    pub converted_by_name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The client form: the contact details copied from the lead, now the client's own.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ClientInput {
+    pub full_name: String,
+    /// Any common form (`8 (912) 345-67-89`, `+7 912 ...`); stored as E.164.
+    pub phone: String,
+    pub email: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientSort {
+    #[default]
+    CreatedAt,
+    FullName,
+    Revenue,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ClientFilter {
+    /// Part of a name, phone or e-mail.
+    pub search: String,
+    /// Clients brought by this campaign (through their lead).
+    pub campaign_id: Option<i64>,
+    pub include_archived: bool,
+    pub sort: ClientSort,
+    pub direction: Option<Direction>,
+    pub page: PageRequest,
+}
+
+/// Contract counts and revenue come from one grouped subquery rather than a join of every
+/// contract row, so a client with several contracts is still one row. PostgreSQL's sum(bigint)
+/// is numeric, hence the cast.
+const COLUMNS: &str = "select cl.id, cl.lead_id, cl.full_name, cl.phone, cl.email, cl.note, l.campaign_id,
+    cp.name as campaign_name, coalesce(r.contracts, 0) as contracts, coalesce(r.revenue, 0) as revenue,
+    cl.is_archived, cl.version, u.full_name as converted_by_name, cl.created_at, cl.updated_at
+    from clients cl
+    join leads l on l.id = cl.lead_id
+    join users u on u.id = cl.converted_by
+    left join campaigns cp on cp.id = l.campaign_id
+    left join (select client_id, count(*) as contracts, cast(coalesce(sum(amount), 0) as bigint) as revenue
+               from contracts where client_id is not null group by client_id) r on r.client_id = cl.id";
+
+/// Longest note on a client, as on a lead.
+const MAX_NOTE: usize = 5000;
+
+impl Crm {
+    /// One page of clients, newest first unless asked otherwise, with the total.
+    pub async fn list_clients(&self, actor: &Actor, filter: &ClientFilter) -> Result<Page<Client>> {
+        actor.require(Permission::ClientsView)?;
+        let clause = filter_clause(filter);
+        let (column, default_direction) = match filter.sort {
+            ClientSort::CreatedAt => ("cl.created_at", Direction::Desc),
+            ClientSort::FullName => ("cl.full_name", Direction::Asc),
+            ClientSort::Revenue => ("revenue", Direction::Desc),
+        };
+        let mut tx = self.db.read().await?;
+        // the filters use only clients and leads: the count needs no sums
+        let count = "select count(*) from clients cl join leads l on l.id = cl.lead_id";
+        let total: i64 = tx.scalar(clause.clone().prefixed(count)).await?;
+        let mut select = clause.prefixed(COLUMNS);
+        select
+            .push(" order by ")
+            .push(column)
+            .push(filter.direction.unwrap_or(default_direction).sql())
+            .push(", cl.id");
+        filter.page.push_to(&mut select);
+        let items = tx.fetch_all(select).await?;
+        tx.commit().await?;
+        Ok(filter.page.page(items, total))
+    }
+
+    /// One client with its contract count and revenue.
+    pub async fn get_client(&self, actor: &Actor, id: i64) -> Result<Client> {
+        actor.require(Permission::ClientsView)?;
+        let mut tx = self.db.read().await?;
+        let client = fetch_client(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// Saves an edit made on `version`; someone else's newer save is a `Conflict`. The client's
+    /// contracts are searched by its name too, so their search text follows.
+    pub async fn update_client(&self, actor: &Actor, id: i64, version: i64, input: &ClientInput) -> Result<Client> {
+        actor.require(Permission::ClientsEdit)?;
+        let valid = self.validate_client(input)?;
+        let mut tx = self.db.write().await?;
+        let changed = tx
+            .execute(
+                Query::new(
+                    "update clients set full_name = $1, phone = $2, email = $3, note = $4, search = $5,
+                     version = version + 1, updated_at = $6 where id = $7 and version = $8",
+                )
+                .bind(&valid.full_name)
+                .bind(valid.phone.clone())
+                .bind(valid.email.clone())
+                .bind(&valid.note)
+                .bind(crate::leads::search_text(&valid.full_name, valid.phone.as_deref(), valid.email.as_deref()))
+                .bind(now())
+                .bind(id)
+                .bind(version),
+            )
+            .await?;
+        check_versioned_update(&mut tx, "clients", "client", id, changed).await?;
+        // name_key is the contract's name lower-cased, so this equals contracts::search_text
+        tx.execute(
+            Query::new("update contracts set search = name_key || ' ' || $1 where client_id = $2")
+                .bind(text::key(&valid.full_name))
+                .bind(id),
+        )
+        .await?;
+        audit(&mut tx, actor, "update", "client", id, &valid.full_name).await?;
+        let client = fetch_client(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// Archives (or restores) a client: it leaves the list and takes no new contracts; its
+    /// contracts and the statistics keep it.
+    pub async fn set_client_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Client> {
+        actor.require(Permission::ClientsEdit)?;
+        let mut tx = self.db.write().await?;
+        set_archived(&mut tx, "clients", "client", id, version, archived).await?;
+        audit(&mut tx, actor, if archived { "archive" } else { "restore" }, "client", id, "").await?;
+        let client = fetch_client(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// A further contract for an existing, live client, optionally with its document.
+    pub async fn add_contract_to_client(
+        &self,
+        actor: &Actor,
+        client_id: i64,
+        input: &ContractInput,
+        document: Option<DocumentUpload>,
+    ) -> Result<Contract> {
+        actor.require(Permission::ContractsEdit)?;
+        let mut tx = self.db.write().await?;
+        let holder: Option<(String, bool)> = tx
+            .fetch_optional(Query::new("select full_name, is_archived from clients where id = $1").bind(client_id))
+            .await?;
+        let Some((name, archived)) = holder else { return Err(Error::NotFound { entity: "client", id: client_id }) };
+        if archived {
+            return Err(Error::state("client_archived"));
+        }
+        let id = self.insert_checked(&mut tx, actor, input, document, Some((client_id, &name))).await?;
+        let contract = fetch_contract(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(contract)
+    }
+
+    fn validate_client(&self, input: &ClientInput) -> Result<ValidClient> {
+        let mut checks = Checks::new();
+        let full_name = checks.take(text::name("full_name", &input.full_name, 200));
+        let (phone, email) = (input.phone.trim(), input.email.trim());
+        // as for a lead: a client nobody can reach is of no use
+        if phone.is_empty() && email.is_empty() {
+            checks.push(FieldError::new("phone", "contact_required"));
+        }
+        let region = self.settings.phone_region;
+        let phone = (!phone.is_empty()).then(|| checks.take(contact::parse_phone("phone", phone, region))).flatten();
+        let email = (!email.is_empty()).then(|| checks.take(contact::parse_email("email", email))).flatten();
+        let note = checks.take(text::free_text("note", &input.note, MAX_NOTE));
+        checks.finish()?;
+        Ok(ValidClient { full_name: full_name.unwrap_or_default(), phone, email, note: note.unwrap_or_default() })
+    }
+}
+
+struct ValidClient {
+    full_name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    note: String,
+}
+
+/// `where` over clients `cl` and their leads `l`, shared by the count and the page.
+fn filter_clause(filter: &ClientFilter) -> Query {
+    let mut clause = Query::new(" where 1 = 1");
+    if !filter.include_archived {
+        clause.push(" and cl.is_archived = false");
+    }
+    let search = filter.search.trim();
+    if !search.is_empty() {
+        clause.push(" and (cl.search like ").push_bind(text::like_pattern(search)).push(" escape '\\'");
+        // the search text holds the phone's digits only: `912-345` finds `+7912345...`
+        let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() >= 3 && search.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+            clause.push(" or cl.search like ").push_bind(text::like_pattern(&digits)).push(" escape '\\'");
+        }
+        clause.push(")");
+    }
+    if let Some(campaign_id) = filter.campaign_id {
+        clause.push(" and l.campaign_id = ").push_bind(campaign_id);
+    }
+    clause
+}
+
+pub(crate) async fn fetch_client(tx: &mut Tx, id: i64) -> Result<Client> {
+    tx.fetch_optional(Query::new(format!("{COLUMNS} where cl.id = $1")).bind(id))
+        .await?
+        .ok_or(Error::NotFound { entity: "client", id })
+}

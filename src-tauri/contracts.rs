@@ -1,1 +1,302 @@
-//! (being written)
+//! Contracts: a service sold for an amount over a period, with the signed document. A contract may
+//! be prepared before its client exists and attached when the lead converts (`clients.rs`); a
+//! client may get more later. Managers edit them; a contract is archived, never deleted.
+
+mod document;
+mod input;
+mod row;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
+use crate::db::{Query, Tx};
+use crate::domain::{text, Money};
+use crate::error::{Checks, Error, Result};
+use crate::permission::{Actor, Permission};
+use crate::services::{check_versioned_update, set_archived};
+
+use document::store_document;
+pub use document::{Document, DocumentInfo, DocumentUpload};
+pub(crate) use input::is_unique_violation;
+pub use input::ContractInput;
+use input::{check_input, name_race, ValidContract};
+pub(crate) use row::fetch_contract;
+use row::{ensure_exists, ContractRow, COLUMNS, FROM};
+
+/// A contract as screens show it, with its service's and client's names.
+#[derive(Debug, Clone, Serialize)]
+pub struct Contract {
+    pub id: i64,
+    pub name: String,
+    pub service_id: i64,
+    pub service_name: String,
+    pub client_id: Option<i64>,
+    pub client_name: Option<String>,
+    pub signed_on: NaiveDate,
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+    pub amount: Money,
+    /// The document's details; its bytes come only from [`Crm::get_document`].
+    pub document: Option<DocumentInfo>,
+    pub is_archived: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractSort {
+    #[default]
+    SignedOn,
+    Name,
+    Amount,
+    ValidTo,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ContractFilter {
+    /// Matches the contract's name and its client's name, ignoring case.
+    pub search: String,
+    pub service_id: Option<i64>,
+    pub client_id: Option<i64>,
+    /// Only contracts with no client yet: the picker of a lead conversion.
+    pub unassigned_only: bool,
+    pub signed_from: Option<NaiveDate>,
+    pub signed_to: Option<NaiveDate>,
+    pub include_archived: bool,
+    pub sort: ContractSort,
+    pub direction: Option<Direction>,
+    pub page: PageRequest,
+}
+
+impl Crm {
+    /// One page of contracts, latest signed first unless asked otherwise, with the total.
+    pub async fn list_contracts(&self, actor: &Actor, filter: &ContractFilter) -> Result<Page<Contract>> {
+        actor.require(Permission::ContractsView)?;
+        let clause = filter_clause(filter);
+        let (column, default_direction) = match filter.sort {
+            ContractSort::SignedOn => ("c.signed_on", Direction::Desc),
+            ContractSort::Name => ("c.name_key", Direction::Asc),
+            ContractSort::Amount => ("c.amount", Direction::Desc),
+            ContractSort::ValidTo => ("c.valid_to", Direction::Asc),
+        };
+        let mut tx = self.db.read().await?;
+        let total: i64 = tx.scalar(clause.clone().prefixed(&format!("select count(*){FROM}"))).await?;
+        let mut select = clause.prefixed(&format!("{COLUMNS}{FROM}"));
+        select.push(" order by ").push(column).push(filter.direction.unwrap_or(default_direction).sql()).push(", c.id");
+        filter.page.push_to(&mut select);
+        let rows: Vec<ContractRow> = tx.fetch_all(select).await?;
+        tx.commit().await?;
+        Ok(filter.page.page(rows.into_iter().map(Contract::from).collect(), total))
+    }
+
+    /// One contract with its document's details (not its bytes).
+    pub async fn get_contract(&self, actor: &Actor, id: i64) -> Result<Contract> {
+        actor.require(Permission::ContractsView)?;
+        let mut tx = self.db.read().await?;
+        let contract = fetch_contract(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(contract)
+    }
+
+    /// Creates a contract with no client yet (it is attached when a lead converts), optionally
+    /// with its document; every field error, the document's included, comes back at once.
+    pub async fn create_contract(
+        &self,
+        actor: &Actor,
+        input: &ContractInput,
+        document: Option<DocumentUpload>,
+    ) -> Result<Contract> {
+        actor.require(Permission::ContractsEdit)?;
+        let mut tx = self.db.write().await?;
+        let id = self.insert_checked(&mut tx, actor, input, document, None).await?;
+        let contract = fetch_contract(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(contract)
+    }
+
+    /// Saves an edit made on `version`; someone else's newer save is a `Conflict`. The client and
+    /// the document are changed by their own use cases.
+    pub async fn update_contract(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        input: &ContractInput,
+    ) -> Result<Contract> {
+        actor.require(Permission::ContractsEdit)?;
+        let mut tx = self.db.write().await?;
+        let current = fetch_contract(&mut tx, id).await?;
+        let mut checks = Checks::new();
+        let valid = check_input(&mut tx, &mut checks, input, Some(&current)).await?;
+        checks.finish()?;
+        let changed = tx
+            .execute(
+                Query::new(
+                    "update contracts set name = $1, name_key = $2, service_id = $3, signed_on = $4, valid_from = $5,
+                     valid_to = $6, amount = $7, search = $8, version = version + 1, updated_at = $9
+                     where id = $10 and version = $11",
+                )
+                .bind(&valid.name)
+                .bind(text::key(&valid.name))
+                .bind(valid.service_id)
+                .bind(valid.signed_on)
+                .bind(valid.valid_from)
+                .bind(valid.valid_to)
+                .bind(valid.amount.kopecks())
+                .bind(search_text(&valid.name, current.client_name.as_deref()))
+                .bind(now())
+                .bind(id)
+                .bind(version),
+            )
+            .await
+            .map_err(name_race)?;
+        check_versioned_update(&mut tx, "contracts", "contract", id, changed).await?;
+        audit(&mut tx, actor, "update", "contract", id, &valid.name).await?;
+        let contract = fetch_contract(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(contract)
+    }
+
+    /// Stores the contract's document, replacing any earlier one; a new version of the contract.
+    pub async fn attach_document(
+        &self,
+        actor: &Actor,
+        contract_id: i64,
+        version: i64,
+        document: DocumentUpload,
+    ) -> Result<Contract> {
+        actor.require(Permission::ContractsEdit)?;
+        let checked = document.check(self.settings.max_document_bytes).map_err(|e| Error::Invalid(vec![e]))?;
+        let mut tx = self.db.write().await?;
+        let changed = tx
+            .execute(
+                Query::new(
+                    "update contracts set version = version + 1, updated_at = $1 where id = $2 and version = $3",
+                )
+                .bind(now())
+                .bind(contract_id)
+                .bind(version),
+            )
+            .await?;
+        check_versioned_update(&mut tx, "contracts", "contract", contract_id, changed).await?;
+        let file_name = checked.file_name().to_owned();
+        store_document(&mut tx, actor, contract_id, checked).await?;
+        audit(&mut tx, actor, "attach_document", "contract", contract_id, &file_name).await?;
+        let contract = fetch_contract(&mut tx, contract_id).await?;
+        tx.commit().await?;
+        Ok(contract)
+    }
+
+    /// The contract's document with its bytes; `no_document` when it has none.
+    pub async fn get_document(&self, actor: &Actor, contract_id: i64) -> Result<Document> {
+        actor.require(Permission::ContractsView)?;
+        let mut tx = self.db.read().await?;
+        ensure_exists(&mut tx, contract_id).await?;
+        let document = document::load_document(&mut tx, contract_id).await?;
+        tx.commit().await?;
+        document.ok_or_else(|| Error::state("no_document"))
+    }
+
+    /// Archives (or restores) a contract: it leaves the lists and pickers, its history stays.
+    pub async fn set_contract_archived(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        archived: bool,
+    ) -> Result<Contract> {
+        actor.require(Permission::ContractsEdit)?;
+        let mut tx = self.db.write().await?;
+        set_archived(&mut tx, "contracts", "contract", id, version, archived).await?;
+        audit(&mut tx, actor, if archived { "archive" } else { "restore" }, "contract", id, "").await?;
+        let contract = fetch_contract(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(contract)
+    }
+
+    /// Validates a new contract and its document together, inserts both and returns the new id.
+    /// Shared by [`Crm::create_contract`], adding a contract to a client and lead conversion.
+    pub(crate) async fn insert_checked(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        input: &ContractInput,
+        document: Option<DocumentUpload>,
+        client: Option<(i64, &str)>,
+    ) -> Result<i64> {
+        let mut checks = Checks::new();
+        let valid = check_input(tx, &mut checks, input, None).await?;
+        let document = document.and_then(|d| checks.take(d.check(self.settings.max_document_bytes)));
+        checks.finish()?;
+        let id = insert_contract(tx, actor, &valid, client).await?;
+        audit(tx, actor, "create", "contract", id, &valid.name).await?;
+        if let Some(document) = document {
+            store_document(tx, actor, id, document).await?;
+        }
+        Ok(id)
+    }
+}
+
+fn filter_clause(filter: &ContractFilter) -> Query {
+    let mut clause = Query::new(" where 1 = 1");
+    if !filter.include_archived {
+        clause.push(" and c.is_archived = false");
+    }
+    if !filter.search.trim().is_empty() {
+        clause.push(" and c.search like ").push_bind(text::like_pattern(&filter.search)).push(" escape '\\'");
+    }
+    if let Some(service_id) = filter.service_id {
+        clause.push(" and c.service_id = ").push_bind(service_id);
+    }
+    if let Some(client_id) = filter.client_id {
+        clause.push(" and c.client_id = ").push_bind(client_id);
+    }
+    if filter.unassigned_only {
+        clause.push(" and c.client_id is null");
+    }
+    if let Some(from) = filter.signed_from {
+        clause.push(" and c.signed_on >= ").push_bind(from);
+    }
+    if let Some(to) = filter.signed_to {
+        clause.push(" and c.signed_on <= ").push_bind(to);
+    }
+    clause
+}
+
+/// What list search matches: the contract's name and its client's, lower-cased.
+pub(crate) fn search_text(name: &str, client_name: Option<&str>) -> String {
+    text::key(format!("{name} {}", client_name.unwrap_or_default()).trim_end())
+}
+
+async fn insert_contract(
+    tx: &mut Tx,
+    actor: &Actor,
+    valid: &ValidContract,
+    client: Option<(i64, &str)>,
+) -> Result<i64> {
+    let at = now();
+    tx.scalar(
+        Query::new(
+            "insert into contracts (name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount,
+                                    search, created_by, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning id",
+        )
+        .bind(&valid.name)
+        .bind(text::key(&valid.name))
+        .bind(valid.service_id)
+        .bind(client.map(|c| c.0))
+        .bind(valid.signed_on)
+        .bind(valid.valid_from)
+        .bind(valid.valid_to)
+        .bind(valid.amount.kopecks())
+        .bind(search_text(&valid.name, client.map(|c| c.1)))
+        .bind(actor.user_id)
+        .bind(at),
+    )
+    .await
+    .map_err(name_race)
+}

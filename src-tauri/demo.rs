@@ -219,7 +219,7 @@ async fn insert_campaigns(
             channel_names[channel_index].0,
             n + 1
         );
-        let started = (starts_on <= options.anchor).then(|| at);
+        let started = (starts_on <= options.anchor).then_some(at);
         let id: i64 = tx
             .scalar(
                 Query::new(
@@ -461,15 +461,9 @@ impl Person {
             let domain = MAIL_DOMAINS.choose(rng).expect("domains");
             format!("{}.{}{}@{domain}", translit(first), translit(surname), id)
         });
-        let search = search_text(&full_name, phone.as_deref(), email.as_deref());
+        let search = crate::leads::search_text(&full_name, phone.as_deref(), email.as_deref());
         Self { full_name, phone, email, search }
     }
-}
-
-// TODO(reconcile): use the lead module's own search text once it exists.
-fn search_text(name: &str, phone: Option<&str>, email: Option<&str>) -> String {
-    let digits: String = phone.unwrap_or_default().chars().filter(char::is_ascii_digit).collect();
-    format!("{} {} {}", name.to_lowercase(), digits, email.unwrap_or_default())
 }
 
 /// Russian letters to Latin for plausible e-mail addresses (simplified GOST 7.79-2000 B).

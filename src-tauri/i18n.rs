@@ -85,6 +85,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("campaign_not_active", "Кампания не идёт", "The campaign is not running"),
     ("last_admin", "Нельзя оставить систему без администратора", "At least one active administrator must remain"),
     ("no_document", "У договора нет документа", "The contract has no document"),
+    ("client_archived", "Клиент в архиве", "This client is archived"),
     (
         "url_scheme",
         "Неподдерживаемая схема адреса базы «{scheme}»: нужен sqlite:ПУТЬ или postgres://ПОЛЬЗОВАТЕЛЬ@СЕРВЕР/БАЗА",

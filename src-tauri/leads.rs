@@ -1,1 +1,336 @@
-//! (being written)
+//! Leads: people who answered a campaign and may become clients. Operators create and work
+//! them; phone and e-mail are unique among live leads so nobody is called twice. Conversion
+//! (in `clients`) is the only way to the status `converted`, after which the lead is frozen so
+//! the campaign that brought the client is never lost.
+
+mod input;
+mod search;
+
+pub use input::{search_text, LeadInput};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use self::input::{duplicates, violated_contact};
+use self::search::Search;
+use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
+use crate::db::{Query, Tx};
+use crate::error::{Error, FieldError, Result};
+use crate::permission::{Actor, Permission};
+use crate::services::{check_versioned_update, set_archived};
+
+/// Where a lead is in the sales funnel; stored as its snake_case code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadStatus {
+    #[default]
+    New,
+    InWork,
+    Converted,
+    Lost,
+}
+
+impl LeadStatus {
+    /// Every status, in funnel order.
+    pub const ALL: [LeadStatus; 4] = [Self::New, Self::InWork, Self::Converted, Self::Lost];
+
+    /// The stored code, the same as the serde name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::InWork => "in_work",
+            Self::Converted => "converted",
+            Self::Lost => "lost",
+        }
+    }
+}
+
+impl TryFrom<String> for LeadStatus {
+    type Error = String;
+
+    fn try_from(code: String) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|s| s.code() == code).ok_or_else(|| format!("unknown lead status {code:?}"))
+    }
+}
+
+/// A lead as lists and forms show it, with its campaign's and creator's names.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Lead {
+    pub id: i64,
+    pub full_name: String,
+    /// E.164, e.g. `+79123456789`.
+    pub phone: Option<String>,
+    /// Lower-cased.
+    pub email: Option<String>,
+    pub campaign_id: Option<i64>,
+    pub campaign_name: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub status: LeadStatus,
+    pub note: String,
+    pub is_archived: bool,
+    pub version: i64,
+    pub created_by: i64,
+    pub created_by_name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The active client this lead became, once converted.
+    pub client_id: Option<i64>,
+}
+
+/// Columns the lead list may be sorted by; each has an index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadSort {
+    #[default]
+    CreatedAt,
+    FullName,
+    Status,
+}
+
+/// What the lead list asks for: search text, filters, sort and page.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LeadFilter {
+    /// Part of a name, phone or e-mail; phone-like text also matches other national forms.
+    pub search: String,
+    pub status: Option<LeadStatus>,
+    pub campaign_id: Option<i64>,
+    /// First day of creation (UTC), inclusive.
+    pub created_from: Option<NaiveDate>,
+    /// Last day of creation (UTC), inclusive.
+    pub created_to: Option<NaiveDate>,
+    pub include_archived: bool,
+    pub sort: LeadSort,
+    pub direction: Option<Direction>,
+    pub page: PageRequest,
+}
+
+const COLUMNS: &str = "l.id, l.full_name, l.phone, l.email, l.campaign_id, c.name as campaign_name, l.status, l.note,
+    l.is_archived, l.version, l.created_by, u.full_name as created_by_name, l.created_at, l.updated_at,
+    cl.id as client_id";
+/// The joins only add columns (each matches at most one row), so counts need none of them.
+const JOINS: &str = " join users u on u.id = l.created_by left join campaigns c on c.id = l.campaign_id
+    left join clients cl on cl.lead_id = l.id";
+
+impl Crm {
+    /// One page of leads, newest first unless asked otherwise. Every filter and sort is served by
+    /// an index of migration 0003, so pages stay fast at a million leads; only substring search
+    /// scans (see `search`).
+    pub async fn list_leads(&self, actor: &Actor, filter: &LeadFilter) -> Result<Page<Lead>> {
+        actor.require(Permission::LeadsView)?;
+        let clause = self.lead_conditions(filter);
+        let direction = filter.direction.unwrap_or(match filter.sort {
+            LeadSort::CreatedAt => Direction::Desc,
+            LeadSort::FullName | LeadSort::Status => Direction::Asc,
+        });
+        let columns: &[&str] = match filter.sort {
+            LeadSort::CreatedAt => &["l.created_at", "l.id"],
+            LeadSort::FullName => &["l.full_name", "l.id"],
+            LeadSort::Status => &["l.status", "l.created_at", "l.id"],
+        };
+        let mut tx = self.db.read().await?;
+        let total: i64 = tx.scalar(clause.clone().prefixed("select count(*) from leads l")).await?;
+        let mut select = clause.prefixed(&format!("select {COLUMNS} from leads l{JOINS}"));
+        // one direction for every column, so the index is read forwards or backwards, not sorted
+        let order: Vec<String> = columns.iter().map(|c| format!("{c}{}", direction.sql())).collect();
+        select.push(" order by ").push(&order.join(", "));
+        filter.page.push_to(&mut select);
+        let items = tx.fetch_all(select).await?;
+        tx.commit().await?;
+        Ok(filter.page.page(items, total))
+    }
+
+    /// ` where ...` for a lead filter, on alias `l`.
+    fn lead_conditions(&self, filter: &LeadFilter) -> Query {
+        let mut q = Query::new(" where 1 = 1");
+        if !filter.include_archived {
+            // written exactly as in the partial indexes' predicate, so both backends use them
+            q.push(" and l.is_archived = false");
+        }
+        if let Some(status) = filter.status {
+            q.push(" and l.status = ").push_bind(status.code());
+        }
+        if let Some(campaign) = filter.campaign_id {
+            q.push(" and l.campaign_id = ").push_bind(campaign);
+        }
+        if let Some(from) = filter.created_from {
+            q.push(" and l.created_at >= ").push_bind(midnight(from));
+        }
+        if let Some(to) = filter.created_to.and_then(|d| d.checked_add_days(Days::new(1))) {
+            q.push(" and l.created_at < ").push_bind(midnight(to));
+        }
+        if let Some(search) = Search::parse(&filter.search, self.settings.phone_region) {
+            search.push_condition(&mut q);
+        }
+        q
+    }
+
+    /// One lead, archived or not.
+    pub async fn get_lead(&self, actor: &Actor, id: i64) -> Result<Lead> {
+        actor.require(Permission::LeadsView)?;
+        let mut tx = self.db.read().await?;
+        let lead = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(lead)
+    }
+
+    /// Creates a lead (status `new` unless the form says otherwise), refusing a phone or e-mail
+    /// that a live lead already has.
+    pub async fn create_lead(&self, actor: &Actor, input: &LeadInput) -> Result<Lead> {
+        actor.require(Permission::LeadsEdit)?;
+        let created = self.insert_lead(actor, input).await;
+        self.explain_duplicate(created, input.normalised_contacts(self.settings.phone_region), None).await
+    }
+
+    async fn insert_lead(&self, actor: &Actor, input: &LeadInput) -> Result<Lead> {
+        let mut tx = self.db.write().await?;
+        let valid = input.validate(&mut tx, self.settings.phone_region, None).await?;
+        let at = now();
+        let id: i64 = tx
+            .scalar(
+                Query::new(
+                    "insert into leads (full_name, phone, email, campaign_id, status, note, search, created_by,
+                     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) returning id",
+                )
+                .bind(&valid.full_name)
+                .bind(valid.phone.as_deref())
+                .bind(valid.email.as_deref())
+                .bind(valid.campaign_id)
+                .bind(valid.status.unwrap_or_default().code())
+                .bind(&valid.note)
+                .bind(valid.search())
+                .bind(actor.user_id)
+                .bind(at),
+            )
+            .await?;
+        audit(&mut tx, actor, "create", "lead", id, &valid.full_name).await?;
+        let lead = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(lead)
+    }
+
+    /// Saves an edit made on `version`; someone else's newer save is a `Conflict`, and a
+    /// converted lead is frozen.
+    pub async fn update_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
+        actor.require(Permission::LeadsEdit)?;
+        let updated = self.save_lead(actor, id, version, input).await;
+        self.explain_duplicate(updated, input.normalised_contacts(self.settings.phone_region), Some(id)).await
+    }
+
+    async fn save_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
+        let mut tx = self.db.write().await?;
+        let current = fetch(&mut tx, id).await?;
+        ensure_not_converted(&current)?;
+        let valid = input.validate(&mut tx, self.settings.phone_region, Some(&current)).await?;
+        let changed = tx
+            .execute(
+                Query::new(
+                    "update leads set full_name = $1, phone = $2, email = $3, campaign_id = $4, status = $5,
+                     note = $6, search = $7, version = version + 1, updated_at = $8
+                     where id = $9 and version = $10 and status <> 'converted'",
+                )
+                .bind(&valid.full_name)
+                .bind(valid.phone.as_deref())
+                .bind(valid.email.as_deref())
+                .bind(valid.campaign_id)
+                .bind(valid.status.unwrap_or(current.status).code())
+                .bind(&valid.note)
+                .bind(valid.search())
+                .bind(now())
+                .bind(id)
+                .bind(version),
+            )
+            .await?;
+        check_versioned_update(&mut tx, "leads", "lead", id, changed).await?;
+        audit(&mut tx, actor, "update", "lead", id, &valid.full_name).await?;
+        let lead = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(lead)
+    }
+
+    /// Archives a lead (it leaves the lists and frees its phone and e-mail) or restores it, which
+    /// is refused while a live lead holds the same phone or e-mail.
+    pub async fn set_lead_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Lead> {
+        actor.require(Permission::LeadsEdit)?;
+        let result = self.archive_lead(actor, id, version, archived).await;
+        if result.as_ref().err().and_then(violated_contact).is_none() {
+            return result;
+        }
+        let mut tx = self.db.read().await?;
+        let lead = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        self.explain_duplicate(result, (lead.phone, lead.email), Some(id)).await
+    }
+
+    async fn archive_lead(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Lead> {
+        let mut tx = self.db.write().await?;
+        let current = fetch(&mut tx, id).await?;
+        ensure_not_converted(&current)?;
+        if !archived && current.is_archived {
+            let taken = duplicates(&mut tx, current.phone.as_deref(), current.email.as_deref(), Some(id)).await?;
+            if !taken.is_empty() {
+                return Err(Error::Invalid(taken));
+            }
+        }
+        set_archived(&mut tx, "leads", "lead", id, version, archived).await?;
+        audit(&mut tx, actor, if archived { "archive" } else { "restore" }, "lead", id, "").await?;
+        let lead = fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(lead)
+    }
+
+    /// Turns a unique violation (two operators saving the same phone at the same moment: both
+    /// checks passed, the index refused the second) into the field error the check would have
+    /// given, naming the lead that won. `contacts` are the phone and e-mail being saved.
+    async fn explain_duplicate(
+        &self,
+        result: Result<Lead>,
+        contacts: (Option<String>, Option<String>),
+        except: Option<i64>,
+    ) -> Result<Lead> {
+        let Some(field) = result.as_ref().err().and_then(violated_contact) else { return result };
+        let (phone, email) = contacts;
+        let mut tx = self.db.read().await?;
+        let mut found = duplicates(&mut tx, phone.as_deref(), email.as_deref(), except).await?;
+        tx.commit().await?;
+        found.retain(|e| e.field == field);
+        if found.is_empty() {
+            // the winner was archived meanwhile; still say what was wrong
+            let code = if field == "email" { "email_taken" } else { "phone_taken" };
+            found.push(FieldError::new(field, code).with("lead", "?").with("id", "?"));
+        }
+        Err(Error::Invalid(found))
+    }
+}
+
+/// A converted lead belongs to its client now: its data is edited there.
+fn ensure_not_converted(lead: &Lead) -> Result<()> {
+    if lead.status == LeadStatus::Converted {
+        return Err(Error::state("lead_converted_locked"));
+    }
+    Ok(())
+}
+
+fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+async fn fetch(tx: &mut Tx, id: i64) -> Result<Lead> {
+    tx.fetch_optional(Query::new(format!("select {COLUMNS} from leads l{JOINS} where l.id = $1")).bind(id))
+        .await?
+        .ok_or(Error::NotFound { entity: "lead", id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_through_their_codes() {
+        for status in LeadStatus::ALL {
+            assert_eq!(LeadStatus::try_from(status.code().to_owned()), Ok(status));
+            assert_eq!(serde_json::to_value(status).unwrap(), status.code());
+        }
+        assert!(LeadStatus::try_from("won".to_owned()).is_err());
+    }
+}

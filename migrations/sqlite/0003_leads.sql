@@ -23,6 +23,10 @@ create unique index leads_phone_live on leads (phone) where is_archived = false 
 create unique index leads_email_live on leads (email) where is_archived = false and email is not null;
 -- statistics: leads of a campaign in a period
 create index leads_campaign_created on leads (campaign_id, created_at) where is_archived = false;
--- the lead list: newest first, optionally by status
+-- the lead list. The default shows live leads: partial indexes on exactly `is_archived = false`
+-- serve its count and its page alike, newest first, by status or by name. `leads_created` serves
+-- lists that include archived leads and the created-date filter over them.
 create index leads_created on leads (created_at, id);
-create index leads_status_created on leads (status, created_at);
+create index leads_live_created on leads (created_at, id) where is_archived = false;
+create index leads_live_status on leads (status, created_at, id) where is_archived = false;
+create index leads_live_name on leads (full_name, id) where is_archived = false;

@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use crate::support::{pg, TestCrm, PASSWORD};
+use crate::support::{pg, PASSWORD};
 
 fn crm(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1,1 +1,298 @@
-//! (being written)
+use crm::contracts::{ContractFilter, ContractInput, ContractSort, DocumentUpload};
+use crm::services::ServiceInput;
+use crm::{Error, Settings};
+use sha2::{Digest, Sha256};
+
+use crate::both_backends;
+use crate::support::TestCrm;
+
+/// Tiny files of each accepted kind, built here so the tests need no fixtures on disk.
+pub mod files {
+    pub fn pdf() -> Vec<u8> {
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
+    }
+
+    pub fn png() -> Vec<u8> {
+        b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec()
+    }
+
+    pub fn jpeg() -> Vec<u8> {
+        b"\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xFF\xD9".to_vec()
+    }
+
+    /// Entries in the order Word writes them (infer checks the third and fourth are `word/`).
+    pub fn docx() -> Vec<u8> {
+        zip(&[
+            ("[Content_Types].xml", b"<?xml version=\"1.0\"?><Types/>"),
+            ("_rels/.rels", b"<?xml version=\"1.0\"?><Relationships/>"),
+            ("word/_rels/document.xml.rels", b"<?xml version=\"1.0\"?><Relationships/>"),
+            ("word/document.xml", b"<?xml version=\"1.0\"?><w:document/>"),
+        ])
+    }
+
+    /// ODF puts an uncompressed `mimetype` entry first.
+    pub fn odt() -> Vec<u8> {
+        zip(&[("mimetype", b"application/vnd.oasis.opendocument.text"), ("content.xml", b"<office:document/>")])
+    }
+
+    /// An OLE compound file with a `WordDocument` stream entry, as Word 97-2003 writes.
+    pub fn doc() -> Vec<u8> {
+        let mut bytes = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        bytes.resize(512, 0);
+        for name in ["Root Entry", "WordDocument"] {
+            let mut entry: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            entry.resize(128, 0);
+            bytes.extend(entry);
+        }
+        bytes
+    }
+
+    /// A ZIP archive of stored (uncompressed) entries.
+    fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let (mut out, mut central) = (Vec::new(), Vec::new());
+        for (name, data) in entries {
+            let offset = out.len() as u32;
+            let common = [&20u16.to_le_bytes()[..], &[0; 8], &crc32(data).to_le_bytes()]
+                .concat()
+                .into_iter()
+                .chain((data.len() as u32).to_le_bytes().repeat(2))
+                .chain((name.len() as u16).to_le_bytes())
+                .chain([0, 0])
+                .collect::<Vec<u8>>();
+            out.extend(b"PK\x03\x04".iter().chain(&common).chain(name.as_bytes()).chain(*data));
+            central.extend(b"PK\x01\x02\x14\0".iter().chain(&common).chain(&[0; 14]));
+            let at = central.len() - 4;
+            central[at..].copy_from_slice(&offset.to_le_bytes());
+            central.extend(name.as_bytes());
+        }
+        let (cd_offset, cd_size, n) = (out.len() as u32, central.len() as u32, entries.len() as u16);
+        out.extend(central);
+        out.extend(b"PK\x05\x06\0\0\0\0");
+        out.extend([n.to_le_bytes(), n.to_le_bytes()].concat());
+        out.extend([cd_size.to_le_bytes(), cd_offset.to_le_bytes()].concat());
+        out.extend([0, 0]);
+        out
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        !data.iter().fold(!0u32, |crc, &byte| {
+            (0..8).fold(crc ^ u32::from(byte), |c, _| if c & 1 == 1 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 })
+        })
+    }
+}
+
+pub async fn service(t: &TestCrm, name: &str) -> i64 {
+    let input = ServiceInput { name: name.into(), description: String::new(), price: "1000".into() };
+    t.crm.create_service(&t.admin, &input).await.expect("service").id
+}
+
+pub fn contract(name: &str, service_id: i64, amount: &str) -> ContractInput {
+    ContractInput {
+        name: name.into(),
+        service_id: Some(service_id),
+        signed_on: "2025-03-01".into(),
+        valid_from: "2025-03-01".into(),
+        valid_to: "2026-02-28".into(),
+        amount: amount.into(),
+    }
+}
+
+pub fn upload(file_name: &str, bytes: Vec<u8>) -> DocumentUpload {
+    DocumentUpload { file_name: file_name.into(), bytes }
+}
+
+pub fn field_errors(err: Error) -> Vec<(&'static str, &'static str)> {
+    let Error::Invalid(fields) = err else { panic!("expected field errors, got {err:?}") };
+    fields.iter().map(|f| (f.field, f.code)).collect()
+}
+
+fn all() -> ContractFilter {
+    ContractFilter { include_archived: true, ..Default::default() }
+}
+
+both_backends! {
+    async fn a_manager_creates_a_contract_with_a_pdf_and_downloads_the_same_bytes(t: TestCrm) {
+        let manager = t.user("maria", &["manager"]).await;
+        let seo = service(&t, "SEO").await;
+        let input = ContractInput { signed_on: "28.02.2025".into(), ..contract("  Договор   № 1 ", seo, "1 250,50") };
+        let created = t.crm.create_contract(&manager, &input, Some(upload("C:\\Docs\\dogovor.pdf", files::pdf()))).await.unwrap();
+        assert_eq!((created.name.as_str(), created.service_name.as_str()), ("Договор № 1", "SEO"));
+        assert_eq!((created.amount.kopecks(), created.signed_on.to_string()), (125_050, "2025-02-28".into()));
+        assert_eq!(created.client_id, None);
+        let info = created.document.expect("document details");
+        assert_eq!((info.file_name.as_str(), info.media_type.as_str()), ("dogovor.pdf", "application/pdf"));
+        assert_eq!(info.size_bytes, files::pdf().len() as i64);
+        assert_eq!(info.sha256, format!("{:x}", Sha256::digest(files::pdf())));
+        let document = t.crm.get_document(&manager, created.id).await.unwrap();
+        assert_eq!(document.bytes, files::pdf());
+    }
+
+    async fn invalid_input_names_every_bad_field_and_writes_nothing(t: TestCrm) {
+        let input = ContractInput { signed_on: "31.02.2025".into(), valid_to: "".into(), amount: "0".into(), ..Default::default() };
+        let err = t.crm.create_contract(&t.admin, &input, Some(upload("a.pdf", vec![]))).await.unwrap_err();
+        assert_eq!(
+            field_errors(err),
+            vec![
+                ("name", "required"),
+                ("service_id", "required"),
+                ("signed_on", "date_invalid"),
+                ("valid_from", "required"),
+                ("valid_to", "required"),
+                ("amount", "not_positive"),
+                ("document", "file_empty"),
+            ]
+        );
+        assert_eq!((t.count("contracts").await, t.count("contract_documents").await), (0, 0));
+    }
+
+    async fn a_validity_that_ends_before_it_starts_is_refused_on_valid_to(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        let input = ContractInput { valid_from: "2025-03-02".into(), valid_to: "01.03.2025".into(), ..contract("Д-1", seo, "10") };
+        let err = t.crm.create_contract(&t.admin, &input, None).await.unwrap_err();
+        assert_eq!(field_errors(err), vec![("valid_to", "end_before_start")]);
+        assert_eq!(t.count("contracts").await, 0);
+    }
+
+    async fn a_negative_amount_or_not_a_number_is_refused(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        for (amount, code) in [("-5", "negative"), ("abc", "not_a_number"), ("", "required")] {
+            let err = t.crm.create_contract(&t.admin, &contract("Д-1", seo, amount), None).await.unwrap_err();
+            assert_eq!(field_errors(err), vec![("amount", code)], "{amount}");
+        }
+        assert_eq!(t.count("contracts").await, 0);
+    }
+
+    async fn an_unknown_or_archived_service_is_refused(t: TestCrm) {
+        let old = t.crm.get_service(&t.admin, service(&t, "Old").await).await.unwrap();
+        t.crm.set_service_archived(&t.admin, old.id, old.version, true).await.unwrap();
+        let err = t.crm.create_contract(&t.admin, &contract("Д-1", old.id, "10"), None).await.unwrap_err();
+        assert_eq!(field_errors(err), vec![("service_id", "archived")]);
+        let err = t.crm.create_contract(&t.admin, &contract("Д-1", 9999, "10"), None).await.unwrap_err();
+        assert_eq!(field_errors(err), vec![("service_id", "unknown")]);
+        assert_eq!(t.count("contracts").await, 0);
+    }
+
+    async fn an_edited_contract_may_keep_a_service_archived_since(t: TestCrm) {
+        let old = service(&t, "Old").await;
+        let c = t.crm.create_contract(&t.admin, &contract("Д-1", old, "10"), None).await.unwrap();
+        let s = t.crm.get_service(&t.admin, old).await.unwrap();
+        t.crm.set_service_archived(&t.admin, s.id, s.version, true).await.unwrap();
+        let edited = t.crm.update_contract(&t.admin, c.id, c.version, &contract("Д-1", old, "20")).await.unwrap();
+        assert_eq!(edited.amount.to_string(), "20.00");
+    }
+
+    async fn contract_names_are_unique_ignoring_case(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        t.crm.create_contract(&t.admin, &contract("Договор А-1", seo, "10"), None).await.unwrap();
+        let err = t.crm.create_contract(&t.admin, &contract("ДОГОВОР а-1", seo, "10"), None).await.unwrap_err();
+        assert_eq!(field_errors(err), vec![("name", "name_taken")]);
+        assert_eq!(t.count("contracts").await, 1);
+    }
+
+    async fn documents_are_recognised_by_their_content_whatever_their_name(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        let cases = [
+            (files::png(), "image/png"),
+            (files::jpeg(), "image/jpeg"),
+            (files::docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+            (files::odt(), "application/vnd.oasis.opendocument.text"),
+            (files::doc(), "application/msword"),
+            (files::pdf(), "application/pdf"),
+        ];
+        for (i, (bytes, media_type)) in cases.into_iter().enumerate() {
+            let input = contract(&format!("Д-{i}"), seo, "10");
+            let created = t.crm.create_contract(&t.admin, &input, Some(upload("scan.bin", bytes))).await.unwrap();
+            assert_eq!(created.document.unwrap().media_type, media_type);
+        }
+    }
+
+    async fn a_renamed_text_file_is_not_a_document_and_nothing_is_written(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        for bytes in [b"just a text file".to_vec(), b"PK\x03\x04 some other zip".to_vec()] {
+            let doc = upload("договор.pdf", bytes);
+            let err = t.crm.create_contract(&t.admin, &contract("Д-1", seo, "10"), Some(doc)).await.unwrap_err();
+            assert_eq!(field_errors(err), vec![("document", "file_type")]);
+        }
+        assert_eq!((t.count("contracts").await, t.count("contract_documents").await), (0, 0));
+    }
+
+    async fn a_document_over_the_size_limit_is_refused_naming_the_limit(t: TestCrm) {
+        let small = t.with_settings(Settings { max_document_bytes: 512 * 1024, ..Settings::default() }).await;
+        let seo = service(&t, "SEO").await;
+        let mut big = files::pdf();
+        big.resize(512 * 1024 + 1, b' ');
+        let err = small.create_contract(&t.admin, &contract("Д-1", seo, "10"), Some(upload("a.pdf", big))).await.unwrap_err();
+        let Error::Invalid(fields) = err else { panic!("expected field errors") };
+        assert_eq!((fields[0].field, fields[0].code), ("document", "file_too_large"));
+        assert_eq!(fields[0].params, vec![("max", "0.5".to_string())]);
+        assert_eq!(t.count("contracts").await, 0);
+    }
+
+    async fn attaching_a_document_replaces_the_old_one_and_bumps_the_version(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        let c = t.crm.create_contract(&t.admin, &contract("Д-1", seo, "10"), Some(upload("a.pdf", files::pdf()))).await.unwrap();
+        let c2 = t.crm.attach_document(&t.admin, c.id, c.version, upload("scan.png", files::png())).await.unwrap();
+        assert_eq!(c2.version, c.version + 1);
+        assert_eq!(c2.document.unwrap().file_name, "scan.png");
+        assert_eq!(t.crm.get_document(&t.admin, c.id).await.unwrap().bytes, files::png());
+        assert_eq!(t.count("contract_documents").await, 1);
+        let stale = t.crm.attach_document(&t.admin, c.id, c.version, upload("b.pdf", files::pdf())).await.unwrap_err();
+        assert!(matches!(stale, Error::Conflict { .. }), "{stale:?}");
+    }
+
+    async fn a_contract_without_a_document_has_nothing_to_download(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        let c = t.crm.create_contract(&t.admin, &contract("Д-1", seo, "10"), None).await.unwrap();
+        assert!(c.document.is_none());
+        assert_eq!(t.crm.get_document(&t.admin, c.id).await.unwrap_err().code(), "no_document");
+        assert!(matches!(t.crm.get_document(&t.admin, 9999).await, Err(Error::NotFound { .. })));
+    }
+
+    async fn saving_over_a_newer_version_of_a_contract_is_a_conflict(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        let c = t.crm.create_contract(&t.admin, &contract("Д-1", seo, "10"), None).await.unwrap();
+        t.crm.update_contract(&t.admin, c.id, c.version, &contract("Д-1", seo, "20")).await.unwrap();
+        let err = t.crm.update_contract(&t.admin, c.id, c.version, &contract("Д-1", seo, "30")).await.unwrap_err();
+        assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+        assert_eq!(t.crm.get_contract(&t.admin, c.id).await.unwrap().amount.to_string(), "20.00");
+    }
+
+    async fn lists_search_filter_sort_and_page_with_a_total(t: TestCrm) {
+        let (seo, ads) = (service(&t, "SEO").await, service(&t, "Реклама").await);
+        for (name, sid, amount, signed) in [("Альфа", seo, "300", "2025-01-10"), ("Бета", ads, "100", "2025-02-10"), ("Гамма", seo, "200", "2025-03-10")] {
+            let input = ContractInput { signed_on: signed.into(), ..contract(name, sid, amount) };
+            t.crm.create_contract(&t.admin, &input, Some(upload("a.pdf", files::pdf()))).await.unwrap();
+        }
+        let names = |page: crm::Page<crm::contracts::Contract>| page.items.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        let page = t.crm.list_contracts(&t.admin, &ContractFilter::default()).await.unwrap();
+        assert_eq!((page.total, names(page)), (3, vec!["Гамма".to_string(), "Бета".into(), "Альфа".into()]));
+        let filter = ContractFilter { search: "АЛЬ".into(), ..Default::default() };
+        assert_eq!(names(t.crm.list_contracts(&t.admin, &filter).await.unwrap()), vec!["Альфа"]);
+        let filter = ContractFilter { service_id: Some(seo), sort: ContractSort::Amount, ..Default::default() };
+        assert_eq!(names(t.crm.list_contracts(&t.admin, &filter).await.unwrap()), vec!["Альфа", "Гамма"]);
+        let from = chrono::NaiveDate::from_ymd_opt(2025, 2, 1);
+        let filter = ContractFilter { signed_from: from, unassigned_only: true, page: crm::PageRequest::new(1, 1), ..Default::default() };
+        let page = t.crm.list_contracts(&t.admin, &filter).await.unwrap();
+        assert_eq!((page.total, names(page)), (2, vec!["Бета".to_string()]));
+    }
+
+    async fn an_archived_contract_leaves_the_list_and_can_come_back(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        let c = t.crm.create_contract(&t.admin, &contract("Д-1", seo, "10"), None).await.unwrap();
+        let c = t.crm.set_contract_archived(&t.admin, c.id, c.version, true).await.unwrap();
+        assert_eq!(t.crm.list_contracts(&t.admin, &ContractFilter::default()).await.unwrap().total, 0);
+        assert_eq!(t.crm.list_contracts(&t.admin, &all()).await.unwrap().total, 1);
+        t.crm.set_contract_archived(&t.admin, c.id, c.version, false).await.unwrap();
+        assert_eq!(t.crm.list_contracts(&t.admin, &ContractFilter::default()).await.unwrap().total, 1);
+    }
+
+    async fn an_operator_may_neither_see_nor_write_contracts(t: TestCrm) {
+        let operator = t.user("olga", &["operator"]).await;
+        let seo = service(&t, "SEO").await;
+        let err = t.crm.create_contract(&operator, &contract("Д-1", seo, "10"), None).await.unwrap_err();
+        assert!(matches!(err, Error::Forbidden("contracts.edit")), "{err:?}");
+        let err = t.crm.list_contracts(&operator, &all()).await.unwrap_err();
+        assert!(matches!(err, Error::Forbidden("contracts.view")), "{err:?}");
+        assert_eq!(t.count("contracts").await, 0);
+    }
+}

@@ -1,1 +1,239 @@
-//! (being written)
+use chrono::{Days, Utc};
+use crm::campaigns::CampaignInput;
+use crm::db::Query;
+use crm::leads::{LeadFilter, LeadInput, LeadSort, LeadStatus};
+use crm::services::ServiceInput;
+use crm::{Error, FieldError, PageRequest};
+
+use crate::both_backends;
+use crate::support::TestCrm;
+
+fn lead(name: &str, phone: &str, email: &str) -> LeadInput {
+    LeadInput { full_name: name.into(), phone: phone.into(), email: email.into(), ..Default::default() }
+}
+
+/// A live campaign (with its service) to attach leads to.
+async fn campaign(t: &TestCrm, name: &str) -> i64 {
+    let service = ServiceInput { name: format!("Услуга {name}"), description: String::new(), price: "1".into() };
+    let service = t.crm.create_service(&t.admin, &service).await.unwrap().id;
+    let channel = t.crm.list_channels(&t.admin, false).await.unwrap()[0].id;
+    let input = CampaignInput {
+        name: name.into(),
+        service_id: Some(service),
+        channel_id: Some(channel),
+        budget: "1000".into(),
+        starts_on: "2025-01-01".into(),
+        ends_on: String::new(),
+    };
+    t.crm.create_campaign(&t.admin, &input).await.unwrap().id
+}
+
+fn errors(err: Error) -> Vec<FieldError> {
+    let Error::Invalid(fields) = err else { panic!("expected field errors, got {err:?}") };
+    fields
+}
+
+fn codes(err: Error) -> Vec<(&'static str, &'static str)> {
+    errors(err).iter().map(|f| (f.field, f.code)).collect()
+}
+
+/// Runs one statement directly, for states only other modules create (conversion, old rows).
+async fn sql(t: &TestCrm, query: Query) {
+    let mut tx = t.crm.db().write().await.unwrap();
+    tx.execute(query).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn total(t: &TestCrm, filter: LeadFilter) -> i64 {
+    t.crm.list_leads(&t.admin, &filter).await.unwrap().total
+}
+
+both_backends! {
+    async fn an_operator_creates_a_new_lead_with_normalised_contacts(t: TestCrm) {
+        let operator = t.user("olga", &["operator"]).await;
+        let campaign = campaign(&t, "Весна").await;
+        let input = LeadInput { campaign_id: Some(campaign), note: " перезвонить ".into(), ..lead(" Иванов  Пётр ", "8 (912) 345-67-89", "Petr@Example.RU") };
+        let created = t.crm.create_lead(&operator, &input).await.unwrap();
+        assert_eq!((created.full_name.as_str(), created.status), ("Иванов Пётр", LeadStatus::New));
+        assert_eq!((created.phone.as_deref(), created.email.as_deref()), (Some("+79123456789"), Some("petr@example.ru")));
+        assert_eq!((created.campaign_name.as_deref(), created.note.as_str()), (Some("Весна"), "перезвонить"));
+        assert_eq!((created.created_by, created.created_by_name.as_str(), created.client_id), (operator.user_id, "User olga", None));
+    }
+
+    async fn an_operator_edits_a_lead_and_takes_it_into_work(t: TestCrm) {
+        let created = t.crm.create_lead(&t.admin, &lead("Анна", "", "anna@example.ru")).await.unwrap();
+        let input = LeadInput { status: Some(LeadStatus::InWork), ..lead("Анна Смирнова", "+7 912 000 11 22", "anna@example.ru") };
+        let edited = t.crm.update_lead(&t.admin, created.id, created.version, &input).await.unwrap();
+        assert_eq!((edited.full_name.as_str(), edited.status, edited.version), ("Анна Смирнова", LeadStatus::InWork, created.version + 1));
+        assert_eq!(edited.phone.as_deref(), Some("+79120001122"));
+        let kept = t.crm.update_lead(&t.admin, edited.id, edited.version, &lead("Анна Смирнова", "", "anna@example.ru")).await.unwrap();
+        assert_eq!((kept.status, kept.phone), (LeadStatus::InWork, None), "no status in the form keeps the current one");
+    }
+
+    async fn invalid_lead_input_names_every_bad_field_and_writes_nothing(t: TestCrm) {
+        let input = LeadInput {
+            full_name: "  ".into(),
+            phone: "12-34".into(),
+            email: "ivan@".into(),
+            campaign_id: Some(999_999),
+            note: "я".repeat(5001),
+            status: Some(LeadStatus::Converted),
+        };
+        let err = t.crm.create_lead(&t.admin, &input).await.unwrap_err();
+        assert_eq!(codes(err), vec![
+            ("full_name", "required"),
+            ("phone", "phone_invalid"),
+            ("email", "email_invalid"),
+            ("note", "too_long"),
+            ("status", "not_allowed"),
+            ("campaign_id", "unknown"),
+        ]);
+        assert_eq!(total(&t, LeadFilter { include_archived: true, ..Default::default() }).await, 0);
+    }
+
+    async fn a_lead_needs_a_phone_or_an_email(t: TestCrm) {
+        let err = t.crm.create_lead(&t.admin, &lead("Без контактов", " ", "")).await.unwrap_err();
+        assert_eq!(codes(err), vec![("phone", "contact_required")]);
+        assert_eq!(total(&t, LeadFilter::default()).await, 0);
+    }
+
+    async fn a_lead_cannot_be_created_as_converted(t: TestCrm) {
+        let input = LeadInput { status: Some(LeadStatus::Converted), ..lead("Сразу клиент", "+79123456789", "") };
+        let err = t.crm.create_lead(&t.admin, &input).await.unwrap_err();
+        assert_eq!(codes(err), vec![("status", "not_allowed")]);
+        let lost = LeadInput { status: Some(LeadStatus::Lost), ..input };
+        assert_eq!(t.crm.create_lead(&t.admin, &lost).await.unwrap().status, LeadStatus::Lost);
+    }
+
+    async fn an_archived_campaign_cannot_be_chosen_but_stays_on_its_leads(t: TestCrm) {
+        let id = campaign(&t, "Осень").await;
+        let input = LeadInput { campaign_id: Some(id), ..lead("Пётр", "+79123456789", "") };
+        let first = t.crm.create_lead(&t.admin, &input).await.unwrap();
+        let c = t.crm.get_campaign(&t.admin, id).await.unwrap();
+        t.crm.set_campaign_archived(&t.admin, id, c.version, true).await.unwrap();
+        let second = LeadInput { campaign_id: Some(id), ..lead("Павел", "+79120000000", "") };
+        assert_eq!(codes(t.crm.create_lead(&t.admin, &second).await.unwrap_err()), vec![("campaign_id", "archived")]);
+        let edited = LeadInput { note: "уточнить".into(), ..input };
+        assert_eq!(t.crm.update_lead(&t.admin, first.id, first.version, &edited).await.unwrap().campaign_id, Some(id));
+    }
+
+    async fn a_phone_in_another_national_format_is_refused_naming_the_existing_lead(t: TestCrm) {
+        let first = t.crm.create_lead(&t.admin, &lead("Иванов Иван", "+79123456789", "")).await.unwrap();
+        let err = t.crm.create_lead(&t.admin, &lead("Петров Пётр", "8 (912) 345-67-89", "")).await.unwrap_err();
+        let errors = errors(err);
+        assert_eq!((errors[0].field, errors[0].code), ("phone", "phone_taken"));
+        assert_eq!(errors[0].params, vec![("lead", "Иванов Иван".to_owned()), ("id", first.id.to_string())]);
+        assert!(crm::i18n::field_message(crm::i18n::Lang::Ru, &errors[0]).contains("Иванов Иван"));
+        assert_eq!(total(&t, LeadFilter::default()).await, 1);
+    }
+
+    async fn an_email_differing_only_in_case_is_a_duplicate(t: TestCrm) {
+        t.crm.create_lead(&t.admin, &lead("Анна", "", "anna@example.ru")).await.unwrap();
+        let err = t.crm.create_lead(&t.admin, &lead("Анна К.", "", "ANNA@example.ru")).await.unwrap_err();
+        assert_eq!(codes(err), vec![("email", "email_taken")]);
+    }
+
+    async fn a_duplicate_is_allowed_once_the_first_lead_is_archived(t: TestCrm) {
+        let first = t.crm.create_lead(&t.admin, &lead("Первый", "+79123456789", "")).await.unwrap();
+        t.crm.set_lead_archived(&t.admin, first.id, first.version, true).await.unwrap();
+        let second = t.crm.create_lead(&t.admin, &lead("Второй", "89123456789", "")).await.unwrap();
+        assert_eq!(second.phone.as_deref(), Some("+79123456789"));
+        let archived = t.crm.get_lead(&t.admin, first.id).await.unwrap();
+        let err = t.crm.set_lead_archived(&t.admin, first.id, archived.version, false).await.unwrap_err();
+        let errors = errors(err);
+        assert_eq!((errors[0].code, errors[0].params[1].1.clone()), ("phone_taken", second.id.to_string()));
+    }
+
+    async fn two_operators_saving_the_same_phone_at_once_keep_one_lead(t: TestCrm) {
+        let (a, b) = (lead("Первый", "+79123456789", ""), lead("Второй", "8 912 345 67 89", ""));
+        let (ra, rb) = tokio::join!(t.crm.create_lead(&t.admin, &a), t.crm.create_lead(&t.admin, &b));
+        let (won, lost) = match (ra, rb) {
+            (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+            other => panic!("exactly one save must win: {other:?}"),
+        };
+        let errors = errors(lost);
+        assert_eq!((errors[0].field, errors[0].code), ("phone", "phone_taken"));
+        assert_eq!(errors[0].params[0].1, won.full_name);
+        assert_eq!(total(&t, LeadFilter::default()).await, 1);
+    }
+
+    async fn search_ignores_case_in_cyrillic_and_reads_phones_in_national_form(t: TestCrm) {
+        t.crm.create_lead(&t.admin, &lead("Ёлкина Юлия", "+79123456789", "")).await.unwrap();
+        t.crm.create_lead(&t.admin, &lead("Сидоров Олег", "", "oleg_50%@example.ru")).await.unwrap();
+        let search = |s: &str| LeadFilter { search: s.into(), ..Default::default() };
+        assert_eq!(total(&t, search("ЁЛКИНА")).await, 1);
+        assert_eq!(total(&t, search("8 912 345")).await, 1);
+        assert_eq!(total(&t, search("+7 (912) 34")).await, 1);
+        assert_eq!(total(&t, search("50%")).await, 1, "wildcards are literal");
+        assert_eq!(total(&t, search("петров")).await, 0);
+    }
+
+    async fn filters_by_status_campaign_and_creation_days_with_totals(t: TestCrm) {
+        let spring = campaign(&t, "Весна").await;
+        let today = Utc::now().date_naive();
+        for (n, days_ago) in [(1, 10u64), (2, 3), (3, 0)] {
+            let input = LeadInput { campaign_id: (n != 3).then_some(spring), ..lead(&format!("Лид {n}"), &format!("+7912000000{n}"), "") };
+            let created = t.crm.create_lead(&t.admin, &input).await.unwrap();
+            let at = (today - Days::new(days_ago)).and_hms_opt(12, 0, 0).unwrap().and_utc();
+            sql(&t, Query::new("update leads set created_at = $1 where id = $2").bind(at).bind(created.id)).await;
+        }
+        let days = |from: u64, to: u64| LeadFilter { created_from: Some(today - Days::new(from)), created_to: Some(today - Days::new(to)), ..Default::default() };
+        assert_eq!(total(&t, days(5, 1)).await, 1);
+        assert_eq!(total(&t, days(10, 10)).await, 1, "both ends are whole days");
+        assert_eq!(total(&t, days(10, 0)).await, 3);
+        assert_eq!(total(&t, LeadFilter { campaign_id: Some(spring), ..Default::default() }).await, 2);
+        let first = t.crm.list_leads(&t.admin, &LeadFilter::default()).await.unwrap().items.remove(0);
+        t.crm.update_lead(&t.admin, first.id, first.version, &LeadInput { status: Some(LeadStatus::Lost), ..lead(&first.full_name, "+79120000003", "") }).await.unwrap();
+        assert_eq!(total(&t, LeadFilter { status: Some(LeadStatus::Lost), ..Default::default() }).await, 1);
+        assert_eq!(total(&t, LeadFilter { status: Some(LeadStatus::New), ..Default::default() }).await, 2);
+    }
+
+    async fn lists_sort_and_page_with_a_total(t: TestCrm) {
+        for (n, name) in ["Борисов", "Алексеев", "Васильев", "Григорьев"].iter().enumerate() {
+            t.crm.create_lead(&t.admin, &lead(name, &format!("+7912000000{n}"), "")).await.unwrap();
+        }
+        let names = |page: crm::Page<crm::leads::Lead>| page.items.into_iter().map(|l| l.full_name).collect::<Vec<_>>();
+        let newest = t.crm.list_leads(&t.admin, &LeadFilter { page: PageRequest::new(0, 2), ..Default::default() }).await.unwrap();
+        assert_eq!((newest.total, names(newest)), (4, vec!["Григорьев".to_owned(), "Васильев".to_owned()]));
+        let by_name = LeadFilter { sort: LeadSort::FullName, page: PageRequest::new(1, 2), ..Default::default() };
+        assert_eq!(names(t.crm.list_leads(&t.admin, &by_name).await.unwrap()), vec!["Борисов", "Васильев"]);
+    }
+
+    async fn archived_leads_leave_the_list_unless_asked_for(t: TestCrm) {
+        let l = t.crm.create_lead(&t.admin, &lead("Архивный", "+79123456789", "")).await.unwrap();
+        let archived = t.crm.set_lead_archived(&t.admin, l.id, l.version, true).await.unwrap();
+        assert!(archived.is_archived);
+        assert_eq!(total(&t, LeadFilter::default()).await, 0);
+        assert_eq!(total(&t, LeadFilter { include_archived: true, ..Default::default() }).await, 1);
+        t.crm.set_lead_archived(&t.admin, l.id, archived.version, false).await.unwrap();
+        assert_eq!(total(&t, LeadFilter::default()).await, 1);
+    }
+
+    async fn saving_a_lead_over_a_newer_version_is_a_conflict(t: TestCrm) {
+        let l = t.crm.create_lead(&t.admin, &lead("Версия", "+79123456789", "")).await.unwrap();
+        t.crm.update_lead(&t.admin, l.id, l.version, &lead("Версия 2", "+79123456789", "")).await.unwrap();
+        let err = t.crm.update_lead(&t.admin, l.id, l.version, &lead("Версия 3", "+79123456789", "")).await.unwrap_err();
+        assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
+        assert_eq!(t.crm.get_lead(&t.admin, l.id).await.unwrap().full_name, "Версия 2");
+    }
+
+    async fn a_converted_lead_can_be_neither_edited_nor_archived(t: TestCrm) {
+        let l = t.crm.create_lead(&t.admin, &lead("Клиент", "+79123456789", "")).await.unwrap();
+        sql(&t, Query::new("update leads set status = 'converted', version = version + 1 where id = $1").bind(l.id)).await;
+        let version = l.version + 1;
+        let err = t.crm.update_lead(&t.admin, l.id, version, &lead("Другое имя", "+79123456789", "")).await.unwrap_err();
+        assert_eq!(err.code(), "lead_converted_locked");
+        let err = t.crm.set_lead_archived(&t.admin, l.id, version, true).await.unwrap_err();
+        assert_eq!(err.code(), "lead_converted_locked");
+        assert_eq!(t.crm.get_lead(&t.admin, l.id).await.unwrap().full_name, "Клиент");
+    }
+
+    async fn managers_view_leads_but_only_operators_write_them(t: TestCrm) {
+        let manager = t.user("mark", &["manager"]).await;
+        let l = t.crm.create_lead(&t.admin, &lead("Лид", "+79123456789", "")).await.unwrap();
+        assert_eq!(t.crm.get_lead(&manager, l.id).await.unwrap().id, l.id);
+        assert!(matches!(t.crm.create_lead(&manager, &lead("Нет", "+79120000000", "")).await, Err(Error::Forbidden(_))));
+        let marketer = t.user("maria", &["marketer"]).await;
+        assert!(matches!(t.crm.list_leads(&marketer, &LeadFilter::default()).await, Err(Error::Forbidden(_))));
+    }
+}

@@ -47,6 +47,19 @@ impl TestCrm {
         let user = self.crm.create_user(&self.admin, &input).await.expect("create user");
         self.crm.actor(user.id).await.expect("actor")
     }
+
+    /// A second CRM on this test's database with other settings (e.g. a small document limit).
+    pub async fn with_settings(&self, settings: Settings) -> Crm {
+        Crm::open(&self.url, settings).await.expect("reopen with settings")
+    }
+
+    /// Rows in `table` (a literal from the test), to prove that a refused write wrote nothing.
+    pub async fn count(&self, table: &str) -> i64 {
+        let mut tx = self.crm.db().read().await.expect("read");
+        let n = tx.scalar(crm::db::Query::new(format!("select count(*) from {table}"))).await.expect("count");
+        tx.commit().await.expect("commit");
+        n
+    }
 }
 
 /// Writes each test once and runs it on both backends as `name::sqlite` and `name::postgres`.

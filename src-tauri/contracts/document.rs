@@ -1,0 +1,235 @@
+//! The signed document of a contract: recognised by its content (never by its name), bounded in
+//! size, fingerprinted with SHA-256 and stored in the database so every office computer sees it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::app::now;
+use crate::db::{Query, Tx};
+use crate::error::{FieldError, Result};
+use crate::permission::Actor;
+
+/// A file as the adapter read it: the name the user's file had and its bytes.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct DocumentUpload {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Bytes are left out: a debug print of a 20 MB upload helps nobody.
+impl std::fmt::Debug for DocumentUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentUpload").field("file_name", &self.file_name).field("len", &self.bytes.len()).finish()
+    }
+}
+
+/// What a contract shows of its document without loading the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentInfo {
+    pub file_name: String,
+    pub media_type: String,
+    pub size_bytes: i64,
+    /// Lower-case hex.
+    pub sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// A stored document, for download.
+#[derive(Clone, Serialize, sqlx::FromRow)]
+pub struct Document {
+    pub file_name: String,
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("file_name", &self.file_name)
+            .field("media_type", &self.media_type)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// An upload that passed the checks, ready to store.
+pub(crate) struct CheckedDocument {
+    file_name: String,
+    media_type: &'static str,
+    sha256: String,
+    bytes: Vec<u8>,
+}
+
+const FIELD: &str = "document";
+const MAX_NAME_CHARS: usize = 255;
+
+impl CheckedDocument {
+    pub(crate) fn file_name(&self) -> &str {
+        &self.file_name
+    }
+}
+
+impl DocumentUpload {
+    /// Recognises the file by content, bounds its size and cleans its name. Takes the upload by
+    /// value so the bytes are moved, not copied, on their way to the database.
+    pub(crate) fn check(self, max_bytes: usize) -> Result<CheckedDocument, FieldError> {
+        if self.bytes.is_empty() {
+            return Err(FieldError::new(FIELD, "file_empty"));
+        }
+        if self.bytes.len() > max_bytes {
+            return Err(FieldError::new(FIELD, "file_too_large").with("max", megabytes(max_bytes)));
+        }
+        let (media_type, extension) = sniff(&self.bytes).ok_or_else(|| FieldError::new(FIELD, "file_type"))?;
+        let sha256 = Sha256::digest(&self.bytes).iter().map(|b| format!("{b:02x}")).collect();
+        Ok(CheckedDocument {
+            file_name: clean_file_name(&self.file_name, extension),
+            media_type,
+            sha256,
+            bytes: self.bytes,
+        })
+    }
+}
+
+/// The media type and usual extension of an accepted document, judged by its bytes alone: a text
+/// file renamed to `.pdf` is refused, a PDF saved without an extension is accepted.
+fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    const ZIP: &[u8] = b"PK\x03\x04";
+    if infer::archive::is_pdf(bytes) {
+        Some(("application/pdf", "pdf"))
+    } else if infer::image::is_jpeg(bytes) {
+        Some(("image/jpeg", "jpg"))
+    } else if infer::image::is_png(bytes) {
+        Some(("image/png", "png"))
+    } else if infer::odf::is_odt(bytes) {
+        Some(("application/vnd.oasis.opendocument.text", "odt"))
+    // infer only knows the entry order Word writes; other writers of DOCX are recognised by
+    // the entry every DOCX has (ZIP stores entry names uncompressed).
+    } else if infer::doc::is_docx(bytes) || (bytes.starts_with(ZIP) && contains(bytes, b"word/document.xml")) {
+        Some(("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"))
+    // A Word 97-2003 file is an OLE compound file; infer needs Word's class id on the root,
+    // which some writers leave out, so the `WordDocument` stream name (UTF-16) also counts.
+    } else if infer::doc::is_doc(bytes) || (bytes.starts_with(OLE) && contains(bytes, &utf16le("WordDocument"))) {
+        Some(("application/msword", "doc"))
+    } else {
+        None
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+fn utf16le(text: &str) -> Vec<u8> {
+    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+/// The last component of whatever path the name came with, without control characters, at most
+/// 255 characters (keeping the extension); `document.<ext>` when nothing is left.
+fn clean_file_name(name: &str, extension: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') {
+        return format!("document.{extension}");
+    }
+    if cleaned.chars().count() <= MAX_NAME_CHARS {
+        return cleaned.to_owned();
+    }
+    let suffix = match cleaned.rsplit_once('.') {
+        Some((_, ext)) if ext.chars().count() <= 16 => format!(".{ext}"),
+        _ => String::new(),
+    };
+    let stem: String = cleaned.chars().take(MAX_NAME_CHARS - suffix.chars().count()).collect();
+    format!("{stem}{suffix}")
+}
+
+/// A byte count in megabytes for messages: `20`, `0.5`, `0.01`.
+fn megabytes(bytes: usize) -> String {
+    const MB: usize = 1024 * 1024;
+    let hundredths = (bytes % MB * 100).div_ceil(MB).min(99);
+    match hundredths {
+        0 => (bytes / MB).to_string(),
+        h => format!("{}.{h:02}", bytes / MB).trim_end_matches('0').to_owned(),
+    }
+}
+
+/// Stores `document` as the contract's only document, replacing any earlier one.
+pub(crate) async fn store_document(
+    tx: &mut Tx,
+    actor: &Actor,
+    contract_id: i64,
+    document: CheckedDocument,
+) -> Result<()> {
+    let size = i64::try_from(document.bytes.len()).unwrap_or(i64::MAX);
+    tx.execute(
+        Query::new(
+            "insert into contract_documents
+                 (contract_id, file_name, media_type, size_bytes, sha256, content, uploaded_by, uploaded_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)
+             on conflict (contract_id) do update set
+                 file_name = excluded.file_name, media_type = excluded.media_type,
+                 size_bytes = excluded.size_bytes, sha256 = excluded.sha256, content = excluded.content,
+                 uploaded_by = excluded.uploaded_by, uploaded_at = excluded.uploaded_at",
+        )
+        .bind(contract_id)
+        .bind(document.file_name)
+        .bind(document.media_type)
+        .bind(size)
+        .bind(document.sha256)
+        .bind(document.bytes)
+        .bind(actor.user_id)
+        .bind(now()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The document's bytes, or `None` when the contract has none.
+pub(crate) async fn load_document(tx: &mut Tx, contract_id: i64) -> Result<Option<Document>> {
+    tx.fetch_optional(
+        Query::new("select file_name, media_type, content as bytes from contract_documents where contract_id = $1")
+            .bind(contract_id),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_their_directories_and_stay_short() {
+        assert_eq!(clean_file_name("C:\\Users\\ivan\\Договор.pdf", "pdf"), "Договор.pdf");
+        assert_eq!(clean_file_name("../../etc/passwd", "pdf"), "passwd");
+        assert_eq!(clean_file_name("dir/..", "png"), "document.png");
+        assert_eq!(clean_file_name("", "pdf"), "document.pdf");
+        let long = clean_file_name(&format!("{}.docx", "я".repeat(300)), "docx");
+        assert_eq!(long.chars().count(), 255);
+        assert!(long.ends_with(".docx"));
+    }
+
+    #[test]
+    fn sizes_read_as_megabytes() {
+        assert_eq!(megabytes(20 * 1024 * 1024), "20");
+        assert_eq!(megabytes(512 * 1024), "0.5");
+        assert_eq!(megabytes(100), "0.01");
+    }
+
+    #[test]
+    fn content_decides_the_type_not_the_name() {
+        assert_eq!(sniff(b"%PDF-1.4\n%%EOF").map(|t| t.1), Some("pdf"));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n").map(|t| t.1), Some("png"));
+        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0").map(|t| t.1), Some("jpg"));
+        assert_eq!(sniff(b"just some text"), None);
+        assert_eq!(sniff(b"PK\x03\x04 a zip of something else"), None);
+        // a DOCX whose entries are not in Word's order, and a Word 97 file without a class id
+        assert_eq!(sniff(b"PK\x03\x04...word/document.xml...").map(|t| t.1), Some("docx"));
+        let mut doc = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+        doc.extend(utf16le("WordDocument"));
+        assert_eq!(sniff(&doc).map(|t| t.1), Some("doc"));
+        assert_eq!(sniff(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 a spreadsheet"), None);
+    }
+}

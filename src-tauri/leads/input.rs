@@ -1,0 +1,162 @@
+//! The lead form: raw text parsed into a valid lead, with every problem reported at once, and the
+//! duplicate checks that make phone and e-mail unique among live leads.
+
+use phonenumber::country::Id as Country;
+use serde::Deserialize;
+
+use super::{Lead, LeadStatus};
+use crate::campaigns::check_reference;
+use crate::db::{Query, Tx};
+use crate::domain::{contact, text};
+use crate::error::{Checks, Error, FieldError, Result};
+
+/// What the lead form sends: raw text, parsed and checked by the core.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LeadInput {
+    pub full_name: String,
+    /// Any common form (`8 (912) 345-67-89`, `+7 912 ...`); stored as E.164.
+    pub phone: String,
+    pub email: String,
+    pub campaign_id: Option<i64>,
+    pub note: String,
+    /// `None` keeps the current status (`new` for a new lead). `converted` is refused: only the
+    /// conversion use case sets it.
+    pub status: Option<LeadStatus>,
+}
+
+pub(super) struct ValidLead {
+    pub(super) full_name: String,
+    pub(super) phone: Option<String>,
+    pub(super) email: Option<String>,
+    pub(super) campaign_id: Option<i64>,
+    pub(super) note: String,
+    pub(super) status: Option<LeadStatus>,
+}
+
+impl ValidLead {
+    pub(super) fn search(&self) -> String {
+        search_text(&self.full_name, self.phone.as_deref(), self.email.as_deref())
+    }
+}
+
+/// Longest note on a lead.
+const MAX_NOTE: usize = 5000;
+
+impl LeadInput {
+    /// Checks every field against `current` (the lead being edited, if any), the campaign and the
+    /// live leads, and reports all problems at once.
+    pub(super) async fn validate(&self, tx: &mut Tx, region: Country, current: Option<&Lead>) -> Result<ValidLead> {
+        let mut checks = Checks::new();
+        let full_name = checks.take(text::name("full_name", &self.full_name, 200));
+        let (phone, email) = self.contacts(&mut checks, region);
+        let note = checks.take(text::free_text("note", &self.note, MAX_NOTE));
+        if self.status == Some(LeadStatus::Converted) {
+            checks.push(FieldError::new("status", "not_allowed"));
+        }
+        if let Some(id) = self.campaign_id {
+            let had = current.and_then(|lead| lead.campaign_id);
+            check_reference(tx, &mut checks, "campaign_id", "campaigns", id, had).await?;
+        }
+        // an archived lead does not hold its phone or e-mail; it is checked when restored
+        if current.is_none_or(|lead| !lead.is_archived) {
+            let except = current.map(|lead| lead.id);
+            for error in duplicates(tx, phone.as_deref(), email.as_deref(), except).await? {
+                checks.push(error);
+            }
+        }
+        checks.finish()?;
+        Ok(ValidLead {
+            full_name: full_name.unwrap_or_default(),
+            phone,
+            email,
+            campaign_id: self.campaign_id,
+            note: note.unwrap_or_default(),
+            status: self.status,
+        })
+    }
+
+    /// Phone and e-mail as stored; `None` when empty or invalid (the error is recorded). At
+    /// least one is needed to reach the person.
+    fn contacts(&self, checks: &mut Checks, region: Country) -> (Option<String>, Option<String>) {
+        let (phone, email) = (self.phone.trim(), self.email.trim());
+        if phone.is_empty() && email.is_empty() {
+            checks.push(FieldError::new("phone", "contact_required"));
+            return (None, None);
+        }
+        let phone = (!phone.is_empty()).then(|| checks.take(contact::parse_phone("phone", phone, region))).flatten();
+        let email = (!email.is_empty()).then(|| checks.take(contact::parse_email("email", email))).flatten();
+        (phone, email)
+    }
+
+    /// The contacts as they would be stored, for naming the winner of a lost race.
+    pub(super) fn normalised_contacts(&self, region: Country) -> (Option<String>, Option<String>) {
+        (contact::parse_phone("phone", &self.phone, region).ok(), contact::parse_email("email", &self.email).ok())
+    }
+}
+
+/// The lower-cased text a lead list searches: full name, phone digits and e-mail, space-separated.
+pub fn search_text(full_name: &str, phone: Option<&str>, email: Option<&str>) -> String {
+    let digits: String = phone.unwrap_or_default().chars().filter(char::is_ascii_digit).collect();
+    format!("{} {} {}", text::key(full_name), digits, email.unwrap_or_default())
+}
+
+/// `phone_taken` / `email_taken` for each contact a live lead other than `except` already has,
+/// naming that lead so the operator can find it.
+pub(super) async fn duplicates(
+    tx: &mut Tx,
+    phone: Option<&str>,
+    email: Option<&str>,
+    except: Option<i64>,
+) -> Result<Vec<FieldError>> {
+    let mut errors = Vec::new();
+    for (field, code, value) in [("phone", "phone_taken", phone), ("email", "email_taken", email)] {
+        let Some(value) = value else { continue };
+        // `field` is one of two literals; the partial unique indexes make this a point look-up
+        let holder: Option<(i64, String)> = tx
+            .fetch_optional(
+                Query::new(format!(
+                    "select id, full_name from leads where {field} = $1 and is_archived = false and id <> $2 limit 1"
+                ))
+                .bind(value)
+                .bind(except.unwrap_or(0)),
+            )
+            .await?;
+        if let Some((id, name)) = holder {
+            errors.push(FieldError::new(field, code).with("lead", name).with("id", id));
+        }
+    }
+    Ok(errors)
+}
+
+/// The field a unique violation from the database is about, if `error` is one: the partial
+/// unique indexes on live leads' phone and e-mail catch what two concurrent saves both missed.
+pub(super) fn violated_contact(error: &Error) -> Option<&'static str> {
+    let Error::Database(sqlx::Error::Database(db)) = error else { return None };
+    if !db.is_unique_violation() {
+        return None;
+    }
+    // PostgreSQL names the index (`leads_email_live`), SQLite the column (`leads.email`)
+    let what = db.constraint().unwrap_or_else(|| db.message());
+    Some(if what.contains("email") { "email" } else { "phone" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_holds_the_name_the_phone_digits_and_the_email() {
+        let text = search_text("Иванов Пётр", Some("+79123456789"), Some("petr@example.ru"));
+        assert_eq!(text, "иванов пётр 79123456789 petr@example.ru");
+    }
+
+    #[test]
+    fn an_empty_form_asks_for_a_contact_on_the_phone_field() {
+        let mut checks = Checks::new();
+        let (phone, email) = LeadInput::default().contacts(&mut checks, Country::RU);
+        assert_eq!((phone, email), (None, None));
+        let Err(Error::Invalid(errors)) = checks.finish() else { panic!("expected an error") };
+        assert_eq!((errors[0].field, errors[0].code), ("phone", "contact_required"));
+    }
+}

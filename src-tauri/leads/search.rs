@@ -1,0 +1,115 @@
+//! What the lead list's search box means. A whole phone number or e-mail address is looked up
+//! exactly through the unique indexes on live leads (instant at a million leads). Part of a
+//! phone number matches the stored phones, in national form too. Anything else is a
+//! case-insensitive substring of name, phone digits and e-mail: a scan, since no B-tree index
+//! serves `like '%...%'` (about half a second at a million leads).
+
+use phonenumber::country::Id as Country;
+
+use crate::db::Query;
+use crate::domain::{contact, text};
+
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Search {
+    /// A complete number, as stored (E.164).
+    Phone(String),
+    /// A complete address, as stored (lower case).
+    Email(String),
+    /// LIKE patterns over the stored phone for part of a number.
+    PhoneDigits(Vec<String>),
+    /// A LIKE pattern over the `search` column.
+    Text(String),
+}
+
+/// Fewest digits that make a search look for phones rather than text.
+const MIN_PHONE_DIGITS: usize = 3;
+
+impl Search {
+    /// Reads the search box; `None` when it is empty.
+    pub(super) fn parse(input: &str, region: Country) -> Option<Self> {
+        let input = input.trim();
+        if input.is_empty() {
+            return None;
+        }
+        let phone_like = input.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let digits: String = input.chars().filter(char::is_ascii_digit).collect();
+        if phone_like && digits.len() >= MIN_PHONE_DIGITS {
+            return Some(match contact::parse_phone("search", input, region) {
+                Ok(phone) => Self::Phone(phone),
+                Err(_) => Self::PhoneDigits(digit_patterns(input, &digits, region)),
+            });
+        }
+        if let Ok(email) = contact::parse_email("search", input) {
+            return Some(Self::Email(email));
+        }
+        Some(Self::Text(text::like_pattern(input)))
+    }
+
+    /// Appends ` and ...` on alias `l`. Substring matches are a subquery: the planners then find
+    /// the matches in one scan and sort only those, where a plain condition made SQLite walk the
+    /// whole date index testing row after row (2 s instead of 0.3 s at a million leads).
+    pub(super) fn push_condition(&self, q: &mut Query) {
+        match self {
+            Self::Phone(phone) => {
+                q.push(" and l.phone = ").push_bind(phone.as_str());
+            }
+            Self::Email(email) => {
+                q.push(" and l.email = ").push_bind(email.as_str());
+            }
+            Self::PhoneDigits(patterns) => {
+                q.push(" and l.id in (select s.id from leads s where ");
+                for (i, pattern) in patterns.iter().enumerate() {
+                    q.push(if i == 0 { "s.phone like " } else { " or s.phone like " }).push_bind(pattern.as_str());
+                }
+                q.push(")");
+            }
+            Self::Text(pattern) => {
+                q.push(" and l.id in (select s.id from leads s where s.search like ");
+                q.push_bind(pattern.as_str()).push(" escape '\\')");
+            }
+        }
+    }
+}
+
+/// The digits anywhere in a stored number and, when they start with the region's national
+/// prefix, also with the country code in its place: `8 912 345` finds `+7912345...`.
+fn digit_patterns(input: &str, digits: &str, region: Country) -> Vec<String> {
+    // digits only: no LIKE wildcard can occur, so no escape clause is needed
+    let mut patterns = vec![format!("%{digits}%")];
+    let metadata = phonenumber::metadata::DATABASE.by_id(region.as_ref());
+    let national = metadata.filter(|_| !input.starts_with('+')).and_then(|m| {
+        let rest = digits.strip_prefix(m.national_prefix()?)?;
+        Some(format!("%{}{rest}%", m.country_code()))
+    });
+    patterns.extend(national);
+    patterns
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(input: &str) -> Option<Search> {
+        Search::parse(input, Country::RU)
+    }
+
+    #[test]
+    fn a_whole_number_in_any_form_is_looked_up_exactly() {
+        assert_eq!(parse("8 (912) 345-67-89"), Some(Search::Phone("+79123456789".into())));
+    }
+
+    #[test]
+    fn part_of_a_number_with_the_trunk_prefix_also_matches_the_country_code() {
+        let expected = vec!["%8912345%".to_owned(), "%7912345%".to_owned()];
+        assert_eq!(parse("8 912 345"), Some(Search::PhoneDigits(expected)));
+        assert_eq!(parse("+7 912"), Some(Search::PhoneDigits(vec!["%7912%".into()])));
+    }
+
+    #[test]
+    fn an_address_is_exact_and_words_are_substrings() {
+        assert_eq!(parse(" Petr@Example.RU "), Some(Search::Email("petr@example.ru".into())));
+        assert_eq!(parse(" Иван "), Some(Search::Text("%иван%".into())));
+        assert_eq!(parse("12"), Some(Search::Text("%12%".into())));
+        assert_eq!(parse("   "), None);
+    }
+}
