@@ -1,1 +1,253 @@
-//! (being written)
+//! Campaign statistics on hand-computed data sets, on both backends.
+
+use chrono::{Duration, NaiveDate, Utc};
+use crm::campaigns::CampaignInput;
+use crm::clients::{Client, Conversion};
+use crm::db::Query;
+use crm::leads::{Lead, LeadInput};
+use crm::stats::{CampaignRow, ClientSalesFilter, StatsFilter};
+use rust_decimal::Decimal;
+
+use crate::both_backends;
+use crate::contracts::{contract, service};
+use crate::support::TestCrm;
+
+async fn channels(t: &TestCrm) -> (i64, i64) {
+    let all = t.crm.list_channels(&t.admin, false).await.unwrap();
+    (all[0].id, all[1].id)
+}
+
+async fn campaign(t: &TestCrm, name: &str, service_id: i64, channel_id: i64, budget: &str) -> i64 {
+    let input = CampaignInput {
+        name: name.into(),
+        service_id: Some(service_id),
+        channel_id: Some(channel_id),
+        budget: budget.into(),
+        starts_on: "2026-01-01".into(),
+        ends_on: String::new(),
+    };
+    t.crm.create_campaign(&t.admin, &input).await.expect("campaign").id
+}
+
+async fn lead(t: &TestCrm, campaign_id: Option<i64>, n: u32) -> Lead {
+    let input = LeadInput {
+        full_name: format!("Клиент {n}"),
+        phone: format!("+7912{n:07}"),
+        campaign_id,
+        ..Default::default()
+    };
+    t.crm.create_lead(&t.admin, &input).await.expect("lead")
+}
+
+async fn convert(t: &TestCrm, lead: &Lead, contract_name: &str, service_id: i64, amount: &str) -> Client {
+    let conversion = Conversion::NewContract { contract: contract(contract_name, service_id, amount), document: None };
+    t.crm.convert_lead(&t.admin, lead.id, lead.version, conversion).await.expect("conversion")
+}
+
+async fn backdate(t: &TestCrm, lead: &Lead, days: i64) {
+    let mut tx = t.crm.db().write().await.unwrap();
+    let at = Utc::now() - Duration::days(days);
+    tx.execute(Query::new("update leads set created_at = $1 where id = $2").bind(at).bind(lead.id)).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn row(rows: &[CampaignRow], id: i64) -> &CampaignRow {
+    rows.iter().find(|r| r.campaign_id == id).expect("campaign in the statistics")
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn money(m: Option<crm::domain::Money>) -> Option<String> {
+    m.map(|m| m.to_string())
+}
+
+both_backends! {
+    async fn three_leads_two_converted_for_2000_on_a_1000_budget_give_a_ratio_of_two(t: TestCrm) {
+        let (seo, (context, _)) = (service(&t, "SEO").await, channels(&t).await);
+        let a = campaign(&t, "Весна", seo, context, "1 000").await;
+        let leads = [lead(&t, Some(a), 1).await, lead(&t, Some(a), 2).await, lead(&t, Some(a), 3).await];
+        convert(&t, &leads[0], "Д-1", seo, "750").await;
+        convert(&t, &leads[1], "Д-2", seo, "1 250").await;
+
+        let stats = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
+
+        let f = &row(&stats.campaigns, a).figures;
+        assert_eq!((f.leads, f.clients), (3, 2));
+        assert_eq!((f.revenue.to_string(), f.budget.to_string()), ("2000.00".into(), "1000.00".into()));
+        assert_eq!(f.roas, Some(dec("2")));
+        assert_eq!(f.conversion, Some(dec("0.6667")));
+        assert_eq!(money(f.cost_per_lead), Some("333.33".into()));
+        assert_eq!(money(f.cost_per_client), Some("500.00".into()));
+        assert_eq!(stats.total, *f);
+    }
+
+    async fn zero_budgets_and_campaigns_without_leads_give_no_value_instead_of_errors(t: TestCrm) {
+        let (seo, (context, _)) = (service(&t, "SEO").await, channels(&t).await);
+        let free = campaign(&t, "Бесплатная", seo, context, "0").await;
+        let empty = campaign(&t, "Пустая", seo, context, "300").await;
+        let l = lead(&t, Some(free), 1).await;
+        lead(&t, Some(free), 2).await;
+        convert(&t, &l, "Д-1", seo, "500").await;
+
+        let stats = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
+
+        let f = &row(&stats.campaigns, free).figures;
+        assert_eq!((f.leads, f.clients, f.roas), (2, 1, None));
+        assert_eq!((money(f.cost_per_lead), money(f.cost_per_client)), (Some("0.00".into()), Some("0.00".into())));
+        let e = &row(&stats.campaigns, empty).figures;
+        assert_eq!((e.leads, e.clients, e.conversion, e.cost_per_lead, e.cost_per_client), (0, 0, None, None, None));
+        assert_eq!(e.roas, Some(Decimal::ZERO));
+        assert_eq!(stats.total.roas, Some(dec("1.6667")));
+    }
+
+    async fn a_client_with_several_contracts_counts_each_once_and_the_budget_once(t: TestCrm) {
+        let (seo, (context, _)) = (service(&t, "SEO").await, channels(&t).await);
+        let a = campaign(&t, "Весна", seo, context, "1000").await;
+        let b = campaign(&t, "Лето", seo, context, "500").await;
+        let first = lead(&t, Some(a), 1).await;
+        lead(&t, Some(a), 2).await;
+        let client = convert(&t, &first, "Д-1", seo, "750").await;
+        t.crm.add_contract_to_client(&t.admin, client.id, &contract("Д-2", seo, "250"), None).await.unwrap();
+        t.crm.add_contract_to_client(&t.admin, client.id, &contract("Д-3", seo, "1000"), None).await.unwrap();
+        let other = lead(&t, Some(b), 3).await;
+        convert(&t, &other, "Д-4", seo, "100").await;
+
+        let stats = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
+
+        let f = &row(&stats.campaigns, a).figures;
+        assert_eq!((f.leads, f.clients, f.revenue.to_string(), f.budget.to_string()),
+                   (2, 1, "2000.00".into(), "1000.00".into()));
+        assert_eq!((stats.total.leads, stats.total.clients), (3, 2));
+        assert_eq!((stats.total.revenue.to_string(), stats.total.budget.to_string()),
+                   ("2100.00".into(), "1500.00".into()));
+        assert_eq!(stats.total.roas, Some(dec("1.4")));
+    }
+
+    async fn a_period_counts_only_the_leads_created_in_it(t: TestCrm) {
+        let (seo, (context, _)) = (service(&t, "SEO").await, channels(&t).await);
+        let a = campaign(&t, "Весна", seo, context, "1000").await;
+        let old = lead(&t, Some(a), 1).await;
+        let recent = lead(&t, Some(a), 2).await;
+        lead(&t, Some(a), 3).await;
+        backdate(&t, &old, 40).await;
+        backdate(&t, &recent, 5).await;
+        convert(&t, &t.crm.get_lead(&t.admin, old.id).await.unwrap(), "Д-1", seo, "900").await;
+        let today = chrono::Local::now().date_naive();
+
+        let last_week = StatsFilter { from: Some(today - Duration::days(7)), to: Some(today), ..Default::default() };
+        let stats = t.crm.campaign_stats(&t.admin, &last_week).await.unwrap();
+        let f = &row(&stats.campaigns, a).figures;
+        assert_eq!((f.leads, f.clients, f.revenue.to_string()), (2, 0, "0.00".into()));
+
+        let long_ago = StatsFilter {
+            from: Some(today - Duration::days(60)),
+            to: Some(today - Duration::days(30)),
+            ..Default::default()
+        };
+        let stats = t.crm.campaign_stats(&t.admin, &long_ago).await.unwrap();
+        let f = &row(&stats.campaigns, a).figures;
+        assert_eq!((f.leads, f.clients, f.revenue.to_string()), (1, 1, "900.00".into()));
+    }
+
+    async fn campaigns_outside_the_period_without_leads_in_it_are_left_out(t: TestCrm) {
+        let (seo, (context, _)) = (service(&t, "SEO").await, channels(&t).await);
+        let a = campaign(&t, "Весна", seo, context, "1000").await;
+        let period = StatsFilter {
+            from: NaiveDate::from_ymd_opt(2025, 1, 1),
+            to: NaiveDate::from_ymd_opt(2025, 12, 31),
+            ..Default::default()
+        };
+        let stats = t.crm.campaign_stats(&t.admin, &period).await.unwrap();
+        assert!(stats.campaigns.iter().all(|r| r.campaign_id != a));
+        assert_eq!(stats.total.budget.to_string(), "0.00");
+    }
+
+    async fn channel_and_service_filters_narrow_the_rows_and_channels_roll_up(t: TestCrm) {
+        let (seo, web) = (service(&t, "SEO").await, service(&t, "Сайт").await);
+        let (context, social) = channels(&t).await;
+        let a = campaign(&t, "Контекст SEO", seo, context, "1000").await;
+        let b = campaign(&t, "Контекст сайт", web, context, "2000").await;
+        let c = campaign(&t, "Соцсети SEO", seo, social, "400").await;
+        for (n, id) in [(1, a), (2, b), (3, b), (4, c)] {
+            lead(&t, Some(id), n).await;
+        }
+
+        let only_context = StatsFilter { channel_id: Some(context), ..Default::default() };
+        let stats = t.crm.campaign_stats(&t.admin, &only_context).await.unwrap();
+        let ids: Vec<i64> = stats.campaigns.iter().map(|r| r.campaign_id).collect();
+        assert_eq!((ids.len(), stats.total.leads, stats.total.budget.to_string()), (2, 3, "3000.00".into()));
+
+        let only_seo = StatsFilter { service_id: Some(seo), ..Default::default() };
+        let stats = t.crm.campaign_stats(&t.admin, &only_seo).await.unwrap();
+        let mut ids: Vec<i64> = stats.campaigns.iter().map(|r| r.campaign_id).collect();
+        ids.sort();
+        assert_eq!(ids, vec![a, c]);
+
+        let all = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
+        let ctx = all.channels.iter().find(|c| c.channel_id == context).unwrap();
+        assert_eq!((ctx.campaigns, ctx.figures.leads, ctx.figures.budget.to_string()), (2, 3, "3000.00".into()));
+        assert_eq!(money(ctx.figures.cost_per_lead), Some("1000.00".into()));
+    }
+
+    async fn archived_leads_archived_campaigns_and_leads_without_a_campaign_are_not_counted(t: TestCrm) {
+        let (seo, (context, _)) = (service(&t, "SEO").await, channels(&t).await);
+        let a = campaign(&t, "Весна", seo, context, "1000").await;
+        let gone = campaign(&t, "Архив", seo, context, "5000").await;
+        lead(&t, Some(a), 1).await;
+        let spam = lead(&t, Some(a), 2).await;
+        t.crm.set_lead_archived(&t.admin, spam.id, spam.version, true).await.unwrap();
+        lead(&t, None, 3).await;
+        let g = t.crm.get_campaign(&t.admin, gone).await.unwrap();
+        t.crm.set_campaign_archived(&t.admin, gone, g.version, true).await.unwrap();
+
+        let stats = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
+
+        assert_eq!(stats.campaigns.len(), 1);
+        assert_eq!((stats.total.leads, stats.total.budget.to_string()), (1, "1000.00".into()));
+    }
+
+    async fn sales_volume_per_client_is_largest_first_and_follows_the_signing_period(t: TestCrm) {
+        let (seo, (context, _)) = (service(&t, "SEO").await, channels(&t).await);
+        let a = campaign(&t, "Весна", seo, context, "1000").await;
+        let small = convert(&t, &lead(&t, Some(a), 1).await, "Д-1", seo, "100").await;
+        let big = convert(&t, &lead(&t, Some(a), 2).await, "Д-2", seo, "700").await;
+        let mut later = contract("Д-3", seo, "50");
+        later.signed_on = "2025-09-01".into();
+        t.crm.add_contract_to_client(&t.admin, small.id, &later, None).await.unwrap();
+
+        let page = t.crm.client_sales(&t.admin, &ClientSalesFilter::default()).await.unwrap();
+        let rows: Vec<(i64, i64, String)> =
+            page.items.iter().map(|r| (r.client_id, r.contracts, r.revenue.to_string())).collect();
+        assert_eq!(page.total, 2);
+        assert_eq!(rows, vec![(big.id, 1, "700.00".into()), (small.id, 2, "150.00".into())]);
+        assert_eq!(page.items[0].campaign.as_deref(), Some("Весна"));
+
+        let autumn = ClientSalesFilter {
+            from: NaiveDate::from_ymd_opt(2025, 8, 1),
+            to: NaiveDate::from_ymd_opt(2025, 12, 31),
+            ..Default::default()
+        };
+        let page = t.crm.client_sales(&t.admin, &autumn).await.unwrap();
+        assert_eq!((page.total, page.items[0].revenue.to_string()), (1, "50.00".into()));
+    }
+
+    async fn a_period_that_ends_before_it_starts_is_refused_on_its_end(t: TestCrm) {
+        let period = StatsFilter {
+            from: NaiveDate::from_ymd_opt(2026, 2, 1),
+            to: NaiveDate::from_ymd_opt(2026, 1, 1),
+            ..Default::default()
+        };
+        let err = t.crm.campaign_stats(&t.admin, &period).await.unwrap_err();
+        assert_eq!(err.first_field(), Some("to"));
+    }
+
+    async fn every_role_sees_statistics(t: TestCrm) {
+        for (name, role) in [("o", "operator"), ("m", "marketer"), ("g", "manager")] {
+            let actor = t.user(name, &[role]).await;
+            t.crm.campaign_stats(&actor, &StatsFilter::default()).await.unwrap();
+            t.crm.client_sales(&actor, &ClientSalesFilter::default()).await.unwrap();
+        }
+    }
+}
