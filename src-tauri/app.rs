@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use phonenumber::country::Id as Country;
 
-use crate::db::{Db, Query, Tx};
+use crate::db::{Db, Query, Row, Tx};
 use crate::error::Result;
 use crate::permission::Actor;
 
@@ -48,6 +48,27 @@ impl Crm {
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
+
+    /// One page of a list and the count of all its rows, read in one snapshot. `count` and
+    /// `select` each go in front of the `from ... where ...` `clause` they share; `order` (an
+    /// ` order by ...`, after a ` group by ...` if any) and the page go after the select.
+    pub(crate) async fn read_page<T: Row>(
+        &self,
+        clause: Query,
+        count: &str,
+        select: &str,
+        order: &str,
+        page: PageRequest,
+    ) -> Result<Page<T>> {
+        let mut tx = self.db.read().await?;
+        let total: i64 = tx.scalar(clause.clone().prefixed(count)).await?;
+        let mut query = clause.prefixed(select);
+        query.push(order);
+        page.push_to(&mut query);
+        let items = tx.fetch_all(query).await?;
+        tx.commit().await?;
+        Ok(page.page(items, total))
+    }
 }
 
 pub(crate) fn now() -> DateTime<Utc> {
@@ -85,6 +106,14 @@ pub struct Page<T> {
     pub total: i64,
     pub offset: i64,
     pub limit: i64,
+}
+
+impl<T> Page<T> {
+    /// The same page with every item converted.
+    pub(crate) fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
+        let Page { items, total, offset, limit } = self;
+        Page { items: items.into_iter().map(convert).collect(), total, offset, limit }
+    }
 }
 
 /// Paging asked for by a list screen; bounded so that no request loads a whole table.
@@ -141,4 +170,10 @@ impl Direction {
             Self::Desc => " desc",
         }
     }
+}
+
+/// ` order by {column}{direction}, {id}`: the sort a list asked for, ties broken by the id so
+/// that pages neither repeat nor skip rows.
+pub(crate) fn order_by(column: &str, direction: Direction, id: &str) -> String {
+    format!(" order by {column}{}, {id}", direction.sql())
 }

@@ -6,20 +6,20 @@
 mod channels;
 mod input;
 
+/// The old path of [`crate::domain::date::optional`], kept for callers outside the core.
+pub use crate::domain::date::optional as parse_date;
 pub use channels::Channel;
-pub(crate) use input::check_reference;
-use input::name_race;
-pub use input::{parse_date, CampaignInput};
+pub use input::CampaignInput;
 
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
+use crate::app::{audit, now, order_by, Crm, Direction, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Error, Result};
 use crate::permission::{Actor, Permission};
-use crate::services::{check_versioned_update, ensure_unreferenced, set_archived};
+use crate::store::{ensure_unreferenced, name_race, set_archived, update_versioned};
 
 /// Where a campaign stands, derived from its dates and the start/finish actions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,14 +170,10 @@ impl Crm {
             CampaignSort::Budget => ("c.budget", Direction::Desc),
             CampaignSort::CreatedAt => ("c.created_at", Direction::Desc),
         };
-        let mut tx = self.db.read().await?;
-        let total: i64 = tx.scalar(clause.clone().prefixed("select count(*)")).await?;
-        let mut select = clause.prefixed(&format!("select {COLUMNS}"));
-        select.push(" order by ").push(column).push(filter.direction.unwrap_or(default_direction).sql()).push(", c.id");
-        filter.page.push_to(&mut select);
-        let items: Vec<Campaign> = tx.fetch_all(select).await?;
-        tx.commit().await?;
-        Ok(filter.page.page(items.into_iter().map(|c| c.with_status(today)).collect(), total))
+        let order = order_by(column, filter.direction.unwrap_or(default_direction), "c.id");
+        let page: Page<Campaign> =
+            self.read_page(clause, "select count(*)", &format!("select {COLUMNS}"), &order, filter.page).await?;
+        Ok(page.map(|c| c.with_status(today)))
     }
 
     /// Live campaigns for pickers: the lead form and the statistics filters.
@@ -248,27 +244,22 @@ impl Crm {
         let mut tx = self.db.write().await?;
         let current = fetch(&mut tx, id).await?;
         let valid = input.validate(&mut tx, Some(&current)).await?;
-        let changed = tx
-            .execute(
-                Query::new(
-                    "update campaigns set name = $1, name_key = $2, search = $2, service_id = $3, channel_id = $4,
-                     budget = $5, starts_on = $6, ends_on = $7, version = version + 1, updated_at = $8
-                     where id = $9 and version = $10",
-                )
-                .bind(&valid.name)
-                .bind(text::key(&valid.name))
-                .bind(valid.service_id)
-                .bind(valid.channel_id)
-                .bind(valid.budget.kopecks())
-                .bind(valid.starts_on)
-                .bind(valid.ends_on)
-                .bind(now())
-                .bind(id)
-                .bind(version),
-            )
-            .await
-            .map_err(name_race)?;
-        check_versioned_update(&mut tx, "campaigns", "campaign", id, changed).await?;
+        let update = Query::new(
+            "update campaigns set name = $1, name_key = $2, search = $2, service_id = $3, channel_id = $4,
+             budget = $5, starts_on = $6, ends_on = $7, version = version + 1, updated_at = $8
+             where id = $9 and version = $10",
+        )
+        .bind(&valid.name)
+        .bind(text::key(&valid.name))
+        .bind(valid.service_id)
+        .bind(valid.channel_id)
+        .bind(valid.budget.kopecks())
+        .bind(valid.starts_on)
+        .bind(valid.ends_on)
+        .bind(now())
+        .bind(id)
+        .bind(version);
+        update_versioned(&mut tx, "campaigns", "campaign", id, update).await.map_err(name_race)?;
         audit(&mut tx, actor, "update", "campaign", id, &valid.name).await?;
         let campaign = fetch(&mut tx, id).await?;
         tx.commit().await?;
@@ -317,8 +308,7 @@ impl Crm {
     ) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         let mut tx = self.db.write().await?;
-        set_archived(&mut tx, "campaigns", "campaign", id, version, archived).await?;
-        audit(&mut tx, actor, if archived { "archive" } else { "restore" }, "campaign", id, "").await?;
+        set_archived(&mut tx, actor, "campaigns", "campaign", id, version, archived).await?;
         let campaign = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(campaign)
@@ -348,8 +338,7 @@ async fn stamp(
 ) -> Result<Campaign> {
     update.push(", version = version + 1, updated_at = ").push_bind(now());
     update.push(" where id = ").push_bind(current.id).push(" and version = ").push_bind(version);
-    let changed = tx.execute(update).await?;
-    check_versioned_update(&mut tx, "campaigns", "campaign", current.id, changed).await?;
+    update_versioned(&mut tx, "campaigns", "campaign", current.id, update).await?;
     audit(&mut tx, actor, action, "campaign", current.id, &current.name).await?;
     let campaign = fetch(&mut tx, current.id).await?;
     tx.commit().await?;

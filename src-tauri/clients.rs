@@ -5,15 +5,17 @@
 mod conversion;
 
 use chrono::{DateTime, Utc};
+use phonenumber::country::Id as Country;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
+use crate::app::{audit, now, order_by, Crm, Direction, Page, PageRequest};
 use crate::contracts::{fetch_contract, Contract, ContractInput, DocumentUpload};
 use crate::db::{Query, Tx};
 use crate::domain::{contact, text, Money};
-use crate::error::{Checks, Error, FieldError, Result};
+use crate::error::{Checks, Error, Result};
+use crate::leads::Search;
 use crate::permission::{Actor, Permission};
-use crate::services::{check_versioned_update, set_archived};
+use crate::store::{set_archived, update_versioned};
 
 pub use conversion::Conversion;
 
@@ -67,7 +69,8 @@ pub enum ClientSort {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ClientFilter {
-    /// Part of a name, phone or e-mail.
+    /// Part of a name, phone or e-mail; phone-like text also matches other national forms, as
+    /// in the lead list.
     pub search: String,
     /// Clients brought by this campaign (through their lead).
     pub campaign_id: Option<i64>,
@@ -97,26 +100,16 @@ impl Crm {
     /// One page of clients, newest first unless asked otherwise, with the total.
     pub async fn list_clients(&self, actor: &Actor, filter: &ClientFilter) -> Result<Page<Client>> {
         actor.require(Permission::ClientsView)?;
-        let clause = filter_clause(filter);
+        let clause = filter_clause(filter, self.settings.phone_region);
         let (column, default_direction) = match filter.sort {
             ClientSort::CreatedAt => ("cl.created_at", Direction::Desc),
             ClientSort::FullName => ("cl.full_name", Direction::Asc),
             ClientSort::Revenue => ("revenue", Direction::Desc),
         };
-        let mut tx = self.db.read().await?;
+        let order = order_by(column, filter.direction.unwrap_or(default_direction), "cl.id");
         // the filters use only clients and leads: the count needs no sums
         let count = "select count(*) from clients cl join leads l on l.id = cl.lead_id";
-        let total: i64 = tx.scalar(clause.clone().prefixed(count)).await?;
-        let mut select = clause.prefixed(COLUMNS);
-        select
-            .push(" order by ")
-            .push(column)
-            .push(filter.direction.unwrap_or(default_direction).sql())
-            .push(", cl.id");
-        filter.page.push_to(&mut select);
-        let items = tx.fetch_all(select).await?;
-        tx.commit().await?;
-        Ok(filter.page.page(items, total))
+        self.read_page(clause, count, COLUMNS, &order, filter.page).await
     }
 
     /// One client with its contract count and revenue.
@@ -134,23 +127,19 @@ impl Crm {
         actor.require(Permission::ClientsEdit)?;
         let valid = self.validate_client(input)?;
         let mut tx = self.db.write().await?;
-        let changed = tx
-            .execute(
-                Query::new(
-                    "update clients set full_name = $1, phone = $2, email = $3, note = $4, search = $5,
-                     version = version + 1, updated_at = $6 where id = $7 and version = $8",
-                )
-                .bind(&valid.full_name)
-                .bind(valid.phone.clone())
-                .bind(valid.email.clone())
-                .bind(&valid.note)
-                .bind(crate::leads::search_text(&valid.full_name, valid.phone.as_deref(), valid.email.as_deref()))
-                .bind(now())
-                .bind(id)
-                .bind(version),
-            )
-            .await?;
-        check_versioned_update(&mut tx, "clients", "client", id, changed).await?;
+        let update = Query::new(
+            "update clients set full_name = $1, phone = $2, email = $3, note = $4, search = $5,
+             version = version + 1, updated_at = $6 where id = $7 and version = $8",
+        )
+        .bind(&valid.full_name)
+        .bind(valid.phone.clone())
+        .bind(valid.email.clone())
+        .bind(&valid.note)
+        .bind(crate::leads::search_text(&valid.full_name, valid.phone.as_deref(), valid.email.as_deref()))
+        .bind(now())
+        .bind(id)
+        .bind(version);
+        update_versioned(&mut tx, "clients", "client", id, update).await?;
         // name_key is the contract's name lower-cased, so this equals contracts::search_text
         tx.execute(
             Query::new("update contracts set search = name_key || ' ' || $1 where client_id = $2")
@@ -169,8 +158,7 @@ impl Crm {
     pub async fn set_client_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Client> {
         actor.require(Permission::ClientsEdit)?;
         let mut tx = self.db.write().await?;
-        set_archived(&mut tx, "clients", "client", id, version, archived).await?;
-        audit(&mut tx, actor, if archived { "archive" } else { "restore" }, "client", id, "").await?;
+        set_archived(&mut tx, actor, "clients", "client", id, version, archived).await?;
         let client = fetch_client(&mut tx, id).await?;
         tx.commit().await?;
         Ok(client)
@@ -202,14 +190,8 @@ impl Crm {
     fn validate_client(&self, input: &ClientInput) -> Result<ValidClient> {
         let mut checks = Checks::new();
         let full_name = checks.take(text::name("full_name", &input.full_name, 200));
-        let (phone, email) = (input.phone.trim(), input.email.trim());
-        // as for a lead: a client nobody can reach is of no use
-        if phone.is_empty() && email.is_empty() {
-            checks.push(FieldError::new("phone", "contact_required"));
-        }
         let region = self.settings.phone_region;
-        let phone = (!phone.is_empty()).then(|| checks.take(contact::parse_phone("phone", phone, region))).flatten();
-        let email = (!email.is_empty()).then(|| checks.take(contact::parse_email("email", email))).flatten();
+        let (phone, email) = contact::parse_contacts(&mut checks, &input.phone, &input.email, region);
         let note = checks.take(text::free_text("note", &input.note, MAX_NOTE));
         checks.finish()?;
         Ok(ValidClient { full_name: full_name.unwrap_or_default(), phone, email, note: note.unwrap_or_default() })
@@ -223,21 +205,15 @@ struct ValidClient {
     note: String,
 }
 
-/// `where` over clients `cl` and their leads `l`, shared by the count and the page.
-fn filter_clause(filter: &ClientFilter) -> Query {
+/// `where` over clients `cl` and their leads `l`, shared by the count and the page. The search
+/// box reads as the lead list's does (see [`Search`]).
+fn filter_clause(filter: &ClientFilter, region: Country) -> Query {
     let mut clause = Query::new(" where 1 = 1");
     if !filter.include_archived {
         clause.push(" and cl.is_archived = false");
     }
-    let search = filter.search.trim();
-    if !search.is_empty() {
-        clause.push(" and (cl.search like ").push_bind(text::like_pattern(search)).push(" escape '\\'");
-        // the search text holds the phone's digits only: `912-345` finds `+7912345...`
-        let digits: String = search.chars().filter(char::is_ascii_digit).collect();
-        if digits.len() >= 3 && search.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
-            clause.push(" or cl.search like ").push_bind(text::like_pattern(&digits)).push(" escape '\\'");
-        }
-        clause.push(")");
+    if let Some(search) = Search::parse(&filter.search, region) {
+        search.push_condition(&mut clause, "clients", "cl");
     }
     if let Some(campaign_id) = filter.campaign_id {
         clause.push(" and l.campaign_id = ").push_bind(campaign_id);

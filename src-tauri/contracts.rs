@@ -9,18 +9,17 @@ mod row;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
+use crate::app::{audit, now, order_by, Crm, Direction, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::permission::{Actor, Permission};
-use crate::services::{check_versioned_update, set_archived};
+use crate::store::{name_race, set_archived, update_versioned};
 
 use document::store_document;
 pub use document::{Document, DocumentInfo, DocumentUpload};
-pub(crate) use input::is_unique_violation;
 pub use input::ContractInput;
-use input::{check_input, name_race, ValidContract};
+use input::{check_input, ValidContract};
 pub(crate) use row::fetch_contract;
 use row::{ensure_exists, ContractRow, COLUMNS, FROM};
 
@@ -83,14 +82,10 @@ impl Crm {
             ContractSort::Amount => ("c.amount", Direction::Desc),
             ContractSort::ValidTo => ("c.valid_to", Direction::Asc),
         };
-        let mut tx = self.db.read().await?;
-        let total: i64 = tx.scalar(clause.clone().prefixed(&format!("select count(*){FROM}"))).await?;
-        let mut select = clause.prefixed(&format!("{COLUMNS}{FROM}"));
-        select.push(" order by ").push(column).push(filter.direction.unwrap_or(default_direction).sql()).push(", c.id");
-        filter.page.push_to(&mut select);
-        let rows: Vec<ContractRow> = tx.fetch_all(select).await?;
-        tx.commit().await?;
-        Ok(filter.page.page(rows.into_iter().map(Contract::from).collect(), total))
+        let order = order_by(column, filter.direction.unwrap_or(default_direction), "c.id");
+        let (count, select) = (format!("select count(*){FROM}"), format!("{COLUMNS}{FROM}"));
+        let page: Page<ContractRow> = self.read_page(clause, &count, &select, &order, filter.page).await?;
+        Ok(page.map(Contract::from))
     }
 
     /// One contract with its document's details (not its bytes).
@@ -133,28 +128,23 @@ impl Crm {
         let mut checks = Checks::new();
         let valid = check_input(&mut tx, &mut checks, input, Some(&current)).await?;
         checks.finish()?;
-        let changed = tx
-            .execute(
-                Query::new(
-                    "update contracts set name = $1, name_key = $2, service_id = $3, signed_on = $4, valid_from = $5,
-                     valid_to = $6, amount = $7, search = $8, version = version + 1, updated_at = $9
-                     where id = $10 and version = $11",
-                )
-                .bind(&valid.name)
-                .bind(text::key(&valid.name))
-                .bind(valid.service_id)
-                .bind(valid.signed_on)
-                .bind(valid.valid_from)
-                .bind(valid.valid_to)
-                .bind(valid.amount.kopecks())
-                .bind(search_text(&valid.name, current.client_name.as_deref()))
-                .bind(now())
-                .bind(id)
-                .bind(version),
-            )
-            .await
-            .map_err(name_race)?;
-        check_versioned_update(&mut tx, "contracts", "contract", id, changed).await?;
+        let update = Query::new(
+            "update contracts set name = $1, name_key = $2, service_id = $3, signed_on = $4, valid_from = $5,
+             valid_to = $6, amount = $7, search = $8, version = version + 1, updated_at = $9
+             where id = $10 and version = $11",
+        )
+        .bind(&valid.name)
+        .bind(text::key(&valid.name))
+        .bind(valid.service_id)
+        .bind(valid.signed_on)
+        .bind(valid.valid_from)
+        .bind(valid.valid_to)
+        .bind(valid.amount.kopecks())
+        .bind(search_text(&valid.name, current.client_name.as_deref()))
+        .bind(now())
+        .bind(id)
+        .bind(version);
+        update_versioned(&mut tx, "contracts", "contract", id, update).await.map_err(name_race)?;
         audit(&mut tx, actor, "update", "contract", id, &valid.name).await?;
         let contract = fetch_contract(&mut tx, id).await?;
         tx.commit().await?;
@@ -172,17 +162,12 @@ impl Crm {
         actor.require(Permission::ContractsEdit)?;
         let checked = document.check(self.settings.max_document_bytes).map_err(|e| Error::Invalid(vec![e]))?;
         let mut tx = self.db.write().await?;
-        let changed = tx
-            .execute(
-                Query::new(
-                    "update contracts set version = version + 1, updated_at = $1 where id = $2 and version = $3",
-                )
+        let update =
+            Query::new("update contracts set version = version + 1, updated_at = $1 where id = $2 and version = $3")
                 .bind(now())
                 .bind(contract_id)
-                .bind(version),
-            )
-            .await?;
-        check_versioned_update(&mut tx, "contracts", "contract", contract_id, changed).await?;
+                .bind(version);
+        update_versioned(&mut tx, "contracts", "contract", contract_id, update).await?;
         let file_name = checked.file_name().to_owned();
         store_document(&mut tx, actor, contract_id, checked).await?;
         audit(&mut tx, actor, "attach_document", "contract", contract_id, &file_name).await?;
@@ -211,8 +196,7 @@ impl Crm {
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
         let mut tx = self.db.write().await?;
-        set_archived(&mut tx, "contracts", "contract", id, version, archived).await?;
-        audit(&mut tx, actor, if archived { "archive" } else { "restore" }, "contract", id, "").await?;
+        set_archived(&mut tx, actor, "contracts", "contract", id, version, archived).await?;
         let contract = fetch_contract(&mut tx, id).await?;
         tx.commit().await?;
         Ok(contract)

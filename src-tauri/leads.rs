@@ -7,17 +7,17 @@ mod input;
 mod search;
 
 pub use input::{search_text, LeadInput};
+pub(crate) use search::Search;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::input::{duplicates, violated_contact};
-use self::search::Search;
 use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::error::{Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
-use crate::services::{check_versioned_update, set_archived};
+use crate::store::{set_archived, update_versioned};
 
 /// Where a lead is in the sales funnel; stored as its snake_case code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -128,16 +128,11 @@ impl Crm {
             LeadSort::FullName => &["l.full_name", "l.id"],
             LeadSort::Status => &["l.status", "l.created_at", "l.id"],
         };
-        let mut tx = self.db.read().await?;
-        let total: i64 = tx.scalar(clause.clone().prefixed("select count(*) from leads l")).await?;
-        let mut select = clause.prefixed(&format!("select {COLUMNS} from leads l{JOINS}"));
         // one direction for every column, so the index is read forwards or backwards, not sorted
         let order: Vec<String> = columns.iter().map(|c| format!("{c}{}", direction.sql())).collect();
-        select.push(" order by ").push(&order.join(", "));
-        filter.page.push_to(&mut select);
-        let items = tx.fetch_all(select).await?;
-        tx.commit().await?;
-        Ok(filter.page.page(items, total))
+        let order = format!(" order by {}", order.join(", "));
+        let select = format!("select {COLUMNS} from leads l{JOINS}");
+        self.read_page(clause, "select count(*) from leads l", &select, &order, filter.page).await
     }
 
     /// ` where ...` for a lead filter, on alias `l`.
@@ -160,7 +155,7 @@ impl Crm {
             q.push(" and l.created_at < ").push_bind(midnight(to));
         }
         if let Some(search) = Search::parse(&filter.search, self.settings.phone_region) {
-            search.push_condition(&mut q);
+            search.push_condition(&mut q, "leads", "l");
         }
         q
     }
@@ -222,26 +217,22 @@ impl Crm {
         let current = fetch(&mut tx, id).await?;
         ensure_not_converted(&current)?;
         let valid = input.validate(&mut tx, self.settings.phone_region, Some(&current)).await?;
-        let changed = tx
-            .execute(
-                Query::new(
-                    "update leads set full_name = $1, phone = $2, email = $3, campaign_id = $4, status = $5,
-                     note = $6, search = $7, version = version + 1, updated_at = $8
-                     where id = $9 and version = $10 and status <> 'converted'",
-                )
-                .bind(&valid.full_name)
-                .bind(valid.phone.as_deref())
-                .bind(valid.email.as_deref())
-                .bind(valid.campaign_id)
-                .bind(valid.status.unwrap_or(current.status).code())
-                .bind(&valid.note)
-                .bind(valid.search())
-                .bind(now())
-                .bind(id)
-                .bind(version),
-            )
-            .await?;
-        check_versioned_update(&mut tx, "leads", "lead", id, changed).await?;
+        let update = Query::new(
+            "update leads set full_name = $1, phone = $2, email = $3, campaign_id = $4, status = $5,
+             note = $6, search = $7, version = version + 1, updated_at = $8
+             where id = $9 and version = $10 and status <> 'converted'",
+        )
+        .bind(&valid.full_name)
+        .bind(valid.phone.as_deref())
+        .bind(valid.email.as_deref())
+        .bind(valid.campaign_id)
+        .bind(valid.status.unwrap_or(current.status).code())
+        .bind(&valid.note)
+        .bind(valid.search())
+        .bind(now())
+        .bind(id)
+        .bind(version);
+        update_versioned(&mut tx, "leads", "lead", id, update).await?;
         audit(&mut tx, actor, "update", "lead", id, &valid.full_name).await?;
         let lead = fetch(&mut tx, id).await?;
         tx.commit().await?;
@@ -272,8 +263,7 @@ impl Crm {
                 return Err(Error::Invalid(taken));
             }
         }
-        set_archived(&mut tx, "leads", "lead", id, version, archived).await?;
-        audit(&mut tx, actor, if archived { "archive" } else { "restore" }, "lead", id, "").await?;
+        set_archived(&mut tx, actor, "leads", "lead", id, version, archived).await?;
         let lead = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(lead)

@@ -18,6 +18,7 @@ pub mod leads;
 pub mod permission;
 pub mod services;
 pub mod stats;
+mod store;
 pub mod users;
 
 #[cfg(feature = "desktop")]

@@ -4,11 +4,12 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
+use crate::app::{audit, now, order_by, Crm, Direction, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
-use crate::error::{Checks, Error, FieldError, Result};
+use crate::error::{Checks, Error, Result};
 use crate::permission::{Actor, Permission};
+use crate::store::{ensure_name_free, ensure_unreferenced, name_race, set_archived, update_versioned};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Service {
@@ -89,14 +90,8 @@ impl Crm {
             ServiceSort::Price => ("price", Direction::Desc),
             ServiceSort::CreatedAt => ("created_at", Direction::Desc),
         };
-        let mut tx = self.db.read().await?;
-        let total: i64 = tx.scalar(clause.clone().prefixed("select count(*)")).await?;
-        let mut select = clause.prefixed(&format!("select {COLUMNS}"));
-        select.push(" order by ").push(column).push(filter.direction.unwrap_or(default_direction).sql()).push(", id");
-        filter.page.push_to(&mut select);
-        let items = tx.fetch_all(select).await?;
-        tx.commit().await?;
-        Ok(filter.page.page(items, total))
+        let order = order_by(column, filter.direction.unwrap_or(default_direction), "id");
+        self.read_page(clause, "select count(*)", &format!("select {COLUMNS}"), &order, filter.page).await
     }
 
     /// Live services for pickers (campaign and contract forms, statistics filters).
@@ -127,7 +122,7 @@ impl Crm {
         actor.require(Permission::ServicesEdit)?;
         let valid = input.validate()?;
         let mut tx = self.db.write().await?;
-        ensure_name_free(&mut tx, &valid.name, None).await?;
+        ensure_name_free(&mut tx, "services", &valid.name, None).await?;
         let at = now();
         let id: i64 = tx
             .scalar(
@@ -142,7 +137,9 @@ impl Crm {
                 .bind(actor.user_id)
                 .bind(at),
             )
-            .await?;
+            .await
+            // two marketers saving the same name at once: the unique index decides
+            .map_err(name_race)?;
         audit(&mut tx, actor, "create", "service", id, &valid.name).await?;
         let service = fetch(&mut tx, id).await?;
         tx.commit().await?;
@@ -154,23 +151,19 @@ impl Crm {
         actor.require(Permission::ServicesEdit)?;
         let valid = input.validate()?;
         let mut tx = self.db.write().await?;
-        ensure_name_free(&mut tx, &valid.name, Some(id)).await?;
-        let changed = tx
-            .execute(
-                Query::new(
-                    "update services set name = $1, name_key = $2, description = $3, price = $4,
-                     version = version + 1, updated_at = $5 where id = $6 and version = $7",
-                )
-                .bind(&valid.name)
-                .bind(text::key(&valid.name))
-                .bind(&valid.description)
-                .bind(valid.price.kopecks())
-                .bind(now())
-                .bind(id)
-                .bind(version),
-            )
-            .await?;
-        check_versioned_update(&mut tx, "services", "service", id, changed).await?;
+        ensure_name_free(&mut tx, "services", &valid.name, Some(id)).await?;
+        let update = Query::new(
+            "update services set name = $1, name_key = $2, description = $3, price = $4,
+             version = version + 1, updated_at = $5 where id = $6 and version = $7",
+        )
+        .bind(&valid.name)
+        .bind(text::key(&valid.name))
+        .bind(&valid.description)
+        .bind(valid.price.kopecks())
+        .bind(now())
+        .bind(id)
+        .bind(version);
+        update_versioned(&mut tx, "services", "service", id, update).await.map_err(name_race)?;
         audit(&mut tx, actor, "update", "service", id, &valid.name).await?;
         let service = fetch(&mut tx, id).await?;
         tx.commit().await?;
@@ -181,8 +174,7 @@ impl Crm {
     pub async fn set_service_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
         let mut tx = self.db.write().await?;
-        set_archived(&mut tx, "services", "service", id, version, archived).await?;
-        audit(&mut tx, actor, if archived { "archive" } else { "restore" }, "service", id, "").await?;
+        set_archived(&mut tx, actor, "services", "service", id, version, archived).await?;
         let service = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(service)
@@ -204,78 +196,4 @@ async fn fetch(tx: &mut Tx, id: i64) -> Result<Service> {
     tx.fetch_optional(Query::new(format!("select {COLUMNS} from services where id = $1")).bind(id))
         .await?
         .ok_or(Error::NotFound { entity: "service", id })
-}
-
-async fn ensure_name_free(tx: &mut Tx, name: &str, except: Option<i64>) -> Result<()> {
-    let taken: Option<(i64,)> = tx
-        .fetch_optional(
-            Query::new("select id from services where name_key = $1 and id <> $2")
-                .bind(text::key(name))
-                .bind(except.unwrap_or(0)),
-        )
-        .await?;
-    match taken {
-        Some(_) => Err(Error::Invalid(vec![FieldError::new("name", "name_taken")])),
-        None => Ok(()),
-    }
-}
-
-/// After an `update ... where id = $ and version = $`: no row changed means the row is gone
-/// (`NotFound`) or someone saved a newer version first (`Conflict`).
-pub(crate) async fn check_versioned_update(
-    tx: &mut Tx,
-    table: &'static str,
-    entity: &'static str,
-    id: i64,
-    changed: u64,
-) -> Result<()> {
-    if changed > 0 {
-        return Ok(());
-    }
-    let exists: Option<(i64,)> =
-        tx.fetch_optional(Query::new(format!("select id from {table} where id = $1")).bind(id)).await?;
-    Err(match exists {
-        Some(_) => Error::Conflict { entity, id },
-        None => Error::NotFound { entity, id },
-    })
-}
-
-/// Sets `is_archived` on a versioned row of `table`.
-pub(crate) async fn set_archived(
-    tx: &mut Tx,
-    table: &'static str,
-    entity: &'static str,
-    id: i64,
-    version: i64,
-    archived: bool,
-) -> Result<()> {
-    let changed = tx
-        .execute(
-            Query::new(format!(
-                "update {table} set is_archived = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4"
-            ))
-            .bind(archived)
-            .bind(now())
-            .bind(id)
-            .bind(version),
-        )
-        .await?;
-    check_versioned_update(tx, table, entity, id, changed).await
-}
-
-/// Fails with `in_use` naming the first table that still refers to row `id`.
-pub(crate) async fn ensure_unreferenced(
-    tx: &mut Tx,
-    id: i64,
-    references: &[(&'static str, &'static str)],
-) -> Result<()> {
-    for (table, column) in references {
-        let used: Option<(i64,)> = tx
-            .fetch_optional(Query::new(format!("select id from {table} where {column} = $1 limit 1")).bind(id))
-            .await?;
-        if used.is_some() {
-            return Err(Error::State { code: "in_use", params: vec![("what", (*table).to_owned())] });
-        }
-    }
-    Ok(())
 }

@@ -236,17 +236,10 @@ impl Crm {
         if !filter.search.trim().is_empty() {
             clause.push(" and cl.search like ").push_bind(text::like_pattern(&filter.search)).push(" escape '\\'");
         }
-        let mut tx = self.db.read().await?;
-        let total: i64 = tx.scalar(clause.clone().prefixed("select count(distinct cl.id)")).await?;
-        let mut select = clause.prefixed(
-            "select cl.id as client_id, cl.full_name, c.name as campaign, count(ct.id) as contracts,
-                    cast(sum(ct.amount) as bigint) as revenue",
-        );
-        select.push(" group by cl.id, cl.full_name, c.name order by revenue desc, cl.id");
-        filter.page.push_to(&mut select);
-        let items = tx.fetch_all(select).await?;
-        tx.commit().await?;
-        Ok(filter.page.page(items, total))
+        let select = "select cl.id as client_id, cl.full_name, c.name as campaign, count(ct.id) as contracts,
+                    cast(sum(ct.amount) as bigint) as revenue";
+        let order = " group by cl.id, cl.full_name, c.name order by revenue desc, cl.id";
+        self.read_page(clause, "select count(distinct cl.id)", select, order, filter.page).await
     }
 }
 

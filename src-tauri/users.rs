@@ -12,7 +12,7 @@ use crate::db::{Query, Tx};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
-use crate::services::check_versioned_update;
+use crate::store::update_versioned;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct User {
@@ -114,20 +114,16 @@ impl Crm {
         let extra = checks.take(parse_permissions(&input.extra_permissions));
         checks.finish()?;
         let mut tx = self.db.write().await?;
-        let changed = tx
-            .execute(
-                Query::new(
-                    "update users set full_name = $1, is_active = $2, version = version + 1, updated_at = $3
-                     where id = $4 and version = $5",
-                )
-                .bind(full_name.unwrap_or_default())
-                .bind(input.is_active)
-                .bind(now())
-                .bind(id)
-                .bind(version),
-            )
-            .await?;
-        check_versioned_update(&mut tx, "users", "user", id, changed).await?;
+        let update = Query::new(
+            "update users set full_name = $1, is_active = $2, version = version + 1, updated_at = $3
+             where id = $4 and version = $5",
+        )
+        .bind(full_name.unwrap_or_default())
+        .bind(input.is_active)
+        .bind(now())
+        .bind(id)
+        .bind(version);
+        update_versioned(&mut tx, "users", "user", id, update).await?;
         set_roles_and_permissions(&mut tx, id, &input.roles, &extra.unwrap_or_default()).await?;
         ensure_an_admin_remains(&mut tx).await?;
         audit(&mut tx, actor, "update", "user", id, "").await?;
@@ -184,14 +180,10 @@ impl Crm {
         let permissions =
             parse_permissions(codes).map_err(|e| Error::Invalid(vec![FieldError { field: "permissions", ..e }]))?;
         let mut tx = self.db.write().await?;
-        let changed = tx
-            .execute(
-                Query::new("update roles set version = version + 1 where id = $1 and version = $2")
-                    .bind(role_id)
-                    .bind(version),
-            )
-            .await?;
-        check_versioned_update(&mut tx, "roles", "role", role_id, changed).await?;
+        let update = Query::new("update roles set version = version + 1 where id = $1 and version = $2")
+            .bind(role_id)
+            .bind(version);
+        update_versioned(&mut tx, "roles", "role", role_id, update).await?;
         tx.execute(Query::new("delete from role_permissions where role_id = $1").bind(role_id)).await?;
         for p in &permissions {
             tx.execute(

@@ -4,13 +4,12 @@
 
 use serde::Serialize;
 
-use super::input::{name_race, name_taken};
 use crate::app::{audit, now, Crm};
 use crate::db::{Query, Tx};
 use crate::domain::text;
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, Result};
 use crate::permission::{Actor, Permission};
-use crate::services::check_versioned_update;
+use crate::store::{archive_action, ensure_name_free, name_race, update_versioned};
 
 /// One advertising channel of the reference list.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -49,7 +48,7 @@ impl Crm {
         actor.require(Permission::ChannelsEdit)?;
         let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
         let mut tx = self.db.write().await?;
-        ensure_free(&mut tx, &name, None).await?;
+        ensure_name_free(&mut tx, "channels", &name, None).await?;
         let id: i64 = tx
             .scalar(
                 Query::new("insert into channels (name, name_key, created_at) values ($1, $2, $3) returning id")
@@ -70,7 +69,7 @@ impl Crm {
         actor.require(Permission::ChannelsEdit)?;
         let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
         let mut tx = self.db.write().await?;
-        ensure_free(&mut tx, &name, Some(id)).await?;
+        ensure_name_free(&mut tx, "channels", &name, Some(id)).await?;
         let update = Query::new("update channels set name = $1, name_key = $2, version = version + 1")
             .bind(&name)
             .bind(text::key(&name));
@@ -87,7 +86,7 @@ impl Crm {
         let mut tx = self.db.write().await?;
         let update = Query::new("update channels set is_archived = $1, version = version + 1").bind(archived);
         save(&mut tx, update, id, version).await?;
-        audit(&mut tx, actor, if archived { "archive" } else { "restore" }, "channel", id, "").await?;
+        audit(&mut tx, actor, archive_action(archived), "channel", id, "").await?;
         let channel = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(channel)
@@ -98,15 +97,7 @@ impl Crm {
 /// `updated_at`, so the shared `set_archived` helper does not apply.
 async fn save(tx: &mut Tx, mut update: Query, id: i64, version: i64) -> Result<()> {
     update.push(" where id = ").push_bind(id).push(" and version = ").push_bind(version);
-    let changed = tx.execute(update).await.map_err(name_race)?;
-    check_versioned_update(tx, "channels", "channel", id, changed).await
-}
-
-async fn ensure_free(tx: &mut Tx, name: &str, except: Option<i64>) -> Result<()> {
-    if name_taken(tx, "channels", name, except).await? {
-        return Err(Error::Invalid(vec![FieldError::new("name", "name_taken")]));
-    }
-    Ok(())
+    update_versioned(tx, "channels", "channel", id, update).await.map_err(name_race)
 }
 
 async fn fetch(tx: &mut Tx, id: i64) -> Result<Channel> {

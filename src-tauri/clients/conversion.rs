@@ -6,11 +6,12 @@ use serde::Deserialize;
 
 use super::{fetch_client, Client};
 use crate::app::{audit, now, Crm};
-use crate::contracts::{is_unique_violation, ContractInput, DocumentUpload};
+use crate::contracts::{ContractInput, DocumentUpload};
 use crate::db::{Query, Tx};
 use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::permission::{Actor, Permission};
+use crate::store::unique_violation;
 
 /// The contract the new client starts with.
 #[derive(Debug, Clone, Deserialize)]
@@ -104,7 +105,7 @@ async fn insert_client(tx: &mut Tx, actor: &Actor, lead_id: i64) -> Result<(i64,
             .bind(lead_id),
         )
         .await
-        .map_err(|e| if is_unique_violation(&e) { Error::state("already_converted") } else { e })?;
+        .map_err(|e| if unique_violation(&e).is_some() { Error::state("already_converted") } else { e })?;
     audit(tx, actor, "create", "client", created.0, &created.1).await?;
     Ok(created)
 }

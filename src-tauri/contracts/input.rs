@@ -3,9 +3,10 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::db::{Query, Tx};
-use crate::domain::{text, Money};
-use crate::error::{Checks, Error, FieldError, Result};
+use crate::db::Tx;
+use crate::domain::{date, text, Money};
+use crate::error::{Checks, FieldError, Result};
+use crate::store::{check_required_reference, name_taken};
 
 use super::Contract;
 
@@ -42,14 +43,16 @@ pub(super) async fn check_input(
 ) -> Result<ValidContract> {
     let name = checks.take(text::name("name", &input.name, 200));
     if let Some(name) = &name {
-        if name_taken(tx, name, current.map(|c| c.id)).await? {
+        if name_taken(tx, "contracts", name, current.map(|c| c.id)).await? {
             checks.push(FieldError::new("name", "name_taken"));
         }
     }
-    let service_id = check_service(tx, checks, input.service_id, current.map(|c| c.service_id)).await?;
-    let signed_on = checks.take(parse_date("signed_on", &input.signed_on));
-    let valid_from = checks.take(parse_date("valid_from", &input.valid_from));
-    let valid_to = checks.take(parse_date("valid_to", &input.valid_to));
+    // a contract being edited may keep a service archived since
+    let had = current.map(|c| c.service_id);
+    let service_id = check_required_reference(tx, checks, "service_id", "services", input.service_id, had).await?;
+    let signed_on = checks.take(date::required("signed_on", &input.signed_on));
+    let valid_from = checks.take(date::required("valid_from", &input.valid_from));
+    let valid_to = checks.take(date::required("valid_to", &input.valid_to));
     if let (Some(from), Some(to)) = (valid_from, valid_to) {
         if to < from {
             checks.push(FieldError::new("valid_to", "end_before_start"));
@@ -70,58 +73,4 @@ pub(super) async fn check_input(
         valid_to: valid_to.unwrap_or_default(),
         amount: amount.unwrap_or_default(),
     })
-}
-
-/// The service must exist and be live; a contract being edited may keep a service archived since.
-async fn check_service(tx: &mut Tx, checks: &mut Checks, id: Option<i64>, current: Option<i64>) -> Result<Option<i64>> {
-    let Some(id) = id else {
-        checks.push(FieldError::new("service_id", "required"));
-        return Ok(None);
-    };
-    let archived: Option<(bool,)> =
-        tx.fetch_optional(Query::new("select is_archived from services where id = $1").bind(id)).await?;
-    let problem = match archived {
-        None => Some("unknown"),
-        Some((true,)) if current != Some(id) => Some("archived"),
-        Some(_) => None,
-    };
-    if let Some(code) = problem {
-        checks.push(FieldError::new("service_id", code));
-    }
-    Ok(Some(id))
-}
-
-async fn name_taken(tx: &mut Tx, name: &str, except: Option<i64>) -> Result<bool> {
-    let taken: Option<(i64,)> = tx
-        .fetch_optional(
-            Query::new("select id from contracts where name_key = $1 and id <> $2")
-                .bind(text::key(name))
-                .bind(except.unwrap_or(0)),
-        )
-        .await?;
-    Ok(taken.is_some())
-}
-
-/// The unique name index is the last guard when two people save the same name at once.
-pub(super) fn name_race(error: Error) -> Error {
-    if is_unique_violation(&error) {
-        Error::field("name", "name_taken")
-    } else {
-        error
-    }
-}
-
-pub(crate) fn is_unique_violation(error: &Error) -> bool {
-    matches!(error, Error::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
-}
-
-/// Accepts `YYYY-MM-DD` and `DD.MM.YYYY`.
-fn parse_date(field: &'static str, input: &str) -> Result<NaiveDate, FieldError> {
-    let trimmed = input.trim();
-    if trimmed.is_empty() {
-        return Err(FieldError::new(field, "required"));
-    }
-    NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(trimmed, "%d.%m.%Y"))
-        .map_err(|_| FieldError::new(field, "date_invalid"))
 }

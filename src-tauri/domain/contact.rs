@@ -4,7 +4,7 @@ use email_address::EmailAddress;
 use phonenumber::country::Id as Country;
 use phonenumber::Mode;
 
-use crate::error::FieldError;
+use crate::error::{Checks, FieldError};
 
 /// Normalises a phone number to E.164 (`+79123456789`), reading national forms such as
 /// `8 (912) 345-67-89` in the given default region.
@@ -18,6 +18,25 @@ pub fn parse_phone(field: &'static str, input: &str, region: Country) -> Result<
         return Err(FieldError::new(field, "phone_invalid"));
     }
     Ok(number.format().mode(Mode::E164).to_string())
+}
+
+/// A person's phone and e-mail as stored, each `None` when empty or invalid (its error goes to
+/// `checks`). Somebody nobody can reach is of no use: with neither, `contact_required` is
+/// recorded on `phone`.
+pub(crate) fn parse_contacts(
+    checks: &mut Checks,
+    phone: &str,
+    email: &str,
+    region: Country,
+) -> (Option<String>, Option<String>) {
+    let (phone, email) = (phone.trim(), email.trim());
+    if phone.is_empty() && email.is_empty() {
+        checks.push(FieldError::new("phone", "contact_required"));
+        return (None, None);
+    }
+    let phone = (!phone.is_empty()).then(|| checks.take(parse_phone("phone", phone, region))).flatten();
+    let email = (!email.is_empty()).then(|| checks.take(parse_email("email", email))).flatten();
+    (phone, email)
 }
 
 /// Parses a region code such as `RU` or `KZ`.
@@ -41,6 +60,7 @@ pub fn parse_email(field: &'static str, input: &str) -> Result<String, FieldErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn russian_national_forms_become_e164() {
@@ -62,5 +82,14 @@ mod tests {
         for bad in ["ivan", "ivan@", "@example.ru", "ivan@localhost", "Ivan <ivan@example.ru>"] {
             assert_eq!(parse_email("email", bad).unwrap_err().code, "email_invalid", "{bad}");
         }
+    }
+
+    #[test]
+    fn an_empty_form_asks_for_a_contact_on_the_phone_field() {
+        let mut checks = Checks::new();
+        let (phone, email) = parse_contacts(&mut checks, "", "", Country::RU);
+        assert_eq!((phone, email), (None, None));
+        let Err(Error::Invalid(errors)) = checks.finish() else { panic!("expected an error") };
+        assert_eq!((errors[0].field, errors[0].code), ("phone", "contact_required"));
     }
 }

@@ -1,6 +1,7 @@
-//! Value types parsed once at the edge: money, contacts, names.
+//! Value types parsed once at the edge: money, contacts, names, dates.
 
 pub mod contact;
+pub mod date;
 pub mod money;
 pub mod text;
 

@@ -5,10 +5,10 @@ use phonenumber::country::Id as Country;
 use serde::Deserialize;
 
 use super::{Lead, LeadStatus};
-use crate::campaigns::check_reference;
 use crate::db::{Query, Tx};
 use crate::domain::{contact, text};
 use crate::error::{Checks, Error, FieldError, Result};
+use crate::store::{check_reference, unique_violation};
 
 /// What the lead form sends: raw text, parsed and checked by the core.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -49,7 +49,7 @@ impl LeadInput {
     pub(super) async fn validate(&self, tx: &mut Tx, region: Country, current: Option<&Lead>) -> Result<ValidLead> {
         let mut checks = Checks::new();
         let full_name = checks.take(text::name("full_name", &self.full_name, 200));
-        let (phone, email) = self.contacts(&mut checks, region);
+        let (phone, email) = contact::parse_contacts(&mut checks, &self.phone, &self.email, region);
         let note = checks.take(text::free_text("note", &self.note, MAX_NOTE));
         if self.status == Some(LeadStatus::Converted) {
             checks.push(FieldError::new("status", "not_allowed"));
@@ -74,19 +74,6 @@ impl LeadInput {
             note: note.unwrap_or_default(),
             status: self.status,
         })
-    }
-
-    /// Phone and e-mail as stored; `None` when empty or invalid (the error is recorded). At
-    /// least one is needed to reach the person.
-    fn contacts(&self, checks: &mut Checks, region: Country) -> (Option<String>, Option<String>) {
-        let (phone, email) = (self.phone.trim(), self.email.trim());
-        if phone.is_empty() && email.is_empty() {
-            checks.push(FieldError::new("phone", "contact_required"));
-            return (None, None);
-        }
-        let phone = (!phone.is_empty()).then(|| checks.take(contact::parse_phone("phone", phone, region))).flatten();
-        let email = (!email.is_empty()).then(|| checks.take(contact::parse_email("email", email))).flatten();
-        (phone, email)
     }
 
     /// The contacts as they would be stored, for naming the winner of a lost race.
@@ -132,10 +119,7 @@ pub(super) async fn duplicates(
 /// The field a unique violation from the database is about, if `error` is one: the partial
 /// unique indexes on live leads' phone and e-mail catch what two concurrent saves both missed.
 pub(super) fn violated_contact(error: &Error) -> Option<&'static str> {
-    let Error::Database(sqlx::Error::Database(db)) = error else { return None };
-    if !db.is_unique_violation() {
-        return None;
-    }
+    let db = unique_violation(error)?;
     // PostgreSQL names the index (`leads_email_live`), SQLite the column (`leads.email`)
     let what = db.constraint().unwrap_or_else(|| db.message());
     Some(if what.contains("email") { "email" } else { "phone" })
@@ -149,14 +133,5 @@ mod tests {
     fn search_text_holds_the_name_the_phone_digits_and_the_email() {
         let text = search_text("Иванов Пётр", Some("+79123456789"), Some("petr@example.ru"));
         assert_eq!(text, "иванов пётр 79123456789 petr@example.ru");
-    }
-
-    #[test]
-    fn an_empty_form_asks_for_a_contact_on_the_phone_field() {
-        let mut checks = Checks::new();
-        let (phone, email) = LeadInput::default().contacts(&mut checks, Country::RU);
-        assert_eq!((phone, email), (None, None));
-        let Err(Error::Invalid(errors)) = checks.finish() else { panic!("expected an error") };
-        assert_eq!((errors[0].field, errors[0].code), ("phone", "contact_required"));
     }
 }

@@ -1,10 +1,10 @@
 use chrono::{Days, Local, NaiveDate};
 use crm::campaigns::{CampaignFilter, CampaignInput, CampaignSort, CampaignStatus};
 use crm::leads::LeadInput;
-use crm::services::ServiceInput;
 use crm::{Error, PageRequest};
 
 use crate::both_backends;
+use crate::contracts::{field_errors as fields, service};
 use crate::support::TestCrm;
 
 /// A day relative to today, the way the campaign rules count days.
@@ -19,11 +19,6 @@ fn day(offset: i64) -> NaiveDate {
 
 fn iso(offset: i64) -> String {
     day(offset).format("%Y-%m-%d").to_string()
-}
-
-async fn service(t: &TestCrm, name: &str) -> i64 {
-    let input = ServiceInput { name: name.into(), description: String::new(), price: "1000".into() };
-    t.crm.create_service(&t.admin, &input).await.unwrap().id
 }
 
 /// The id of the `n`th seeded channel (by name).
@@ -45,11 +40,6 @@ fn input(name: &str, service: i64, channel: i64, budget: &str, starts: i64, ends
 /// Service and channel for tests that need just one campaign.
 async fn basics(t: &TestCrm) -> (i64, i64) {
     (service(t, "Аудит сайта").await, channel(t, 0).await)
-}
-
-fn fields(err: Error) -> Vec<(&'static str, &'static str)> {
-    let Error::Invalid(fields) = err else { panic!("expected field errors, got {err:?}") };
-    fields.iter().map(|f| (f.field, f.code)).collect()
 }
 
 both_backends! {

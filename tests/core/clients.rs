@@ -202,6 +202,19 @@ both_backends! {
         assert_eq!((page.total, page.items[0].full_name.as_str()), (3, "Борис"));
     }
 
+    async fn a_phone_typed_in_national_form_finds_the_client(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        for (i, name) in ["Анна", "Борис"].into_iter().enumerate() {
+            let l = lead(&t, name, &format!("+7 912 345 67 3{i}")).await;
+            t.crm.convert_lead(&t.admin, l.id, l.version, new_contract(contract(name, seo, "1"))).await.unwrap();
+        }
+        let names = |page: crm::Page<crm::clients::Client>| page.items.into_iter().map(|c| c.full_name).collect::<Vec<_>>();
+        let part = ClientFilter { search: "8 912 345".into(), sort: ClientSort::FullName, ..Default::default() };
+        assert_eq!(names(t.crm.list_clients(&t.admin, &part).await.unwrap()), vec!["Анна", "Борис"]);
+        let whole = ClientFilter { search: "8 (912) 345-67-31".into(), ..Default::default() };
+        assert_eq!(names(t.crm.list_clients(&t.admin, &whole).await.unwrap()), vec!["Борис"]);
+    }
+
     async fn a_client_is_edited_with_normalised_contacts_and_optimistic_locking(t: TestCrm) {
         let (seo, l) = (service(&t, "SEO").await, lead(&t, "Петров", "+7 912 345 67 14").await);
         let c = t.crm.convert_lead(&t.admin, l.id, l.version, new_contract(contract("Д-1", seo, "1"))).await.unwrap();

@@ -6,6 +6,7 @@ use crm::services::ServiceInput;
 use crm::{Error, FieldError, PageRequest};
 
 use crate::both_backends;
+use crate::contracts::field_errors as codes;
 use crate::support::TestCrm;
 
 fn lead(name: &str, phone: &str, email: &str) -> LeadInput {
@@ -31,10 +32,6 @@ async fn campaign(t: &TestCrm, name: &str) -> i64 {
 fn errors(err: Error) -> Vec<FieldError> {
     let Error::Invalid(fields) = err else { panic!("expected field errors, got {err:?}") };
     fields
-}
-
-fn codes(err: Error) -> Vec<(&'static str, &'static str)> {
-    errors(err).iter().map(|f| (f.field, f.code)).collect()
 }
 
 /// Runs one statement directly, for states only other modules create (conversion, old rows).

@@ -1,0 +1,49 @@
+//! Calendar dates typed in forms: ISO `YYYY-MM-DD` (what a date input sends) or Russian
+//! `DD.MM.YYYY` (typed by hand).
+
+use chrono::NaiveDate;
+
+use crate::error::FieldError;
+
+/// A date the form must have: empty input is `required`, anything unreadable `date_invalid`.
+pub fn required(field: &'static str, input: &str) -> Result<NaiveDate, FieldError> {
+    optional(field, input)?.ok_or_else(|| FieldError::new(field, "required"))
+}
+
+/// A date the form may leave empty (`None`, e.g. an open end); anything unreadable is
+/// `date_invalid`.
+pub fn optional(field: &'static str, input: &str) -> Result<Option<NaiveDate>, FieldError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(trimmed, "%d.%m.%Y"))
+        .map(Some)
+        .map_err(|_| FieldError::new(field, "date_invalid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn dates_are_read_in_iso_and_russian_forms() {
+        assert_eq!(optional("d", "2025-03-01").unwrap(), Some(day("2025-03-01")));
+        assert_eq!(optional("d", " 01.03.2025 ").unwrap(), Some(day("2025-03-01")));
+        assert_eq!(optional("d", "").unwrap(), None);
+        assert_eq!(optional("d", "31.02.2025").unwrap_err().code, "date_invalid");
+    }
+
+    #[test]
+    fn a_required_date_may_not_be_empty() {
+        assert_eq!(required("d", " 2025-03-01 ").unwrap(), day("2025-03-01"));
+        let err = required("signed_on", "  ").unwrap_err();
+        assert_eq!((err.field, err.code), ("signed_on", "required"));
+        assert_eq!(required("d", "1.3.25x").unwrap_err().code, "date_invalid");
+    }
+}

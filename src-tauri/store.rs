@@ -1,0 +1,161 @@
+//! Row-level rules every entity module shares: versioned updates and archiving, references to
+//! live rows, names unique ignoring case and the unique violations behind them. `table` and
+//! `entity` are always literals of the calling module (a table name, and its row's name in
+//! errors and the audit log).
+
+use sqlx::error::DatabaseError;
+
+use crate::app::{audit, now};
+use crate::db::{Query, Tx};
+use crate::domain::text;
+use crate::error::{Checks, Error, FieldError, Result};
+use crate::permission::Actor;
+
+/// Runs `update`, an `update {table} ... where id = $ and version = $` for row `id`. No row
+/// changed means the row is gone (`NotFound`) or someone saved a newer version first
+/// (`Conflict`).
+pub(crate) async fn update_versioned(
+    tx: &mut Tx,
+    table: &'static str,
+    entity: &'static str,
+    id: i64,
+    update: Query,
+) -> Result<()> {
+    if tx.execute(update).await? > 0 {
+        return Ok(());
+    }
+    let exists: Option<(i64,)> =
+        tx.fetch_optional(Query::new(format!("select id from {table} where id = $1")).bind(id)).await?;
+    Err(match exists {
+        Some(_) => Error::Conflict { entity, id },
+        None => Error::NotFound { entity, id },
+    })
+}
+
+/// Archives (or restores) row `id` of `table` read at `version`, and records it in the audit log.
+pub(crate) async fn set_archived(
+    tx: &mut Tx,
+    actor: &Actor,
+    table: &'static str,
+    entity: &'static str,
+    id: i64,
+    version: i64,
+    archived: bool,
+) -> Result<()> {
+    let update = Query::new(format!(
+        "update {table} set is_archived = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4"
+    ))
+    .bind(archived)
+    .bind(now())
+    .bind(id)
+    .bind(version);
+    update_versioned(tx, table, entity, id, update).await?;
+    audit(tx, actor, archive_action(archived), entity, id, "").await
+}
+
+/// The audit log's name for archiving or restoring.
+pub(crate) fn archive_action(archived: bool) -> &'static str {
+    if archived {
+        "archive"
+    } else {
+        "restore"
+    }
+}
+
+/// Fails with `in_use` naming the first table that still refers to row `id`.
+pub(crate) async fn ensure_unreferenced(
+    tx: &mut Tx,
+    id: i64,
+    references: &[(&'static str, &'static str)],
+) -> Result<()> {
+    for (table, column) in references {
+        let used: Option<(i64,)> = tx
+            .fetch_optional(Query::new(format!("select id from {table} where {column} = $1 limit 1")).bind(id))
+            .await?;
+        if used.is_some() {
+            return Err(Error::State { code: "in_use", params: vec![("what", (*table).to_owned())] });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that row `id` of `table` exists (`unknown`) and is live (`archived`), recording the
+/// problem on `field`. A reference the record already had (`current`) may stay although it was
+/// archived since, so old records remain editable.
+pub(crate) async fn check_reference(
+    tx: &mut Tx,
+    checks: &mut Checks,
+    field: &'static str,
+    table: &'static str,
+    id: i64,
+    current: Option<i64>,
+) -> Result<Option<i64>> {
+    let row: Option<(bool,)> =
+        tx.fetch_optional(Query::new(format!("select is_archived from {table} where id = $1")).bind(id)).await?;
+    let problem = match row {
+        None => "unknown",
+        Some((true,)) if current != Some(id) => "archived",
+        Some(_) => return Ok(Some(id)),
+    };
+    checks.push(FieldError::new(field, problem));
+    Ok(None)
+}
+
+/// A reference the form must have: `required` on `field` when it is missing, else as
+/// [`check_reference`].
+pub(crate) async fn check_required_reference(
+    tx: &mut Tx,
+    checks: &mut Checks,
+    field: &'static str,
+    table: &'static str,
+    id: Option<i64>,
+    current: Option<i64>,
+) -> Result<Option<i64>> {
+    match id {
+        Some(id) => check_reference(tx, checks, field, table, id, current).await,
+        None => {
+            checks.push(FieldError::new(field, "required"));
+            Ok(None)
+        }
+    }
+}
+
+/// Whether a row of `table` other than `except` already has this name, ignoring case (`table`
+/// has a unique `name_key`).
+pub(crate) async fn name_taken(tx: &mut Tx, table: &'static str, name: &str, except: Option<i64>) -> Result<bool> {
+    let taken: Option<(i64,)> = tx
+        .fetch_optional(
+            Query::new(format!("select id from {table} where name_key = $1 and id <> $2"))
+                .bind(text::key(name))
+                .bind(except.unwrap_or(0)),
+        )
+        .await?;
+    Ok(taken.is_some())
+}
+
+/// Fails with `name_taken` on `name` when [`name_taken`] says so.
+pub(crate) async fn ensure_name_free(tx: &mut Tx, table: &'static str, name: &str, except: Option<i64>) -> Result<()> {
+    if name_taken(tx, table, name, except).await? {
+        return Err(Error::field("name", "name_taken"));
+    }
+    Ok(())
+}
+
+/// The database's report, if `error` is a unique violation.
+pub(crate) fn unique_violation(error: &Error) -> Option<&dyn DatabaseError> {
+    match error {
+        Error::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => Some(db.as_ref()),
+        _ => None,
+    }
+}
+
+/// A unique violation while saving a row whose only unique column is `name_key` (a service,
+/// campaign, channel or contract): someone else's save of the same name slipped past
+/// [`name_taken`] at the same moment. Other errors pass through.
+pub(crate) fn name_race(error: Error) -> Error {
+    if unique_violation(&error).is_some() {
+        Error::field("name", "name_taken")
+    } else {
+        error
+    }
+}
