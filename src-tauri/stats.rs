@@ -153,6 +153,32 @@ fn day_start(day: NaiveDate) -> DateTime<Utc> {
     midnight.and_local_timezone(Local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| midnight.and_utc())
 }
 
+/// The period and the campaign filters, on leads aliased `l`.
+fn push_lead_conditions(q: &mut Query, filter: &StatsFilter) {
+    if let Some(from) = filter.from {
+        q.push(" and l.created_at >= ").push_bind(day_start(from));
+    }
+    if let Some(to) = filter.to {
+        q.push(" and l.created_at < ").push_bind(day_start(to + chrono::Days::new(1)));
+    }
+    if filter.channel_id.is_some() || filter.service_id.is_some() {
+        // only the leads of the campaigns asked for are aggregated
+        q.push(" and l.campaign_id in (select f.id from campaigns f where 1 = 1");
+        push_campaign_conditions(q, filter, "f");
+        q.push(")");
+    }
+}
+
+/// The channel and service filters on campaigns aliased `alias` (a fixed identifier).
+fn push_campaign_conditions(q: &mut Query, filter: &StatsFilter, alias: &'static str) {
+    if let Some(channel) = filter.channel_id {
+        q.push(" and ").push(alias).push(".channel_id = ").push_bind(channel);
+    }
+    if let Some(service) = filter.service_id {
+        q.push(" and ").push(alias).push(".service_id = ").push_bind(service);
+    }
+}
+
 fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<()> {
     match (from, to) {
         (Some(from), Some(to)) if to < from => Err(Error::field("to", "end_before_start")),
@@ -165,38 +191,37 @@ impl Crm {
     pub async fn campaign_stats(&self, actor: &Actor, filter: &StatsFilter) -> Result<CampaignStats> {
         actor.require(Permission::StatsView)?;
         check_period(filter.from, filter.to)?;
+        // Leads are counted from the partial index on live leads, and clients with their
+        // revenue from the (much smaller) clients table: probing clients once per lead would
+        // cost a million index look-ups at a million leads.
         let mut q = Query::new(
             "select c.id as campaign_id, c.name, ch.id as channel_id, ch.name as channel,
                     s.id as service_id, s.name as service, c.starts_on, c.ends_on, c.budget,
-                    coalesce(x.leads, 0) as leads, coalesce(x.clients, 0) as clients,
-                    coalesce(x.revenue, 0) as revenue
+                    coalesce(x.leads, 0) as leads, coalesce(y.clients, 0) as clients,
+                    coalesce(y.revenue, 0) as revenue
              from campaigns c
              join channels ch on ch.id = c.channel_id
              join services s on s.id = c.service_id
              left join (
-                 select l.campaign_id, count(*) as leads, count(cl.id) as clients,
-                        cast(coalesce(sum(r.revenue), 0) as bigint) as revenue
-                 from leads l
-                 left join clients cl on cl.lead_id = l.id
+                 select l.campaign_id, count(*) as leads from leads l
+                 where l.is_archived = false and l.campaign_id is not null",
+        );
+        push_lead_conditions(&mut q, filter);
+        q.push(
+            " group by l.campaign_id) x on x.campaign_id = c.id
+             left join (
+                 select l.campaign_id, count(*) as clients, cast(coalesce(sum(r.revenue), 0) as bigint) as revenue
+                 from clients cl
+                 join leads l on l.id = cl.lead_id
                  -- revenue per client first, so a client's several contracts are not
                  -- multiplied by the join, nor the budget by the leads
                  left join (select client_id, sum(amount) as revenue from contracts
                             where client_id is not null group by client_id) r on r.client_id = cl.id
                  where l.is_archived = false and l.campaign_id is not null",
         );
-        if let Some(from) = filter.from {
-            q.push(" and l.created_at >= ").push_bind(day_start(from));
-        }
-        if let Some(to) = filter.to {
-            q.push(" and l.created_at < ").push_bind(day_start(to + chrono::Days::new(1)));
-        }
-        q.push(" group by l.campaign_id) x on x.campaign_id = c.id where c.is_archived = false");
-        if let Some(channel) = filter.channel_id {
-            q.push(" and c.channel_id = ").push_bind(channel);
-        }
-        if let Some(service) = filter.service_id {
-            q.push(" and c.service_id = ").push_bind(service);
-        }
+        push_lead_conditions(&mut q, filter);
+        q.push(" group by l.campaign_id) y on y.campaign_id = c.id where c.is_archived = false");
+        push_campaign_conditions(&mut q, filter, "c");
         if filter.from.is_some() || filter.to.is_some() {
             // ran during the period, or brought leads in it
             q.push(" and (coalesce(x.leads, 0) > 0 or (1 = 1");

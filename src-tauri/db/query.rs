@@ -85,6 +85,64 @@ impl Query {
         // Safe: the text is built only from literals in this crate; every value is bound.
         (AssertSqlSafe(self.sql).into_sql_str(), self.args)
     }
+
+    /// The same query with anonymous `?` placeholders and its arguments in order of occurrence,
+    /// for SQLite. SQLite finds a named parameter such as `$7` by a linear scan of all names, so
+    /// binding a statement with n of them costs O(n²): measured at 85% of the time of the demo
+    /// generator's 9,000-parameter inserts. `?` parameters bind in O(1).
+    pub(crate) fn into_sqlite_parts(self) -> (SqlStr, Vec<Value>) {
+        let (sql, order) = positional(&self.sql, self.args.len());
+        let mut uses = vec![0usize; self.args.len()];
+        for &i in &order {
+            uses[i] += 1;
+        }
+        let mut slots: Vec<Option<Value>> = self.args.into_iter().map(Some).collect();
+        let args = order
+            .into_iter()
+            .map(|i| {
+                uses[i] -= 1;
+                // moved on its last use, cloned before (only for a `$n` written twice)
+                if uses[i] == 0 { slots[i].take() } else { slots[i].clone() }.expect("each argument is taken once")
+            })
+            .collect();
+        (AssertSqlSafe(sql).into_sql_str(), args)
+    }
+}
+
+/// Replaces each `$n` (1 <= n <= `arg_count`) outside string literals and comments with `?` and
+/// returns the zero-based argument index of each placeholder in order of occurrence.
+fn positional(sql: &str, arg_count: usize) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(sql.len());
+    let mut order = Vec::with_capacity(arg_count);
+    let mut rest = sql;
+    while let Some(c) = rest.chars().next() {
+        // copied verbatim: a string literal, a line comment, a block comment
+        let skip = match c {
+            '\'' => rest[1..].find('\'').map_or(rest.len(), |end| end + 2),
+            '-' if rest.starts_with("--") => rest.find('\n').unwrap_or(rest.len()),
+            '/' if rest.starts_with("/*") => rest.find("*/").map_or(rest.len(), |end| end + 2),
+            _ => 0,
+        };
+        if skip > 0 {
+            out.push_str(&rest[..skip]);
+            rest = &rest[skip..];
+            continue;
+        }
+        if c == '$' {
+            let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
+            if let Ok(n) = rest[1..1 + digits].parse::<usize>() {
+                if (1..=arg_count).contains(&n) {
+                    out.push('?');
+                    order.push(n - 1);
+                    rest = &rest[1 + digits..];
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    (out, order)
 }
 
 impl Query {
@@ -92,5 +150,33 @@ impl Query {
     /// count and the page of a list.
     pub fn prefixed(self, head: &str) -> Self {
         Self { sql: format!("{head}{}", self.sql), args: self.args }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_placeholders_follow_occurrence_and_repeat_reused_arguments() {
+        let q = Query::new("insert into t (a, b, c) values ($2, $1, $2) -- '$9'").bind(1i64).bind(2i64);
+        let (sql, args) = q.into_sqlite_parts();
+        assert_eq!(sql.as_str(), "insert into t (a, b, c) values (?, ?, ?) -- '$9'");
+        let values: Vec<_> = args.iter().map(|v| format!("{v:?}")).collect();
+        assert_eq!(values, ["I64(Some(2))", "I64(Some(1))", "I64(Some(2))"]);
+    }
+
+    #[test]
+    fn comments_and_literals_are_copied_untouched() {
+        let sql = "select $1 -- the client's $1\n, '$1 it''s' /* $1 ' */, $2";
+        let (out, order) = positional(sql, 2);
+        assert_eq!(out, "select ? -- the client's $1\n, '$1 it''s' /* $1 ' */, ?");
+        assert_eq!(order, vec![0, 1]);
+    }
+
+    #[test]
+    fn dollars_in_literals_and_out_of_range_numbers_stay() {
+        let (sql, order) = positional("select '$1', $3, $1", 1);
+        assert_eq!((sql.as_str(), order), ("select '$1', $3, ?", vec![0]));
     }
 }
