@@ -80,18 +80,15 @@ pub struct ClientFilter {
     pub page: PageRequest,
 }
 
-/// Contract counts and revenue come from one grouped subquery rather than a join of every
-/// contract row, so a client with several contracts is still one row. PostgreSQL's sum(bigint)
-/// is numeric, hence the cast.
+/// Contract counts and revenue are the client's totals kept by every contract write
+/// (`store::refresh_client_totals`), so a page never aggregates the contracts table.
 const COLUMNS: &str = "select cl.id, cl.lead_id, cl.full_name, cl.phone, cl.email, cl.note, l.campaign_id,
-    cp.name as campaign_name, coalesce(r.contracts, 0) as contracts, coalesce(r.revenue, 0) as revenue,
+    cp.name as campaign_name, cl.contracts, cl.revenue,
     cl.is_archived, cl.version, u.full_name as converted_by_name, cl.created_at, cl.updated_at
     from clients cl
     join leads l on l.id = cl.lead_id
     join users u on u.id = cl.converted_by
-    left join campaigns cp on cp.id = l.campaign_id
-    left join (select client_id, count(*) as contracts, cast(coalesce(sum(amount), 0) as bigint) as revenue
-               from contracts where client_id is not null group by client_id) r on r.client_id = cl.id";
+    left join campaigns cp on cp.id = l.campaign_id";
 
 /// Longest note on a client, as on a lead.
 const MAX_NOTE: usize = 5000;
@@ -104,7 +101,7 @@ impl Crm {
         let (column, default_direction) = match filter.sort {
             ClientSort::CreatedAt => ("cl.created_at", Direction::Desc),
             ClientSort::FullName => ("cl.full_name", Direction::Asc),
-            ClientSort::Revenue => ("revenue", Direction::Desc),
+            ClientSort::Revenue => ("cl.revenue", Direction::Desc),
         };
         let order = order_by(column, filter.direction.unwrap_or(default_direction), "cl.id");
         // the filters use only clients and leads: the count needs no sums

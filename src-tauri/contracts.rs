@@ -14,7 +14,7 @@ use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::permission::{Actor, Permission};
-use crate::store::{name_race, set_archived, update_versioned};
+use crate::store::{name_race, refresh_client_totals, set_archived, update_versioned};
 
 use document::store_document;
 pub use document::{Document, DocumentInfo, DocumentUpload};
@@ -145,6 +145,9 @@ impl Crm {
         .bind(id)
         .bind(version);
         update_versioned(&mut tx, "contracts", "contract", id, update).await.map_err(name_race)?;
+        if let Some(client_id) = current.client_id {
+            refresh_client_totals(&mut tx, client_id).await?;
+        }
         audit(&mut tx, actor, "update", "contract", id, &valid.name).await?;
         let contract = fetch_contract(&mut tx, id).await?;
         tx.commit().await?;
@@ -263,24 +266,29 @@ async fn insert_contract(
     client: Option<(i64, &str)>,
 ) -> Result<i64> {
     let at = now();
-    tx.scalar(
-        Query::new(
-            "insert into contracts (name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount,
+    let id = tx
+        .scalar(
+            Query::new(
+                "insert into contracts (name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount,
                                     search, created_by, created_at, updated_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning id",
+            )
+            .bind(&valid.name)
+            .bind(text::key(&valid.name))
+            .bind(valid.service_id)
+            .bind(client.map(|c| c.0))
+            .bind(valid.signed_on)
+            .bind(valid.valid_from)
+            .bind(valid.valid_to)
+            .bind(valid.amount.kopecks())
+            .bind(search_text(&valid.name, client.map(|c| c.1)))
+            .bind(actor.user_id)
+            .bind(at),
         )
-        .bind(&valid.name)
-        .bind(text::key(&valid.name))
-        .bind(valid.service_id)
-        .bind(client.map(|c| c.0))
-        .bind(valid.signed_on)
-        .bind(valid.valid_from)
-        .bind(valid.valid_to)
-        .bind(valid.amount.kopecks())
-        .bind(search_text(&valid.name, client.map(|c| c.1)))
-        .bind(actor.user_id)
-        .bind(at),
-    )
-    .await
-    .map_err(name_race)
+        .await
+        .map_err(name_race)?;
+    if let Some((client_id, _)) = client {
+        refresh_client_totals(tx, client_id).await?;
+    }
+    Ok(id)
 }

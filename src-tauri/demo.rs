@@ -293,26 +293,19 @@ async fn generate_people(
             let client_id = next.client;
             next.client += 1;
             let converted_at = created_at + Duration::days(rng.gen_range(1..=20));
-            clients.push(vec![
-                client_id.into(),
-                lead_id.into(),
-                person.full_name.into(),
-                person.phone.into(),
-                person.email.into(),
-                person.search.into(),
-                manager.into(),
-                converted_at.into(),
-            ]);
             n_clients += 1;
             let how_many = match rng.gen_range(0..100) {
                 0..=69 => 1,
                 70..=91 => 2,
                 _ => 3,
             };
+            let mut revenue = 0i64;
             for k in 0..how_many {
                 let service = if k == 0 { campaign.service } else { rng.gen_range(0..services.len()) };
-                let amount =
-                    (services[service].1 as f64 * rng.gen_range(0.8..1.6) / 100_000.0).round() as i64 * 100_000;
+                let amount = ((services[service].1 as f64 * rng.gen_range(0.8..1.6) / 100_000.0).round() as i64
+                    * 100_000)
+                    .max(100_000);
+                revenue += amount;
                 let signed_on = converted_at.date_naive() + Days::new(rng.gen_range(0..=30) * k);
                 let valid_to = signed_on + Days::new(rng.gen_range(90..=365));
                 let contract_id = next.contract;
@@ -327,13 +320,26 @@ async fn generate_people(
                     signed_on.into(),
                     signed_on.into(),
                     valid_to.into(),
-                    amount.max(100_000).into(),
+                    amount.into(),
                     name.to_lowercase().into(),
                     manager.into(),
                     converted_at.into(),
                 ]);
                 n_contracts += 1;
             }
+            // the totals every contract write keeps (store::refresh_client_totals)
+            clients.push(vec![
+                client_id.into(),
+                lead_id.into(),
+                person.full_name.into(),
+                person.phone.into(),
+                person.email.into(),
+                person.search.into(),
+                (how_many as i64).into(),
+                revenue.into(),
+                manager.into(),
+                converted_at.into(),
+            ]);
         }
         if leads.len() >= BATCH {
             leads.flush(tx).await?;
@@ -352,6 +358,8 @@ async fn generate_people(
     clients.flush(tx).await?;
     contracts.flush(tx).await?;
     next.sync_sequences(tx).await?;
+    // fresh planner statistics: without them, queries after a bulk load can pick bad plans
+    tx.execute(Query::new("analyze")).await?;
     Ok((n_leads, n_clients, n_contracts))
 }
 
@@ -413,7 +421,7 @@ impl Rows {
         }
         let columns = match self.table {
             "leads" => "id, full_name, phone, email, campaign_id, status, search, created_by, created_at",
-            "clients" => "id, lead_id, full_name, phone, email, search, converted_by, created_at",
+            "clients" => "id, lead_id, full_name, phone, email, search, contracts, revenue, converted_by, created_at",
             _ => "id, name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount, search, created_by, created_at",
         };
         // ids are explicit: PostgreSQL's identity columns need to be told so, SQLite has no such clause

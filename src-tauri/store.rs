@@ -159,3 +159,21 @@ pub(crate) fn name_race(error: Error) -> Error {
         error
     }
 }
+
+/// Recounts a client's contracts and their total amount (the `clients.contracts` and
+/// `clients.revenue` columns) after a contract of theirs was added or changed, in the same
+/// transaction. Recomputing from the client's own contracts (an index look-up) rather than adding
+/// deltas keeps the totals right whatever the change was.
+pub(crate) async fn refresh_client_totals(tx: &mut Tx, client_id: i64) -> Result<()> {
+    tx.execute(
+        Query::new(
+            "update clients set
+                contracts = (select count(*) from contracts where client_id = $1),
+                revenue = (select cast(coalesce(sum(amount), 0) as bigint) from contracts where client_id = $1)
+             where id = $1",
+        )
+        .bind(client_id),
+    )
+    .await?;
+    Ok(())
+}

@@ -11,7 +11,7 @@ use crate::db::{Query, Tx};
 use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::permission::{Actor, Permission};
-use crate::store::unique_violation;
+use crate::store::{refresh_client_totals, unique_violation};
 
 /// The contract the new client starts with.
 #[derive(Debug, Clone, Deserialize)]
@@ -125,6 +125,9 @@ async fn attach_contract(tx: &mut Tx, actor: &Actor, contract_id: i64, client_id
             .bind(contract_id),
         )
         .await?;
+    if changed > 0 {
+        refresh_client_totals(tx, client_id).await?;
+    }
     if changed == 0 {
         let contract: Option<(Option<i64>, bool)> = tx
             .fetch_optional(Query::new("select client_id, is_archived from contracts where id = $1").bind(contract_id))

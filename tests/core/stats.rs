@@ -243,6 +243,40 @@ both_backends! {
         assert_eq!(err.first_field(), Some("to"));
     }
 
+    async fn editing_a_contract_amount_updates_the_client_and_the_statistics(t: TestCrm) {
+        let (seo, (context, _)) = (service(&t, "SEO").await, channels(&t).await);
+        let a = campaign(&t, "Весна", seo, context, "1000").await;
+        let client = convert(&t, &lead(&t, Some(a), 1).await, "Д-1", seo, "750").await;
+        let listed = t.crm.list_contracts(&t.admin, &Default::default()).await.unwrap().items;
+        t.crm.update_contract(&t.admin, listed[0].id, listed[0].version, &contract("Д-1", seo, "900")).await.unwrap();
+
+        let client = t.crm.get_client(&t.admin, client.id).await.unwrap();
+        assert_eq!((client.contracts, client.revenue.to_string()), (1, "900.00".into()));
+        let stats = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
+        assert_eq!(row(&stats.campaigns, a).figures.revenue.to_string(), "900.00");
+    }
+
+    async fn demo_data_keeps_the_same_client_totals_as_its_contracts(t: TestCrm) {
+        let options = crm::demo::DemoOptions {
+            seed: 9,
+            leads: 400,
+            anchor: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+            append: false,
+            password: "demo-password".into(),
+        };
+        let report = t.crm.generate_demo(&options).await.unwrap();
+        assert!(report.clients > 0);
+        let mut tx = t.crm.db().read().await.unwrap();
+        let wrong: i64 = tx
+            .scalar(Query::new(
+                "select count(*) from clients cl where cl.contracts <> (select count(*) from contracts where client_id = cl.id)
+                 or cl.revenue <> (select coalesce(sum(amount), 0) from contracts where client_id = cl.id)",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(wrong, 0);
+    }
+
     async fn every_role_sees_statistics(t: TestCrm) {
         for (name, role) in [("o", "operator"), ("m", "marketer"), ("g", "manager")] {
             let actor = t.user(name, &[role]).await;
