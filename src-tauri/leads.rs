@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use self::input::{duplicates, violated_contact};
 use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
 use crate::db::{Query, Tx};
+use crate::domain::date;
 use crate::error::{Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
 use crate::store::{set_archived, update_versioned};
@@ -95,9 +96,9 @@ pub struct LeadFilter {
     pub search: String,
     pub status: Option<LeadStatus>,
     pub campaign_id: Option<i64>,
-    /// First day of creation (UTC), inclusive.
+    /// First day of creation (local calendar day), inclusive.
     pub created_from: Option<NaiveDate>,
-    /// Last day of creation (UTC), inclusive.
+    /// Last day of creation (local calendar day), inclusive.
     pub created_to: Option<NaiveDate>,
     pub include_archived: bool,
     pub sort: LeadSort,
@@ -149,10 +150,10 @@ impl Crm {
             q.push(" and l.campaign_id = ").push_bind(campaign);
         }
         if let Some(from) = filter.created_from {
-            q.push(" and l.created_at >= ").push_bind(midnight(from));
+            q.push(" and l.created_at >= ").push_bind(date::local_day_start(from));
         }
         if let Some(to) = filter.created_to.and_then(|d| d.checked_add_days(Days::new(1))) {
-            q.push(" and l.created_at < ").push_bind(midnight(to));
+            q.push(" and l.created_at < ").push_bind(date::local_day_start(to));
         }
         if let Some(search) = Search::parse(&filter.search, self.settings.phone_region) {
             search.push_condition(&mut q, "leads", "l");
@@ -299,10 +300,6 @@ fn ensure_not_converted(lead: &Lead) -> Result<()> {
         return Err(Error::state("lead_converted_locked"));
     }
     Ok(())
-}
-
-fn midnight(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 async fn fetch(tx: &mut Tx, id: i64) -> Result<Lead> {

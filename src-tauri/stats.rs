@@ -14,13 +14,13 @@
 //! ("no value", shown as a dash), never infinity, NaN or an error. Keep every statistics query in
 //! this module so that pre-aggregated rollups can replace them without touching callers.
 
-use chrono::{DateTime, Local, NaiveDate, Utc};
+use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{Crm, Page, PageRequest};
 use crate::db::Query;
-use crate::domain::Money;
+use crate::domain::{date, Money};
 use crate::error::{Error, Result};
 use crate::leads::Search;
 use crate::permission::{Actor, Permission};
@@ -148,19 +148,13 @@ fn per(amount: Money, count: i64) -> Option<Money> {
     i64::try_from(kopecks).ok().map(Money::from_kopecks)
 }
 
-/// The UTC instant a local calendar day starts at.
-fn day_start(day: NaiveDate) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-    midnight.and_local_timezone(Local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| midnight.and_utc())
-}
-
 /// The period and the campaign filters, on leads aliased `l`.
 fn push_lead_conditions(q: &mut Query, filter: &StatsFilter) {
     if let Some(from) = filter.from {
-        q.push(" and l.created_at >= ").push_bind(day_start(from));
+        q.push(" and l.created_at >= ").push_bind(date::local_day_start(from));
     }
     if let Some(to) = filter.to {
-        q.push(" and l.created_at < ").push_bind(day_start(to + chrono::Days::new(1)));
+        q.push(" and l.created_at < ").push_bind(date::local_day_start(to + chrono::Days::new(1)));
     }
     if filter.channel_id.is_some() || filter.service_id.is_some() {
         // only the leads of the campaigns asked for are aggregated

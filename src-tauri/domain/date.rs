@@ -1,11 +1,19 @@
 //! Calendar dates typed in forms: ISO `YYYY-MM-DD` (what a date input sends) or Russian
 //! `DD.MM.YYYY` (typed by hand).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Local, NaiveDate, Utc};
 
 use crate::error::FieldError;
 
 /// A date the form must have: empty input is `required`, anything unreadable `date_invalid`.
+/// The UTC instant a calendar day starts at in this computer's time zone: date filters are days
+/// as the office lives them, while timestamps are stored in UTC. (A day that starts inside a
+/// daylight-saving gap starts at its first existing instant.)
+pub fn local_day_start(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    midnight.and_local_timezone(Local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| midnight.and_utc())
+}
+
 pub fn required(field: &'static str, input: &str) -> Result<NaiveDate, FieldError> {
     optional(field, input)?.ok_or_else(|| FieldError::new(field, "required"))
 }
