@@ -104,8 +104,9 @@ impl Crm {
             ClientSort::Revenue => ("cl.revenue", Direction::Desc),
         };
         let order = order_by(column, filter.direction.unwrap_or(default_direction), "cl.id");
-        // the filters use only clients and leads: the count needs no sums
-        let count = "select count(*) from clients cl join leads l on l.id = cl.lead_id";
+        // the filters read clients only (the campaign through a subquery), so the count joins
+        // nothing: at a million leads, joining each client to its lead cost ~0.3 s per page
+        let count = "select count(*) from clients cl";
         self.read_page(clause, count, COLUMNS, &order, filter.page).await
     }
 
@@ -213,7 +214,7 @@ fn filter_clause(filter: &ClientFilter, region: Country) -> Query {
         search.push_condition(&mut clause, "clients", "cl");
     }
     if let Some(campaign_id) = filter.campaign_id {
-        clause.push(" and l.campaign_id = ").push_bind(campaign_id);
+        clause.push(" and cl.lead_id in (select id from leads where campaign_id = ").push_bind(campaign_id).push(")");
     }
     clause
 }

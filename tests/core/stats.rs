@@ -277,6 +277,20 @@ both_backends! {
         assert_eq!(wrong, 0);
     }
 
+    async fn clients_are_filtered_by_the_campaign_that_brought_them(t: TestCrm) {
+        let (seo, (context, _)) = (service(&t, "SEO").await, channels(&t).await);
+        let (a, b) = (campaign(&t, "Весна", seo, context, "1").await, campaign(&t, "Лето", seo, context, "1").await);
+        let from_a = convert(&t, &lead(&t, Some(a), 1).await, "Д-1", seo, "10").await;
+        convert(&t, &lead(&t, Some(b), 2).await, "Д-2", seo, "10").await;
+        convert(&t, &lead(&t, None, 3).await, "Д-3", seo, "10").await;
+
+        let filter = crm::clients::ClientFilter { campaign_id: Some(a), ..Default::default() };
+        let page = t.crm.list_clients(&t.admin, &filter).await.unwrap();
+
+        assert_eq!((page.total, page.items.len(), page.items[0].id), (1, 1, from_a.id));
+        assert_eq!(t.crm.list_clients(&t.admin, &Default::default()).await.unwrap().total, 3);
+    }
+
     async fn every_role_sees_statistics(t: TestCrm) {
         for (name, role) in [("o", "operator"), ("m", "marketer"), ("g", "manager")] {
             let actor = t.user(name, &[role]).await;
