@@ -1,0 +1,134 @@
+//! Benchmarks that print figures: `cargo xtask bench` (or `cargo bench --no-default-features
+//! --bench crm -- --leads 1000000`).
+//!
+//! For each backend — a fresh SQLite file and a fresh database on a throwaway PostgreSQL (or the
+//! server of `CRM_TEST_DATABASE_URL`) — it generates the demo data set with N leads, then times the
+//! statistics and list queries a user waits for, through the same core calls the app makes. Each
+//! figure is the median of several runs after a warm-up.
+
+#[path = "../common/pg.rs"]
+#[allow(dead_code)]
+mod pg;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use crm::clients::ClientFilter;
+use crm::demo::DemoOptions;
+use crm::leads::{LeadFilter, LeadStatus};
+use crm::stats::{ClientSalesFilter, StatsFilter};
+use crm::{Actor, Crm, PageRequest, Settings};
+
+const RUNS: usize = 7;
+
+struct Args {
+    leads: u64,
+    seed: u64,
+    backends: Vec<String>,
+}
+
+fn args() -> Args {
+    let mut args = Args { leads: 200_000, seed: 1, backends: vec!["sqlite".into(), "postgres".into()] };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--leads" => args.leads = it.next().and_then(|v| v.parse().ok()).expect("--leads N"),
+            "--seed" => args.seed = it.next().and_then(|v| v.parse().ok()).expect("--seed N"),
+            "--backend" => args.backends = vec![it.next().expect("--backend sqlite|postgres")],
+            // cargo bench passes --bench; anything else is a mistake worth hearing about
+            "--bench" => {}
+            other => panic!("unknown argument {other}; use --leads N, --seed N, --backend sqlite|postgres"),
+        }
+    }
+    args
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = args();
+    let anchor = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+    println!("crm benchmarks: {} leads (seed {}), median of {RUNS} runs after a warm-up\n", args.leads, args.seed);
+    for backend in &args.backends {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = match backend.as_str() {
+            "sqlite" => format!("sqlite://{}", dir.path().join("bench.db").display()),
+            "postgres" => pg::postgres_database().await,
+            other => panic!("unknown backend {other}"),
+        };
+        run(backend, &url, &args, anchor).await;
+    }
+}
+
+async fn run(backend: &str, url: &str, args: &Args, anchor: NaiveDate) {
+    let crm = Crm::open(url, Settings::default()).await.expect("open the database");
+    let options =
+        DemoOptions { seed: args.seed, leads: args.leads, anchor, append: false, password: "bench-password".into() };
+    let report = crm.generate_demo(&options).await.expect("demo data");
+    println!("== {backend}");
+    println!(
+        "{:<46} {:>10.1} s   ({} campaigns, {} clients, {} contracts)",
+        "generate demo data", report.seconds, report.campaigns, report.clients, report.contracts
+    );
+    let manager = crm.sign_in("manager", "bench-password").await.expect("sign in");
+    let started = Instant::now();
+    crm.sign_in("manager", "bench-password").await.expect("sign in");
+    line("sign in (argon2id)", started.elapsed(), started.elapsed(), started.elapsed());
+
+    let last_quarter =
+        StatsFilter { from: Some(anchor - chrono::Days::new(90)), to: Some(anchor), ..Default::default() };
+    let one_channel = StatsFilter { channel_id: Some(1), ..Default::default() };
+    time("statistics, all campaigns", || stats(&crm, &manager, StatsFilter::default())).await;
+    time("statistics, last 90 days", || stats(&crm, &manager, last_quarter.clone())).await;
+    time("statistics, one channel", || stats(&crm, &manager, one_channel.clone())).await;
+    time("sales per client, first page", || async {
+        crm.client_sales(&manager, &ClientSalesFilter::default()).await.map(drop)
+    })
+    .await;
+    time("leads, first page + total", || leads(&crm, &manager, LeadFilter::default())).await;
+    let in_work = LeadFilter { status: Some(LeadStatus::InWork), ..Default::default() };
+    time("leads, status filter", || leads(&crm, &manager, in_work.clone())).await;
+    let deep = LeadFilter { page: PageRequest::new(args.leads as i64 / 2, 50), ..Default::default() };
+    time("leads, page in the middle (offset)", || leads(&crm, &manager, deep.clone())).await;
+    let by_name = LeadFilter { search: "смирнова".into(), ..Default::default() };
+    time("leads, search by name", || leads(&crm, &manager, by_name.clone())).await;
+    let by_phone = LeadFilter { search: "8 912 3".into(), ..Default::default() };
+    time("leads, search by part of a phone", || leads(&crm, &manager, by_phone.clone())).await;
+    let exact = LeadFilter { search: "+79012345678".into(), ..Default::default() };
+    time("leads, search by a whole phone", || leads(&crm, &manager, exact.clone())).await;
+    time("clients, first page + total", || async {
+        crm.list_clients(&manager, &ClientFilter::default()).await.map(drop)
+    })
+    .await;
+    println!();
+    crm.db().close().await;
+}
+
+async fn stats(crm: &Crm, actor: &Actor, filter: StatsFilter) -> crm::Result<()> {
+    crm.campaign_stats(actor, &filter).await.map(drop)
+}
+
+async fn leads(crm: &Crm, actor: &Actor, filter: LeadFilter) -> crm::Result<()> {
+    crm.list_leads(actor, &filter).await.map(drop)
+}
+
+async fn time<F, Fut>(what: &str, mut op: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = crm::Result<()>>,
+{
+    op().await.expect(what);
+    let mut runs = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        op().await.expect(what);
+        runs.push(started.elapsed());
+    }
+    runs.sort();
+    line(what, runs[RUNS / 2], runs[0], runs[RUNS - 1]);
+}
+
+fn line(what: &str, median: Duration, min: Duration, max: Duration) {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("{what:<46} {:>10.1} ms (min {:.1}, max {:.1})", ms(median), ms(min), ms(max));
+}
