@@ -1,1 +1,125 @@
-//! The Tauri window (being written).
+//! The Tauri window: a static UI in `ui/` calling thin commands over the core.
+//!
+//! Each command parses its arguments, loads the signed-in [`crate::Actor`] afresh, calls one use
+//! case of [`crate::Crm`] and maps the error to `{code, message, fields}` in the user's language
+//! ([`error::UiError`]). Business rules and permission checks live in the core only. Every command
+//! is listed in `commands.txt`: build.rs puts them in the app manifest and the main window's
+//! capability in `tauri.conf.json` grants exactly those, nothing else.
+
+mod account;
+mod catalog;
+mod documents;
+mod error;
+mod sales;
+mod secret;
+mod setup;
+mod state;
+
+use std::process::ExitCode;
+
+pub use error::UiError;
+pub use state::Desktop;
+
+/// Opens the window. `database_url` (from `--database-url` / `CRM_DATABASE_URL`) skips the
+/// first-run screen.
+pub fn run(database_url: Option<String>) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("crm=info")),
+        )
+        .try_init();
+    let state = Desktop::new(database_url.filter(|u| !u.trim().is_empty()), setup::initial_language());
+    let result = tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            setup::app_start,
+            setup::set_language,
+            setup::choose_local_database,
+            setup::test_office_database,
+            setup::choose_office_database,
+            setup::unlock_office_database,
+            account::create_first_admin,
+            account::sign_in,
+            account::sign_out,
+            account::change_password,
+            account::list_users,
+            account::create_user,
+            account::update_user,
+            account::reset_password,
+            account::list_roles,
+            account::set_role_permissions,
+            catalog::list_services,
+            catalog::get_service,
+            catalog::create_service,
+            catalog::update_service,
+            catalog::set_service_archived,
+            catalog::delete_service,
+            catalog::service_options,
+            catalog::campaign_stats,
+            catalog::client_sales,
+            sales::list_campaigns,
+            sales::campaign_options,
+            sales::create_campaign,
+            sales::update_campaign,
+            sales::start_campaign,
+            sales::finish_campaign,
+            sales::set_campaign_archived,
+            sales::list_channels,
+            sales::create_channel,
+            sales::rename_channel,
+            sales::set_channel_archived,
+            sales::list_leads,
+            sales::get_lead,
+            sales::create_lead,
+            sales::update_lead,
+            sales::set_lead_archived,
+            sales::convert_lead,
+            sales::list_clients,
+            sales::update_client,
+            sales::set_client_archived,
+            sales::add_contract_to_client,
+            sales::list_contracts,
+            sales::create_contract,
+            sales::update_contract,
+            sales::attach_document,
+            sales::set_contract_archived,
+            documents::pick_document,
+            documents::open_document,
+            documents::save_document_copy,
+        ])
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("crm: cannot open the window: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The commands the main window may call are exactly those of the app manifest.
+    #[test]
+    fn the_capability_grants_exactly_the_listed_commands() {
+        let listed: Vec<String> = include_str!("commands.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../tauri.conf.json")).expect("tauri.conf.json parses");
+        let capabilities = conf["app"]["security"]["capabilities"].as_array().expect("inline capabilities");
+        assert_eq!(capabilities.len(), 1, "one capability, for the main window");
+        assert_eq!(capabilities[0]["windows"], serde_json::json!(["main"]));
+        let granted: Vec<String> = capabilities[0]["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .map(|p| p.as_str().expect("plain permission").to_owned())
+            .collect();
+        assert_eq!(granted, listed);
+    }
+}

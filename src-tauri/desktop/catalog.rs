@@ -1,0 +1,63 @@
+//! Services and statistics. Thin adapters over the core's use cases.
+
+use tauri::State;
+
+use super::error::Reply;
+use super::state::Desktop;
+use crate::app::Page;
+use crate::services::{Service, ServiceFilter, ServiceInput};
+use crate::stats::{CampaignStats, ClientSales, ClientSalesFilter, StatsFilter};
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_services(state: State<'_, Desktop>, filter: ServiceFilter) -> Reply<Page<Service>> {
+    let s = state.session().await?;
+    s.reply(s.crm.list_services(&s.actor, &filter).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_service(state: State<'_, Desktop>, id: i64) -> Reply<Service> {
+    let s = state.session().await?;
+    s.reply(s.crm.get_service(&s.actor, id).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_service(state: State<'_, Desktop>, input: ServiceInput) -> Reply<Service> {
+    let s = state.session().await?;
+    s.reply(s.crm.create_service(&s.actor, &input).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn update_service(state: State<'_, Desktop>, id: i64, version: i64, input: ServiceInput) -> Reply<Service> {
+    let s = state.session().await?;
+    s.reply(s.crm.update_service(&s.actor, id, version, &input).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_service_archived(state: State<'_, Desktop>, id: i64, version: i64, archived: bool) -> Reply<Service> {
+    let s = state.session().await?;
+    s.reply(s.crm.set_service_archived(&s.actor, id, version, archived).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_service(state: State<'_, Desktop>, id: i64) -> Reply<()> {
+    let s = state.session().await?;
+    s.reply(s.crm.delete_service(&s.actor, id).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn service_options(state: State<'_, Desktop>) -> Reply<Vec<(i64, String)>> {
+    let s = state.session().await?;
+    s.reply(s.crm.service_options(&s.actor).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn campaign_stats(state: State<'_, Desktop>, filter: StatsFilter) -> Reply<CampaignStats> {
+    let s = state.session().await?;
+    s.reply(s.crm.campaign_stats(&s.actor, &filter).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn client_sales(state: State<'_, Desktop>, filter: ClientSalesFilter) -> Reply<Page<ClientSales>> {
+    let s = state.session().await?;
+    s.reply(s.crm.client_sales(&s.actor, &filter).await)
+}

@@ -1,0 +1,45 @@
+//! Errors as the window sees them: `{code, message, fields: [{field, message}]}` in the user's
+//! language. The UI switches on `code` and shows `message`; internal details go to the log only.
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::i18n::{error_message, field_message, message, Lang};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UiError {
+    pub code: String,
+    pub message: String,
+    pub fields: Vec<UiField>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UiField {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// What every command returns.
+pub type Reply<T> = Result<T, UiError>;
+
+impl UiError {
+    pub fn from_core(lang: Lang, error: &Error) -> Self {
+        match error {
+            Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => tracing::error!("{error}"),
+            _ => tracing::debug!("{error}"),
+        }
+        let (text, fields) = match error {
+            Error::Invalid(fields) => (
+                message(lang, "invalid", &[]),
+                fields.iter().map(|f| UiField { field: f.field, message: field_message(lang, f) }).collect(),
+            ),
+            other => (error_message(lang, other), Vec::new()),
+        };
+        Self { code: error.code().to_owned(), message: text, fields }
+    }
+
+    /// An error of the window itself (no core error behind it).
+    pub fn other(code: &str, message: impl Into<String>) -> Self {
+        Self { code: code.to_owned(), message: message.into(), fields: Vec::new() }
+    }
+}

@@ -1,0 +1,125 @@
+//! What the window remembers between commands: the opened database (none before the first-run
+//! choice), who is signed in, and the language. Only the user id is kept: every command loads the
+//! actor afresh, so a deactivation or a revoked permission bites at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use tokio::sync::RwLock;
+
+use super::error::{Reply, UiError};
+use crate::app::Crm;
+use crate::contracts::DocumentUpload;
+use crate::error::Result as CoreResult;
+use crate::i18n::{message, Lang};
+use crate::permission::Actor;
+
+pub struct Desktop {
+    /// `--database-url` / `CRM_DATABASE_URL`: wins over the config file and skips the first-run
+    /// screen.
+    pub explicit_url: Option<String>,
+    pub inner: RwLock<Inner>,
+    /// Files the user picked in the native dialog, read and waiting for the form that saves
+    /// them: the window holds only a token, never a path or the bytes.
+    pub uploads: Mutex<Uploads>,
+}
+
+#[derive(Default)]
+pub struct Uploads {
+    next: u64,
+    files: HashMap<u64, DocumentUpload>,
+}
+
+impl Uploads {
+    /// Keeps a picked file and returns its token (only the last few are kept).
+    pub fn keep(&mut self, upload: DocumentUpload) -> u64 {
+        self.next += 1;
+        if self.files.len() >= 8 {
+            let oldest = *self.files.keys().min().unwrap_or(&0);
+            self.files.remove(&oldest);
+        }
+        self.files.insert(self.next, upload);
+        self.next
+    }
+
+    /// The file for `token`, taken out (a token is good for one save).
+    pub fn take(&mut self, token: Option<u64>) -> Option<DocumentUpload> {
+        token.and_then(|t| self.files.remove(&t))
+    }
+}
+
+#[derive(Default)]
+pub struct Inner {
+    pub crm: Option<Crm>,
+    pub database: Option<DatabaseInfo>,
+    pub user_id: Option<i64>,
+    pub lang: Lang,
+}
+
+/// Which database is open, for the settings page (never with a password).
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseInfo {
+    /// `sqlite` or `postgres`.
+    pub kind: &'static str,
+    /// A file path, or `user@host:port/db`.
+    pub location: String,
+    /// `command_line` (URL given at start, settings cannot change it) or `config`.
+    pub source: &'static str,
+    /// Whether the office password is kept in the OS keyring.
+    pub keyring: bool,
+}
+
+/// A signed-in call: the database, the actor loaded just now, and the language for errors.
+pub struct Session {
+    pub crm: Crm,
+    pub actor: Actor,
+    pub lang: Lang,
+}
+
+impl Session {
+    /// Maps a core result to a reply in the user's language.
+    pub fn reply<T>(&self, result: CoreResult<T>) -> Reply<T> {
+        result.map_err(|e| UiError::from_core(self.lang, &e))
+    }
+}
+
+impl Desktop {
+    pub fn new(explicit_url: Option<String>, lang: Lang) -> Self {
+        Self {
+            explicit_url,
+            inner: RwLock::new(Inner { lang, ..Inner::default() }),
+            uploads: Mutex::new(Uploads::default()),
+        }
+    }
+
+    pub async fn lang(&self) -> Lang {
+        self.inner.read().await.lang
+    }
+
+    /// The open database, or `no_database` before the first-run choice.
+    pub async fn crm(&self) -> Reply<(Crm, Lang)> {
+        let inner = self.inner.read().await;
+        match &inner.crm {
+            Some(crm) => Ok((crm.clone(), inner.lang)),
+            None => Err(UiError::other("no_database", message(inner.lang, "config", &[("detail", "—".into())]))),
+        }
+    }
+
+    /// The signed-in user's session; `unauthenticated` when nobody is signed in or the account
+    /// was deactivated meanwhile.
+    pub async fn session(&self) -> Reply<Session> {
+        let (crm, lang) = self.crm().await?;
+        let user_id = self.inner.read().await.user_id;
+        let Some(user_id) = user_id else {
+            return Err(UiError::from_core(lang, &crate::Error::Unauthenticated));
+        };
+        let actor = crm.actor(user_id).await.map_err(|e| UiError::from_core(lang, &e))?;
+        Ok(Session { crm, actor, lang })
+    }
+
+    /// The picked file for `token`, if any.
+    pub fn upload(&self, token: Option<u64>) -> Option<DocumentUpload> {
+        self.uploads.lock().map(|mut u| u.take(token)).unwrap_or(None)
+    }
+}

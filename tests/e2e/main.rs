@@ -1,0 +1,147 @@
+//! End-to-end: the real app binary in its real webview (WebKitGTK under Xvfb), driven through
+//! tauri-driver and WebKitWebDriver, on SQLite and on PostgreSQL.
+//!
+//! Run with `cargo test --test e2e` (part of `cargo xtask test`). Reads `CRM_TAURI_DRIVER`,
+//! `CRM_TEST_DATABASE_URL` (see tests/common/pg.rs) and `CRM_UPDATE_SCREENSHOTS`.
+
+mod harness;
+#[path = "../common/pg.rs"]
+mod pg;
+mod story;
+
+use harness::{App, Launch};
+
+/// One app at a time: two webviews on two cores would only slow each other down.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_does_its_job_on_sqlite_chosen_at_first_run() {
+    crypto();
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (_dir, document) = story::sample_document();
+    let app = App::start("sqlite", Launch { pick_file: Some(document.clone()), ..Launch::default() }, None).await;
+    story::first_run_on_this_computer(&app).await;
+    story::whole_story(&app, &document, true).await;
+    let dir = app.stop().await;
+
+    // The choice is remembered: a second start goes straight to sign-in.
+    let app = App::start("sqlite-restart", Launch::default(), Some(dir)).await;
+    app.wait("[data-stage=sign_in]").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_does_its_job_on_postgresql_chosen_as_the_office_database() {
+    crypto();
+    let url = pg::postgres_database().await;
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (_dir, document) = story::sample_document();
+    let app = App::start("postgres", Launch { pick_file: Some(document.clone()), ..Launch::default() }, None).await;
+    story::first_run_on_the_office_database(&app, &url).await;
+    story::whole_story(&app, &document, false).await;
+    let dir = app.stop().await;
+
+    // The office database is remembered (without a password in the config file).
+    let config = std::fs::read_to_string(dir.path().join("config/config.toml")).expect("config file");
+    assert!(config.contains("postgres://") && !config.contains(":***@"), "{config}");
+    let app = App::start("postgres-restart", Launch::default(), Some(dir)).await;
+    app.wait("[data-stage=sign_in]").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_speaks_english_when_the_os_does() {
+    crypto();
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = App::start("en", Launch { lang: "en_GB.UTF-8", ..Launch::default() }, None).await;
+    app.wait_text("[data-stage=choose_database] h1", "Where should the data live?").await;
+    app.screenshot("first-run").await;
+    app.click("[data-action=local-database]").await;
+    app.wait("[data-stage=first_admin]").await;
+    app.fill("[name=username]", "admin").await;
+    app.fill("[name=full_name]", "Anna Admin").await;
+    app.fill("[name=password]", "short").await;
+    app.click("[data-action=submit]").await;
+    // A bad input shows its field error in the user's language and creates nobody.
+    app.wait_text("[data-field=password] .field-error", "at least 8 characters").await;
+    assert_eq!(app.invoke("app_start", serde_json::json!({})).await.unwrap()["stage"], "first_admin");
+    app.fill("[name=password]", "admin-password").await;
+    app.click("[data-action=submit]").await;
+    app.wait_text(".nav-link.active", "Statistics").await;
+    app.screenshot("statistics").await;
+
+    // Every listed command is wired to a handler and granted to the window (a missing one would
+    // answer "not found" or "not allowed"). Those that open dialogs or switch databases are left out.
+    let skip = [
+        "pick_document",
+        "open_document",
+        "save_document_copy",
+        "choose_local_database",
+        "choose_office_database",
+        "sign_out",
+    ];
+    for command in include_str!("../../src-tauri/desktop/commands.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !skip.contains(l))
+    {
+        if let Err(error) = app.invoke(command, serde_json::json!({})).await {
+            let text = error.to_string();
+            assert!(!text.contains("not found") && !text.contains("not allowed"), "{command}: {text}");
+        }
+    }
+
+    // Settings switch the database (here to the same local file): the session ends.
+    app.go("settings").await;
+    app.screenshot("settings").await;
+    app.click("[data-action=local-database]").await;
+    app.click("dialog [data-action=confirm]").await;
+    app.wait("[data-stage=sign_in]").await;
+    app.stop().await;
+}
+
+/// Every text the window shows comes from the dictionaries: both languages have the same keys,
+/// and every key the scripts ask for exists.
+#[test]
+fn both_dictionaries_have_every_key_the_scripts_use() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
+    let keys = |file: &str| -> std::collections::BTreeSet<String> {
+        std::fs::read_to_string(root.join("i18n").join(file))
+            .expect("dictionary")
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with('\''))
+            .filter_map(|l| l[1..].split('\'').next().map(str::to_owned))
+            .collect()
+    };
+    let (ru, en) = (keys("ru.js"), keys("en.js"));
+    assert_eq!(ru.symmetric_difference(&en).collect::<Vec<_>>(), Vec::<&String>::new());
+    let mut used = Vec::new();
+    let mut dirs = vec![root.join("js")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).expect("ui/js") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("script");
+            for (at, _) in text.match_indices("t('") {
+                // `t(` the function, not the end of `import(` or `select(`.
+                if text[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let key = text[at + 3..].split('\'').next().unwrap_or_default();
+                if key.contains('.') {
+                    used.push((path.file_name().unwrap().to_string_lossy().into_owned(), key.to_owned()));
+                }
+            }
+        }
+    }
+    let missing: Vec<_> = used.iter().filter(|(_, key)| !ru.contains(key)).collect();
+    assert!(missing.is_empty(), "keys missing from the dictionaries: {missing:?}");
+}

@@ -1,0 +1,298 @@
+//! The story every backend goes through: first run, the first administrator, each role signing
+//! in and doing its job, statistics showing the result, and the refusals.
+
+use serde_json::json;
+
+use crate::harness::App;
+
+pub const ADMIN_PASSWORD: &str = "admin-password";
+const STAFF_PASSWORD: &str = "staff-password";
+
+/// A small PDF for the contract's document (the core checks the content, not the name), in its
+/// own temporary directory.
+pub fn sample_document() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("Договор Д-2026-001.pdf");
+    std::fs::write(
+        &path,
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+    )
+    .expect("write the sample document");
+    (dir, path)
+}
+
+pub async fn first_run_on_this_computer(app: &App) {
+    app.wait_text("[data-stage=choose_database] h1", "Где хранить данные?").await;
+    app.screenshot("01-first-run").await;
+    app.click("[data-action=local-database]").await;
+    create_first_admin(app).await;
+}
+
+pub async fn first_run_on_the_office_database(app: &App, url: &str) {
+    // postgres://USER@HOST:PORT/DB (the throwaway server trusts local connections)
+    let rest = url.trim_start_matches("postgres://");
+    let (user, rest) = rest.split_once('@').expect("user in the URL");
+    let (host_port, database) = rest.split_once('/').expect("database in the URL");
+    let (host, port) = host_port.split_once(':').expect("port in the URL");
+    app.wait("[data-stage=choose_database]").await;
+    app.click("[data-action=office-database]").await;
+    app.fill("[name=host]", host).await;
+    app.fill("[name=port]", port).await;
+    app.fill("[name=database]", database.split('?').next().unwrap_or(database)).await;
+    app.fill("[name=username]", user).await;
+    app.click("[data-action=test-connection]").await;
+    app.wait(".test-status.ok").await;
+    app.screenshot("01-office-database").await;
+    app.click("[data-action=submit]").await;
+    create_first_admin(app).await;
+}
+
+async fn create_first_admin(app: &App) {
+    app.wait("[data-stage=first_admin]").await;
+    app.fill("[name=username]", "admin").await;
+    app.fill("[name=full_name]", "Анна Администратова").await;
+    app.fill("[name=password]", ADMIN_PASSWORD).await;
+    app.screenshot("02-first-admin").await;
+    app.click("[data-action=submit]").await;
+    // Statistics is the home page.
+    app.wait("#page[data-page=stats]").await;
+}
+
+/// Everything after the first administrator exists and is signed in.
+pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: bool) {
+    let shot = |name: &'static str| async move {
+        if screenshots {
+            app.screenshot(name).await;
+        }
+    };
+    shot("03-statistics-empty").await;
+
+    // The administrator adds the staff.
+    app.go("admin").await;
+    for (username, name, role) in [
+        ("operator", "Ольга Операторова", "operator"),
+        ("marketer", "Марк Маркетологов", "marketer"),
+        ("manager", "Мария Менеджерова", "manager"),
+    ] {
+        app.click("[data-action=create]").await;
+        app.wait("dialog[data-form=user]").await;
+        app.fill("dialog [name=username]", username).await;
+        app.fill("dialog [name=full_name]", name).await;
+        app.fill("dialog [name=password]", STAFF_PASSWORD).await;
+        app.click(&format!("dialog input[name=roles][value={role}]")).await;
+        if username == "manager" {
+            shot("04-admin-new-user").await;
+        }
+        app.click("dialog [data-action=save]").await;
+        app.wait(&format!("tr[data-username={username}]")).await;
+    }
+    shot("05-admin-users").await;
+    app.click("[data-tab=roles]").await;
+    app.wait("[data-role=operator]").await;
+    shot("06-admin-roles").await;
+    app.sign_out().await;
+
+    // Wrong credentials: a clear message, no session.
+    app.fill("[name=username]", "marketer").await;
+    app.fill("[name=password]", "not-the-password").await;
+    app.click("[data-action=submit]").await;
+    app.wait_text(".form-banner", "Неверный логин или пароль").await;
+    shot("07-sign-in-wrong-password").await;
+
+    // The marketer adds a service; a bad input first shows its field errors and saves nothing.
+    app.fill("[name=password]", STAFF_PASSWORD).await;
+    app.click("[data-action=submit]").await;
+    app.wait(".shell").await;
+    let links = app.texts(".nav-link").await;
+    assert!(links.iter().any(|l| l == "Услуги"), "{links:?}");
+    assert!(!links.iter().any(|l| l == "Администрирование" || l == "Лиды"), "{links:?}");
+    app.go("services").await;
+    app.wait_text(".empty-title", "Услуг пока нет").await;
+    app.click("[data-action=create]").await;
+    app.wait("dialog[data-form=service]").await;
+    app.fill("dialog [name=price]", "сто рублей").await;
+    app.click("dialog [data-action=save]").await;
+    app.wait_text("dialog [data-field=name] .field-error", "Заполните поле").await;
+    app.wait_text("dialog [data-field=price] .field-error", "Введите число").await;
+    shot("08-service-field-errors").await;
+    let services = app.invoke("list_services", json!({ "filter": {} })).await.expect("list services");
+    assert_eq!(services["total"], 0, "a rejected form saves nothing");
+    app.fill("dialog [name=name]", "Настройка контекстной рекламы").await;
+    app.fill("dialog [name=price]", "15 000,00").await;
+    app.fill("dialog [name=description]", "Запуск и ведение кампаний в поисковых системах").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.wait_text("table[data-list=list_services] td", "Настройка контекстной рекламы").await;
+    app.wait_text("table[data-list=list_services] td", "15 000,00").await;
+    shot("09-services").await;
+
+    // Someone else saves the service while the form is open: the form says so, nothing is lost.
+    app.click("table[data-list=list_services] tbody tr.clickable td").await;
+    app.wait("dialog[data-form=service]").await;
+    let page = app.invoke("list_services", json!({ "filter": {} })).await.expect("list services");
+    let service = &page["items"][0];
+    let input = json!({ "name": service["name"], "description": "", "price": "16000" });
+    app.invoke("update_service", json!({ "id": service["id"], "version": service["version"], "input": input }))
+        .await
+        .expect("a concurrent save");
+    app.fill("dialog [name=price]", "17 000").await;
+    app.click("dialog [data-action=save]").await;
+    app.wait_text("dialog .form-banner-conflict", "изменил другой пользователь").await;
+    shot("09-service-conflict").await;
+    app.click("dialog [data-action=cancel]").await;
+    app.gone("dialog").await;
+
+    // Another role's page: not in the navigation, refused by the core when called anyway.
+    let refused = app.invoke("list_users", json!({})).await.expect_err("the marketer may not list users");
+    assert_eq!(refused["code"], "forbidden");
+    app.client.execute("location.hash = '#/admin'", vec![]).await.expect("go to #/admin");
+    app.wait(".no-access").await;
+
+    // ... and adds two campaigns: one running since last month, one planned that is started now.
+    let month_ago = (chrono::Local::now().date_naive() - chrono::Days::new(30)).format("%d.%m.%Y").to_string();
+    let next_month = (chrono::Local::now().date_naive() + chrono::Days::new(30)).format("%d.%m.%Y").to_string();
+    app.go("campaigns").await;
+    for (name, starts) in [("Осенний поиск", &month_ago), ("Зимняя рассылка", &next_month)] {
+        app.click("[data-action=create]").await;
+        app.wait("dialog[data-form=campaign]").await;
+        app.fill("dialog [name=name]", name).await;
+        app.select("dialog [name=service_id]", "Настройка контекстной рекламы").await;
+        app.select("dialog [name=channel_id]", if starts == &month_ago { "Контекстная реклама" } else { "E-mail" })
+            .await;
+        app.fill("dialog [name=budget]", "100 000").await;
+        app.fill("dialog [name=starts_on]", starts).await;
+        if name == "Осенний поиск" {
+            shot("10-campaign-form").await;
+        }
+        app.click("dialog [data-action=save]").await;
+        app.gone("dialog").await;
+        app.wait_text("table[data-list=list_campaigns] td", name).await;
+    }
+    app.click("tr:has([data-status=planned]) [data-action=start]").await;
+    app.click("dialog [data-action=confirm]").await;
+    app.gone("[data-status=planned]").await;
+    shot("11-campaigns").await;
+    app.go("account").await;
+    shot("12-change-password").await;
+    app.go("settings").await;
+    shot("13-settings").await;
+    app.sign_out().await;
+
+    // The operator adds a lead from the running campaign.
+    app.sign_in("operator", STAFF_PASSWORD).await;
+    let refused = app.invoke("list_contracts", json!({ "filter": {} })).await.expect_err("operators see no contracts");
+    assert_eq!(refused["code"], "forbidden");
+    app.go("leads").await;
+    // Keyboard: `/` focuses the search, Ctrl+N opens the new-lead form.
+    app.wait("[data-search]").await;
+    app.wait("a.nav-link[data-page=leads]").await.send_keys("/").await.expect("type /");
+    let focused = app.client.execute("return document.activeElement.hasAttribute('data-search')", vec![]).await;
+    assert_eq!(focused.expect("active element"), json!(true));
+    app.wait("[data-search]").await.send_keys("\u{E009}n\u{E000}").await.expect("press Ctrl+N");
+    app.wait("dialog[data-form=lead]").await;
+    app.fill("dialog [name=full_name]", "Иван Петров").await;
+    app.fill("dialog [name=phone]", "8 912 345-67-89").await;
+    app.fill("dialog [name=email]", "Ivan.Petrov@Example.ru").await;
+    app.select("dialog [name=campaign_id]", "Осенний поиск").await;
+    shot("14-lead-form").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.wait_text("table[data-list=list_leads] td", "+79123456789").await;
+    app.click("[data-action=create]").await;
+    app.wait("dialog[data-form=lead]").await;
+    app.fill("dialog [name=full_name]", "Мария Сидорова").await;
+    app.fill("dialog [name=email]", "maria@example.ru").await;
+    app.select("dialog [name=campaign_id]", "Осенний поиск").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.wait("tr[data-name='Мария Сидорова']").await;
+    shot("15-leads").await;
+    app.sign_out().await;
+
+    // The manager converts the lead with a new contract and its document.
+    app.sign_in("manager", STAFF_PASSWORD).await;
+    app.go("leads").await;
+    app.click("tr[data-name='Иван Петров'] [data-action=convert]").await;
+    app.wait("dialog[data-form=convert]").await;
+    app.fill("dialog [name=name]", "Д-2026/001").await;
+    app.select("dialog [name=service_id]", "Настройка контекстной рекламы").await;
+    app.fill("dialog [name=amount]", "250 000,00").await;
+    let today = chrono::Local::now().date_naive().format("%d.%m.%Y").to_string();
+    let in_a_year = (chrono::Local::now().date_naive() + chrono::Days::new(365)).format("%d.%m.%Y").to_string();
+    app.fill("dialog [name=signed_on]", &today).await;
+    app.fill("dialog [name=valid_from]", &today).await;
+    app.fill("dialog [name=valid_to]", &in_a_year).await;
+    app.click("dialog [data-action=pick-document]").await;
+    app.wait_text("dialog [data-file-name]", ".pdf").await;
+    shot("16-convert-lead").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.wait("tr [data-status=converted]").await;
+    app.go("clients").await;
+    app.wait_text("table[data-list=list_clients] td", "Иван Петров").await;
+    shot("17-clients").await;
+    // A contract prepared in advance (without a client) is picked for the second lead.
+    app.go("contracts").await;
+    app.wait_text("table[data-list=list_contracts] td", "Д-2026/001").await;
+    app.click("[data-action=create]").await;
+    app.wait("dialog[data-form=contract]").await;
+    app.fill("dialog [name=name]", "Д-2026/002").await;
+    app.select("dialog [name=service_id]", "Настройка контекстной рекламы").await;
+    app.fill("dialog [name=amount]", "150 000").await;
+    app.fill("dialog [name=signed_on]", &today).await;
+    app.fill("dialog [name=valid_from]", &today).await;
+    app.fill("dialog [name=valid_to]", &in_a_year).await;
+    app.click("dialog [data-action=pick-document]").await;
+    app.wait_text("dialog [data-file-name]", ".pdf").await;
+    shot("18-contract-form").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.wait("tr[data-name='Д-2026/002'] .badge-warn").await;
+    app.go("leads").await;
+    app.click("tr[data-name='Мария Сидорова'] [data-action=convert]").await;
+    app.wait("dialog[data-form=convert]").await;
+    app.select("dialog [name=kind]", "Договор без клиента").await;
+    app.select("dialog [name=contract_id]", "Д-2026/002").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.wait("tr[data-name='Мария Сидорова'] [data-status=converted]").await;
+    app.go("contracts").await;
+    app.wait_text("tr[data-name='Д-2026/002'] td", "Мария Сидорова").await;
+    shot("19-contracts").await;
+    // "Save a copy" gives back exactly the bytes that were picked.
+    app.click("[data-action=save-document]").await;
+    let saved = app.dir.path().join("saved").join("Договор Д-2026-001.pdf");
+    let expected = std::fs::read(document).unwrap();
+    let started = std::time::Instant::now();
+    while std::fs::read(&saved).ok().as_ref() != Some(&expected) {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "no copy saved at {}", saved.display());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // Statistics show the conversion.
+    app.go("stats").await;
+    let row = "tr[data-campaign='Осенний поиск']";
+    app.wait_text(&format!("{row} td[data-col=leads]"), "2").await;
+    app.wait_text(&format!("{row} td[data-col=clients]"), "2").await;
+    app.wait_text(&format!("{row} td[data-col=conversion]"), "100,0").await;
+    app.wait_text(&format!("{row} td[data-col=revenue]"), "400 000,00").await;
+    app.wait_text(&format!("{row} td[data-col=roas]"), "4,00").await;
+    app.wait_text(&format!("{row} td[data-col=cost_per_client]"), "50 000,00").await;
+    shot("20-statistics").await;
+    app.sign_out().await;
+
+    // The administrator deactivates the operator: the next sign-in says so.
+    app.sign_in("admin", ADMIN_PASSWORD).await;
+    app.go("admin").await;
+    app.click("tr[data-username=operator] td").await;
+    app.wait("dialog[data-form=user]").await;
+    app.click("dialog input[name=is_active]").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.wait_text("tr[data-username=operator] .badge", "Отключён").await;
+    app.sign_out().await;
+    app.fill("[name=username]", "operator").await;
+    app.fill("[name=password]", STAFF_PASSWORD).await;
+    app.click("[data-action=submit]").await;
+    app.wait_text(".form-banner", "Учётная запись отключена").await;
+}

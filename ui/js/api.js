@@ -1,0 +1,31 @@
+// The one door to the Rust side. Every command returns data or rejects with
+// {code, message, fields: [{field, message}]} already in the user's language.
+import { t } from './i18n.js';
+
+const listeners = new Set();
+
+/** Called when a command says nobody is signed in (signed out, or deactivated meanwhile). */
+export function onUnauthenticated(callback) {
+  listeners.add(callback);
+}
+
+export async function call(command, args = {}) {
+  try {
+    return await window.__TAURI__.core.invoke(command, args);
+  } catch (raw) {
+    const error = normalise(raw);
+    if (error.code === 'unauthenticated' && command !== 'sign_in') {
+      listeners.forEach((callback) => callback(error));
+    }
+    throw error;
+  }
+}
+
+function normalise(raw) {
+  if (raw && typeof raw === 'object' && typeof raw.code === 'string') {
+    return { fields: [], ...raw };
+  }
+  // Not one of ours (e.g. arguments that did not deserialise): log it, show a plain message.
+  console.error('command failed', raw);
+  return { code: 'internal', message: t('error.internal'), fields: [] };
+}

@@ -1,0 +1,83 @@
+// Building the page from data safely: text goes in with textContent, never as HTML.
+import { t } from './i18n.js';
+
+/**
+ * Creates an element. `props`: `class`, `text`, `on*` handlers, `dataset` object, anything else
+ * as an attribute (`true` sets it empty, `false`/`null` leaves it out). Children: nodes or strings.
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === 'class') el.className = value;
+    else if (key === 'text') el.textContent = value;
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key === 'value') el.value = value;
+    else if (key === 'checked') el.checked = Boolean(value);
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with attributes. */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === 'text') el.textContent = value;
+    else el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+export function clear(el) {
+  el.replaceChildren();
+  return el;
+}
+
+/** A short message in the corner that goes away by itself. */
+export function toast(message, kind = 'info') {
+  const box = document.getElementById('toasts');
+  const item = h('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status', text: message });
+  box.append(item);
+  setTimeout(() => item.remove(), kind === 'error' ? 7000 : 3500);
+}
+
+/** A yes/no question in a modal dialog; resolves true on yes. */
+export function confirmDialog(message, okLabel = t('action.confirm'), danger = false) {
+  return new Promise((resolve) => {
+    const ok = h('button', { type: 'submit', class: danger ? 'btn btn-danger' : 'btn btn-primary', 'data-action': 'confirm', text: okLabel });
+    const cancel = h('button', { type: 'button', class: 'btn', 'data-action': 'cancel', text: t('action.cancel') });
+    const dialog = h('dialog', { class: 'dialog dialog-small' },
+      h('form', { method: 'dialog', class: 'dialog-body' },
+        h('p', { class: 'confirm-text', text: message }),
+        h('div', { class: 'dialog-buttons' }, cancel, ok)));
+    let answer = false;
+    ok.addEventListener('click', () => { answer = true; });
+    cancel.addEventListener('click', () => dialog.close());
+    dialog.addEventListener('close', () => { dialog.remove(); resolve(answer); });
+    document.body.append(dialog);
+    dialog.showModal();
+    ok.focus();
+  });
+}
+
+/** Calls `fn` once typing has paused for `ms`. */
+export function debounce(fn, ms = 300) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}

@@ -1,0 +1,142 @@
+// Create/edit forms in a modal dialog. Enter saves, Esc closes; the core's field errors appear
+// under their fields in the user's language; a conflict (someone else saved first) says so.
+import { h, clear } from './dom.js';
+import { t, dateToIso, isoToInput } from './i18n.js';
+
+let counter = 0;
+
+/**
+ * fields: [{ name, label, type: text|password|textarea|money|date|number|select|checkbox|checks|custom,
+ *            options: [[value, label]] (select/checks), required, hint, wide, placeholder,
+ *            render(value) -> {element, get()} for custom }]
+ * submit(values) resolves with the saved record or rejects with a UI error.
+ */
+export function openForm({ title, fields, values = {}, submitLabel, submit, onSaved, intro, testId }) {
+  const inputs = new Map();
+  const banner = h('div', { class: 'form-banner', role: 'alert', hidden: true });
+  const body = h('div', { class: 'form-grid' });
+  for (const field of fields) {
+    const { row, get, focus } = renderField(field, values[field.name]);
+    inputs.set(field.name, { row, get, focus, field });
+    body.append(row);
+  }
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', 'data-action': 'save', text: submitLabel || t('action.save') });
+  const cancel = h('button', { type: 'button', class: 'btn', 'data-action': 'cancel', text: t('action.cancel') });
+  const form = h('form', { class: 'dialog-body', novalidate: true },
+    h('h2', { class: 'dialog-title', text: title }),
+    intro ? h('p', { class: 'dialog-intro', text: intro }) : null,
+    banner, body,
+    h('div', { class: 'dialog-buttons' }, cancel, save));
+  const dialog = h('dialog', { class: 'dialog', 'data-form': testId || '' }, form);
+
+  cancel.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => dialog.remove());
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = {};
+    for (const [name, input] of inputs) data[name] = input.get();
+    showErrors(inputs, banner, null);
+    save.disabled = true;
+    try {
+      const result = await submit(data);
+      dialog.close();
+      if (onSaved) onSaved(result);
+    } catch (error) {
+      showErrors(inputs, banner, error);
+    } finally {
+      save.disabled = false;
+    }
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  const first = fields.find((f) => f.type !== 'checks' && f.type !== 'checkbox' && !f.readonly);
+  if (first) inputs.get(first.name).focus();
+  return dialog;
+}
+
+function showErrors(inputs, banner, error) {
+  for (const { row } of inputs.values()) {
+    row.classList.remove('invalid');
+    const slot = row.querySelector('.field-error');
+    if (slot) slot.textContent = '';
+  }
+  banner.hidden = true;
+  clear(banner);
+  if (!error) return;
+  const unplaced = [];
+  let focused = false;
+  for (const { field, message } of error.fields || []) {
+    const input = inputs.get(field) || [...inputs.values()].find((i) => (i.field.aliases || []).includes(field));
+    if (!input) { unplaced.push(message); continue; }
+    input.row.classList.add('invalid');
+    input.row.querySelector('.field-error').textContent = message;
+    if (!focused) { input.focus(); focused = true; }
+  }
+  banner.hidden = false;
+  banner.classList.toggle('form-banner-conflict', error.code === 'conflict');
+  banner.append(h('div', { text: error.message }), ...unplaced.map((m) => h('div', { text: m })));
+}
+
+function renderField(field, value) {
+  const id = `f${++counter}`;
+  const error = h('div', { class: 'field-error', id: `${id}-error` });
+  const label = h('label', { for: id, class: 'field-label', text: field.label });
+  const common = { id, name: field.name, 'aria-describedby': `${id}-error`, placeholder: field.placeholder, readonly: field.readonly };
+  let control;
+  let get;
+  switch (field.type) {
+    case 'textarea':
+      control = h('textarea', { ...common, rows: 3, value: value ?? '' });
+      get = () => control.value;
+      break;
+    case 'select': {
+      control = h('select', common,
+        field.empty !== undefined ? h('option', { value: '', text: field.empty }) : null,
+        (field.options || []).map(([v, text]) => h('option', { value: String(v), text })));
+      control.value = value === null || value === undefined ? '' : String(value);
+      get = () => (control.value === '' ? null : (field.numeric ? Number(control.value) : control.value));
+      break;
+    }
+    case 'checkbox':
+      control = h('input', { ...common, type: 'checkbox', checked: Boolean(value) });
+      get = () => control.checked;
+      return {
+        row: h('div', { class: 'field field-check', dataset: { field: field.name } }, h('label', { class: 'check' }, control, ' ', field.label), error),
+        get, focus: () => control.focus(),
+      };
+    case 'checks': {
+      const chosen = new Set(value || []);
+      const boxes = (field.options || []).map(([v, text]) =>
+        h('label', { class: 'check' }, h('input', { type: 'checkbox', name: field.name, value: v, checked: chosen.has(v) }), ' ', text));
+      control = h('div', { class: 'checks', id }, boxes);
+      get = () => [...control.querySelectorAll('input:checked')].map((i) => i.value);
+      break;
+    }
+    case 'custom': {
+      const custom = field.render(value);
+      control = custom.element;
+      get = custom.get;
+      break;
+    }
+    case 'date':
+      control = h('input', { ...common, type: 'text', inputmode: 'numeric', placeholder: t('format.date'), value: isoToInput(value) });
+      get = () => dateToIso(control.value);
+      break;
+    case 'money':
+      control = h('input', { ...common, type: 'text', inputmode: 'decimal', value: value ?? '' });
+      get = () => control.value;
+      break;
+    default:
+      control = h('input', { ...common, type: field.type || 'text', autocomplete: field.autocomplete || 'off', value: value ?? '' });
+      get = () => control.value;
+  }
+  const row = h('div', { class: `field${field.wide ? ' field-wide' : ''}`, dataset: { field: field.name } },
+    label, control, field.hint ? h('div', { class: 'field-hint', text: field.hint }) : null, error);
+  return { row, get, focus: () => control.focus() };
+}

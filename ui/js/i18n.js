@@ -1,0 +1,89 @@
+// Every visible string comes from ui/i18n/{ru,en}.js; dates and money are formatted with Intl.
+import ru from '../i18n/ru.js';
+import en from '../i18n/en.js';
+
+const dictionaries = { ru, en };
+let lang = 'ru';
+
+export function setLang(code) {
+  lang = code === 'en' ? 'en' : 'ru';
+  document.documentElement.lang = lang;
+}
+
+export function getLang() {
+  return lang;
+}
+
+/** The text for `key`, with `{name}` replaced from `params`. */
+export function t(key, params = {}) {
+  let text = dictionaries[lang][key] ?? dictionaries.ru[key];
+  if (text === undefined) {
+    console.warn('missing text', key);
+    text = key;
+  }
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+const locale = () => (lang === 'ru' ? 'ru-RU' : 'en-GB');
+export const DASH = '—';
+
+/** An ISO date (`2026-11-21`) as `21.11.2026` (ru) or `21 Nov 2026` (en). */
+export function fmtDate(iso) {
+  if (!iso) return DASH;
+  const [y, m, d] = iso.slice(0, 10).split('-').map(Number);
+  const options = lang === 'ru' ? { day: '2-digit', month: '2-digit', year: 'numeric' } : { dateStyle: 'medium' };
+  return new Intl.DateTimeFormat(locale(), { ...options, timeZone: 'UTC' }).format(new Date(Date.UTC(y, m - 1, d)));
+}
+
+/** A UTC timestamp in local time. */
+export function fmtDateTime(iso) {
+  if (!iso) return DASH;
+  return new Intl.DateTimeFormat(locale(), { dateStyle: lang === 'ru' ? 'short' : 'medium', timeStyle: 'short' })
+    .format(new Date(iso));
+}
+
+/** A money string from the core (`"1250.50"`) as `1 250,50 ₽`. Display only: amounts stay strings. */
+export function fmtMoney(amount) {
+  if (amount === null || amount === undefined || amount === '') return DASH;
+  return new Intl.NumberFormat(locale(), { style: 'currency', currency: 'RUB', currencyDisplay: 'narrowSymbol' })
+    .format(Number(amount));
+}
+
+/** A fraction (`"0.2500"`) as a percentage. */
+export function fmtPercent(fraction) {
+  if (fraction === null || fraction === undefined) return DASH;
+  return new Intl.NumberFormat(locale(), { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 })
+    .format(Number(fraction));
+}
+
+export function fmtRatio(value) {
+  if (value === null || value === undefined) return DASH;
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(value));
+}
+
+export function fmtNumber(value) {
+  if (value === null || value === undefined) return DASH;
+  return new Intl.NumberFormat(locale()).format(Number(value));
+}
+
+/** A money string for an input field (`1250.50` -> `1250,50` in Russian). */
+export function moneyInput(amount) {
+  if (amount === null || amount === undefined) return '';
+  return lang === 'ru' ? String(amount).replace('.', ',') : String(amount);
+}
+
+/** What the user typed in a date field, as ISO for the core: `21.11.2026` -> `2026-11-21`.
+ *  Anything else is passed on as typed, so the core can say it is not a valid date. */
+export function dateToIso(text) {
+  const value = (text || '').trim();
+  const match = value.match(/^(\d{1,2})\.(\d{1,2})\.(\d{4})$/);
+  if (match) return `${match[3]}-${match[2].padStart(2, '0')}-${match[1].padStart(2, '0')}`;
+  return value;
+}
+
+/** An ISO date for a date field in the user's format. */
+export function isoToInput(iso) {
+  if (!iso) return '';
+  const [y, m, d] = iso.slice(0, 10).split('-');
+  return lang === 'ru' ? `${d}.${m}.${y}` : `${y}-${m}-${d}`;
+}

@@ -1,0 +1,161 @@
+// One list screen: search (debounced), filters, sort by clicking a header, pages with totals,
+// empty states. Each page module describes its columns and calls the core's list command.
+import { call } from './api.js';
+import { h, clear, debounce, toast } from './dom.js';
+import { t, fmtNumber, dateToIso } from './i18n.js';
+
+const PAGE_SIZES = [25, 50, 100];
+
+/**
+ * command: the list command; it gets {filter: {search, sort, direction, page: {offset, limit}, ...filters}}.
+ * columns: [{key, label, sort?, value(row) -> text|Node, num?}]
+ * filters: [{name, label, type: select|checkbox|date, options?, value?}]
+ * create: {label, open()} or null; onRow(row) opens it; actions(row) -> [Node].
+ */
+export function listPage(container, spec) {
+  const state = {
+    search: '',
+    sort: spec.defaultSort?.sort,
+    direction: spec.defaultSort?.direction,
+    offset: 0,
+    limit: 50,
+    filters: Object.fromEntries((spec.filters || []).map((f) => [f.name, f.value ?? (f.type === 'checkbox' ? false : null)])),
+    request: 0,
+  };
+  const search = h('input', { type: 'search', class: 'search', placeholder: spec.searchPlaceholder || t('list.search'), 'data-search': true, 'aria-label': t('list.search') });
+  search.addEventListener('input', debounce(() => { state.search = search.value; state.offset = 0; load(); }, 300));
+  const filterControls = (spec.filters || []).map((f) => filterControl(f, state, () => { state.offset = 0; load(); }));
+  const total = h('span', { class: 'list-total' });
+  const head = h('thead');
+  const body = h('tbody');
+  const pager = h('div', { class: 'pager' });
+  const createButton = spec.create
+    ? h('button', { class: 'btn btn-primary', 'data-action': 'create', title: t('shortcut.create'), onclick: () => spec.create.open(), text: spec.create.label })
+    : null;
+
+  clear(container).append(
+    h('header', { class: 'page-header' }, h(spec.sub ? 'h2' : 'h1', { text: spec.title }), spec.headerExtra || null, createButton),
+    h('div', { class: 'toolbar' }, spec.noSearch ? null : search, filterControls, h('span', { class: 'spacer' }), total),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'data-list': spec.command }, head, body)),
+    pager);
+
+  function renderHead() {
+    const cells = spec.columns.map((c) => {
+      if (!c.sort) return h('th', { class: c.num ? 'num' : '', text: c.label });
+      const active = state.sort === c.sort;
+      const arrow = active ? (state.direction === 'asc' ? ' ▲' : ' ▼') : '';
+      return h('th', { class: c.num ? 'num' : '', 'aria-sort': active ? (state.direction === 'asc' ? 'ascending' : 'descending') : 'none' },
+        h('button', {
+          class: 'sort', 'data-sort': c.sort, text: c.label + arrow,
+          onclick: () => {
+            state.direction = active && state.direction === 'asc' ? 'desc' : (active ? 'asc' : (c.firstDirection || 'asc'));
+            state.sort = c.sort;
+            state.offset = 0;
+            load();
+          },
+        }));
+    });
+    if (spec.actions) cells.push(h('th', { class: 'actions-col', text: '' }));
+    clear(head).append(h('tr', {}, cells));
+  }
+
+  async function load() {
+    const request = ++state.request;
+    renderHead();
+    const filter = { ...state.filters, search: state.search, page: { offset: state.offset, limit: state.limit } };
+    if (state.sort) { filter.sort = state.sort; filter.direction = state.direction; }
+    let page;
+    try {
+      page = await call(spec.command, { filter: spec.mapFilter ? spec.mapFilter(filter) : filter });
+    } catch (error) {
+      if (request === state.request) {
+        clear(body).append(h('tr', {}, h('td', { class: 'empty error-text', colspan: spec.columns.length + 1, text: error.message })));
+      }
+      return;
+    }
+    if (request !== state.request) return;
+    renderRows(page);
+  }
+
+  function renderRows(page) {
+    clear(body);
+    const span = spec.columns.length + (spec.actions ? 1 : 0);
+    if (page.items.length === 0) {
+      const filtered = state.search || Object.values(state.filters).some((v) => v !== null && v !== false && v !== '');
+      body.append(h('tr', { class: 'empty-row' }, h('td', { class: 'empty', colspan: span },
+        h('div', { class: 'empty-title', text: filtered ? t('list.nothing_found') : spec.emptyText || t('list.empty') }),
+        !filtered && spec.emptyHint ? h('div', { class: 'empty-hint', text: spec.emptyHint }) : null)));
+    }
+    for (const row of page.items) {
+      const tr = h('tr', { class: spec.onRow ? 'clickable' : '', tabindex: spec.onRow ? 0 : null, 'data-id': row.id ?? row.client_id ?? '', 'data-name': row.full_name ?? row.name ?? '' },
+        spec.columns.map((c) => {
+          const value = c.value ? c.value(row) : row[c.key];
+          return h('td', { class: [c.num ? 'num' : '', c.class || ''].join(' ').trim() }, value instanceof Node ? value : String(value ?? ''));
+        }),
+        spec.actions ? h('td', { class: 'actions-col' }, spec.actions(row, load)) : null);
+      if (row.is_archived) tr.classList.add('archived');
+      if (spec.onRow) {
+        tr.addEventListener('click', (event) => { if (!event.target.closest('button')) spec.onRow(row, load); });
+        tr.addEventListener('keydown', (event) => { if (event.key === 'Enter') spec.onRow(row, load); });
+      }
+      body.append(tr);
+    }
+    total.textContent = t('list.total', { count: fmtNumber(page.total) });
+    renderPager(page);
+  }
+
+  function renderPager(page) {
+    const from = page.total === 0 ? 0 : page.offset + 1;
+    const to = Math.min(page.offset + page.items.length, page.total);
+    const size = h('select', { 'aria-label': t('list.page_size'), onchange: (e) => { state.limit = Number(e.target.value); state.offset = 0; load(); } },
+      PAGE_SIZES.map((n) => h('option', { value: n, text: t('list.per_page', { count: n }) })));
+    size.value = String(state.limit);
+    clear(pager).append(
+      h('span', { class: 'pager-range', text: t('list.range', { from: fmtNumber(from), to: fmtNumber(to), total: fmtNumber(page.total) }) }),
+      size,
+      h('button', { class: 'btn btn-small', 'data-action': 'prev', disabled: page.offset === 0, text: t('list.prev'),
+        onclick: () => { state.offset = Math.max(0, state.offset - state.limit); load(); } }),
+      h('button', { class: 'btn btn-small', 'data-action': 'next', disabled: page.offset + page.items.length >= page.total, text: t('list.next'),
+        onclick: () => { state.offset += state.limit; load(); } }));
+  }
+
+  load();
+  return { reload: load, state };
+}
+
+function filterControl(f, state, changed) {
+  if (f.type === 'checkbox') {
+    const box = h('input', { type: 'checkbox', name: f.name, checked: Boolean(state.filters[f.name]),
+      onchange: (e) => { state.filters[f.name] = e.target.checked; changed(); } });
+    return h('label', { class: 'check filter' }, box, ' ', f.label);
+  }
+  if (f.type === 'select') {
+    const select = h('select', { name: f.name, class: 'filter', 'aria-label': f.label,
+      onchange: (e) => {
+        const v = e.target.value;
+        state.filters[f.name] = v === '' ? null : (f.numeric ? Number(v) : v);
+        changed();
+      } },
+    h('option', { value: '', text: f.all || f.label }),
+    (f.options || []).map(([v, text]) => h('option', { value: String(v), text })));
+    if (f.load) {
+      f.load().then((options) => select.append(...options.map(([v, text]) => h('option', { value: String(v), text }))))
+        .catch((e) => toast(e.message, 'error'));
+    }
+    return select;
+  }
+  if (f.type === 'date') {
+    const input = h('input', { type: 'text', name: f.name, class: 'date-input', placeholder: t('format.date'), 'aria-label': f.label, inputmode: 'numeric' });
+    input.addEventListener('change', () => {
+      const iso = dateToIso(input.value);
+      const ok = iso === '' || /^\d{4}-\d{2}-\d{2}$/.test(iso);
+      input.classList.toggle('invalid-input', !ok);
+      input.title = ok ? '' : t('error.date_invalid');
+      if (!ok) return;
+      state.filters[f.name] = iso || null;
+      changed();
+    });
+    return h('label', { class: 'filter-label' }, h('span', { text: f.label }), input);
+  }
+  return null;
+}

@@ -1,0 +1,77 @@
+// Active clients: converted leads with their contracts and revenue.
+import { call } from '../api.js';
+import { h, toast, confirmDialog } from '../dom.js';
+import { t, fmtMoney, fmtDate, fmtNumber } from '../i18n.js';
+import { listPage } from '../list.js';
+import { openForm } from '../form.js';
+import { nameCell, contacts } from './services.js';
+import { contractFields, contractInput } from './contract-form.js';
+
+export function render(container, ctx) {
+  const canEdit = ctx.can('clients.edit');
+  const canAddContract = ctx.can('contracts.edit');
+  const list = listPage(container, {
+    title: t('nav.clients'),
+    command: 'list_clients',
+    defaultSort: { sort: 'created_at', direction: 'desc' },
+    filters: [
+      { name: 'campaign_id', type: 'select', label: t('lead.campaign'), all: t('lead.all_campaigns'), numeric: true, load: () => call('campaign_options') },
+      { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
+    ],
+    columns: [
+      { key: 'full_name', label: t('client.full_name'), sort: 'full_name', value: (r) => nameCell(r.full_name, r.is_archived) },
+      { key: 'phone', label: t('lead.contacts'), value: (r) => contacts(r) },
+      { key: 'campaign_name', label: t('lead.campaign'), value: (r) => r.campaign_name || '—' },
+      { key: 'contracts', label: t('client.contracts'), num: true, value: (r) => fmtNumber(r.contracts) },
+      { key: 'revenue', label: t('client.revenue'), sort: 'revenue', num: true, firstDirection: 'desc', value: (r) => fmtMoney(r.revenue) },
+      { key: 'created_at', label: t('client.since'), sort: 'created_at', firstDirection: 'desc', value: (r) => fmtDate(r.created_at) },
+    ],
+    emptyText: t('client.empty'),
+    emptyHint: t('client.empty_hint'),
+    onRow: canEdit ? (row) => edit(row) : null,
+    actions: (canEdit || canAddContract) ? (row, reload) => actions(row, reload) : null,
+  });
+
+  function edit(client) {
+    openForm({
+      title: t('client.edit'),
+      testId: 'client',
+      fields: [
+        { name: 'full_name', label: t('client.full_name'), wide: true },
+        { name: 'phone', label: t('lead.phone') },
+        { name: 'email', label: t('lead.email') },
+        { name: 'note', label: t('lead.note'), type: 'textarea', wide: true },
+      ],
+      values: { ...client, phone: client.phone || '', email: client.email || '' },
+      submit: (input) => call('update_client', { id: client.id, version: client.version, input }),
+      onSaved: (saved) => { toast(t('common.saved', { name: saved.full_name })); list.reload(); },
+    });
+  }
+
+  async function addContract(client) {
+    let services;
+    try { services = await call('service_options'); } catch (e) { toast(e.message, 'error'); return; }
+    openForm({
+      title: t('client.add_contract', { name: client.full_name }),
+      testId: 'contract',
+      fields: contractFields(services, true),
+      submit: (values) => {
+        const { input, document } = contractInput(values);
+        return call('add_contract_to_client', { client_id: client.id, input, document });
+      },
+      onSaved: (contract) => { toast(t('common.saved', { name: contract.name })); list.reload(); },
+    });
+  }
+
+  function actions(row, reload) {
+    return [
+      canAddContract && !row.is_archived ? h('button', { class: 'btn btn-small', 'data-action': 'add-contract', text: t('client.add_contract_short'), onclick: () => addContract(row) }) : null,
+      canEdit ? h('button', { class: 'btn btn-small btn-ghost', 'data-action': row.is_archived ? 'restore' : 'archive',
+        text: row.is_archived ? t('action.restore') : t('action.archive'),
+        onclick: async () => {
+          if (!row.is_archived && !(await confirmDialog(t('common.archive_confirm', { name: row.full_name }), t('action.archive')))) return;
+          try { await call('set_client_archived', { id: row.id, version: row.version, archived: !row.is_archived }); reload(); } catch (e) { toast(e.message, 'error'); }
+        } }) : null,
+    ].filter(Boolean);
+  }
+}

@@ -1,0 +1,27 @@
+// The contract fields, shared by the contracts page, "add a contract" on a client and the
+// conversion of a lead.
+import { t, moneyInput } from '../i18n.js';
+import { documentField } from '../documents.js';
+
+/** Form fields of a contract; `withDocument` adds the file picker (new contracts). */
+export function contractFields(services, withDocument) {
+  return [
+    { name: 'name', label: t('contract.name'), placeholder: t('contract.name_placeholder') },
+    { name: 'service_id', label: t('contract.service'), type: 'select', options: services, numeric: true, empty: t('common.choose') },
+    { name: 'amount', label: t('contract.amount_rub'), type: 'money', placeholder: '1 250,50' },
+    { name: 'signed_on', label: t('contract.signed_on'), type: 'date' },
+    { name: 'valid_from', label: t('contract.valid_from'), type: 'date' },
+    { name: 'valid_to', label: t('contract.valid_to'), type: 'date' },
+    withDocument ? documentField(t('contract.document')) : null,
+  ].filter(Boolean);
+}
+
+/** Splits form values into the core's ContractInput and the document token. */
+export function contractInput(values) {
+  const { document, ...input } = values;
+  return { input, document: document ?? null };
+}
+
+export function contractValues(contract) {
+  return contract ? { ...contract, amount: moneyInput(contract.amount) } : {};
+}

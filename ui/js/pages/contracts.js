@@ -1,0 +1,81 @@
+// Contracts: number, service, dates, amount and the signed document stored in the database.
+import { call } from '../api.js';
+import { h, toast, confirmDialog } from '../dom.js';
+import { t, fmtMoney, fmtDate } from '../i18n.js';
+import { listPage } from '../list.js';
+import { openForm } from '../form.js';
+import { nameCell } from './services.js';
+import { contractFields, contractInput, contractValues } from './contract-form.js';
+import { documentButtons, documentField } from '../documents.js';
+
+export function render(container, ctx) {
+  const canEdit = ctx.can('contracts.edit');
+  const list = listPage(container, {
+    title: t('nav.contracts'),
+    command: 'list_contracts',
+    defaultSort: { sort: 'signed_on', direction: 'desc' },
+    filters: [
+      { name: 'service_id', type: 'select', label: t('contract.service'), all: t('campaign.all_services'), numeric: true, load: () => call('service_options') },
+      { name: 'unassigned_only', type: 'checkbox', label: t('contract.unassigned_only') },
+      { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
+    ],
+    columns: [
+      { key: 'name', label: t('contract.name'), sort: 'name', value: (r) => h('span', { class: 'stack' }, nameCell(r.name, r.is_archived), h('span', { class: 'sub', text: r.service_name })) },
+      { key: 'client_name', label: t('contract.client'), value: (r) => r.client_name || h('span', { class: 'badge badge-warn', text: t('contract.unassigned') }) },
+      { key: 'signed_on', label: t('contract.signed_on'), sort: 'signed_on', firstDirection: 'desc', value: (r) => fmtDate(r.signed_on) },
+      { key: 'valid_to', label: t('contract.validity'), sort: 'valid_to', value: (r) => `${fmtDate(r.valid_from)} – ${fmtDate(r.valid_to)}` },
+      { key: 'amount', label: t('contract.amount'), sort: 'amount', num: true, firstDirection: 'desc', value: (r) => fmtMoney(r.amount) },
+      { key: 'document', label: t('contract.document'), value: (r) => documentButtons(r, canEdit ? attachButton(r) : null) },
+    ],
+    emptyText: t('contract.empty'),
+    emptyHint: canEdit ? t('contract.empty_hint') : null,
+    create: canEdit ? { label: t('contract.create'), open: () => edit(null) } : null,
+    onRow: canEdit ? (row) => edit(row) : null,
+    actions: canEdit ? (row, reload) => actions(row, reload) : null,
+  });
+
+  async function edit(contract) {
+    let services;
+    try { services = await call('service_options'); } catch (e) { toast(e.message, 'error'); return; }
+    openForm({
+      title: contract ? t('contract.edit') : t('contract.create'),
+      intro: contract ? null : t('contract.create_intro'),
+      testId: 'contract',
+      fields: contractFields(services, !contract),
+      values: contractValues(contract),
+      submit: (values) => {
+        const { input, document } = contractInput(values);
+        return contract
+          ? call('update_contract', { id: contract.id, version: contract.version, input })
+          : call('create_contract', { input, document });
+      },
+      onSaved: (saved) => { toast(t('common.saved', { name: saved.name })); list.reload(); },
+    });
+  }
+
+  function attach(contract) {
+    openForm({
+      title: t('contract.attach_title', { name: contract.name }),
+      testId: 'attach',
+      fields: [documentField(t('contract.document'))],
+      submitLabel: t('contract.attach'),
+      submit: ({ document }) => call('attach_document', { contract_id: contract.id, version: contract.version, document: document ?? 0 }),
+      onSaved: () => list.reload(),
+    });
+  }
+
+  function attachButton(row) {
+    return h('button', { class: 'btn btn-small btn-ghost', 'data-action': 'attach', text: row.document ? t('contract.replace_document_short') : t('contract.attach'), onclick: () => attach(row) });
+  }
+
+  function actions(row, reload) {
+    return [
+      h('button', { class: 'btn btn-small btn-ghost', 'data-action': row.is_archived ? 'restore' : 'archive',
+        text: row.is_archived ? t('action.restore') : t('action.archive'),
+        onclick: async () => {
+          if (!row.is_archived && !(await confirmDialog(t('common.archive_confirm', { name: row.name }), t('action.archive')))) return;
+          try { await call('set_contract_archived', { id: row.id, version: row.version, archived: !row.is_archived }); reload(); } catch (e) { toast(e.message, 'error'); }
+        } }),
+    ];
+  }
+}

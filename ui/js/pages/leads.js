@@ -1,0 +1,134 @@
+// Leads: who came from which campaign; operators add and edit them, managers convert them into
+// active clients with a new or an existing contract.
+import { call } from '../api.js';
+import { h, toast, confirmDialog } from '../dom.js';
+import { t, fmtDate } from '../i18n.js';
+import { listPage } from '../list.js';
+import { openForm } from '../form.js';
+import { nameCell, contacts } from './services.js';
+import { statusBadge } from './campaigns.js';
+import { contractFields, contractInput } from './contract-form.js';
+
+const STATUSES = ['new', 'in_work', 'converted', 'lost'];
+
+export function render(container, ctx) {
+  const canEdit = ctx.can('leads.edit');
+  const canConvert = ctx.can('leads.convert');
+  const list = listPage(container, {
+    title: t('nav.leads'),
+    command: 'list_leads',
+    defaultSort: { sort: 'created_at', direction: 'desc' },
+    searchPlaceholder: t('lead.search'),
+    filters: [
+      { name: 'status', type: 'select', label: t('lead.status'), all: t('lead.all_statuses'), options: STATUSES.map((s) => [s, t(`lead.status_${s}`)]) },
+      { name: 'campaign_id', type: 'select', label: t('lead.campaign'), all: t('lead.all_campaigns'), numeric: true, load: () => call('campaign_options') },
+      { name: 'created_from', type: 'date', label: t('stats.from') },
+      { name: 'created_to', type: 'date', label: t('stats.to') },
+      { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
+    ],
+    columns: [
+      { key: 'full_name', label: t('lead.full_name'), sort: 'full_name', value: (r) => nameCell(r.full_name, r.is_archived) },
+      { key: 'phone', label: t('lead.contacts'), value: (r) => contacts(r) },
+      { key: 'campaign_name', label: t('lead.campaign'), value: (r) => r.campaign_name || '—' },
+      { key: 'status', label: t('lead.status'), sort: 'status', value: (r) => statusBadge('lead', r.status) },
+      { key: 'created_at', label: t('lead.created_at'), sort: 'created_at', firstDirection: 'desc', value: (r) => fmtDate(r.created_at) },
+      { key: 'created_by_name', label: t('lead.created_by'), class: 'muted' },
+    ],
+    emptyText: t('lead.empty'),
+    emptyHint: canEdit ? t('lead.empty_hint') : null,
+    create: canEdit ? { label: t('lead.create'), open: () => edit(null) } : null,
+    onRow: canEdit ? (row) => edit(row) : null,
+    actions: (canEdit || canConvert) ? (row, reload) => actions(row, reload) : null,
+  });
+
+  async function edit(lead) {
+    if (lead && lead.status === 'converted') { toast(t('lead.converted_locked')); return; }
+    let campaigns;
+    try { campaigns = await call('campaign_options'); } catch (e) { toast(e.message, 'error'); return; }
+    openForm({
+      title: lead ? t('lead.edit') : t('lead.create'),
+      testId: 'lead',
+      fields: [
+        { name: 'full_name', label: t('lead.full_name'), wide: true },
+        { name: 'phone', label: t('lead.phone'), placeholder: '+7 912 345-67-89' },
+        { name: 'email', label: t('lead.email'), placeholder: 'name@example.ru' },
+        { name: 'campaign_id', label: t('lead.campaign'), type: 'select', options: campaigns, numeric: true, empty: t('lead.no_campaign') },
+        { name: 'status', label: t('lead.status'), type: 'select', options: ['new', 'in_work', 'lost'].map((s) => [s, t(`lead.status_${s}`)]) },
+        { name: 'note', label: t('lead.note'), type: 'textarea', wide: true },
+      ],
+      values: lead ? { ...lead, phone: lead.phone || '', email: lead.email || '' } : { status: 'new' },
+      submit: (input) => (lead
+        ? call('update_lead', { id: lead.id, version: lead.version, input })
+        : call('create_lead', { input })),
+      onSaved: (saved) => { toast(t('common.saved', { name: saved.full_name })); list.reload(); },
+    });
+  }
+
+  function actions(row, reload) {
+    const buttons = [];
+    if (canConvert && row.status !== 'converted' && !row.is_archived) {
+      buttons.push(h('button', { class: 'btn btn-small', 'data-action': 'convert', text: t('lead.convert'), onclick: () => convert(row) }));
+    }
+    if (canEdit && row.status !== 'converted') {
+      buttons.push(h('button', { class: 'btn btn-small btn-ghost', 'data-action': row.is_archived ? 'restore' : 'archive',
+        text: row.is_archived ? t('action.restore') : t('action.archive'),
+        onclick: async () => {
+          if (!row.is_archived && !(await confirmDialog(t('common.archive_confirm', { name: row.full_name }), t('action.archive')))) return;
+          try { await call('set_lead_archived', { id: row.id, version: row.version, archived: !row.is_archived }); reload(); } catch (e) { toast(e.message, 'error'); }
+        } }));
+    }
+    return buttons;
+  }
+
+  async function convert(lead) {
+    let services = [];
+    let unassigned = [];
+    try {
+      const [options, contracts] = await Promise.all([
+        ctx.can('contracts.edit') ? call('service_options') : Promise.resolve([]),
+        call('list_contracts', { filter: { unassigned_only: true, page: { offset: 0, limit: 200 } } }),
+      ]);
+      services = options;
+      unassigned = contracts.items.map((c) => [c.id, `${c.name} · ${c.service_name}`]);
+    } catch (e) { toast(e.message, 'error'); return; }
+    const canCreate = ctx.can('contracts.edit');
+    const modes = [canCreate ? ['new_contract', t('convert.new_contract')] : null, ['existing_contract', t('convert.existing_contract')]].filter(Boolean);
+    const dialog = openForm({
+      title: t('convert.title', { name: lead.full_name }),
+      intro: t('convert.intro'),
+      testId: 'convert',
+      submitLabel: t('convert.confirm'),
+      fields: [
+        { name: 'kind', label: t('convert.contract'), type: 'select', options: modes, wide: true },
+        { name: 'contract_id', label: t('convert.pick_contract'), type: 'select', options: unassigned, numeric: true, empty: unassigned.length ? t('common.choose') : t('convert.no_unassigned'), wide: true },
+        ...(canCreate ? contractFields(services, true) : []),
+      ],
+      values: { kind: modes[0][0] },
+      submit: (values) => {
+        const conversion = values.kind === 'existing_contract'
+          ? { kind: 'existing_contract', contract_id: values.contract_id ?? 0 }
+          : { kind: 'new_contract', ...newContract(values) };
+        return call('convert_lead', { lead_id: lead.id, lead_version: lead.version, conversion });
+      },
+      onSaved: (client) => { toast(t('convert.done', { name: client.full_name })); list.reload(); },
+    });
+    const kind = dialog.querySelector('[name=kind]');
+    const toggle = () => {
+      const existing = kind.value === 'existing_contract';
+      for (const row of dialog.querySelectorAll('.field')) {
+        const name = row.dataset.field;
+        if (name === 'kind') continue;
+        row.hidden = existing ? name !== 'contract_id' : name === 'contract_id';
+      }
+    };
+    kind.addEventListener('change', toggle);
+    toggle();
+  }
+}
+
+/** The new-contract part of the conversion form. */
+function newContract(values) {
+  const { name, service_id: serviceId, amount, signed_on: signedOn, valid_from: validFrom, valid_to: validTo, document } = values;
+  const { input, document: token } = contractInput({ name, service_id: serviceId, amount, signed_on: signedOn, valid_from: validFrom, valid_to: validTo, document });
+  return { contract: input, document: token };
+}

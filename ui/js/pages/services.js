@@ -1,0 +1,65 @@
+// Services the company sells: name, description, price.
+import { call } from '../api.js';
+import { h, toast, confirmDialog } from '../dom.js';
+import { t, fmtMoney, fmtDate, moneyInput } from '../i18n.js';
+import { listPage } from '../list.js';
+import { openForm } from '../form.js';
+
+export function render(container, ctx) {
+  const canEdit = ctx.can('services.edit');
+  const list = listPage(container, {
+    title: t('nav.services'),
+    command: 'list_services',
+    defaultSort: { sort: 'name', direction: 'asc' },
+    filters: [{ name: 'include_archived', type: 'checkbox', label: t('list.show_archived') }],
+    columns: [
+      { key: 'name', label: t('service.name'), sort: 'name', value: (r) => nameCell(r.name, r.is_archived) },
+      { key: 'description', label: t('service.description'), class: 'muted clip' },
+      { key: 'price', label: t('service.price'), sort: 'price', num: true, firstDirection: 'desc', value: (r) => fmtMoney(r.price) },
+      { key: 'created_at', label: t('common.created'), sort: 'created_at', firstDirection: 'desc', value: (r) => fmtDate(r.created_at) },
+    ],
+    emptyText: t('service.empty'),
+    emptyHint: canEdit ? t('service.empty_hint') : null,
+    create: canEdit ? { label: t('service.create'), open: () => edit(null) } : null,
+    onRow: canEdit ? (row) => edit(row) : null,
+    actions: canEdit ? (row, reload) => archiveButton(row, reload) : null,
+  });
+
+  function edit(service) {
+    openForm({
+      title: service ? t('service.edit') : t('service.create'),
+      testId: 'service',
+      fields: [
+        { name: 'name', label: t('service.name'), wide: true },
+        { name: 'price', label: t('service.price'), type: 'money', placeholder: '1 250,50' },
+        { name: 'description', label: t('service.description'), type: 'textarea', wide: true },
+      ],
+      values: service ? { ...service, price: moneyInput(service.price) } : {},
+      submit: (input) => (service
+        ? call('update_service', { id: service.id, version: service.version, input })
+        : call('create_service', { input })),
+      onSaved: (saved) => { toast(t('common.saved', { name: saved.name })); list.reload(); },
+    });
+  }
+
+  function archiveButton(row, reload) {
+    return h('button', { class: 'btn btn-small btn-ghost', 'data-action': row.is_archived ? 'restore' : 'archive',
+      text: row.is_archived ? t('action.restore') : t('action.archive'),
+      onclick: async () => {
+        if (!row.is_archived && !(await confirmDialog(t('common.archive_confirm', { name: row.name }), t('action.archive')))) return;
+        try {
+          await call('set_service_archived', { id: row.id, version: row.version, archived: !row.is_archived });
+          reload();
+        } catch (e) { toast(e.message, 'error'); }
+      } });
+  }
+}
+
+export function nameCell(name, archived) {
+  return h('span', {}, name, archived ? h('span', { class: 'badge badge-muted', text: t('common.archived') }) : null);
+}
+
+/** Phone above e-mail in one cell. */
+export function contacts(row) {
+  return h('span', { class: 'stack' }, h('span', { text: row.phone || '—' }), row.email ? h('span', { class: 'sub', text: row.email }) : null);
+}

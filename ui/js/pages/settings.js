@@ -1,0 +1,39 @@
+// Settings of this computer: language, and which database the window works on.
+import { call } from '../api.js';
+import { h, clear, toast, confirmDialog } from '../dom.js';
+import { t, getLang, setLang } from '../i18n.js';
+import { officeForm } from './start.js';
+
+export function render(container, ctx) {
+  const db = ctx.info.database;
+  const lang = h('select', { name: 'language', 'aria-label': t('settings.language') },
+    h('option', { value: 'ru', text: 'Русский' }), h('option', { value: 'en', text: 'English' }));
+  lang.value = getLang();
+  lang.addEventListener('change', async () => {
+    try { await call('set_language', { lang: lang.value }); } catch (e) { toast(e.message, 'error'); return; }
+    setLang(lang.value);
+    ctx.route({ ...ctx.info, lang: lang.value });
+  });
+  const office = h('div', { class: 'office' });
+  const switchBox = ctx.info.fixed_url
+    ? h('p', { class: 'muted', text: t('settings.fixed_url') })
+    : h('div', { class: 'form-buttons' },
+      h('button', { class: 'btn', 'data-action': 'local-database', text: t('setup.local'),
+        onclick: async () => {
+          if (!(await confirmDialog(t('settings.switch_confirm')))) return;
+          try { ctx.route(await call('choose_local_database')); } catch (e) { toast(e.message, 'error'); }
+        } }),
+      h('button', { class: 'btn', 'data-action': 'office-database', text: t('setup.office'),
+        onclick: () => { clear(office); officeForm(office, {}, ctx.route); } }));
+  clear(container).append(
+    h('header', { class: 'page-header' }, h('h1', { text: t('nav.settings') })),
+    h('section', { class: 'card narrow' }, h('h2', { text: t('settings.language') }), lang),
+    h('section', { class: 'card narrow' },
+      h('h2', { text: t('settings.database') }),
+      db ? h('dl', { class: 'facts' },
+        h('dt', { text: t('settings.kind') }), h('dd', { text: t(`settings.kind_${db.kind}`) }),
+        h('dt', { text: t('settings.location') }), h('dd', { class: 'mono', text: db.location }),
+        db.kind === 'postgres' ? [h('dt', { text: t('settings.password') }), h('dd', { text: db.keyring ? t('settings.in_keyring') : t('settings.no_keyring') })] : null) : null,
+      h('p', { class: 'muted', text: t('settings.switch_hint') }),
+      switchBox, office));
+}

@@ -1,0 +1,169 @@
+// Screens before the main window: the database choice (first run), the office password when no
+// keyring holds it, a database that failed to open, the first administrator, and sign-in.
+import { call } from '../api.js';
+import { h, clear, toast } from '../dom.js';
+import { t, getLang, setLang } from '../i18n.js';
+
+export function showStart(app, info, route) {
+  const card = h('div', { class: 'card start-card', 'data-stage': info.stage });
+  const langButton = h('button', { class: 'btn btn-ghost btn-small lang-corner', 'data-action': 'language', text: t('lang.switch'),
+    onclick: async () => {
+      const next = getLang() === 'ru' ? 'en' : 'ru';
+      try { await call('set_language', { lang: next }); } catch (e) { toast(e.message, 'error'); }
+      setLang(next);
+      route({ ...info, lang: next });
+    } });
+  clear(app).append(h('div', { class: 'start' },
+    h('div', { class: 'start-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { text: t('app.name') })),
+    card, langButton));
+  const screens = { choose_database: chooseDatabase, password: password, database_error: databaseError, first_admin: firstAdmin, sign_in: signIn };
+  (screens[info.stage] || signIn)(card, info, route);
+}
+
+/** A form on a start card: fields, an error banner, a primary button. */
+function cardForm(card, { title, intro, fields, submitLabel, submit, extra, grid }) {
+  const banner = h('div', { class: 'form-banner', role: 'alert', hidden: true });
+  const rows = new Map();
+  const form = h('form', { class: grid ? 'start-form start-grid' : 'start-form', novalidate: true },
+    h(grid ? 'h2' : 'h1', { text: title }), intro ? h('p', { class: 'muted', text: intro }) : null, banner);
+  for (const f of fields) {
+    const input = h('input', { name: f.name, id: `start-${f.name}`, type: f.type || 'text', autocomplete: f.autocomplete || 'off', value: f.value ?? '', placeholder: f.placeholder });
+    const row = h('div', { class: f.wide ? 'field field-wide' : 'field', dataset: { field: f.name } },
+      h('label', { class: 'field-label', for: `start-${f.name}`, text: f.label }), input, h('div', { class: 'field-error' }));
+    rows.set(f.name, { row, input });
+    form.append(row);
+  }
+  const button = h('button', { type: 'submit', class: 'btn btn-primary btn-wide', 'data-action': 'submit', text: submitLabel });
+  form.append(h('div', { class: 'start-buttons' }, button, extra || null));
+  const values = () => Object.fromEntries([...rows].map(([name, { input }]) => [name, input.value]));
+  const showError = (error) => {
+    for (const { row } of rows.values()) { row.classList.remove('invalid'); row.querySelector('.field-error').textContent = ''; }
+    banner.hidden = !error;
+    banner.textContent = error ? error.message : '';
+    for (const { field, message } of error?.fields || []) {
+      const r = rows.get(field) || rows.get(field === 'new_password' ? 'password' : '');
+      if (r) { r.row.classList.add('invalid'); r.row.querySelector('.field-error').textContent = message; }
+    }
+  };
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    showError(null);
+    button.disabled = true;
+    try { await submit(values()); } catch (error) { showError(error); } finally { button.disabled = false; }
+  });
+  card.append(form);
+  const first = [...rows.values()].find(({ input }) => !input.value) || rows.values().next().value;
+  if (first) setTimeout(() => first.input.focus(), 0);
+  return { form, values, showError, banner };
+}
+
+function chooseDatabase(card, info, route) {
+  const local = h('button', { class: 'choice choice-primary', 'data-action': 'local-database', autofocus: true,
+    onclick: async () => {
+      local.disabled = true;
+      try { route(await call('choose_local_database')); } catch (e) { toast(e.message, 'error'); local.disabled = false; }
+    } },
+  h('span', { class: 'choice-title', text: t('setup.local') }), h('span', { class: 'choice-text', text: t('setup.local_text') }));
+  const office = h('div', { class: 'office' });
+  const officeButton = h('button', { class: 'choice', 'data-action': 'office-database',
+    onclick: () => { officeButton.hidden = true; officeForm(office, {}, route); } },
+  h('span', { class: 'choice-title', text: t('setup.office') }), h('span', { class: 'choice-text', text: t('setup.office_text') }));
+  card.append(h('div', {}, h('h1', { text: t('setup.title') }), h('p', { class: 'muted', text: t('setup.intro') }),
+    info.error ? h('div', { class: 'form-banner', role: 'alert', text: info.error.message }) : null,
+    h('div', { class: 'choices' }, local, officeButton), office));
+}
+
+/** The PostgreSQL form with "test connection"; also used by the settings page. */
+export function officeForm(container, initial, route) {
+  const test = h('button', { type: 'button', class: 'btn', 'data-action': 'test-connection', text: t('setup.test') });
+  const status = h('span', { class: 'test-status', role: 'status' });
+  const { values, showError } = cardForm(container, {
+    title: t('setup.office'),
+    intro: t('setup.office_intro'),
+    fields: [
+      { name: 'host', label: t('setup.host'), value: initial.host ?? 'localhost' },
+      { name: 'port', label: t('setup.port'), value: initial.port ?? '5432' },
+      { name: 'database', label: t('setup.database'), value: initial.database ?? 'crm' },
+      { name: 'username', label: t('setup.username'), value: initial.username ?? '' },
+      { name: 'password', label: t('setup.password'), type: 'password', wide: true },
+    ],
+    grid: true,
+    submitLabel: t('setup.connect'),
+    extra: h('span', {}, test, ' ', status),
+    submit: async (input) => {
+      const next = await call('choose_office_database', { input });
+      if (next.database && next.database.kind === 'postgres' && !next.database.keyring) toast(t('setup.no_keyring'), 'info');
+      route(next);
+    },
+  });
+  test.addEventListener('click', async () => {
+    status.textContent = t('setup.testing');
+    status.className = 'test-status';
+    showError(null);
+    try {
+      await call('test_office_database', { input: values() });
+      status.textContent = t('setup.test_ok');
+      status.classList.add('ok');
+    } catch (error) {
+      status.textContent = '';
+      showError(error);
+    }
+  });
+}
+
+function password(card, info, route) {
+  const office = info.office || {};
+  cardForm(card, {
+    title: t('setup.password_title'),
+    intro: t('setup.password_intro', { database: `${office.username}@${office.host}:${office.port}/${office.database}` }),
+    fields: [{ name: 'password', label: t('setup.password'), type: 'password' }],
+    submitLabel: t('setup.connect'),
+    submit: async ({ password: value }) => route(await call('unlock_office_database', { password: value })),
+    extra: h('button', { type: 'button', class: 'btn btn-ghost', text: t('setup.choose_other'),
+      onclick: () => route({ ...info, stage: 'choose_database', error: null }) }),
+  });
+}
+
+function databaseError(card, info, route) {
+  card.append(h('h1', { text: t('setup.error_title') }),
+    h('div', { class: 'form-banner', role: 'alert', text: info.error ? info.error.message : '' }),
+    h('div', { class: 'start-buttons' },
+      h('button', { class: 'btn btn-primary', text: t('setup.retry'), onclick: async () => route(await call('app_start')) }),
+      info.fixed_url ? null : h('button', { class: 'btn', text: t('setup.choose_other'),
+        onclick: () => route({ ...info, stage: 'choose_database', error: null }) })));
+}
+
+function firstAdmin(card, info, route) {
+  cardForm(card, {
+    title: t('setup.first_admin'),
+    intro: t('setup.first_admin_intro'),
+    fields: [
+      { name: 'username', label: t('user.username'), autocomplete: 'username' },
+      { name: 'full_name', label: t('user.full_name') },
+      { name: 'password', label: t('user.password'), type: 'password', autocomplete: 'new-password' },
+    ],
+    submitLabel: t('setup.create_admin'),
+    submit: async (input) => {
+      await call('create_first_admin', { input });
+      route(await call('app_start'));
+    },
+  });
+}
+
+function signIn(card, info, route) {
+  cardForm(card, {
+    title: t('auth.title'),
+    fields: [
+      { name: 'username', label: t('user.username'), autocomplete: 'username' },
+      { name: 'password', label: t('user.password'), type: 'password', autocomplete: 'current-password' },
+    ],
+    submitLabel: t('auth.sign_in'),
+    submit: async ({ username, password: secret }) => {
+      await call('sign_in', { username, password: secret });
+      route(await call('app_start'));
+    },
+  });
+  if (info.database) {
+    card.append(h('p', { class: 'muted small database-line', text: t(`setup.using_${info.database.kind}`, { location: info.database.location }) }));
+  }
+}

@@ -1,0 +1,159 @@
+// Statistics, the home page for everyone: per-campaign figures with totals, a chart of revenue
+// against budget, and sales volume per client. Figures come computed from the core.
+import { call } from '../api.js';
+import { h, svg, clear, toast } from '../dom.js';
+import { t, fmtMoney, fmtPercent, fmtRatio, fmtNumber, dateToIso } from '../i18n.js';
+import { listPage } from '../list.js';
+
+const COLUMNS = [
+  { key: 'name', label: 'stats.campaign', text: true },
+  { key: 'leads', label: 'stats.leads', format: fmtNumber },
+  { key: 'clients', label: 'stats.clients', format: fmtNumber },
+  { key: 'conversion', label: 'stats.conversion', format: fmtPercent },
+  { key: 'revenue', label: 'stats.revenue', format: fmtMoney },
+  { key: 'budget', label: 'stats.budget', format: fmtMoney },
+  { key: 'roas', label: 'stats.roas', format: fmtRatio },
+  { key: 'cost_per_lead', label: 'stats.cost_per_lead', format: fmtMoney },
+  { key: 'cost_per_client', label: 'stats.cost_per_client', format: fmtMoney },
+];
+
+export function render(container) {
+  const state = { filter: { from: null, to: null, channel_id: null, service_id: null }, sort: 'revenue', direction: 'desc', data: null, channels: null };
+  const dateField = (name, label) => {
+    const input = h('input', { type: 'text', name, class: 'date-input', placeholder: t('format.date'), 'aria-label': label, inputmode: 'numeric' });
+    input.addEventListener('change', () => {
+      const iso = dateToIso(input.value);
+      const ok = iso === '' || /^\d{4}-\d{2}-\d{2}$/.test(iso);
+      input.classList.toggle('invalid-input', !ok);
+      input.title = ok ? '' : t('error.date_invalid');
+      if (!ok) { toast(t('error.date_invalid'), 'error'); return; }
+      state.filter[name] = iso || null;
+      load();
+    });
+    return h('label', { class: 'filter-label' }, h('span', { text: label }), input);
+  };
+  const channel = h('select', { name: 'channel_id', class: 'filter', 'aria-label': t('stats.channel') }, h('option', { value: '', text: t('stats.all_channels') }));
+  const service = h('select', { name: 'service_id', class: 'filter', 'aria-label': t('stats.service') }, h('option', { value: '', text: t('stats.all_services') }));
+  channel.addEventListener('change', () => { state.filter.channel_id = channel.value ? Number(channel.value) : null; load(); });
+  service.addEventListener('change', () => { state.filter.service_id = service.value ? Number(service.value) : null; load(); });
+  call('service_options').then((options) => service.append(...options.map(([id, name]) => h('option', { value: id, text: name }))))
+    .catch(() => {});
+
+  const summary = h('div', { class: 'summary' });
+  const chart = h('div', { class: 'chart card' });
+  const table = h('table', { class: 'table stats-table', 'data-list': 'campaign_stats' });
+  const sales = h('div', { class: 'sales' });
+  clear(container).append(
+    h('header', { class: 'page-header' }, h('h1', { text: t('nav.stats') })),
+    h('div', { class: 'toolbar' }, dateField('from', t('stats.from')), dateField('to', t('stats.to')), channel, service),
+    summary,
+    h('div', { class: 'table-wrap' }, table),
+    chart,
+    sales);
+
+  async function load() {
+    try {
+      state.data = await call('campaign_stats', { filter: state.filter });
+    } catch (error) {
+      clear(table).append(h('tbody', {}, h('tr', {}, h('td', { class: 'empty error-text', text: error.message }))));
+      return;
+    }
+    if (!state.channels) {
+      state.channels = state.data.channels.map((c) => [c.channel_id, c.channel]);
+      channel.append(...state.channels.map(([id, name]) => h('option', { value: id, text: name })));
+    }
+    renderSummary();
+    renderTable();
+    renderChart();
+  }
+
+  function renderSummary() {
+    const total = state.data.total;
+    const tile = (label, value, key) => h('div', { class: 'tile', 'data-total': key }, h('div', { class: 'tile-label', text: label }), h('div', { class: 'tile-value', text: value }));
+    clear(summary).append(
+      tile(t('stats.leads'), fmtNumber(total.leads), 'leads'),
+      tile(t('stats.clients'), fmtNumber(total.clients), 'clients'),
+      tile(t('stats.conversion'), fmtPercent(total.conversion), 'conversion'),
+      tile(t('stats.revenue'), fmtMoney(total.revenue), 'revenue'),
+      tile(t('stats.roas'), fmtRatio(total.roas), 'roas'));
+  }
+
+  function sortValue(row, key) {
+    const column = COLUMNS.find((c) => c.key === key);
+    const v = row[key];
+    if (column.text) return String(v || '').toLocaleLowerCase();
+    return v === null || v === undefined ? -Infinity : Number(v);
+  }
+
+  function renderTable() {
+    const rows = [...state.data.campaigns].sort((a, b) => {
+      const x = sortValue(a, state.sort);
+      const y = sortValue(b, state.sort);
+      const order = x < y ? -1 : x > y ? 1 : 0;
+      return state.direction === 'asc' ? order : -order;
+    });
+    const head = h('tr', {}, COLUMNS.map((c) => {
+      const active = state.sort === c.key;
+      return h('th', { class: c.text ? '' : 'num', 'aria-sort': active ? (state.direction === 'asc' ? 'ascending' : 'descending') : 'none' },
+        h('button', { class: 'sort', 'data-sort': c.key, text: t(c.label) + (active ? (state.direction === 'asc' ? ' ▲' : ' ▼') : ''),
+          onclick: () => {
+            state.direction = active && state.direction === 'desc' ? 'asc' : (active ? 'desc' : (c.text ? 'asc' : 'desc'));
+            state.sort = c.key;
+            renderTable();
+          } }));
+    }));
+    const cell = (c, row) => (c.key === 'name' && row.channel
+      ? h('td', { 'data-col': c.key }, h('span', { class: 'stack' }, h('span', { text: row.name }), h('span', { class: 'sub', text: `${row.channel} · ${row.service}` })))
+      : h('td', { class: c.text ? '' : 'num', 'data-col': c.key, text: c.format ? c.format(row[c.key]) : row[c.key] }));
+    const body = h('tbody', {}, rows.length === 0
+      ? h('tr', { class: 'empty-row' }, h('td', { class: 'empty', colspan: COLUMNS.length },
+        h('div', { class: 'empty-title', text: t('stats.empty') }), h('div', { class: 'empty-hint', text: t('stats.empty_hint') })))
+      : rows.map((row) => h('tr', { 'data-campaign': row.name }, COLUMNS.map((c) => cell(c, row)))));
+    const total = { ...state.data.total, name: t('stats.total'), channel: '', service: '' };
+    const foot = h('tfoot', {}, h('tr', { class: 'total-row' }, COLUMNS.map((c) => cell(c, total))));
+    clear(table).append(h('thead', {}, head), body, foot);
+  }
+
+  function renderChart() {
+    const rows = [...state.data.campaigns].sort((a, b) => Number(b.revenue) - Number(a.revenue)).slice(0, 8);
+    clear(chart).append(h('h2', { text: t('stats.chart_title') }));
+    if (rows.length === 0) { chart.append(h('p', { class: 'muted', text: t('stats.empty') })); return; }
+    const max = Math.max(1, ...rows.flatMap((r) => [Number(r.revenue), Number(r.budget)]));
+    const labelWidth = 200;
+    const barArea = 560;
+    const rowHeight = 40;
+    const width = labelWidth + barArea + 140;
+    const height = rows.length * rowHeight + 10;
+    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'bars', role: 'img', 'aria-label': t('stats.chart_title') });
+    rows.forEach((r, i) => {
+      const y = i * rowHeight + 4;
+      const name = r.name.length > 26 ? `${r.name.slice(0, 25)}…` : r.name;
+      root.append(svg('text', { x: 0, y: y + 20, class: 'bar-label', text: name }));
+      const revenue = (Number(r.revenue) / max) * barArea;
+      const budget = (Number(r.budget) / max) * barArea;
+      root.append(svg('rect', { x: labelWidth, y, width: Math.max(1, revenue), height: 14, rx: 3, class: 'bar-revenue' }));
+      root.append(svg('rect', { x: labelWidth, y: y + 17, width: Math.max(1, budget), height: 14, rx: 3, class: 'bar-budget' }));
+      root.append(svg('text', { x: labelWidth + revenue + 6, y: y + 12, class: 'bar-value', text: fmtMoney(r.revenue) }));
+      root.append(svg('text', { x: labelWidth + budget + 6, y: y + 29, class: 'bar-value muted', text: fmtMoney(r.budget) }));
+    });
+    chart.append(root, h('div', { class: 'legend' },
+      h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-revenue' }), t('stats.revenue')),
+      h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-budget' }), t('stats.budget'))));
+  }
+
+  load();
+  listPage(sales, {
+    title: t('stats.sales_title'),
+    command: 'client_sales',
+    mapFilter: (f) => ({ search: f.search, page: f.page, from: state.filter.from, to: state.filter.to }),
+    columns: [
+      { key: 'full_name', label: t('stats.client') },
+      { key: 'campaign', label: t('stats.campaign'), value: (r) => r.campaign || '—' },
+      { key: 'contracts', label: t('stats.contracts'), num: true, value: (r) => fmtNumber(r.contracts) },
+      { key: 'revenue', label: t('stats.revenue'), num: true, value: (r) => fmtMoney(r.revenue) },
+    ],
+    emptyText: t('stats.sales_empty'),
+    searchPlaceholder: t('stats.search_client'),
+    sub: true,
+  });
+}

@@ -1,0 +1,92 @@
+// The signed-in window: sidebar navigation (only what the user's permissions allow; the core
+// refuses the rest anyway), the page area and the keyboard shortcuts.
+import { call } from './api.js';
+import { h, clear, toast } from './dom.js';
+import { t, getLang, setLang } from './i18n.js';
+
+/** Pages in navigation order; `permission` decides whether the link shows. */
+export const PAGES = [
+  { id: 'stats', permission: 'stats.view', module: () => import('./pages/stats.js') },
+  { id: 'leads', permission: 'leads.view', module: () => import('./pages/leads.js') },
+  { id: 'clients', permission: 'clients.view', module: () => import('./pages/clients.js') },
+  { id: 'contracts', permission: 'contracts.view', module: () => import('./pages/contracts.js') },
+  { id: 'campaigns', permission: 'campaigns.view', module: () => import('./pages/campaigns.js') },
+  { id: 'services', permission: 'services.view', module: () => import('./pages/services.js') },
+  { id: 'admin', permission: 'users.manage', module: () => import('./pages/admin.js') },
+  { id: 'account', permission: null, module: () => import('./pages/account.js'), footer: true },
+  { id: 'settings', permission: null, module: () => import('./pages/settings.js'), footer: true },
+];
+
+let keyboardBound = false;
+
+export function showShell(app, info, route) {
+  const user = info.user;
+  const can = (permission) => !permission || user.permissions.includes(permission);
+  const main = h('main', { class: 'page', id: 'page', tabindex: -1 });
+  const nav = h('nav', { class: 'nav', 'aria-label': t('nav.label') });
+  const footerNav = h('div', { class: 'nav nav-footer' });
+  const ctx = { user, can, info, route, navigate, refreshUser };
+
+  for (const page of PAGES.filter((p) => can(p.permission))) {
+    const link = h('a', { href: `#/${page.id}`, class: 'nav-link', 'data-page': page.id, text: t(`nav.${page.id}`) });
+    (page.footer ? footerNav : nav).append(link);
+  }
+  const langButton = h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'language', text: t('lang.switch'),
+    onclick: async () => {
+      const next = getLang() === 'ru' ? 'en' : 'ru';
+      try { await call('set_language', { lang: next }); } catch (e) { toast(e.message, 'error'); }
+      setLang(next);
+      route({ ...info, lang: next });
+    } });
+  const signOut = h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'sign-out', text: t('auth.sign_out'),
+    onclick: async () => { await call('sign_out'); route(await call('app_start')); } });
+  const sidebar = h('aside', { class: 'sidebar' },
+    h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { text: t('app.name') })),
+    nav,
+    h('div', { class: 'sidebar-bottom' }, footerNav,
+      h('div', { class: 'user-box' },
+        h('div', { class: 'user-name', 'data-user': user.username, text: user.full_name }),
+        h('div', { class: 'user-roles', text: user.roles.map((r) => t(`role.${r}`)).join(', ') || t('role.none') }),
+        h('div', { class: 'user-buttons' }, langButton, signOut))));
+  clear(app).append(h('div', { class: 'shell' }, sidebar, main));
+
+  async function navigate(id) {
+    const page = PAGES.find((p) => p.id === id) || PAGES[0];
+    for (const link of app.querySelectorAll('.nav-link')) link.classList.toggle('active', link.dataset.page === page.id);
+    if (!can(page.permission)) {
+      clear(main).append(h('div', { class: 'no-access' }, h('h1', { text: t('error.no_access_title') }), h('p', { text: t('error.no_access') })));
+      main.dataset.page = page.id;
+      return;
+    }
+    const module = await page.module();
+    clear(main);
+    module.render(main, ctx);
+    main.dataset.page = page.id;
+  }
+
+  async function refreshUser() {
+    route(await call('app_start'));
+  }
+
+  const fromHash = () => navigate(location.hash.replace(/^#\//, '') || 'stats');
+  window.onhashchange = fromHash;
+  fromHash();
+  if (!keyboardBound) { bindKeyboard(); keyboardBound = true; }
+}
+
+/** Ctrl+F or / focuses the search; Ctrl+N or Insert creates. Enter/Esc are handled by the forms. */
+function bindKeyboard() {
+  document.addEventListener('keydown', (event) => {
+    if (document.querySelector('dialog[open]')) return;
+    const typing = event.target.closest && event.target.closest('input, textarea, select');
+    const page = document.getElementById('page');
+    if (!page) return;
+    if ((event.ctrlKey && event.key.toLowerCase() === 'f') || (event.key === '/' && !typing)) {
+      const search = page.querySelector('[data-search]');
+      if (search) { event.preventDefault(); search.focus(); search.select(); }
+    } else if ((event.ctrlKey && event.key.toLowerCase() === 'n') || (event.key === 'Insert' && !typing)) {
+      const create = page.querySelector('[data-action=create]');
+      if (create) { event.preventDefault(); create.click(); }
+    }
+  });
+}
