@@ -27,11 +27,15 @@ impl Default for Settings {
 pub struct Crm {
     pub(crate) db: Db,
     pub(crate) settings: Settings,
+    /// Failed sign-ins under usernames that do not exist, paused like real accounts so that the
+    /// pause does not tell which usernames exist (see `auth.rs`).
+    pub(crate) unknown_sign_ins: crate::auth::UnknownSignIns,
 }
 
 impl Crm {
     pub fn new(db: Db, settings: Settings) -> Self {
-        Self { db, settings }
+        crate::auth::warm_up();
+        Self { db, settings, unknown_sign_ins: Default::default() }
     }
 
     /// Connects to `url`, brings the schema up to date and returns the CRM.

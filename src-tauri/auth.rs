@@ -1,13 +1,14 @@
 //! Sign-in, sessions' actors, passwords and the first administrator.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::app::{audit, now, Crm};
-use crate::db::{Query, Tx};
+use crate::db::{Lock, Query, Tx};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
@@ -50,14 +51,61 @@ async fn verify_password(password: String, phc: String) -> Result<bool> {
 
 /// A hash to verify against when the username is unknown, so that an unknown user costs the same
 /// time as a wrong password and timing does not reveal who exists.
+static DUMMY: OnceLock<String> = OnceLock::new();
+
 fn dummy_hash() -> String {
-    static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY
         .get_or_init(|| {
             let salt = SaltString::generate(&mut OsRng);
             hasher().hash_password(b"not a real password", &salt).expect("hashing a constant").to_string()
         })
         .clone()
+}
+
+/// Builds the dummy hash in the background, so the first sign-in under an unknown name does not
+/// take twice as long as the others.
+pub(crate) fn warm_up() {
+    if DUMMY.get().is_none() {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn_blocking(dummy_hash);
+        }
+    }
+}
+
+/// Sign-in failures per unknown username key: (failures, paused until). Kept in memory, at most
+/// [`UNKNOWN_NAMES_KEPT`] names (then forgotten all at once): an unknown name has no row to keep
+/// them in, and what matters is that it answers like a known one while someone is guessing.
+#[derive(Clone, Default)]
+pub(crate) struct UnknownSignIns(Arc<Mutex<HashMap<String, Failures>>>);
+
+/// Failed attempts in a row, and the end of the pause they earned.
+type Failures = (i64, Option<DateTime<Utc>>);
+
+const UNKNOWN_NAMES_KEPT: usize = 10_000;
+
+impl UnknownSignIns {
+    fn get(&self, key: &str) -> Failures {
+        self.0.lock().map(|m| m.get(key).copied().unwrap_or_default()).unwrap_or_default()
+    }
+
+    fn fail(&self, key: &str, failures: i64) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= UNKNOWN_NAMES_KEPT {
+                map.clear();
+            }
+            map.insert(key.to_owned(), (failures, pause_after(failures)));
+        }
+    }
+}
+
+/// When an account with `failures` failed attempts in a row may try again (none below the
+/// free allowance); the pause doubles with each failure up to the cap.
+fn pause_after(failures: i64) -> Option<DateTime<Utc>> {
+    (failures >= FREE_FAILURES).then(|| {
+        let doublings = (failures - FREE_FAILURES).min(10) as u32;
+        let pause = (FIRST_PAUSE_SECONDS << doublings).min(MAX_PAUSE_SECONDS);
+        now() + Duration::seconds(pause)
+    })
 }
 
 /// Checks a new password against the policy.
@@ -110,15 +158,24 @@ impl Crm {
             )
             .await?;
         tx.commit().await?;
+        // Every path verifies one argon2 hash before answering, so neither the time nor the
+        // answer tells whether the name exists or is paused.
+        let at = now();
+        let paused = |until: Option<DateTime<Utc>>| until.filter(|until| *until > at);
         let Some(user) = found else {
+            let (failures, locked_until) = self.unknown_sign_ins.get(&key);
             verify_password(password.to_owned(), dummy_hash()).await?;
+            if let Some(until) = paused(locked_until) {
+                return Err(Error::Throttled { seconds: (until - at).num_seconds().max(1) });
+            }
+            self.unknown_sign_ins.fail(&key, failures + 1);
             return Err(Error::BadCredentials);
         };
-        let at = now();
-        if let Some(until) = user.locked_until.filter(|until| *until > at) {
+        let matches = verify_password(password.to_owned(), user.password_hash).await?;
+        if let Some(until) = paused(user.locked_until) {
             return Err(Error::Throttled { seconds: (until - at).num_seconds().max(1) });
         }
-        if !verify_password(password.to_owned(), user.password_hash).await? {
+        if !matches {
             self.record_failed_sign_in(user.id, user.failed_logins + 1).await?;
             return Err(Error::BadCredentials);
         }
@@ -137,11 +194,7 @@ impl Crm {
     }
 
     async fn record_failed_sign_in(&self, user_id: i64, failures: i64) -> Result<()> {
-        let locked_until = (failures >= FREE_FAILURES).then(|| {
-            let doublings = (failures - FREE_FAILURES).min(10) as u32;
-            let pause = (FIRST_PAUSE_SECONDS << doublings).min(MAX_PAUSE_SECONDS);
-            now() + Duration::seconds(pause)
-        });
+        let locked_until = pause_after(failures);
         let mut tx = self.db.write().await?;
         tx.execute(
             Query::new("update users set failed_logins = $1, locked_until = $2 where id = $3")
@@ -181,6 +234,8 @@ impl Crm {
         let hash = hash_password(password.to_owned()).await?;
 
         let mut tx = self.db.write().await?;
+        // Two computers on one office database at first run: only one becomes the administrator.
+        tx.lock(Lock::Users).await?;
         let count: i64 = tx.scalar(Query::new("select count(*) from users")).await?;
         if count > 0 {
             return Err(Error::state("users_exist"));

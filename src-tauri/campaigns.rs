@@ -19,7 +19,7 @@ use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Error, Result};
 use crate::permission::{Actor, Permission};
-use crate::store::{ensure_unreferenced, name_race, set_archived, update_versioned};
+use crate::store::{delete_unreferenced, name_race, set_archived, update_versioned};
 
 /// Where a campaign stands, derived from its dates and the start/finish actions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,8 +319,7 @@ impl Crm {
         actor.require(Permission::CampaignsEdit)?;
         let mut tx = self.db.write().await?;
         fetch(&mut tx, id).await?;
-        ensure_unreferenced(&mut tx, id, &[("leads", "campaign_id")]).await?;
-        tx.execute(Query::new("delete from campaigns where id = $1").bind(id)).await?;
+        delete_unreferenced(&mut tx, "campaigns", id, &[("leads", "campaign_id")]).await?;
         audit(&mut tx, actor, "delete", "campaign", id, "").await?;
         tx.commit().await
     }

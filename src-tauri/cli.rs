@@ -85,7 +85,21 @@ pub enum Command {
 }
 
 pub fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version
+            let _ = e.print();
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One line, as every other error of the CLI: clap's first line says what is wrong.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or_default().trim_start_matches("error: ");
+            eprintln!("crm: {first} (see `crm --help`)");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let lang = Lang::from_locale(&std::env::var("LANG").unwrap_or_default());
     let Some(command) = cli.command else {
         return open_window(cli.database_url);

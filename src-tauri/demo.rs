@@ -94,6 +94,7 @@ const BATCH: usize = 1000;
 impl Crm {
     /// Generates demo data; refuses a database that already holds business data unless appending.
     pub async fn generate_demo(&self, options: &DemoOptions) -> Result<DemoReport> {
+        crate::domain::date::plausible("anchor", options.anchor).map_err(|e| Error::Invalid(vec![e]))?;
         let started = Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
         let mut report = DemoReport::default();

@@ -78,9 +78,12 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "in_use",
-        "Запись используется ({what}): её можно только архивировать",
-        "This record is in use ({what}): archive it instead",
+        "Удалить нельзя: {what}. Запись можно только архивировать",
+        "Cannot delete: {what}. Archive the record instead",
     ),
+    ("in_use.campaigns", "на неё ссылаются кампании", "campaigns refer to it"),
+    ("in_use.contracts", "на неё ссылаются договоры", "contracts refer to it"),
+    ("in_use.leads", "на неё ссылаются лиды", "leads refer to it"),
     ("campaign_not_planned", "Кампания уже запущена", "The campaign has already started"),
     ("campaign_not_active", "Кампания не идёт", "The campaign is not running"),
     ("last_admin", "Нельзя оставить систему без администратора", "At least one active administrator must remain"),
@@ -128,6 +131,12 @@ pub fn error_message(lang: Lang, error: &Error) -> String {
         }
         Error::Throttled { seconds } => message(lang, "throttled", &[("seconds", seconds.to_string())]),
         Error::Forbidden(permission) => message(lang, "forbidden", &[("permission", permission.to_string())]),
+        Error::State { code: "in_use", params } => {
+            // the table that refers to the record, said in words
+            let params: Vec<_> =
+                params.iter().map(|(k, table)| (*k, message(lang, &format!("in_use.{table}"), &[]))).collect();
+            message(lang, "in_use", &params)
+        }
         Error::State { code, params } => message(lang, code, params),
         Error::Config(detail) => message(lang, "config", &[("detail", detail.clone())]),
         other => message(lang, other.code(), &[]),

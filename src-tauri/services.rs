@@ -9,7 +9,7 @@ use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::permission::{Actor, Permission};
-use crate::store::{ensure_name_free, ensure_unreferenced, name_race, set_archived, update_versioned};
+use crate::store::{delete_unreferenced, ensure_name_free, name_race, set_archived, update_versioned};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Service {
@@ -185,8 +185,8 @@ impl Crm {
         actor.require(Permission::ServicesEdit)?;
         let mut tx = self.db.write().await?;
         fetch(&mut tx, id).await?;
-        ensure_unreferenced(&mut tx, id, &[("campaigns", "service_id"), ("contracts", "service_id")]).await?;
-        tx.execute(Query::new("delete from services where id = $1").bind(id)).await?;
+        delete_unreferenced(&mut tx, "services", id, &[("campaigns", "service_id"), ("contracts", "service_id")])
+            .await?;
         audit(&mut tx, actor, "delete", "service", id, "").await?;
         tx.commit().await
     }

@@ -8,6 +8,8 @@
 //! - ROAS = revenue / budget (the spec's profitability ratio); cost per lead = budget / leads;
 //!   cost per client = budget / clients.
 //! - With a period, campaigns that ran in it or brought leads in it are shown.
+//! - Archived campaigns keep their figures (archiving tidies the working lists; it does not
+//!   rewrite history) and are marked so; archived leads (duplicates, spam) are not counted.
 //!
 //! Sums and counts come from aggregate SQL in the database (one round trip, no rows loaded into
 //! Rust); the ratios are exact decimal arithmetic here, and a zero denominator gives `None`
@@ -21,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::{Crm, Page, PageRequest};
 use crate::db::Query;
 use crate::domain::{date, Money};
-use crate::error::{Error, Result};
+use crate::error::{Checks, Error, Result};
 use crate::leads::Search;
 use crate::permission::{Actor, Permission};
 
@@ -61,6 +63,7 @@ pub struct CampaignRow {
     pub service: String,
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
+    pub is_archived: bool,
     #[serde(flatten)]
     pub figures: Figures,
 }
@@ -91,6 +94,7 @@ struct RawRow {
     service: String,
     starts_on: NaiveDate,
     ends_on: Option<NaiveDate>,
+    is_archived: bool,
     budget: i64,
     leads: i64,
     clients: i64,
@@ -154,7 +158,10 @@ fn push_lead_conditions(q: &mut Query, filter: &StatsFilter) {
         q.push(" and l.created_at >= ").push_bind(date::local_day_start(from));
     }
     if let Some(to) = filter.to {
-        q.push(" and l.created_at < ").push_bind(date::local_day_start(to + chrono::Days::new(1)));
+        // The last representable day has no next day: then there is no upper bound.
+        if let Some(next) = to.checked_add_days(chrono::Days::new(1)) {
+            q.push(" and l.created_at < ").push_bind(date::local_day_start(next));
+        }
     }
     if filter.channel_id.is_some() || filter.service_id.is_some() {
         // only the leads of the campaigns asked for are aggregated
@@ -175,6 +182,13 @@ fn push_campaign_conditions(q: &mut Query, filter: &StatsFilter, alias: &'static
 }
 
 fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<()> {
+    let mut checks = Checks::new();
+    for (field, day) in [("from", from), ("to", to)] {
+        if let Some(day) = day {
+            checks.take(date::plausible(field, day));
+        }
+    }
+    checks.finish()?;
     match (from, to) {
         (Some(from), Some(to)) if to < from => Err(Error::field("to", "end_before_start")),
         _ => Ok(()),
@@ -192,7 +206,7 @@ impl Crm {
         // no client is probed once per lead.
         let mut q = Query::new(
             "select c.id as campaign_id, c.name, ch.id as channel_id, ch.name as channel,
-                    s.id as service_id, s.name as service, c.starts_on, c.ends_on, c.budget,
+                    s.id as service_id, s.name as service, c.starts_on, c.ends_on, c.is_archived, c.budget,
                     coalesce(x.leads, 0) as leads, coalesce(y.clients, 0) as clients,
                     coalesce(y.revenue, 0) as revenue
              from campaigns c
@@ -212,7 +226,7 @@ impl Crm {
                  where l.is_archived = false and l.campaign_id is not null",
         );
         push_lead_conditions(&mut q, filter);
-        q.push(" group by l.campaign_id) y on y.campaign_id = c.id where c.is_archived = false");
+        q.push(" group by l.campaign_id) y on y.campaign_id = c.id where 1 = 1");
         push_campaign_conditions(&mut q, filter, "c");
         if filter.from.is_some() || filter.to.is_some() {
             // ran during the period, or brought leads in it
@@ -302,8 +316,10 @@ fn assemble(raw: Vec<RawRow>) -> CampaignStats {
             };
             channels[slot].2 += 1;
             for i in 0..4 {
-                channels[slot].3[i] += sums[i];
-                total[i] += sums[i];
+                // Saturating: a sum past i64 kopecks (92 quadrillion roubles) stays at the bound
+                // instead of panicking or wrapping.
+                channels[slot].3[i] = channels[slot].3[i].saturating_add(sums[i]);
+                total[i] = total[i].saturating_add(sums[i]);
             }
             CampaignRow {
                 campaign_id: r.campaign_id,
@@ -314,6 +330,7 @@ fn assemble(raw: Vec<RawRow>) -> CampaignStats {
                 service: r.service,
                 starts_on: r.starts_on,
                 ends_on: r.ends_on,
+                is_archived: r.is_archived,
                 figures: Figures::new(r.leads, r.clients, r.revenue, r.budget),
             }
         })

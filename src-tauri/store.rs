@@ -6,7 +6,7 @@
 use sqlx::error::DatabaseError;
 
 use crate::app::{audit, now};
-use crate::db::{Query, Tx};
+use crate::db::{Lock, Query, Tx};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::Actor;
@@ -63,11 +63,7 @@ pub(crate) fn archive_action(archived: bool) -> &'static str {
 }
 
 /// Fails with `in_use` naming the first table that still refers to row `id`.
-pub(crate) async fn ensure_unreferenced(
-    tx: &mut Tx,
-    id: i64,
-    references: &[(&'static str, &'static str)],
-) -> Result<()> {
+async fn ensure_unreferenced(tx: &mut Tx, id: i64, references: &[(&'static str, &'static str)]) -> Result<()> {
     for (table, column) in references {
         let used: Option<(i64,)> = tx
             .fetch_optional(Query::new(format!("select id from {table} where {column} = $1 limit 1")).bind(id))
@@ -77,6 +73,26 @@ pub(crate) async fn ensure_unreferenced(
         }
     }
     Ok(())
+}
+
+/// Deletes row `id` of `table` when no row of `references` refers to it, else `in_use`. A reference
+/// another writer adds at the same moment makes the delete break a foreign key: that is `in_use`
+/// too, not a database error.
+pub(crate) async fn delete_unreferenced(
+    tx: &mut Tx,
+    table: &'static str,
+    id: i64,
+    references: &[(&'static str, &'static str)],
+) -> Result<()> {
+    ensure_unreferenced(tx, id, references).await?;
+    let deleted = tx.execute(Query::new(format!("delete from {table} where id = $1")).bind(id)).await;
+    match deleted {
+        Err(Error::Database(sqlx::Error::Database(db))) if db.is_foreign_key_violation() => {
+            let what = references.first().map_or(table, |r| r.0);
+            Err(Error::State { code: "in_use", params: vec![("what", what.to_owned())] })
+        }
+        other => other.map(drop),
+    }
 }
 
 /// Checks that row `id` of `table` exists (`unknown`) and is live (`archived`), recording the
@@ -164,7 +180,11 @@ pub(crate) fn name_race(error: Error) -> Error {
 /// `clients.revenue` columns) after a contract of theirs was added or changed, in the same
 /// transaction. Recomputing from the client's own contracts (an index look-up) rather than adding
 /// deltas keeps the totals right whatever the change was.
+///
+/// Two contract writes for one client at once on PostgreSQL: the lock makes the second wait for
+/// the first to commit, and its recount (a new statement, so a new snapshot) then counts both.
 pub(crate) async fn refresh_client_totals(tx: &mut Tx, client_id: i64) -> Result<()> {
+    tx.lock(Lock::Client(client_id)).await?;
     tx.execute(
         Query::new(
             "update clients set

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, Crm};
 use crate::auth::{check_password, check_username, hash_password, insert_user};
-use crate::db::{Query, Tx};
+use crate::db::{Lock, Query, Tx};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
@@ -114,6 +114,8 @@ impl Crm {
         let extra = checks.take(parse_permissions(&input.extra_permissions));
         checks.finish()?;
         let mut tx = self.db.write().await?;
+        // Two administrators demoting each other at once must not both pass the check below.
+        tx.lock(Lock::Users).await?;
         let update = Query::new(
             "update users set full_name = $1, is_active = $2, version = version + 1, updated_at = $3
              where id = $4 and version = $5",
@@ -180,6 +182,7 @@ impl Crm {
         let permissions =
             parse_permissions(codes).map_err(|e| Error::Invalid(vec![FieldError { field: "permissions", ..e }]))?;
         let mut tx = self.db.write().await?;
+        tx.lock(Lock::Users).await?;
         let update = Query::new("update roles set version = version + 1 where id = $1 and version = $2")
             .bind(role_id)
             .bind(version);

@@ -181,7 +181,39 @@ macro_rules! run_as {
     };
 }
 
+/// What a writer may need to hold alone while it checks and then acts (see [`Tx::lock`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Lock {
+    /// Users, their roles and role permissions: "no user exists yet" and "an administrator
+    /// remains" are checks over many rows that a concurrent writer could invalidate.
+    Users,
+    /// One client's contracts, whose count and revenue the client row keeps.
+    Client(i64),
+}
+
+impl Lock {
+    /// One bigint key per lock: the kind in the top bits, the row id below.
+    fn key(self) -> i64 {
+        match self {
+            Self::Users => 1 << 48,
+            Self::Client(id) => (2 << 48) | (id & ((1 << 48) - 1)),
+        }
+    }
+}
+
 impl Tx {
+    /// Holds `lock` until this transaction ends, so a check-then-write cannot interleave with
+    /// another writer's. On SQLite a write transaction already holds the database's only write
+    /// lock (`BEGIN IMMEDIATE`), so there is nothing to do; on PostgreSQL, at READ COMMITTED, a
+    /// transaction-scoped advisory lock makes the second writer wait, and its next statement then
+    /// sees the first one's committed rows.
+    pub async fn lock(&mut self, lock: Lock) -> Result<()> {
+        if let Self::Postgres(tx) = self {
+            sqlx::query("select pg_advisory_xact_lock($1)").bind(lock.key()).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(_) => Backend::Sqlite,

@@ -27,8 +27,22 @@ pub fn optional(field: &'static str, input: &str) -> Result<Option<NaiveDate>, F
     }
     NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(trimmed, "%d.%m.%Y"))
-        .map(Some)
         .map_err(|_| FieldError::new(field, "date_invalid"))
+        .and_then(|day| plausible(field, day))
+        .map(Some)
+}
+
+/// The years a business date may have. chrono reads years up to ±262,142, where adding a day
+/// overflows and PostgreSQL's timestamps end: such a date is a typo, refused like any other.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// `day` when its year is in [`YEARS`], else `date_invalid` on `field`.
+pub fn plausible(field: &'static str, day: NaiveDate) -> Result<NaiveDate, FieldError> {
+    if YEARS.contains(&chrono::Datelike::year(&day)) {
+        Ok(day)
+    } else {
+        Err(FieldError::new(field, "date_invalid"))
+    }
 }
 
 #[cfg(test)]
@@ -45,6 +59,8 @@ mod tests {
         assert_eq!(optional("d", " 01.03.2025 ").unwrap(), Some(day("2025-03-01")));
         assert_eq!(optional("d", "").unwrap(), None);
         assert_eq!(optional("d", "31.02.2025").unwrap_err().code, "date_invalid");
+        assert_eq!(optional("d", "+262142-12-31").unwrap_err().code, "date_invalid");
+        assert_eq!(optional("d", "01.01.0001").unwrap_err().code, "date_invalid");
     }
 
     #[test]

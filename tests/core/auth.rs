@@ -29,6 +29,34 @@ both_backends! {
         assert!(matches!(err, Error::Throttled { seconds } if seconds > 0), "{err:?}");
     }
 
+    async fn an_unknown_username_is_paused_like_a_real_one(t: TestCrm) {
+        for name in ["admin", "nobody"] {
+            for _ in 0..5 {
+                assert!(matches!(t.crm.sign_in(name, "nope nope").await, Err(Error::BadCredentials)));
+            }
+            let err = t.crm.sign_in(name, PASSWORD).await.unwrap_err();
+            assert!(matches!(err, Error::Throttled { seconds } if seconds > 0), "{name}: {err:?}");
+        }
+    }
+
+    async fn two_first_administrators_at_once_make_exactly_one(t: TestCrm) {
+        // A fresh database of this backend, reached by two CRMs (two office computers).
+        let other = t.with_settings(crm::Settings::default()).await;
+        let mut tx = other.db().write().await.unwrap();
+        for table in ["audit_log", "user_roles", "user_permissions", "users"] {
+            tx.execute(crm::db::Query::new(format!("delete from {table}"))).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let (a, b) = tokio::join!(
+            t.crm.create_first_admin("anna", "Anna", PASSWORD),
+            other.create_first_admin("boris", "Boris", PASSWORD),
+        );
+        assert!(a.is_ok() != b.is_ok(), "exactly one wins: {a:?} / {b:?}");
+        let loser = if a.is_ok() { b } else { a };
+        assert_eq!(loser.unwrap_err().code(), "users_exist");
+        assert_eq!(t.count("users").await, 1);
+    }
+
     async fn a_deactivated_user_cannot_sign_in_and_loses_the_session(t: TestCrm) {
         let op = t.user("olga", &["operator"]).await;
         let user = t.crm.get_user(&t.admin, op.user_id).await.unwrap();

@@ -100,3 +100,13 @@ fn create_admin_on_a_fresh_database_makes_a_user_who_can_sign_in() {
     let err = fails(&crm(&url, &["create-admin", "--username", "x"], &[("CRM_ADMIN_PASSWORD", "short")]));
     assert!(err.contains("password"), "{err}");
 }
+
+#[test]
+fn a_mistyped_command_line_is_one_line_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    let err = fails(&crm(&url, &["stats", "--user", "boss", "--from", "31.02.2026"], &[]));
+    assert!(err.contains("--from"), "{err}");
+    let err = fails(&crm(&url, &["demo", "--anchor", "+262142-12-31"], &[]));
+    assert!(err.contains("anchor"), "{err}");
+}

@@ -186,6 +186,24 @@ both_backends! {
         assert_eq!((page.total, names), (2, vec![("Богатый", 200_050), ("Скромный", 150_000)]));
     }
 
+    async fn contracts_added_to_one_client_at_once_are_all_in_its_totals(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        let a = lead(&t, "Богатый", "+7 912 345 67 12").await;
+        let client = t.crm.convert_lead(&t.admin, a.id, a.version, new_contract(contract("Д-1", seo, "100"))).await.unwrap();
+        // Another office computer on the same database.
+        let other = t.with_settings(crm::Settings::default()).await;
+        let writes = (2..10).map(|n| {
+            let crm = if n % 2 == 0 { t.crm.clone() } else { other.clone() };
+            let (admin, input) = (t.admin.clone(), contract(&format!("Д-{n}"), seo, "100"));
+            tokio::spawn(async move { crm.add_contract_to_client(&admin, client.id, &input, None).await })
+        });
+        for write in writes.collect::<Vec<_>>() {
+            write.await.unwrap().unwrap();
+        }
+        let client = t.crm.get_client(&t.admin, client.id).await.unwrap();
+        assert_eq!((client.contracts, client.revenue.to_string()), (9, "900.00".into()));
+    }
+
     async fn clients_are_searched_by_name_or_phone_and_paged(t: TestCrm) {
         let seo = service(&t, "SEO").await;
         for (i, name) in ["Анна", "Борис", "Вера"].into_iter().enumerate() {

@@ -70,4 +70,23 @@ both_backends! {
         t.crm.delete_service(&t.admin, s.id).await.unwrap();
         assert!(matches!(t.crm.get_service(&t.admin, s.id).await, Err(Error::NotFound { .. })));
     }
+
+    async fn a_service_with_campaigns_cannot_be_deleted_and_stays(t: TestCrm) {
+        let s = t.crm.create_service(&t.admin, &input("Нужное", "1")).await.unwrap();
+        let channel = t.crm.list_channels(&t.admin, false).await.unwrap()[0].id;
+        let campaign = crm::campaigns::CampaignInput {
+            name: "Весна".into(),
+            service_id: Some(s.id),
+            channel_id: Some(channel),
+            budget: "1000".into(),
+            starts_on: "2026-03-01".into(),
+            ..Default::default()
+        };
+        t.crm.create_campaign(&t.admin, &campaign).await.unwrap();
+        let err = t.crm.delete_service(&t.admin, s.id).await.unwrap_err();
+        assert_eq!(err.code(), "in_use");
+        let message = crm::i18n::error_message(crm::i18n::Lang::En, &err);
+        assert_eq!(message, "Cannot delete: campaigns refer to it. Archive the record instead");
+        assert!(t.crm.get_service(&t.admin, s.id).await.is_ok());
+    }
 }
