@@ -39,6 +39,15 @@ pub fn default_sqlite_path() -> Result<PathBuf> {
     Ok(project_dirs()?.data_dir().join("crm.db"))
 }
 
+/// Where opened documents are copied for the system's viewer: the user's own cache directory
+/// (`CRM_DATA_DIR/documents` when that is set, as in tests), never a shared temp folder.
+pub fn documents_cache_dir() -> Result<PathBuf> {
+    if let Ok(dir) = std::env::var("CRM_DATA_DIR") {
+        return Ok(PathBuf::from(dir).join("documents"));
+    }
+    Ok(project_dirs()?.cache_dir().join("documents"))
+}
+
 pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
 }

@@ -17,7 +17,7 @@ use crate::permission::{Actor, Permission};
 use crate::store::{name_race, refresh_client_totals, set_archived, update_versioned};
 
 use document::store_document;
-pub use document::{Document, DocumentInfo, DocumentUpload};
+pub use document::{extension_of, Document, DocumentInfo, DocumentUpload};
 pub use input::ContractInput;
 use input::{check_input, ValidContract};
 pub(crate) use row::fetch_contract;
@@ -177,6 +177,17 @@ impl Crm {
         let contract = fetch_contract(&mut tx, contract_id).await?;
         tx.commit().await?;
         Ok(contract)
+    }
+
+    /// Reads a document file the user picked (see [`DocumentUpload::read_picked`]) for a contract
+    /// form: only those who may save contracts may load files through the CRM.
+    pub async fn read_document_file(&self, actor: &Actor, path: std::path::PathBuf) -> Result<DocumentUpload> {
+        actor.require(Permission::ContractsEdit)?;
+        let max = self.settings.max_document_bytes;
+        tokio::task::spawn_blocking(move || DocumentUpload::read_picked(&path, max))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(|e| Error::Invalid(vec![e]))
     }
 
     /// The contract's document with its bytes; `no_document` when it has none.

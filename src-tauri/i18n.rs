@@ -49,6 +49,30 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("not_allowed", "Недопустимое значение", "Not an allowed value"),
     ("file_too_large", "Файл больше {max} МБ", "The file is larger than {max} MB"),
     ("file_empty", "Файл пуст", "The file is empty"),
+    ("file_unreadable", "Не удалось прочитать файл", "The file could not be read"),
+    (
+        "document_open_failed",
+        "Не удалось открыть документ: в системе нет программы для файлов этого типа",
+        "Could not open the document: the system has no application for this type of file",
+    ),
+    (
+        "document_save_failed",
+        "Не удалось сохранить копию: нет доступа к выбранной папке или на диске нет места",
+        "Could not save the copy: the folder is not writable or the disk is full",
+    ),
+    (
+        "database_fixed",
+        "База данных задана при запуске (--database-url или CRM_DATABASE_URL), её нельзя сменить здесь",
+        "The database was given at start (--database-url or CRM_DATABASE_URL) and cannot be changed here",
+    ),
+    ("no_database", "База данных ещё не выбрана", "No database has been chosen yet"),
+    ("db_auth_failed", "Сервер отклонил имя пользователя или пароль", "The server refused the user name or password"),
+    ("db_unknown_database", "На сервере нет такой базы данных", "The server has no database of that name"),
+    (
+        "db_unreachable",
+        "Сервер базы данных не отвечает: проверьте адрес, порт и сеть",
+        "The database server does not answer: check the host, the port and the network",
+    ),
     ("file_type", "Нужен PDF, DOC, DOCX, ODT, JPG или PNG", "Use a PDF, DOC, DOCX, ODT, JPG or PNG file"),
     ("contract_taken", "Договор уже привязан к другому клиенту", "This contract already belongs to another client"),
     // errors that are not about one field

@@ -1,6 +1,9 @@
 //! The signed document of a contract: recognised by its content (never by its name), bounded in
 //! size, fingerprinted with SHA-256 and stored in the database so every office computer sees it.
 
+use std::io::Read;
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -72,16 +75,42 @@ impl CheckedDocument {
 }
 
 impl DocumentUpload {
-    /// Recognises the file by content, bounds its size and cleans its name. Takes the upload by
-    /// value so the bytes are moved, not copied, on their way to the database.
-    pub(crate) fn check(self, max_bytes: usize) -> Result<CheckedDocument, FieldError> {
+    /// Reads a file the user picked: one over `max_bytes` is refused before it is loaded, and the
+    /// rest is checked as a save would check it (type by content, size), so a wrong file is
+    /// refused when it is picked, not when the form is saved.
+    pub fn read_picked(path: &Path, max_bytes: usize) -> Result<Self, FieldError> {
+        let unreadable = |e: std::io::Error| {
+            tracing::warn!("cannot read {}: {e}", path.display());
+            FieldError::new(FIELD, "file_unreadable")
+        };
+        let file = std::fs::File::open(path).map_err(unreadable)?;
+        if file.metadata().map_err(unreadable)?.len() > max_bytes as u64 {
+            return Err(too_large(max_bytes));
+        }
+        // Read at most one byte past the limit: a file that grew meanwhile is still refused.
+        let mut bytes = Vec::new();
+        file.take(max_bytes as u64 + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let upload = Self { file_name, bytes };
+        upload.recognise(max_bytes)?;
+        Ok(upload)
+    }
+
+    /// The media type and usual extension, if the bytes are an accepted document within the limit.
+    fn recognise(&self, max_bytes: usize) -> Result<(&'static str, &'static str), FieldError> {
         if self.bytes.is_empty() {
             return Err(FieldError::new(FIELD, "file_empty"));
         }
         if self.bytes.len() > max_bytes {
-            return Err(FieldError::new(FIELD, "file_too_large").with("max", megabytes(max_bytes)));
+            return Err(too_large(max_bytes));
         }
-        let (media_type, extension) = sniff(&self.bytes).ok_or_else(|| FieldError::new(FIELD, "file_type"))?;
+        sniff(&self.bytes).ok_or_else(|| FieldError::new(FIELD, "file_type"))
+    }
+
+    /// Recognises the file by content, bounds its size and cleans its name. Takes the upload by
+    /// value so the bytes are moved, not copied, on their way to the database.
+    pub(crate) fn check(self, max_bytes: usize) -> Result<CheckedDocument, FieldError> {
+        let (media_type, extension) = self.recognise(max_bytes)?;
         let sha256 = Sha256::digest(&self.bytes).iter().map(|b| format!("{b:02x}")).collect();
         Ok(CheckedDocument {
             file_name: clean_file_name(&self.file_name, extension),
@@ -115,6 +144,25 @@ fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
         Some(("application/msword", "doc"))
     } else {
         None
+    }
+}
+
+fn too_large(max_bytes: usize) -> FieldError {
+    FieldError::new(FIELD, "file_too_large").with("max", megabytes(max_bytes))
+}
+
+/// The usual extension of an accepted media type: a copy opened in the system's viewer gets the
+/// extension its content has, whatever the original name said (a PDF named `x.bat` opens as
+/// `x.pdf`).
+pub fn extension_of(media_type: &str) -> &'static str {
+    match media_type {
+        "application/pdf" => "pdf",
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "application/vnd.oasis.opendocument.text" => "odt",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
+        "application/msword" => "doc",
+        _ => "bin",
     }
 }
 

@@ -1,12 +1,12 @@
-//! Contract documents and the native file dialogs. The Rust side opens the dialog and reads the
-//! file itself (size checked before reading); the window only ever sees a token and the file
-//! name. "Open" writes a temporary copy and hands it to the system's default application;
-//! "save a copy" asks where with a native save dialog.
+//! Contract documents and the native file dialogs. The Rust side opens the dialog and the core
+//! reads and checks the file (size before reading, type by content); the window only ever sees a
+//! token and the file name. "Open" writes a copy into the user's private cache and hands it to
+//! the system's default application; "save a copy" asks where with a native save dialog.
 //!
 //! Test seams (WebDriver cannot drive native dialogs), both documented in tests/e2e:
 //! `CRM_E2E_PICK_FILE=/abs/path` makes "choose a file" take that path instead of asking, and
-//! `CRM_E2E_SAVE_DIR=/abs/dir` makes "save a copy" write into that directory. The file then goes
-//! through exactly the same reading and checks.
+//! `CRM_E2E_SAVE_DIR=/abs/dir` makes "save a copy" write into that directory (and "open" stop
+//! after writing its copy, starting no viewer). The file goes through exactly the same checks.
 
 use std::path::{Path, PathBuf};
 
@@ -15,9 +15,9 @@ use tauri::{AppHandle, Manager, State};
 
 use super::error::{Reply, UiError};
 use super::state::Desktop;
-use crate::contracts::DocumentUpload;
-use crate::error::{Error, FieldError};
-use crate::i18n::Lang;
+use crate::config::documents_cache_dir;
+use crate::contracts::{extension_of, Document};
+use crate::i18n::{message, Lang};
 
 /// A picked file as the window sees it.
 #[derive(Debug, Serialize)]
@@ -50,29 +50,13 @@ async fn on_dialog_thread<T: Send + 'static>(
     rx.await.ok()
 }
 
-fn invalid(lang: Lang, error: FieldError) -> UiError {
-    UiError::from_core(lang, &Error::Invalid(vec![error]))
-}
-
-/// Reads a picked file after checking its size, so a huge file is never loaded.
-fn read_checked(path: &Path, max: usize, lang: Lang) -> Reply<DocumentUpload> {
-    let too_large = FieldError::new("document", "file_too_large").with("max", max / (1024 * 1024));
-    let meta = std::fs::metadata(path).map_err(|e| UiError::other("io", e.to_string()))?;
-    if meta.len() > max as u64 {
-        return Err(invalid(lang, too_large));
-    }
-    let bytes = std::fs::read(path).map_err(|e| UiError::other("io", e.to_string()))?;
-    if bytes.len() > max {
-        return Err(invalid(lang, too_large));
-    }
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(DocumentUpload { file_name, bytes })
-}
-
-/// "Choose a file…": the native open dialog; `None` when the user cancels.
+/// "Choose a file…": the native open dialog; `None` when the user cancels. The core reads and
+/// checks the file (size before reading, type by content), so a wrong file is refused here.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn pick_document(app: AppHandle, state: State<'_, Desktop>) -> Reply<Option<PickedFile>> {
-    let (crm, lang) = state.crm().await?;
+    let s = state.session().await?;
+    // Refuse before the dialog opens rather than after the user chose a file.
+    s.reply(s.actor.require(crate::Permission::ContractsEdit))?;
     let path: Option<PathBuf> = match std::env::var_os("CRM_E2E_PICK_FILE") {
         Some(path) => Some(path.into()),
         None => on_dialog_thread(&app, |d| {
@@ -86,12 +70,7 @@ pub async fn pick_document(app: AppHandle, state: State<'_, Desktop>) -> Reply<O
         .map(|file| file.path().to_path_buf()),
     };
     let Some(path) = path else { return Ok(None) };
-    let upload = tokio::task::spawn_blocking({
-        let max = crm.settings().max_document_bytes;
-        move || read_checked(&path, max, lang)
-    })
-    .await
-    .map_err(|e| UiError::other("internal", e.to_string()))??;
+    let upload = s.reply(s.crm.read_document_file(&s.actor, path).await)?;
     let (file_name, size_bytes) = (upload.file_name.clone(), upload.bytes.len() as u64);
     let token = state.uploads.lock().map_err(|e| UiError::other("internal", e.to_string()))?.keep(upload);
     Ok(Some(PickedFile { token, file_name, size_bytes }))
@@ -109,40 +88,52 @@ fn safe_file_name(name: &str) -> String {
     }
 }
 
-/// "Open": writes a temporary copy and hands it to the system's default application.
+/// The name a copy gets: the stored name's stem with the extension its content has.
+fn copy_name(document: &Document) -> String {
+    let name = safe_file_name(&document.file_name);
+    let stem = name.rsplit_once('.').map_or(name.as_str(), |(stem, _)| stem);
+    let stem = if stem.trim().is_empty() { "document" } else { stem };
+    format!("{stem}.{}", extension_of(&document.media_type))
+}
+
+/// A failure of the file system, in the user's language; the detail goes to the log only.
+fn file_error(lang: Lang, code: &'static str) -> impl FnOnce(std::io::Error) -> UiError {
+    move |e| {
+        tracing::warn!("{code}: {e}");
+        UiError::other(code, message(lang, code, &[]))
+    }
+}
+
+/// Creates `dir` (and its parents) readable by this user only: opened contracts are private.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// "Open": writes a copy into the user's own cache directory (named by content type, so the
+/// system picks the viewer for what the file is) and hands it to the default application.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn open_document(state: State<'_, Desktop>, contract_id: i64) -> Reply<()> {
     let s = state.session().await?;
     let document = s.reply(s.crm.get_document(&s.actor, contract_id).await)?;
-    let dir = std::env::temp_dir().join("crm-documents").join(contract_id.to_string());
-    let path = dir.join(safe_file_name(&document.file_name));
-    std::fs::create_dir_all(&dir)
+    let dir = s.reply(documents_cache_dir())?.join(contract_id.to_string());
+    let path = dir.join(copy_name(&document));
+    private_dir(&dir)
         .and_then(|()| std::fs::write(&path, &document.bytes))
-        .map_err(|e| UiError::other("io", e.to_string()))?;
-    open_with_system(&path).map_err(|e| UiError::other("io", e.to_string()))
-}
-
-/// The platform's "open with the default application" (no extra crate needed for three lines).
-fn open_with_system(path: &Path) -> std::io::Result<()> {
-    #[cfg(target_os = "windows")]
-    let mut command = {
-        let mut c = std::process::Command::new("cmd");
-        c.args(["/C", "start", ""]).arg(path);
-        c
-    };
-    #[cfg(target_os = "macos")]
-    let mut command = {
-        let mut c = std::process::Command::new("open");
-        c.arg(path);
-        c
-    };
-    #[cfg(not(any(target_os = "windows", target_os = "macos")))]
-    let mut command = {
-        let mut c = std::process::Command::new("xdg-open");
-        c.arg(path);
-        c
-    };
-    command.spawn().map(|_| ())
+        .map_err(file_error(s.lang, "document_save_failed"))?;
+    if std::env::var_os("CRM_E2E_SAVE_DIR").is_some() {
+        // under test: the copy is written, no viewer is started on the test machine
+        return Ok(());
+    }
+    // ShellExecute on Windows, `open` on macOS, xdg-open elsewhere: never through a shell, so
+    // nothing in a file name is ever run as a command.
+    opener::open(&path).map_err(|e| {
+        tracing::warn!("cannot open {}: {e}", path.display());
+        UiError::other("document_open_failed", message(s.lang, "document_open_failed", &[]))
+    })
 }
 
 /// "Save a copy…": the native save dialog; returns where it was saved, or `None` if cancelled.
@@ -150,7 +141,7 @@ fn open_with_system(path: &Path) -> std::io::Result<()> {
 pub async fn save_document_copy(app: AppHandle, state: State<'_, Desktop>, contract_id: i64) -> Reply<Option<String>> {
     let s = state.session().await?;
     let document = s.reply(s.crm.get_document(&s.actor, contract_id).await)?;
-    let name = safe_file_name(&document.file_name);
+    let name = copy_name(&document);
     let target: Option<PathBuf> = match std::env::var_os("CRM_E2E_SAVE_DIR") {
         Some(dir) => Some(PathBuf::from(dir).join(&name)),
         None => {
@@ -162,14 +153,13 @@ pub async fn save_document_copy(app: AppHandle, state: State<'_, Desktop>, contr
         }
     };
     let Some(target) = target else { return Ok(None) };
+    let failed = || file_error(s.lang, "document_save_failed");
     if let Some(dir) = target.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| UiError::other("io", e.to_string()))?;
+        std::fs::create_dir_all(dir).map_err(failed())?;
     }
     // Written beside the target and renamed, so a half-written copy never carries the real name.
     let partial = target.with_extension("crm-partial");
-    std::fs::write(&partial, &document.bytes)
-        .and_then(|()| std::fs::rename(&partial, &target))
-        .map_err(|e| UiError::other("io", e.to_string()))?;
+    std::fs::write(&partial, &document.bytes).and_then(|()| std::fs::rename(&partial, &target)).map_err(failed())?;
     Ok(Some(target.display().to_string()))
 }
 
@@ -185,11 +175,15 @@ mod tests {
     }
 
     #[test]
-    fn a_file_over_the_limit_is_refused_before_reading() {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), vec![0u8; 2048]).unwrap();
-        let error = read_checked(file.path(), 1024, Lang::En).unwrap_err();
-        assert_eq!(error.code, "invalid");
-        assert_eq!(error.fields[0].field, "document");
+    fn a_copy_is_named_by_what_the_file_is() {
+        let doc = |name: &str, media_type: &str| Document {
+            file_name: name.into(),
+            media_type: media_type.into(),
+            bytes: Vec::new(),
+        };
+        assert_eq!(copy_name(&doc("Договор 5.pdf", "application/pdf")), "Договор 5.pdf");
+        assert_eq!(copy_name(&doc("run&calc.bat", "application/pdf")), "run&calc.pdf");
+        assert_eq!(copy_name(&doc("скан", "image/png")), "скан.png");
+        assert_eq!(copy_name(&doc(".bashrc", "image/jpeg")), "bashrc.jpg");
     }
 }

@@ -216,7 +216,18 @@ impl Desktop {
         let result = if Backend::of_url(&url).ok() == Some(Backend::Postgres) && !has_password(&url) {
             let account = url.split_once("://").map_or(url.as_str(), |(_, r)| r).to_owned();
             match secret::load(&account).await {
-                Some(password) => self.open(&with_password(&account, &password), describe(&url, "config", true)).await,
+                Some(password) => {
+                    match self.open(&with_password(&account, &password), describe(&url, "config", true)).await {
+                        // The server refused the kept password (changed on the server): ask again.
+                        Err(Error::Database(sqlx::Error::Database(e))) if e.code().as_deref() == Some("28P01") => {
+                            let mut info = self.start_info(None).await;
+                            info.stage = "password";
+                            info.office = Some(OfficeInput::from_url(&url));
+                            return Some(info);
+                        }
+                        other => other,
+                    }
+                }
                 // No password kept: the server may not need one (local trust); else ask for it.
                 None => match self.open(&url, describe(&url, "config", false)).await {
                     Ok(()) => Ok(()),
@@ -235,6 +246,21 @@ impl Desktop {
         match result {
             Ok(()) => None,
             Err(e) => Some(self.error_info(fail(e)).await),
+        }
+    }
+
+    /// Refuses to switch databases when the URL was given at start: it would not survive a
+    /// restart, and whoever started the app that way chose the database on purpose.
+    fn ensure_switchable(&self, lang: Lang) -> Reply<()> {
+        match self.explicit_url {
+            Some(_) => Err(UiError::other("database_fixed", crate::i18n::message(lang, "database_fixed", &[]))),
+            None => Ok(()),
+        }
+    }
+
+    async fn set_keyring(&self, keyring: bool) {
+        if let Some(info) = self.inner.write().await.database.as_mut() {
+            info.keyring = keyring;
         }
     }
 
@@ -275,6 +301,7 @@ pub async fn set_language(state: State<'_, Desktop>, lang: Lang) -> Reply<()> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn choose_local_database(state: State<'_, Desktop>) -> Reply<StartInfo> {
     let lang = state.lang().await;
+    state.ensure_switchable(lang)?;
     let fail = |e: Error| UiError::from_core(lang, &e);
     let url = resolve_database_url(None, &ConfigFile::default()).map_err(fail)?;
     let path = default_sqlite_path().map_err(fail)?;
@@ -297,9 +324,21 @@ pub async fn test_office_database(state: State<'_, Desktop>, input: OfficeInput)
 
 /// A failed connection test says why (host unreachable, wrong password...): no secret in it.
 fn connection_error(lang: Lang, error: &Error) -> UiError {
+    let known = match error {
+        Error::Database(sqlx::Error::Database(e)) => match e.code().as_deref() {
+            Some("28P01" | "28000") => Some("db_auth_failed"),
+            Some("3D000") => Some("db_unknown_database"),
+            _ => None,
+        },
+        Error::Database(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => Some("db_unreachable"),
+        _ => None,
+    };
     let mut ui = UiError::from_core(lang, error);
-    if let Error::Database(e) = error {
-        ui.message = format!("{}: {e}", ui.message);
+    match (known, error) {
+        (Some(code), _) => ui.message = crate::i18n::message(lang, code, &[]),
+        // Anything else: the server's own words help whoever sets the office up.
+        (None, Error::Database(e)) => ui.message = format!("{}: {e}", ui.message),
+        _ => {}
     }
     ui
 }
@@ -309,12 +348,15 @@ fn connection_error(lang: Lang, error: &Error) -> UiError {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn choose_office_database(state: State<'_, Desktop>, input: OfficeInput) -> Reply<StartInfo> {
     let lang = state.lang().await;
+    state.ensure_switchable(lang)?;
     let port = input.check().map_err(|e| UiError::from_core(lang, &e))?;
     let account = input.account(port);
     let url = with_password(&account, &input.password);
-    let keyring = !input.password.is_empty() && secret::store(&account, &input.password).await;
     let plain = format!("postgres://{account}");
-    state.open(&url, describe(&plain, "config", keyring)).await.map_err(|e| connection_error(lang, &e))?;
+    state.open(&url, describe(&plain, "config", false)).await.map_err(|e| connection_error(lang, &e))?;
+    // Kept only once it has worked: a mistyped password must not be remembered.
+    let keyring = !input.password.is_empty() && secret::store(&account, &input.password).await;
+    state.set_keyring(keyring).await;
     save_database_url(&plain).map_err(|e| UiError::from_core(lang, &e))?;
     Ok(state.start_info(None).await)
 }
@@ -326,11 +368,12 @@ pub async fn unlock_office_database(state: State<'_, Desktop>, password: String)
     let file = ConfigFile::load().map_err(|e| UiError::from_core(lang, &e))?;
     let url = file.database_url.unwrap_or_default();
     let account = url.split_once("://").map_or(url.as_str(), |(_, r)| r).to_owned();
-    let keyring = secret::store(&account, &password).await;
     state
-        .open(&with_password(&account, &password), describe(&url, "config", keyring))
+        .open(&with_password(&account, &password), describe(&url, "config", false))
         .await
         .map_err(|e| connection_error(lang, &e))?;
+    let keyring = secret::store(&account, &password).await;
+    state.set_keyring(keyring).await;
     Ok(state.start_info(None).await)
 }
 

@@ -102,7 +102,7 @@ impl Desktop {
         let inner = self.inner.read().await;
         match &inner.crm {
             Some(crm) => Ok((crm.clone(), inner.lang)),
-            None => Err(UiError::other("no_database", message(inner.lang, "config", &[("detail", "—".into())]))),
+            None => Err(UiError::other("no_database", message(inner.lang, "no_database", &[]))),
         }
     }
 

@@ -54,9 +54,18 @@ impl Money {
 
     /// Parses user input such as `1 250,50` or `1250.5` for the named field.
     pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
-        let cleaned: String = input
+        let cleaned: String =
+            input.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}' && *c != '₽').collect();
+        // `1 250,50` and `1250.50` both work; with both marks (`1,250.50`, `1.250,50`) the last
+        // one is the decimal separator and the other only groups digits.
+        let decimal = match (cleaned.rfind(','), cleaned.rfind('.')) {
+            (Some(comma), Some(dot)) if dot > comma => '.',
+            (Some(_), _) => ',',
+            (None, _) => '.',
+        };
+        let cleaned: String = cleaned
             .chars()
-            .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}' && *c != '₽')
+            .filter(|c| !matches!(c, ',' | '.') || *c == decimal)
             .map(|c| if c == ',' { '.' } else { c })
             .collect();
         if cleaned.is_empty() {
@@ -113,6 +122,15 @@ mod tests {
         assert_eq!(err("1.005").code, "too_many_decimals");
         assert_eq!(err("10000000000000").code, "too_large");
         assert_eq!(err("abc").field, "budget");
+    }
+
+    #[test]
+    fn with_both_marks_the_last_one_is_the_decimal_separator() {
+        let kopecks = |s| Money::parse("x", s).unwrap().kopecks();
+        assert_eq!(kopecks("1,250.50"), 125_050);
+        assert_eq!(kopecks("1.250,50"), 125_050);
+        assert_eq!(kopecks("1 250,5 ₽"), 125_050);
+        assert_eq!(Money::parse("x", "1.250.50").unwrap_err().code, "not_a_number");
     }
 
     #[test]

@@ -74,6 +74,16 @@ async fn the_window_speaks_english_when_the_os_does() {
     app.wait_text(".nav-link.active", "Statistics").await;
     app.screenshot("statistics").await;
 
+    // English digit grouping in a money field: 1,250.50 is one thousand two hundred and fifty.
+    app.go("services").await;
+    app.click("[data-action=create]").await;
+    app.fill("dialog [name=name]", "Consulting").await;
+    app.fill("dialog [name=price]", "1,250.50").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.wait_text("table[data-list=list_services] td", "1,250.50").await;
+    app.screenshot("services").await;
+
     // Every listed command is wired to a handler and granted to the window (a missing one would
     // answer "not found" or "not allowed"). Those that open dialogs or switch databases are left out.
     let skip = [

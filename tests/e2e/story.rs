@@ -180,8 +180,11 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
 
     // The operator adds a lead from the running campaign.
     app.sign_in("operator", STAFF_PASSWORD).await;
+    assert_navigation(app, &["Статистика", "Лиды"]).await;
     let refused = app.invoke("list_contracts", json!({ "filter": {} })).await.expect_err("operators see no contracts");
     assert_eq!(refused["code"], "forbidden");
+    app.client.execute("location.hash = '#/contracts'", vec![]).await.expect("go to #/contracts");
+    app.wait(".no-access").await;
     app.go("leads").await;
     // Keyboard: `/` focuses the search, Ctrl+N opens the new-lead form.
     app.wait("[data-search]").await;
@@ -201,16 +204,23 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.click("[data-action=create]").await;
     app.wait("dialog[data-form=lead]").await;
     app.fill("dialog [name=full_name]", "Мария Сидорова").await;
-    app.fill("dialog [name=email]", "maria@example.ru").await;
     app.select("dialog [name=campaign_id]", "Осенний поиск").await;
-    app.click("dialog [data-action=save]").await;
+    // Enter in a field saves the form.
+    app.fill("dialog [name=email]", "maria@example.ru\u{E007}").await;
+    app.gone("dialog").await;
+    // Esc closes a form without saving.
+    app.click("[data-action=create]").await;
+    app.fill("dialog [name=full_name]", "Не сохранять").await;
+    app.wait("dialog [name=full_name]").await.send_keys("\u{E00C}").await.expect("press Esc");
     app.gone("dialog").await;
     app.wait("tr[data-name='Мария Сидорова']").await;
+    assert_eq!(app.invoke("list_leads", json!({ "filter": {} })).await.expect("list leads")["total"], 2);
     shot("15-leads").await;
     app.sign_out().await;
 
     // The manager converts the lead with a new contract and its document.
     app.sign_in("manager", STAFF_PASSWORD).await;
+    assert_navigation(app, &["Статистика", "Лиды", "Клиенты", "Договоры"]).await;
     app.go("leads").await;
     app.click("tr[data-name='Иван Петров'] [data-action=convert]").await;
     app.wait("dialog[data-form=convert]").await;
@@ -263,11 +273,12 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.click("[data-action=save-document]").await;
     let saved = app.dir.path().join("saved").join("Договор Д-2026-001.pdf");
     let expected = std::fs::read(document).unwrap();
-    let started = std::time::Instant::now();
-    while std::fs::read(&saved).ok().as_ref() != Some(&expected) {
-        assert!(started.elapsed() < std::time::Duration::from_secs(10), "no copy saved at {}", saved.display());
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    wait_for_file(&saved, &expected).await;
+    // "Open" writes a private copy for the system's viewer (none is started under test).
+    app.click("tr[data-name='Д-2026/002'] [data-action=open-document]").await;
+    let contract_id = app.wait("tr[data-name='Д-2026/002']").await.attr("data-id").await.unwrap().unwrap();
+    let opened = app.dir.path().join("data/documents").join(contract_id).join("Договор Д-2026-001.pdf");
+    wait_for_file(&opened, &expected).await;
 
     // Statistics show the conversion.
     app.go("stats").await;
@@ -295,4 +306,19 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.fill("[name=password]", STAFF_PASSWORD).await;
     app.click("[data-action=submit]").await;
     app.wait_text(".form-banner", "Учётная запись отключена").await;
+}
+
+/// The main navigation shows exactly these pages (the account and settings links aside).
+async fn assert_navigation(app: &App, expected: &[&str]) {
+    app.wait(".shell").await;
+    let links = app.texts("nav.nav .nav-link").await;
+    assert_eq!(links, expected, "navigation");
+}
+
+async fn wait_for_file(path: &std::path::Path, expected: &[u8]) {
+    let started = std::time::Instant::now();
+    while std::fs::read(path).ok().as_deref() != Some(expected) {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "no copy at {}", path.display());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

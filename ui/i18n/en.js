@@ -2,6 +2,10 @@
 export default {
   'app.name': 'CRM',
   'format.date': 'YYYY-MM-DD',
+  'format.money_example': '1,250.50',
+  'format.budget_example': '100,000',
+  'format.phone_example': '+7 912 345-67-89',
+  'format.email_example': 'name@example.com',
   'lang.switch': 'Русский',
   'nav.label': 'Sections',
   'nav.stats': 'Statistics',
@@ -47,6 +51,7 @@ export default {
   'auth.title': 'Sign in',
   'auth.sign_in': 'Sign in',
   'auth.sign_out': 'Sign out',
+  'auth.session_ended': 'Your session has ended: the account was deactivated by an administrator or no longer exists. Please sign in again.',
 
   'setup.title': 'Where should the data live?',
   'setup.intro': 'Choose the database. You can change it later in the settings.',
@@ -159,6 +164,7 @@ export default {
   'stats.cost_per_lead': 'Cost per lead',
   'stats.cost_per_client': 'Cost per client',
   'stats.total': 'Total',
+  'stats.archived': 'archived',
   'stats.empty': 'No campaigns in the chosen period',
   'stats.empty_hint': 'Marketers add campaigns under “Campaigns”',
   'stats.chart_title': 'Revenue and budget by campaign',

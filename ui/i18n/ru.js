@@ -2,6 +2,10 @@
 export default {
   'app.name': 'CRM',
   'format.date': 'ДД.ММ.ГГГГ',
+  'format.money_example': '1 250,50',
+  'format.budget_example': '100 000',
+  'format.phone_example': '+7 912 345-67-89',
+  'format.email_example': 'name@example.ru',
   'lang.switch': 'English',
   'nav.label': 'Разделы',
   'nav.stats': 'Статистика',
@@ -47,6 +51,7 @@ export default {
   'auth.title': 'Вход',
   'auth.sign_in': 'Войти',
   'auth.sign_out': 'Выйти',
+  'auth.session_ended': 'Сеанс завершён: учётная запись отключена администратором или больше не существует. Войдите снова.',
 
   'setup.title': 'Где хранить данные?',
   'setup.intro': 'Выберите базу данных. Позже это можно изменить в настройках.',
@@ -159,6 +164,7 @@ export default {
   'stats.cost_per_lead': 'Цена лида',
   'stats.cost_per_client': 'Цена клиента',
   'stats.total': 'Итого',
+  'stats.archived': 'в архиве',
   'stats.empty': 'Нет кампаний за выбранный период',
   'stats.empty_hint': 'Кампании заводит маркетолог в разделе «Кампании»',
   'stats.chart_title': 'Выручка и бюджет по кампаниям',

@@ -1,7 +1,7 @@
 // Create/edit forms in a modal dialog. Enter saves, Esc closes; the core's field errors appear
 // under their fields in the user's language; a conflict (someone else saved first) says so.
 import { h, clear } from './dom.js';
-import { t, dateToIso, isoToInput } from './i18n.js';
+import { t, dateToIso, isoToInput, moneyToCore } from './i18n.js';
 
 let counter = 0;
 
@@ -129,8 +129,8 @@ function renderField(field, value) {
       get = () => dateToIso(control.value);
       break;
     case 'money':
-      control = h('input', { ...common, type: 'text', inputmode: 'decimal', value: value ?? '' });
-      get = () => control.value;
+      control = h('input', { ...common, type: 'text', inputmode: 'decimal', value: value ?? '', placeholder: field.placeholder || t('format.money_example') });
+      get = () => moneyToCore(control.value);
       break;
     default:
       control = h('input', { ...common, type: field.type || 'text', autocomplete: field.autocomplete || 'off', value: value ?? '' });

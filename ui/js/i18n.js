@@ -72,6 +72,13 @@ export function moneyInput(amount) {
   return lang === 'ru' ? String(amount).replace('.', ',') : String(amount);
 }
 
+/** What the user typed in a money field, for the core: English digit grouping (`1,250.50`) loses
+ *  its commas; Russian (`1 250,50`) goes as typed, the core reads the decimal comma. */
+export function moneyToCore(text) {
+  const value = (text || '').trim();
+  return lang === 'en' ? value.replace(/,/g, '') : value;
+}
+
 /** What the user typed in a date field, as ISO for the core: `21.11.2026` -> `2026-11-21`.
  *  Anything else is passed on as typed, so the core can say it is not a valid date. */
 export function dateToIso(text) {

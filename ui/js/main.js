@@ -23,7 +23,10 @@ window.addEventListener('unhandledrejection', (event) => {
   toast(reason.message || String(reason), 'error');
 });
 
-onUnauthenticated(async () => route(await call('app_start')));
+onUnauthenticated(async () => {
+  const info = await call('app_start');
+  route(info.stage === 'sign_in' ? { ...info, notice: t('auth.session_ended') } : info);
+});
 
 async function boot() {
   try {

@@ -68,23 +68,28 @@ export function showShell(app, info, route) {
     route(await call('app_start'));
   }
 
-  const fromHash = () => navigate(location.hash.replace(/^#\//, '') || 'stats');
+  // Statistics is everyone's home page; should an administrator take it from a role, the first
+  // page the user may open instead.
+  const home = (PAGES.find((p) => p.id === 'stats' && can(p.permission)) || PAGES.find((p) => !p.footer && can(p.permission)) || PAGES.find((p) => p.id === 'account')).id;
+  const fromHash = () => navigate(location.hash.replace(/^#\//, '') || home);
   window.onhashchange = fromHash;
   fromHash();
   if (!keyboardBound) { bindKeyboard(); keyboardBound = true; }
 }
 
-/** Ctrl+F or / focuses the search; Ctrl+N or Insert creates. Enter/Esc are handled by the forms. */
+/** Ctrl+F (Cmd+F) or / focuses the search; Ctrl+N (Cmd+N) or Insert creates. Enter/Esc are handled
+ *  by the forms. */
 function bindKeyboard() {
   document.addEventListener('keydown', (event) => {
     if (document.querySelector('dialog[open]')) return;
     const typing = event.target.closest && event.target.closest('input, textarea, select');
     const page = document.getElementById('page');
     if (!page) return;
-    if ((event.ctrlKey && event.key.toLowerCase() === 'f') || (event.key === '/' && !typing)) {
+    const command = event.ctrlKey || event.metaKey; // Ctrl, or Cmd on macOS
+    if ((command && event.key.toLowerCase() === 'f') || (event.key === '/' && !typing)) {
       const search = page.querySelector('[data-search]');
       if (search) { event.preventDefault(); search.focus(); search.select(); }
-    } else if ((event.ctrlKey && event.key.toLowerCase() === 'n') || (event.key === 'Insert' && !typing)) {
+    } else if ((command && event.key.toLowerCase() === 'n') || (event.key === 'Insert' && !typing)) {
       const create = page.querySelector('[data-action=create]');
       if (create) { event.preventDefault(); create.click(); }
     }

@@ -6,6 +6,8 @@
 //!   tauri-driver), then formatting, clippy, and every test: unit, the core suite on SQLite and on
 //!   a throwaway PostgreSQL, and the end-to-end suite in the real webview under Xvfb.
 //! - `cargo xtask setup`: only the installation step.
+//! - `cargo xtask bundle [ARGS]`: the installable packages (`.deb` and `.rpm` by default) through
+//!   tauri-cli, installed once into `target/tools`; ARGS go to `cargo tauri build`.
 //! - `cargo xtask bench [--leads N] [--backend sqlite|postgres]`: the benchmarks (optimised
 //!   build), printing figures for both backends.
 //!
@@ -27,13 +29,14 @@ fn main() -> ExitCode {
         Some("run") => setup(false).and_then(|()| cargo(&[&["run", "--"][..], &str_args(&args[1..])].concat(), &[])),
         Some("test") => setup(true).and_then(|()| test()),
         Some("setup") => setup(true),
+        Some("bundle") => setup(false).and_then(|()| bundle(&str_args(&args[1..]))),
         // PostgreSQL is needed too: the benchmark measures both backends.
         Some("bench") => setup(true).and_then(|()| {
             let bench = ["bench", "--no-default-features", "--bench", "crm", "--"];
             cargo(&[&bench[..], &str_args(&args[1..])].concat(), &[])
         }),
         _ => {
-            eprintln!("usage: cargo xtask <run [ARGS] | test | setup | bench [ARGS]>");
+            eprintln!("usage: cargo xtask <run [ARGS] | test | setup | bundle [ARGS] | bench [ARGS]>");
             return ExitCode::from(2);
         }
     };
@@ -145,15 +148,30 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// `cargo tauri build` with tauri-cli from `target/tools` (installed once: it takes minutes).
+fn bundle(args: &[&str]) -> Result<(), String> {
+    let cli = ensure_tool("tauri-cli", "cargo-tauri")?;
+    step("building the installable packages (release build)");
+    run(Command::new(cli).arg("tauri").arg("build").args(args).current_dir(root()))?;
+    eprintln!("packages: {}", root().join("target/release/bundle").display());
+    Ok(())
+}
+
 /// tauri-driver (the WebDriver bridge to WebKitWebDriver) in `target/tools`, installed once.
 fn ensure_tauri_driver() -> Result<PathBuf, String> {
+    ensure_tool("tauri-driver", "tauri-driver")
+}
+
+/// A Tauri 2 tool from crates.io in `target/tools/bin`, installed on first use (pinned to major
+/// version 2: crates.io also serves Tauri 3 alphas).
+fn ensure_tool(package: &str, binary: &str) -> Result<PathBuf, String> {
     let tools = root().join("target").join("tools");
-    let driver = tools.join("bin").join("tauri-driver");
-    if driver.exists() {
-        return Ok(driver);
+    let path = tools.join("bin").join(binary);
+    if path.exists() {
+        return Ok(path);
     }
-    step("installing tauri-driver into target/tools");
+    step(&format!("installing {package} into target/tools"));
     let tools_str = tools.to_str().ok_or("non-UTF-8 path")?;
-    cargo(&["install", "tauri-driver", "--version", "^2", "--locked", "--root", tools_str], &[])?;
-    Ok(driver)
+    cargo(&["install", package, "--version", "^2", "--locked", "--root", tools_str], &[])?;
+    Ok(path)
 }

@@ -51,7 +51,7 @@ export function render(container, ctx) {
         { name: 'name', label: t('campaign.name'), wide: true },
         { name: 'service_id', label: t('campaign.service'), type: 'select', options: services, numeric: true, empty: t('common.choose') },
         { name: 'channel_id', label: t('campaign.channel'), type: 'select', options: channelOptions, numeric: true, empty: t('common.choose') },
-        { name: 'budget', label: t('campaign.budget_rub'), type: 'money', placeholder: '100 000' },
+        { name: 'budget', label: t('campaign.budget_rub'), type: 'money', placeholder: t('format.budget_example') },
         { name: 'starts_on', label: t('campaign.starts_on'), type: 'date' },
         { name: 'ends_on', label: t('campaign.ends_on'), type: 'date', hint: t('campaign.ends_on_hint') },
       ],

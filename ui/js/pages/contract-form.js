@@ -8,7 +8,7 @@ export function contractFields(services, withDocument) {
   return [
     { name: 'name', label: t('contract.name'), placeholder: t('contract.name_placeholder') },
     { name: 'service_id', label: t('contract.service'), type: 'select', options: services, numeric: true, empty: t('common.choose') },
-    { name: 'amount', label: t('contract.amount_rub'), type: 'money', placeholder: '1 250,50' },
+    { name: 'amount', label: t('contract.amount_rub'), type: 'money' },
     { name: 'signed_on', label: t('contract.signed_on'), type: 'date' },
     { name: 'valid_from', label: t('contract.valid_from'), type: 'date' },
     { name: 'valid_to', label: t('contract.valid_to'), type: 'date' },

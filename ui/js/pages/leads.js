@@ -50,8 +50,8 @@ export function render(container, ctx) {
       testId: 'lead',
       fields: [
         { name: 'full_name', label: t('lead.full_name'), wide: true },
-        { name: 'phone', label: t('lead.phone'), placeholder: '+7 912 345-67-89' },
-        { name: 'email', label: t('lead.email'), placeholder: 'name@example.ru' },
+        { name: 'phone', label: t('lead.phone'), placeholder: t('format.phone_example') },
+        { name: 'email', label: t('lead.email'), placeholder: t('format.email_example') },
         { name: 'campaign_id', label: t('lead.campaign'), type: 'select', options: campaigns, numeric: true, empty: t('lead.no_campaign') },
         { name: 'status', label: t('lead.status'), type: 'select', options: ['new', 'in_work', 'lost'].map((s) => [s, t(`lead.status_${s}`)]) },
         { name: 'note', label: t('lead.note'), type: 'textarea', wide: true },

@@ -31,7 +31,7 @@ export function render(container, ctx) {
       testId: 'service',
       fields: [
         { name: 'name', label: t('service.name'), wide: true },
-        { name: 'price', label: t('service.price'), type: 'money', placeholder: '1 250,50' },
+        { name: 'price', label: t('service.price'), type: 'money' },
         { name: 'description', label: t('service.description'), type: 'textarea', wide: true },
       ],
       values: service ? { ...service, price: moneyInput(service.price) } : {},

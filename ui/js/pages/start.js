@@ -151,7 +151,7 @@ function firstAdmin(card, info, route) {
 }
 
 function signIn(card, info, route) {
-  cardForm(card, {
+  const { showError } = cardForm(card, {
     title: t('auth.title'),
     fields: [
       { name: 'username', label: t('user.username'), autocomplete: 'username' },
@@ -163,6 +163,8 @@ function signIn(card, info, route) {
       route(await call('app_start'));
     },
   });
+  // the session ended under the user's hands (deactivated, or signed out elsewhere): say why
+  if (info.notice) showError({ message: info.notice });
   if (info.database) {
     card.append(h('p', { class: 'muted small database-line', text: t(`setup.using_${info.database.kind}`, { location: info.database.location }) }));
   }

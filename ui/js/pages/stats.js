@@ -19,6 +19,7 @@ const COLUMNS = [
 
 export function render(container) {
   const state = { filter: { from: null, to: null, channel_id: null, service_id: null }, sort: 'revenue', direction: 'desc', data: null, channels: null };
+  let salesList = null;
   const dateField = (name, label) => {
     const input = h('input', { type: 'text', name, class: 'date-input', placeholder: t('format.date'), 'aria-label': label, inputmode: 'numeric' });
     input.addEventListener('change', () => {
@@ -29,6 +30,8 @@ export function render(container) {
       if (!ok) { toast(t('error.date_invalid'), 'error'); return; }
       state.filter[name] = iso || null;
       load();
+      // sales per client follow the same period (contracts signed in it)
+      if (salesList) { salesList.state.offset = 0; salesList.reload(); }
     });
     return h('label', { class: 'filter-label' }, h('span', { text: label }), input);
   };
@@ -37,7 +40,7 @@ export function render(container) {
   channel.addEventListener('change', () => { state.filter.channel_id = channel.value ? Number(channel.value) : null; load(); });
   service.addEventListener('change', () => { state.filter.service_id = service.value ? Number(service.value) : null; load(); });
   call('service_options').then((options) => service.append(...options.map(([id, name]) => h('option', { value: id, text: name }))))
-    .catch(() => {});
+    .catch((error) => toast(error.message, 'error'));
 
   const summary = h('div', { class: 'summary' });
   const chart = h('div', { class: 'chart card' });
@@ -103,7 +106,7 @@ export function render(container) {
           } }));
     }));
     const cell = (c, row) => (c.key === 'name' && row.channel
-      ? h('td', { 'data-col': c.key }, h('span', { class: 'stack' }, h('span', { text: row.name }), h('span', { class: 'sub', text: `${row.channel} · ${row.service}` })))
+      ? h('td', { 'data-col': c.key }, h('span', { class: 'stack' }, h('span', { text: row.name }), h('span', { class: 'sub', text: [row.channel, row.service, row.is_archived ? t('stats.archived') : null].filter(Boolean).join(' · ') })))
       : h('td', { class: c.text ? '' : 'num', 'data-col': c.key, text: c.format ? c.format(row[c.key]) : row[c.key] }));
     const body = h('tbody', {}, rows.length === 0
       ? h('tr', { class: 'empty-row' }, h('td', { class: 'empty', colspan: COLUMNS.length },
@@ -142,7 +145,7 @@ export function render(container) {
   }
 
   load();
-  listPage(sales, {
+  salesList = listPage(sales, {
     title: t('stats.sales_title'),
     command: 'client_sales',
     mapFilter: (f) => ({ search: f.search, page: f.page, from: state.filter.from, to: state.filter.to }),
