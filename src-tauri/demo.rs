@@ -260,6 +260,8 @@ async fn generate_people(
     manager: i64,
 ) -> Result<(u64, u64, u64)> {
     let mut next = NextIds::load(tx).await?;
+    // nothing happens after the anchor day ("today"): no conversions or signatures to come
+    let last_moment = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(20);
     let (mut leads, mut clients, mut contracts) = (Rows::new("leads"), Rows::new("clients"), Rows::new("contracts"));
     let (mut n_leads, mut n_clients, mut n_contracts) = (0u64, 0u64, 0u64);
     for _ in 0..options.leads {
@@ -272,6 +274,10 @@ async fn generate_people(
             + Duration::seconds(rng.gen_range(9 * 3600..20 * 3600));
         let age_days = (options.anchor - day).num_days();
         let converted = rng.gen_bool(CONVERSION_BY_CHANNEL[campaign.channel_index % CONVERSION_BY_CHANNEL.len()]);
+        // A lead converts some days after it came; one whose day has not come yet (after the
+        // anchor, "today") is still being worked on.
+        let converted_at = created_at + Duration::days(rng.gen_range(1..=20));
+        let converted = converted && converted_at <= last_moment;
         let status = match (converted, rng.gen_range(0..100)) {
             (true, _) => "converted",
             (false, 0..=24) => "lost",
@@ -293,21 +299,27 @@ async fn generate_people(
         if converted {
             let client_id = next.client;
             next.client += 1;
-            let converted_at = created_at + Duration::days(rng.gen_range(1..=20));
             n_clients += 1;
             let how_many = match rng.gen_range(0..100) {
                 0..=69 => 1,
                 70..=91 => 2,
                 _ => 3,
             };
-            let mut revenue = 0i64;
+            let (mut revenue, mut signed) = (0i64, 0i64);
             for k in 0..how_many {
+                // a later contract comes up to a month after the previous one; none after today
+                let days_left = (options.anchor - converted_at.date_naive()).num_days().max(0) as u64;
+                let later = rng.gen_range(0..=30) * k;
+                if later > days_left {
+                    break;
+                }
+                let signed_on = converted_at.date_naive() + Days::new(later);
                 let service = if k == 0 { campaign.service } else { rng.gen_range(0..services.len()) };
                 let amount = ((services[service].1 as f64 * rng.gen_range(0.8..1.6) / 100_000.0).round() as i64
                     * 100_000)
                     .max(100_000);
                 revenue += amount;
-                let signed_on = converted_at.date_naive() + Days::new(rng.gen_range(0..=30) * k);
+                signed += 1;
                 let valid_to = signed_on + Days::new(rng.gen_range(90..=365));
                 let contract_id = next.contract;
                 next.contract += 1;
@@ -336,7 +348,7 @@ async fn generate_people(
                 person.phone.into(),
                 person.email.into(),
                 person.search.into(),
-                (how_many as i64).into(),
+                signed.into(),
                 revenue.into(),
                 manager.into(),
                 converted_at.into(),

@@ -46,12 +46,14 @@ pub struct OfficeInput {
     pub password: String,
 }
 
-/// The language from the OS locale (`LC_ALL`, `LC_MESSAGES`, `LANG`); Russian by default.
+/// The language from the OS locale: `LC_ALL`, `LC_MESSAGES`, `LANG` where set (Unix), else what
+/// the system reports (Windows and macOS set no such variables); Russian by default.
 pub fn os_language() -> Lang {
     ["LC_ALL", "LC_MESSAGES", "LANG"]
         .iter()
         .filter_map(|name| std::env::var(name).ok())
         .find(|value| !value.is_empty())
+        .or_else(sys_locale::get_locale)
         .map_or(Lang::Ru, |locale| Lang::from_locale(&locale))
 }
 

@@ -295,4 +295,27 @@ both_backends! {
         assert!(matches!(err, Error::Forbidden("contracts.view")), "{err:?}");
         assert_eq!(t.count("contracts").await, 0);
     }
+
+    async fn a_picked_file_is_read_and_checked_before_any_form_is_saved(t: TestCrm) {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let good = t.crm.read_document_file(&t.admin, write("Договор.pdf", &files::pdf())).await.unwrap();
+        assert_eq!((good.file_name.as_str(), good.bytes), ("Договор.pdf", files::pdf()));
+
+        let field_code = |e: Error| match e {
+            Error::Invalid(fields) => (fields[0].field, fields[0].code),
+            other => panic!("expected a field error, got {other:?}"),
+        };
+        let text = t.crm.read_document_file(&t.admin, write("notes.pdf", b"just text")).await.unwrap_err();
+        assert_eq!(field_code(text), ("document", "file_type"));
+        let small = t.with_settings(Settings { max_document_bytes: 16, ..Settings::default() }).await;
+        let big = small.read_document_file(&t.admin, write("big.pdf", &files::pdf())).await.unwrap_err();
+        assert_eq!(field_code(big), ("document", "file_too_large"));
+        let gone = t.crm.read_document_file(&t.admin, dir.path().join("missing.pdf")).await.unwrap_err();
+        assert_eq!(field_code(gone), ("document", "file_unreadable"));
+    }
 }

@@ -65,6 +65,7 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("create_contract",        [Y,  N,  N,  Y,  N]),
     ("update_contract",        [Y,  N,  N,  Y,  N]),
     ("attach_document",        [Y,  N,  N,  Y,  N]),
+    ("read_document_file",     [Y,  N,  N,  Y,  N]),
     ("set_contract_archived",  [Y,  N,  N,  Y,  N]),
     ("list_clients",           [Y,  N,  N,  Y,  N]),
     ("get_client",             [Y,  N,  N,  Y,  N]),
@@ -271,6 +272,12 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         }
         "attach_document" => {
             crm.attach_document(actor, fx.contract, v("contracts", fx.contract).await, pdf()).await.map(drop)
+        }
+        "read_document_file" => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("scan.pdf");
+            std::fs::write(&path, &pdf().bytes).expect("write the file");
+            crm.read_document_file(actor, path).await.map(drop)
         }
         "set_contract_archived" => {
             crm.set_contract_archived(actor, fx.contract, v("contracts", fx.contract).await, false).await.map(drop)

@@ -114,6 +114,49 @@ async fn the_window_speaks_english_when_the_os_does() {
     app.stop().await;
 }
 
+/// A busy office: the demo data set (20,000 leads) made with the CLI, then every list page as a
+/// manager and an administrator see it. Long names, large sums and many rows must still fit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_office_on_demo_data_shows_every_page() {
+    crypto();
+    let _one = ONE_AT_A_TIME.lock().await;
+    let data = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", data.path().join("demo.db").display());
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_crm"))
+            .args(["--database-url", &url])
+            .args(args)
+            .env("CRM_CONFIG_DIR", data.path())
+            .env("CRM_ADMIN_PASSWORD", story::ADMIN_PASSWORD)
+            .output()
+            .expect("run crm");
+        assert!(out.status.success(), "crm {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    cli(&["create-admin", "--username", "boss"]);
+    cli(&["demo", "--seed", "1", "--leads", "20000"]);
+
+    let app = App::start("demo", Launch { database_url: Some(url.clone()), ..Launch::default() }, None).await;
+    app.sign_in("manager", "demo-password").await;
+    app.wait_text("[data-total=leads] .tile-value", "20 000").await;
+    app.wait("tr[data-campaign]").await;
+    assert!(app.texts("tr[data-campaign]").await.len() > 10, "every demo campaign has a row");
+    app.screenshot("01-statistics").await;
+    for page in ["leads", "clients", "contracts"] {
+        app.go(page).await;
+        app.wait(&format!("table[data-list=list_{page}] tbody tr[data-id]")).await;
+        app.wait_text(".pager-range", "1–50 из").await;
+        app.screenshot(&format!("02-{page}")).await;
+    }
+    app.sign_out().await;
+    app.sign_in("boss", story::ADMIN_PASSWORD).await;
+    for page in ["campaigns", "services"] {
+        app.go(page).await;
+        app.wait(&format!("table[data-list=list_{page}] tbody tr[data-id]")).await;
+        app.screenshot(&format!("03-{page}")).await;
+    }
+    app.stop().await;
+}
+
 /// Every text the window shows comes from the dictionaries: both languages have the same keys,
 /// and every key the scripts ask for exists.
 #[test]

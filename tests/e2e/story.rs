@@ -286,7 +286,7 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.wait_text(&format!("{row} td[data-col=leads]"), "2").await;
     app.wait_text(&format!("{row} td[data-col=clients]"), "2").await;
     app.wait_text(&format!("{row} td[data-col=conversion]"), "100,0").await;
-    app.wait_text(&format!("{row} td[data-col=revenue]"), "400 000,00").await;
+    app.wait_text(&format!("{row} td[data-col=revenue]"), "400 000 ₽").await;
     app.wait_text(&format!("{row} td[data-col=roas]"), "4,00").await;
     app.wait_text(&format!("{row} td[data-col=cost_per_client]"), "50 000,00").await;
     shot("20-statistics").await;

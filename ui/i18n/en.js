@@ -250,6 +250,7 @@ export default {
   'contract.client': "Client",
   'contract.unassigned': "no client",
   'contract.signed_on': "Signed on",
+  'contract.signed_from': 'Signed from',
   'contract.valid_from': "Valid from",
   'contract.valid_to': "Valid to",
   'contract.validity': "Validity",
@@ -276,5 +277,6 @@ export default {
   'document.mb': "{n} MB",
   'document.missing': 'no document',
   'contract.replace_document_short': 'Replace',
+  'contract.attach_short': 'Attach',
   'lead.contacts': 'Contacts',
 };

@@ -250,6 +250,7 @@ export default {
   'contract.client': "Клиент",
   'contract.unassigned': "без клиента",
   'contract.signed_on': "Дата подписания",
+  'contract.signed_from': 'Подписан с',
   'contract.valid_from': "Действует с",
   'contract.valid_to': "Действует по",
   'contract.validity': "Срок действия",
@@ -276,5 +277,6 @@ export default {
   'document.mb': "{n} МБ",
   'document.missing': 'нет документа',
   'contract.replace_document_short': 'Заменить',
+  'contract.attach_short': 'Прикрепить',
   'lead.contacts': 'Контакты',
 };

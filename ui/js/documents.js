@@ -38,7 +38,9 @@ export function fmtSize(bytes) {
 
 /** Open / save-a-copy buttons for a contract's document (or a dash). */
 export function documentButtons(contract, extra = null) {
-  if (!contract.document) return h('span', { class: 'doc-cell' }, h('span', { class: 'muted', text: t('document.missing') }), extra);
+  if (!contract.document) {
+    return h('span', { class: 'doc-cell' }, h('span', { class: 'muted doc-name', text: t('document.missing') }), extra ? h('span', { class: 'doc-buttons' }, extra) : null);
+  }
   const open = h('button', { class: 'btn btn-small btn-ghost', 'data-action': 'open-document', title: t('document.open_hint'), text: t('document.open'),
     onclick: async () => { try { await call('open_document', { contract_id: contract.id }); } catch (e) { toast(e.message, 'error'); } } });
   const save = h('button', { class: 'btn btn-small btn-ghost', 'data-action': 'save-document', text: t('document.save_copy'),

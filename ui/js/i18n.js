@@ -42,12 +42,25 @@ export function fmtDateTime(iso) {
     .format(new Date(iso));
 }
 
-/** A money string from the core (`"1250.50"`) as `1 250,50 ₽`. Display only: amounts stay strings. */
-export function fmtMoney(amount) {
+/** A money string from the core (`"1250.50"`) as `1 250,50 ₽`, or `1 251 ₽` with `whole` (for
+ *  statistics, where kopecks of millions are noise). Display only: amounts stay strings. */
+export function fmtMoney(amount, { whole = false } = {}) {
   if (amount === null || amount === undefined || amount === '') return DASH;
-  return new Intl.NumberFormat(locale(), { style: 'currency', currency: 'RUB', currencyDisplay: 'narrowSymbol' })
+  const digits = whole ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {};
+  return new Intl.NumberFormat(locale(), { style: 'currency', currency: 'RUB', currencyDisplay: 'narrowSymbol', ...digits })
     .format(Number(amount));
 }
+
+/** A large sum for a summary tile: `168,5 млн ₽` / `RUB 168.5M`; the exact figure is in the table. */
+export function fmtMoneyCompact(amount) {
+  if (amount === null || amount === undefined || amount === '') return DASH;
+  if (Math.abs(Number(amount)) < 10_000_000) return fmtMoney(amount, { whole: true });
+  return new Intl.NumberFormat(locale(), { style: 'currency', currency: 'RUB', currencyDisplay: 'narrowSymbol', notation: 'compact', maximumFractionDigits: 1 })
+    .format(Number(amount));
+}
+
+/** Whole roubles: `fmtMoney(amount, { whole: true })`. */
+export const fmtRoubles = (amount) => fmtMoney(amount, { whole: true });
 
 /** A fraction (`"0.2500"`) as a percentage. */
 export function fmtPercent(fraction) {

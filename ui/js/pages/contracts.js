@@ -16,6 +16,8 @@ export function render(container, ctx) {
     defaultSort: { sort: 'signed_on', direction: 'desc' },
     filters: [
       { name: 'service_id', type: 'select', label: t('contract.service'), all: t('campaign.all_services'), numeric: true, load: () => call('service_options') },
+      { name: 'signed_from', type: 'date', label: t('contract.signed_from') },
+      { name: 'signed_to', type: 'date', label: t('stats.to') },
       { name: 'unassigned_only', type: 'checkbox', label: t('contract.unassigned_only') },
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
     ],
@@ -65,7 +67,7 @@ export function render(container, ctx) {
   }
 
   function attachButton(row) {
-    return h('button', { class: 'btn btn-small btn-ghost', 'data-action': 'attach', text: row.document ? t('contract.replace_document_short') : t('contract.attach'), onclick: () => attach(row) });
+    return h('button', { class: 'btn btn-small btn-ghost', 'data-action': 'attach', text: row.document ? t('contract.replace_document_short') : t('contract.attach_short'), onclick: () => attach(row) });
   }
 
   function actions(row, reload) {

@@ -2,7 +2,7 @@
 // against budget, and sales volume per client. Figures come computed from the core.
 import { call } from '../api.js';
 import { h, svg, clear, toast } from '../dom.js';
-import { t, fmtMoney, fmtPercent, fmtRatio, fmtNumber, dateToIso } from '../i18n.js';
+import { t, fmtMoney, fmtMoneyCompact, fmtRoubles, fmtPercent, fmtRatio, fmtNumber, dateToIso } from '../i18n.js';
 import { listPage } from '../list.js';
 
 const COLUMNS = [
@@ -10,8 +10,8 @@ const COLUMNS = [
   { key: 'leads', label: 'stats.leads', format: fmtNumber },
   { key: 'clients', label: 'stats.clients', format: fmtNumber },
   { key: 'conversion', label: 'stats.conversion', format: fmtPercent },
-  { key: 'revenue', label: 'stats.revenue', format: fmtMoney },
-  { key: 'budget', label: 'stats.budget', format: fmtMoney },
+  { key: 'revenue', label: 'stats.revenue', format: fmtRoubles },
+  { key: 'budget', label: 'stats.budget', format: fmtRoubles },
   { key: 'roas', label: 'stats.roas', format: fmtRatio },
   { key: 'cost_per_lead', label: 'stats.cost_per_lead', format: fmtMoney },
   { key: 'cost_per_client', label: 'stats.cost_per_client', format: fmtMoney },
@@ -72,12 +72,12 @@ export function render(container) {
 
   function renderSummary() {
     const total = state.data.total;
-    const tile = (label, value, key) => h('div', { class: 'tile', 'data-total': key }, h('div', { class: 'tile-label', text: label }), h('div', { class: 'tile-value', text: value }));
+    const tile = (label, value, key, exact) => h('div', { class: 'tile', 'data-total': key, title: exact || '' }, h('div', { class: 'tile-label', text: label }), h('div', { class: 'tile-value', text: value }));
     clear(summary).append(
       tile(t('stats.leads'), fmtNumber(total.leads), 'leads'),
       tile(t('stats.clients'), fmtNumber(total.clients), 'clients'),
       tile(t('stats.conversion'), fmtPercent(total.conversion), 'conversion'),
-      tile(t('stats.revenue'), fmtMoney(total.revenue), 'revenue'),
+      tile(t('stats.revenue'), fmtMoneyCompact(total.revenue), 'revenue', fmtMoney(total.revenue)),
       tile(t('stats.roas'), fmtRatio(total.roas), 'roas'));
   }
 
@@ -136,8 +136,8 @@ export function render(container) {
       const budget = (Number(r.budget) / max) * barArea;
       root.append(svg('rect', { x: labelWidth, y, width: Math.max(1, revenue), height: 14, rx: 3, class: 'bar-revenue' }));
       root.append(svg('rect', { x: labelWidth, y: y + 17, width: Math.max(1, budget), height: 14, rx: 3, class: 'bar-budget' }));
-      root.append(svg('text', { x: labelWidth + revenue + 6, y: y + 12, class: 'bar-value', text: fmtMoney(r.revenue) }));
-      root.append(svg('text', { x: labelWidth + budget + 6, y: y + 29, class: 'bar-value muted', text: fmtMoney(r.budget) }));
+      root.append(svg('text', { x: labelWidth + revenue + 6, y: y + 12, class: 'bar-value', text: fmtRoubles(r.revenue) }));
+      root.append(svg('text', { x: labelWidth + budget + 6, y: y + 29, class: 'bar-value muted', text: fmtRoubles(r.budget) }));
     });
     chart.append(root, h('div', { class: 'legend' },
       h('span', { class: 'legend-item' }, h('span', { class: 'swatch swatch-revenue' }), t('stats.revenue')),
