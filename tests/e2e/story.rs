@@ -87,6 +87,11 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
         app.wait(&format!("tr[data-username={username}]")).await;
     }
     shot("05-admin-users").await;
+    // The search narrows the users in place.
+    app.fill("[data-search]", "маркет").await;
+    app.gone("tr[data-username=operator]:not([hidden])").await;
+    app.wait("tr[data-username=marketer]:not([hidden])").await;
+    app.wait_text(".list-total", "1").await;
     app.click("[data-tab=roles]").await;
     app.wait("[data-role=operator]").await;
     shot("06-admin-roles").await;

@@ -2,7 +2,7 @@
 // which permissions each role has. The core refuses all of it without users.manage.
 import { call } from '../api.js';
 import { h, clear, toast } from '../dom.js';
-import { t, fmtDate } from '../i18n.js';
+import { t, fmtDate, fmtNumber } from '../i18n.js';
 import { openForm } from '../form.js';
 
 export const PERMISSIONS = [
@@ -40,7 +40,8 @@ async function renderUsers(body) {
   const roleOptions = roles.map((r) => [r.code, roleLabel(r)]);
   const permissionOptions = PERMISSIONS.map((p) => [p, t(`perm.${p}`)]);
   const rows = users.map((u) => h('tr', { class: `clickable${u.is_active ? '' : ' archived'}`, tabindex: 0, 'data-id': u.id, 'data-username': u.username,
-    onclick: (e) => { if (!e.target.closest('button')) edit(u); } },
+    onclick: (e) => { if (!e.target.closest('button')) edit(u); },
+    onkeydown: (e) => { if (e.key === 'Enter' && !e.target.closest('button')) edit(u); } },
   h('td', { text: u.username }),
   h('td', { text: u.full_name }),
   h('td', { text: u.roles.map((code) => roleLabel(roles.find((r) => r.code === code) || { code, name: code })).join(', ') }),
@@ -48,12 +49,27 @@ async function renderUsers(body) {
   h('td', {}, h('span', { class: `badge ${u.is_active ? 'badge-ok' : 'badge-muted'}`, text: u.is_active ? t('user.active') : t('user.inactive') })),
   h('td', { text: fmtDate(u.created_at) }),
   h('td', { class: 'actions-col' }, h('button', { class: 'btn btn-small btn-ghost', 'data-action': 'reset-password', text: t('user.reset_password'), onclick: () => reset(u) }))));
+  // An office has tens of users, all loaded at once: the search filters the rows in place.
+  const total = h('span', { class: 'list-total', text: t('list.total', { count: fmtNumber(users.length) }) });
+  const nothing = h('tr', { class: 'empty-row', hidden: true }, h('td', { class: 'empty', colspan: 7 }, h('div', { class: 'empty-title', text: t('list.nothing_found') })));
+  const search = h('input', { type: 'search', class: 'search', placeholder: t('list.search'), 'data-search': true, 'aria-label': t('list.search') });
+  search.addEventListener('input', () => {
+    const query = search.value.trim().toLocaleLowerCase();
+    let shown = 0;
+    rows.forEach((row, i) => {
+      const user = users[i];
+      row.hidden = query !== '' && !`${user.username} ${user.full_name}`.toLocaleLowerCase().includes(query);
+      if (!row.hidden) shown += 1;
+    });
+    nothing.hidden = shown > 0;
+    total.textContent = t('list.total', { count: fmtNumber(shown) });
+  });
   clear(body).append(
-    h('div', { class: 'toolbar' }, h('span', { class: 'spacer' }),
+    h('div', { class: 'toolbar' }, search, h('span', { class: 'spacer' }), total,
       h('button', { class: 'btn btn-primary', 'data-action': 'create', text: t('user.create'), onclick: () => create() })),
     h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'data-list': 'list_users' },
       h('thead', {}, h('tr', {}, [t('user.username'), t('user.full_name'), t('user.roles'), t('user.extra_permissions'), t('user.status'), t('common.created'), ''].map((text) => h('th', { text })))),
-      h('tbody', {}, rows))));
+      h('tbody', {}, rows, nothing))));
 
   function create() {
     openForm({
