@@ -212,14 +212,9 @@ async fn insert_campaigns(
         let ends_on = starts_on + Days::new(duration);
         let budget = rng.gen_range(20..=600) * 1_000 * 100;
         let season = SEASONS[(starts_on.format("%m").to_string().parse::<usize>().unwrap_or(1) % 12) / 3];
-        let name = format!(
-            "{} {} · {} · {} №{}{suffix}",
-            season,
-            starts_on.format("%Y"),
-            SERVICES[service].0,
-            channel_names[channel_index].0,
-            n + 1
-        );
+        // as a marketer names them: season, channel and a number (the service is its own field)
+        let name =
+            format!("{} {} · {} №{}{suffix}", season, starts_on.format("%Y"), channel_names[channel_index].0, n + 1);
         let started = (starts_on <= options.anchor).then_some(at);
         let id: i64 = tx
             .scalar(

@@ -205,7 +205,7 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     shot("14-lead-form").await;
     app.click("dialog [data-action=save]").await;
     app.gone("dialog").await;
-    app.wait_text("table[data-list=list_leads] td", "+79123456789").await;
+    app.wait_text("table[data-list=list_leads] td", "+7 912 345-67-89").await;
     app.click("[data-action=create]").await;
     app.wait("dialog[data-form=lead]").await;
     app.fill("dialog [name=full_name]", "Мария Сидорова").await;

@@ -4,7 +4,7 @@ import { h, toast, confirmDialog } from '../dom.js';
 import { t, fmtMoney, fmtDate, fmtNumber } from '../i18n.js';
 import { listPage } from '../list.js';
 import { openForm } from '../form.js';
-import { nameCell, contacts } from './services.js';
+import { nameCell, contacts, clipped } from './services.js';
 import { contractFields, contractInput } from './contract-form.js';
 
 export function render(container, ctx) {
@@ -21,7 +21,7 @@ export function render(container, ctx) {
     columns: [
       { key: 'full_name', label: t('client.full_name'), sort: 'full_name', value: (r) => nameCell(r.full_name, r.is_archived) },
       { key: 'phone', label: t('lead.contacts'), value: (r) => contacts(r) },
-      { key: 'campaign_name', label: t('lead.campaign'), value: (r) => r.campaign_name || '—' },
+      { key: 'campaign_name', label: t('lead.campaign'), value: (r) => clipped(r.campaign_name) },
       { key: 'contracts', label: t('client.contracts'), num: true, value: (r) => fmtNumber(r.contracts) },
       { key: 'revenue', label: t('client.revenue'), sort: 'revenue', num: true, firstDirection: 'desc', value: (r) => fmtMoney(r.revenue) },
       { key: 'created_at', label: t('client.since'), sort: 'created_at', firstDirection: 'desc', value: (r) => fmtDate(r.created_at) },

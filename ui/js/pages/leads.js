@@ -5,7 +5,7 @@ import { h, toast, confirmDialog } from '../dom.js';
 import { t, fmtDate } from '../i18n.js';
 import { listPage } from '../list.js';
 import { openForm } from '../form.js';
-import { nameCell, contacts } from './services.js';
+import { nameCell, contacts, clipped } from './services.js';
 import { statusBadge } from './campaigns.js';
 import { contractFields, contractInput } from './contract-form.js';
 
@@ -29,10 +29,11 @@ export function render(container, ctx) {
     columns: [
       { key: 'full_name', label: t('lead.full_name'), sort: 'full_name', value: (r) => nameCell(r.full_name, r.is_archived) },
       { key: 'phone', label: t('lead.contacts'), value: (r) => contacts(r) },
-      { key: 'campaign_name', label: t('lead.campaign'), value: (r) => r.campaign_name || '—' },
+      { key: 'campaign_name', label: t('lead.campaign'), value: (r) => clipped(r.campaign_name) },
       { key: 'status', label: t('lead.status'), sort: 'status', value: (r) => statusBadge('lead', r.status) },
-      { key: 'created_at', label: t('lead.created_at'), sort: 'created_at', firstDirection: 'desc', value: (r) => fmtDate(r.created_at) },
-      { key: 'created_by_name', label: t('lead.created_by'), class: 'muted' },
+      // who added the lead, under the date: one column fewer keeps the table inside the window
+      { key: 'created_at', label: t('lead.created_at'), sort: 'created_at', firstDirection: 'desc',
+        value: (r) => h('span', { class: 'stack', title: t('lead.created_by') }, h('span', { text: fmtDate(r.created_at) }), h('span', { class: 'sub', text: r.created_by_name || '' })) },
     ],
     emptyText: t('lead.empty'),
     emptyHint: canEdit ? t('lead.empty_hint') : null,

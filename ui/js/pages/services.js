@@ -1,7 +1,7 @@
 // Services the company sells: name, description, price.
 import { call } from '../api.js';
 import { h, toast, confirmDialog } from '../dom.js';
-import { t, fmtMoney, fmtDate, moneyInput } from '../i18n.js';
+import { t, fmtMoney, fmtDate, fmtPhone, moneyInput } from '../i18n.js';
 import { listPage } from '../list.js';
 import { openForm } from '../form.js';
 
@@ -61,5 +61,10 @@ export function nameCell(name, archived) {
 
 /** Phone above e-mail in one cell. */
 export function contacts(row) {
-  return h('span', { class: 'stack' }, h('span', { text: row.phone || '—' }), row.email ? h('span', { class: 'sub', text: row.email }) : null);
+  return h('span', { class: 'stack' }, h('span', { class: 'nowrap', text: fmtPhone(row.phone) }), row.email ? h('span', { class: 'sub', text: row.email }) : null);
+}
+
+/** A long text cell cut to one line, whole in its tooltip. */
+export function clipped(text) {
+  return text ? h('span', { class: 'clip', title: text, text }) : '—';
 }
