@@ -114,11 +114,12 @@ pub fn main() -> std::process::ExitCode {
     match runtime.block_on(run(cli.database_url, command)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            if let Error::Database(e) = &error {
-                tracing::error!("{e}");
-                eprintln!("crm: {}: {e}", error_message(lang, &error));
-            } else {
-                eprintln!("crm: {}", error_message(lang, &error));
+            match &error {
+                // The CLI has no log to point to: an unexpected database error says what it is.
+                Error::Database(e) if crate::i18n::database_problem(&error).is_none() => {
+                    eprintln!("crm: {}", crate::i18n::message(lang, "database_detail", &[("detail", e.to_string())]));
+                }
+                _ => eprintln!("crm: {}", error_message(lang, &error)),
             }
             std::process::ExitCode::FAILURE
         }

@@ -56,7 +56,12 @@ impl ConfigFile {
     pub fn load() -> Result<Self> {
         let path = config_path()?;
         match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display()))),
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                // one line: where, and what (the crate's own report draws the line with a caret)
+                let line = e.span().map_or(0, |span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+                let what = e.message().lines().next().unwrap_or_default().to_owned();
+                Error::Config(format!("{}, line {line}: {what}", path.display()))
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(Error::Config(format!("{}: {e}", path.display()))),
         }

@@ -67,6 +67,12 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("no_database", "База данных ещё не выбрана", "No database has been chosen yet"),
     ("db_auth_failed", "Сервер отклонил имя пользователя или пароль", "The server refused the user name or password"),
+    (
+        "db_cannot_open_file",
+        "Не удаётся открыть файл базы данных: нет такой папки или нет прав на запись",
+        "Cannot open the database file: the folder does not exist or is not writable",
+    ),
+    ("database_detail", "Ошибка базы данных: {detail}", "Database error: {detail}"),
     ("db_unknown_database", "На сервере нет такой базы данных", "The server has no database of that name"),
     (
         "db_unreachable",
@@ -147,8 +153,27 @@ pub fn field_message(lang: Lang, error: &FieldError) -> String {
     message(lang, error.code, &error.params)
 }
 
+/// The message code of a database failure people can act on, if `error` is one: the server does
+/// not answer, refuses the password, has no such database, or the SQLite file cannot be opened.
+pub fn database_problem(error: &Error) -> Option<&'static str> {
+    match error {
+        Error::Database(sqlx::Error::Database(e)) => match e.code().as_deref() {
+            Some("28P01" | "28000") => Some("db_auth_failed"),
+            Some("3D000") => Some("db_unknown_database"),
+            // SQLITE_CANTOPEN
+            Some("14") => Some("db_cannot_open_file"),
+            _ => None,
+        },
+        Error::Database(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => Some("db_unreachable"),
+        _ => None,
+    }
+}
+
 /// A one-line description of an error for people, e.g. on the CLI or in a toast.
 pub fn error_message(lang: Lang, error: &Error) -> String {
+    if let Some(code) = database_problem(error) {
+        return message(lang, code, &[]);
+    }
     match error {
         Error::Invalid(fields) => {
             fields.iter().map(|f| format!("{}: {}", f.field, field_message(lang, f))).collect::<Vec<_>>().join("; ")

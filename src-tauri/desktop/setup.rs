@@ -326,21 +326,10 @@ pub async fn test_office_database(state: State<'_, Desktop>, input: OfficeInput)
 
 /// A failed connection test says why (host unreachable, wrong password...): no secret in it.
 fn connection_error(lang: Lang, error: &Error) -> UiError {
-    let known = match error {
-        Error::Database(sqlx::Error::Database(e)) => match e.code().as_deref() {
-            Some("28P01" | "28000") => Some("db_auth_failed"),
-            Some("3D000") => Some("db_unknown_database"),
-            _ => None,
-        },
-        Error::Database(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => Some("db_unreachable"),
-        _ => None,
-    };
     let mut ui = UiError::from_core(lang, error);
-    match (known, error) {
-        (Some(code), _) => ui.message = crate::i18n::message(lang, code, &[]),
-        // Anything else: the server's own words help whoever sets the office up.
-        (None, Error::Database(e)) => ui.message = format!("{}: {e}", ui.message),
-        _ => {}
+    if let (None, Error::Database(e)) = (crate::i18n::database_problem(error), error) {
+        // Anything unforeseen: the server's own words help whoever sets the office up.
+        ui.message = crate::i18n::message(lang, "database_detail", &[("detail", e.to_string())]);
     }
     ui
 }

@@ -110,3 +110,29 @@ fn a_mistyped_command_line_is_one_line_naming_the_problem() {
     let err = fails(&crm(&url, &["demo", "--anchor", "+262142-12-31"], &[]));
     assert!(err.contains("anchor"), "{err}");
 }
+
+#[test]
+fn a_database_that_cannot_be_opened_or_reached_is_one_line_saying_why() {
+    let err = fails(&crm("sqlite:///nonexistent-folder/crm.db", &["migrate"], &[]));
+    assert!(err.contains("Cannot open the database file"), "{err}");
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = fails(&crm(&format!("postgres://crm@127.0.0.1:{closed_port}/crm"), &["migrate"], &[]));
+    assert!(err.contains("does not answer"), "{err}");
+}
+
+#[test]
+fn a_broken_settings_file_is_one_line_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "language = \"en\"\nthis is not toml\nphone_region = \"RU\"\n")
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_crm"))
+        .arg("migrate")
+        .env("CRM_CONFIG_DIR", dir.path())
+        .env("CRM_DATA_DIR", dir.path())
+        .env_remove("CRM_DATABASE_URL")
+        .env("LANG", "en_US.UTF-8")
+        .output()
+        .unwrap();
+    let err = fails(&out);
+    assert!(err.contains("config.toml, line 2"), "{err}");
+}
