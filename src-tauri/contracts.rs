@@ -179,10 +179,16 @@ impl Crm {
         Ok(contract)
     }
 
+    /// Whether `actor` may pick document files at all: the window asks before it opens a file
+    /// dialog, so nobody chooses a file only to be refused.
+    pub fn may_read_document_files(&self, actor: &Actor) -> Result<()> {
+        actor.require(Permission::ContractsEdit)
+    }
+
     /// Reads a document file the user picked (see [`DocumentUpload::read_picked`]) for a contract
     /// form: only those who may save contracts may load files through the CRM.
     pub async fn read_document_file(&self, actor: &Actor, path: std::path::PathBuf) -> Result<DocumentUpload> {
-        actor.require(Permission::ContractsEdit)?;
+        self.may_read_document_files(actor)?;
         let max = self.settings.max_document_bytes;
         tokio::task::spawn_blocking(move || DocumentUpload::read_picked(&path, max))
             .await
