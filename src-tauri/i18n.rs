@@ -50,6 +50,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("file_too_large", "Файл больше {max} МБ", "The file is larger than {max} MB"),
     ("file_empty", "Файл пуст", "The file is empty"),
     ("file_unreadable", "Не удалось прочитать файл", "The file could not be read"),
+    ("file_pick_again", "Выберите файл ещё раз", "Choose the file again"),
     (
         "document_open_failed",
         "Не удалось открыть документ: в системе нет программы для файлов этого типа",

@@ -42,7 +42,7 @@ pub async fn sign_out(state: State<'_, Desktop>) -> Reply<()> {
     state.inner.write().await.user_id = None;
     // files picked but never saved belong to the session that picked them
     if let Ok(mut uploads) = state.uploads.lock() {
-        *uploads = Default::default();
+        uploads.forget_all();
     }
     Ok(())
 }

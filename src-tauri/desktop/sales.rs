@@ -147,7 +147,7 @@ pub async fn convert_lead(
     let s = state.session().await?;
     let conversion = match conversion {
         ConversionRequest::NewContract { contract, document } => {
-            Conversion::NewContract { contract, document: state.upload(document) }
+            Conversion::NewContract { contract, document: state.upload(document, s.lang)? }
         }
         ConversionRequest::ExistingContract { contract_id } => Conversion::ExistingContract { contract_id },
     };
@@ -182,7 +182,8 @@ pub async fn add_contract_to_client(
     document: Option<u64>,
 ) -> Reply<Contract> {
     let s = state.session().await?;
-    s.reply(s.crm.add_contract_to_client(&s.actor, client_id, &input, state.upload(document)).await)
+    let document = state.upload(document, s.lang)?;
+    s.reply(s.crm.add_contract_to_client(&s.actor, client_id, &input, document).await)
 }
 
 // ------------------------------------------------------------------ contracts
@@ -200,7 +201,8 @@ pub async fn create_contract(
     document: Option<u64>,
 ) -> Reply<Contract> {
     let s = state.session().await?;
-    s.reply(s.crm.create_contract(&s.actor, &input, state.upload(document)).await)
+    let document = state.upload(document, s.lang)?;
+    s.reply(s.crm.create_contract(&s.actor, &input, document).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -220,10 +222,11 @@ pub async fn attach_document(
     state: State<'_, Desktop>,
     contract_id: i64,
     version: i64,
-    document: u64,
+    document: Option<u64>,
 ) -> Reply<Contract> {
     let s = state.session().await?;
-    let upload = state.upload(Some(document)).unwrap_or_default();
+    // no file yet is the core's `file_empty` on the document field
+    let upload = state.upload(document, s.lang)?.unwrap_or_default();
     s.reply(s.crm.attach_document(&s.actor, contract_id, version, upload).await)
 }
 

@@ -44,8 +44,14 @@ impl Uploads {
     }
 
     /// The file for `token`, taken out (a token is good for one save).
-    pub fn take(&mut self, token: Option<u64>) -> Option<DocumentUpload> {
-        token.and_then(|t| self.files.remove(&t))
+    pub fn take(&mut self, token: u64) -> Option<DocumentUpload> {
+        self.files.remove(&token)
+    }
+
+    /// Forgets every picked file (at sign-out); tokens keep counting, so an old one never names
+    /// a file picked later.
+    pub fn forget_all(&mut self) {
+        self.files.clear();
     }
 }
 
@@ -118,8 +124,44 @@ impl Desktop {
         Ok(Session { crm, actor, lang })
     }
 
-    /// The picked file for `token`, if any.
-    pub fn upload(&self, token: Option<u64>) -> Option<DocumentUpload> {
-        self.uploads.lock().map(|mut u| u.take(token)).unwrap_or(None)
+    /// The picked file for `token` (none when the form has no file). A token that names no file
+    /// (picked before a sign-out, or one of many picks ago) is a field error: the form must not
+    /// save without the document the user believes is attached.
+    pub fn upload(&self, token: Option<u64>, lang: Lang) -> Reply<Option<DocumentUpload>> {
+        let Some(token) = token else { return Ok(None) };
+        let file = self.uploads.lock().map_err(|e| UiError::other("internal", e.to_string()))?.take(token);
+        match file {
+            Some(file) => Ok(Some(file)),
+            None => Err(UiError::from_core(lang, &crate::Error::field("document", "file_pick_again"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str) -> DocumentUpload {
+        DocumentUpload { file_name: name.into(), bytes: b"%PDF-1.4".to_vec() }
+    }
+
+    #[test]
+    fn a_token_names_one_file_once_and_never_a_later_one() {
+        let mut uploads = Uploads::default();
+        let first = uploads.keep(file("a.pdf"));
+        uploads.forget_all();
+        assert!(uploads.take(first).is_none(), "forgotten at sign-out");
+        let second = uploads.keep(file("b.pdf"));
+        assert_ne!(first, second);
+        assert_eq!(uploads.take(second).map(|f| f.file_name), Some("b.pdf".to_owned()));
+        assert!(uploads.take(second).is_none(), "a token is good for one save");
+    }
+
+    #[test]
+    fn a_form_whose_file_was_forgotten_is_told_to_pick_it_again() {
+        let desktop = Desktop::new(None, Lang::En);
+        assert!(desktop.upload(None, Lang::En).unwrap().is_none());
+        let error = desktop.upload(Some(42), Lang::En).unwrap_err();
+        assert_eq!((error.fields[0].field, error.fields[0].message.as_str()), ("document", "Choose the file again"));
     }
 }

@@ -61,7 +61,7 @@ export function render(container, ctx) {
       testId: 'attach',
       fields: [documentField(t('contract.document'))],
       submitLabel: t('contract.attach'),
-      submit: ({ document }) => call('attach_document', { contract_id: contract.id, version: contract.version, document: document ?? 0 }),
+      submit: ({ document }) => call('attach_document', { contract_id: contract.id, version: contract.version, document: document ?? null }),
       onSaved: () => list.reload(),
     });
   }
