@@ -6,6 +6,7 @@
 //! `--database-url` / `CRM_DATABASE_URL`. The config file keeps `postgres://user@host:port/db`
 //! without the password; the password goes to the OS keyring (see `secret.rs`).
 
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
@@ -94,30 +95,26 @@ impl OfficeInput {
         format!("{}@{}:{port}/{}", encode(self.username.trim()), self.host.trim(), encode(self.database.trim()))
     }
 
+    /// The form for a `postgres://user@host:port/db` URL of the config file (names decoded).
     fn from_url(url: &str) -> Self {
-        let rest = url.split_once("://").map_or(url, |(_, r)| r);
-        let (user, rest) = rest.rsplit_once('@').unwrap_or(("", rest));
-        let user = user.split(':').next().unwrap_or_default();
-        let (host_port, db) = rest.split_once('/').unwrap_or((rest, ""));
-        let (host, port) = host_port.rsplit_once(':').unwrap_or((host_port, "5432"));
+        let Ok(url) = url::Url::parse(url) else { return Self::default() };
+        let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
         Self {
-            host: host.to_owned(),
-            port: port.to_owned(),
-            database: db.split('?').next().unwrap_or_default().to_owned(),
-            username: user.to_owned(),
+            host: url.host_str().unwrap_or_default().to_owned(),
+            port: url.port().unwrap_or(5432).to_string(),
+            database: decode(url.path().trim_start_matches('/')),
+            username: decode(url.username()),
             password: String::new(),
         }
     }
 }
 
-/// Percent-encodes everything but unreserved characters (for user names and passwords in URLs).
+/// What a user name, password or database name may keep unencoded in a URL: RFC 3986's
+/// unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 fn with_password(account: &str, password: &str) -> String {
@@ -387,6 +384,10 @@ mod tests {
         assert!(!has_password(&format!("postgres://{account}")));
         let back = OfficeInput::from_url("postgres://anna@db.office:5433/crm");
         assert_eq!((back.host.as_str(), back.port.as_str(), back.database.as_str()), ("db.office", "5433", "crm"));
+        // names that need encoding come back as typed
+        let input = OfficeInput { username: "анна".into(), database: "crm офис".into(), ..input };
+        let back = OfficeInput::from_url(&format!("postgres://{}", input.account(5432)));
+        assert_eq!((back.username.as_str(), back.database.as_str(), back.port.as_str()), ("анна", "crm офис", "5432"));
     }
 
     #[test]
