@@ -158,6 +158,13 @@ impl Crm {
         tx.commit().await
     }
 
+    /// Every permission the CRM knows, in display order: what the administration page offers
+    /// for roles and extra permissions (so a new permission needs no change in the window).
+    pub async fn list_permissions(&self, actor: &Actor) -> Result<Vec<Permission>> {
+        actor.require(Permission::UsersManage)?;
+        Ok(Permission::ALL.to_vec())
+    }
+
     pub async fn list_roles(&self, actor: &Actor) -> Result<Vec<Role>> {
         actor.require(Permission::UsersManage)?;
         let mut tx = self.db.read().await?;

@@ -78,6 +78,12 @@ pub async fn reset_password(state: State<'_, Desktop>, id: i64, password: String
 }
 
 #[tauri::command(rename_all = "snake_case")]
+pub async fn list_permissions(state: State<'_, Desktop>) -> Reply<Vec<crate::Permission>> {
+    let s = state.session().await?;
+    s.reply(s.crm.list_permissions(&s.actor).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
 pub async fn list_roles(state: State<'_, Desktop>) -> Reply<Vec<Role>> {
     let s = state.session().await?;
     s.reply(s.crm.list_roles(&s.actor).await)

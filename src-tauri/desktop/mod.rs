@@ -48,6 +48,7 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             account::update_user,
             account::reset_password,
             account::list_roles,
+            account::list_permissions,
             account::set_role_permissions,
             catalog::list_services,
             catalog::get_service,

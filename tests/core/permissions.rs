@@ -80,6 +80,7 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("update_user",            [Y,  N,  N,  N,  N]),
     ("reset_password",         [Y,  N,  N,  N,  N]),
     ("list_roles",             [Y,  N,  N,  N,  N]),
+    ("list_permissions",       [Y,  N,  N,  N,  N]),
     ("set_role_permissions",   [Y,  N,  N,  N,  N]),
     ("change_own_password",    [Y,  Y,  Y,  Y,  Y]),
 ];
@@ -314,6 +315,7 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         }
         "reset_password" => crm.reset_password(actor, fx.user, "a fresh password").await,
         "list_roles" => crm.list_roles(actor).await.map(drop),
+        "list_permissions" => crm.list_permissions(actor).await.map(drop),
         "set_role_permissions" => {
             // the role's own permissions again: allowed, the call changes nothing that matters
             let roles = crm.list_roles(&t.admin).await.expect("roles");

@@ -5,12 +5,6 @@ import { h, clear, toast } from '../dom.js';
 import { t, fmtDate, fmtNumber } from '../i18n.js';
 import { openForm } from '../form.js';
 
-export const PERMISSIONS = [
-  'stats.view', 'services.view', 'services.edit', 'campaigns.view', 'campaigns.edit', 'channels.edit',
-  'leads.view', 'leads.edit', 'leads.convert', 'clients.view', 'clients.edit', 'contracts.view', 'contracts.edit',
-  'users.manage',
-];
-
 const roleLabel = (role) => (t(`role.${role.code}`) === `role.${role.code}` ? role.name : t(`role.${role.code}`));
 
 export function render(container) {
@@ -30,15 +24,16 @@ export function render(container) {
 async function renderUsers(body) {
   let users;
   let roles;
+  let permissions;
   try {
-    [users, roles] = await Promise.all([call('list_users'), call('list_roles')]);
+    [users, roles, permissions] = await Promise.all([call('list_users'), call('list_roles'), call('list_permissions')]);
   } catch (error) {
     clear(body).append(h('p', { class: 'error-text', text: error.message }));
     return;
   }
   const reload = () => renderUsers(body);
   const roleOptions = roles.map((r) => [r.code, roleLabel(r)]);
-  const permissionOptions = PERMISSIONS.map((p) => [p, t(`perm.${p}`)]);
+  const permissionOptions = permissions.map((p) => [p, t(`perm.${p}`)]);
   const rows = users.map((u) => h('tr', { class: `clickable${u.is_active ? '' : ' archived'}`, tabindex: 0, 'data-id': u.id, 'data-username': u.username,
     onclick: (e) => { if (!e.target.closest('button')) edit(u); },
     onkeydown: (e) => { if (e.key === 'Enter' && !e.target.closest('button')) edit(u); } },
@@ -116,19 +111,20 @@ async function renderUsers(body) {
 
 async function renderRoles(body) {
   let roles;
+  let permissions;
   try {
-    roles = await call('list_roles');
+    [roles, permissions] = await Promise.all([call('list_roles'), call('list_permissions')]);
   } catch (error) {
     clear(body).append(h('p', { class: 'error-text', text: error.message }));
     return;
   }
   clear(body).append(h('p', { class: 'muted', text: t('admin.roles_intro') }),
-    h('div', { class: 'role-grid' }, roles.map((role) => roleCard(role, () => renderRoles(body)))));
+    h('div', { class: 'role-grid' }, roles.map((role) => roleCard(role, permissions, () => renderRoles(body)))));
 }
 
-function roleCard(role, reload) {
+function roleCard(role, permissions, reload) {
   const chosen = new Set(role.permissions);
-  const boxes = PERMISSIONS.map((p) => h('label', { class: 'check' },
+  const boxes = permissions.map((p) => h('label', { class: 'check' },
     h('input', { type: 'checkbox', value: p, checked: chosen.has(p) }), ' ', t(`perm.${p}`)));
   const save = h('button', { class: 'btn btn-primary btn-small', 'data-action': 'save', text: t('action.save'),
     onclick: async () => {
