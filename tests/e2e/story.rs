@@ -229,16 +229,7 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.go("leads").await;
     app.click("tr[data-name='Иван Петров'] [data-action=convert]").await;
     app.wait("dialog[data-form=convert]").await;
-    app.fill("dialog [name=name]", "Д-2026/001").await;
-    app.select("dialog [name=service_id]", "Настройка контекстной рекламы").await;
-    app.fill("dialog [name=amount]", "250 000,00").await;
-    let today = chrono::Local::now().date_naive().format("%d.%m.%Y").to_string();
-    let in_a_year = (chrono::Local::now().date_naive() + chrono::Days::new(365)).format("%d.%m.%Y").to_string();
-    app.fill("dialog [name=signed_on]", &today).await;
-    app.fill("dialog [name=valid_from]", &today).await;
-    app.fill("dialog [name=valid_to]", &in_a_year).await;
-    app.click("dialog [data-action=pick-document]").await;
-    app.wait_text("dialog [data-file-name]", ".pdf").await;
+    fill_contract_form(app, "Д-2026/001", "250 000,00").await;
     shot("16-convert-lead").await;
     app.click("dialog [data-action=save]").await;
     app.gone("dialog").await;
@@ -251,14 +242,7 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.wait_text("table[data-list=list_contracts] td", "Д-2026/001").await;
     app.click("[data-action=create]").await;
     app.wait("dialog[data-form=contract]").await;
-    app.fill("dialog [name=name]", "Д-2026/002").await;
-    app.select("dialog [name=service_id]", "Настройка контекстной рекламы").await;
-    app.fill("dialog [name=amount]", "150 000").await;
-    app.fill("dialog [name=signed_on]", &today).await;
-    app.fill("dialog [name=valid_from]", &today).await;
-    app.fill("dialog [name=valid_to]", &in_a_year).await;
-    app.click("dialog [data-action=pick-document]").await;
-    app.wait_text("dialog [data-file-name]", ".pdf").await;
+    fill_contract_form(app, "Д-2026/002", "150 000").await;
     shot("18-contract-form").await;
     app.click("dialog [data-action=save]").await;
     app.gone("dialog").await;
@@ -326,4 +310,20 @@ async fn wait_for_file(path: &std::path::Path, expected: &[u8]) {
         assert!(started.elapsed() < std::time::Duration::from_secs(10), "no copy at {}", path.display());
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// Fills the open contract form (new contract or conversion): signed today, valid for a year,
+/// with the sample document picked.
+async fn fill_contract_form(app: &App, name: &str, amount: &str) {
+    let today = chrono::Local::now().date_naive();
+    let (signed, until) =
+        (today.format("%d.%m.%Y").to_string(), (today + chrono::Days::new(365)).format("%d.%m.%Y").to_string());
+    app.fill("dialog [name=name]", name).await;
+    app.select("dialog [name=service_id]", "Настройка контекстной рекламы").await;
+    app.fill("dialog [name=amount]", amount).await;
+    app.fill("dialog [name=signed_on]", &signed).await;
+    app.fill("dialog [name=valid_from]", &signed).await;
+    app.fill("dialog [name=valid_to]", &until).await;
+    app.click("dialog [data-action=pick-document]").await;
+    app.wait_text("dialog [data-file-name]", ".pdf").await;
 }
