@@ -15,11 +15,15 @@ pub struct Settings {
     pub phone_region: Country,
     /// Largest contract document accepted.
     pub max_document_bytes: usize,
+    /// On an office PostgreSQL: the prefix of this database's PostgreSQL roles (`crm` gives
+    /// `crm_olga`, `crm:role:operator`, ...). Roles belong to the whole server, so a second CRM
+    /// database on the same server needs a prefix of its own, set when it is first migrated.
+    pub role_prefix: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { phone_region: Country::RU, max_document_bytes: 20 * 1024 * 1024 }
+        Self { phone_region: Country::RU, max_document_bytes: 20 * 1024 * 1024, role_prefix: "crm".into() }
     }
 }
 
@@ -27,21 +31,18 @@ impl Default for Settings {
 pub struct Crm {
     pub(crate) db: Db,
     pub(crate) settings: Settings,
-    /// Failed sign-ins under usernames that do not exist, paused like real accounts so that the
-    /// pause does not tell which usernames exist (see `auth.rs`).
-    pub(crate) unknown_sign_ins: crate::auth::UnknownSignIns,
 }
 
 impl Crm {
     pub fn new(db: Db, settings: Settings) -> Self {
         crate::auth::warm_up();
-        Self { db, settings, unknown_sign_ins: Default::default() }
+        Self { db, settings }
     }
 
     /// Connects to `url`, brings the schema up to date and returns the CRM.
     pub async fn open(url: &str, settings: Settings) -> Result<Self> {
         let db = Db::connect(url).await?;
-        db.migrate().await?;
+        db.migrate(&settings.role_prefix).await?;
         Ok(Self::new(db, settings))
     }
 
@@ -58,13 +59,14 @@ impl Crm {
     /// ` order by ...`, after a ` group by ...` if any) and the page go after the select.
     pub(crate) async fn read_page<T: Row>(
         &self,
+        actor: &Actor,
         clause: Query,
         count: &str,
         select: &str,
         order: &str,
         page: PageRequest,
     ) -> Result<Page<T>> {
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let total: i64 = tx.scalar(clause.clone().prefixed(count)).await?;
         let mut query = clause.prefixed(select);
         query.push(order);

@@ -1,15 +1,14 @@
 //! Sign-in, sessions' actors, passwords and the first administrator.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::app::{audit, now, Crm};
-use crate::db::{Lock, Query, Tx};
-use crate::domain::text;
+use crate::db::{Backend, Db, Lock, Query, Tx};
+use crate::domain::text::{self, key};
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
 
@@ -18,6 +17,8 @@ const FREE_FAILURES: i64 = 5;
 const FIRST_PAUSE_SECONDS: i64 = 30;
 const MAX_PAUSE_SECONDS: i64 = 15 * 60;
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest username, in bytes of its lower-cased form (see [`check_username`]).
+pub const MAX_USERNAME_BYTES: usize = 59;
 const MAX_PASSWORD_CHARS: usize = 128;
 
 /// argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane), set explicitly so a
@@ -72,32 +73,6 @@ pub(crate) fn warm_up() {
     }
 }
 
-/// Sign-in failures per unknown username key: (failures, paused until). Kept in memory, at most
-/// [`UNKNOWN_NAMES_KEPT`] names (then forgotten all at once): an unknown name has no row to keep
-/// them in, and what matters is that it answers like a known one while someone is guessing.
-#[derive(Clone, Default)]
-pub(crate) struct UnknownSignIns(Arc<Mutex<HashMap<String, Failures>>>);
-
-/// Failed attempts in a row, and the end of the pause they earned.
-type Failures = (i64, Option<DateTime<Utc>>);
-
-const UNKNOWN_NAMES_KEPT: usize = 10_000;
-
-impl UnknownSignIns {
-    fn get(&self, key: &str) -> Failures {
-        self.0.lock().map(|m| m.get(key).copied().unwrap_or_default()).unwrap_or_default()
-    }
-
-    fn fail(&self, key: &str, failures: i64) {
-        if let Ok(mut map) = self.0.lock() {
-            if map.len() >= UNKNOWN_NAMES_KEPT {
-                map.clear();
-            }
-            map.insert(key.to_owned(), (failures, pause_after(failures)));
-        }
-    }
-}
-
 /// When an account with `failures` failed attempts in a row may try again (none below the
 /// free allowance); the pause doubles with each failure up to the cap.
 fn pause_after(failures: i64) -> Option<DateTime<Utc>> {
@@ -128,6 +103,11 @@ pub(crate) fn check_username(field: &'static str, input: &str) -> Result<String,
     if name.chars().count() > 64 {
         return Err(FieldError::new(field, "too_long").with("max", 64));
     }
+    // On an office server the user is the login role `crm_<username>`, and a role name has at
+    // most 63 bytes: 59 are left (59 Latin letters, 29 Cyrillic ones).
+    if key(name).len() > MAX_USERNAME_BYTES {
+        return Err(FieldError::new(field, "username_bytes").with("max", MAX_USERNAME_BYTES));
+    }
     if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
         return Err(FieldError::new(field, "username_chars"));
     }
@@ -139,80 +119,96 @@ struct Credentials {
     id: i64,
     password_hash: String,
     is_active: bool,
-    failed_logins: i64,
-    locked_until: Option<DateTime<Utc>>,
 }
 
 impl Crm {
-    /// Signs a user in. Wrong password and unknown user give the same error in the same time;
-    /// after repeated failures the account is paused, doubling each time.
+    /// Signs a user in, on their own connection.
+    ///
+    /// On a local SQLite file: a wrong password and an unknown user give the same error in the
+    /// same time; after repeated failures the name is paused, doubling each time, whether or not
+    /// such a user exists (the pause is kept per name in the database: see [`reserve_attempt`]).
+    ///
+    /// On an office PostgreSQL: connecting as the user's own login role is the sign-in, so the
+    /// server checks the password (SCRAM) and counts failures, and every later statement runs
+    /// with that role's privileges.
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<Actor> {
+        match &self.db {
+            Db::Sqlite(_) => self.sign_in_locally(username, password).await,
+            Db::Postgres(pool) => {
+                let key = text::key(username.trim());
+                let role = login_role(&self.settings.role_prefix, &key);
+                let options = (*pool.connect_options()).clone().username(&role).password(password);
+                let db = Db::connect_as(options).await.map_err(office_sign_in_error)?;
+                db.check_schema().await?;
+                let mut tx = db.read().await?;
+                let id: Option<i64> = tx.scalar(Query::new("select crm_user_id()")).await?;
+                let actor = match id {
+                    Some(id) => load_actor(&mut tx, &db, id).await?,
+                    None => None,
+                };
+                tx.commit().await?;
+                match actor {
+                    Some(actor) => Ok(actor),
+                    None => {
+                        db.close().await;
+                        Err(Error::Deactivated)
+                    }
+                }
+            }
+        }
+    }
+
+    async fn sign_in_locally(&self, username: &str, password: &str) -> Result<Actor> {
         let key = text::key(username.trim());
+        let paused = reserve_attempt(&self.db, &key).await?;
         let mut tx = self.db.read().await?;
         let found: Option<Credentials> = tx
             .fetch_optional(
-                Query::new(
-                    "select id, password_hash, is_active, failed_logins, locked_until from users where username_key = $1",
-                )
-                .bind(&key),
+                Query::new("select id, password_hash, is_active from users where username_key = $1").bind(&key),
             )
             .await?;
         tx.commit().await?;
         // Every path verifies one argon2 hash before answering, so neither the time nor the
-        // answer tells whether the name exists or is paused.
-        let at = now();
-        let paused = |until: Option<DateTime<Utc>>| until.filter(|until| *until > at);
-        let Some(user) = found else {
-            let (failures, locked_until) = self.unknown_sign_ins.get(&key);
-            verify_password(password.to_owned(), dummy_hash()).await?;
-            if let Some(until) = paused(locked_until) {
-                return Err(Error::Throttled { seconds: (until - at).num_seconds().max(1) });
-            }
-            self.unknown_sign_ins.fail(&key, failures + 1);
+        // answer tells whether the name exists.
+        let (hash, user) = match found {
+            Some(user) => (user.password_hash.clone(), Some(user)),
+            None => (dummy_hash(), None),
+        };
+        let matches = verify_password(password.to_owned(), hash).await?;
+        if let Some(seconds) = paused {
+            return Err(Error::Throttled { seconds });
+        }
+        let Some(user) = user.filter(|_| matches) else {
             return Err(Error::BadCredentials);
         };
-        let matches = verify_password(password.to_owned(), user.password_hash).await?;
-        if let Some(until) = paused(user.locked_until) {
-            return Err(Error::Throttled { seconds: (until - at).num_seconds().max(1) });
-        }
-        if !matches {
-            self.record_failed_sign_in(user.id, user.failed_logins + 1).await?;
-            return Err(Error::BadCredentials);
-        }
         if !user.is_active {
             return Err(Error::Deactivated);
         }
-        if user.failed_logins > 0 {
-            let mut tx = self.db.write().await?;
-            tx.execute(
-                Query::new("update users set failed_logins = 0, locked_until = null where id = $1").bind(user.id),
-            )
-            .await?;
-            tx.commit().await?;
-        }
-        self.actor(user.id).await
-    }
-
-    async fn record_failed_sign_in(&self, user_id: i64, failures: i64) -> Result<()> {
-        let locked_until = pause_after(failures);
         let mut tx = self.db.write().await?;
-        tx.execute(
-            Query::new("update users set failed_logins = $1, locked_until = $2 where id = $3")
-                .bind(failures)
-                .bind(locked_until)
-                .bind(user_id),
-        )
-        .await?;
-        tx.commit().await
-    }
-
-    /// Loads the actor for a signed-in user id: fails with `Unauthenticated` when the user is gone
-    /// or deactivated, so every call re-checks the account.
-    pub async fn actor(&self, user_id: i64) -> Result<Actor> {
+        tx.execute(Query::new("delete from sign_in_throttle where username_key = $1").bind(&key)).await?;
+        tx.commit().await?;
         let mut tx = self.db.read().await?;
-        let actor = load_actor(&mut tx, user_id).await?;
+        let actor = load_actor(&mut tx, &self.db, user.id).await?;
         tx.commit().await?;
         actor.ok_or(Error::Unauthenticated)
+    }
+
+    /// The signed-in user as they are now (roles and permissions re-read): fails with
+    /// `Unauthenticated` when the account is gone or deactivated, so every call re-checks it.
+    pub async fn refresh(&self, actor: &Actor) -> Result<Actor> {
+        let load = async {
+            let mut tx = actor.db.read().await?;
+            let fresh = load_actor(&mut tx, &actor.db, actor.user_id).await?;
+            tx.commit().await?;
+            Ok::<_, Error>(fresh)
+        };
+        match load.await {
+            Ok(fresh) => fresh.ok_or(Error::Unauthenticated),
+            // An office user deactivated meanwhile: their open connection has lost every
+            // privilege (and a new one is refused), so the session is over.
+            Err(e) if e.is_refused_by_server() => Err(Error::Unauthenticated),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether any user exists: the first-run screen asks this.
@@ -231,7 +227,6 @@ impl Crm {
         checks.take(check_password("password", password));
         checks.finish()?;
         let (username, full_name) = (username.unwrap_or_default(), full_name.unwrap_or_default());
-        let hash = hash_password(password.to_owned()).await?;
 
         let mut tx = self.db.write().await?;
         // Two computers on one office database at first run: only one becomes the administrator.
@@ -240,7 +235,7 @@ impl Crm {
         if count > 0 {
             return Err(Error::state("users_exist"));
         }
-        let id = insert_user(&mut tx, &username, &full_name, &hash).await?;
+        let id = insert_user(&mut tx, &username, &full_name, password).await?;
         tx.execute(
             Query::new(
                 "insert into user_roles (user_id, role_id) select $1, id from roles where code = 'administrator'",
@@ -248,37 +243,160 @@ impl Crm {
             .bind(id),
         )
         .await?;
-        let actor = load_actor(&mut tx, id).await?.ok_or(Error::Unauthenticated)?;
+        let actor = load_actor(&mut tx, &self.db, id).await?.ok_or(Error::Unauthenticated)?;
         audit(&mut tx, &actor, "create_first_admin", "user", id, &username).await?;
         tx.commit().await?;
-        Ok(actor)
+        // Signed in as anyone else would be, on their own connection.
+        self.sign_in(&username, password).await
     }
 
     /// Changes the signed-in user's own password; the current one must be given.
     pub async fn change_own_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
         check_password("new_password", new).map_err(|e| Error::Invalid(vec![e]))?;
-        let mut tx = self.db.read().await?;
-        let hash: String =
-            tx.scalar(Query::new("select password_hash from users where id = $1").bind(actor.user_id)).await?;
-        tx.commit().await?;
-        if !verify_password(current.to_owned(), hash).await? {
-            return Err(Error::field("current_password", "password_wrong"));
+        match &actor.db {
+            Db::Sqlite(_) => {
+                let mut tx = actor.db.read().await?;
+                let hash: String =
+                    tx.scalar(Query::new("select password_hash from users where id = $1").bind(actor.user_id)).await?;
+                tx.commit().await?;
+                if !verify_password(current.to_owned(), hash).await? {
+                    return Err(Error::field("current_password", "password_wrong"));
+                }
+                let mut tx = actor.db.write().await?;
+                store_password(&mut tx, actor.user_id, new).await?;
+                bump_user_version(&mut tx, actor.user_id).await?;
+                audit(&mut tx, actor, "change_password", "user", actor.user_id, "").await?;
+                tx.commit().await
+            }
+            Db::Postgres(pool) => {
+                // The server checks the current password: one connection made with it.
+                let options = (*pool.connect_options()).clone();
+                Db::connect_once(options.clone().password(current)).await.map_err(|e| {
+                    match office_sign_in_error(e) {
+                        Error::BadCredentials => Error::field("current_password", "password_wrong"),
+                        other => other,
+                    }
+                })?;
+                let mut tx = actor.db.write().await?;
+                tx.execute(Query::new("select crm_set_own_password($1)").bind(scram_verifier(new))).await?;
+                audit(&mut tx, actor, "change_password", "user", actor.user_id, "").await?;
+                tx.commit().await?;
+                // the session's later connections sign in with the new password
+                pool.set_connect_options(options.password(new));
+                Ok(())
+            }
         }
-        let new_hash = hash_password(new.to_owned()).await?;
-        let mut tx = self.db.write().await?;
-        tx.execute(
-            Query::new("update users set password_hash = $1, version = version + 1, updated_at = $2 where id = $3")
-                .bind(new_hash)
-                .bind(now())
-                .bind(actor.user_id),
-        )
-        .await?;
-        audit(&mut tx, actor, "change_password", "user", actor.user_id, "").await?;
-        tx.commit().await
     }
 }
 
-pub(crate) async fn insert_user(tx: &mut Tx, username: &str, full_name: &str, hash: &str) -> Result<i64> {
+/// Marks a change of the user row that its edit form must not silently overwrite.
+pub(crate) async fn bump_user_version(tx: &mut Tx, id: i64) -> Result<()> {
+    tx.execute(
+        Query::new("update users set version = version + 1, updated_at = $1 where id = $2").bind(now()).bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The PostgreSQL login role of the user whose lower-cased username is `key`.
+pub(crate) fn login_role(prefix: &str, key: &str) -> String {
+    format!("{prefix}_{key}")
+}
+
+/// What a refused connection as a staff member's own role means to them. The server answers a
+/// wrong password, an unknown role and an expired password alike (28P01: the detail goes to the
+/// server's log only), and refuses a NOLOGIN role (a deactivated user) only after the password
+/// was right (28000).
+fn office_sign_in_error(error: Error) -> Error {
+    if let Error::Database(sqlx::Error::Database(e)) = &error {
+        match e.code().as_deref() {
+            Some("28P01") => return Error::BadCredentials,
+            Some("28000") => return Error::Deactivated,
+            _ => {}
+        }
+    }
+    error
+}
+
+/// A SCRAM-SHA-256 verifier of `password`: what PostgreSQL keeps and checks sign-ins against.
+/// Made here, so the password itself never travels to the server or into its log.
+fn scram_verifier(password: &str) -> String {
+    postgres_protocol::password::scram_sha_256(password.as_bytes())
+}
+
+/// Gives user `id` a new password where the backend keeps passwords: an argon2 hash in the
+/// users table of a local file, the login role's SCRAM verifier on an office server (through a
+/// function of the database owner: staff hold no CREATEROLE). Lifts any sign-in pause.
+pub(crate) async fn store_password(tx: &mut Tx, id: i64, password: &str) -> Result<()> {
+    match tx.backend() {
+        Backend::Sqlite => {
+            let hash = hash_password(password.to_owned()).await?;
+            tx.execute(Query::new("update users set password_hash = $1 where id = $2").bind(hash).bind(id)).await?;
+            tx.execute(
+                Query::new(
+                    "delete from sign_in_throttle where username_key = (select username_key from users where id = $1)",
+                )
+                .bind(id),
+            )
+            .await?;
+        }
+        Backend::Postgres => {
+            tx.execute(Query::new("select crm_set_password($1, $2)").bind(id).bind(scram_verifier(password))).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Counts a sign-in attempt under `key` before its password is checked, and returns the seconds
+/// left when the name is paused (then the attempt is not counted).
+///
+/// The attempt is counted as a failure in advance, and the pause it would earn is set in advance
+/// too; a successful sign-in then deletes the row. So parallel guesses cannot all pass the check
+/// before the first of them is recorded: the row is locked while one attempt is reserved (the
+/// no-op update locks it on PostgreSQL; on SQLite the write transaction holds the database).
+async fn reserve_attempt(db: &Db, key: &str) -> Result<Option<i64>> {
+    let at = now();
+    let mut tx = db.write().await?;
+    tx.execute(
+        Query::new(
+            "insert into sign_in_throttle (username_key, failures, last_at) values ($1, 0, $2)
+             on conflict (username_key) do nothing",
+        )
+        .bind(key)
+        .bind(at),
+    )
+    .await?;
+    tx.execute(Query::new("update sign_in_throttle set failures = failures where username_key = $1").bind(key)).await?;
+    let (failures, locked_until): (i64, Option<DateTime<Utc>>) = tx
+        .fetch_one(Query::new("select failures, locked_until from sign_in_throttle where username_key = $1").bind(key))
+        .await?;
+    if let Some(until) = locked_until.filter(|until| *until > at) {
+        tx.commit().await?;
+        return Ok(Some((until - at).num_seconds().max(1)));
+    }
+    let failures = failures + 1;
+    tx.execute(
+        Query::new(
+            "update sign_in_throttle set failures = $1, locked_until = $2, last_at = $3 where username_key = $4",
+        )
+        .bind(failures)
+        .bind(pause_after(failures))
+        .bind(at)
+        .bind(key),
+    )
+    .await?;
+    // Names tried once and never again are forgotten after a day.
+    tx.execute(
+        Query::new("delete from sign_in_throttle where last_at < $1 and (locked_until is null or locked_until < $2)")
+            .bind(at - Duration::days(1))
+            .bind(at),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(None)
+}
+
+pub(crate) async fn insert_user(tx: &mut Tx, username: &str, full_name: &str, password: &str) -> Result<i64> {
     let key = text::key(username);
     let taken: Option<(i64,)> =
         tx.fetch_optional(Query::new("select id from users where username_key = $1").bind(&key)).await?;
@@ -286,23 +404,34 @@ pub(crate) async fn insert_user(tx: &mut Tx, username: &str, full_name: &str, ha
         return Err(Error::Invalid(vec![FieldError::new("username", "username_taken")]));
     }
     let at = now();
-    tx.scalar(
-        Query::new(
-            "insert into users (username, username_key, full_name, password_hash, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $5) returning id",
+    // a local file keeps the hash in the row (not null); the office server keeps none here
+    let hash = match tx.backend() {
+        Backend::Sqlite => Some(hash_password(password.to_owned()).await?),
+        Backend::Postgres => None,
+    };
+    let id = tx
+        .scalar(
+            Query::new(
+                "insert into users (username, username_key, full_name, password_hash, created_at, updated_at)
+                 values ($1, $2, $3, $4, $5, $5) returning id",
+            )
+            .bind(username)
+            .bind(key)
+            .bind(full_name)
+            .bind(hash)
+            .bind(at),
         )
-        .bind(username)
-        .bind(key)
-        .bind(full_name)
-        .bind(hash)
-        .bind(at),
-    )
-    .await
+        .await?;
+    if tx.backend() == Backend::Postgres {
+        // the login role was made by the insert's trigger; now it gets its password
+        store_password(tx, id, password).await?;
+    }
+    Ok(id)
 }
 
 /// The user's roles and effective permissions (from roles and granted directly), or `None` when
 /// the user is missing or deactivated.
-pub(crate) async fn load_actor(tx: &mut Tx, user_id: i64) -> Result<Option<Actor>> {
+pub(crate) async fn load_actor(tx: &mut Tx, db: &Db, user_id: i64) -> Result<Option<Actor>> {
     let user: Option<(String, String, bool)> = tx
         .fetch_optional(Query::new("select username, full_name, is_active from users where id = $1").bind(user_id))
         .await?;
@@ -332,5 +461,6 @@ pub(crate) async fn load_actor(tx: &mut Tx, user_id: i64) -> Result<Option<Actor
         full_name,
         roles: roles.into_iter().map(|(r,)| r).collect(),
         permissions: codes.iter().filter_map(|(c,)| Permission::from_code(c)).collect(),
+        db: db.clone(),
     }))
 }

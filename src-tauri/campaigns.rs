@@ -172,7 +172,7 @@ impl Crm {
         };
         let order = order_by(column, filter.direction.unwrap_or(default_direction), "c.id");
         let page: Page<Campaign> =
-            self.read_page(clause, "select count(*)", &format!("select {COLUMNS}"), &order, filter.page).await?;
+            self.read_page(actor, clause, "select count(*)", &format!("select {COLUMNS}"), &order, filter.page).await?;
         Ok(page.map(|c| c.with_status(today)))
     }
 
@@ -184,7 +184,7 @@ impl Crm {
             Permission::CampaignsView,
             Permission::StatsView,
         ])?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let rows = tx
             .fetch_all(Query::new("select id, name from campaigns where is_archived = false order by name_key"))
             .await?;
@@ -195,7 +195,7 @@ impl Crm {
     /// One campaign with its status as of today.
     pub async fn get_campaign(&self, actor: &Actor, id: i64) -> Result<Campaign> {
         actor.require(Permission::CampaignsView)?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let campaign = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(campaign)
@@ -204,7 +204,7 @@ impl Crm {
     /// Creates a campaign after checking every field, its service and its channel.
     pub async fn create_campaign(&self, actor: &Actor, input: &CampaignInput) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let valid = input.validate(&mut tx, None).await?;
         let at = now();
         let id: i64 = tx
@@ -241,7 +241,7 @@ impl Crm {
         input: &CampaignInput,
     ) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let current = fetch(&mut tx, id).await?;
         let valid = input.validate(&mut tx, Some(&current)).await?;
         let update = Query::new(
@@ -270,7 +270,7 @@ impl Crm {
     pub async fn start_campaign(&self, actor: &Actor, id: i64, version: i64) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         let today = today();
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let current = fetch(&mut tx, id).await?;
         if current.status != CampaignStatus::Planned {
             return Err(Error::state("campaign_not_planned"));
@@ -284,7 +284,7 @@ impl Crm {
     pub async fn finish_campaign(&self, actor: &Actor, id: i64, version: i64) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         let today = today();
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let current = fetch(&mut tx, id).await?;
         if current.status != CampaignStatus::Active {
             return Err(Error::state("campaign_not_active"));
@@ -307,7 +307,7 @@ impl Crm {
         archived: bool,
     ) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         set_archived(&mut tx, actor, "campaigns", "campaign", id, version, archived).await?;
         let campaign = fetch(&mut tx, id).await?;
         tx.commit().await?;
@@ -317,7 +317,7 @@ impl Crm {
     /// Deletes a campaign no lead refers to; one with leads must be archived instead.
     pub async fn delete_campaign(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require(Permission::CampaignsEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         fetch(&mut tx, id).await?;
         delete_unreferenced(&mut tx, "campaigns", id, &[("leads", "campaign_id")]).await?;
         audit(&mut tx, actor, "delete", "campaign", id, "").await?;

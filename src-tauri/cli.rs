@@ -25,6 +25,24 @@ macro_rules! out {
     }};
 }
 
+mod users;
+
+/// `text` safe to print on a terminal: control characters (ESC, BEL, NUL, ...) and the bidi
+/// controls that reorder what follows them are shown as U+FFFD, so nothing read from the
+/// database can move the cursor, recolour the terminal or disguise the rest of the line.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "crm", version, about = "CRM for services, ad campaigns, leads, contracts and clients")]
 pub struct Cli {
@@ -81,6 +99,11 @@ pub enum Command {
         /// Add to a database that already holds business data.
         #[arg(long)]
         append: bool,
+    },
+    /// Users: add, list, deactivate (as an administrator).
+    Users {
+        #[command(subcommand)]
+        command: users::UsersCommand,
     },
 }
 
@@ -144,6 +167,17 @@ pub fn settings(file: &ConfigFile) -> Result<Settings> {
         settings.phone_region =
             parse_region(code).ok_or_else(|| Error::Config(format!("unknown phone_region {code:?}")))?;
     }
+    if let Some(prefix) = std::env::var("CRM_ROLE_PREFIX").ok().or_else(|| file.role_prefix.clone()) {
+        let valid = prefix.len() <= 16
+            && prefix.starts_with(|c: char| c.is_ascii_lowercase())
+            && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !valid {
+            return Err(Error::Config(format!(
+                "role_prefix {prefix:?}: 1 to 16 lower-case Latin letters and digits, starting with a letter"
+            )));
+        }
+        settings.role_prefix = prefix;
+    }
     Ok(settings)
 }
 
@@ -186,6 +220,10 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
             } else {
                 print_stats(&stats);
             }
+        }
+        Command::Users { command } => {
+            let crm = open(database_url).await?;
+            users::run(&crm, command).await?;
         }
         Command::Demo { seed, leads, anchor, append } => {
             let crm = open(database_url).await?;
@@ -240,7 +278,7 @@ fn print_stats(stats: &CampaignStats) {
         "per client"
     );
     let line = |name: &str, f: &Figures| {
-        let name: String = name.chars().take(44).collect();
+        let name: String = printable(name).chars().take(44).collect();
         out!(
             "{:<44} {:>7} {:>7} {:>7} {:>14} {:>12} {:>7} {:>10} {:>11}",
             name,
@@ -258,4 +296,16 @@ fn print_stats(stats: &CampaignStats) {
         line(&row.name, &row.figures);
     }
     line("TOTAL", &stats.total);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_and_bidi_characters_never_reach_the_terminal() {
+        assert_eq!(printable("Ольга\u{1b}[31m\u{7}"), "Ольга\u{fffd}[31m\u{fffd}");
+        assert_eq!(printable("invoice\u{202e}fdp.exe"), "invoice\u{fffd}fdp.exe");
+        assert_eq!(printable("Plain name"), "Plain name");
+    }
 }

@@ -107,13 +107,13 @@ impl Crm {
         // the filters read clients only (the campaign through a subquery), so the count joins
         // nothing: at a million leads, joining each client to its lead cost ~0.3 s per page
         let count = "select count(*) from clients cl";
-        self.read_page(clause, count, COLUMNS, &order, filter.page).await
+        self.read_page(actor, clause, count, COLUMNS, &order, filter.page).await
     }
 
     /// One client with its contract count and revenue.
     pub async fn get_client(&self, actor: &Actor, id: i64) -> Result<Client> {
         actor.require(Permission::ClientsView)?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let client = fetch_client(&mut tx, id).await?;
         tx.commit().await?;
         Ok(client)
@@ -124,7 +124,7 @@ impl Crm {
     pub async fn update_client(&self, actor: &Actor, id: i64, version: i64, input: &ClientInput) -> Result<Client> {
         actor.require(Permission::ClientsEdit)?;
         let valid = self.validate_client(input)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let update = Query::new(
             "update clients set full_name = $1, phone = $2, email = $3, note = $4, search = $5,
              version = version + 1, updated_at = $6 where id = $7 and version = $8",
@@ -155,7 +155,7 @@ impl Crm {
     /// contracts and the statistics keep it.
     pub async fn set_client_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Client> {
         actor.require(Permission::ClientsEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         set_archived(&mut tx, actor, "clients", "client", id, version, archived).await?;
         let client = fetch_client(&mut tx, id).await?;
         tx.commit().await?;
@@ -171,7 +171,7 @@ impl Crm {
         document: Option<DocumentUpload>,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let holder: Option<(String, bool)> = tx
             .fetch_optional(Query::new("select full_name, is_archived from clients where id = $1").bind(client_id))
             .await?;

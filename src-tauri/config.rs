@@ -18,6 +18,9 @@ pub struct ConfigFile {
     pub phone_region: Option<String>,
     /// `ru` or `en`.
     pub language: Option<String>,
+    /// The prefix of the office database's PostgreSQL roles, when a server holds two CRM
+    /// databases (default `crm`; also `CRM_ROLE_PREFIX`).
+    pub role_prefix: Option<String>,
 }
 
 fn project_dirs() -> Result<ProjectDirs> {

@@ -84,14 +84,14 @@ impl Crm {
         };
         let order = order_by(column, filter.direction.unwrap_or(default_direction), "c.id");
         let (count, select) = (format!("select count(*){FROM}"), format!("{COLUMNS}{FROM}"));
-        let page: Page<ContractRow> = self.read_page(clause, &count, &select, &order, filter.page).await?;
+        let page: Page<ContractRow> = self.read_page(actor, clause, &count, &select, &order, filter.page).await?;
         Ok(page.map(Contract::from))
     }
 
     /// One contract with its document's details (not its bytes).
     pub async fn get_contract(&self, actor: &Actor, id: i64) -> Result<Contract> {
         actor.require(Permission::ContractsView)?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let contract = fetch_contract(&mut tx, id).await?;
         tx.commit().await?;
         Ok(contract)
@@ -106,7 +106,7 @@ impl Crm {
         document: Option<DocumentUpload>,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let id = self.insert_checked(&mut tx, actor, input, document, None).await?;
         let contract = fetch_contract(&mut tx, id).await?;
         tx.commit().await?;
@@ -123,7 +123,7 @@ impl Crm {
         input: &ContractInput,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let current = fetch_contract(&mut tx, id).await?;
         let mut checks = Checks::new();
         let valid = check_input(&mut tx, &mut checks, input, Some(&current)).await?;
@@ -164,7 +164,7 @@ impl Crm {
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
         let checked = document.check(self.settings.max_document_bytes).map_err(|e| Error::Invalid(vec![e]))?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let update =
             Query::new("update contracts set version = version + 1, updated_at = $1 where id = $2 and version = $3")
                 .bind(now())
@@ -199,7 +199,7 @@ impl Crm {
     /// The contract's document with its bytes; `no_document` when it has none.
     pub async fn get_document(&self, actor: &Actor, contract_id: i64) -> Result<Document> {
         actor.require(Permission::ContractsView)?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         ensure_exists(&mut tx, contract_id).await?;
         let document = document::load_document(&mut tx, contract_id).await?;
         tx.commit().await?;
@@ -215,7 +215,7 @@ impl Crm {
         archived: bool,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         set_archived(&mut tx, actor, "contracts", "contract", id, version, archived).await?;
         let contract = fetch_contract(&mut tx, id).await?;
         tx.commit().await?;

@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::app::Crm;
-use crate::auth::{hash_password, insert_user};
+use crate::auth::insert_user;
 use crate::db::{Backend, Query, Tx, Value};
 use crate::domain::text;
 use crate::error::{Error, Result};
@@ -142,8 +142,7 @@ impl Crm {
         if let Some((id,)) = found {
             return Ok(id);
         }
-        let hash = hash_password(options.password.clone()).await?;
-        let id = insert_user(&mut tx, role, name, &hash).await?;
+        let id = insert_user(&mut tx, role, name, &options.password).await?;
         tx.execute(
             Query::new("insert into user_roles (user_id, role_id) select $1, id from roles where code = $2")
                 .bind(id)

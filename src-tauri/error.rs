@@ -70,6 +70,12 @@ impl Error {
         Self::State { code, params: Vec::new() }
     }
 
+    /// The database refused this connection's user a privilege (PostgreSQL's 42501): on an office
+    /// server, a role that lost its rights mid-session.
+    pub fn is_refused_by_server(&self) -> bool {
+        matches!(self, Self::Database(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501"))
+    }
+
     /// A stable code the UI and scripts can switch on.
     pub fn code(&self) -> &'static str {
         match self {

@@ -40,7 +40,12 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("name_taken", "Такое название уже есть", "This name is already taken"),
     ("username_taken", "Такой логин уже занят", "This username is already taken"),
     ("username_chars", "Только буквы, цифры и . _ - @", "Only letters, digits and . _ - @"),
-    ("password_short", "Пароль не короче {min} символов", "The password needs at least {min} characters"),
+    (
+        "username_bytes",
+        "Слишком длинный логин: не больше {max} байт (латинская буква — 1 байт, русская — 2)",
+        "The username is too long: at most {max} bytes (a Latin letter is 1 byte, a Cyrillic one 2)",
+    ),
+    ("password_short", "Пароль должен быть не короче {min} символов", "The password needs at least {min} characters"),
     ("password_wrong", "Неверный текущий пароль", "The current password is wrong"),
     ("date_invalid", "Неверная дата", "Not a valid date"),
     ("end_before_start", "Окончание не может быть раньше начала", "The end cannot be before the start"),
@@ -100,6 +105,16 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Someone else changed this record. Reload it and try again",
     ),
     ("users_exist", "Администратор уже создан", "The first administrator already exists"),
+    (
+        "schema_outdated",
+        "Базу данных офиса нужно обновить: администратор выполняет `crm migrate` под логином владельца базы",
+        "The office database needs an update: the administrator runs `crm migrate` with the database owner's login",
+    ),
+    (
+        "app_outdated",
+        "База данных новее этой версии программы: обновите программу",
+        "The database is newer than this version of the app: update the app",
+    ),
     ("already_converted", "Лид уже переведён в клиенты", "This lead has already been converted"),
     ("lead_archived", "Лид в архиве", "This lead is archived"),
     (

@@ -133,7 +133,7 @@ impl Crm {
         let order: Vec<String> = columns.iter().map(|c| format!("{c}{}", direction.sql())).collect();
         let order = format!(" order by {}", order.join(", "));
         let select = format!("select {COLUMNS} from leads l{JOINS}");
-        self.read_page(clause, "select count(*) from leads l", &select, &order, filter.page).await
+        self.read_page(actor, clause, "select count(*) from leads l", &select, &order, filter.page).await
     }
 
     /// ` where ...` for a lead filter, on alias `l`.
@@ -164,7 +164,7 @@ impl Crm {
     /// One lead, archived or not.
     pub async fn get_lead(&self, actor: &Actor, id: i64) -> Result<Lead> {
         actor.require(Permission::LeadsView)?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let lead = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(lead)
@@ -175,11 +175,11 @@ impl Crm {
     pub async fn create_lead(&self, actor: &Actor, input: &LeadInput) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         let created = self.insert_lead(actor, input).await;
-        self.explain_duplicate(created, input.normalised_contacts(self.settings.phone_region), None).await
+        self.explain_duplicate(actor, created, input.normalised_contacts(self.settings.phone_region), None).await
     }
 
     async fn insert_lead(&self, actor: &Actor, input: &LeadInput) -> Result<Lead> {
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let valid = input.validate(&mut tx, self.settings.phone_region, None).await?;
         let at = now();
         let id: i64 = tx
@@ -210,11 +210,11 @@ impl Crm {
     pub async fn update_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         let updated = self.save_lead(actor, id, version, input).await;
-        self.explain_duplicate(updated, input.normalised_contacts(self.settings.phone_region), Some(id)).await
+        self.explain_duplicate(actor, updated, input.normalised_contacts(self.settings.phone_region), Some(id)).await
     }
 
     async fn save_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let current = fetch(&mut tx, id).await?;
         ensure_not_converted(&current)?;
         let valid = input.validate(&mut tx, self.settings.phone_region, Some(&current)).await?;
@@ -248,14 +248,14 @@ impl Crm {
         if result.as_ref().err().and_then(violated_contact).is_none() {
             return result;
         }
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let lead = fetch(&mut tx, id).await?;
         tx.commit().await?;
-        self.explain_duplicate(result, (lead.phone, lead.email), Some(id)).await
+        self.explain_duplicate(actor, result, (lead.phone, lead.email), Some(id)).await
     }
 
     async fn archive_lead(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Lead> {
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let current = fetch(&mut tx, id).await?;
         ensure_not_converted(&current)?;
         if !archived && current.is_archived {
@@ -275,13 +275,14 @@ impl Crm {
     /// given, naming the lead that won. `contacts` are the phone and e-mail being saved.
     async fn explain_duplicate(
         &self,
+        actor: &Actor,
         result: Result<Lead>,
         contacts: (Option<String>, Option<String>),
         except: Option<i64>,
     ) -> Result<Lead> {
         let Some(field) = result.as_ref().err().and_then(violated_contact) else { return result };
         let (phone, email) = contacts;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let mut found = duplicates(&mut tx, phone.as_deref(), email.as_deref(), except).await?;
         tx.commit().await?;
         found.retain(|e| e.field == field);

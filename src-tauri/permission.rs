@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::db::Db;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -81,8 +82,13 @@ impl Permission {
     }
 }
 
-/// The signed-in user as the core sees them: loaded afresh from the database for each call, so a
-/// deactivation or a revoked permission takes effect at once.
+/// The signed-in user as the core sees them, with the connection their use cases run on: on an
+/// office PostgreSQL that is the user's own login role, so the server enforces their role too.
+///
+/// An `Actor` exists only through sign-in ([`crate::Crm::sign_in`]) or a refresh of one
+/// ([`crate::Crm::refresh`], which the window calls on every command so that a deactivation or a
+/// revoked permission takes effect at once): the private connection keeps adapters and tests from
+/// building one for an arbitrary user id.
 #[derive(Debug, Clone, Serialize)]
 pub struct Actor {
     pub user_id: i64,
@@ -90,6 +96,8 @@ pub struct Actor {
     pub full_name: String,
     pub roles: Vec<String>,
     pub permissions: BTreeSet<Permission>,
+    #[serde(skip)]
+    pub(crate) db: Db,
 }
 
 impl Actor {

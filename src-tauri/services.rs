@@ -91,7 +91,7 @@ impl Crm {
             ServiceSort::CreatedAt => ("created_at", Direction::Desc),
         };
         let order = order_by(column, filter.direction.unwrap_or(default_direction), "id");
-        self.read_page(clause, "select count(*)", &format!("select {COLUMNS}"), &order, filter.page).await
+        self.read_page(actor, clause, "select count(*)", &format!("select {COLUMNS}"), &order, filter.page).await
     }
 
     /// Live services for pickers (campaign and contract forms, statistics filters).
@@ -102,7 +102,7 @@ impl Crm {
             Permission::ContractsEdit,
             Permission::StatsView,
         ])?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let rows = tx
             .fetch_all(Query::new("select id, name from services where is_archived = false order by name_key"))
             .await?;
@@ -112,7 +112,7 @@ impl Crm {
 
     pub async fn get_service(&self, actor: &Actor, id: i64) -> Result<Service> {
         actor.require(Permission::ServicesView)?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let service = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(service)
@@ -121,7 +121,7 @@ impl Crm {
     pub async fn create_service(&self, actor: &Actor, input: &ServiceInput) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
         let valid = input.validate()?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         ensure_name_free(&mut tx, "services", &valid.name, None).await?;
         let at = now();
         let id: i64 = tx
@@ -150,7 +150,7 @@ impl Crm {
     pub async fn update_service(&self, actor: &Actor, id: i64, version: i64, input: &ServiceInput) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
         let valid = input.validate()?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         ensure_name_free(&mut tx, "services", &valid.name, Some(id)).await?;
         let update = Query::new(
             "update services set name = $1, name_key = $2, description = $3, price = $4,
@@ -173,7 +173,7 @@ impl Crm {
     /// Archives (or restores) a service: it disappears from pickers but its history stays.
     pub async fn set_service_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         set_archived(&mut tx, actor, "services", "service", id, version, archived).await?;
         let service = fetch(&mut tx, id).await?;
         tx.commit().await?;
@@ -183,7 +183,7 @@ impl Crm {
     /// Deletes a service nobody refers to; one with campaigns or contracts must be archived.
     pub async fn delete_service(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require(Permission::ServicesEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         fetch(&mut tx, id).await?;
         delete_unreferenced(&mut tx, "services", id, &[("campaigns", "service_id"), ("contracts", "service_id")])
             .await?;

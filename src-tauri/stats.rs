@@ -11,6 +11,10 @@
 //! - Archived campaigns keep their figures (archiving tidies the working lists; it does not
 //!   rewrite history) and are marked so; archived leads (duplicates, spam) are not counted.
 //!
+//! Every role sees statistics, not the rows behind them: the queries read the `stat_*` views,
+//! which on an office PostgreSQL run with the owner's rights and show only what is aggregated
+//! (migrations/*/0008_office_roles.sql).
+//!
 //! Sums and counts come from aggregate SQL in the database (one round trip, no rows loaded into
 //! Rust); the ratios are exact decimal arithmetic here, and a zero denominator gives `None`
 //! ("no value", shown as a dash), never infinity, NaN or an error. Keep every statistics query in
@@ -213,7 +217,7 @@ impl Crm {
              join channels ch on ch.id = c.channel_id
              join services s on s.id = c.service_id
              left join (
-                 select l.campaign_id, count(*) as leads from leads l
+                 select l.campaign_id, count(*) as leads from stat_leads l
                  where l.is_archived = false and l.campaign_id is not null",
         );
         push_lead_conditions(&mut q, filter);
@@ -221,8 +225,8 @@ impl Crm {
             " group by l.campaign_id) x on x.campaign_id = c.id
              left join (
                  select l.campaign_id, count(*) as clients, cast(coalesce(sum(cl.revenue), 0) as bigint) as revenue
-                 from clients cl
-                 join leads l on l.id = cl.lead_id
+                 from stat_clients cl
+                 join stat_leads l on l.id = cl.lead_id
                  where l.is_archived = false and l.campaign_id is not null",
         );
         push_lead_conditions(&mut q, filter);
@@ -241,7 +245,7 @@ impl Crm {
         }
         q.push(" order by c.name_key, c.id");
 
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let raw: Vec<RawRow> = tx.fetch_all(q).await?;
         tx.commit().await?;
         Ok(assemble(raw))
@@ -255,14 +259,14 @@ impl Crm {
         // an index. A period: the contracts signed in it, summed per client before the join.
         let (mut clause, select, order) = if filter.from.is_none() && filter.to.is_none() {
             (
-                Query::new(" from clients cl where cl.is_archived = false and cl.contracts > 0"),
+                Query::new(" from stat_clients cl where cl.is_archived = false and cl.contracts > 0"),
                 "select cl.id as client_id, cl.full_name, cl.lead_id, cl.contracts, cl.revenue",
                 " order by cl.revenue desc, cl.id desc",
             )
         } else {
             let mut clause = Query::new(
                 " from (select client_id, count(*) as contracts, cast(sum(amount) as bigint) as revenue
-                        from contracts where client_id is not null",
+                        from stat_contracts where client_id is not null",
             );
             if let Some(from) = filter.from {
                 clause.push(" and signed_on >= ").push_bind(from);
@@ -270,7 +274,9 @@ impl Crm {
             if let Some(to) = filter.to {
                 clause.push(" and signed_on <= ").push_bind(to);
             }
-            clause.push(" group by client_id) s join clients cl on cl.id = s.client_id where cl.is_archived = false");
+            clause.push(
+                " group by client_id) s join stat_clients cl on cl.id = s.client_id where cl.is_archived = false",
+            );
             (
                 clause,
                 "select cl.id as client_id, cl.full_name, cl.lead_id, s.contracts, s.revenue",
@@ -278,9 +284,9 @@ impl Crm {
             )
         };
         if let Some(search) = Search::parse(&filter.search, self.settings.phone_region) {
-            search.push_condition(&mut clause, "clients", "cl");
+            search.push_condition(&mut clause, "stat_clients", "cl");
         }
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let total: i64 = tx.scalar(clause.clone().prefixed("select count(*)")).await?;
         // the page is cut first; the campaign is looked up for its rows only
         let mut query = clause.prefixed(&format!(
@@ -289,7 +295,7 @@ impl Crm {
         query.push(order);
         filter.page.push_to(&mut query);
         query.push(
-            ") x join leads l on l.id = x.lead_id left join campaigns c on c.id = l.campaign_id
+            ") x join stat_leads l on l.id = x.lead_id left join campaigns c on c.id = l.campaign_id
              order by x.revenue desc, x.client_id desc",
         );
         let items = tx.fetch_all(query).await?;

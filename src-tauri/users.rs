@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, Crm};
-use crate::auth::{check_password, check_username, hash_password, insert_user};
+use crate::auth::{bump_user_version, check_password, check_username, insert_user, store_password};
 use crate::db::{Lock, Query, Tx};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
@@ -70,7 +70,7 @@ fn parse_permissions(codes: &[String]) -> Result<BTreeSet<Permission>, FieldErro
 impl Crm {
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
         actor.require(Permission::UsersManage)?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let mut users: Vec<User> =
             tx.fetch_all(Query::new(format!("select {USER_COLUMNS} from users order by username_key"))).await?;
         for user in &mut users {
@@ -82,7 +82,7 @@ impl Crm {
 
     pub async fn get_user(&self, actor: &Actor, id: i64) -> Result<User> {
         actor.require(Permission::UsersManage)?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let user = fetch_user(&mut tx, id).await?;
         tx.commit().await?;
         Ok(user)
@@ -96,9 +96,9 @@ impl Crm {
         checks.take(check_password("password", &input.password));
         let extra = checks.take(parse_permissions(&input.extra_permissions));
         checks.finish()?;
-        let hash = hash_password(input.password.clone()).await?;
-        let mut tx = self.db.write().await?;
-        let id = insert_user(&mut tx, &username.unwrap_or_default(), &full_name.unwrap_or_default(), &hash).await?;
+        let mut tx = actor.db.write().await?;
+        let id = insert_user(&mut tx, &username.unwrap_or_default(), &full_name.unwrap_or_default(), &input.password)
+            .await?;
         set_roles_and_permissions(&mut tx, id, &input.roles, &extra.unwrap_or_default()).await?;
         audit(&mut tx, actor, "create", "user", id, &input.username).await?;
         let user = fetch_user(&mut tx, id).await?;
@@ -113,7 +113,7 @@ impl Crm {
         let full_name = checks.take(text::name("full_name", &input.full_name, 200));
         let extra = checks.take(parse_permissions(&input.extra_permissions));
         checks.finish()?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         // Two administrators demoting each other at once must not both pass the check below.
         tx.lock(Lock::Users).await?;
         let update = Query::new(
@@ -138,22 +138,14 @@ impl Crm {
     pub async fn reset_password(&self, actor: &Actor, id: i64, password: &str) -> Result<()> {
         actor.require(Permission::UsersManage)?;
         check_password("password", password).map_err(|e| Error::Invalid(vec![e]))?;
-        let hash = hash_password(password.to_owned()).await?;
-        let mut tx = self.db.write().await?;
-        let changed = tx
-            .execute(
-                Query::new(
-                    "update users set password_hash = $1, failed_logins = 0, locked_until = null,
-                     version = version + 1, updated_at = $2 where id = $3",
-                )
-                .bind(hash)
-                .bind(now())
-                .bind(id),
-            )
-            .await?;
-        if changed == 0 {
+        let mut tx = actor.db.write().await?;
+        let found: Option<(i64,)> =
+            tx.fetch_optional(Query::new("select id from users where id = $1").bind(id)).await?;
+        if found.is_none() {
             return Err(Error::NotFound { entity: "user", id });
         }
+        store_password(&mut tx, id, password).await?;
+        bump_user_version(&mut tx, id).await?;
         audit(&mut tx, actor, "reset_password", "user", id, "").await?;
         tx.commit().await
     }
@@ -167,7 +159,7 @@ impl Crm {
 
     pub async fn list_roles(&self, actor: &Actor) -> Result<Vec<Role>> {
         actor.require(Permission::UsersManage)?;
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let mut roles: Vec<Role> =
             tx.fetch_all(Query::new("select id, code, name, is_builtin, version from roles order by id")).await?;
         for role in &mut roles {
@@ -188,7 +180,7 @@ impl Crm {
         actor.require(Permission::UsersManage)?;
         let permissions =
             parse_permissions(codes).map_err(|e| Error::Invalid(vec![FieldError { field: "permissions", ..e }]))?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         tx.lock(Lock::Users).await?;
         let update = Query::new("update roles set version = version + 1 where id = $1 and version = $2")
             .bind(role_id)

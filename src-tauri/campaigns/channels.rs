@@ -37,7 +37,7 @@ impl Crm {
             q.push(" where is_archived = false");
         }
         q.push(" order by name_key");
-        let mut tx = self.db.read().await?;
+        let mut tx = actor.db.read().await?;
         let channels = tx.fetch_all(q).await?;
         tx.commit().await?;
         Ok(channels)
@@ -47,7 +47,7 @@ impl Crm {
     pub async fn create_channel(&self, actor: &Actor, name: &str) -> Result<Channel> {
         actor.require(Permission::ChannelsEdit)?;
         let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         ensure_name_free(&mut tx, "channels", &name, None).await?;
         let id: i64 = tx
             .scalar(
@@ -68,7 +68,7 @@ impl Crm {
     pub async fn rename_channel(&self, actor: &Actor, id: i64, version: i64, name: &str) -> Result<Channel> {
         actor.require(Permission::ChannelsEdit)?;
         let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         ensure_name_free(&mut tx, "channels", &name, Some(id)).await?;
         let update = Query::new("update channels set name = $1, name_key = $2, version = version + 1")
             .bind(&name)
@@ -83,7 +83,7 @@ impl Crm {
     /// Archives (or restores) a channel: it leaves the campaign form's picker; campaigns keep it.
     pub async fn set_channel_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Channel> {
         actor.require(Permission::ChannelsEdit)?;
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         let update = Query::new("update channels set is_archived = $1, version = version + 1").bind(archived);
         save(&mut tx, update, id, version).await?;
         audit(&mut tx, actor, archive_action(archived), "channel", id, "").await?;

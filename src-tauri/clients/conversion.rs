@@ -43,7 +43,7 @@ impl Crm {
         if matches!(conversion, Conversion::NewContract { .. }) {
             actor.require(Permission::ContractsEdit)?;
         }
-        let mut tx = self.db.write().await?;
+        let mut tx = actor.db.write().await?;
         mark_converted(&mut tx, lead_id, lead_version).await?;
         let (client_id, name) = insert_client(&mut tx, actor, lead_id).await?;
         match conversion {

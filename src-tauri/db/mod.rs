@@ -82,6 +82,28 @@ impl Db {
         }
     }
 
+    /// A signed-in person's own pool on an office PostgreSQL: connected as their login role,
+    /// which the first connection proves (its error is the sign-in's answer). A person works one
+    /// screen at a time: two connections, released when idle, so that an office of fifty
+    /// computers stays well inside the server's default hundred.
+    pub async fn connect_as(options: PgConnectOptions) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .min_connections(0)
+            .idle_timeout(Duration::from_secs(120))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self::Postgres(pool))
+    }
+
+    /// Opens and closes one connection with `options`: proves that they are accepted.
+    pub async fn connect_once(options: PgConnectOptions) -> Result<()> {
+        use sqlx::Connection as _;
+        sqlx::PgConnection::connect_with(&options).await?.close().await?;
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Self::Sqlite(_) => Backend::Sqlite,
@@ -89,13 +111,45 @@ impl Db {
         }
     }
 
-    /// Brings the schema up to date. Safe to run on every start.
-    pub async fn migrate(&self) -> Result<()> {
+    /// Brings the schema up to date. Safe to run on every start. On PostgreSQL this must be the
+    /// database owner's connection; `role_prefix` names the server roles that a first migration
+    /// creates (see migrations/postgres/0008_office_roles.sql).
+    pub async fn migrate(&self, role_prefix: &str) -> Result<()> {
         match self {
             Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
-            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Self::Postgres(pool) => {
+                // one connection of its own, which tells the migrations the prefix
+                let options = (*pool.connect_options()).clone().options([("crm.role_prefix", role_prefix)]);
+                let migrating = PgPoolOptions::new().max_connections(1).connect_with(options).await?;
+                let result = POSTGRES_MIGRATIONS.run(&migrating).await;
+                migrating.close().await;
+                result?;
+            }
         }
         Ok(())
+    }
+
+    /// Checks that the schema is the one this build knows, for a connection that may not migrate
+    /// (a staff member's own login on an office database): an older schema needs the owner's
+    /// `crm migrate`, a newer one a newer app.
+    pub async fn check_schema(&self) -> Result<()> {
+        let latest = match self {
+            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Self::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or_default();
+        let mut tx = self.read().await?;
+        let applied: Option<i64> =
+            tx.scalar(Query::new("select max(version) from _sqlx_migrations where success = true")).await?;
+        tx.commit().await?;
+        match applied.unwrap_or_default() {
+            v if v < latest => Err(Error::state("schema_outdated")),
+            v if v > latest => Err(Error::state("app_outdated")),
+            _ => Ok(()),
+        }
     }
 
     /// A transaction for reading: list pages and their totals see one snapshot.

@@ -25,7 +25,7 @@ pub async fn create_first_admin(state: State<'_, Desktop>, input: FirstAdmin) ->
         .create_first_admin(&input.username, &input.full_name, &input.password)
         .await
         .map_err(|e| UiError::from_core(lang, &e))?;
-    state.inner.write().await.user_id = Some(actor.user_id);
+    state.inner.write().await.actor = Some(actor.clone());
     Ok(actor)
 }
 
@@ -33,13 +33,13 @@ pub async fn create_first_admin(state: State<'_, Desktop>, input: FirstAdmin) ->
 pub async fn sign_in(state: State<'_, Desktop>, username: String, password: String) -> Reply<Actor> {
     let (crm, lang) = state.crm().await?;
     let actor = crm.sign_in(&username, &password).await.map_err(|e| UiError::from_core(lang, &e))?;
-    state.inner.write().await.user_id = Some(actor.user_id);
+    state.inner.write().await.actor = Some(actor.clone());
     Ok(actor)
 }
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn sign_out(state: State<'_, Desktop>) -> Reply<()> {
-    state.inner.write().await.user_id = None;
+    state.inner.write().await.actor = None;
     // files picked but never saved belong to the session that picked them
     if let Ok(mut uploads) = state.uploads.lock() {
         uploads.forget_all();

@@ -155,7 +155,7 @@ impl Desktop {
             old.db().close().await;
         }
         inner.database = Some(info);
-        inner.user_id = None;
+        inner.actor = None;
         Ok(())
     }
 
@@ -175,10 +175,10 @@ impl Desktop {
         let Some(crm) = inner.crm.clone() else {
             return info;
         };
-        let user_id = inner.user_id;
+        let signed_in = inner.actor.clone();
         drop(inner);
-        info.stage = match user_id {
-            Some(id) => match crm.actor(id).await {
+        info.stage = match signed_in {
+            Some(actor) => match crm.refresh(&actor).await {
                 Ok(actor) => {
                     info.user = Some(actor);
                     "signed_in"

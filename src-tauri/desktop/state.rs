@@ -1,6 +1,6 @@
 //! What the window remembers between commands: the opened database (none before the first-run
-//! choice), who is signed in, and the language. Only the user id is kept: every command loads the
-//! actor afresh, so a deactivation or a revoked permission bites at once.
+//! choice), who is signed in (with their own connection), and the language. Every command
+//! re-reads the signed-in actor, so a deactivation or a revoked permission bites at once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -59,7 +59,8 @@ impl Uploads {
 pub struct Inner {
     pub crm: Option<Crm>,
     pub database: Option<DatabaseInfo>,
-    pub user_id: Option<i64>,
+    /// The signed-in user, as sign-in returned them.
+    pub actor: Option<Actor>,
     pub lang: Lang,
 }
 
@@ -116,11 +117,11 @@ impl Desktop {
     /// was deactivated meanwhile.
     pub async fn session(&self) -> Reply<Session> {
         let (crm, lang) = self.crm().await?;
-        let user_id = self.inner.read().await.user_id;
-        let Some(user_id) = user_id else {
+        let signed_in = self.inner.read().await.actor.clone();
+        let Some(signed_in) = signed_in else {
             return Err(UiError::from_core(lang, &crate::Error::Unauthenticated));
         };
-        let actor = crm.actor(user_id).await.map_err(|e| UiError::from_core(lang, &e))?;
+        let actor = crm.refresh(&signed_in).await.map_err(|e| UiError::from_core(lang, &e))?;
         Ok(Session { crm, actor, lang })
     }
 

@@ -21,24 +21,6 @@ both_backends! {
         assert!(matches!(t.crm.sign_in("nobody", PASSWORD).await, Err(Error::BadCredentials)));
     }
 
-    async fn repeated_failures_pause_the_account(t: TestCrm) {
-        for _ in 0..5 {
-            assert!(matches!(t.crm.sign_in("admin", "nope nope").await, Err(Error::BadCredentials)));
-        }
-        let err = t.crm.sign_in("admin", PASSWORD).await.unwrap_err();
-        assert!(matches!(err, Error::Throttled { seconds } if seconds > 0), "{err:?}");
-    }
-
-    async fn an_unknown_username_is_paused_like_a_real_one(t: TestCrm) {
-        for name in ["admin", "nobody"] {
-            for _ in 0..5 {
-                assert!(matches!(t.crm.sign_in(name, "nope nope").await, Err(Error::BadCredentials)));
-            }
-            let err = t.crm.sign_in(name, PASSWORD).await.unwrap_err();
-            assert!(matches!(err, Error::Throttled { seconds } if seconds > 0), "{name}: {err:?}");
-        }
-    }
-
     async fn two_first_administrators_at_once_make_exactly_one(t: TestCrm) {
         // A fresh database of this backend, reached by two CRMs (two office computers).
         let other = t.with_settings(crm::Settings::default()).await;
@@ -68,7 +50,7 @@ both_backends! {
         };
         t.crm.update_user(&t.admin, user.id, user.version, &update).await.unwrap();
         assert!(matches!(t.crm.sign_in("olga", PASSWORD).await, Err(Error::Deactivated)));
-        assert!(matches!(t.crm.actor(op.user_id).await, Err(Error::Unauthenticated)));
+        assert!(matches!(t.crm.refresh(&op).await, Err(Error::Unauthenticated)));
     }
 
     async fn a_password_change_needs_the_current_one(t: TestCrm) {
@@ -104,6 +86,68 @@ both_backends! {
             extra_permissions: vec!["services.view".into()],
         };
         t.crm.update_user(&t.admin, user.id, user.version, &update).await.unwrap();
-        assert!(t.crm.actor(op.user_id).await.unwrap().can(crm::Permission::ServicesView));
+        assert!(t.crm.refresh(&op).await.unwrap().can(crm::Permission::ServicesView));
+    }
+}
+
+// Sign-in throttling of the local mode. On an office server every sign-in is a connection as
+// the user's own role, so failures are the server's to count (see tests/core/office.rs).
+crate::local_only! {
+    async fn repeated_failures_pause_the_account(t: TestCrm) {
+        for _ in 0..5 {
+            assert!(matches!(t.crm.sign_in("admin", "nope nope").await, Err(Error::BadCredentials)));
+        }
+        let err = t.crm.sign_in("admin", PASSWORD).await.unwrap_err();
+        assert!(matches!(err, Error::Throttled { seconds } if seconds > 0), "{err:?}");
+    }
+
+    async fn an_unknown_username_is_paused_like_a_real_one(t: TestCrm) {
+        for name in ["admin", "nobody"] {
+            for _ in 0..5 {
+                assert!(matches!(t.crm.sign_in(name, "nope nope").await, Err(Error::BadCredentials)));
+            }
+            let err = t.crm.sign_in(name, PASSWORD).await.unwrap_err();
+            assert!(matches!(err, Error::Throttled { seconds } if seconds > 0), "{name}: {err:?}");
+        }
+    }
+
+    async fn the_pause_is_kept_in_the_database_for_every_computer(t: TestCrm) {
+        // Another CRM on the same database: another window, or the CLI, on another computer.
+        let other = t.with_settings(crm::Settings::default()).await;
+        for (i, name) in ["admin", "nobody", "admin", "nobody", "admin", "nobody", "admin", "nobody"].iter().enumerate() {
+            let crm = if i % 4 < 2 { &t.crm } else { &other };
+            assert!(matches!(crm.sign_in(name, "nope nope").await, Err(Error::BadCredentials)));
+        }
+        for name in ["admin", "nobody"] {
+            assert!(matches!(t.crm.sign_in(name, "nope nope").await, Err(Error::BadCredentials)), "5th of {name}");
+            for crm in [&t.crm, &other] {
+                let err = crm.sign_in(name, PASSWORD).await.unwrap_err();
+                assert!(matches!(err, Error::Throttled { .. }), "{name}: {err:?}");
+            }
+        }
+    }
+
+    async fn parallel_guesses_are_all_counted(t: TestCrm) {
+        let mut guesses = tokio::task::JoinSet::new();
+        for _ in 0..32 {
+            let crm = t.crm.clone();
+            guesses.spawn(async move { crm.sign_in("admin", "nope nope").await });
+        }
+        let answers = guesses.join_all().await;
+        let refused = answers.iter().filter(|a| matches!(a, Err(Error::BadCredentials))).count();
+        let throttled = answers.iter().filter(|a| matches!(a, Err(Error::Throttled { .. }))).count();
+        assert_eq!((refused, throttled), (5, 27), "only the free allowance is ever checked");
+        assert!(matches!(t.crm.sign_in("admin", PASSWORD).await, Err(Error::Throttled { .. })));
+    }
+
+    async fn a_successful_sign_in_forgets_the_failures(t: TestCrm) {
+        for _ in 0..4 {
+            assert!(matches!(t.crm.sign_in("admin", "nope nope").await, Err(Error::BadCredentials)));
+        }
+        t.crm.sign_in("admin", PASSWORD).await.expect("the fifth try is free");
+        for _ in 0..4 {
+            assert!(matches!(t.crm.sign_in("admin", "nope nope").await, Err(Error::BadCredentials)));
+        }
+        t.crm.sign_in("admin", PASSWORD).await.expect("counted afresh");
     }
 }

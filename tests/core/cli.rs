@@ -15,6 +15,7 @@ fn crm(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         .env("CRM_CONFIG_DIR", dir.path())
         .env("CRM_DATA_DIR", dir.path())
         .env("LANG", "en_US.UTF-8")
+        .env("CRM_ROLE_PREFIX", pg::role_prefix(url))
         .output()
         .expect("run crm")
 }
@@ -82,6 +83,48 @@ crate::both_backends! {
         let table = ok(&crm(&t.url, &["stats", "--user", "admin"], &[("CRM_PASSWORD", PASSWORD)]));
         assert!(table.lines().last().unwrap().starts_with("TOTAL"), "{table}");
     }
+
+    async fn an_office_is_staffed_from_a_script(t: TestCrm) {
+        let admin = [("CRM_PASSWORD", PASSWORD), ("CRM_NEW_USER_PASSWORD", "olgas password")];
+        let add = ["users", "add", "--username", "olga", "--full-name", "Ольга Петрова", "--role", "operator", "--user", "admin"];
+        assert!(ok(&crm(&t.url, &add, &admin)).contains("user olga created"));
+        let again = fails(&crm(&t.url, &add, &admin));
+        assert!(again.contains("already taken"), "{again}");
+
+        let list = ok(&crm(&t.url, &["users", "list", "--user", "admin", "--json"], &admin));
+        let users: serde_json::Value = serde_json::from_str(&list).unwrap();
+        let olga = users.as_array().unwrap().iter().find(|u| u["username"] == "olga").expect("olga listed");
+        assert_eq!((olga["full_name"].as_str(), olga["roles"][0].as_str()), (Some("Ольга Петрова"), Some("operator")));
+        let olga_signs_in = [("CRM_PASSWORD", "olgas password")];
+        ok(&crm(&t.url, &["stats", "--user", "olga"], &olga_signs_in));
+        let refused = fails(&crm(&t.url, &["users", "list", "--user", "olga"], &olga_signs_in));
+        assert!(refused.contains("ermission"), "{refused}");
+
+        assert!(ok(&crm(&t.url, &["users", "deactivate", "olga", "--user", "admin"], &admin)).contains("deactivated"));
+        let gone = fails(&crm(&t.url, &["stats", "--user", "olga"], &olga_signs_in));
+        assert!(gone.contains("deactivated"), "{gone}");
+        let unknown = fails(&crm(&t.url, &["users", "deactivate", "nobody", "--user", "admin"], &admin));
+        assert!(unknown.contains("username"), "{unknown}");
+    }
+}
+
+#[test]
+fn the_cli_does_not_tell_which_usernames_exist() {
+    // Separate processes, as someone guessing at a terminal would run them.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    ok(&crm(&url, &["create-admin", "--username", "boss"], &[("CRM_ADMIN_PASSWORD", PASSWORD)]));
+    let answers = |name: &str| -> Vec<String> {
+        (0..6)
+            .map(|_| fails(&crm(&url, &["stats", "--user", name], &[("CRM_PASSWORD", "a wrong guess")])))
+            // the seconds left may differ by one between the two names
+            .map(|answer| answer.replace(|c: char| c.is_ascii_digit(), "#"))
+            .collect()
+    };
+    let (known, unknown) = (answers("boss"), answers("nobody"));
+    assert_eq!(known, unknown);
+    assert!(known[4].contains("Wrong username or password"), "{known:?}");
+    assert!(known[5].contains("Too many"), "the sixth guess is paused: {known:?}");
 }
 
 #[test]

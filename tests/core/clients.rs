@@ -29,8 +29,8 @@ async fn user_with(t: &TestCrm, username: &str, permissions: &[&str]) -> Actor {
         roles: vec![],
         extra_permissions: permissions.iter().map(|p| p.to_string()).collect(),
     };
-    let user = t.crm.create_user(&t.admin, &input).await.expect("user");
-    t.crm.actor(user.id).await.expect("actor")
+    t.crm.create_user(&t.admin, &input).await.expect("user");
+    t.crm.sign_in(username, PASSWORD).await.expect("sign in")
 }
 
 both_backends! {

@@ -10,6 +10,7 @@ mod clients;
 mod contracts;
 mod leads;
 mod migrations;
+mod office;
 mod permissions;
 mod services;
 mod stats;

@@ -30,7 +30,7 @@ impl TestCrm {
     }
 
     async fn open(url: String, dir: Option<tempfile::TempDir>) -> Self {
-        let crm = Crm::open(&url, Settings::default()).await.expect("open and migrate");
+        let crm = Crm::open(&url, settings_for(&url, Settings::default())).await.expect("open and migrate");
         let admin = crm.create_first_admin("admin", "Администратор", PASSWORD).await.expect("first admin");
         Self { crm, admin, url, _dir: dir }
     }
@@ -44,13 +44,13 @@ impl TestCrm {
             roles: roles.iter().map(|r| r.to_string()).collect(),
             extra_permissions: vec![],
         };
-        let user = self.crm.create_user(&self.admin, &input).await.expect("create user");
-        self.crm.actor(user.id).await.expect("actor")
+        self.crm.create_user(&self.admin, &input).await.expect("create user");
+        self.crm.sign_in(username, PASSWORD).await.expect("sign in")
     }
 
     /// A second CRM on this test's database with other settings (e.g. a small document limit).
     pub async fn with_settings(&self, settings: Settings) -> Crm {
-        Crm::open(&self.url, settings).await.expect("reopen with settings")
+        Crm::open(&self.url, settings_for(&self.url, settings)).await.expect("reopen with settings")
     }
 
     /// Rows in `table` (a literal from the test), to prove that a refused write wrote nothing.
@@ -60,6 +60,11 @@ impl TestCrm {
         tx.commit().await.expect("commit");
         n
     }
+}
+
+/// `settings` with the role prefix of the test database at `url` (see `pg::role_prefix`).
+pub fn settings_for(url: &str, settings: Settings) -> Settings {
+    Settings { role_prefix: pg::role_prefix(url), ..settings }
 }
 
 /// Writes each test once and runs it on both backends as `name::sqlite` and `name::postgres`.
@@ -74,6 +79,38 @@ macro_rules! both_backends {
             async fn sqlite() { run($crate::support::TestCrm::sqlite().await).await }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() { run($crate::support::TestCrm::postgres().await).await }
+        }
+    )*};
+}
+
+/// Writes a test of the local mode only (SQLite), as `name::sqlite`.
+#[macro_export]
+macro_rules! local_only {
+    ($(async fn $name:ident($t:ident: TestCrm) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $t = $crate::support::TestCrm::sqlite().await;
+                $body
+            }
+        }
+    )*};
+}
+
+/// Writes a test of the office database only (PostgreSQL), as `name::postgres`.
+#[macro_export]
+macro_rules! office_only {
+    ($(async fn $name:ident($t:ident: TestCrm) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let $t = $crate::support::TestCrm::postgres().await;
+                $body
+            }
         }
     )*};
 }
