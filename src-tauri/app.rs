@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use phonenumber::country::Id as Country;
 
+use crate::config::{Location, OfficeServer};
 use crate::db::{Db, Query, Row, Tx};
 use crate::error::Result;
 use crate::permission::Actor;
@@ -29,14 +30,17 @@ impl Default for Settings {
 
 #[derive(Clone)]
 pub struct Crm {
+    /// The local file's pool; on an office server the owner's pool, or (`gateway`) a pool that
+    /// never connects, whose options sign-in completes with each person's own login.
     pub(crate) db: Db,
     pub(crate) settings: Settings,
+    gateway: bool,
 }
 
 impl Crm {
     pub fn new(db: Db, settings: Settings) -> Self {
         crate::auth::warm_up();
-        Self { db, settings }
+        Self { db, settings, gateway: false }
     }
 
     /// Connects to `url`, brings the schema up to date and returns the CRM.
@@ -44,6 +48,40 @@ impl Crm {
         let db = Db::connect(url).await?;
         db.migrate(&settings.role_prefix).await?;
         Ok(Self::new(db, settings))
+    }
+
+    /// An office server that people sign in to as themselves: nothing connects until someone
+    /// signs in, and nothing here may migrate (the owner's `crm migrate` does).
+    pub fn open_office(server: &OfficeServer, settings: Settings) -> Self {
+        let db = Db::gateway(server.connect_options("crm", ""));
+        Self { gateway: true, ..Self::new(db, settings) }
+    }
+
+    /// The office server as its owner (the login that owns the database, with CREATEROLE): brings
+    /// the schema up to date, and can create the first administrator. Only for setting an office
+    /// up: the owner's password is never kept.
+    pub async fn open_as_owner(
+        server: &OfficeServer,
+        username: &str,
+        password: &str,
+        settings: Settings,
+    ) -> Result<Self> {
+        let db = Db::connect_as(server.connect_options(username, password)).await?;
+        db.migrate(&settings.role_prefix).await?;
+        Ok(Self::new(db, settings))
+    }
+
+    /// Opens what [`crate::config::resolve_location`] found.
+    pub async fn open_location(location: &Location, settings: Settings) -> Result<Self> {
+        match location {
+            Location::Url(url) => Self::open(url, settings).await,
+            Location::Office(server) => Ok(Self::open_office(server, settings)),
+        }
+    }
+
+    /// Whether this is an office server reached with no login of its own (see [`Crm::open_office`]).
+    pub fn is_gateway(&self) -> bool {
+        self.gateway
     }
 
     pub fn db(&self) -> &Db {

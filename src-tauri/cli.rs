@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
 
 use crate::app::{Crm, Settings};
-use crate::config::{redact_url, resolve_database_url, ConfigFile};
+use crate::config::{redact_url, resolve_location, ConfigFile, Location};
 use crate::demo::DemoOptions;
 use crate::domain::contact::parse_region;
 use crate::error::{Error, Result};
@@ -183,9 +183,21 @@ pub fn settings(file: &ConfigFile) -> Result<Settings> {
 
 async fn open(database_url: Option<String>) -> Result<Crm> {
     let file = ConfigFile::load()?;
-    let url = resolve_database_url(database_url.as_deref(), &file)?;
-    tracing::info!("database: {}", redact_url(&url));
-    Crm::open(&url, settings(&file)?).await
+    let location = resolve_location(database_url.as_deref(), &file)?;
+    if let Location::Url(url) = &location {
+        tracing::info!("database: {}", redact_url(url));
+    }
+    Crm::open_location(&location, settings(&file)?).await
+}
+
+/// For the commands that change the schema or create the first user: on an office server they
+/// need the database owner's login, which is never kept in the settings.
+async fn open_as_owner(database_url: Option<String>) -> Result<Crm> {
+    let crm = open(database_url).await?;
+    if crm.is_gateway() {
+        return Err(Error::state("owner_login_needed"));
+    }
+    Ok(crm)
 }
 
 fn read_secret(env: &str, prompt: &str) -> Result<String> {
@@ -199,11 +211,11 @@ fn read_secret(env: &str, prompt: &str) -> Result<String> {
 async fn run(database_url: Option<String>, command: Command) -> Result<()> {
     match command {
         Command::Migrate => {
-            let crm = open(database_url).await?;
+            let crm = open_as_owner(database_url).await?;
             out!("database is up to date ({:?})", crm.db().backend());
         }
         Command::CreateAdmin { username, full_name } => {
-            let crm = open(database_url).await?;
+            let crm = open_as_owner(database_url).await?;
             let password = read_secret("CRM_ADMIN_PASSWORD", "Password for the new administrator: ")?;
             let actor = crm.create_first_admin(&username, &full_name, &password).await?;
             out!("administrator {} created", actor.username);
@@ -226,7 +238,7 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
             users::run(&crm, command).await?;
         }
         Command::Demo { seed, leads, anchor, append } => {
-            let crm = open(database_url).await?;
+            let crm = open_as_owner(database_url).await?;
             let password = std::env::var("CRM_DEMO_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.to_owned());
             let anchor = anchor.unwrap_or_else(|| chrono::Local::now().date_naive());
             let options = DemoOptions { seed, leads, anchor, append, password };

@@ -12,8 +12,11 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ConfigFile {
-    /// `sqlite:PATH` or `postgres://USER@HOST:PORT/DB` (the password lives in the OS keyring).
+    /// `sqlite:PATH`, or (for the database owner's tools) `postgres://OWNER:PASSWORD@HOST/DB`.
     pub database_url: Option<String>,
+    /// The office PostgreSQL server, where each person signs in as themselves: no login or
+    /// password is kept here.
+    pub office: Option<OfficeServer>,
     /// Region for phone numbers without a country code, e.g. `RU`.
     pub phone_region: Option<String>,
     /// `ru` or `en`.
@@ -21,6 +24,113 @@ pub struct ConfigFile {
     /// The prefix of the office database's PostgreSQL roles, when a server holds two CRM
     /// databases (default `crm`; also `CRM_ROLE_PREFIX`).
     pub role_prefix: Option<String>,
+}
+
+/// Where an office's PostgreSQL server is: only where, never who. Each person connects as their
+/// own login role with their own password when they sign in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeServer {
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    pub database: String,
+    #[serde(default)]
+    pub tls: Tls,
+    /// The certificate authority that signed the server's certificate (`verify-full`), when it
+    /// is not one the system trusts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+}
+
+fn default_port() -> u16 {
+    5432
+}
+
+/// TLS to the office server, as libpq's `sslmode` names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tls {
+    /// No TLS: a trusted network only.
+    Disable,
+    /// TLS when the server offers it.
+    #[default]
+    Prefer,
+    /// TLS always, without checking whose certificate it is.
+    Require,
+    /// TLS with the server's certificate and name checked.
+    VerifyFull,
+}
+
+impl OfficeServer {
+    /// Connection options built from the fields (never a URL assembled from them), for the user
+    /// `username` with `password`.
+    pub fn connect_options(&self, username: &str, password: &str) -> sqlx::postgres::PgConnectOptions {
+        use sqlx::postgres::{PgConnectOptions, PgSslMode};
+        let mode = match self.tls {
+            Tls::Disable => PgSslMode::Disable,
+            Tls::Prefer => PgSslMode::Prefer,
+            Tls::Require => PgSslMode::Require,
+            Tls::VerifyFull => PgSslMode::VerifyFull,
+        };
+        let mut options = PgConnectOptions::new_without_pgpass()
+            .host(self.host.trim())
+            .port(self.port)
+            .database(self.database.trim())
+            .username(username)
+            .password(password)
+            .ssl_mode(mode)
+            .application_name("crm");
+        if let Some(ca) = &self.ca_file {
+            options = options.ssl_root_cert(ca);
+        }
+        options
+    }
+
+    /// `host:port/database`, for the settings page and messages.
+    pub fn describe(&self) -> String {
+        format!("{}:{}/{}", self.host.trim(), self.port, self.database.trim())
+    }
+
+    /// The server of a `postgres://` URL, without its login (an office set up before each person
+    /// signed in as themselves kept `postgres://login@host/db` here).
+    pub fn from_url(url: &str) -> Result<Self> {
+        let options: sqlx::postgres::PgConnectOptions =
+            url.parse().map_err(|e| Error::Config(format!("bad PostgreSQL URL: {e}")))?;
+        let tls = match options.get_ssl_mode() {
+            sqlx::postgres::PgSslMode::Disable | sqlx::postgres::PgSslMode::Allow => Tls::Disable,
+            sqlx::postgres::PgSslMode::Prefer => Tls::Prefer,
+            sqlx::postgres::PgSslMode::Require => Tls::Require,
+            _ => Tls::VerifyFull,
+        };
+        Ok(Self {
+            host: options.get_host().to_owned(),
+            port: options.get_port(),
+            database: options.get_database().unwrap_or("crm").to_owned(),
+            tls,
+            ca_file: None,
+        })
+    }
+}
+
+/// The database a command or the window opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A URL with everything needed to connect: a SQLite file, or PostgreSQL with a login (the
+    /// database owner's, for migrations and set-up).
+    Url(String),
+    /// An office server that people sign in to as themselves.
+    Office(OfficeServer),
+}
+
+/// What to open, by precedence: `--database-url` / `CRM_DATABASE_URL`, the office server of the
+/// config file, its `database_url`, then the default SQLite file (its folder created).
+pub fn resolve_location(explicit: Option<&str>, file: &ConfigFile) -> Result<Location> {
+    if explicit.is_none_or(|u| u.trim().is_empty()) {
+        if let Some(office) = &file.office {
+            return Ok(Location::Office(office.clone()));
+        }
+    }
+    resolve_database_url(explicit, file).map(Location::Url)
 }
 
 fn project_dirs() -> Result<ProjectDirs> {

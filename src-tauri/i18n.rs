@@ -39,6 +39,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("email_taken", "Этот e-mail уже у лида «{lead}» (№{id})", "This e-mail already belongs to lead “{lead}” (#{id})"),
     ("name_taken", "Такое название уже есть", "This name is already taken"),
     ("username_taken", "Такой логин уже занят", "This username is already taken"),
+    (
+        "host_invalid",
+        "Укажите имя сервера или его адрес, например db.office.local или 192.168.1.10",
+        "Enter the server's name or address, e.g. db.office.local or 192.168.1.10",
+    ),
     ("username_chars", "Только буквы, цифры и . _ - @", "Only letters, digits and . _ - @"),
     (
         "username_bytes",
@@ -105,6 +110,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Someone else changed this record. Reload it and try again",
     ),
     ("users_exist", "Администратор уже создан", "The first administrator already exists"),
+    (
+        "owner_login_needed",
+        "Нужен логин владельца базы данных: --database-url postgres://ВЛАДЕЛЕЦ:ПАРОЛЬ@сервер/база",
+        "This needs the database owner's login: --database-url postgres://OWNER:PASSWORD@server/database",
+    ),
     (
         "schema_outdated",
         "Базу данных офиса нужно обновить: администратор выполняет `crm migrate` под логином владельца базы",

@@ -97,6 +97,12 @@ impl Db {
         Ok(Self::Postgres(pool))
     }
 
+    /// A pool that never connects by itself: the office server's address, for sign-in to copy
+    /// and complete with a person's own login.
+    pub fn gateway(options: PgConnectOptions) -> Self {
+        Self::Postgres(PgPoolOptions::new().max_connections(1).min_connections(0).connect_lazy_with(options))
+    }
+
     /// Opens and closes one connection with `options`: proves that they are accepted.
     pub async fn connect_once(options: PgConnectOptions) -> Result<()> {
         use sqlx::Connection as _;

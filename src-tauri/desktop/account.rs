@@ -25,6 +25,7 @@ pub async fn create_first_admin(state: State<'_, Desktop>, input: FirstAdmin) ->
         .create_first_admin(&input.username, &input.full_name, &input.password)
         .await
         .map_err(|e| UiError::from_core(lang, &e))?;
+    super::setup::forget_owner_login(&state).await.map_err(|e| UiError::from_core(lang, &e))?;
     state.inner.write().await.actor = Some(actor.clone());
     Ok(actor)
 }

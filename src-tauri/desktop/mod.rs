@@ -38,7 +38,7 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             setup::choose_local_database,
             setup::test_office_database,
             setup::choose_office_database,
-            setup::unlock_office_database,
+            setup::set_up_office_database,
             account::create_first_admin,
             account::sign_in,
             account::sign_out,

@@ -1,12 +1,12 @@
 //! Start-up and the database choice: the first-run screen ("this computer" or "office database"),
-//! the password prompt when no keyring holds it, switching databases from the settings page, and
-//! the language.
+//! setting a new office database up with its owner's login, switching databases from the
+//! settings page, and the language.
 //!
 //! The first-run screen shows while the config file names no database and none was given with
-//! `--database-url` / `CRM_DATABASE_URL`. The config file keeps `postgres://user@host:port/db`
-//! without the password; the password goes to the OS keyring (see `secret.rs`).
+//! `--database-url` / `CRM_DATABASE_URL`. For an office the config file keeps only where the
+//! server is (`[office]`): each person signs in to it as their own PostgreSQL role, so no
+//! database password is kept on the computer, neither in the file nor in a keyring.
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
@@ -14,7 +14,9 @@ use super::error::{Reply, UiError};
 use super::secret;
 use super::state::{DatabaseInfo, Desktop};
 use crate::app::Crm;
-use crate::config::{default_sqlite_path, redact_url, resolve_database_url, ConfigFile};
+use crate::config::{
+    default_sqlite_path, resolve_database_url, resolve_location, ConfigFile, Location, OfficeServer, Tls,
+};
 use crate::db::{Backend, Db};
 use crate::error::{Error, FieldError};
 use crate::i18n::Lang;
@@ -23,27 +25,31 @@ use crate::permission::Actor;
 /// What the window shows first.
 #[derive(Debug, Serialize)]
 pub struct StartInfo {
-    /// `choose_database`, `password`, `database_error`, `first_admin`, `sign_in` or `signed_in`.
+    /// `choose_database`, `database_error`, `first_admin`, `sign_in` or `signed_in`.
     pub stage: &'static str,
     pub lang: Lang,
     pub database: Option<DatabaseInfo>,
     pub user: Option<Actor>,
     pub error: Option<UiError>,
-    /// The office database waiting for its password (stage `password`).
-    pub office: Option<OfficeInput>,
     /// Whether the URL was given at start (then settings cannot switch the database).
     pub fixed_url: bool,
 }
 
-/// The office (PostgreSQL) form, as typed.
+/// The office (PostgreSQL) form, as typed: where the server is, nothing more.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OfficeInput {
     pub host: String,
     pub port: String,
     pub database: String,
+    pub tls: Tls,
+}
+
+/// The database owner's login, typed once to set a new office database up; never kept.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OwnerLogin {
     pub username: String,
-    #[serde(skip_serializing)]
     pub password: String,
 }
 
@@ -68,13 +74,18 @@ pub fn initial_language() -> Lang {
 }
 
 impl OfficeInput {
-    /// Field errors for the form (all at once).
-    fn check(&self) -> Result<u16, Error> {
+    /// The server, or field errors for the form (all at once). A host is a name or an address,
+    /// never a URL: `/`, `?`, `@` and spaces are refused rather than changing what is reached.
+    fn check(&self) -> Result<OfficeServer, Error> {
         let mut errors = Vec::new();
-        for (field, value) in [("host", &self.host), ("database", &self.database), ("username", &self.username)] {
-            if value.trim().is_empty() {
-                errors.push(FieldError::new(field, "required"));
-            }
+        let host = self.host.trim();
+        if host.is_empty() {
+            errors.push(FieldError::new("host", "required"));
+        } else if host.contains(|c: char| c.is_whitespace() || matches!(c, '/' | '?' | '@' | '#')) {
+            errors.push(FieldError::new("host", "host_invalid"));
+        }
+        if self.database.trim().is_empty() {
+            errors.push(FieldError::new("database", "required"));
         }
         let port = match self.port.trim() {
             "" => Some(5432),
@@ -83,79 +94,52 @@ impl OfficeInput {
         if port.is_none() {
             errors.push(FieldError::new("port", "not_a_number"));
         }
-        if errors.is_empty() {
-            Ok(port.unwrap_or(5432))
-        } else {
-            Err(Error::Invalid(errors))
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
         }
-    }
-
-    /// `user@host:port/db`: the config file's URL without the scheme, and the keyring account.
-    fn account(&self, port: u16) -> String {
-        format!("{}@{}:{port}/{}", encode(self.username.trim()), self.host.trim(), encode(self.database.trim()))
-    }
-
-    /// The form for a `postgres://user@host:port/db` URL of the config file (names decoded).
-    fn from_url(url: &str) -> Self {
-        let Ok(url) = url::Url::parse(url) else { return Self::default() };
-        let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
-        Self {
-            host: url.host_str().unwrap_or_default().to_owned(),
-            port: url.port().unwrap_or(5432).to_string(),
-            database: decode(url.path().trim_start_matches('/')),
-            username: decode(url.username()),
-            password: String::new(),
-        }
+        Ok(OfficeServer {
+            host: host.to_owned(),
+            port: port.unwrap_or(5432),
+            database: self.database.trim().to_owned(),
+            tls: self.tls,
+            ca_file: None,
+        })
     }
 }
 
-/// What a user name, password or database name may keep unencoded in a URL: RFC 3986's
-/// unreserved characters.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-fn encode(text: &str) -> String {
-    utf8_percent_encode(text, UNRESERVED).to_string()
-}
-
-fn with_password(account: &str, password: &str) -> String {
-    match account.split_once('@') {
-        Some((user, rest)) if !password.is_empty() => format!("postgres://{user}:{}@{rest}", encode(password)),
-        _ => format!("postgres://{account}"),
-    }
-}
-
-fn has_password(url: &str) -> bool {
-    redact_url(url) != url
-}
-
-fn describe(url: &str, source: &'static str, keyring: bool) -> DatabaseInfo {
-    match Backend::of_url(url) {
-        Ok(Backend::Postgres) => DatabaseInfo {
-            kind: "postgres",
-            location: redact_url(url).split_once("://").map_or(String::new(), |(_, r)| r.replace(":***", "")),
-            source,
-            keyring,
-        },
-        _ => DatabaseInfo {
-            kind: "sqlite",
-            location: url.trim_start_matches("sqlite://").trim_start_matches("sqlite:").to_owned(),
-            source,
-            keyring,
+fn describe_location(location: &Location, source: &'static str) -> DatabaseInfo {
+    match location {
+        Location::Office(server) => DatabaseInfo { kind: "postgres", location: server.describe(), source },
+        Location::Url(url) => match Backend::of_url(url) {
+            Ok(Backend::Postgres) => DatabaseInfo {
+                kind: "postgres",
+                location: OfficeServer::from_url(url).map(|s| s.describe()).unwrap_or_default(),
+                source,
+            },
+            _ => DatabaseInfo {
+                kind: "sqlite",
+                location: url.trim_start_matches("sqlite://").trim_start_matches("sqlite:").to_owned(),
+                source,
+            },
         },
     }
 }
 
 impl Desktop {
-    /// Opens `url` as the current database (closing the previous one) and signs out.
-    async fn open(&self, url: &str, info: DatabaseInfo) -> Result<(), Error> {
-        let settings = crate::cli::settings(&ConfigFile::load()?)?;
-        let crm = Crm::open(url, settings).await?;
+    /// Makes `crm` the current database (closing the previous one) and signs out.
+    async fn replace(&self, crm: Crm, info: DatabaseInfo) {
         let mut inner = self.inner.write().await;
         if let Some(old) = inner.crm.replace(crm) {
             old.db().close().await;
         }
         inner.database = Some(info);
         inner.actor = None;
+    }
+
+    async fn open(&self, location: &Location, source: &'static str) -> Result<(), Error> {
+        let settings = crate::cli::settings(&ConfigFile::load()?)?;
+        let crm = Crm::open_location(location, settings).await?;
+        self.replace(crm, describe_location(location, source)).await;
         Ok(())
     }
 
@@ -169,7 +153,6 @@ impl Desktop {
             database: inner.database.clone(),
             user: None,
             error,
-            office: None,
             fixed_url: self.explicit_url.is_some(),
         };
         let Some(crm) = inner.crm.clone() else {
@@ -202,47 +185,23 @@ impl Desktop {
         let lang = self.lang().await;
         let fail = |e: Error| UiError::from_core(lang, &e);
         if let Some(url) = &self.explicit_url {
-            return match self.open(url, describe(url, "command_line", false)).await {
+            return match self.open(&Location::Url(url.clone()), "command_line").await {
                 Ok(()) => None,
                 Err(e) => Some(self.error_info(fail(e)).await),
             };
         }
-        let file = match ConfigFile::load() {
+        let file = match upgrade_shared_login(ConfigFile::load()).await {
             Ok(file) => file,
             Err(e) => return Some(self.error_info(fail(e)).await),
         };
-        let url = file.database_url.clone().filter(|u| !u.trim().is_empty())?;
-        let result = if Backend::of_url(&url).ok() == Some(Backend::Postgres) && !has_password(&url) {
-            let account = url.split_once("://").map_or(url.as_str(), |(_, r)| r).to_owned();
-            match secret::load(&account).await {
-                Some(password) => {
-                    match self.open(&with_password(&account, &password), describe(&url, "config", true)).await {
-                        // The server refused the kept password (changed on the server): ask again.
-                        Err(Error::Database(sqlx::Error::Database(e))) if e.code().as_deref() == Some("28P01") => {
-                            let mut info = self.start_info(None).await;
-                            info.stage = "password";
-                            info.office = Some(OfficeInput::from_url(&url));
-                            return Some(info);
-                        }
-                        other => other,
-                    }
-                }
-                // No password kept: the server may not need one (local trust); else ask for it.
-                None => match self.open(&url, describe(&url, "config", false)).await {
-                    Ok(()) => Ok(()),
-                    Err(e) => {
-                        tracing::info!("office database without a password: {e}");
-                        let mut info = self.start_info(None).await;
-                        info.stage = "password";
-                        info.office = Some(OfficeInput::from_url(&url));
-                        return Some(info);
-                    }
-                },
-            }
-        } else {
-            self.open(&url, describe(&url, "config", false)).await
+        if file.office.is_none() && file.database_url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            return None;
+        }
+        let location = match resolve_location(None, &file) {
+            Ok(location) => location,
+            Err(e) => return Some(self.error_info(fail(e)).await),
         };
-        match result {
+        match self.open(&location, "config").await {
             Ok(()) => None,
             Err(e) => Some(self.error_info(fail(e)).await),
         }
@@ -257,12 +216,6 @@ impl Desktop {
         }
     }
 
-    async fn set_keyring(&self, keyring: bool) {
-        if let Some(info) = self.inner.write().await.database.as_mut() {
-            info.keyring = keyring;
-        }
-    }
-
     async fn error_info(&self, error: UiError) -> StartInfo {
         let mut info = self.start_info(Some(error)).await;
         info.stage = "database_error";
@@ -270,9 +223,34 @@ impl Desktop {
     }
 }
 
-fn save_database_url(url: &str) -> Result<(), Error> {
+/// A config file from before each person signed in as themselves named the office server with a
+/// shared login (`database_url = "postgres://login@host/db"`, its password in the keyring). That
+/// login is no longer used on staff computers: the file keeps only where the server is, and the
+/// shared password leaves the keyring.
+async fn upgrade_shared_login(file: Result<ConfigFile, Error>) -> Result<ConfigFile, Error> {
+    let mut file = file?;
+    let Some(url) = file.database_url.clone().filter(|u| Backend::of_url(u).ok() == Some(Backend::Postgres)) else {
+        return Ok(file);
+    };
+    file.office = Some(OfficeServer::from_url(&url)?);
+    file.database_url = None;
+    file.save()?;
+    secret::forget(url.split_once("://").map_or(url.as_str(), |(_, rest)| rest)).await;
+    Ok(file)
+}
+
+fn save_location(location: &Location) -> Result<(), Error> {
     let mut file = ConfigFile::load()?;
-    file.database_url = Some(url.to_owned());
+    match location {
+        Location::Url(url) => {
+            file.database_url = Some(url.to_owned());
+            file.office = None;
+        }
+        Location::Office(server) => {
+            file.office = Some(server.clone());
+            file.database_url = None;
+        }
+    }
     file.save()
 }
 
@@ -302,23 +280,29 @@ pub async fn choose_local_database(state: State<'_, Desktop>) -> Reply<StartInfo
     let lang = state.lang().await;
     state.ensure_switchable(lang)?;
     let fail = |e: Error| UiError::from_core(lang, &e);
-    let url = resolve_database_url(None, &ConfigFile::default()).map_err(fail)?;
+    let location = Location::Url(resolve_database_url(None, &ConfigFile::default()).map_err(fail)?);
     let path = default_sqlite_path().map_err(fail)?;
     tracing::info!("local database at {}", path.display());
-    state.open(&url, describe(&url, "config", false)).await.map_err(fail)?;
-    save_database_url(&url).map_err(fail)?;
+    state.open(&location, "config").await.map_err(fail)?;
+    save_location(&location).map_err(fail)?;
     Ok(state.start_info(None).await)
 }
 
-/// "Test connection" on the office form: connects and disconnects, changing nothing.
+/// "Test connection" on the office form: whether a PostgreSQL server answers there. Nobody has
+/// signed in yet, so the test asks as a login that does not exist: a refused password is the
+/// server's answer, and the success.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn test_office_database(state: State<'_, Desktop>, input: OfficeInput) -> Reply<()> {
     let lang = state.lang().await;
-    let port = input.check().map_err(|e| UiError::from_core(lang, &e))?;
-    let url = with_password(&input.account(port), &input.password);
-    let db = Db::connect(&url).await.map_err(|e| connection_error(lang, &e))?;
-    db.close().await;
-    Ok(())
+    let server = input.check().map_err(|e| UiError::from_core(lang, &e))?;
+    let probe = server.connect_options("crm connection test", "-");
+    match Db::connect_once(probe).await {
+        Ok(()) => Ok(()),
+        Err(Error::Database(sqlx::Error::Database(e))) if matches!(e.code().as_deref(), Some("28P01" | "28000")) => {
+            Ok(())
+        }
+        Err(e) => Err(connection_error(lang, &e)),
+    }
 }
 
 /// A failed connection test says why (host unreachable, wrong password...): no secret in it.
@@ -331,38 +315,64 @@ fn connection_error(lang: Lang, error: &Error) -> UiError {
     ui
 }
 
-/// "Office database": connects, brings the schema up to date, keeps the password in the keyring
-/// and the rest in the config file.
+/// "Office database": remembers where the server is; people sign in to it as themselves.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn choose_office_database(state: State<'_, Desktop>, input: OfficeInput) -> Reply<StartInfo> {
     let lang = state.lang().await;
     state.ensure_switchable(lang)?;
-    let port = input.check().map_err(|e| UiError::from_core(lang, &e))?;
-    let account = input.account(port);
-    let url = with_password(&account, &input.password);
-    let plain = format!("postgres://{account}");
-    state.open(&url, describe(&plain, "config", false)).await.map_err(|e| connection_error(lang, &e))?;
-    // Kept only once it has worked: a mistyped password must not be remembered.
-    let keyring = !input.password.is_empty() && secret::store(&account, &input.password).await;
-    state.set_keyring(keyring).await;
-    save_database_url(&plain).map_err(|e| UiError::from_core(lang, &e))?;
+    let location = Location::Office(input.check().map_err(|e| UiError::from_core(lang, &e))?);
+    state.open(&location, "config").await.map_err(|e| connection_error(lang, &e))?;
+    save_location(&location).map_err(|e| UiError::from_core(lang, &e))?;
     Ok(state.start_info(None).await)
 }
 
-/// The office password typed at start, when no keyring holds it.
+/// "Set up a new office database": the database owner's login, typed once, brings the schema up
+/// to date (and the server roles with it); the first administrator is created next. The login
+/// is held only until then, never saved.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn unlock_office_database(state: State<'_, Desktop>, password: String) -> Reply<StartInfo> {
+pub async fn set_up_office_database(
+    state: State<'_, Desktop>,
+    input: OfficeInput,
+    owner: OwnerLogin,
+) -> Reply<StartInfo> {
     let lang = state.lang().await;
-    let file = ConfigFile::load().map_err(|e| UiError::from_core(lang, &e))?;
-    let url = file.database_url.unwrap_or_default();
-    let account = url.split_once("://").map_or(url.as_str(), |(_, r)| r).to_owned();
-    state
-        .open(&with_password(&account, &password), describe(&url, "config", false))
+    state.ensure_switchable(lang)?;
+    let server = input.check().map_err(|e| UiError::from_core(lang, &e))?;
+    if owner.username.trim().is_empty() {
+        return Err(UiError::from_core(lang, &Error::field("owner_username", "required")));
+    }
+    let settings =
+        ConfigFile::load().and_then(|f| crate::cli::settings(&f)).map_err(|e| UiError::from_core(lang, &e))?;
+    let crm = Crm::open_as_owner(&server, owner.username.trim(), &owner.password, settings.clone())
         .await
         .map_err(|e| connection_error(lang, &e))?;
-    let keyring = secret::store(&account, &password).await;
-    state.set_keyring(keyring).await;
+    let location = Location::Office(server.clone());
+    save_location(&location).map_err(|e| UiError::from_core(lang, &e))?;
+    let has_users = crm.has_users().await.map_err(|e| UiError::from_core(lang, &e))?;
+    if has_users {
+        // an update of an existing office: the owner's connection is not needed any more
+        crm.db().close().await;
+        state.replace(Crm::open_office(&server, settings), describe_location(&location, "config")).await;
+    } else {
+        state.replace(crm, describe_location(&location, "config")).await;
+    }
     Ok(state.start_info(None).await)
+}
+
+/// After the first administrator of a new office database exists, the owner's connection that
+/// created them is closed: from now on everyone, the administrator included, signs in as
+/// themselves.
+pub async fn forget_owner_login(state: &Desktop) -> Result<(), Error> {
+    let file = ConfigFile::load()?;
+    let (Some(server), None) = (file.office.clone(), &state.explicit_url) else { return Ok(()) };
+    let settings = crate::cli::settings(&file)?;
+    let mut inner = state.inner.write().await;
+    if inner.crm.as_ref().is_some_and(|crm| !crm.is_gateway()) {
+        if let Some(old) = inner.crm.replace(Crm::open_office(&server, settings)) {
+            old.db().close().await;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -370,24 +380,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn office_urls_keep_the_password_out_of_the_account() {
-        let input = OfficeInput {
-            host: "db.office".into(),
-            port: "".into(),
-            database: "crm".into(),
-            username: "anna".into(),
-            password: "p@ss:w/rd".into(),
-        };
-        let account = input.account(input.check().unwrap());
-        assert_eq!(account, "anna@db.office:5432/crm");
-        assert_eq!(with_password(&account, "p@ss:w/rd"), "postgres://anna:p%40ss%3Aw%2Frd@db.office:5432/crm");
-        assert!(!has_password(&format!("postgres://{account}")));
-        let back = OfficeInput::from_url("postgres://anna@db.office:5433/crm");
-        assert_eq!((back.host.as_str(), back.port.as_str(), back.database.as_str()), ("db.office", "5433", "crm"));
-        // names that need encoding come back as typed
-        let input = OfficeInput { username: "анна".into(), database: "crm офис".into(), ..input };
-        let back = OfficeInput::from_url(&format!("postgres://{}", input.account(5432)));
-        assert_eq!((back.username.as_str(), back.database.as_str(), back.port.as_str()), ("анна", "crm офис", "5432"));
+    fn the_office_form_names_a_server_never_a_url() {
+        let input =
+            OfficeInput {
+                host: " db.office ".into(), port: "".into(), database: "crm офис".into(), tls: Tls::Require
+            };
+        let server = input.check().unwrap();
+        assert_eq!((server.host.as_str(), server.port, server.database.as_str()), ("db.office", 5432, "crm офис"));
+        let options = server.connect_options("crm_анна", "p@ss:w/rd?");
+        assert_eq!(
+            (options.get_host(), options.get_username(), options.get_database()),
+            ("db.office", "crm_анна", Some("crm офис"))
+        );
+        for host in ["db/other", "evil@db", "db?sslmode=disable", "db office"] {
+            let Err(Error::Invalid(errors)) = OfficeInput { host: host.into(), ..input.clone() }.check() else {
+                panic!("{host} accepted");
+            };
+            assert_eq!(errors[0].field, "host");
+        }
     }
 
     #[test]
@@ -396,6 +406,13 @@ mod tests {
             panic!("expected field errors");
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["host", "database", "username", "port"]);
+        assert_eq!(fields, ["host", "database", "port"]);
+    }
+
+    #[test]
+    fn a_shared_login_url_becomes_the_server_alone() {
+        let server = OfficeServer::from_url("postgres://office:secret@db.office:5433/crm?sslmode=require").unwrap();
+        assert_eq!(server.describe(), "db.office:5433/crm");
+        assert_eq!(server.tls, Tls::Require);
     }
 }

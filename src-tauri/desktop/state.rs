@@ -69,12 +69,10 @@ pub struct Inner {
 pub struct DatabaseInfo {
     /// `sqlite` or `postgres`.
     pub kind: &'static str,
-    /// A file path, or `user@host:port/db`.
+    /// A file path, or `host:port/db`.
     pub location: String,
     /// `command_line` (URL given at start, settings cannot change it) or `config`.
     pub source: &'static str,
-    /// Whether the office password is kept in the OS keyring.
-    pub keyring: bool,
 }
 
 /// A signed-in call: the database, the actor loaded just now, and the language for errors.

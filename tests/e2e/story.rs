@@ -28,10 +28,12 @@ pub async fn first_run_on_this_computer(app: &App) {
     create_first_admin(app).await;
 }
 
+/// The office form names only the server; a new database is set up once with its owner's login
+/// (the throwaway server trusts its superuser on this machine; staff sign in with passwords).
 pub async fn first_run_on_the_office_database(app: &App, url: &str) {
-    // postgres://USER@HOST:PORT/DB (the throwaway server trusts local connections)
+    // postgres://OWNER@HOST:PORT/DB
     let rest = url.trim_start_matches("postgres://");
-    let (user, rest) = rest.split_once('@').expect("user in the URL");
+    let (owner, rest) = rest.split_once('@').expect("owner in the URL");
     let (host_port, database) = rest.split_once('/').expect("database in the URL");
     let (host, port) = host_port.split_once(':').expect("port in the URL");
     app.wait("[data-stage=choose_database]").await;
@@ -39,11 +41,12 @@ pub async fn first_run_on_the_office_database(app: &App, url: &str) {
     app.fill("[name=host]", host).await;
     app.fill("[name=port]", port).await;
     app.fill("[name=database]", database.split('?').next().unwrap_or(database)).await;
-    app.fill("[name=username]", user).await;
     app.click("[data-action=test-connection]").await;
     app.wait(".test-status.ok").await;
+    app.click("[data-action=new-office]").await;
+    app.fill("[name=owner_username]", owner).await;
     app.screenshot("01-office-database").await;
-    app.click("[data-action=submit]").await;
+    app.click("[data-action=set-up-office]").await;
     create_first_admin(app).await;
 }
 

@@ -32,8 +32,7 @@ export function render(container, ctx) {
       h('h2', { text: t('settings.database') }),
       db ? h('dl', { class: 'facts' },
         h('dt', { text: t('settings.kind') }), h('dd', { text: t(`settings.kind_${db.kind}`) }),
-        h('dt', { text: t('settings.location') }), h('dd', { class: 'mono', text: db.location }),
-        db.kind === 'postgres' ? [h('dt', { text: t('settings.password') }), h('dd', { text: db.keyring ? t('settings.in_keyring') : t('settings.no_keyring') })] : null) : null,
+        h('dt', { text: t('settings.location') }), h('dd', { class: 'mono', text: db.location })) : null,
       h('p', { class: 'muted', text: t('settings.switch_hint') }),
       switchBox, office));
 }

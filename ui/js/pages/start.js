@@ -1,5 +1,6 @@
-// Screens before the main window: the database choice (first run), the office password when no
-// keyring holds it, a database that failed to open, the first administrator, and sign-in.
+// Screens before the main window: the database choice (first run, or setting a new office
+// database up with its owner's login), a database that failed to open, the first administrator,
+// and sign-in.
 import { call } from '../api.js';
 import { h, clear, toast } from '../dom.js';
 import { t, getLang, setLang } from '../i18n.js';
@@ -16,7 +17,7 @@ export function showStart(app, info, route) {
   clear(app).append(h('div', { class: 'start' },
     h('div', { class: 'start-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { text: t('app.name') })),
     card, langButton));
-  const screens = { choose_database: chooseDatabase, password: password, database_error: databaseError, first_admin: firstAdmin, sign_in: signIn };
+  const screens = { choose_database: chooseDatabase, database_error: databaseError, first_admin: firstAdmin, sign_in: signIn };
   (screens[info.stage] || signIn)(card, info, route);
 }
 
@@ -27,7 +28,10 @@ function cardForm(card, { title, intro, fields, submitLabel, submit, extra, grid
   const form = h('form', { class: grid ? 'start-form start-grid' : 'start-form', novalidate: true },
     h(grid ? 'h2' : 'h1', { text: title }), intro ? h('p', { class: 'muted', text: intro }) : null, banner);
   for (const f of fields) {
-    const input = h('input', { name: f.name, id: `start-${f.name}`, type: f.type || 'text', autocomplete: f.autocomplete || 'off', value: f.value ?? '', placeholder: f.placeholder });
+    const input = f.options
+      ? h('select', { name: f.name, id: `start-${f.name}` }, f.options.map(([value, text]) => h('option', { value, text })))
+      : h('input', { name: f.name, id: `start-${f.name}`, type: f.type || 'text', autocomplete: f.autocomplete || 'off', value: f.value ?? '', placeholder: f.placeholder });
+    if (f.options && f.value) input.value = f.value;
     const row = h('div', { class: f.wide ? 'field field-wide' : 'field', dataset: { field: f.name } },
       h('label', { class: 'field-label', for: `start-${f.name}`, text: f.label }), input, h('div', { class: 'field-error' }));
     rows.set(f.name, { row, input });
@@ -73,7 +77,9 @@ function chooseDatabase(card, info, route) {
     h('div', { class: 'choices' }, local, officeButton), office));
 }
 
-/** The PostgreSQL form with "test connection"; also used by the settings page. */
+/** The office server form: where the server is (nobody's login: each person signs in as
+ *  themselves), "test connection", and setting a new database up with its owner's login once.
+ *  Also used by the settings page. */
 export function officeForm(container, initial, route) {
   const test = h('button', { type: 'button', class: 'btn', 'data-action': 'test-connection', text: t('setup.test') });
   const status = h('span', { class: 'test-status', role: 'status' });
@@ -84,17 +90,13 @@ export function officeForm(container, initial, route) {
       { name: 'host', label: t('setup.host'), value: initial.host ?? 'localhost' },
       { name: 'port', label: t('setup.port'), value: initial.port ?? '5432' },
       { name: 'database', label: t('setup.database'), value: initial.database ?? 'crm' },
-      { name: 'username', label: t('setup.username'), value: initial.username ?? '' },
-      { name: 'password', label: t('setup.password'), type: 'password', wide: true },
+      { name: 'tls', label: t('setup.tls'), value: initial.tls ?? 'prefer',
+        options: ['prefer', 'require', 'verify-full', 'disable'].map((mode) => [mode, t(`setup.tls_${mode}`)]) },
     ],
     grid: true,
     submitLabel: t('setup.connect'),
     extra: h('span', {}, test, ' ', status),
-    submit: async (input) => {
-      const next = await call('choose_office_database', { input });
-      if (next.database && next.database.kind === 'postgres' && !next.database.keyring) toast(t('setup.no_keyring'), 'info');
-      route(next);
-    },
+    submit: async (input) => route(await call('choose_office_database', { input })),
   });
   test.addEventListener('click', async () => {
     status.textContent = t('setup.testing');
@@ -109,19 +111,31 @@ export function officeForm(container, initial, route) {
       showError(error);
     }
   });
-}
-
-function password(card, info, route) {
-  const office = info.office || {};
-  cardForm(card, {
-    title: t('setup.password_title'),
-    intro: t('setup.password_intro', { database: `${office.username}@${office.host}:${office.port}/${office.database}` }),
-    fields: [{ name: 'password', label: t('setup.password'), type: 'password' }],
-    submitLabel: t('setup.connect'),
-    submit: async ({ password: value }) => route(await call('unlock_office_database', { password: value })),
-    extra: h('button', { type: 'button', class: 'btn btn-ghost', text: t('setup.choose_other'),
-      onclick: () => route({ ...info, stage: 'choose_database', error: null }) }),
+  // A new office database: its owner's login, typed once and never kept, migrates it and
+  // leads to the first administrator.
+  const ownerName = h('input', { name: 'owner_username', id: 'owner-username', autocomplete: 'off' });
+  const ownerPassword = h('input', { name: 'owner_password', id: 'owner-password', type: 'password', autocomplete: 'off' });
+  const ownerError = h('div', { class: 'form-banner', role: 'alert', hidden: true });
+  const setUp = h('button', { type: 'button', class: 'btn', 'data-action': 'set-up-office', text: t('setup.set_up') });
+  setUp.addEventListener('click', async () => {
+    ownerError.hidden = true;
+    setUp.disabled = true;
+    try {
+      route(await call('set_up_office_database', { input: values(), owner: { username: ownerName.value, password: ownerPassword.value } }));
+    } catch (error) {
+      ownerError.textContent = error.fields?.length ? error.fields.map((f) => f.message).join('. ') : error.message;
+      ownerError.hidden = false;
+    } finally {
+      setUp.disabled = false;
+    }
   });
+  container.append(h('details', { class: 'owner-setup' },
+    h('summary', { 'data-action': 'new-office', text: t('setup.new_office') }),
+    h('p', { class: 'muted', text: t('setup.new_office_intro') }), ownerError,
+    h('div', { class: 'start-grid' },
+      h('div', { class: 'field' }, h('label', { class: 'field-label', for: 'owner-username', text: t('setup.owner_username') }), ownerName),
+      h('div', { class: 'field' }, h('label', { class: 'field-label', for: 'owner-password', text: t('setup.owner_password') }), ownerPassword)),
+    h('div', { class: 'start-buttons' }, setUp)));
 }
 
 function databaseError(card, info, route) {
