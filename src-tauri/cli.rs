@@ -99,6 +99,13 @@ pub enum Command {
         /// Add to a database that already holds business data.
         #[arg(long)]
         append: bool,
+        /// The administrator adding the data, on a database that has users (password from
+        /// CRM_PASSWORD or a prompt).
+        #[arg(long)]
+        user: Option<String>,
+        /// Add to a database where other people than that administrator work.
+        #[arg(long)]
+        with_other_users: bool,
     },
     /// Users: add, list, deactivate (as an administrator).
     Users {
@@ -237,12 +244,20 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
             let crm = open(database_url).await?;
             users::run(&crm, command).await?;
         }
-        Command::Demo { seed, leads, anchor, append } => {
+        Command::Demo { seed, leads, anchor, append, user, with_other_users } => {
             let crm = open_as_owner(database_url).await?;
-            let password = std::env::var("CRM_DEMO_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.to_owned());
+            let admin = match &user {
+                Some(name) => {
+                    let password = read_secret("CRM_PASSWORD", &format!("Password for {name}: "))?;
+                    Some(crm.sign_in(name, &password).await?)
+                }
+                None => None,
+            };
+            let chosen = std::env::var("CRM_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
+            let password = chosen.clone().unwrap_or_else(generated_password);
             let anchor = anchor.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let options = DemoOptions { seed, leads, anchor, append, password };
-            let report = crm.generate_demo(&options).await?;
+            let options = DemoOptions { seed, leads, anchor, append, password: password.clone(), with_other_users };
+            let report = crm.generate_demo(admin.as_ref(), &options).await?;
             out!(
                 "generated {} services, {} campaigns, {} leads, {} clients, {} contracts in {:.1} s",
                 report.services,
@@ -252,18 +267,30 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
                 report.contracts,
                 report.seconds
             );
-            if !report.users_created.is_empty() {
-                out!(
-                    "demo users {} (password from CRM_DEMO_PASSWORD, default {DEMO_PASSWORD:?})",
+            match (report.users_created.is_empty(), chosen) {
+                (true, _) => {}
+                (false, Some(_)) => {
+                    out!("demo users {} (password from CRM_DEMO_PASSWORD)", report.users_created.join(", "))
+                }
+                (false, None) => out!(
+                    "demo users {}, password {password} (shown only now; set CRM_DEMO_PASSWORD to choose one)",
                     report.users_created.join(", ")
-                );
+                ),
             }
         }
     }
     Ok(())
 }
 
-const DEMO_PASSWORD: &str = "demo-password";
+/// A password for the demo users, made for this run: a published default would open every
+/// database that ran the demo. Letters and digits that cannot be mistaken for one another.
+fn generated_password() -> String {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    let chars: Vec<char> = (0..15).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+    chars.chunks(5).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
 
 fn dash<T: std::fmt::Display>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())

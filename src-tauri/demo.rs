@@ -16,6 +16,7 @@ use crate::auth::insert_user;
 use crate::db::{Backend, Query, Tx, Value};
 use crate::domain::text;
 use crate::error::{Error, Result};
+use crate::permission::{Actor, Permission};
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -25,8 +26,11 @@ pub struct DemoOptions {
     pub anchor: NaiveDate,
     /// Add to a database that already holds business data.
     pub append: bool,
-    /// Password of the demo users `operator`, `marketer` and `manager` (created when missing).
+    /// Password of the demo users `operator`, `marketer` and `manager` (created when missing,
+    /// and `admin` on a database without users).
     pub password: String,
+    /// Run on a database whose users include others than the administrator running it.
+    pub with_other_users: bool,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -93,13 +97,28 @@ const BATCH: usize = 1000;
 
 impl Crm {
     /// Generates demo data; refuses a database that already holds business data unless appending.
-    pub async fn generate_demo(&self, options: &DemoOptions) -> Result<DemoReport> {
+    ///
+    /// A database with users is someone's office: only an administrator signed in as themselves
+    /// (`admin`) may fill it, and only with `with_other_users` when others work there too. The
+    /// demo users get `options.password`, which the caller asks for or generates (never a
+    /// published one).
+    pub async fn generate_demo(&self, admin: Option<&Actor>, options: &DemoOptions) -> Result<DemoReport> {
         crate::domain::date::plausible("anchor", options.anchor).map_err(|e| Error::Invalid(vec![e]))?;
         let started = Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
         let mut report = DemoReport::default();
 
         let mut tx = self.db.write().await?;
+        let users: i64 = tx.scalar(Query::new("select count(*) from users")).await?;
+        if users > 0 {
+            let Some(admin) = admin else { return Err(Error::state("demo_needs_admin")) };
+            admin.require(Permission::UsersManage)?;
+            let others: i64 =
+                tx.scalar(Query::new("select count(*) from users where id <> $1").bind(admin.user_id)).await?;
+            if others > 0 && !options.with_other_users {
+                return Err(Error::state("demo_other_users"));
+            }
+        }
         let existing: i64 = tx
             .scalar(Query::new(
                 "select (select count(*) from services) + (select count(*) from campaigns) + (select count(*) from leads)",
@@ -110,9 +129,12 @@ impl Crm {
         }
         tx.commit().await?;
 
-        let operator = self.demo_user(options, "operator", "Ольга Операторова", &mut report).await?;
-        self.demo_user(options, "marketer", "Марк Маркетов", &mut report).await?;
-        let manager = self.demo_user(options, "manager", "Мария Менеджерова", &mut report).await?;
+        if users == 0 {
+            self.demo_user(options, "administrator", "admin", "Анна Администраторова", &mut report).await?;
+        }
+        let operator = self.demo_user(options, "operator", "operator", "Ольга Операторова", &mut report).await?;
+        self.demo_user(options, "marketer", "marketer", "Марк Маркетов", &mut report).await?;
+        let manager = self.demo_user(options, "manager", "manager", "Мария Менеджерова", &mut report).await?;
 
         let mut tx = self.db.write().await?;
         let suffix = if options.append { format!(" · {}", options.seed) } else { String::new() };
@@ -135,14 +157,21 @@ impl Crm {
         Ok(report)
     }
 
-    async fn demo_user(&self, options: &DemoOptions, role: &str, name: &str, report: &mut DemoReport) -> Result<i64> {
+    async fn demo_user(
+        &self,
+        options: &DemoOptions,
+        role: &str,
+        username: &str,
+        name: &str,
+        report: &mut DemoReport,
+    ) -> Result<i64> {
         let mut tx = self.db.write().await?;
         let found: Option<(i64,)> =
-            tx.fetch_optional(Query::new("select id from users where username_key = $1").bind(role)).await?;
+            tx.fetch_optional(Query::new("select id from users where username_key = $1").bind(username)).await?;
         if let Some((id,)) = found {
             return Ok(id);
         }
-        let id = insert_user(&mut tx, role, name, &options.password).await?;
+        let id = insert_user(&mut tx, username, name, &options.password).await?;
         tx.execute(
             Query::new("insert into user_roles (user_id, role_id) select $1, id from roles where code = $2")
                 .bind(id)
@@ -150,7 +179,7 @@ impl Crm {
         )
         .await?;
         tx.commit().await?;
-        report.users_created.push(role.to_owned());
+        report.users_created.push(username.to_owned());
         Ok(id)
     }
 }

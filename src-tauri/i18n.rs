@@ -111,6 +111,16 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("users_exist", "Администратор уже создан", "The first administrator already exists"),
     (
+        "demo_needs_admin",
+        "В базе уже есть пользователи: демо-данные добавляет администратор, --user ЛОГИН",
+        "The database already has users: an administrator adds demo data, --user NAME",
+    ),
+    (
+        "demo_other_users",
+        "В базе работают и другие пользователи: демо-данные смешаются с их работой. Если так и задумано, добавьте --with-other-users",
+        "Other people work in this database too: demo data would mix with their work. If that is intended, add --with-other-users",
+    ),
+    (
         "owner_login_needed",
         "Нужен логин владельца базы данных: --database-url postgres://ВЛАДЕЛЕЦ:ПАРОЛЬ@сервер/база",
         "This needs the database owner's login: --database-url postgres://OWNER:PASSWORD@server/database",

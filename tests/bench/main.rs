@@ -62,9 +62,15 @@ async fn main() {
 
 async fn run(backend: &str, url: &str, args: &Args, anchor: NaiveDate) {
     let crm = Crm::open(url, Settings::default()).await.expect("open the database");
-    let options =
-        DemoOptions { seed: args.seed, leads: args.leads, anchor, append: false, password: "bench-password".into() };
-    let report = crm.generate_demo(&options).await.expect("demo data");
+    let options = DemoOptions {
+        seed: args.seed,
+        leads: args.leads,
+        anchor,
+        append: false,
+        password: "bench-password".into(),
+        with_other_users: false,
+    };
+    let report = crm.generate_demo(None, &options).await.expect("demo data");
     println!("== {backend}");
     println!(
         "{:<46} {:>10.1} s   ({} campaigns, {} clients, {} contracts)",

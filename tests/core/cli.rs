@@ -35,8 +35,10 @@ fn fails(out: &Output) -> String {
 
 const ANCHOR: &str = "2026-06-30";
 
+const DEMO: (&str, &str) = ("CRM_DEMO_PASSWORD", "demo-password");
+
 fn demo_then_stats(url: &str) -> serde_json::Value {
-    ok(&crm(url, &["demo", "--seed", "1", "--leads", "600", "--anchor", ANCHOR], &[]));
+    ok(&crm(url, &["demo", "--seed", "1", "--leads", "600", "--anchor", ANCHOR], &[DEMO]));
     let json = ok(&crm(url, &["stats", "--json", "--user", "manager"], &[("CRM_PASSWORD", "demo-password")]));
     serde_json::from_str(&json).expect("stats --json prints JSON")
 }
@@ -59,10 +61,25 @@ async fn demo_with_the_same_seed_gives_the_same_statistics_on_sqlite_and_postgre
 async fn demo_refuses_a_database_with_business_data_unless_appending() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("crm.db").display());
-    ok(&crm(&url, &["demo", "--seed", "2", "--leads", "50", "--anchor", ANCHOR], &[]));
-    let err = fails(&crm(&url, &["demo", "--seed", "2", "--leads", "50"], &[]));
+    ok(&crm(&url, &["demo", "--seed", "2", "--leads", "50", "--anchor", ANCHOR], &[DEMO]));
+    let admin = [DEMO, ("CRM_PASSWORD", "demo-password")];
+    let err =
+        fails(&crm(&url, &["demo", "--seed", "2", "--leads", "50", "--user", "admin", "--with-other-users"], &admin));
     assert!(err.contains("--append"), "{err}");
-    ok(&crm(&url, &["demo", "--seed", "3", "--leads", "50", "--anchor", ANCHOR, "--append"], &[]));
+    let again = [
+        "demo",
+        "--seed",
+        "3",
+        "--leads",
+        "50",
+        "--anchor",
+        ANCHOR,
+        "--append",
+        "--user",
+        "admin",
+        "--with-other-users",
+    ];
+    ok(&crm(&url, &again, &admin));
     let json = ok(&crm(&url, &["stats", "--json", "--user", "manager"], &[("CRM_PASSWORD", "demo-password")]));
     let stats: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(stats["total"]["leads"], 100);
@@ -125,6 +142,39 @@ fn the_cli_does_not_tell_which_usernames_exist() {
     assert_eq!(known, unknown);
     assert!(known[4].contains("Wrong username or password"), "{known:?}");
     assert!(known[5].contains("Too many"), "the sixth guess is paused: {known:?}");
+}
+
+#[test]
+fn demo_data_never_lands_in_an_office_unasked_nor_with_a_published_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    ok(&crm(&url, &["create-admin", "--username", "boss"], &[("CRM_ADMIN_PASSWORD", PASSWORD)]));
+    let boss = [("CRM_PASSWORD", PASSWORD)];
+    let err = fails(&crm(&url, &["demo", "--leads", "10"], &[]));
+    assert!(err.contains("--user"), "an administrator must sign in: {err}");
+    let err = fails(&crm(&url, &["demo", "--leads", "10", "--user", "boss"], &[("CRM_PASSWORD", "wrong")]));
+    assert!(err.contains("Wrong username or password"), "{err}");
+
+    // the only user is the administrator: the demo may go ahead, with a password made for it
+    let out = ok(&crm(&url, &["demo", "--leads", "10", "--anchor", ANCHOR, "--user", "boss"], &boss));
+    let password = out.split("password ").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("printed once");
+    assert_ne!(password, "demo-password");
+    assert_eq!(password.len(), 17, "{out}");
+    ok(&crm(&url, &["stats", "--user", "operator"], &[("CRM_PASSWORD", password)]));
+    let err = fails(&crm(&url, &["stats", "--user", "operator"], &[("CRM_PASSWORD", "demo-password")]));
+    assert!(err.contains("Wrong username or password"), "{err}");
+
+    // now others work here: only when told
+    let more = ["demo", "--leads", "10", "--anchor", ANCHOR, "--append", "--user", "boss"];
+    let err = fails(&crm(&url, &more, &boss));
+    assert!(err.contains("--with-other-users"), "{err}");
+    let err = fails(&crm(
+        &url,
+        &["demo", "--leads", "10", "--append", "--user", "operator", "--with-other-users"],
+        &[("CRM_PASSWORD", password)],
+    ));
+    assert!(err.contains("ermission"), "an operator may not: {err}");
+    ok(&crm(&url, &[&more[..], &["--with-other-users"]].concat(), &boss));
 }
 
 #[test]

@@ -272,8 +272,10 @@ both_backends! {
             anchor: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
             append: false,
             password: "demo-password".into(),
+            with_other_users: false,
         };
-        let report = t.crm.generate_demo(&options).await.unwrap();
+        // the harness's administrator is the only user
+        let report = t.crm.generate_demo(Some(&t.admin), &options).await.unwrap();
         assert!(report.clients > 0);
         let mut tx = t.crm.db().read().await.unwrap();
         let wrong: i64 = tx

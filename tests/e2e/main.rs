@@ -128,12 +128,14 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
             .args(args)
             .env("CRM_CONFIG_DIR", data.path())
             .env("CRM_ADMIN_PASSWORD", story::ADMIN_PASSWORD)
+            .env("CRM_PASSWORD", story::ADMIN_PASSWORD)
+            .env("CRM_DEMO_PASSWORD", "demo-password")
             .output()
             .expect("run crm");
         assert!(out.status.success(), "crm {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     };
     cli(&["create-admin", "--username", "boss"]);
-    cli(&["demo", "--seed", "1", "--leads", "20000"]);
+    cli(&["demo", "--seed", "1", "--leads", "20000", "--user", "boss"]);
 
     let app = App::start("demo", Launch { database_url: Some(url.clone()), ..Launch::default() }, None).await;
     app.sign_in("manager", "demo-password").await;
