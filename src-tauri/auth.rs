@@ -267,7 +267,7 @@ impl Crm {
                     return Err(Error::field("current_password", "password_wrong"));
                 }
                 let mut tx = actor.db.write().await?;
-                store_password(&mut tx, actor.user_id, new).await?;
+                store_password(&mut tx, actor.user_id, new, false).await?;
                 bump_user_version(&mut tx, actor.user_id).await?;
                 audit(&mut tx, actor, "change_password", "user", actor.user_id, "").await?;
                 tx.commit().await
@@ -290,6 +290,47 @@ impl Crm {
                 Ok(())
             }
         }
+    }
+}
+
+/// A password made by the app (one-time passwords, demo users): letters and digits that cannot
+/// be mistaken for one another, in three groups of five (about 74 bits).
+pub fn generate_password() -> String {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    let chars: Vec<char> = (0..15).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+    chars.chunks(5).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+impl Crm {
+    /// The upgrade of an office that signed in through one shared login: every active user who
+    /// has no password of their own on the server yet gets a one-time password (returned, to be
+    /// handed over in person), with which they choose their own at their next sign-in. Run with
+    /// the database owner's login (`crm office upgrade`); running it again replaces the one-time
+    /// passwords not used yet.
+    pub async fn issue_one_time_passwords(&self) -> Result<Vec<(String, String)>> {
+        if self.db.backend() != Backend::Postgres {
+            return Err(Error::state("office_only"));
+        }
+        if self.is_gateway() {
+            return Err(Error::state("owner_login_needed"));
+        }
+        let mut tx = self.db.write().await?;
+        tx.lock(Lock::Users).await?;
+        let users: Vec<(i64, String)> = tx
+            .fetch_all(Query::new(
+                "select id, username from users where is_active = true and must_change_password = true order by username_key",
+            ))
+            .await?;
+        let mut issued = Vec::with_capacity(users.len());
+        for (id, username) in users {
+            let password = generate_password();
+            store_password(&mut tx, id, &password, true).await?;
+            issued.push((username, password));
+        }
+        tx.commit().await?;
+        Ok(issued)
     }
 }
 
@@ -330,12 +371,19 @@ fn scram_verifier(password: &str) -> String {
 
 /// Gives user `id` a new password where the backend keeps passwords: an argon2 hash in the
 /// users table of a local file, the login role's SCRAM verifier on an office server (through a
-/// function of the database owner: staff hold no CREATEROLE). Lifts any sign-in pause.
-pub(crate) async fn store_password(tx: &mut Tx, id: i64, password: &str) -> Result<()> {
+/// function of the database owner: staff hold no CREATEROLE). Lifts any sign-in pause. A
+/// `one_time` password (an administrator's reset) lets its user do nothing but choose their own.
+pub(crate) async fn store_password(tx: &mut Tx, id: i64, password: &str, one_time: bool) -> Result<()> {
     match tx.backend() {
         Backend::Sqlite => {
             let hash = hash_password(password.to_owned()).await?;
-            tx.execute(Query::new("update users set password_hash = $1 where id = $2").bind(hash).bind(id)).await?;
+            tx.execute(
+                Query::new("update users set password_hash = $1, must_change_password = $2 where id = $3")
+                    .bind(hash)
+                    .bind(one_time)
+                    .bind(id),
+            )
+            .await?;
             tx.execute(
                 Query::new(
                     "delete from sign_in_throttle where username_key = (select username_key from users where id = $1)",
@@ -345,7 +393,13 @@ pub(crate) async fn store_password(tx: &mut Tx, id: i64, password: &str) -> Resu
             .await?;
         }
         Backend::Postgres => {
-            tx.execute(Query::new("select crm_set_password($1, $2)").bind(id).bind(scram_verifier(password))).await?;
+            tx.execute(
+                Query::new("select crm_set_password($1, $2, $3)")
+                    .bind(id)
+                    .bind(scram_verifier(password))
+                    .bind(one_time),
+            )
+            .await?;
         }
     }
     Ok(())
@@ -428,7 +482,7 @@ pub(crate) async fn insert_user(tx: &mut Tx, username: &str, full_name: &str, pa
         .await?;
     if tx.backend() == Backend::Postgres {
         // the login role was made by the insert's trigger; now it gets its password
-        store_password(tx, id, password).await?;
+        store_password(tx, id, password, false).await?;
     }
     Ok(id)
 }
@@ -436,10 +490,13 @@ pub(crate) async fn insert_user(tx: &mut Tx, username: &str, full_name: &str, pa
 /// The user's roles and effective permissions (from roles and granted directly), or `None` when
 /// the user is missing or deactivated.
 pub(crate) async fn load_actor(tx: &mut Tx, db: &Db, user_id: i64) -> Result<Option<Actor>> {
-    let user: Option<(String, String, bool)> = tx
-        .fetch_optional(Query::new("select username, full_name, is_active from users where id = $1").bind(user_id))
+    let user: Option<(String, String, bool, bool)> = tx
+        .fetch_optional(
+            Query::new("select username, full_name, is_active, must_change_password from users where id = $1")
+                .bind(user_id),
+        )
         .await?;
-    let Some((username, full_name, true)) = user else {
+    let Some((username, full_name, true, must_change_password)) = user else {
         return Ok(None);
     };
     let roles: Vec<(String,)> = tx
@@ -465,6 +522,7 @@ pub(crate) async fn load_actor(tx: &mut Tx, db: &Db, user_id: i64) -> Result<Opt
         full_name,
         roles: roles.into_iter().map(|(r,)| r).collect(),
         permissions: codes.iter().filter_map(|(c,)| Permission::from_code(c)).collect(),
+        must_change_password,
         db: db.clone(),
     }))
 }

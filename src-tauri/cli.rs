@@ -112,6 +112,25 @@ pub enum Command {
         #[command(subcommand)]
         command: users::UsersCommand,
     },
+    /// Change your own password (current from CRM_PASSWORD or a prompt, the new one from
+    /// CRM_NEW_PASSWORD or a prompt).
+    Password {
+        #[arg(long)]
+        user: String,
+    },
+    /// An office database on PostgreSQL (with the database owner's login in --database-url).
+    Office {
+        #[command(subcommand)]
+        command: OfficeCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OfficeCommand {
+    /// Upgrade an office that signed in through one shared login: bring the schema up to date
+    /// (each user becomes a PostgreSQL login role) and print a one-time password for every user,
+    /// with which they choose their own at their next sign-in.
+    Upgrade,
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -244,6 +263,36 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
             let crm = open(database_url).await?;
             users::run(&crm, command).await?;
         }
+        Command::Password { user } => {
+            let crm = open(database_url).await?;
+            let current = read_secret("CRM_PASSWORD", &format!("Current password for {user}: "))?;
+            let actor = crm.sign_in(&user, &current).await?;
+            let new = match std::env::var("CRM_NEW_PASSWORD") {
+                Ok(new) => new,
+                Err(_) => {
+                    let new = read_secret("CRM_NEW_PASSWORD", "New password: ")?;
+                    if read_secret("CRM_NEW_PASSWORD", "New password again: ")? != new {
+                        return Err(Error::field("new_password", "password_mismatch"));
+                    }
+                    new
+                }
+            };
+            crm.change_own_password(&actor, &current, &new).await?;
+            out!("password changed");
+        }
+        Command::Office { command: OfficeCommand::Upgrade } => {
+            let crm = open_as_owner(database_url).await?;
+            let issued = crm.issue_one_time_passwords().await?;
+            out!("the office database is up to date; every person signs in as themselves now");
+            if issued.is_empty() {
+                out!("every user has a password of their own already");
+            } else {
+                out!("one-time passwords (valid 7 days; each person chooses their own at the next sign-in):");
+                for (username, password) in issued {
+                    out!("  {:<24} {password}", printable(&username));
+                }
+            }
+        }
         Command::Demo { seed, leads, anchor, append, user, with_other_users } => {
             let crm = open_as_owner(database_url).await?;
             let admin = match &user {
@@ -254,7 +303,7 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
                 None => None,
             };
             let chosen = std::env::var("CRM_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
-            let password = chosen.clone().unwrap_or_else(generated_password);
+            let password = chosen.clone().unwrap_or_else(crate::auth::generate_password);
             let anchor = anchor.unwrap_or_else(|| chrono::Local::now().date_naive());
             let options = DemoOptions { seed, leads, anchor, append, password: password.clone(), with_other_users };
             let report = crm.generate_demo(admin.as_ref(), &options).await?;
@@ -280,16 +329,6 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A password for the demo users, made for this run: a published default would open every
-/// database that ran the demo. Letters and digits that cannot be mistaken for one another.
-fn generated_password() -> String {
-    use rand::Rng as _;
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut rng = rand::rngs::OsRng;
-    let chars: Vec<char> = (0..15).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
-    chars.chunks(5).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
 fn dash<T: std::fmt::Display>(value: Option<T>) -> String {

@@ -35,6 +35,9 @@ pub enum Error {
     Throttled { seconds: i64 },
     #[error("this account is deactivated")]
     Deactivated,
+    /// Signed in with a one-time password: the user must choose their own first.
+    #[error("choose a new password first")]
+    PasswordChangeRequired,
     /// The signed-in user lacks the permission the use case needs.
     #[error("permission denied: {0}")]
     Forbidden(&'static str),
@@ -83,6 +86,7 @@ impl Error {
             Self::BadCredentials => "bad_credentials",
             Self::Throttled { .. } => "throttled",
             Self::Deactivated => "deactivated",
+            Self::PasswordChangeRequired => "password_change_required",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound { .. } => "not_found",
             Self::Invalid(_) => "invalid",

@@ -51,6 +51,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "The username is too long: at most {max} bytes (a Latin letter is 1 byte, a Cyrillic one 2)",
     ),
     ("password_short", "Пароль должен быть не короче {min} символов", "The password needs at least {min} characters"),
+    ("password_mismatch", "Пароли не совпадают", "The passwords do not match"),
     ("password_wrong", "Неверный текущий пароль", "The current password is wrong"),
     ("date_invalid", "Неверная дата", "Not a valid date"),
     ("end_before_start", "Окончание не может быть раньше начала", "The end cannot be before the start"),
@@ -101,6 +102,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Учётная запись отключена. Обратитесь к администратору",
         "This account is deactivated. Ask an administrator",
     ),
+    (
+        "password_change_required",
+        "Вы вошли с одноразовым паролем: сначала задайте свой (в окне программы или `crm password --user ЛОГИН`)",
+        "You signed in with a one-time password: choose your own first (in the window, or `crm password --user NAME`)",
+    ),
     ("forbidden", "Недостаточно прав: {permission}", "You do not have permission: {permission}"),
     ("not_found", "Запись не найдена (возможно, удалена)", "The record was not found (it may have been deleted)"),
     ("invalid", "Проверьте выделенные поля", "Please correct the highlighted fields"),
@@ -119,6 +125,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "demo_other_users",
         "В базе работают и другие пользователи: демо-данные смешаются с их работой. Если так и задумано, добавьте --with-other-users",
         "Other people work in this database too: demo data would mix with their work. If that is intended, add --with-other-users",
+    ),
+    (
+        "office_only",
+        "Это команда для общей базы офиса (PostgreSQL)",
+        "This command is for an office database (PostgreSQL)",
     ),
     (
         "owner_login_needed",

@@ -96,6 +96,9 @@ pub struct Actor {
     pub full_name: String,
     pub roles: Vec<String>,
     pub permissions: BTreeSet<Permission>,
+    /// Signed in with a one-time password (an administrator's reset, an office's upgrade): until
+    /// they choose their own, every use case refuses them.
+    pub must_change_password: bool,
     #[serde(skip)]
     pub(crate) db: Db,
 }
@@ -106,8 +109,12 @@ impl Actor {
         self.permissions.contains(&permission)
     }
 
-    /// Fails with `Forbidden` unless the actor holds `permission`.
+    /// Fails with `Forbidden` unless the actor holds `permission` (and has chosen their own
+    /// password: see [`Actor::must_change_password`]).
     pub fn require(&self, permission: Permission) -> Result<()> {
+        if self.must_change_password {
+            return Err(Error::PasswordChangeRequired);
+        }
         if self.can(permission) {
             Ok(())
         } else {
@@ -118,6 +125,9 @@ impl Actor {
     /// Fails unless the actor holds at least one of `permissions` (look-up lists that several
     /// roles need, such as campaign names in the lead form).
     pub fn require_any(&self, permissions: &[Permission]) -> Result<()> {
+        if self.must_change_password {
+            return Err(Error::PasswordChangeRequired);
+        }
         if permissions.iter().any(|p| self.can(*p)) {
             Ok(())
         } else {

@@ -134,7 +134,8 @@ impl Crm {
         Ok(user)
     }
 
-    /// Sets a new password for a user (who forgot theirs) and lifts any sign-in pause.
+    /// Sets a one-time password for a user (who forgot theirs) and lifts any sign-in pause: with
+    /// it they can only choose their own (on an office server it also expires in a week).
     pub async fn reset_password(&self, actor: &Actor, id: i64, password: &str) -> Result<()> {
         actor.require(Permission::UsersManage)?;
         check_password("password", password).map_err(|e| Error::Invalid(vec![e]))?;
@@ -144,7 +145,7 @@ impl Crm {
         if found.is_none() {
             return Err(Error::NotFound { entity: "user", id });
         }
-        store_password(&mut tx, id, password).await?;
+        store_password(&mut tx, id, password, true).await?;
         bump_user_version(&mut tx, id).await?;
         audit(&mut tx, actor, "reset_password", "user", id, "").await?;
         tx.commit().await

@@ -27,7 +27,11 @@ insert into office (id, role_prefix)
 values (1, coalesce(nullif(current_setting('crm.role_prefix', true), ''), 'crm'));
 
 -- The server keeps each user's password (a SCRAM verifier in pg_authid, readable by superusers
--- only); the argon2 hashes of the local mode have no use here.
+-- only); the argon2 hashes of the local mode have no use here. Users of an office that signed in
+-- through one shared login until now get one-time passwords from `crm office upgrade` and choose
+-- their own at their next sign-in; an administrator's password reset is one-time too.
+alter table users add column must_change_password boolean not null default false;
+update users set must_change_password = true where password_hash is not null;
 alter table users alter column password_hash drop not null;
 update users set password_hash = null;
 
@@ -148,8 +152,9 @@ create constraint trigger role_permissions_sync_roles after insert or update or 
     deferrable initially deferred for each row execute function crm_sync_roles_trigger();
 
 -- Sets a user's password. `verifier` is a SCRAM-SHA-256 verifier computed by the app, so the
--- password itself never reaches the server (nor its log). Administration only.
-create function crm_set_password(user_id bigint, verifier text) returns void
+-- password itself never reaches the server (nor its log). Administration only. A one-time
+-- password (a reset, an upgrade) expires after a week and must be replaced at the next sign-in.
+create function crm_set_password(user_id bigint, verifier text, one_time boolean) returns void
 language plpgsql security definer set search_path from current
 as $$
 declare
@@ -163,7 +168,9 @@ begin
     end if;
     -- a user created in this transaction gets their role now, not at commit
     perform crm_sync_roles();
-    execute format('alter role %I password %L valid until %L', member, verifier, 'infinity');
+    execute format('alter role %I password %L valid until %L', member, verifier,
+                   case when one_time then (now() + interval '7 days')::text else 'infinity' end);
+    update users set must_change_password = one_time where id = user_id;
 end
 $$;
 
@@ -178,13 +185,14 @@ begin
     if verifier !~ '^SCRAM-SHA-256\$' then
         raise exception 'not a SCRAM-SHA-256 verifier' using errcode = 'invalid_parameter_value';
     end if;
-    execute format('alter role %I password %L', session_user, verifier);
+    execute format('alter role %I password %L valid until %L', session_user, verifier, 'infinity');
+    update users set must_change_password = false where id = crm_user_id();
 end
 $$;
 
 -- Functions are executable by everyone unless revoked.
 revoke execute on function crm_role_name(text, text), crm_user_id(), crm_grant(text, text, text), crm_sync_roles(),
-    crm_sync_roles_trigger(), crm_set_password(bigint, text), crm_set_own_password(text) from public;
+    crm_sync_roles_trigger(), crm_set_password(bigint, text, boolean), crm_set_own_password(text) from public;
 
 -- The roles, refused when another database of this server uses the same prefix.
 do $$
@@ -217,7 +225,7 @@ $$;
 -- What every signed-in user needs: who they are, what the roles are, the schema's version, and
 -- appending to the audit log in their own name. Not: password hashes, sign-in counters, other
 -- users' rows to change, or reading the audit log.
-select crm_grant('staff', '', 'select (id, username, username_key, full_name, is_active, version, created_at, updated_at) on users');
+select crm_grant('staff', '', 'select (id, username, username_key, full_name, is_active, must_change_password, version, created_at, updated_at) on users');
 select crm_grant('staff', '', 'select on permissions, roles, role_permissions, user_roles, user_permissions, office');
 select crm_grant('staff', '', 'select (version, success) on _sqlx_migrations');
 select crm_grant('staff', '', 'insert (at, user_id, action, entity, entity_id, details) on audit_log');
@@ -282,7 +290,7 @@ select crm_grant('perm', 'users.manage', 'update (full_name, is_active, version,
 select crm_grant('perm', 'users.manage', 'select, insert, update, delete on user_roles, user_permissions, role_permissions');
 select crm_grant('perm', 'users.manage', 'update (version) on roles');
 select crm_grant('perm', 'users.manage', 'select on audit_log');
-select crm_grant('perm', 'users.manage', 'execute on function crm_set_password(bigint, text)');
+select crm_grant('perm', 'users.manage', 'execute on function crm_set_password(bigint, text, boolean)');
 
 -- The roles and logins of the users that exist already (an office upgraded from one shared
 -- login): they get no password here; see `crm office upgrade`.

@@ -135,6 +135,22 @@ impl Db {
         Ok(())
     }
 
+    /// Brings the schema up to `version` only: an upgrade test starts from the schema of an
+    /// earlier release.
+    pub async fn migrate_to(&self, role_prefix: &str, version: i64) -> Result<()> {
+        match self {
+            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run_to(version, pool).await?,
+            Self::Postgres(pool) => {
+                let options = (*pool.connect_options()).clone().options([("crm.role_prefix", role_prefix)]);
+                let migrating = PgPoolOptions::new().max_connections(1).connect_with(options).await?;
+                let result = POSTGRES_MIGRATIONS.run_to(version, &migrating).await;
+                migrating.close().await;
+                result?;
+            }
+        }
+        Ok(())
+    }
+
     /// Checks that the schema is the one this build knows, for a connection that may not migrate
     /// (a staff member's own login on an office database): an older schema needs the owner's
     /// `crm migrate`, a newer one a newer app.

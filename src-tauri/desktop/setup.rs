@@ -25,7 +25,8 @@ use crate::permission::Actor;
 /// What the window shows first.
 #[derive(Debug, Serialize)]
 pub struct StartInfo {
-    /// `choose_database`, `database_error`, `first_admin`, `sign_in` or `signed_in`.
+    /// `choose_database`, `database_error`, `first_admin`, `sign_in`, `new_password` (signed in
+    /// with a one-time password) or `signed_in`.
     pub stage: &'static str,
     pub lang: Lang,
     pub database: Option<DatabaseInfo>,
@@ -163,8 +164,9 @@ impl Desktop {
         info.stage = match signed_in {
             Some(actor) => match crm.refresh(&actor).await {
                 Ok(actor) => {
+                    let stage = if actor.must_change_password { "new_password" } else { "signed_in" };
                     info.user = Some(actor);
-                    "signed_in"
+                    stage
                 }
                 Err(_) => "sign_in",
             },

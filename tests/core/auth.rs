@@ -62,6 +62,21 @@ both_backends! {
         t.crm.sign_in("admin", "a new password").await.unwrap();
     }
 
+    async fn a_reset_password_is_one_time_and_opens_nothing_but_choosing_ones_own(t: TestCrm) {
+        let olga = t.user("olga", &["operator"]).await;
+        t.crm.reset_password(&t.admin, olga.user_id, "one time pass").await.unwrap();
+        let olga = t.crm.sign_in("olga", "one time pass").await.unwrap();
+        assert!(olga.must_change_password);
+        let leads = crm::leads::LeadFilter::default();
+        assert!(matches!(t.crm.list_leads(&olga, &leads).await, Err(Error::PasswordChangeRequired)));
+        assert!(matches!(t.crm.campaign_options(&olga).await, Err(Error::PasswordChangeRequired)));
+        t.crm.change_own_password(&olga, "one time pass", "her own password").await.unwrap();
+        let olga = t.crm.sign_in("olga", "her own password").await.unwrap();
+        assert!(!olga.must_change_password);
+        t.crm.list_leads(&olga, &leads).await.expect("her own password opens her work");
+        assert!(matches!(t.crm.sign_in("olga", "one time pass").await, Err(Error::BadCredentials)));
+    }
+
     async fn the_last_administrator_cannot_be_removed(t: TestCrm) {
         let me = t.crm.get_user(&t.admin, t.admin.user_id).await.unwrap();
         let update = crm::users::UserUpdate {

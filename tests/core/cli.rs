@@ -177,6 +177,70 @@ fn demo_data_never_lands_in_an_office_unasked_nor_with_a_published_password() {
     ok(&crm(&url, &[&more[..], &["--with-other-users"]].concat(), &boss));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_office_on_one_shared_login_upgrades_with_one_command_and_loses_nothing() {
+    use crm::db::{Db, Query};
+    // An office database as the previous release left it: schema version 7, users who signed in
+    // through one shared login with argon2 hashes in the table, and their work.
+    let url = pg::postgres_database().await;
+    let prefix = pg::role_prefix(&url);
+    let old = Db::connect(&url).await.unwrap();
+    old.migrate_to(&prefix, 7).await.unwrap();
+    let mut tx = old.write().await.unwrap();
+    for (name, role) in [("boss", "administrator"), ("olga", "operator")] {
+        tx.execute(
+            Query::new(
+                "insert into users (username, username_key, full_name, password_hash, created_at, updated_at)
+                 values ($1, $1, $1, '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo', now(), now())",
+            )
+            .bind(name),
+        )
+        .await
+        .unwrap();
+        tx.execute(
+            Query::new("insert into user_roles (user_id, role_id) select u.id, r.id from users u, roles r where u.username = $1 and r.code = $2")
+                .bind(name)
+                .bind(role),
+        )
+        .await
+        .unwrap();
+    }
+    tx.execute(Query::new(
+        "insert into leads (full_name, phone, search, created_by, created_at, updated_at)
+         select 'Иван Петров', '+79123456789', 'иван петров 79123456789', id, now(), now() from users where username = 'olga'",
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    old.close().await;
+
+    // The administrator runs one command with the owner's login.
+    let out = ok(&crm(&url, &["office", "upgrade"], &[]));
+    let one_time = |name: &str| -> String {
+        let line = out.lines().find(|l| l.trim_start().starts_with(name)).unwrap_or_else(|| panic!("{name}: {out}"));
+        line.split_whitespace().nth(1).expect("a password").to_owned()
+    };
+    let (boss, olga) = (one_time("boss"), one_time("olga"));
+
+    // Each person signs in with theirs and can do nothing before choosing their own.
+    let err = fails(&crm(&url, &["users", "list", "--user", "boss"], &[("CRM_PASSWORD", &boss)]));
+    assert!(err.contains("one-time password"), "{err}");
+    let change = [("CRM_PASSWORD", olga.as_str()), ("CRM_NEW_PASSWORD", "olgas own password")];
+    assert!(ok(&crm(&url, &["password", "--user", "olga"], &change)).contains("password changed"));
+    ok(&crm(&url, &["stats", "--user", "olga"], &[("CRM_PASSWORD", "olgas own password")]));
+    let err = fails(&crm(&url, &["stats", "--user", "olga"], &[("CRM_PASSWORD", &olga)]));
+    assert!(err.contains("Wrong username or password"), "the one-time password is spent: {err}");
+
+    // Nothing was lost: the lead is there, seen by its operator as herself.
+    let crm = crm::Crm::open(&url, crate::support::settings_for(&url, crm::Settings::default())).await.unwrap();
+    let olga = crm.sign_in("olga", "olgas own password").await.unwrap();
+    let leads = crm.list_leads(&olga, &crm::leads::LeadFilter::default()).await.unwrap();
+    assert_eq!(leads.items.iter().map(|l| l.full_name.as_str()).collect::<Vec<_>>(), ["Иван Петров"]);
+    // Run again, it issues only what is still unused.
+    let again = ok(&self::crm(&url, &["office", "upgrade"], &[]));
+    assert!(again.contains("boss") && !again.contains("olga"), "{again}");
+}
+
 #[test]
 fn an_unknown_database_scheme_is_refused_with_one_line() {
     let err = fails(&crm("mysql://localhost/crm", &["migrate"], &[]));

@@ -298,6 +298,32 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.fill("[name=password]", STAFF_PASSWORD).await;
     app.click("[data-action=submit]").await;
     app.wait_text(".form-banner", "Учётная запись отключена").await;
+
+    // The marketer forgot the password: the administrator gives a one-time one, with which the
+    // marketer can do nothing but choose their own.
+    app.sign_in("admin", ADMIN_PASSWORD).await;
+    app.go("admin").await;
+    app.click("tr[data-username=marketer] [data-action=reset-password]").await;
+    app.wait("dialog[data-form=reset-password]").await;
+    app.fill("dialog [name=password]", "one-time-password").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.sign_out().await;
+    app.fill("[name=username]", "marketer").await;
+    app.fill("[name=password]", "one-time-password").await;
+    app.click("[data-action=submit]").await;
+    app.wait("[data-stage=new_password]").await;
+    let refused =
+        app.invoke("list_services", json!({ "filter": {} })).await.expect_err("nothing before the new password");
+    assert_eq!(refused["code"], "password_change_required", "{refused}");
+    shot("21-new-password").await;
+    app.fill("[name=password]", "marketer-own-password").await;
+    app.fill("[name=repeat]", "marketer-own-password").await;
+    app.click("[data-action=submit]").await;
+    app.wait(".shell").await;
+    app.sign_out().await;
+    app.sign_in("marketer", "marketer-own-password").await;
+    app.sign_out().await;
 }
 
 /// The main navigation shows exactly these pages (the account and settings links aside).

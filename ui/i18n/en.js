@@ -50,6 +50,10 @@ export default {
 
   'auth.title': 'Sign in',
   'auth.sign_in': 'Sign in',
+  'auth.new_password_title': 'Choose your password',
+  'auth.new_password_intro': '{name}, you signed in with a one-time password from the administrator. Choose your own: at least 8 characters. The one-time password will not work again.',
+  'auth.one_time_password': 'One-time password',
+  'auth.new_password_save': 'Save and continue',
   'auth.sign_out': 'Sign out',
   'auth.session_ended': 'Your session has ended: the account was deactivated by an administrator or no longer exists. Please sign in again.',
 

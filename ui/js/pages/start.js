@@ -17,7 +17,7 @@ export function showStart(app, info, route) {
   clear(app).append(h('div', { class: 'start' },
     h('div', { class: 'start-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { text: t('app.name') })),
     card, langButton));
-  const screens = { choose_database: chooseDatabase, database_error: databaseError, first_admin: firstAdmin, sign_in: signIn };
+  const screens = { choose_database: chooseDatabase, database_error: databaseError, first_admin: firstAdmin, sign_in: signIn, new_password: newPassword };
   (screens[info.stage] || signIn)(card, info, route);
 }
 
@@ -174,7 +174,9 @@ function signIn(card, info, route) {
     submitLabel: t('auth.sign_in'),
     submit: async ({ username, password: secret }) => {
       await call('sign_in', { username, password: secret });
-      route(await call('app_start'));
+      const next = await call('app_start');
+      // a one-time password is asked for once: the next screen replaces it
+      route(next.stage === 'new_password' ? { ...next, current_password: secret } : next);
     },
   });
   // the session ended under the user's hands (deactivated, or signed out elsewhere): say why
@@ -182,4 +184,31 @@ function signIn(card, info, route) {
   if (info.database) {
     card.append(h('p', { class: 'muted small database-line', text: t(`setup.using_${info.database.kind}`, { location: info.database.location }) }));
   }
+}
+
+/** Signed in with a one-time password (an administrator's reset, an office's upgrade): the user
+ *  chooses their own before anything else. */
+function newPassword(card, info, route) {
+  const known = info.current_password;
+  const { showError } = cardForm(card, {
+    title: t('auth.new_password_title'),
+    intro: t('auth.new_password_intro', { name: info.user ? info.user.full_name : '' }),
+    fields: [
+      known ? null : { name: 'current', label: t('auth.one_time_password'), type: 'password', autocomplete: 'current-password' },
+      { name: 'password', label: t('account.new'), type: 'password', autocomplete: 'new-password' },
+      { name: 'repeat', label: t('account.repeat'), type: 'password', autocomplete: 'new-password' },
+    ].filter(Boolean),
+    submitLabel: t('auth.new_password_save'),
+    submit: async ({ current, password: secret, repeat }) => {
+      if (secret !== repeat) {
+        showError({ message: t('account.mismatch'), fields: [{ field: 'repeat', message: t('account.mismatch') }] });
+        return;
+      }
+      await call('change_password', { current: known ?? current, new: secret });
+      toast(t('account.changed'));
+      route(await call('app_start'));
+    },
+    extra: h('button', { type: 'button', class: 'btn btn-ghost', text: t('auth.sign_out'),
+      onclick: async () => { await call('sign_out'); route(await call('app_start')); } }),
+  });
 }
