@@ -20,11 +20,28 @@ pub struct Settings {
     /// `crm_olga`, `crm:role:operator`, ...). Roles belong to the whole server, so a second CRM
     /// database on the same server needs a prefix of its own, set when it is first migrated.
     pub role_prefix: String,
+    /// Accept contract documents that can run code (PDF scripts, Word macros): off unless the
+    /// office needs them (`allow_active_documents = true` in config.toml).
+    pub allow_active_documents: bool,
+}
+
+impl Settings {
+    pub(crate) fn document_rules(&self) -> crate::contracts::DocumentRules {
+        crate::contracts::DocumentRules {
+            max_bytes: self.max_document_bytes,
+            allow_active: self.allow_active_documents,
+        }
+    }
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { phone_region: Country::RU, max_document_bytes: 20 * 1024 * 1024, role_prefix: "crm".into() }
+        Self {
+            phone_region: Country::RU,
+            max_document_bytes: 20 * 1024 * 1024,
+            role_prefix: "crm".into(),
+            allow_active_documents: false,
+        }
     }
 }
 

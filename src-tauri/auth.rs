@@ -132,6 +132,11 @@ impl Crm {
     /// server checks the password (SCRAM) and counts failures, and every later statement runs
     /// with that role's privileges.
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<Actor> {
+        // No username holds a control character (check_username), and PostgreSQL's sign-in
+        // cannot carry a NUL: such input is simply not a user.
+        if username.chars().any(char::is_control) || password.contains('\0') {
+            return Err(Error::BadCredentials);
+        }
         match &self.db {
             Db::Sqlite(_) => self.sign_in_locally(username, password).await,
             Db::Postgres(pool) => {

@@ -32,14 +32,7 @@ mod users;
 /// database can move the cursor, recolour the terminal or disguise the rest of the line.
 pub fn printable(text: &str) -> String {
     text.chars()
-        .map(|c| {
-            let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-            if c.is_control() || bidi {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
+        .map(|c| if c.is_control() || crate::domain::text::is_bidi_control(c) { '\u{fffd}' } else { c })
         .collect()
 }
 
@@ -193,6 +186,7 @@ pub fn settings(file: &ConfigFile) -> Result<Settings> {
         settings.phone_region =
             parse_region(code).ok_or_else(|| Error::Config(format!("unknown phone_region {code:?}")))?;
     }
+    settings.allow_active_documents = file.allow_active_documents.unwrap_or(false);
     if let Some(prefix) = std::env::var("CRM_ROLE_PREFIX").ok().or_else(|| file.role_prefix.clone()) {
         let valid = prefix.len() <= 16
             && prefix.starts_with(|c: char| c.is_ascii_lowercase())

@@ -19,6 +19,8 @@ pub struct ConfigFile {
     pub office: Option<OfficeServer>,
     /// Region for phone numbers without a country code, e.g. `RU`.
     pub phone_region: Option<String>,
+    /// Accept contract documents that can run code (PDF scripts, Word macros); off by default.
+    pub allow_active_documents: Option<bool>,
     /// `ru` or `en`.
     pub language: Option<String>,
     /// The prefix of the office database's PostgreSQL roles, when a server holds two CRM

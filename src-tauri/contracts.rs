@@ -5,6 +5,9 @@
 mod document;
 mod input;
 mod row;
+#[doc(hidden)]
+pub mod samples;
+mod structure;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,7 +20,7 @@ use crate::permission::{Actor, Permission};
 use crate::store::{name_race, refresh_client_totals, set_archived, update_versioned};
 
 use document::store_document;
-pub use document::{extension_of, Document, DocumentInfo, DocumentUpload};
+pub use document::{extension_of, Document, DocumentInfo, DocumentRules, DocumentUpload};
 pub use input::ContractInput;
 use input::{check_input, ValidContract};
 pub(crate) use row::fetch_contract;
@@ -163,7 +166,7 @@ impl Crm {
         document: DocumentUpload,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
-        let checked = document.check(self.settings.max_document_bytes).map_err(|e| Error::Invalid(vec![e]))?;
+        let checked = document.check(self.settings.document_rules()).map_err(|e| Error::Invalid(vec![e]))?;
         let mut tx = actor.db.write().await?;
         let update =
             Query::new("update contracts set version = version + 1, updated_at = $1 where id = $2 and version = $3")
@@ -189,8 +192,8 @@ impl Crm {
     /// form: only those who may save contracts may load files through the CRM.
     pub async fn read_document_file(&self, actor: &Actor, path: std::path::PathBuf) -> Result<DocumentUpload> {
         self.may_read_document_files(actor)?;
-        let max = self.settings.max_document_bytes;
-        tokio::task::spawn_blocking(move || DocumentUpload::read_picked(&path, max))
+        let rules = self.settings.document_rules();
+        tokio::task::spawn_blocking(move || DocumentUpload::read_picked(&path, rules))
             .await
             .map_err(|e| Error::Internal(e.to_string()))?
             .map_err(|e| Error::Invalid(vec![e]))
@@ -234,7 +237,7 @@ impl Crm {
     ) -> Result<i64> {
         let mut checks = Checks::new();
         let valid = check_input(tx, &mut checks, input, None).await?;
-        let document = document.and_then(|d| checks.take(d.check(self.settings.max_document_bytes)));
+        let document = document.and_then(|d| checks.take(d.check(self.settings.document_rules())));
         checks.finish()?;
         let id = insert_contract(tx, actor, &valid, client).await?;
         audit(tx, actor, "create", "contract", id, &valid.name).await?;

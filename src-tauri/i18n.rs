@@ -44,6 +44,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Укажите имя сервера или его адрес, например db.office.local или 192.168.1.10",
         "Enter the server's name or address, e.g. db.office.local or 192.168.1.10",
     ),
+    (
+        "control_chars",
+        "Содержит невидимые управляющие символы: уберите их (например, вставьте текст заново без форматирования)",
+        "Contains invisible control characters: remove them (e.g. paste the text again without formatting)",
+    ),
     ("username_chars", "Только буквы, цифры и . _ - @", "Only letters, digits and . _ - @"),
     (
         "username_bytes",
@@ -61,6 +66,16 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("file_too_large", "Файл больше {max} МБ", "The file is larger than {max} MB"),
     ("file_empty", "Файл пуст", "The file is empty"),
     ("file_unreadable", "Не удалось прочитать файл", "The file could not be read"),
+    (
+        "file_broken",
+        "Файл повреждён или только выдаёт себя за документ этого типа",
+        "The file is damaged, or only pretends to be a document of this type",
+    ),
+    (
+        "file_active",
+        "Документ содержит макросы, скрипты или программы: сохраните его без них (например, в PDF)",
+        "The document contains macros, scripts or programs: save it without them (e.g. as a PDF)",
+    ),
     ("file_pick_again", "Выберите файл ещё раз", "Choose the file again"),
     (
         "document_open_failed",

@@ -2,8 +2,13 @@
 
 use crate::error::FieldError;
 
-/// A required single-line name: trimmed, inner runs of white space folded, 1..=max characters.
+/// A required single-line name: trimmed, inner runs of white space folded, 1..=max characters,
+/// and no control characters (NUL, ESC, BEL, ...) nor bidi controls, which could hide or reorder
+/// what people read (`Иван\u{202E}вонаИ`) or recolour a terminal.
 pub fn name(field: &'static str, input: &str, max: usize) -> Result<String, FieldError> {
+    if input.chars().any(|c| (c.is_control() && !c.is_whitespace()) || is_bidi_control(c)) {
+        return Err(FieldError::new(field, "control_chars"));
+    }
     let folded = input.split_whitespace().collect::<Vec<_>>().join(" ");
     if folded.is_empty() {
         return Err(FieldError::new(field, "required"));
@@ -14,13 +19,24 @@ pub fn name(field: &'static str, input: &str, max: usize) -> Result<String, Fiel
     Ok(folded)
 }
 
-/// Optional multi-line text: trimmed, at most `max` characters.
+/// Optional multi-line text: trimmed, at most `max` characters; line breaks and tabs are text,
+/// other control characters (NUL, ESC, BEL, ...) are refused. Bidi marks stay: notes may mix
+/// Russian with Arabic or Hebrew names.
 pub fn free_text(field: &'static str, input: &str, max: usize) -> Result<String, FieldError> {
+    if input.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(FieldError::new(field, "control_chars"));
+    }
     let trimmed = input.trim();
     if trimmed.chars().count() > max {
         return Err(FieldError::new(field, "too_long").with("max", max));
     }
     Ok(trimmed.to_owned())
+}
+
+/// Characters that reorder the text around them when shown (bidi embeddings, overrides,
+/// isolates and marks).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The key that uniqueness and search compare: Unicode lower case (SQLite's lower() is ASCII-only).
@@ -57,6 +73,17 @@ mod tests {
         let long = "я".repeat(201);
         let err = name("name", &long, 200).unwrap_err();
         assert_eq!((err.code, err.params[0].1.as_str()), ("too_long", "200"));
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_refused_in_names() {
+        for bad in ["Иван\0", "Иван\u{1b}[31m", "Ива\u{7}н", "Иван\u{202e}вонаИ", "\u{2066}Иван"]
+        {
+            assert_eq!(name("name", bad, 200).unwrap_err().code, "control_chars", "{bad:?}");
+        }
+        assert_eq!(name("name", "Иван\tПетров\n", 200).unwrap(), "Иван Петров");
+        assert_eq!(free_text("note", "строка 1\nстрока 2\tи т. д.", 100).unwrap(), "строка 1\nстрока 2\tи т. д.");
+        assert_eq!(free_text("note", "a\0b", 100).unwrap_err().code, "control_chars");
     }
 
     #[test]

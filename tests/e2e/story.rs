@@ -13,11 +13,7 @@ const STAFF_PASSWORD: &str = "staff-password";
 pub fn sample_document() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("Договор Д-2026-001.pdf");
-    std::fs::write(
-        &path,
-        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
-    )
-    .expect("write the sample document");
+    std::fs::write(&path, crm::contracts::samples::pdf("")).expect("write the sample document");
     (dir, path)
 }
 
