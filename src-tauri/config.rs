@@ -114,6 +114,21 @@ impl OfficeServer {
     }
 }
 
+/// Checks a certificate authority file picked for an office server: readable, at most 1 MB, and
+/// holding a PEM certificate. Returns its absolute path, to keep in the settings.
+pub fn check_ca_file(path: &Path) -> Result<PathBuf, crate::error::FieldError> {
+    use crate::error::FieldError;
+    use std::io::Read as _;
+    let unreadable = |_| FieldError::new("ca_file", "file_unreadable");
+    let path = path.canonicalize().map_err(unreadable)?;
+    let mut text = String::new();
+    std::fs::File::open(&path).map_err(unreadable)?.take(1024 * 1024).read_to_string(&mut text).map_err(unreadable)?;
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(FieldError::new("ca_file", "ca_file_invalid"));
+    }
+    Ok(path)
+}
+
 /// The database a command or the window opens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {

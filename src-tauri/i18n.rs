@@ -67,6 +67,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("file_empty", "Файл пуст", "The file is empty"),
     ("file_unreadable", "Не удалось прочитать файл", "The file could not be read"),
     (
+        "ca_file_invalid",
+        "Это не сертификат: нужен файл PEM (.pem, .crt), который выдал администратор сервера",
+        "This is not a certificate: choose the PEM file (.pem, .crt) the server's administrator gave you",
+    ),
+    (
         "file_broken",
         "Файл повреждён или только выдаёт себя за документ этого типа",
         "The file is damaged, or only pretends to be a document of this type",
@@ -101,6 +106,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("database_detail", "Ошибка базы данных: {detail}", "Database error: {detail}"),
     ("db_unknown_database", "На сервере нет такой базы данных", "The server has no database of that name"),
+    (
+        "db_tls_failed",
+        "Не удалось установить защищённое соединение с сервером: он не поддерживает TLS, или его сертификат не заверен доверенным центром (ca_file), или выдан на другое имя",
+        "Could not set up a secure connection to the server: it does not offer TLS, or its certificate is not signed by a trusted authority (ca_file), or names another server",
+    ),
     (
         "db_unreachable",
         "Сервер базы данных не отвечает: проверьте адрес, порт и сеть",
@@ -226,7 +236,11 @@ pub fn database_problem(error: &Error) -> Option<&'static str> {
             Some("14") => Some("db_cannot_open_file"),
             _ => None,
         },
+        Error::Database(sqlx::Error::Io(e)) if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) => {
+            Some("db_tls_failed")
+        }
         Error::Database(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => Some("db_unreachable"),
+        Error::Database(sqlx::Error::Tls(_)) => Some("db_tls_failed"),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@
 //! `CRM_E2E_PICK_FILE=/abs/path` makes "choose a file" take that path instead of asking, and
 //! `CRM_E2E_SAVE_DIR=/abs/dir` makes "save a copy" write into that directory (and "open" stop
 //! after writing its copy, starting no viewer). The file goes through exactly the same checks.
+//! The seams exist in debug builds only: an installed (release) app always asks.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +20,15 @@ use crate::config::documents_cache_dir;
 use crate::contracts::{extension_of, Document};
 use crate::i18n::{message, Lang};
 
+/// A test seam's value (see the module's documentation); never in a release build.
+pub(super) fn e2e_seam(name: &str) -> Option<std::ffi::OsString> {
+    if cfg!(debug_assertions) {
+        std::env::var_os(name)
+    } else {
+        None
+    }
+}
+
 /// A picked file as the window sees it.
 #[derive(Debug, Serialize)]
 pub struct PickedFile {
@@ -28,7 +38,7 @@ pub struct PickedFile {
 }
 
 /// Runs an rfd dialog the way GTK wants it: built on the main thread, awaited on another.
-async fn on_dialog_thread<T: Send + 'static>(
+pub(super) async fn on_dialog_thread<T: Send + 'static>(
     app: &AppHandle,
     dialog: impl FnOnce(rfd::AsyncFileDialog) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>
         + Send
@@ -57,7 +67,7 @@ pub async fn pick_document(app: AppHandle, state: State<'_, Desktop>) -> Reply<O
     let s = state.session().await?;
     // Refuse before the dialog opens rather than after the user chose a file.
     s.reply(s.crm.may_read_document_files(&s.actor))?;
-    let path: Option<PathBuf> = match std::env::var_os("CRM_E2E_PICK_FILE") {
+    let path: Option<PathBuf> = match e2e_seam("CRM_E2E_PICK_FILE") {
         Some(path) => Some(path.into()),
         None => on_dialog_thread(&app, |d| {
             Box::pin(
@@ -124,7 +134,7 @@ pub async fn open_document(state: State<'_, Desktop>, contract_id: i64) -> Reply
     private_dir(&dir)
         .and_then(|()| std::fs::write(&path, &document.bytes))
         .map_err(file_error(s.lang, "document_save_failed"))?;
-    if std::env::var_os("CRM_E2E_SAVE_DIR").is_some() {
+    if e2e_seam("CRM_E2E_SAVE_DIR").is_some() {
         // under test: the copy is written, no viewer is started on the test machine
         return Ok(());
     }
@@ -142,7 +152,7 @@ pub async fn save_document_copy(app: AppHandle, state: State<'_, Desktop>, contr
     let s = state.session().await?;
     let document = s.reply(s.crm.get_document(&s.actor, contract_id).await)?;
     let name = copy_name(&document);
-    let target: Option<PathBuf> = match std::env::var_os("CRM_E2E_SAVE_DIR") {
+    let target: Option<PathBuf> = match e2e_seam("CRM_E2E_SAVE_DIR") {
         Some(dir) => Some(PathBuf::from(dir).join(&name)),
         None => {
             let suggested = name.clone();

@@ -39,6 +39,7 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             setup::test_office_database,
             setup::choose_office_database,
             setup::set_up_office_database,
+            setup::pick_ca_file,
             account::create_first_admin,
             account::sign_in,
             account::sign_out,

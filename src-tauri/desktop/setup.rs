@@ -296,7 +296,7 @@ pub async fn choose_local_database(state: State<'_, Desktop>) -> Reply<StartInfo
 #[tauri::command(rename_all = "snake_case")]
 pub async fn test_office_database(state: State<'_, Desktop>, input: OfficeInput) -> Reply<()> {
     let lang = state.lang().await;
-    let server = input.check().map_err(|e| UiError::from_core(lang, &e))?;
+    let server = state.office_server(&input, lang)?;
     let probe = server.connect_options("crm connection test", "-");
     match Db::connect_once(probe).await {
         Ok(()) => Ok(()),
@@ -322,7 +322,7 @@ fn connection_error(lang: Lang, error: &Error) -> UiError {
 pub async fn choose_office_database(state: State<'_, Desktop>, input: OfficeInput) -> Reply<StartInfo> {
     let lang = state.lang().await;
     state.ensure_switchable(lang)?;
-    let location = Location::Office(input.check().map_err(|e| UiError::from_core(lang, &e))?);
+    let location = Location::Office(state.office_server(&input, lang)?);
     state.open(&location, "config").await.map_err(|e| connection_error(lang, &e))?;
     save_location(&location).map_err(|e| UiError::from_core(lang, &e))?;
     Ok(state.start_info(None).await)
@@ -339,7 +339,7 @@ pub async fn set_up_office_database(
 ) -> Reply<StartInfo> {
     let lang = state.lang().await;
     state.ensure_switchable(lang)?;
-    let server = input.check().map_err(|e| UiError::from_core(lang, &e))?;
+    let server = state.office_server(&input, lang)?;
     if owner.username.trim().is_empty() {
         return Err(UiError::from_core(lang, &Error::field("owner_username", "required")));
     }
@@ -359,6 +359,37 @@ pub async fn set_up_office_database(
         state.replace(crm, describe_location(&location, "config")).await;
     }
     Ok(state.start_info(None).await)
+}
+
+/// "Certificate authority…" on the office form: the native open dialog for the CA that signed the
+/// office server's certificate (offices with their own CA and `verify-full`). Returns the file's
+/// name to show; the path stays on the Rust side until the form is saved.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn pick_ca_file(app: tauri::AppHandle, state: State<'_, Desktop>) -> Reply<Option<String>> {
+    let lang = state.lang().await;
+    let path: Option<std::path::PathBuf> = match super::documents::e2e_seam("CRM_E2E_PICK_CA") {
+        Some(path) => Some(path.into()),
+        None => super::documents::on_dialog_thread(&app, |d| {
+            Box::pin(d.add_filter("PEM (.pem, .crt, .cer)", &["pem", "crt", "cer"]).pick_file())
+        })
+        .await
+        .flatten()
+        .map(|file| file.path().to_path_buf()),
+    };
+    let Some(path) = path else { return Ok(None) };
+    let path = crate::config::check_ca_file(&path).map_err(|e| UiError::from_core(lang, &Error::Invalid(vec![e])))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    *state.picked_ca.lock().map_err(|e| UiError::other("internal", e.to_string()))? = Some(path);
+    Ok(Some(name))
+}
+
+impl Desktop {
+    /// The office form's server, with the certificate authority picked for it, if any.
+    fn office_server(&self, input: &OfficeInput, lang: Lang) -> Reply<OfficeServer> {
+        let mut server = input.check().map_err(|e| UiError::from_core(lang, &e))?;
+        server.ca_file = self.picked_ca.lock().map_err(|e| UiError::other("internal", e.to_string()))?.clone();
+        Ok(server)
+    }
 }
 
 /// After the first administrator of a new office database exists, the owner's connection that

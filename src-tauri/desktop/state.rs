@@ -23,6 +23,9 @@ pub struct Desktop {
     /// Files the user picked in the native dialog, read and waiting for the form that saves
     /// them: the window holds only a token, never a path or the bytes.
     pub uploads: Mutex<Uploads>,
+    /// The office server's certificate authority picked on the office form (never a path sent
+    /// by the page).
+    pub picked_ca: Mutex<Option<std::path::PathBuf>>,
 }
 
 #[derive(Default)]
@@ -95,6 +98,7 @@ impl Desktop {
             explicit_url,
             inner: RwLock::new(Inner { lang, ..Inner::default() }),
             uploads: Mutex::new(Uploads::default()),
+            picked_ca: Mutex::new(None),
         }
     }
 

@@ -124,9 +124,14 @@ fn start_server(trust_owner: bool) -> Server {
         let trusted = "local all postgres trust\nhost all postgres 127.0.0.1/32 trust\n";
         std::fs::write(&hba, format!("{trusted}{rules}")).expect("write pg_hba.conf");
     }
+    let (ca, cert, key) = make_certificates(&dir, as_root);
+    CA_FILE.set(ca).ok();
     let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-        path(&dir)
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+         -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+        path(&dir),
+        path(&cert),
+        path(&key)
     );
     pg(
         as_root,
@@ -141,6 +146,94 @@ fn start_server(trust_owner: bool) -> Server {
 }
 
 static STOP: OnceLock<(PathBuf, PathBuf, PathBuf, bool)> = OnceLock::new();
+static CA_FILE: OnceLock<PathBuf> = OnceLock::new();
+
+/// The certificate authority that signed the throwaway server's certificate (for `localhost`
+/// and 127.0.0.1), or `CRM_TEST_CA_FILE` for a server of `CRM_TEST_DATABASE_URL`.
+#[allow(dead_code)] // used by the core suite only
+pub fn ca_file() -> PathBuf {
+    if let Ok(file) = std::env::var("CRM_TEST_CA_FILE") {
+        return PathBuf::from(file);
+    }
+    CA_FILE.get().cloned().unwrap_or_else(|| {
+        panic!(
+            "the TLS tests need the CA of the server's certificate: with CRM_TEST_DATABASE_URL, set CRM_TEST_CA_FILE"
+        )
+    })
+}
+
+/// A CA and a server certificate signed by it, made with openssl: the server speaks TLS as an
+/// office server should, and the tests check its certificate as `verify-full` does.
+fn make_certificates(dir: &Path, as_root: bool) -> (PathBuf, PathBuf, PathBuf) {
+    let file = |name: &str| dir.join(name);
+    let openssl = |args: &[&str], what: &str| run(Command::new("openssl").args(args).current_dir(dir), what);
+    std::fs::write(
+        file("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write the certificate extensions");
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "3",
+            "-subj",
+            "/CN=CRM test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+        "openssl: the test CA (install Debian's openssl package)",
+    );
+    openssl(
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+        "openssl: the server's key",
+    );
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "3",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ],
+        "openssl: the server's certificate",
+    );
+    if as_root {
+        run(
+            Command::new("chown").args(["postgres:postgres", "server.key", "server.pem"]).current_dir(dir),
+            "chown the server key",
+        );
+    }
+    run(Command::new("chmod").args(["600", "server.key"]).current_dir(dir), "chmod the server key");
+    (file("ca.pem"), file("server.pem"), file("server.key"))
+}
 
 extern "C" fn stop_server() {
     if let Some((pg_ctl, data, dir, as_root)) = STOP.get() {

@@ -46,6 +46,23 @@ async fn total(t: &TestCrm, filter: LeadFilter) -> i64 {
 }
 
 both_backends! {
+    async fn control_characters_are_field_errors_on_both_backends_and_nothing_is_written(t: TestCrm) {
+        let cases = [
+            LeadInput { note: "перезвонить\0".into(), ..lead("Иван Петров", "+7 912 345 67 89", "") },
+            lead("Иван\0Петров", "+7 912 345 67 89", ""),
+            lead("Иван \u{1b}[31mПетров", "+7 912 345 67 89", ""),
+            lead("Иван \u{202e}вортеП", "+7 912 345 67 89", ""),
+        ];
+        let fields = ["note", "full_name", "full_name", "full_name"];
+        for (input, field) in cases.into_iter().zip(fields) {
+            let err = t.crm.create_lead(&t.admin, &input).await.unwrap_err();
+            assert_eq!(codes(err), vec![(field, "control_chars")], "{:?}", input.full_name);
+        }
+        assert_eq!(t.count("leads").await, 0);
+        // a NUL typed into the sign-in form is a wrong username, not a database error
+        assert!(matches!(t.crm.sign_in("adm\0in", crate::support::PASSWORD).await, Err(Error::BadCredentials)));
+    }
+
     async fn an_operator_creates_a_new_lead_with_normalised_contacts(t: TestCrm) {
         let operator = t.user("olga", &["operator"]).await;
         let campaign = campaign(&t, "Весна").await;

@@ -236,6 +236,31 @@ crate::office_only! {
         t.crm.refresh(&peter).await.unwrap();
     }
 
+    async fn the_office_server_is_reached_over_tls_checked_against_its_ca(t: TestCrm) {
+        use crm::config::{OfficeServer, Tls};
+        let mut server = OfficeServer::from_url(&t.url).unwrap();
+        server.host = "localhost".into();
+        server.tls = Tls::VerifyFull;
+        server.ca_file = Some(pg::ca_file());
+        let settings = crate::support::settings_for(&t.url, crm::Settings::default());
+        let office = crm::Crm::open_office(&server, settings.clone());
+        let admin = office.sign_in("admin", PASSWORD).await.expect("verify-full against the office's CA");
+        office.list_users(&admin).await.expect("works over TLS");
+        let role = format!("{}_admin", pg::role_prefix(&t.url));
+        let mut conn = PgConnection::connect_with(&server.connect_options(&role, PASSWORD)).await.unwrap();
+        let (ssl,): (bool,) =
+            sqlx::query_as("select ssl from pg_stat_ssl where pid = pg_backend_pid()").fetch_one(&mut conn).await.unwrap();
+        assert!(ssl, "the connection is encrypted");
+
+        // a certificate that no trusted authority signed is refused, in words
+        let untrusted = OfficeServer { ca_file: None, ..server.clone() };
+        let err = crm::Crm::open_office(&untrusted, settings.clone()).sign_in("admin", PASSWORD).await.unwrap_err();
+        assert_eq!(crm::i18n::database_problem(&err), Some("db_tls_failed"), "{err:?}");
+        // "require" encrypts without checking whose certificate it is
+        let required = OfficeServer { tls: Tls::Require, ca_file: None, ..server };
+        crm::Crm::open_office(&required, settings).sign_in("admin", PASSWORD).await.expect("TLS without a check");
+    }
+
     async fn a_failed_user_change_leaves_the_server_roles_as_they_were(t: TestCrm) {
         let me = t.crm.get_user(&t.admin, t.admin.user_id).await.unwrap();
         let demoted = UserUpdate { full_name: me.full_name.clone(), is_active: true, roles: vec!["manager".into()], extra_permissions: vec![] };

@@ -127,6 +127,8 @@ pub struct Launch {
     pub database_url: Option<String>,
     /// The file the "choose a file" command takes instead of opening the native dialog.
     pub pick_file: Option<PathBuf>,
+    /// The file the office form's "certificate authority" takes instead of the native dialog.
+    pub pick_ca: Option<PathBuf>,
     /// `LANG` of the app.
     pub lang: &'static str,
 }
@@ -148,12 +150,16 @@ impl App {
             .env_remove("LC_ALL")
             .env_remove("LC_MESSAGES")
             .env_remove("CRM_E2E_PICK_FILE")
+            .env_remove("CRM_E2E_PICK_CA")
             .env_remove("WAYLAND_DISPLAY")
             .env("CRM_E2E_SAVE_DIR", dir.path().join("saved"))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         if let Some(url) = &launch.database_url {
             command.env("CRM_DATABASE_URL", url);
+        }
+        if let Some(file) = &launch.pick_ca {
+            command.env("CRM_E2E_PICK_CA", file);
         }
         if let Some(file) = &launch.pick_file {
             command.env("CRM_E2E_PICK_FILE", file);

@@ -40,7 +40,8 @@ async fn every_role_does_its_job_on_postgresql_chosen_as_the_office_database() {
     let url = pg::postgres_database_trusting_owner().await;
     let _one = ONE_AT_A_TIME.lock().await;
     let (_dir, document) = story::sample_document();
-    let app = App::start("postgres", Launch { pick_file: Some(document.clone()), ..Launch::default() }, None).await;
+    let launch = Launch { pick_file: Some(document.clone()), pick_ca: Some(pg::ca_file()), ..Launch::default() };
+    let app = App::start("postgres", launch, None).await;
     story::first_run_on_the_office_database(&app, &url).await;
     story::whole_story(&app, &document, false).await;
     let dir = app.stop().await;
@@ -88,6 +89,7 @@ async fn the_window_speaks_english_when_the_os_does() {
     // answer "not found" or "not allowed"). Those that open dialogs or switch databases are left out.
     let skip = [
         "pick_document",
+        "pick_ca_file",
         "open_document",
         "save_document_copy",
         "choose_local_database",

@@ -24,8 +24,9 @@ pub async fn first_run_on_this_computer(app: &App) {
     create_first_admin(app).await;
 }
 
-/// The office form names only the server; a new database is set up once with its owner's login
-/// (the throwaway server trusts its superuser on this machine; staff sign in with passwords).
+/// The office form names only the server, reached over TLS with its certificate checked against
+/// the office's own CA; a new database is set up once with its owner's login (the throwaway
+/// server trusts its superuser on this machine; staff sign in with passwords).
 pub async fn first_run_on_the_office_database(app: &App, url: &str) {
     // postgres://OWNER@HOST:PORT/DB
     let rest = url.trim_start_matches("postgres://");
@@ -37,6 +38,9 @@ pub async fn first_run_on_the_office_database(app: &App, url: &str) {
     app.fill("[name=host]", host).await;
     app.fill("[name=port]", port).await;
     app.fill("[name=database]", database.split('?').next().unwrap_or(database)).await;
+    app.select("[name=tls]", "Проверять сертификат").await;
+    app.click("[data-action=pick-ca]").await;
+    app.wait_text("[data-ca-file]", "ca.pem").await;
     app.click("[data-action=test-connection]").await;
     app.wait(".test-status.ok").await;
     app.click("[data-action=new-office]").await;

@@ -20,8 +20,9 @@ use std::process::{Command, ExitCode};
 const APP_PACKAGES: &[&str] =
     &["libwebkit2gtk-4.1-dev", "libgtk-3-dev", "librsvg2-dev", "libssl-dev", "build-essential", "pkg-config", "file"];
 
-/// Extra packages for the tests: a display, WebKit's WebDriver, a PostgreSQL server.
-const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "postgresql"];
+/// Extra packages for the tests: a display, WebKit's WebDriver, a PostgreSQL server, openssl (its
+/// test certificates).
+const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "postgresql", "openssl"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -83,7 +83,7 @@ function chooseDatabase(card, info, route) {
 export function officeForm(container, initial, route) {
   const test = h('button', { type: 'button', class: 'btn', 'data-action': 'test-connection', text: t('setup.test') });
   const status = h('span', { class: 'test-status', role: 'status' });
-  const { values, showError } = cardForm(container, {
+  const { form, values, showError } = cardForm(container, {
     title: t('setup.office'),
     intro: t('setup.office_intro'),
     fields: [
@@ -98,6 +98,19 @@ export function officeForm(container, initial, route) {
     extra: h('span', {}, test, ' ', status),
     submit: async (input) => route(await call('choose_office_database', { input })),
   });
+  // The certificate authority of an office with its own certificates: picked in the native
+  // dialog, kept on the Rust side; the page only shows its name.
+  const caName = h('span', { class: 'muted small', 'data-ca-file': '', text: t('setup.ca_none') });
+  const caButton = h('button', { type: 'button', class: 'btn btn-small', 'data-action': 'pick-ca', text: t('setup.ca_pick'),
+    onclick: async () => {
+      try {
+        const name = await call('pick_ca_file');
+        if (name) caName.textContent = name;
+      } catch (error) { showError(error); }
+    } });
+  form.insertBefore(h('div', { class: 'field field-wide', dataset: { field: 'ca_file' } },
+    h('span', { class: 'field-label', text: t('setup.ca_file') }),
+    h('div', { class: 'ca-row' }, caButton, caName), h('div', { class: 'field-error' })), form.querySelector('.start-buttons'));
   test.addEventListener('click', async () => {
     status.textContent = t('setup.testing');
     status.className = 'test-status';
