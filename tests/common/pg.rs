@@ -28,18 +28,8 @@ static CREATE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 pub const SUPERUSER_PASSWORD: &str = "owner-secret";
 
 /// A new empty database on the test server; returns its URL (as its owner, the superuser).
-#[allow(dead_code)] // not used by the end-to-end suite
 pub async fn postgres_database() -> String {
-    let server = SERVER.get_or_init(|| start_server(false));
-    new_database(server).await
-}
-
-/// The same, on a server that trusts its superuser on this machine without a password (staff
-/// logins still need theirs): for the window's tests, which type the owner's login into the
-/// first-run form and cannot keep a password in a keyring under Xvfb.
-#[allow(dead_code)] // used by the end-to-end suite only
-pub async fn postgres_database_trusting_owner() -> String {
-    let server = SERVER.get_or_init(|| start_server(true));
+    let server = SERVER.get_or_init(start_server);
     new_database(server).await
 }
 
@@ -81,7 +71,7 @@ fn with_database(url: &str, name: &str) -> String {
     out
 }
 
-fn start_server(trust_owner: bool) -> Server {
+fn start_server() -> Server {
     if let Ok(url) = std::env::var("CRM_TEST_DATABASE_URL") {
         return Server { admin_url: url };
     }
@@ -118,12 +108,6 @@ fn start_server(trust_owner: bool) -> Server {
             "--no-sync",
         ],
     );
-    if trust_owner {
-        let hba = data.join("pg_hba.conf");
-        let rules = std::fs::read_to_string(&hba).expect("read pg_hba.conf");
-        let trusted = "local all postgres trust\nhost all postgres 127.0.0.1/32 trust\n";
-        std::fs::write(&hba, format!("{trusted}{rules}")).expect("write pg_hba.conf");
-    }
     let (ca, cert, key) = make_certificates(&dir, as_root);
     CA_FILE.set(ca).ok();
     let options = format!(
@@ -141,8 +125,10 @@ fn start_server(trust_owner: bool) -> Server {
     STOP.set((bin.join("pg_ctl"), data, dir, as_root)).ok();
     // Stop the server when the test binary exits (the harness ends with process::exit).
     unsafe { libc::atexit(stop_server) };
-    let login = if trust_owner { "postgres".to_owned() } else { format!("postgres:{SUPERUSER_PASSWORD}") };
-    Server { admin_url: format!("postgres://{login}@127.0.0.1:{port}/postgres") }
+    let login = format!("postgres:{SUPERUSER_PASSWORD}");
+    // TLS is tested where it is the point (tests/core/office.rs); elsewhere a handshake per
+    // connection would only double the suite's time.
+    Server { admin_url: format!("postgres://{login}@127.0.0.1:{port}/postgres?sslmode=disable") }
 }
 
 static STOP: OnceLock<(PathBuf, PathBuf, PathBuf, bool)> = OnceLock::new();

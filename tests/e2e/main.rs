@@ -37,7 +37,7 @@ async fn every_role_does_its_job_on_sqlite_chosen_at_first_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_does_its_job_on_postgresql_chosen_as_the_office_database() {
     crypto();
-    let url = pg::postgres_database_trusting_owner().await;
+    let url = pg::postgres_database().await;
     let _one = ONE_AT_A_TIME.lock().await;
     let (_dir, document) = story::sample_document();
     let launch = Launch { pick_file: Some(document.clone()), pick_ca: Some(pg::ca_file()), ..Launch::default() };

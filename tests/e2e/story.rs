@@ -25,12 +25,13 @@ pub async fn first_run_on_this_computer(app: &App) {
 }
 
 /// The office form names only the server, reached over TLS with its certificate checked against
-/// the office's own CA; a new database is set up once with its owner's login (the throwaway
-/// server trusts its superuser on this machine; staff sign in with passwords).
+/// the office's own CA; a new database is set up once with its owner's login and password, which
+/// are not kept; staff then sign in with their own passwords.
 pub async fn first_run_on_the_office_database(app: &App, url: &str) {
-    // postgres://OWNER@HOST:PORT/DB
+    // postgres://OWNER:PASSWORD@HOST:PORT/DB?...
     let rest = url.trim_start_matches("postgres://");
-    let (owner, rest) = rest.split_once('@').expect("owner in the URL");
+    let (login, rest) = rest.split_once('@').expect("owner in the URL");
+    let (owner, owner_password) = login.split_once(':').expect("the owner's password in the URL");
     let (host_port, database) = rest.split_once('/').expect("database in the URL");
     let (host, port) = host_port.split_once(':').expect("port in the URL");
     app.wait("[data-stage=choose_database]").await;
@@ -45,6 +46,7 @@ pub async fn first_run_on_the_office_database(app: &App, url: &str) {
     app.wait(".test-status.ok").await;
     app.click("[data-action=new-office]").await;
     app.fill("[name=owner_username]", owner).await;
+    app.fill("[name=owner_password]", owner_password).await;
     app.screenshot("01-office-database").await;
     app.click("[data-action=set-up-office]").await;
     create_first_admin(app).await;
