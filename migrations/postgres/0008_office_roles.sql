@@ -66,63 +66,69 @@ $$;
 -- extra permissions while active, and NOLOGIN with no membership at all once deactivated (an
 -- open psql session loses its privileges at its next statement). Runs after every change of
 -- users, roles and permissions (triggers below), inside the same transaction.
+-- Makes `target` a member of exactly the roles `want` among the roles whose names start with
+-- `family` (other memberships are not the CRM's business).
+create function crm_set_members(target text, want text[], family text) returns void
+language plpgsql security definer set search_path from current
+as $$
+declare
+    have text[] := array(
+        select g.rolname from pg_auth_members am
+        join pg_roles g on g.oid = am.roleid join pg_roles m on m.oid = am.member
+        where m.rolname = target and starts_with(g.rolname, family));
+    granted text;
+begin
+    foreach granted in array want loop
+        if not granted = any(have) then execute format('grant %I to %I', granted, target); end if;
+    end loop;
+    foreach granted in array have loop
+        if not granted = any(want) then execute format('revoke %I from %I', granted, target); end if;
+    end loop;
+end
+$$;
+
+-- Creates the NOLOGIN role `name` unless it exists (a user's gets no password: nobody can sign in
+-- as it until crm_set_password gives one).
+create function crm_ensure_role(name text) returns void
+language plpgsql security definer set search_path from current
+as $$
+begin
+    if octet_length(name) > 63 then
+        -- the server would cut the name short, and two users could share a role
+        raise exception 'the role name % is longer than 63 bytes', name using errcode = 'name_too_long';
+    end if;
+    if not exists (select 1 from pg_roles where rolname = name) then
+        execute format('create role %I nologin', name);
+    end if;
+end
+$$;
+
 create function crm_sync_roles() returns void
 language plpgsql security definer set search_path from current
 as $$
 declare
-    staff text := crm_role_name('staff', '');
     r record;
-    want text[];
-    have text[];
     target text;
-    granted text;
 begin
     for r in select id, code from roles loop
         target := crm_role_name('role', r.code);
-        if not exists (select 1 from pg_roles where rolname = target) then
-            execute format('create role %I nologin', target);
-        end if;
-        want := array(select crm_role_name('perm', permission_code) from role_permissions where role_id = r.id);
-        have := array(
-            select g.rolname from pg_auth_members am
-            join pg_roles g on g.oid = am.roleid join pg_roles m on m.oid = am.member
-            where m.rolname = target and starts_with(g.rolname, crm_role_name('perm', '')));
-        foreach granted in array want loop
-            if not granted = any(have) then execute format('grant %I to %I', granted, target); end if;
-        end loop;
-        foreach granted in array have loop
-            if not granted = any(want) then execute format('revoke %I from %I', granted, target); end if;
-        end loop;
+        perform crm_ensure_role(target);
+        perform crm_set_members(target,
+            array(select crm_role_name('perm', permission_code) from role_permissions where role_id = r.id),
+            crm_role_name('perm', ''));
     end loop;
 
     for r in select id, username_key, is_active from users loop
         target := crm_role_name('user', r.username_key);
-        if octet_length(target) > 63 then
-            -- the server would cut the name short, and two users could share a role
-            raise exception 'the role name % is longer than 63 bytes', target using errcode = 'name_too_long';
-        end if;
-        if not exists (select 1 from pg_roles where rolname = target) then
-            -- no password yet: nobody can sign in as it until crm_set_password gives one
-            execute format('create role %I nologin', target);
-        end if;
-        if r.is_active then
-            want := array[staff]
+        perform crm_ensure_role(target);
+        perform crm_set_members(target,
+            case when r.is_active then
+                array[crm_role_name('staff', '')]
                 || array(select crm_role_name('role', ro.code) from user_roles ur join roles ro on ro.id = ur.role_id
                          where ur.user_id = r.id)
-                || array(select crm_role_name('perm', permission_code) from user_permissions where user_id = r.id);
-        else
-            want := array[]::text[];
-        end if;
-        have := array(
-            select g.rolname from pg_auth_members am
-            join pg_roles g on g.oid = am.roleid join pg_roles m on m.oid = am.member
-            where m.rolname = target and starts_with(g.rolname, (select role_prefix from office) || ':'));
-        foreach granted in array want loop
-            if not granted = any(have) then execute format('grant %I to %I', granted, target); end if;
-        end loop;
-        foreach granted in array have loop
-            if not granted = any(want) then execute format('revoke %I from %I', granted, target); end if;
-        end loop;
+                || array(select crm_role_name('perm', permission_code) from user_permissions where user_id = r.id)
+            else array[]::text[] end,
+            (select role_prefix from office) || ':');
         execute format('alter role %I %s', target, case when r.is_active then 'login' else 'nologin' end);
     end loop;
 end
@@ -192,6 +198,7 @@ $$;
 
 -- Functions are executable by everyone unless revoked.
 revoke execute on function crm_role_name(text, text), crm_user_id(), crm_grant(text, text, text), crm_sync_roles(),
+    crm_set_members(text, text[], text), crm_ensure_role(text),
     crm_sync_roles_trigger(), crm_set_password(bigint, text, boolean), crm_set_own_password(text) from public;
 
 -- The roles, refused when another database of this server uses the same prefix.
