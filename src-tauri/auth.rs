@@ -332,6 +332,16 @@ impl Crm {
         for (id, username) in users {
             let password = generate_password();
             store_password(&mut tx, id, &password, true).await?;
+            // by the database owner, who is nobody's user: the row names no user
+            tx.execute(
+                Query::new(
+                    "insert into audit_log (at, user_id, action, entity, entity_id, details)
+                     values ($1, null, 'issue_one_time_password', 'user', $2, '')",
+                )
+                .bind(now())
+                .bind(id),
+            )
+            .await?;
             issued.push((username, password));
         }
         tx.commit().await?;

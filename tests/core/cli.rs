@@ -236,6 +236,15 @@ async fn an_office_on_one_shared_login_upgrades_with_one_command_and_loses_nothi
     let olga = crm.sign_in("olga", "olgas own password").await.unwrap();
     let leads = crm.list_leads(&olga, &crm::leads::LeadFilter::default()).await.unwrap();
     assert_eq!(leads.items.iter().map(|l| l.full_name.as_str()).collect::<Vec<_>>(), ["Иван Петров"]);
+    let mut tx = crm.db().read().await.unwrap();
+    let audited: i64 = tx
+        .scalar(Query::new(
+            "select count(*) from audit_log where action = 'issue_one_time_password' and user_id is null",
+        ))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(audited, 2, "each one-time password is in the history");
     // Run again, it issues only what is still unused.
     let again = ok(&self::crm(&url, &["office", "upgrade"], &[]));
     assert!(again.contains("boss") && !again.contains("olga"), "{again}");
