@@ -147,6 +147,7 @@ impl Crm {
     /// One page of campaigns and how many match; archived ones only when asked for.
     pub async fn list_campaigns(&self, actor: &Actor, filter: &CampaignFilter) -> Result<Page<Campaign>> {
         actor.require(Permission::CampaignsView)?;
+        crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
         let today = today();
         let mut clause = Query::new(format!("{FROM} where 1 = 1"));
         if !filter.include_archived {

@@ -97,6 +97,7 @@ impl Crm {
     /// One page of clients, newest first unless asked otherwise, with the total.
     pub async fn list_clients(&self, actor: &Actor, filter: &ClientFilter) -> Result<Page<Client>> {
         actor.require(Permission::ClientsView)?;
+        crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
         let clause = filter_clause(filter, self.settings.phone_region);
         let (column, default_direction) = match filter.sort {
             ClientSort::CreatedAt => ("cl.created_at", Direction::Desc),

@@ -78,6 +78,8 @@ impl Crm {
     /// One page of contracts, latest signed first unless asked otherwise, with the total.
     pub async fn list_contracts(&self, actor: &Actor, filter: &ContractFilter) -> Result<Page<Contract>> {
         actor.require(Permission::ContractsView)?;
+        crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
+        crate::domain::date::check_period(("signed_from", filter.signed_from), ("signed_to", filter.signed_to))?;
         let clause = filter_clause(filter);
         let (column, default_direction) = match filter.sort {
             ContractSort::SignedOn => ("c.signed_on", Direction::Desc),

@@ -119,6 +119,8 @@ impl Crm {
     /// scans (see `search`).
     pub async fn list_leads(&self, actor: &Actor, filter: &LeadFilter) -> Result<Page<Lead>> {
         actor.require(Permission::LeadsView)?;
+        crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
+        crate::domain::date::check_period(("created_from", filter.created_from), ("created_to", filter.created_to))?;
         let clause = self.lead_conditions(filter);
         let direction = filter.direction.unwrap_or(match filter.sort {
             LeadSort::CreatedAt => Direction::Desc,

@@ -78,6 +78,7 @@ const COLUMNS: &str = "id, name, description, price, is_archived, version, creat
 impl Crm {
     pub async fn list_services(&self, actor: &Actor, filter: &ServiceFilter) -> Result<Page<Service>> {
         actor.require(Permission::ServicesView)?;
+        crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
         let mut clause = Query::new(" from services where 1 = 1");
         if !filter.include_archived {
             clause.push(" and is_archived = false");

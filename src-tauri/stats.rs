@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{Crm, Page, PageRequest};
 use crate::db::Query;
-use crate::domain::{date, Money};
-use crate::error::{Checks, Error, Result};
+use crate::domain::{date, text, Money};
+use crate::error::{Error, Result};
 use crate::leads::Search;
 use crate::permission::{Actor, Permission};
 
@@ -186,17 +186,7 @@ fn push_campaign_conditions(q: &mut Query, filter: &StatsFilter, alias: &'static
 }
 
 fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<()> {
-    let mut checks = Checks::new();
-    for (field, day) in [("from", from), ("to", to)] {
-        if let Some(day) = day {
-            checks.take(date::plausible(field, day));
-        }
-    }
-    checks.finish()?;
-    match (from, to) {
-        (Some(from), Some(to)) if to < from => Err(Error::field("to", "end_before_start")),
-        _ => Ok(()),
-    }
+    date::check_period(("from", from), ("to", to))
 }
 
 impl Crm {
@@ -255,6 +245,7 @@ impl Crm {
     pub async fn client_sales(&self, actor: &Actor, filter: &ClientSalesFilter) -> Result<Page<ClientSales>> {
         actor.require(Permission::StatsView)?;
         check_period(filter.from, filter.to)?;
+        text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
         // All time: the totals each client keeps (store::refresh_client_totals), in the order of
         // an index. A period: the contracts signed in it, summed per client before the join.
         let (mut clause, select, order) = if filter.from.is_none() && filter.to.is_none() {

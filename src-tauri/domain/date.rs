@@ -45,6 +45,25 @@ pub fn plausible(field: &'static str, day: NaiveDate) -> Result<NaiveDate, Field
     }
 }
 
+/// A period filter: each given day plausible, and the end not before the start (the error on the
+/// end's field). `from` and `to` are (field, day).
+pub fn check_period(
+    from: (&'static str, Option<NaiveDate>),
+    to: (&'static str, Option<NaiveDate>),
+) -> crate::error::Result<()> {
+    let mut checks = crate::error::Checks::new();
+    for (field, day) in [from, to] {
+        if let Some(day) = day {
+            checks.take(plausible(field, day));
+        }
+    }
+    checks.finish()?;
+    match (from.1, to.1) {
+        (Some(start), Some(end)) if end < start => Err(crate::error::Error::field(to.0, "end_before_start")),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,22 @@ pub fn free_text(field: &'static str, input: &str, max: usize) -> Result<String,
     Ok(trimmed.to_owned())
 }
 
+/// The longest search people type into a list's search box.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// A search box's text: at most [`MAX_SEARCH_CHARS`] characters and no control characters (a
+/// NUL cannot even reach PostgreSQL, and a 50 KB pattern is "too complex" for SQLite). Any other
+/// text is searched for literally.
+pub fn check_search(input: &str) -> Result<(), FieldError> {
+    if input.chars().any(char::is_control) {
+        return Err(FieldError::new("search", "control_chars"));
+    }
+    if input.chars().count() > MAX_SEARCH_CHARS {
+        return Err(FieldError::new("search", "too_long").with("max", MAX_SEARCH_CHARS));
+    }
+    Ok(())
+}
+
 /// Characters that reorder the text around them when shown (bidi embeddings, overrides,
 /// isolates and marks).
 pub fn is_bidi_control(c: char) -> bool {

@@ -46,6 +46,33 @@ async fn total(t: &TestCrm, filter: LeadFilter) -> i64 {
 }
 
 both_backends! {
+    async fn any_search_text_or_date_is_a_result_or_a_field_error_never_a_database_error(t: TestCrm) {
+        let long = "я".repeat(10_000);
+        let searches = ["\0", "иван\0", long.as_str(), "%", "_", "\\", "'; drop table leads; --", "\"", "*", "NEAR", "-", "^", "a", "   "];
+        for search in searches {
+            let filters = [
+                t.crm.list_leads(&t.admin, &LeadFilter { search: search.into(), ..Default::default() }).await.map(drop),
+                t.crm.list_clients(&t.admin, &crm::clients::ClientFilter { search: search.into(), ..Default::default() }).await.map(drop),
+                t.crm.list_contracts(&t.admin, &crm::contracts::ContractFilter { search: search.into(), ..Default::default() }).await.map(drop),
+                t.crm.list_services(&t.admin, &crm::services::ServiceFilter { search: search.into(), ..Default::default() }).await.map(drop),
+                t.crm.list_campaigns(&t.admin, &crm::campaigns::CampaignFilter { search: search.into(), ..Default::default() }).await.map(drop),
+                t.crm.client_sales(&t.admin, &crm::stats::ClientSalesFilter { search: search.into(), ..Default::default() }).await.map(drop),
+            ];
+            for result in filters {
+                match result {
+                    Ok(()) => {}
+                    Err(Error::Invalid(fields)) => assert_eq!(fields[0].field, "search", "{search:?}"),
+                    Err(other) => panic!("{:?}: {other:?}", search.chars().take(20).collect::<String>()),
+                }
+            }
+        }
+        let far = chrono::NaiveDate::from_ymd_opt(-5000, 1, 1).unwrap();
+        let leads = LeadFilter { created_from: Some(far), ..Default::default() };
+        assert_eq!(codes(t.crm.list_leads(&t.admin, &leads).await.unwrap_err()), vec![("created_from", "date_invalid")]);
+        let contracts = crm::contracts::ContractFilter { signed_to: Some(far), ..Default::default() };
+        assert_eq!(codes(t.crm.list_contracts(&t.admin, &contracts).await.unwrap_err()), vec![("signed_to", "date_invalid")]);
+    }
+
     async fn control_characters_are_field_errors_on_both_backends_and_nothing_is_written(t: TestCrm) {
         let cases = [
             LeadInput { note: "перезвонить\0".into(), ..lead("Иван Петров", "+7 912 345 67 89", "") },

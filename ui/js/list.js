@@ -22,7 +22,7 @@ export function listPage(container, spec) {
     filters: Object.fromEntries((spec.filters || []).map((f) => [f.name, f.value ?? (f.type === 'checkbox' ? false : null)])),
     request: 0,
   };
-  const search = h('input', { type: 'search', class: 'search', placeholder: spec.searchPlaceholder || t('list.search'), 'data-search': true, 'aria-label': t('list.search') });
+  const search = h('input', { type: 'search', class: 'search', placeholder: spec.searchPlaceholder || t('list.search'), 'data-search': true, maxlength: 200, 'aria-label': t('list.search') });
   search.addEventListener('input', debounce(() => { state.search = search.value; state.offset = 0; load(); }, 300));
   const filterControls = (spec.filters || []).map((f) => filterControl(f, state, () => { state.offset = 0; load(); }));
   const total = h('span', { class: 'list-total' });
