@@ -180,19 +180,18 @@ begin
 end
 $$;
 
--- Sets the signed-in user's own password (the app checked the current one first).
+-- Sets the signed-in user's own password (the app checked the current one first); it is theirs,
+-- not a one-time password any more.
 create function crm_set_own_password(verifier text) returns void
 language plpgsql security definer set search_path from current
 as $$
+declare
+    me bigint := crm_user_id();
 begin
-    if crm_user_id() is null then
+    if me is null then
         raise exception 'not a CRM user' using errcode = 'insufficient_privilege';
     end if;
-    if verifier !~ '^SCRAM-SHA-256\$' then
-        raise exception 'not a SCRAM-SHA-256 verifier' using errcode = 'invalid_parameter_value';
-    end if;
-    execute format('alter role %I password %L valid until %L', session_user, verifier, 'infinity');
-    update users set must_change_password = false where id = crm_user_id();
+    perform crm_set_password(me, verifier, false);
 end
 $$;
 
