@@ -181,7 +181,7 @@ export default {
   'stats.sales_empty': 'Продаж пока нет',
   'stats.search_client': 'Поиск клиента…',
   'stats.client': 'Клиент',
-  'stats.contracts': 'Договоров',
+  'stats.contracts': 'Договоры',
 
   'common.choose': "Выберите…",
   'campaign.name': "Название",
@@ -245,7 +245,7 @@ export default {
   'convert.confirm': "Перевести в клиенты",
   'convert.done': "{name} теперь клиент",
   'client.full_name': "Клиент",
-  'client.contracts': "Договоров",
+  'client.contracts': "Договоры",
   'client.revenue': "Выручка",
   'client.since': "Клиент с",
   'client.edit': "Клиент",

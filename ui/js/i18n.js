@@ -42,21 +42,22 @@ export function fmtDateTime(iso) {
     .format(new Date(iso));
 }
 
-/** A money string from the core (`"1250.50"`) as `1 250,50 ₽`, or `1 251 ₽` with `whole` (for
- *  statistics, where kopecks of millions are noise). Display only: amounts stay strings. */
+/** A money string from the core (`"1250.50"`) as `1 250,50 ₽` / `1,250.50 ₽`, or `1 251 ₽` with
+ *  `whole` (for statistics, where kopecks of millions are noise). The rouble sign follows the
+ *  number in both languages, as roubles are written. Display only: amounts stay strings. */
 export function fmtMoney(amount, { whole = false } = {}) {
   if (amount === null || amount === undefined || amount === '') return DASH;
-  const digits = whole ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {};
-  return new Intl.NumberFormat(locale(), { style: 'currency', currency: 'RUB', currencyDisplay: 'narrowSymbol', ...digits })
-    .format(Number(amount));
+  const digits = whole ? 0 : 2;
+  const number = new Intl.NumberFormat(locale(), { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return `${number.format(Number(amount))}\u00a0₽`;
 }
 
-/** A large sum for a summary tile: `168,5 млн ₽` / `RUB 168.5M`; the exact figure is in the table. */
+/** A large sum for a summary tile: `168,5 млн ₽` / `168.5M ₽`; the exact figure is in the table. */
 export function fmtMoneyCompact(amount) {
   if (amount === null || amount === undefined || amount === '') return DASH;
   if (Math.abs(Number(amount)) < 10_000_000) return fmtMoney(amount, { whole: true });
-  return new Intl.NumberFormat(locale(), { style: 'currency', currency: 'RUB', currencyDisplay: 'narrowSymbol', notation: 'compact', maximumFractionDigits: 1 })
-    .format(Number(amount));
+  const number = new Intl.NumberFormat(locale(), { notation: 'compact', maximumFractionDigits: 1 });
+  return `${number.format(Number(amount))}\u00a0₽`;
 }
 
 /** Whole roubles: `fmtMoney(amount, { whole: true })`. */
