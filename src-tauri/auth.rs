@@ -154,9 +154,12 @@ impl Crm {
                 tx.commit().await?;
                 match actor {
                     Some(actor) => Ok(actor),
+                    // A login of the server that is no CRM user (the owner's, another
+                    // application's): not a username here. (A deactivated user never gets this
+                    // far: their role is NOLOGIN.)
                     None => {
                         db.close().await;
-                        Err(Error::Deactivated)
+                        Err(Error::BadCredentials)
                     }
                 }
             }
@@ -366,11 +369,12 @@ pub(crate) fn login_role(prefix: &str, key: &str) -> String {
 /// What a refused connection as a staff member's own role means to them. The server answers a
 /// wrong password, an unknown role and an expired password alike (28P01: the detail goes to the
 /// server's log only), and refuses a NOLOGIN role (a deactivated user) only after the password
-/// was right (28000).
+/// was right (28000). A login of the server that may not connect to this database (42501: not a
+/// member of `crm:staff`) is no CRM user either.
 fn office_sign_in_error(error: Error) -> Error {
     if let Error::Database(sqlx::Error::Database(e)) = &error {
         match e.code().as_deref() {
-            Some("28P01") => return Error::BadCredentials,
+            Some("28P01" | "42501") => return Error::BadCredentials,
             Some("28000") => return Error::Deactivated,
             _ => {}
         }

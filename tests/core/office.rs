@@ -164,6 +164,14 @@ crate::office_only! {
         assert!(matches!(t.crm.sign_in("nobody", PASSWORD).await, Err(Error::BadCredentials)));
     }
 
+    async fn a_server_login_that_is_no_crm_user_is_not_a_username(t: TestCrm) {
+        let role = format!("{}_stranger", pg::role_prefix(&t.url));
+        let mut tx = t.crm.db().write().await.unwrap();
+        tx.execute(crm::db::Query::new(format!("create role \"{role}\" login password 'stranger-password'"))).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(matches!(t.crm.sign_in("stranger", "stranger-password").await, Err(Error::BadCredentials)));
+    }
+
     async fn an_expired_password_is_refused_like_a_wrong_one(t: TestCrm) {
         t.user("olga", &["operator"]).await;
         let role = format!("{}_olga", pg::role_prefix(&t.url));
