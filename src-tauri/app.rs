@@ -7,6 +7,7 @@ use phonenumber::country::Id as Country;
 use crate::config::{Location, OfficeServer};
 use crate::db::{Db, Query, Row, Tx};
 use crate::error::Result;
+use crate::history::Changes;
 use crate::permission::Actor;
 
 /// Behaviour an office may tune.
@@ -23,6 +24,9 @@ pub struct Settings {
     /// Accept contract documents that can run code (PDF scripts, Word macros): off unless the
     /// office needs them (`allow_active_documents = true` in config.toml).
     pub allow_active_documents: bool,
+    /// Contracts whose validity ends within this many days show on "my day" and under the
+    /// contracts list's "expiring" filter.
+    pub expiring_days: u32,
 }
 
 impl Settings {
@@ -41,6 +45,7 @@ impl Default for Settings {
             max_document_bytes: 20 * 1024 * 1024,
             role_prefix: "crm".into(),
             allow_active_documents: false,
+            expiring_days: 30,
         }
     }
 }
@@ -145,16 +150,32 @@ pub(crate) async fn audit(
     id: i64,
     details: &str,
 ) -> Result<()> {
+    audit_entry(tx, actor, action, entity, id, details, &Changes::default()).await
+}
+
+/// Records a write with the fields it changed (a record's timeline shows them). No `returning`:
+/// on an office server most staff may append to the audit log but not read it.
+pub(crate) async fn audit_entry(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    id: i64,
+    details: &str,
+    changes: &Changes,
+) -> Result<()> {
     tx.execute(
         Query::new(
-            "insert into audit_log (at, user_id, action, entity, entity_id, details) values ($1, $2, $3, $4, $5, $6)",
+            "insert into audit_log (at, user_id, action, entity, entity_id, details, changes)
+             values ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(now())
         .bind(actor.user_id)
         .bind(action)
         .bind(entity)
         .bind(id)
-        .bind(details),
+        .bind(details)
+        .bind(changes.to_text()),
     )
     .await?;
     Ok(())

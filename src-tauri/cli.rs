@@ -25,6 +25,7 @@ macro_rules! out {
     }};
 }
 
+mod agenda;
 mod users;
 
 /// `text` safe to print on a terminal: control characters (ESC, BEL, NUL, ...) and the bidi
@@ -76,6 +77,15 @@ pub enum Command {
         #[arg(long)]
         service: Option<i64>,
         /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Your open tasks, overdue first, and the contracts that run out soon (password from
+    /// CRM_PASSWORD or a prompt).
+    Agenda {
+        #[arg(long)]
+        user: String,
+        /// Print JSON instead of a list.
         #[arg(long)]
         json: bool,
     },
@@ -187,6 +197,12 @@ pub fn settings(file: &ConfigFile) -> Result<Settings> {
             parse_region(code).ok_or_else(|| Error::Config(format!("unknown phone_region {code:?}")))?;
     }
     settings.allow_active_documents = file.allow_active_documents.unwrap_or(false);
+    if let Some(days) = file.expiring_days {
+        if !(1..=366).contains(&days) {
+            return Err(Error::Config(format!("expiring_days {days}: from 1 to 366")));
+        }
+        settings.expiring_days = days;
+    }
     if let Some(prefix) = std::env::var("CRM_ROLE_PREFIX").ok().or_else(|| file.role_prefix.clone()) {
         let valid = prefix.len() <= 16
             && prefix.starts_with(|c: char| c.is_ascii_lowercase())
@@ -256,6 +272,10 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
         Command::Users { command } => {
             let crm = open(database_url).await?;
             users::run(&crm, command).await?;
+        }
+        Command::Agenda { user, json } => {
+            let crm = open(database_url).await?;
+            agenda::run(&crm, &user, json).await?;
         }
         Command::Password { user } => {
             let crm = open(database_url).await?;

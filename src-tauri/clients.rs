@@ -8,11 +8,12 @@ use chrono::{DateTime, Utc};
 use phonenumber::country::Id as Country;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, order_by, Crm, Direction, Page, PageRequest};
+use crate::app::{audit_entry, now, order_by, Crm, Direction, Page, PageRequest};
 use crate::contracts::{fetch_contract, Contract, ContractInput, DocumentUpload};
 use crate::db::{Query, Tx};
 use crate::domain::{contact, text, Money};
 use crate::error::{Checks, Error, Result};
+use crate::history::Changes;
 use crate::leads::Search;
 use crate::permission::{Actor, Permission};
 use crate::store::{set_archived, update_versioned};
@@ -44,6 +45,9 @@ pub struct Client {
     pub converted_by_name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Who is responsible for the client (the manager who converted it unless reassigned).
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
 }
 
 /// The client form: the contact details copied from the lead, now the client's own.
@@ -74,6 +78,8 @@ pub struct ClientFilter {
     pub search: String,
     /// Clients brought by this campaign (through their lead).
     pub campaign_id: Option<i64>,
+    /// The responsible person's clients.
+    pub owner_id: Option<i64>,
     pub include_archived: bool,
     pub sort: ClientSort,
     pub direction: Option<Direction>,
@@ -84,11 +90,13 @@ pub struct ClientFilter {
 /// (`store::refresh_client_totals`), so a page never aggregates the contracts table.
 const COLUMNS: &str = "select cl.id, cl.lead_id, cl.full_name, cl.phone, cl.email, cl.note, l.campaign_id,
     cp.name as campaign_name, cl.contracts, cl.revenue,
-    cl.is_archived, cl.version, u.full_name as converted_by_name, cl.created_at, cl.updated_at
+    cl.is_archived, cl.version, u.full_name as converted_by_name, cl.created_at, cl.updated_at,
+    cl.owner_id, o.full_name as owner_name
     from clients cl
     join leads l on l.id = cl.lead_id
     join users u on u.id = cl.converted_by
-    left join campaigns cp on cp.id = l.campaign_id";
+    left join campaigns cp on cp.id = l.campaign_id
+    left join users o on o.id = cl.owner_id";
 
 /// Longest note on a client, as on a lead.
 const MAX_NOTE: usize = 5000;
@@ -126,6 +134,7 @@ impl Crm {
         actor.require(Permission::ClientsEdit)?;
         let valid = self.validate_client(input)?;
         let mut tx = actor.db.write().await?;
+        let before = fetch_client(&mut tx, id).await?;
         let update = Query::new(
             "update clients set full_name = $1, phone = $2, email = $3, note = $4, search = $5,
              version = version + 1, updated_at = $6 where id = $7 and version = $8",
@@ -146,8 +155,14 @@ impl Crm {
                 .bind(id),
         )
         .await?;
-        audit(&mut tx, actor, "update", "client", id, &valid.full_name).await?;
         let client = fetch_client(&mut tx, id).await?;
+        let mut changes = Changes::default();
+        changes
+            .field("full_name", Some(&before.full_name), Some(&client.full_name))
+            .field("phone", before.phone.as_deref(), client.phone.as_deref())
+            .field("email", before.email.as_deref(), client.email.as_deref())
+            .field("note", Some(&before.note), Some(&client.note));
+        audit_entry(&mut tx, actor, "update", "client", id, &client.full_name, &changes).await?;
         tx.commit().await?;
         Ok(client)
     }
@@ -216,6 +231,9 @@ fn filter_clause(filter: &ClientFilter, region: Country) -> Query {
     }
     if let Some(campaign_id) = filter.campaign_id {
         clause.push(" and cl.lead_id in (select id from leads where campaign_id = ").push_bind(campaign_id).push(")");
+    }
+    if let Some(owner) = filter.owner_id {
+        clause.push(" and cl.owner_id = ").push_bind(owner);
     }
     clause
 }

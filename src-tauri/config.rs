@@ -21,6 +21,8 @@ pub struct ConfigFile {
     pub phone_region: Option<String>,
     /// Accept contract documents that can run code (PDF scripts, Word macros); off by default.
     pub allow_active_documents: Option<bool>,
+    /// Contracts whose validity ends within this many days are shown as expiring (default 30).
+    pub expiring_days: Option<u32>,
     /// `ru` or `en`.
     pub language: Option<String>,
     /// The prefix of the office database's PostgreSQL roles, when a server holds two CRM

@@ -66,6 +66,9 @@ pub struct ContractFilter {
     pub client_id: Option<i64>,
     /// Only contracts with no client yet: the picker of a lead conversion.
     pub unassigned_only: bool,
+    /// Only live contracts whose validity ends within the office's warning period
+    /// (`Settings::expiring_days`) from today.
+    pub expiring: bool,
     pub signed_from: Option<NaiveDate>,
     pub signed_to: Option<NaiveDate>,
     pub include_archived: bool,
@@ -80,7 +83,7 @@ impl Crm {
         actor.require(Permission::ContractsView)?;
         crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
         crate::domain::date::check_period(("signed_from", filter.signed_from), ("signed_to", filter.signed_to))?;
-        let clause = filter_clause(filter);
+        let clause = filter_clause(filter, self.settings.expiring_days);
         let (column, default_direction) = match filter.sort {
             ContractSort::SignedOn => ("c.signed_on", Direction::Desc),
             ContractSort::Name => ("c.name_key", Direction::Asc),
@@ -250,10 +253,15 @@ impl Crm {
     }
 }
 
-fn filter_clause(filter: &ContractFilter) -> Query {
+fn filter_clause(filter: &ContractFilter, expiring_days: u32) -> Query {
     let mut clause = Query::new(" where 1 = 1");
-    if !filter.include_archived {
+    if !filter.include_archived || filter.expiring {
         clause.push(" and c.is_archived = false");
+    }
+    if filter.expiring {
+        let today = chrono::Local::now().date_naive();
+        let last = today.checked_add_days(chrono::Days::new(expiring_days.into())).unwrap_or(today);
+        clause.push(" and c.valid_to >= ").push_bind(today).push(" and c.valid_to <= ").push_bind(last);
     }
     if !filter.search.trim().is_empty() {
         clause.push(" and c.search like ").push_bind(text::like_pattern(&filter.search)).push(" escape '\\'");

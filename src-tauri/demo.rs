@@ -94,6 +94,14 @@ const SEASONS: &[&str] = &["Весна", "Лето", "Осень", "Зима"];
 
 /// Rows per multi-row insert: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const BATCH: usize = 1000;
+/// What the demo's operator has to do about a lead.
+const TASKS: &[(&str, &str)] = &[
+    ("call", "Перезвонить"),
+    ("call", "Уточнить бюджет"),
+    ("meeting", "Встреча в офисе"),
+    ("email", "Отправить коммерческое предложение"),
+    ("other", "Подготовить расчёт"),
+];
 
 impl Crm {
     /// Generates demo data; refuses a database that already holds business data unless appending.
@@ -283,6 +291,12 @@ async fn generate_people(
     manager: i64,
 ) -> Result<(u64, u64, u64)> {
     let mut next = NextIds::load(tx).await?;
+    let reasons: Vec<(i64,)> =
+        tx.fetch_all(Query::new("select id from lost_reasons where is_archived = false order by id")).await?;
+    // the day's work comes from a stream of its own, so the figures of a seed stay what they were
+    let mut work_rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x5eed_da75);
+    let mut tasks = Rows::new("tasks");
+    let anchor_noon = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(12);
     // nothing happens after the anchor day ("today"): no conversions or signatures to come
     let last_moment = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(20);
     let (mut leads, mut clients, mut contracts) = (Rows::new("leads"), Rows::new("clients"), Rows::new("contracts"));
@@ -307,6 +321,10 @@ async fn generate_people(
             (false, r) if age_days > 30 || r < 50 => "in_work",
             _ => "new",
         };
+        let lost_reason = match (status, reasons.choose(&mut work_rng)) {
+            ("lost", Some((reason,))) => Value::from(Some(*reason)),
+            _ => Value::from(None::<i64>),
+        };
         leads.push(vec![
             lead_id.into(),
             person.full_name.clone().into(),
@@ -316,8 +334,27 @@ async fn generate_people(
             status.into(),
             person.search.clone().into(),
             operator.into(),
+            operator.into(),
+            lost_reason,
             created_at.into(),
         ]);
+        // one lead in ten being worked on has a call or meeting around "today"
+        if matches!(status, "new" | "in_work") && work_rng.gen_bool(0.1) {
+            let due = anchor_noon + Duration::minutes(work_rng.gen_range(-3 * 24 * 60..14 * 24 * 60));
+            let done = due < anchor_noon - Duration::days(1) && work_rng.gen_bool(0.7);
+            let (kind, subject) = *TASKS.choose(&mut work_rng).expect("task kinds");
+            tasks.push(vec![
+                subject.into(),
+                kind.into(),
+                due.into(),
+                operator.into(),
+                lead_id.into(),
+                done.into(),
+                Value::from(done.then_some(due)),
+                operator.into(),
+                (due - Duration::days(2)).min(anchor_noon).max(created_at).into(),
+            ]);
+        }
         n_leads += 1;
         if converted {
             let client_id = next.client;
@@ -374,11 +411,16 @@ async fn generate_people(
                 signed.into(),
                 revenue.into(),
                 manager.into(),
+                manager.into(),
                 converted_at.into(),
             ]);
         }
         if leads.len() >= BATCH {
             leads.flush(tx).await?;
+        }
+        if tasks.len() >= BATCH {
+            leads.flush(tx).await?;
+            tasks.flush(tx).await?;
         }
         if clients.len() >= BATCH {
             leads.flush(tx).await?;
@@ -393,6 +435,7 @@ async fn generate_people(
     leads.flush(tx).await?;
     clients.flush(tx).await?;
     contracts.flush(tx).await?;
+    tasks.flush(tx).await?;
     next.sync_sequences(tx).await?;
     // fresh planner statistics: without them, queries after a bulk load can pick bad plans
     tx.execute(Query::new("analyze")).await?;
@@ -456,12 +499,20 @@ impl Rows {
             return Ok(());
         }
         let columns = match self.table {
-            "leads" => "id, full_name, phone, email, campaign_id, status, search, created_by, created_at",
-            "clients" => "id, lead_id, full_name, phone, email, search, contracts, revenue, converted_by, created_at",
+            "leads" => {
+                "id, full_name, phone, email, campaign_id, status, search, created_by, owner_id, lost_reason_id, created_at"
+            }
+            "clients" => {
+                "id, lead_id, full_name, phone, email, search, contracts, revenue, converted_by, owner_id, created_at"
+            }
+            "tasks" => "subject, kind, due_at, assignee_id, lead_id, is_done, done_at, created_by, created_at",
             _ => "id, name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount, search, created_by, created_at",
         };
-        // ids are explicit: PostgreSQL's identity columns need to be told so, SQLite has no such clause
-        let overriding = if tx.backend() == Backend::Postgres { " overriding system value" } else { "" };
+        // ids are explicit (but for tasks): PostgreSQL's identity columns need to be told so,
+        // SQLite has no such clause
+        let explicit_ids = self.table != "tasks";
+        let overriding =
+            if explicit_ids && tx.backend() == Backend::Postgres { " overriding system value" } else { "" };
         let mut q = Query::new(format!("insert into {} ({columns}, updated_at){overriding} values ", self.table));
         for (i, row) in self.rows.drain(..).enumerate() {
             q.push(if i == 0 { "(" } else { ", (" });

@@ -132,7 +132,30 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Вы вошли с одноразовым паролем: сначала задайте свой (в окне программы или `crm password --user ЛОГИН`)",
         "You signed in with a one-time password: choose your own first (in the window, or `crm password --user NAME`)",
     ),
-    ("forbidden", "Недостаточно прав: {permission}", "You do not have permission: {permission}"),
+    (
+        "forbidden",
+        "Недостаточно прав: нужно право «{permission}». Его может дать администратор",
+        "You do not have the permission “{permission}”; an administrator can give it to you",
+    ),
+    ("perm.stats.view", "Статистика", "Statistics"),
+    ("perm.services.view", "Услуги: просмотр", "Services: view"),
+    ("perm.services.edit", "Услуги: изменение", "Services: edit"),
+    ("perm.campaigns.view", "Кампании: просмотр", "Campaigns: view"),
+    ("perm.campaigns.edit", "Кампании: изменение", "Campaigns: edit"),
+    ("perm.channels.edit", "Каналы продвижения", "Promotion channels"),
+    ("perm.leads.view", "Лиды: просмотр", "Leads: view"),
+    ("perm.leads.edit", "Лиды: изменение", "Leads: edit"),
+    ("perm.leads.convert", "Лиды: перевод в клиенты", "Leads: convert to clients"),
+    ("perm.clients.view", "Клиенты: просмотр", "Clients: view"),
+    ("perm.clients.edit", "Клиенты: изменение", "Clients: edit"),
+    ("perm.contracts.view", "Договоры: просмотр", "Contracts: view"),
+    ("perm.contracts.edit", "Договоры: изменение", "Contracts: edit"),
+    ("perm.users.manage", "Пользователи и роли", "Users and roles"),
+    ("perm.reasons.edit", "Причины отказа: изменение", "Reasons for loss: edit"),
+    ("perm.notes.add", "Заметки к лидам и клиентам", "Notes on leads and clients"),
+    ("perm.owners.assign", "Назначение ответственных", "Assigning owners"),
+    ("perm.tasks.all", "Задачи всех сотрудников", "Everyone's tasks"),
+    ("perm.history.view", "История изменений", "History of changes"),
     ("not_found", "Запись не найдена (возможно, удалена)", "The record was not found (it may have been deleted)"),
     ("invalid", "Проверьте выделенные поля", "Please correct the highlighted fields"),
     (
@@ -173,6 +196,13 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("already_converted", "Лид уже переведён в клиенты", "This lead has already been converted"),
     ("lead_archived", "Лид в архиве", "This lead is archived"),
+    ("lost_reason_required", "Укажите причину отказа", "Choose why the lead was lost"),
+    ("user_inactive", "Этот сотрудник отключён", "This user is deactivated"),
+    (
+        "convert_instead",
+        "В клиенты лид переводят кнопкой «Перевести в клиенты»: она оформит и договор",
+        "A lead becomes a client through “Convert to client”, which also makes the contract",
+    ),
     (
         "lead_converted_locked",
         "Лид уже стал клиентом: изменяйте клиента",
@@ -255,7 +285,9 @@ pub fn error_message(lang: Lang, error: &Error) -> String {
             fields.iter().map(|f| format!("{}: {}", f.field, field_message(lang, f))).collect::<Vec<_>>().join("; ")
         }
         Error::Throttled { seconds } => message(lang, "throttled", &[("seconds", seconds.to_string())]),
-        Error::Forbidden(permission) => message(lang, "forbidden", &[("permission", permission.to_string())]),
+        Error::Forbidden(permission) => {
+            message(lang, "forbidden", &[("permission", message(lang, &format!("perm.{permission}"), &[]))])
+        }
         Error::State { code: "in_use", params } => {
             // the table that refers to the record, said in words
             let params: Vec<_> =
@@ -279,6 +311,16 @@ mod tests {
             assert!(codes.insert(code), "duplicate {code}");
             assert!(!ru.is_empty() && !en.is_empty(), "{code}");
         }
+    }
+
+    #[test]
+    fn refusals_name_the_permission_in_words() {
+        for p in crate::Permission::ALL {
+            let ru = error_message(Lang::Ru, &Error::Forbidden(p.code()));
+            assert!(!ru.contains(p.code()), "{ru}");
+        }
+        let en = error_message(Lang::En, &Error::Forbidden("leads.view"));
+        assert_eq!(en, "You do not have the permission “Leads: view”; an administrator can give it to you");
     }
 
     #[test]

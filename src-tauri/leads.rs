@@ -6,6 +6,7 @@
 mod input;
 mod search;
 
+pub(crate) use input::{active_user, lost_reason};
 pub use input::{search_text, LeadInput};
 pub(crate) use search::Search;
 
@@ -13,10 +14,11 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::input::{duplicates, violated_contact};
-use crate::app::{audit, now, Crm, Direction, Page, PageRequest};
+use crate::app::{audit, audit_entry, now, Crm, Direction, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::domain::date;
 use crate::error::{Error, FieldError, Result};
+use crate::history::Changes;
 use crate::permission::{Actor, Permission};
 use crate::store::{set_archived, update_versioned};
 
@@ -76,6 +78,12 @@ pub struct Lead {
     pub updated_at: DateTime<Utc>,
     /// The active client this lead became, once converted.
     pub client_id: Option<i64>,
+    /// Who is responsible for the lead (its creator unless someone else was chosen).
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    /// Why the lead was lost, when its status is `lost`.
+    pub lost_reason_id: Option<i64>,
+    pub lost_reason: Option<String>,
 }
 
 /// Columns the lead list may be sorted by; each has an index.
@@ -96,6 +104,8 @@ pub struct LeadFilter {
     pub search: String,
     pub status: Option<LeadStatus>,
     pub campaign_id: Option<i64>,
+    /// The responsible person's leads ("mine": the actor's own id).
+    pub owner_id: Option<i64>,
     /// First day of creation (local calendar day), inclusive.
     pub created_from: Option<NaiveDate>,
     /// Last day of creation (local calendar day), inclusive.
@@ -108,10 +118,11 @@ pub struct LeadFilter {
 
 const COLUMNS: &str = "l.id, l.full_name, l.phone, l.email, l.campaign_id, c.name as campaign_name, l.status, l.note,
     l.is_archived, l.version, l.created_by, u.full_name as created_by_name, l.created_at, l.updated_at,
-    cl.id as client_id";
+    cl.id as client_id, l.owner_id, o.full_name as owner_name, l.lost_reason_id, lr.name as lost_reason";
 /// The joins only add columns (each matches at most one row), so counts need none of them.
 const JOINS: &str = " join users u on u.id = l.created_by left join campaigns c on c.id = l.campaign_id
-    left join clients cl on cl.lead_id = l.id";
+    left join clients cl on cl.lead_id = l.id left join users o on o.id = l.owner_id
+    left join lost_reasons lr on lr.id = l.lost_reason_id";
 
 impl Crm {
     /// One page of leads, newest first unless asked otherwise. Every filter and sort is served by
@@ -151,6 +162,9 @@ impl Crm {
         if let Some(campaign) = filter.campaign_id {
             q.push(" and l.campaign_id = ").push_bind(campaign);
         }
+        if let Some(owner) = filter.owner_id {
+            q.push(" and l.owner_id = ").push_bind(owner);
+        }
         if let Some(from) = filter.created_from {
             q.push(" and l.created_at >= ").push_bind(date::local_day_start(from));
         }
@@ -176,6 +190,9 @@ impl Crm {
     /// that a live lead already has.
     pub async fn create_lead(&self, actor: &Actor, input: &LeadInput) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
+        if input.owner_id.is_some_and(|owner| owner != actor.user_id) {
+            actor.require(Permission::OwnersAssign)?;
+        }
         let created = self.insert_lead(actor, input).await;
         self.explain_duplicate(actor, created, input.normalised_contacts(self.settings.phone_region), None).await
     }
@@ -188,7 +205,8 @@ impl Crm {
             .scalar(
                 Query::new(
                     "insert into leads (full_name, phone, email, campaign_id, status, note, search, created_by,
-                     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) returning id",
+                     created_at, updated_at, owner_id, lost_reason_id)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) returning id",
                 )
                 .bind(&valid.full_name)
                 .bind(valid.phone.as_deref())
@@ -198,7 +216,9 @@ impl Crm {
                 .bind(&valid.note)
                 .bind(valid.search())
                 .bind(actor.user_id)
-                .bind(at),
+                .bind(at)
+                .bind(valid.owner_id.unwrap_or(actor.user_id))
+                .bind(valid.lost_reason_id),
             )
             .await?;
         audit(&mut tx, actor, "create", "lead", id, &valid.full_name).await?;
@@ -222,7 +242,7 @@ impl Crm {
         let valid = input.validate(&mut tx, self.settings.phone_region, Some(&current)).await?;
         let update = Query::new(
             "update leads set full_name = $1, phone = $2, email = $3, campaign_id = $4, status = $5,
-             note = $6, search = $7, version = version + 1, updated_at = $8
+             note = $6, search = $7, version = version + 1, updated_at = $8, lost_reason_id = $11
              where id = $9 and version = $10 and status <> 'converted'",
         )
         .bind(&valid.full_name)
@@ -234,10 +254,11 @@ impl Crm {
         .bind(valid.search())
         .bind(now())
         .bind(id)
-        .bind(version);
+        .bind(version)
+        .bind(valid.lost_reason_id);
         update_versioned(&mut tx, "leads", "lead", id, update).await?;
-        audit(&mut tx, actor, "update", "lead", id, &valid.full_name).await?;
         let lead = fetch(&mut tx, id).await?;
+        audit_entry(&mut tx, actor, "update", "lead", id, &lead.full_name, &changes(&current, &lead)).await?;
         tx.commit().await?;
         Ok(lead)
     }
@@ -297,15 +318,29 @@ impl Crm {
     }
 }
 
+/// The fields an edit changed, as the timeline shows them.
+fn changes(before: &Lead, after: &Lead) -> Changes {
+    let mut changes = Changes::default();
+    changes
+        .field("full_name", Some(&before.full_name), Some(&after.full_name))
+        .field("phone", before.phone.as_deref(), after.phone.as_deref())
+        .field("email", before.email.as_deref(), after.email.as_deref())
+        .field("campaign", before.campaign_name.as_deref(), after.campaign_name.as_deref())
+        .field("status", Some(before.status.code()), Some(after.status.code()))
+        .field("lost_reason", before.lost_reason.as_deref(), after.lost_reason.as_deref())
+        .field("note", Some(&before.note), Some(&after.note));
+    changes
+}
+
 /// A converted lead belongs to its client now: its data is edited there.
-fn ensure_not_converted(lead: &Lead) -> Result<()> {
+pub(crate) fn ensure_not_converted(lead: &Lead) -> Result<()> {
     if lead.status == LeadStatus::Converted {
         return Err(Error::state("lead_converted_locked"));
     }
     Ok(())
 }
 
-async fn fetch(tx: &mut Tx, id: i64) -> Result<Lead> {
+pub(crate) async fn fetch(tx: &mut Tx, id: i64) -> Result<Lead> {
     tx.fetch_optional(Query::new(format!("select {COLUMNS} from leads l{JOINS} where l.id = $1")).bind(id))
         .await?
         .ok_or(Error::NotFound { entity: "lead", id })

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod auth;
 pub mod campaigns;
+pub mod cards;
 pub mod cli;
 pub mod clients;
 pub mod config;
@@ -13,12 +14,15 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod history;
 pub mod i18n;
 pub mod leads;
 pub mod permission;
+mod reference;
 pub mod services;
 pub mod stats;
 mod store;
+pub mod tasks;
 pub mod users;
 
 #[cfg(feature = "desktop")]

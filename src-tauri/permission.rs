@@ -38,10 +38,20 @@ pub enum Permission {
     ContractsEdit,
     #[serde(rename = "users.manage")]
     UsersManage,
+    #[serde(rename = "reasons.edit")]
+    ReasonsEdit,
+    #[serde(rename = "notes.add")]
+    NotesAdd,
+    #[serde(rename = "owners.assign")]
+    OwnersAssign,
+    #[serde(rename = "tasks.all")]
+    TasksAll,
+    #[serde(rename = "history.view")]
+    HistoryView,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 19] = [
         Self::StatsView,
         Self::ServicesView,
         Self::ServicesEdit,
@@ -56,6 +66,11 @@ impl Permission {
         Self::ContractsView,
         Self::ContractsEdit,
         Self::UsersManage,
+        Self::ReasonsEdit,
+        Self::NotesAdd,
+        Self::OwnersAssign,
+        Self::TasksAll,
+        Self::HistoryView,
     ];
 
     pub fn code(self) -> &'static str {
@@ -74,6 +89,11 @@ impl Permission {
             Self::ContractsView => "contracts.view",
             Self::ContractsEdit => "contracts.edit",
             Self::UsersManage => "users.manage",
+            Self::ReasonsEdit => "reasons.edit",
+            Self::NotesAdd => "notes.add",
+            Self::OwnersAssign => "owners.assign",
+            Self::TasksAll => "tasks.all",
+            Self::HistoryView => "history.view",
         }
     }
 
@@ -120,6 +140,15 @@ impl Actor {
         } else {
             Err(Error::Forbidden(permission.code()))
         }
+    }
+
+    /// Fails only for a one-time password: what every signed-in user may do (their own tasks,
+    /// colleagues' names for pickers).
+    pub fn require_signed_in(&self) -> Result<()> {
+        if self.must_change_password {
+            return Err(Error::PasswordChangeRequired);
+        }
+        Ok(())
     }
 
     /// Fails unless the actor holds at least one of `permissions` (look-up lists that several

@@ -96,8 +96,9 @@ async fn insert_client(tx: &mut Tx, actor: &Actor, lead_id: i64) -> Result<(i64,
     let created: (i64, String) = tx
         .fetch_one(
             Query::new(
-                "insert into clients (lead_id, full_name, phone, email, note, search, converted_by, created_at, updated_at)
-                 select id, full_name, phone, email, note, search, $1, $2, $2 from leads where id = $3
+                "insert into clients (lead_id, full_name, phone, email, note, search, converted_by, created_at, updated_at,
+                 owner_id)
+                 select id, full_name, phone, email, note, search, $1, $2, $2, $1 from leads where id = $3
                  returning id, full_name",
             )
             .bind(actor.user_id)

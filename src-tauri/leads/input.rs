@@ -23,6 +23,11 @@ pub struct LeadInput {
     /// `None` keeps the current status (`new` for a new lead). `converted` is refused: only the
     /// conversion use case sets it.
     pub status: Option<LeadStatus>,
+    /// Why the lead is lost: required when the status becomes `lost`, cleared otherwise.
+    pub lost_reason_id: Option<i64>,
+    /// The responsible person of a new lead (the creator when empty; someone else needs
+    /// `owners.assign`). Ignored by edits: reassigning is its own use case.
+    pub owner_id: Option<i64>,
 }
 
 pub(super) struct ValidLead {
@@ -32,6 +37,8 @@ pub(super) struct ValidLead {
     pub(super) campaign_id: Option<i64>,
     pub(super) note: String,
     pub(super) status: Option<LeadStatus>,
+    pub(super) lost_reason_id: Option<i64>,
+    pub(super) owner_id: Option<i64>,
 }
 
 impl ValidLead {
@@ -58,6 +65,12 @@ impl LeadInput {
             let had = current.and_then(|lead| lead.campaign_id);
             check_reference(tx, &mut checks, "campaign_id", "campaigns", id, had).await?;
         }
+        let status = self.status.or(current.map(|lead| lead.status)).unwrap_or_default();
+        let lost_reason_id = lost_reason(tx, &mut checks, status, self.lost_reason_id, current).await?;
+        let owner_id = match (current, self.owner_id) {
+            (None, Some(owner)) => active_user(tx, &mut checks, "owner_id", owner).await?,
+            _ => None,
+        };
         // an archived lead does not hold its phone or e-mail; it is checked when restored
         if current.is_none_or(|lead| !lead.is_archived) {
             let except = current.map(|lead| lead.id);
@@ -73,6 +86,8 @@ impl LeadInput {
             campaign_id: self.campaign_id,
             note: note.unwrap_or_default(),
             status: self.status,
+            lost_reason_id,
+            owner_id,
         })
     }
 
@@ -80,6 +95,43 @@ impl LeadInput {
     pub(super) fn normalised_contacts(&self, region: Country) -> (Option<String>, Option<String>) {
         (contact::parse_phone("phone", &self.phone, region).ok(), contact::parse_email("email", &self.email).ok())
     }
+}
+
+/// The reason stored with a lead of `status`: required (and live, unless the lead already had it)
+/// when a lead becomes lost, none for any other status. `current` is the lead before the change
+/// (a lead lost before reasons existed keeps having none).
+pub(crate) async fn lost_reason(
+    tx: &mut Tx,
+    checks: &mut Checks,
+    status: LeadStatus,
+    reason: Option<i64>,
+    current: Option<&Lead>,
+) -> Result<Option<i64>> {
+    if status != LeadStatus::Lost {
+        return Ok(None);
+    }
+    let had = current.and_then(|lead| lead.lost_reason_id);
+    let was_lost = current.is_some_and(|lead| lead.status == LeadStatus::Lost);
+    match reason.or(had) {
+        None if was_lost => Ok(None),
+        None => {
+            checks.push(FieldError::new("lost_reason_id", "lost_reason_required"));
+            Ok(None)
+        }
+        Some(id) => check_reference(tx, checks, "lost_reason_id", "lost_reasons", id, had).await,
+    }
+}
+
+/// `id` when it is an active user, else `unknown` or `user_inactive` on `field`.
+pub(crate) async fn active_user(tx: &mut Tx, checks: &mut Checks, field: &'static str, id: i64) -> Result<Option<i64>> {
+    let active: Option<(bool,)> =
+        tx.fetch_optional(Query::new("select is_active from users where id = $1").bind(id)).await?;
+    match active {
+        None => checks.push(FieldError::new(field, "unknown")),
+        Some((false,)) => checks.push(FieldError::new(field, "user_inactive")),
+        Some(_) => return Ok(Some(id)),
+    }
+    Ok(None)
 }
 
 /// The lower-cased text a lead list searches: full name, phone digits and e-mail, space-separated.

@@ -302,3 +302,25 @@ fn a_broken_settings_file_is_one_line_naming_the_file_and_line() {
     let err = fails(&out);
     assert!(err.contains("config.toml, line 2"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agenda_prints_a_users_open_tasks_overdue_first_on_both_backends() {
+    let sqlite_dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", sqlite_dir.path().join("crm.db").display());
+    for url in [sqlite, pg::postgres_database().await] {
+        ok(&crm(&url, &["demo", "--seed", "3", "--leads", "800"], &[DEMO]));
+        let password = ("CRM_PASSWORD", "demo-password");
+        let json = ok(&crm(&url, &["agenda", "--json", "--user", "operator"], &[password]));
+        let agenda: serde_json::Value = serde_json::from_str(&json).expect("agenda --json prints JSON");
+        let tasks = agenda["tasks"].as_array().expect("tasks");
+        assert!(!tasks.is_empty(), "the demo gives the operator calls to make");
+        let due: Vec<&str> = tasks.iter().map(|t| t["due_at"].as_str().unwrap()).collect();
+        assert!(due.windows(2).all(|w| w[0] <= w[1]), "soonest (so overdue) first");
+        assert!(tasks.iter().all(|t| t["is_done"] == false));
+        let text = ok(&crm(&url, &["agenda", "--user", "operator"], &[password]));
+        assert!(text.starts_with(&format!("open tasks: {}", agenda["tasks_total"])), "{text}");
+        assert!(text.contains("OVERDUE"), "{text}");
+        let wrong = fails(&crm(&url, &["agenda", "--user", "operator"], &[("CRM_PASSWORD", "nope")]));
+        assert_eq!(wrong, "crm: Wrong username or password");
+    }
+}

@@ -119,6 +119,7 @@ both_backends! {
             campaign_id: Some(999_999),
             note: "я".repeat(5001),
             status: Some(LeadStatus::Converted),
+            ..Default::default()
         };
         let err = t.crm.create_lead(&t.admin, &input).await.unwrap_err();
         assert_eq!(codes(err), vec![
@@ -143,6 +144,10 @@ both_backends! {
         let err = t.crm.create_lead(&t.admin, &input).await.unwrap_err();
         assert_eq!(codes(err), vec![("status", "not_allowed")]);
         let lost = LeadInput { status: Some(LeadStatus::Lost), ..input };
+        let err = t.crm.create_lead(&t.admin, &lost).await.unwrap_err();
+        assert_eq!(codes(err), vec![("lost_reason_id", "lost_reason_required")], "a lost lead says why");
+        let reason = t.crm.list_lost_reasons(&t.admin, false).await.unwrap()[0].id;
+        let lost = LeadInput { lost_reason_id: Some(reason), ..lost };
         assert_eq!(t.crm.create_lead(&t.admin, &lost).await.unwrap().status, LeadStatus::Lost);
     }
 
@@ -224,7 +229,9 @@ both_backends! {
         assert_eq!(total(&t, days(10, 0)).await, 3);
         assert_eq!(total(&t, LeadFilter { campaign_id: Some(spring), ..Default::default() }).await, 2);
         let first = t.crm.list_leads(&t.admin, &LeadFilter::default()).await.unwrap().items.remove(0);
-        t.crm.update_lead(&t.admin, first.id, first.version, &LeadInput { status: Some(LeadStatus::Lost), ..lead(&first.full_name, "+79120000003", "") }).await.unwrap();
+        let reason = t.crm.list_lost_reasons(&t.admin, false).await.unwrap()[0].id;
+        let lost = LeadInput { status: Some(LeadStatus::Lost), lost_reason_id: Some(reason), ..lead(&first.full_name, "+79120000003", "") };
+        t.crm.update_lead(&t.admin, first.id, first.version, &lost).await.unwrap();
         assert_eq!(total(&t, LeadFilter { status: Some(LeadStatus::Lost), ..Default::default() }).await, 1);
         assert_eq!(total(&t, LeadFilter { status: Some(LeadStatus::New), ..Default::default() }).await, 2);
     }

@@ -8,6 +8,7 @@ mod campaigns;
 mod cli;
 mod clients;
 mod contracts;
+mod days_work;
 mod leads;
 mod migrations;
 mod office;

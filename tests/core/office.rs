@@ -64,7 +64,25 @@ const SQL_MATRIX: &[(&str, [bool; 5])] = &[
                                                                                  [N, N, N, N, N]),
     ("update audit_log set details = 'rewritten'",                              [N, N, N, N, N]),
     ("delete from audit_log",                                                    [N, N, N, N, N]),
-    ("select * from audit_log",                                                  [Y, N, N, N, N]),
+    // timelines: those who view leads read leads' entries, managers also clients' and contracts'
+    // (row-level security: `only_lead_entries` below checks which rows); the History page's
+    // holders everything
+    ("select * from audit_log where entity = 'lead'",                            [Y, Y, N, Y, N]),
+    ("select * from audit_log",                                                  [Y, Y, N, Y, N]),
+    // tasks: everyone their own; setting one for a colleague is fine, one by and for a colleague
+    // only with tasks.all
+    ("insert into tasks (subject, kind, due_at, assignee_id, created_by, created_at, updated_at) values ('T', 'call', now(), {other}, {me}, now(), now())",
+                                                                                 [Y, Y, Y, Y, Y]),
+    ("insert into tasks (subject, kind, due_at, assignee_id, created_by, created_at, updated_at) values ('T', 'call', now(), {other}, {other}, now(), now())",
+                                                                                 [Y, N, N, N, N]),
+    ("update tasks set kind = 'bogus'",                                          [Y, Y, Y, Y, Y]),
+    // lost reasons: everyone reads them, administrators and marketers extend them
+    ("select name from lost_reasons",                                            [Y, Y, Y, Y, Y]),
+    ("insert into lost_reasons (name, name_key, created_at) values ('R', 'r', now())",
+                                                                                 [Y, N, Y, N, N]),
+    // owners: reassigning is its own permission
+    ("update clients set owner_id = {me}",                                       [Y, N, N, N, N]),
+    ("update leads set owner_id = {me}",                                         [Y, N, N, N, N]),
     // statistics for every role, through views of the figures only
     ("select * from stat_leads",                                                 [Y, Y, Y, Y, N]),
     ("select * from stat_contracts",                                             [Y, Y, Y, Y, N]),
@@ -149,6 +167,31 @@ crate::office_only! {
         tx.commit().await.unwrap();
         let ungranted: Vec<String> = ungranted.into_iter().map(|(c,)| c).collect();
         assert_eq!(ungranted, owners_alone, "columns without grants");
+    }
+
+    async fn staff_read_only_the_timeline_entries_and_tasks_their_role_may_see(t: TestCrm) {
+        use crm::history::Record;
+        use crm::tasks::TaskInput;
+        let lead = t
+            .crm
+            .create_lead(&t.admin, &crm::leads::LeadInput { full_name: "Лид".into(), email: "l@example.ru".into(), ..Default::default() })
+            .await
+            .unwrap();
+        t.crm.add_note(&t.admin, Record::Lead(lead.id), "заметка").await.unwrap();
+        t.crm.create_channel(&t.admin, "Радио").await.unwrap();
+        let olga = staff(&t, "olga", &["operator"]).await;
+        let admins_task = TaskInput { subject: "Админ".into(), due_at: "2030-01-01 10:00".into(), ..Default::default() };
+        t.crm.create_task(&t.admin, &admins_task).await.unwrap();
+        let for_olga = TaskInput { assignee_id: Some(olga), ..admins_task };
+        t.crm.create_task(&t.admin, &for_olga).await.unwrap();
+
+        let mut conn = psql(&t, "olga", PASSWORD).await.unwrap();
+        let entities: Vec<(String,)> =
+            sqlx::query_as("select distinct entity from audit_log").fetch_all(&mut conn).await.unwrap();
+        assert_eq!(entities, [("lead".to_owned(),)], "an operator reads leads' entries only");
+        let tasks: Vec<(String, i64)> =
+            sqlx::query_as("select subject, assignee_id from tasks").fetch_all(&mut conn).await.unwrap();
+        assert_eq!(tasks, [("Админ".to_owned(), olga)], "only the task set for her");
     }
 
     async fn the_office_database_keeps_no_password_hash(t: TestCrm) {

@@ -9,10 +9,13 @@ use crm::campaigns::{CampaignFilter, CampaignInput};
 use crm::clients::{ClientFilter, ClientInput, Conversion};
 use crm::contracts::ContractFilter;
 use crm::db::Query;
-use crm::leads::{LeadFilter, LeadInput};
+use crm::history::{HistoryFilter, Record};
+use crm::leads::{LeadFilter, LeadInput, LeadStatus};
 use crm::services::{ServiceFilter, ServiceInput};
 use crm::stats::{ClientSalesFilter, StatsFilter};
+use crm::tasks::{TaskFilter, TaskInput};
 use crm::users::{NewUser, UserUpdate};
+use crm::PageRequest;
 use crm::{Actor, Error};
 
 use crate::both_backends;
@@ -82,6 +85,24 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("list_roles",             [Y,  N,  N,  N,  N]),
     ("list_permissions",       [Y,  N,  N,  N,  N]),
     ("set_role_permissions",   [Y,  N,  N,  N,  N]),
+    ("lead_card",              [Y,  Y,  N,  Y,  N]),
+    ("client_card",            [Y,  N,  N,  Y,  N]),
+    ("timeline",               [Y,  Y,  N,  Y,  N]),
+    ("add_note",               [Y,  Y,  N,  Y,  N]),
+    ("history",                [Y,  N,  N,  N,  N]),
+    ("set_lead_status",        [Y,  Y,  N,  N,  N]),
+    ("set_owner",              [Y,  N,  N,  N,  N]),
+    ("user_options",           [Y,  Y,  Y,  Y,  Y]),
+    ("list_lost_reasons",      [Y,  Y,  Y,  Y,  N]),
+    ("create_lost_reason",     [Y,  N,  Y,  N,  N]),
+    ("rename_lost_reason",     [Y,  N,  Y,  N,  N]),
+    ("set_lost_reason_archived", [Y, N, Y,  N,  N]),
+    ("create_task",            [Y,  Y,  Y,  Y,  Y]),
+    ("update_task",            [Y,  Y,  Y,  Y,  Y]),
+    ("set_task_done",          [Y,  Y,  Y,  Y,  Y]),
+    ("list_tasks",             [Y,  Y,  Y,  Y,  Y]),
+    ("task_counts",            [Y,  Y,  Y,  Y,  Y]),
+    ("my_day",                 [Y,  Y,  Y,  Y,  Y]),
     ("change_own_password",    [Y,  Y,  Y,  Y,  Y]),
     ("refresh",                [Y,  Y,  Y,  Y,  Y]),
 ];
@@ -171,6 +192,7 @@ struct Fixture {
     client: i64,
     user: i64,
     operator_role: i64,
+    lost_reason: i64,
 }
 
 async fn fixture(t: &TestCrm) -> Fixture {
@@ -190,6 +212,7 @@ async fn fixture(t: &TestCrm) -> Fixture {
     let user = t.user("someone", &[]).await.user_id;
     let roles = crm.list_roles(admin).await.unwrap();
     let operator_role = roles.iter().find(|r| r.code == "operator").expect("operator role").id;
+    let lost_reason = crm.list_lost_reasons(admin, false).await.unwrap()[0].id;
     Fixture {
         service,
         unused_service,
@@ -202,6 +225,7 @@ async fn fixture(t: &TestCrm) -> Fixture {
         client,
         user,
         operator_role,
+        lost_reason,
     }
 }
 
@@ -322,9 +346,48 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             let role = roles.iter().find(|r| r.id == fx.operator_role).expect("operator role");
             crm.set_role_permissions(actor, role.id, role.version, &role.permissions).await.map(drop)
         }
+        "lead_card" => crm.lead_card(actor, fx.lead).await.map(drop),
+        "client_card" => crm.client_card(actor, fx.client).await.map(drop),
+        "timeline" => crm.timeline(actor, Record::Lead(fx.lead), PageRequest::default()).await.map(drop),
+        "add_note" => crm.add_note(actor, Record::Lead(fx.lead), "Перезвонить после обеда").await.map(drop),
+        "history" => crm.history(actor, &HistoryFilter::default()).await.map(drop),
+        "set_lead_status" => {
+            crm.set_lead_status(actor, fx.lead, v("leads", fx.lead).await, LeadStatus::InWork, None).await.map(drop)
+        }
+        "set_owner" => crm.set_owner(actor, Record::Lead(fx.lead), v("leads", fx.lead).await, fx.user).await,
+        "user_options" => crm.user_options(actor).await.map(drop),
+        "list_lost_reasons" => crm.list_lost_reasons(actor, true).await.map(drop),
+        "create_lost_reason" => crm.create_lost_reason(actor, "Переехал").await.map(drop),
+        "rename_lost_reason" => {
+            let version = v("lost_reasons", fx.lost_reason).await;
+            crm.rename_lost_reason(actor, fx.lost_reason, version, "Дорого").await.map(drop)
+        }
+        "set_lost_reason_archived" => {
+            let version = v("lost_reasons", fx.lost_reason).await;
+            crm.set_lost_reason_archived(actor, fx.lost_reason, version, false).await.map(drop)
+        }
+        "create_task" => crm.create_task(actor, &task_input(None)).await.map(drop),
+        "update_task" => {
+            // one's own task: everyone may change those
+            let task = crm.create_task(actor, &task_input(None)).await?;
+            crm.update_task(actor, task.id, task.version, &task_input(None)).await.map(drop)
+        }
+        "set_task_done" => {
+            let task = crm.create_task(actor, &task_input(None)).await?;
+            crm.set_task_done(actor, task.id, task.version, true, "Дозвонился").await.map(drop)
+        }
+        "list_tasks" => crm.list_tasks(actor, &TaskFilter::default()).await.map(drop),
+        "task_counts" => crm.task_counts(actor).await.map(drop),
+        "my_day" => crm.my_day(actor).await.map(drop),
         "change_own_password" => crm.change_own_password(actor, PASSWORD, "a brand new password").await,
         "refresh" => crm.refresh(actor).await.map(drop),
         other => panic!("the matrix names {other}, which `call` does not know"),
+    }
+}
+
+fn task_input(record: Option<Record>) -> TaskInput {
+    TaskInput {
+        subject: "Перезвонить".into(), due_at: "2030-01-15T10:00".into(), record, ..Default::default()
     }
 }
 
@@ -371,7 +434,7 @@ async fn version(t: &TestCrm, table: &str, id: i64) -> i64 {
 }
 
 /// Every table a use case may write, and whether its rows carry a version.
-const TABLES: [(&str, bool); 14] = [
+const TABLES: [(&str, bool); 16] = [
     ("users", true),
     ("permissions", false),
     ("roles", true),
@@ -386,6 +449,8 @@ const TABLES: [(&str, bool); 14] = [
     ("contracts", true),
     ("contract_documents", false),
     ("audit_log", false),
+    ("lost_reasons", true),
+    ("tasks", true),
 ];
 
 /// Row counts and version sums of every table: a refused call must leave them all as they were

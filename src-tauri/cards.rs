@@ -1,0 +1,243 @@
+//! A lead's or client's card: the record, where it came from, who owns it, its open tasks and the
+//! first page of its timeline, read in one snapshot. Also what is done from a card on its own:
+//! setting a lead's status (a lost lead says why), reassigning the owner, and the reasons list.
+
+use serde::Serialize;
+
+use crate::app::{audit_entry, now, Crm, Page, PageRequest};
+use crate::clients::{fetch_client, Client};
+use crate::contracts::{Contract, ContractFilter};
+use crate::db::{Query, Tx};
+use crate::domain::Money;
+use crate::error::{Checks, Error, Result};
+use crate::history::{read_timeline, Changes, Entry, Record};
+use crate::leads::{self, Lead, LeadStatus};
+use crate::permission::{Actor, Permission};
+use crate::reference::{Item, LOST_REASONS};
+use crate::store::update_versioned;
+use crate::tasks::{Task, TaskFilter, TaskState};
+
+/// Where a lead came from: its campaign's channel and advertised service (whose price the
+/// conversion's contract starts from).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Origin {
+    pub campaign_id: i64,
+    pub campaign_name: String,
+    pub channel_name: String,
+    pub service_id: i64,
+    pub service_name: String,
+    #[sqlx(try_from = "i64")]
+    pub service_price: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LeadCard {
+    pub lead: Lead,
+    pub origin: Option<Origin>,
+    /// The open tasks about this lead that the actor may see, soonest first.
+    pub tasks: Vec<Task>,
+    pub timeline: Page<Entry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientCard {
+    pub client: Client,
+    /// The lead it was converted from: where the client came from.
+    pub lead: Lead,
+    pub origin: Option<Origin>,
+    /// All its contracts, with their documents' details, for those who see contracts.
+    pub contracts: Option<Vec<Contract>>,
+    pub tasks: Vec<Task>,
+    /// The client's entries, its lead's story and its contracts', newest first.
+    pub timeline: Page<Entry>,
+}
+
+/// A person to pick as an owner or assignee.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct UserOption {
+    pub id: i64,
+    pub full_name: String,
+}
+
+/// Entries on a card before "more".
+const FIRST_ENTRIES: i64 = 20;
+/// Contracts a client card lists (a client with more is rare; the contracts list has them all).
+const CARD_CONTRACTS: i64 = 100;
+
+impl Crm {
+    /// A lead's card, for everyone who may view leads.
+    pub async fn lead_card(&self, actor: &Actor, id: i64) -> Result<LeadCard> {
+        actor.require(Permission::LeadsView)?;
+        let mut tx = actor.db.read().await?;
+        let lead = leads::fetch(&mut tx, id).await?;
+        let origin = origin(&mut tx, lead.campaign_id).await?;
+        let timeline = read_timeline(&mut tx, Record::Lead(id), PageRequest::new(0, FIRST_ENTRIES)).await?;
+        tx.commit().await?;
+        let tasks = self.record_tasks(actor, Record::Lead(id)).await?;
+        Ok(LeadCard { lead, origin, tasks, timeline })
+    }
+
+    /// A client's card, for everyone who may view clients; contracts for those who see them.
+    pub async fn client_card(&self, actor: &Actor, id: i64) -> Result<ClientCard> {
+        actor.require(Permission::ClientsView)?;
+        let mut tx = actor.db.read().await?;
+        let client = fetch_client(&mut tx, id).await?;
+        let lead = leads::fetch(&mut tx, client.lead_id).await?;
+        let origin = origin(&mut tx, lead.campaign_id).await?;
+        let timeline = read_timeline(&mut tx, Record::Client(id), PageRequest::new(0, FIRST_ENTRIES)).await?;
+        tx.commit().await?;
+        let contracts = if actor.can(Permission::ContractsView) {
+            let filter = ContractFilter {
+                client_id: Some(id),
+                include_archived: true,
+                page: PageRequest::new(0, CARD_CONTRACTS),
+                ..Default::default()
+            };
+            Some(self.list_contracts(actor, &filter).await?.items)
+        } else {
+            None
+        };
+        let tasks = self.record_tasks(actor, Record::Client(id)).await?;
+        Ok(ClientCard { client, lead, origin, contracts, tasks, timeline })
+    }
+
+    async fn record_tasks(&self, actor: &Actor, record: Record) -> Result<Vec<Task>> {
+        let filter = TaskFilter { record: Some(record), state: TaskState::Open, ..Default::default() };
+        Ok(self.list_tasks(actor, &filter).await?.items)
+    }
+
+    /// Moves a lead (read at `version`) to another status; `lost` needs a reason from the list.
+    /// `converted` is reached only by converting.
+    pub async fn set_lead_status(
+        &self,
+        actor: &Actor,
+        id: i64,
+        version: i64,
+        status: LeadStatus,
+        lost_reason_id: Option<i64>,
+    ) -> Result<Lead> {
+        actor.require(Permission::LeadsEdit)?;
+        if status == LeadStatus::Converted {
+            return Err(Error::field("status", "convert_instead"));
+        }
+        let mut tx = actor.db.write().await?;
+        let before = leads::fetch(&mut tx, id).await?;
+        leads::ensure_not_converted(&before)?;
+        let mut checks = Checks::new();
+        let reason = leads::lost_reason(&mut tx, &mut checks, status, lost_reason_id, Some(&before)).await?;
+        checks.finish()?;
+        let update = Query::new(
+            "update leads set status = $1, lost_reason_id = $2, version = version + 1, updated_at = $3
+             where id = $4 and version = $5 and status <> 'converted'",
+        )
+        .bind(status.code())
+        .bind(reason)
+        .bind(now())
+        .bind(id)
+        .bind(version);
+        update_versioned(&mut tx, "leads", "lead", id, update).await?;
+        let lead = leads::fetch(&mut tx, id).await?;
+        let mut changes = Changes::default();
+        changes.field("status", Some(before.status.code()), Some(lead.status.code())).field(
+            "lost_reason",
+            before.lost_reason.as_deref(),
+            lead.lost_reason.as_deref(),
+        );
+        audit_entry(&mut tx, actor, "status", "lead", id, &lead.full_name, &changes).await?;
+        tx.commit().await?;
+        Ok(lead)
+    }
+
+    /// Makes `owner_id` responsible for a lead or client read at `version`.
+    pub async fn set_owner(&self, actor: &Actor, record: Record, version: i64, owner_id: i64) -> Result<()> {
+        actor.require(Permission::OwnersAssign)?;
+        actor.require(record.view_permission())?;
+        let (entity, id) = record.parts();
+        let table = if entity == "lead" { "leads" } else { "clients" };
+        let mut tx = actor.db.write().await?;
+        let before: Option<(String, Option<String>, String)> = tx
+            .fetch_optional(
+                Query::new(format!(
+                    "select r.full_name, o.full_name, {status} from {table} r left join users o on o.id = r.owner_id
+                     where r.id = $1",
+                    status = if entity == "lead" { "r.status" } else { "'client'" }
+                ))
+                .bind(id),
+            )
+            .await?;
+        let Some((name, old_owner, status)) = before else { return Err(Error::NotFound { entity, id }) };
+        if status == LeadStatus::Converted.code() {
+            return Err(Error::state("lead_converted_locked"));
+        }
+        let mut checks = Checks::new();
+        leads::active_user(&mut tx, &mut checks, "owner_id", owner_id).await?;
+        checks.finish()?;
+        let update = Query::new(format!(
+            "update {table} set owner_id = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4"
+        ))
+        .bind(owner_id)
+        .bind(now())
+        .bind(id)
+        .bind(version);
+        update_versioned(&mut tx, table, entity, id, update).await?;
+        let new_owner: String =
+            tx.scalar(Query::new("select full_name from users where id = $1").bind(owner_id)).await?;
+        let mut changes = Changes::default();
+        changes.field("owner", old_owner.as_deref(), Some(&new_owner));
+        audit_entry(&mut tx, actor, "owner", entity, id, &name, &changes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Active colleagues by name, for owner and assignee pickers: every signed-in user may see
+    /// who works here.
+    pub async fn user_options(&self, actor: &Actor) -> Result<Vec<UserOption>> {
+        actor.require_signed_in()?;
+        let mut tx = actor.db.read().await?;
+        let users = tx
+            .fetch_all(Query::new("select id, full_name from users where is_active = true order by full_name, id"))
+            .await?;
+        tx.commit().await?;
+        Ok(users)
+    }
+
+    /// Why leads are lost, by name: for everyone who sets a lead's status or reads statistics.
+    pub async fn list_lost_reasons(&self, actor: &Actor, include_archived: bool) -> Result<Vec<Item>> {
+        actor.require_any(&[
+            Permission::LeadsView,
+            Permission::LeadsEdit,
+            Permission::ReasonsEdit,
+            Permission::StatsView,
+        ])?;
+        LOST_REASONS.list(actor, include_archived).await
+    }
+
+    pub async fn create_lost_reason(&self, actor: &Actor, name: &str) -> Result<Item> {
+        actor.require(Permission::ReasonsEdit)?;
+        LOST_REASONS.create(actor, name).await
+    }
+
+    pub async fn rename_lost_reason(&self, actor: &Actor, id: i64, version: i64, name: &str) -> Result<Item> {
+        actor.require(Permission::ReasonsEdit)?;
+        LOST_REASONS.rename(actor, id, version, name).await
+    }
+
+    pub async fn set_lost_reason_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Item> {
+        actor.require(Permission::ReasonsEdit)?;
+        LOST_REASONS.set_archived(actor, id, version, archived).await
+    }
+}
+
+async fn origin(tx: &mut Tx, campaign: Option<i64>) -> Result<Option<Origin>> {
+    let Some(campaign) = campaign else { return Ok(None) };
+    tx.fetch_optional(
+        Query::new(
+            "select cp.id as campaign_id, cp.name as campaign_name, ch.name as channel_name, s.id as service_id,
+             s.name as service_name, s.price as service_price
+             from campaigns cp join channels ch on ch.id = cp.channel_id join services s on s.id = cp.service_id
+             where cp.id = $1",
+        )
+        .bind(campaign),
+    )
+    .await
+}

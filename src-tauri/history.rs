@@ -1,0 +1,227 @@
+//! The history of every record, read from the audit log that every write transaction appends to
+//! (nothing is recorded twice): a lead's or client's timeline on its card, notes people add to
+//! it, and the administrator's History page of every change.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::app::{Crm, Page, PageRequest};
+use crate::db::{Query, Tx};
+use crate::domain::{date, text};
+use crate::error::{Error, FieldError, Result};
+use crate::permission::{Actor, Permission};
+
+/// A lead or a client: the records with a card, an owner, tasks and notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Record {
+    Lead(i64),
+    Client(i64),
+}
+
+impl Record {
+    /// The audit log's entity name and the record's id.
+    pub fn parts(self) -> (&'static str, i64) {
+        match self {
+            Self::Lead(id) => ("lead", id),
+            Self::Client(id) => ("client", id),
+        }
+    }
+
+    /// The permission to view this kind of record.
+    pub(crate) fn view_permission(self) -> Permission {
+        match self {
+            Self::Lead(_) => Permission::LeadsView,
+            Self::Client(_) => Permission::ClientsView,
+        }
+    }
+
+    /// Fails with `NotFound` unless the record exists.
+    pub(crate) async fn ensure_exists(self, tx: &mut Tx) -> Result<()> {
+        let (entity, id) = self.parts();
+        let table = if entity == "lead" { "leads" } else { "clients" };
+        let found: Option<(i64,)> =
+            tx.fetch_optional(Query::new(format!("select id from {table} where id = $1")).bind(id)).await?;
+        found.map(drop).ok_or(Error::NotFound { entity, id })
+    }
+}
+
+/// One field of an edit: its name, and its value before and after as the user saw it (names of
+/// referenced records, not their ids).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// The changes of one edit; collects only the fields whose value differs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Changes(pub Vec<Change>);
+
+impl Changes {
+    pub(crate) fn field(&mut self, field: &str, old: Option<&str>, new: Option<&str>) -> &mut Self {
+        let (old, new) = (old.unwrap_or_default(), new.unwrap_or_default());
+        if old != new {
+            self.0.push(Change { field: field.to_owned(), old: old.to_owned(), new: new.to_owned() });
+        }
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The stored form: JSON, or '' for no changes.
+    pub(crate) fn to_text(&self) -> String {
+        if self.0.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&self.0).unwrap_or_default()
+        }
+    }
+}
+
+impl TryFrom<String> for Changes {
+    type Error = serde_json::Error;
+
+    fn try_from(stored: String) -> Result<Self, serde_json::Error> {
+        if stored.is_empty() {
+            return Ok(Self::default());
+        }
+        serde_json::from_str(&stored).map(Self)
+    }
+}
+
+/// One entry of a timeline or of the History page.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Entry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub user_name: Option<String>,
+    /// `create`, `update`, `note`, `status`, `owner`, `convert`, `archive`, `restore`,
+    /// `attach_document`, `task_added`, `task_done`, ...
+    pub action: String,
+    /// `lead`, `client`, `contract`, `service`, `campaign`, `channel`, `user`, `role`, ...
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    /// The record's name at the time, a note's text, a task's subject.
+    pub details: String,
+    #[sqlx(try_from = "String")]
+    pub changes: Changes,
+}
+
+const ENTRY: &str = "select a.id, a.at, a.user_id, u.full_name as user_name, a.action, a.entity, a.entity_id,
+    a.details, a.changes from audit_log a left join users u on u.id = a.user_id";
+
+/// The kinds of record the History page filters by.
+pub const ENTITIES: [&str; 11] =
+    ["lead", "client", "contract", "task", "service", "campaign", "channel", "lost_reason", "user", "role", "import"];
+
+/// What the History page asks for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HistoryFilter {
+    pub user_id: Option<i64>,
+    /// One of [`ENTITIES`].
+    pub entity: Option<String>,
+    /// First local day, inclusive.
+    pub from: Option<NaiveDate>,
+    /// Last local day, inclusive.
+    pub to: Option<NaiveDate>,
+    pub page: PageRequest,
+}
+
+/// Longest note.
+pub const MAX_NOTE: usize = 10_000;
+
+impl Crm {
+    /// A lead's or client's timeline, newest first. A client's includes its lead's story and its
+    /// contracts' entries.
+    pub async fn timeline(&self, actor: &Actor, record: Record, page: PageRequest) -> Result<Page<Entry>> {
+        actor.require(record.view_permission())?;
+        let mut tx = actor.db.read().await?;
+        record.ensure_exists(&mut tx).await?;
+        let timeline = read_timeline(&mut tx, record, page).await?;
+        tx.commit().await?;
+        Ok(timeline)
+    }
+
+    /// Adds a note (plain text, several lines) to a lead's or client's timeline.
+    pub async fn add_note(&self, actor: &Actor, record: Record, body: &str) -> Result<Entry> {
+        actor.require(Permission::NotesAdd)?;
+        actor.require(record.view_permission())?;
+        let body = text::free_text("note", body, MAX_NOTE).map_err(|e| Error::Invalid(vec![e]))?;
+        if body.trim().is_empty() {
+            return Err(Error::field("note", "required"));
+        }
+        let mut tx = actor.db.write().await?;
+        record.ensure_exists(&mut tx).await?;
+        let (entity, id) = record.parts();
+        crate::app::audit_entry(&mut tx, actor, "note", entity, id, &body, &Changes::default()).await?;
+        // this transaction's own entry: the newest of this user on this record
+        let entry = tx
+            .fetch_one(
+                Query::new(format!(
+                    "{ENTRY} where a.entity = $1 and a.entity_id = $2 and a.user_id = $3 order by a.id desc limit 1"
+                ))
+                .bind(entity)
+                .bind(id)
+                .bind(actor.user_id),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(entry)
+    }
+
+    /// Every change, newest first, filtered by user, kind of record and period.
+    pub async fn history(&self, actor: &Actor, filter: &HistoryFilter) -> Result<Page<Entry>> {
+        actor.require(Permission::HistoryView)?;
+        date::check_period(("from", filter.from), ("to", filter.to))?;
+        let mut q = Query::new(" where 1 = 1");
+        if let Some(user) = filter.user_id {
+            q.push(" and a.user_id = ").push_bind(user);
+        }
+        if let Some(entity) = filter.entity.as_deref().filter(|e| !e.is_empty()) {
+            let Some(known) = ENTITIES.iter().find(|e| **e == entity) else {
+                return Err(Error::Invalid(vec![FieldError::new("entity", "not_allowed")]));
+            };
+            q.push(" and a.entity = ").push_bind(*known);
+        }
+        if let Some(from) = filter.from {
+            q.push(" and a.at >= ").push_bind(date::local_day_start(from));
+        }
+        if let Some(to) = filter.to.and_then(|d| d.checked_add_days(Days::new(1))) {
+            q.push(" and a.at < ").push_bind(date::local_day_start(to));
+        }
+        let count = "select count(*) from audit_log a";
+        self.read_page(actor, q, count, ENTRY, " order by a.id desc", filter.page).await
+    }
+}
+
+/// The `where` of a record's timeline (entries of the record itself; for a client also its lead's
+/// and its contracts'), each branch an index look-up on `audit_log_entity`.
+fn timeline_clause(record: Record) -> Query {
+    match record {
+        Record::Lead(id) => Query::new(" where a.entity = 'lead' and a.entity_id = $1").bind(id),
+        Record::Client(id) => Query::new(
+            " where (a.entity = 'client' and a.entity_id = $1)
+               or (a.entity = 'lead' and a.entity_id = (select lead_id from clients where id = $1))
+               or (a.entity = 'contract' and a.entity_id in (select id from contracts where client_id = $1))",
+        )
+        .bind(id),
+    }
+}
+
+/// The first page (or any) of a record's timeline, in the caller's transaction.
+pub(crate) async fn read_timeline(tx: &mut Tx, record: Record, page: PageRequest) -> Result<Page<Entry>> {
+    let clause = timeline_clause(record);
+    let total: i64 = tx.scalar(clause.clone().prefixed("select count(*) from audit_log a")).await?;
+    let mut query = clause.prefixed(ENTRY);
+    query.push(" order by a.id desc");
+    page.push_to(&mut query);
+    let items = tx.fetch_all(query).await?;
+    Ok(page.page(items, total))
+}

@@ -1,0 +1,103 @@
+//! Short reference lists that some users extend and everyone picks from: advertising channels
+//! (campaigns refer to them, statistics group by them) and the reasons leads are lost. Rows that
+//! records refer to are archived, never deleted; names are unique ignoring case. The use cases
+//! (`list_channels`, `create_lost_reason`, ...) check their own permissions and call these.
+
+use serde::Serialize;
+
+use crate::app::{audit, now};
+use crate::db::{Query, Tx};
+use crate::domain::text;
+use crate::error::{Error, Result};
+use crate::permission::Actor;
+use crate::store::{archive_action, ensure_name_free, name_race, update_versioned};
+
+/// One entry of a reference list.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Item {
+    pub id: i64,
+    pub name: String,
+    pub is_archived: bool,
+    pub version: i64,
+}
+
+/// A reference list's table (with `name`, `name_key`, `is_archived`, `version`, `created_at`)
+/// and its rows' name in errors and the audit log. Both are literals of this module.
+pub(crate) struct List {
+    table: &'static str,
+    entity: &'static str,
+}
+
+pub(crate) const CHANNELS: List = List { table: "channels", entity: "channel" };
+pub(crate) const LOST_REASONS: List = List { table: "lost_reasons", entity: "lost_reason" };
+
+/// Longest name: it is a label in pickers and statistics tables.
+const MAX_NAME: usize = 100;
+
+impl List {
+    /// The entries by name, archived ones too when asked.
+    pub(crate) async fn list(&self, actor: &Actor, include_archived: bool) -> Result<Vec<Item>> {
+        let mut q = Query::new(format!("select id, name, is_archived, version from {}", self.table));
+        if !include_archived {
+            q.push(" where is_archived = false");
+        }
+        q.push(" order by name_key");
+        let mut tx = actor.db.read().await?;
+        let items = tx.fetch_all(q).await?;
+        tx.commit().await?;
+        Ok(items)
+    }
+
+    pub(crate) async fn create(&self, actor: &Actor, name: &str) -> Result<Item> {
+        let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
+        let mut tx = actor.db.write().await?;
+        ensure_name_free(&mut tx, self.table, &name, None).await?;
+        let insert =
+            format!("insert into {} (name, name_key, created_at) values ($1, $2, $3) returning id", self.table);
+        let id: i64 =
+            tx.scalar(Query::new(insert).bind(&name).bind(text::key(&name)).bind(now())).await.map_err(name_race)?;
+        audit(&mut tx, actor, "create", self.entity, id, &name).await?;
+        let item = self.fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// Renames entry `id` read at `version`; records follow since they refer to it by id.
+    pub(crate) async fn rename(&self, actor: &Actor, id: i64, version: i64, name: &str) -> Result<Item> {
+        let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
+        let mut tx = actor.db.write().await?;
+        ensure_name_free(&mut tx, self.table, &name, Some(id)).await?;
+        let update = Query::new(format!("update {} set name = $1, name_key = $2, version = version + 1", self.table))
+            .bind(&name)
+            .bind(text::key(&name));
+        self.save(&mut tx, update, id, version).await?;
+        audit(&mut tx, actor, "update", self.entity, id, &name).await?;
+        let item = self.fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// Archives (or restores) entry `id`: it leaves the pickers; records keep it.
+    pub(crate) async fn set_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Item> {
+        let mut tx = actor.db.write().await?;
+        let update =
+            Query::new(format!("update {} set is_archived = $1, version = version + 1", self.table)).bind(archived);
+        self.save(&mut tx, update, id, version).await?;
+        audit(&mut tx, actor, archive_action(archived), self.entity, id, "").await?;
+        let item = self.fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// Runs `update` (an `update {table} set ...`) for row `id` at `version`. These tables have
+    /// no `updated_at`, so the shared `set_archived` helper does not apply.
+    async fn save(&self, tx: &mut Tx, mut update: Query, id: i64, version: i64) -> Result<()> {
+        update.push(" where id = ").push_bind(id).push(" and version = ").push_bind(version);
+        update_versioned(tx, self.table, self.entity, id, update).await.map_err(name_race)
+    }
+
+    async fn fetch(&self, tx: &mut Tx, id: i64) -> Result<Item> {
+        let select = format!("select id, name, is_archived, version from {} where id = $1", self.table);
+        tx.fetch_optional(Query::new(select).bind(id)).await?.ok_or(Error::NotFound { entity: self.entity, id })
+    }
+}

@@ -1,0 +1,294 @@
+//! The day's work: cards, timelines, notes, owners, statuses with reasons, tasks, "my day" and
+//! the History page, on both backends.
+
+use chrono::{Duration, Local};
+
+use crm::clients::Conversion;
+use crm::contracts::ContractFilter;
+use crm::history::{HistoryFilter, Record};
+use crm::leads::{LeadFilter, LeadInput, LeadStatus};
+use crm::tasks::{TaskFilter, TaskInput, TaskKind};
+use crm::{Error, PageRequest};
+
+use crate::both_backends;
+use crate::contracts::{contract, field_errors};
+
+fn lead(name: &str, phone: &str) -> LeadInput {
+    LeadInput { full_name: name.into(), phone: phone.into(), ..Default::default() }
+}
+
+/// A local date and time `hours` from now, as a date-time input sends it.
+fn in_hours(hours: i64) -> String {
+    (Local::now() + Duration::hours(hours)).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+fn call_back(subject: &str, due_at: String, record: Option<Record>) -> TaskInput {
+    TaskInput { subject: subject.into(), kind: TaskKind::Call, due_at, record, ..Default::default() }
+}
+
+both_backends! {
+    async fn a_manager_opens_a_leads_card_with_its_origin_owner_and_story(t: TestCrm) {
+        let service = t.crm.create_service(&t.admin, &crm::services::ServiceInput {
+            name: "SEO".into(), description: String::new(), price: "45000".into(),
+        }).await.unwrap();
+        let channel = t.crm.create_channel(&t.admin, "Контекст").await.unwrap();
+        let campaign = t.crm.create_campaign(&t.admin, &crm::campaigns::CampaignInput {
+            name: "Весна".into(), service_id: Some(service.id), channel_id: Some(channel.id),
+            budget: "1000".into(), starts_on: "2026-01-01".into(), ends_on: String::new(),
+        }).await.unwrap();
+        let olga = t.user("olga", &["operator"]).await;
+        let input = LeadInput { campaign_id: Some(campaign.id), ..lead("Иванов Иван", "+7 912 345-67-01") };
+        let created = t.crm.create_lead(&olga, &input).await.unwrap();
+        assert_eq!(created.owner_id, Some(olga.user_id), "the creator owns a new lead");
+
+        let edit = LeadInput { email: "ivan@example.ru".into(), ..input };
+        t.crm.update_lead(&olga, created.id, created.version, &edit).await.unwrap();
+
+        let manager = t.user("pavel", &["manager"]).await;
+        let card = t.crm.lead_card(&manager, created.id).await.unwrap();
+        assert_eq!(card.lead.owner_name.as_deref(), Some("User olga"));
+        let origin = card.origin.expect("the campaign's channel and service");
+        assert_eq!((origin.channel_name.as_str(), origin.service_name.as_str()), ("Контекст", "SEO"));
+        assert_eq!(origin.service_price.to_string(), "45000.00");
+        let actions: Vec<&str> = card.timeline.items.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["update", "create"], "newest first");
+        let edit = &card.timeline.items[0];
+        assert_eq!(edit.user_name.as_deref(), Some("User olga"));
+        assert_eq!(edit.changes.0.len(), 1, "only the field that changed: {:?}", edit.changes);
+        let change = &edit.changes.0[0];
+        assert_eq!((change.field.as_str(), change.old.as_str(), change.new.as_str()), ("email", "", "ivan@example.ru"));
+
+        // a marketer may not open it
+        let marketer = t.user("maria", &["marketer"]).await;
+        assert!(matches!(t.crm.lead_card(&marketer, created.id).await, Err(Error::Forbidden("leads.view"))));
+        assert!(matches!(t.crm.lead_card(&manager, 999_999).await, Err(Error::NotFound { entity: "lead", .. })));
+    }
+
+    async fn notes_are_entries_of_the_timeline_and_an_empty_one_is_refused(t: TestCrm) {
+        let created = t.crm.create_lead(&t.admin, &lead("Петров", "+7 912 345-67-02")).await.unwrap();
+        let record = Record::Lead(created.id);
+        let note = t.crm.add_note(&t.admin, record, "Просил перезвонить\nпосле 15:00").await.unwrap();
+        assert_eq!((note.action.as_str(), note.details.as_str()), ("note", "Просил перезвонить\nпосле 15:00"));
+        assert_eq!(field_errors(t.crm.add_note(&t.admin, record, "  \n ").await.unwrap_err()), [("note", "required")]);
+        let long = "я".repeat(crm::history::MAX_NOTE + 1);
+        assert_eq!(field_errors(t.crm.add_note(&t.admin, record, &long).await.unwrap_err()), [("note", "too_long")]);
+        assert_eq!(field_errors(t.crm.add_note(&t.admin, record, "a\u{0}b").await.unwrap_err()), [("note", "control_chars")]);
+        assert!(matches!(t.crm.add_note(&t.admin, Record::Lead(999_999), "x").await, Err(Error::NotFound { .. })));
+
+        let timeline = t.crm.timeline(&t.admin, record, PageRequest::new(0, 1)).await.unwrap();
+        assert_eq!(timeline.total, 2, "create and the note");
+        assert_eq!(timeline.items[0].action, "note");
+        let second = t.crm.timeline(&t.admin, record, PageRequest::new(1, 1)).await.unwrap();
+        assert_eq!(second.items[0].action, "create", "paged, newest first");
+    }
+
+    async fn a_lost_lead_says_why_and_converted_is_reached_only_by_converting(t: TestCrm) {
+        let created = t.crm.create_lead(&t.admin, &lead("Сидоров", "+7 912 345-67-03")).await.unwrap();
+        let err = t.crm.set_lead_status(&t.admin, created.id, created.version, LeadStatus::Lost, None).await.unwrap_err();
+        assert_eq!(field_errors(err), [("lost_reason_id", "lost_reason_required")]);
+        let err = t.crm.set_lead_status(&t.admin, created.id, created.version, LeadStatus::Lost, Some(999_999)).await.unwrap_err();
+        assert_eq!(field_errors(err), [("lost_reason_id", "unknown")]);
+        let err = t.crm.set_lead_status(&t.admin, created.id, created.version, LeadStatus::Converted, None).await.unwrap_err();
+        assert_eq!(field_errors(err), [("status", "convert_instead")]);
+
+        let reason = t.crm.create_lost_reason(&t.admin, "Переехал в другой город").await.unwrap();
+        let lost = t.crm.set_lead_status(&t.admin, created.id, created.version, LeadStatus::Lost, Some(reason.id)).await.unwrap();
+        assert_eq!((lost.status, lost.lost_reason.as_deref()), (LeadStatus::Lost, Some("Переехал в другой город")));
+        // a stale version is a conflict, not a silent overwrite
+        let stale = t.crm.set_lead_status(&t.admin, created.id, created.version, LeadStatus::New, None).await;
+        assert!(matches!(stale, Err(Error::Conflict { .. })));
+        let back = t.crm.set_lead_status(&t.admin, created.id, lost.version, LeadStatus::InWork, None).await.unwrap();
+        assert_eq!(back.lost_reason_id, None, "the reason goes with the status");
+
+        let card = t.crm.lead_card(&t.admin, created.id).await.unwrap();
+        let status = &card.timeline.items[1];
+        assert_eq!(status.action, "status");
+        let fields: Vec<(&str, &str, &str)> =
+            status.changes.0.iter().map(|c| (c.field.as_str(), c.old.as_str(), c.new.as_str())).collect();
+        assert_eq!(fields, [("status", "new", "lost"), ("lost_reason", "", "Переехал в другой город")]);
+
+        // the reasons list: names unique ignoring case; an archived reason leaves the picker
+        let err = t.crm.create_lost_reason(&t.admin, "ДОРОГО").await.unwrap_err();
+        assert_eq!(field_errors(err), [("name", "name_taken")]);
+        let archived = t.crm.set_lost_reason_archived(&t.admin, reason.id, reason.version, true).await.unwrap();
+        assert!(archived.is_archived);
+        let live = t.crm.list_lost_reasons(&t.admin, false).await.unwrap();
+        assert!(live.iter().all(|r| r.id != reason.id));
+        assert_eq!(live.len(), 5, "the five that ship");
+    }
+
+    async fn an_owner_is_reassigned_with_its_own_permission_and_lists_filter_by_owner(t: TestCrm) {
+        let olga = t.user("olga", &["operator"]).await;
+        let anna = t.user("anna", &["operator"]).await;
+        let mine = t.crm.create_lead(&olga, &lead("Первый", "+7 912 345-67-04")).await.unwrap();
+        t.crm.create_lead(&olga, &lead("Второй", "+7 912 345-67-05")).await.unwrap();
+        // an operator may not hand a new lead to someone else, nor reassign one
+        let for_anna = LeadInput { owner_id: Some(anna.user_id), ..lead("Третий", "+7 912 345-67-06") };
+        assert!(matches!(t.crm.create_lead(&olga, &for_anna).await, Err(Error::Forbidden("owners.assign"))));
+        let refused = t.crm.set_owner(&olga, Record::Lead(mine.id), mine.version, anna.user_id).await;
+        assert!(matches!(refused, Err(Error::Forbidden("owners.assign"))));
+        // the administrator may do both
+        let given = t.crm.create_lead(&t.admin, &for_anna).await.unwrap();
+        assert_eq!(given.owner_id, Some(anna.user_id));
+        t.crm.set_owner(&t.admin, Record::Lead(mine.id), mine.version, anna.user_id).await.unwrap();
+
+        let of = |owner| LeadFilter { owner_id: Some(owner), ..Default::default() };
+        assert_eq!(t.crm.list_leads(&olga, &of(olga.user_id)).await.unwrap().total, 1);
+        let annas = t.crm.list_leads(&olga, &of(anna.user_id)).await.unwrap();
+        assert_eq!(annas.total, 2);
+        assert!(annas.items.iter().all(|l| l.owner_name.as_deref() == Some("User anna")));
+
+        let card = t.crm.lead_card(&t.admin, mine.id).await.unwrap();
+        let entry = &card.timeline.items[0];
+        assert_eq!(entry.action, "owner");
+        assert_eq!((entry.changes.0[0].old.as_str(), entry.changes.0[0].new.as_str()), ("User olga", "User anna"));
+
+        // nobody owns a record as a deactivated user
+        let user = t.crm.get_user(&t.admin, anna.user_id).await.unwrap();
+        let off = crm::users::UserUpdate { full_name: user.full_name, is_active: false, roles: user.roles, extra_permissions: vec![] };
+        t.crm.update_user(&t.admin, user.id, user.version, &off).await.unwrap();
+        let current = t.crm.get_lead(&t.admin, mine.id).await.unwrap();
+        let err = t.crm.set_owner(&t.admin, Record::Lead(mine.id), current.version, anna.user_id).await.unwrap_err();
+        assert_eq!(field_errors(err), [("owner_id", "user_inactive")]);
+        assert!(t.crm.user_options(&olga).await.unwrap().iter().all(|u| u.id != anna.user_id));
+    }
+
+    async fn a_call_back_from_the_card_shows_on_my_day_and_done_goes_on_the_timeline(t: TestCrm) {
+        let olga = t.user("olga", &["operator"]).await;
+        let created = t.crm.create_lead(&olga, &lead("Кузнецов", "+7 912 345-67-07")).await.unwrap();
+        let record = Some(Record::Lead(created.id));
+        let late = t.crm.create_task(&olga, &call_back("Перезвонить", in_hours(-2), record)).await.unwrap();
+        let later = t.crm.create_task(&olga, &call_back("Отправить КП", in_hours(24 * 3), None)).await.unwrap();
+        assert_eq!(late.record_name.as_deref(), Some("Кузнецов"));
+        assert_eq!(late.assignee_id, olga.user_id, "one's own unless assigned");
+
+        let day = t.crm.my_day(&olga).await.unwrap();
+        assert_eq!((day.counts.overdue, day.counts.upcoming), (1, 1));
+        assert_eq!(day.overdue[0].id, late.id);
+        assert_eq!(day.upcoming[0].id, later.id);
+        assert!(day.expiring.is_none(), "an operator sees no contracts");
+        assert_eq!(t.crm.task_counts(&olga).await.unwrap().next_due.map(|t| t.id), Some(later.id));
+
+        let card = t.crm.lead_card(&olga, created.id).await.unwrap();
+        assert_eq!(card.tasks.iter().map(|t| t.id).collect::<Vec<_>>(), [late.id]);
+        let done = t.crm.set_task_done(&olga, late.id, late.version, true, "Договорились о встрече").await.unwrap();
+        assert!(done.is_done && done.done_at.is_some());
+        assert_eq!(t.crm.my_day(&olga).await.unwrap().counts.overdue, 0);
+        let timeline = t.crm.timeline(&olga, Record::Lead(created.id), PageRequest::default()).await.unwrap();
+        let actions: Vec<&str> = timeline.items.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["task_done", "task_added", "create"]);
+        assert_eq!(timeline.items[0].changes.0[0].new, "Договорились о встрече");
+        let reopened = t.crm.set_task_done(&olga, done.id, done.version, false, "").await.unwrap();
+        assert!(!reopened.is_done && reopened.result.is_empty());
+    }
+
+    async fn bad_task_input_is_a_field_error(t: TestCrm) {
+        let bad = TaskInput { subject: " ".into(), due_at: "0001-01-01T10:00".into(), assignee_id: Some(999_999), ..Default::default() };
+        let err = t.crm.create_task(&t.admin, &bad).await.unwrap_err();
+        assert_eq!(field_errors(err), [("subject", "required"), ("due_at", "date_invalid"), ("assignee_id", "unknown")]);
+        let no_time = TaskInput { subject: "x".into(), due_at: "завтра".into(), ..Default::default() };
+        assert_eq!(field_errors(t.crm.create_task(&t.admin, &no_time).await.unwrap_err()), [("due_at", "date_invalid")]);
+        let nowhere = call_back("x", in_hours(1), Some(Record::Lead(999_999)));
+        assert_eq!(field_errors(t.crm.create_task(&t.admin, &nowhere).await.unwrap_err()), [("record", "unknown")]);
+        // about a client needs the right to see clients
+        let olga = t.user("olga", &["operator"]).await;
+        let about_client = call_back("x", in_hours(1), Some(Record::Client(1)));
+        assert!(matches!(t.crm.create_task(&olga, &about_client).await, Err(Error::Forbidden("clients.view"))));
+    }
+
+    async fn everyone_sees_their_own_tasks_and_tasks_all_sees_everyones(t: TestCrm) {
+        let olga = t.user("olga", &["operator"]).await;
+        let anna = t.user("anna", &["operator"]).await;
+        let hers = t.crm.create_task(&olga, &call_back("Её задача", in_hours(5), None)).await.unwrap();
+        // set for a colleague: the colleague sees it, and so does its author
+        let for_anna = TaskInput { assignee_id: Some(anna.user_id), ..call_back("Для Анны", in_hours(6), None) };
+        let given = t.crm.create_task(&olga, &for_anna).await.unwrap();
+        assert_eq!(t.crm.list_tasks(&anna, &TaskFilter::default()).await.unwrap().items[0].id, given.id);
+        // anna cannot see or change olga's own task: on both backends it does not exist for her
+        let err = t.crm.set_task_done(&anna, hers.id, hers.version, true, "").await.unwrap_err();
+        assert!(matches!(err, Error::NotFound { entity: "task", .. }), "{err:?}");
+        let everyone = TaskFilter { everyone: true, ..Default::default() };
+        assert!(matches!(t.crm.list_tasks(&anna, &everyone).await, Err(Error::Forbidden("tasks.all"))));
+        assert_eq!(t.crm.list_tasks(&t.admin, &everyone).await.unwrap().total, 2);
+        let olgas = TaskFilter { assignee_id: Some(olga.user_id), ..Default::default() };
+        assert_eq!(t.crm.list_tasks(&t.admin, &olgas).await.unwrap().items[0].id, hers.id);
+        // the administrator may move it to another day
+        let moved = call_back("Её задача", in_hours(48), None);
+        let updated = t.crm.update_task(&t.admin, hers.id, hers.version, &moved).await.unwrap();
+        assert!(updated.due_at > hers.due_at);
+        let stale = t.crm.update_task(&olga, hers.id, hers.version, &moved).await;
+        assert!(matches!(stale, Err(Error::Conflict { .. })));
+    }
+
+    async fn a_managers_day_lists_the_contracts_that_run_out_soon(t: TestCrm) {
+        let service = t.crm.create_service(&t.admin, &crm::services::ServiceInput {
+            name: "Аудит".into(), description: String::new(), price: "1000".into(),
+        }).await.unwrap();
+        let today = Local::now().date_naive();
+        let ending = |name: &str, days: i64| {
+            let mut input = contract(name, service.id, "1000");
+            input.signed_on = (today - Duration::days(300)).to_string();
+            input.valid_from = input.signed_on.clone();
+            input.valid_to = (today + Duration::days(days)).to_string();
+            input
+        };
+        t.crm.create_contract(&t.admin, &ending("Скоро", 10), None).await.unwrap();
+        t.crm.create_contract(&t.admin, &ending("Нескоро", 90), None).await.unwrap();
+        t.crm.create_contract(&t.admin, &ending("Истёк", -1), None).await.unwrap();
+        let manager = t.user("pavel", &["manager"]).await;
+        let day = t.crm.my_day(&manager).await.unwrap();
+        let expiring = day.expiring.expect("a manager sees contracts");
+        assert_eq!(expiring.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["Скоро"]);
+        assert_eq!(day.expiring_days, 30);
+        let filter = ContractFilter { expiring: true, ..Default::default() };
+        assert_eq!(t.crm.list_contracts(&manager, &filter).await.unwrap().total, 1);
+    }
+
+    async fn a_clients_card_tells_its_leads_story_its_contracts_and_their_entries(t: TestCrm) {
+        let service = t.crm.create_service(&t.admin, &crm::services::ServiceInput {
+            name: "SEO".into(), description: String::new(), price: "1000".into(),
+        }).await.unwrap();
+        let created = t.crm.create_lead(&t.admin, &lead("Морозова", "+7 912 345-67-08")).await.unwrap();
+        t.crm.add_note(&t.admin, Record::Lead(created.id), "Хочет SEO").await.unwrap();
+        let conversion = Conversion::NewContract { contract: contract("Д-1", service.id, "5000"), document: None };
+        let client = t.crm.convert_lead(&t.admin, created.id, created.version, conversion).await.unwrap();
+        assert_eq!(client.owner_id, Some(t.admin.user_id), "who converted it owns the client");
+        t.crm.add_note(&t.admin, Record::Client(client.id), "Подписали").await.unwrap();
+
+        let manager = t.user("pavel", &["manager"]).await;
+        let card = t.crm.client_card(&manager, client.id).await.unwrap();
+        assert_eq!(card.lead.id, created.id);
+        assert_eq!(card.contracts.as_ref().map(|c| c.len()), Some(1));
+        let entries: Vec<(&str, &str)> =
+            card.timeline.items.iter().map(|e| (e.entity.as_str(), e.action.as_str())).collect();
+        assert_eq!(
+            entries,
+            [("client", "note"), ("lead", "convert"), ("contract", "create"), ("client", "create"), ("lead", "note"), ("lead", "create")]
+        );
+        // an operator's converted lead is still a card to read (the client's is not theirs)
+        let olga = t.user("olga", &["operator"]).await;
+        let read_only = t.crm.lead_card(&olga, created.id).await.unwrap();
+        assert_eq!(read_only.lead.client_id, Some(client.id));
+        assert!(matches!(t.crm.client_card(&olga, client.id).await, Err(Error::Forbidden("clients.view"))));
+    }
+
+    async fn the_history_page_filters_by_user_kind_and_period(t: TestCrm) {
+        let olga = t.user("olga", &["operator"]).await;
+        t.crm.create_lead(&olga, &lead("Белов", "+7 912 345-67-09")).await.unwrap();
+        t.crm.create_channel(&t.admin, "Радио").await.unwrap();
+        let by_olga = HistoryFilter { user_id: Some(olga.user_id), ..Default::default() };
+        let page = t.crm.history(&t.admin, &by_olga).await.unwrap();
+        assert_eq!(page.total, 1);
+        assert_eq!((page.items[0].entity.as_str(), page.items[0].details.as_str()), ("lead", "Белов"));
+        let channels = HistoryFilter { entity: Some("channel".into()), ..Default::default() };
+        assert_eq!(t.crm.history(&t.admin, &channels).await.unwrap().items[0].details, "Радио");
+        let today = Local::now().date_naive();
+        let yesterday = HistoryFilter { to: today.pred_opt(), ..Default::default() };
+        assert_eq!(t.crm.history(&t.admin, &yesterday).await.unwrap().total, 0);
+        let bogus = HistoryFilter { entity: Some("passwords".into()), ..Default::default() };
+        assert_eq!(field_errors(t.crm.history(&t.admin, &bogus).await.unwrap_err()), [("entity", "not_allowed")]);
+        let backwards = HistoryFilter { from: Some(today), to: today.pred_opt(), ..Default::default() };
+        assert_eq!(field_errors(t.crm.history(&t.admin, &backwards).await.unwrap_err()), [("to", "end_before_start")]);
+        assert!(matches!(t.crm.history(&olga, &HistoryFilter::default()).await, Err(Error::Forbidden("history.view"))));
+    }
+}
