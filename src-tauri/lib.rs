@@ -18,7 +18,7 @@ pub mod history;
 pub mod i18n;
 pub mod leads;
 pub mod permission;
-mod reference;
+pub mod reference;
 pub mod services;
 pub mod stats;
 mod store;

@@ -14,6 +14,7 @@ mod sales;
 mod secret;
 mod setup;
 mod state;
+mod work;
 
 use std::process::ExitCode;
 
@@ -89,6 +90,24 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             documents::pick_document,
             documents::open_document,
             documents::save_document_copy,
+            work::lead_card,
+            work::client_card,
+            work::timeline,
+            work::add_note,
+            work::history,
+            work::set_lead_status,
+            work::set_owner,
+            work::user_options,
+            work::list_lost_reasons,
+            work::create_lost_reason,
+            work::rename_lost_reason,
+            work::set_lost_reason_archived,
+            work::create_task,
+            work::update_task,
+            work::set_task_done,
+            work::list_tasks,
+            work::task_counts,
+            work::my_day,
         ])
         .run(tauri::generate_context!());
     match result {

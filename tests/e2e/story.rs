@@ -190,7 +190,7 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
 
     // The operator adds a lead from the running campaign.
     app.sign_in("operator", STAFF_PASSWORD).await;
-    assert_navigation(app, &["Статистика", "Лиды"]).await;
+    assert_navigation(app, &["Мой день", "Статистика", "Лиды"]).await;
     let refused = app.invoke("list_contracts", json!({ "filter": {} })).await.expect_err("operators see no contracts");
     assert_eq!(refused["code"], "forbidden");
     app.client.execute("location.hash = '#/contracts'", vec![]).await.expect("go to #/contracts");
@@ -226,13 +226,44 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.wait("tr[data-name='Мария Сидорова']").await;
     assert_eq!(app.invoke("list_leads", json!({ "filter": {} })).await.expect("list leads")["total"], 2);
     shot("15-leads").await;
+
+    // The operator opens Иван Петров's card, adds a note and a call-back for tomorrow, finds it
+    // on "My day" (the badge counts only what is due today or late) and marks it done.
+    app.click("tr[data-name='Иван Петров'] td").await;
+    app.wait_text("dialog[data-card=lead] [data-card-title]", "Иван Петров").await;
+    app.fill("dialog [name=note]", "Просил перезвонить после обеда").await;
+    app.click("dialog [data-action=add-note]").await;
+    app.wait_text("dialog [data-timeline] .entry-note", "Просил перезвонить после обеда").await;
+    app.click("dialog [data-action=call-back]").await;
+    app.wait_text("dialog [data-section=tasks] [data-task] .task-subject", "Перезвонить").await;
+    shot("22-lead-card").await;
+    let card = app.texts("dialog[data-card=lead] .dialog-body").await.join(" ");
+    assert!(!card.contains("null") && !card.contains("undefined"), "the card shows no placeholders: {card}");
+    app.click("dialog [data-action=close]").await;
+    app.gone("dialog").await;
+    app.go("today").await;
+    app.wait_text("[data-group=upcoming] [data-task] .task-subject", "Перезвонить").await;
+    app.wait_text("[data-group=upcoming] [data-action=open-record]", "Иван Петров").await;
+    shot("23-my-day").await;
+    let day = app.texts("#page").await.join(" ");
+    assert!(!day.contains("null") && !day.contains("undefined"), "the day page shows no placeholders: {day}");
+    app.click("[data-group=upcoming] [data-action=done]").await;
+    app.wait("dialog[data-form=task-done]").await;
+    app.fill("dialog [name=result]", "Договорились о встрече").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.wait_text("[data-group=upcoming] p.muted", "Запланированных задач нет").await;
     app.sign_out().await;
 
     // The manager converts the lead with a new contract and its document.
     app.sign_in("manager", STAFF_PASSWORD).await;
-    assert_navigation(app, &["Статистика", "Лиды", "Клиенты", "Договоры"]).await;
+    assert_navigation(app, &["Мой день", "Статистика", "Лиды", "Клиенты", "Договоры"]).await;
+    // A manager opens the lead's card (its story included) and converts it from there.
     app.go("leads").await;
-    app.click("tr[data-name='Иван Петров'] [data-action=convert]").await;
+    app.click("tr[data-name='Иван Петров'] td").await;
+    app.wait_text("dialog[data-card=lead] [data-timeline] .entry-note", "Просил перезвонить после обеда").await;
+    app.wait_text("dialog[data-card=lead] [data-timeline]", "Задача выполнена").await;
+    app.click("dialog[data-card=lead] [data-action=convert]").await;
     app.wait("dialog[data-form=convert]").await;
     fill_contract_form(app, "Д-2026/001", "250 000,00").await;
     shot("16-convert-lead").await;
@@ -286,8 +317,14 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     shot("20-statistics").await;
     app.sign_out().await;
 
-    // The administrator deactivates the operator: the next sign-in says so.
+    // The administrator reads the history of every change, and the lead's owner among them.
     app.sign_in("admin", ADMIN_PASSWORD).await;
+    app.go("history").await;
+    app.select("[name=user_id]", "Ольга Операторова").await;
+    app.wait_text("table[data-list=history] .entry-note", "Просил перезвонить после обеда").await;
+    shot("24-history").await;
+
+    // The administrator deactivates the operator: the next sign-in says so.
     app.go("admin").await;
     app.click("tr[data-username=operator] td").await;
     app.wait("dialog[data-form=user]").await;
@@ -331,7 +368,7 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
 /// The main navigation shows exactly these pages (the account and settings links aside).
 async fn assert_navigation(app: &App, expected: &[&str]) {
     app.wait(".shell").await;
-    let links = app.texts("nav.nav .nav-link").await;
+    let links = app.texts("nav.nav .nav-link > span:first-child").await;
     assert_eq!(links, expected, "navigation");
 }
 

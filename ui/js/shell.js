@@ -6,6 +6,7 @@ import { t, getLang, setLang } from './i18n.js';
 
 /** Pages in navigation order; `permission` decides whether the link shows. */
 export const PAGES = [
+  { id: 'today', permission: null, module: () => import('./pages/today.js') },
   { id: 'stats', permission: 'stats.view', module: () => import('./pages/stats.js') },
   { id: 'leads', permission: 'leads.view', module: () => import('./pages/leads.js') },
   { id: 'clients', permission: 'clients.view', module: () => import('./pages/clients.js') },
@@ -13,11 +14,18 @@ export const PAGES = [
   { id: 'campaigns', permission: 'campaigns.view', module: () => import('./pages/campaigns.js') },
   { id: 'services', permission: 'services.view', module: () => import('./pages/services.js') },
   { id: 'admin', permission: 'users.manage', module: () => import('./pages/admin.js') },
+  { id: 'history', permission: 'history.view', module: () => import('./pages/history.js') },
   { id: 'account', permission: null, module: () => import('./pages/account.js'), footer: true },
   { id: 'settings', permission: null, module: () => import('./pages/settings.js'), footer: true },
 ];
 
 let keyboardBound = false;
+const reminders = { poll: null, due: null };
+
+function stopReminders() {
+  clearInterval(reminders.poll);
+  clearTimeout(reminders.due);
+}
 
 export function showShell(app, info, route) {
   const user = info.user;
@@ -25,10 +33,11 @@ export function showShell(app, info, route) {
   const main = h('main', { class: 'page', id: 'page', tabindex: -1 });
   const nav = h('nav', { class: 'nav', 'aria-label': t('nav.label') });
   const footerNav = h('div', { class: 'nav nav-footer' });
-  const ctx = { user, can, info, route, navigate, refreshUser };
+  const ctx = { user, can, info, route, navigate, refreshUser, updateBadge };
 
   for (const page of PAGES.filter((p) => can(p.permission))) {
-    const link = h('a', { href: `#/${page.id}`, class: 'nav-link', 'data-page': page.id, text: t(`nav.${page.id}`) });
+    const link = h('a', { href: `#/${page.id}`, class: 'nav-link', 'data-page': page.id }, h('span', { text: t(`nav.${page.id}`) }),
+      page.id === 'today' ? h('span', { class: 'nav-badge', 'data-badge': '', hidden: true }) : null);
     (page.footer ? footerNav : nav).append(link);
   }
   const langButton = h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'language', text: t('lang.switch'),
@@ -39,7 +48,13 @@ export function showShell(app, info, route) {
       route({ ...info, lang: next });
     } });
   const signOut = h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'sign-out', text: t('auth.sign_out'),
-    onclick: async () => { await call('sign_out'); route(await call('app_start')); } });
+    onclick: async () => {
+      stopReminders();
+      // the next person at this computer sees none of this one's messages
+      clear(document.getElementById('toasts'));
+      await call('sign_out');
+      route(await call('app_start'));
+    } });
   const sidebar = h('aside', { class: 'sidebar' },
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { text: t('app.name') })),
     nav,
@@ -74,6 +89,47 @@ export function showShell(app, info, route) {
   const fromHash = () => navigate(location.hash.replace(/^#\//, '') || home);
   window.onhashchange = fromHash;
   fromHash();
+  startReminders(true);
+
+  /** The badge: overdue and today's open tasks. */
+  function updateBadge(counts) {
+    const badge = app.querySelector('[data-badge]');
+    if (!badge) return;
+    const n = counts.overdue + counts.today;
+    badge.hidden = n === 0;
+    badge.textContent = String(n);
+    badge.classList.toggle('nav-badge-late', counts.overdue > 0);
+    badge.title = t('day.badge', { overdue: counts.overdue, today: counts.today });
+  }
+
+  /** Every minute the counts; at sign-in the overdue tasks are announced, and while the window is
+   *  open each task when it falls due. */
+  function startReminders(atSignIn) {
+    stopReminders();
+    let announced = new Set();
+    const check = async (first) => {
+      if (!document.querySelector('[data-badge]')) { stopReminders(); return; }
+      let counts;
+      try { counts = await call('task_counts'); } catch { return; }
+      updateBadge(counts);
+      if (first && counts.overdue > 0) toast(t('day.overdue_at_sign_in', { n: counts.overdue }), 'warning');
+      const next = counts.next_due;
+      clearTimeout(reminders.due);
+      if (next) {
+        const wait = new Date(next.due_at) - Date.now();
+        if (wait < 2 ** 31 - 1) {
+          reminders.due = setTimeout(() => {
+            if (announced.has(next.id)) return;
+            announced.add(next.id);
+            toast(t('day.due_now', { subject: next.subject, about: next.record_name ? ` · ${next.record_name}` : '' }), 'warning');
+            check(false);
+          }, Math.max(0, wait));
+        }
+      }
+    };
+    check(atSignIn);
+    reminders.poll = setInterval(() => check(false), 60_000);
+  }
   if (!keyboardBound) { bindKeyboard(); keyboardBound = true; }
 }
 

@@ -6,6 +6,7 @@ import { listPage } from '../list.js';
 import { openForm } from '../form.js';
 import { nameCell, contacts, clipped } from './services.js';
 import { contractFields, contractInput } from './contract-form.js';
+import { openCard } from '../card.js';
 
 export function render(container, ctx) {
   const canEdit = ctx.can('clients.edit');
@@ -28,11 +29,11 @@ export function render(container, ctx) {
     ],
     emptyText: t('client.empty'),
     emptyHint: t('client.empty_hint'),
-    onRow: canEdit ? (row) => edit(row) : null,
+    onRow: (row) => openCard({ kind: 'client', id: row.id }, ctx, { actions: { edit, addContract }, onChanged: () => list.reload() }),
     actions: (canEdit || canAddContract) ? (row, reload) => actions(row, reload) : null,
   });
 
-  function edit(client) {
+  function edit(client, changed) {
     openForm({
       title: t('client.edit'),
       testId: 'client',
@@ -44,11 +45,11 @@ export function render(container, ctx) {
       ],
       values: { ...client, phone: client.phone || '', email: client.email || '' },
       submit: (input) => call('update_client', { id: client.id, version: client.version, input }),
-      onSaved: (saved) => { toast(t('common.saved', { name: saved.full_name })); list.reload(); },
+      onSaved: (saved) => { toast(t('common.saved', { name: saved.full_name })); list.reload(); if (changed) changed(); },
     });
   }
 
-  async function addContract(client) {
+  async function addContract(client, changed) {
     let services;
     try { services = await call('service_options'); } catch (e) { toast(e.message, 'error'); return; }
     openForm({
@@ -59,7 +60,7 @@ export function render(container, ctx) {
         const { input, document } = contractInput(values);
         return call('add_contract_to_client', { client_id: client.id, input, document });
       },
-      onSaved: (contract) => { toast(t('common.saved', { name: contract.name })); list.reload(); },
+      onSaved: (contract) => { toast(t('common.saved', { name: contract.name })); list.reload(); if (changed) changed(); },
     });
   }
 

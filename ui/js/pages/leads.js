@@ -8,6 +8,7 @@ import { openForm } from '../form.js';
 import { nameCell, contacts, clipped } from './services.js';
 import { statusBadge } from './campaigns.js';
 import { contractFields, contractInput } from './contract-form.js';
+import { openCard } from '../card.js';
 
 const STATUSES = ['new', 'in_work', 'converted', 'lost'];
 
@@ -22,6 +23,8 @@ export function render(container, ctx) {
     filters: [
       { name: 'status', type: 'select', label: t('lead.status'), all: t('lead.all_statuses'), options: STATUSES.map((s) => [s, t(`lead.status_${s}`)]) },
       { name: 'campaign_id', type: 'select', label: t('lead.campaign'), all: t('lead.all_campaigns'), numeric: true, load: () => call('campaign_options') },
+      { name: 'owner_id', type: 'select', label: t('card.owner'), all: t('lead.all_owners'), numeric: true, options: [[ctx.user.user_id, t('lead.mine')]],
+        load: () => call('user_options').then((users) => users.filter((u) => u.id !== ctx.user.user_id).map((u) => [u.id, u.full_name])) },
       { name: 'created_from', type: 'date', label: t('stats.from') },
       { name: 'created_to', type: 'date', label: t('stats.to') },
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
@@ -30,7 +33,9 @@ export function render(container, ctx) {
       { key: 'full_name', label: t('lead.full_name'), sort: 'full_name', value: (r) => nameCell(r.full_name, r.is_archived) },
       { key: 'phone', label: t('lead.contacts'), value: (r) => contacts(r) },
       { key: 'campaign_name', label: t('lead.campaign'), value: (r) => clipped(r.campaign_name) },
-      { key: 'status', label: t('lead.status'), sort: 'status', value: (r) => statusBadge('lead', r.status) },
+      // the owner under the status: who works the lead, without a column more
+      { key: 'status', label: t('lead.status'), sort: 'status',
+        value: (r) => h('span', { class: 'stack' }, statusBadge('lead', r.status), h('span', { class: 'sub', title: t('card.owner'), text: r.owner_name || '' })) },
       // who added the lead, under the date: one column fewer keeps the table inside the window
       { key: 'created_at', label: t('lead.created_at'), sort: 'created_at', firstDirection: 'desc',
         value: (r) => h('span', { class: 'stack', title: t('lead.created_by') }, h('span', { text: fmtDate(r.created_at) }), h('span', { class: 'sub', text: r.created_by_name || '' })) },
@@ -38,11 +43,15 @@ export function render(container, ctx) {
     emptyText: t('lead.empty'),
     emptyHint: canEdit ? t('lead.empty_hint') : null,
     create: canEdit ? { label: t('lead.create'), open: () => edit(null) } : null,
-    onRow: canEdit ? (row) => edit(row) : null,
+    onRow: (row) => card(row),
     actions: (canEdit || canConvert) ? (row, reload) => actions(row, reload) : null,
   });
 
-  async function edit(lead) {
+  function card(row) {
+    openCard({ kind: 'lead', id: row.id }, ctx, { actions: { edit, convert }, onChanged: () => list.reload() });
+  }
+
+  async function edit(lead, changed) {
     if (lead && lead.status === 'converted') { toast(t('lead.converted_locked')); return; }
     let campaigns;
     try { campaigns = await call('campaign_options'); } catch (e) { toast(e.message, 'error'); return; }
@@ -54,14 +63,15 @@ export function render(container, ctx) {
         { name: 'phone', label: t('lead.phone'), placeholder: t('format.phone_example') },
         { name: 'email', label: t('lead.email'), placeholder: t('format.email_example') },
         { name: 'campaign_id', label: t('lead.campaign'), type: 'select', options: campaigns, numeric: true, empty: t('lead.no_campaign') },
-        { name: 'status', label: t('lead.status'), type: 'select', options: ['new', 'in_work', 'lost'].map((s) => [s, t(`lead.status_${s}`)]) },
+        // "lost" asks why: it is set from the card
+        ...(lead && lead.status === 'lost' ? [] : [{ name: 'status', label: t('lead.status'), type: 'select', options: ['new', 'in_work'].map((s) => [s, t(`lead.status_${s}`)]) }]),
         { name: 'note', label: t('lead.note'), type: 'textarea', wide: true },
       ],
       values: lead ? { ...lead, phone: lead.phone || '', email: lead.email || '' } : { status: 'new' },
       submit: (input) => (lead
         ? call('update_lead', { id: lead.id, version: lead.version, input })
         : call('create_lead', { input })),
-      onSaved: (saved) => { toast(t('common.saved', { name: saved.full_name })); list.reload(); },
+      onSaved: (saved) => { toast(t('common.saved', { name: saved.full_name })); list.reload(); if (changed) changed(); },
     });
   }
 

@@ -1,0 +1,133 @@
+//! The day's work: cards, timelines, notes, statuses, owners, tasks, "my day" and the History
+//! page. Thin adapters over the core's use cases.
+
+use tauri::State;
+
+use super::error::Reply;
+use super::state::Desktop;
+use crate::app::{Page, PageRequest};
+use crate::cards::{ClientCard, LeadCard, UserOption};
+use crate::history::{Entry, HistoryFilter, Record};
+use crate::leads::{Lead, LeadStatus};
+use crate::reference::Item;
+use crate::tasks::{Day, Task, TaskCounts, TaskFilter, TaskInput};
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn lead_card(state: State<'_, Desktop>, id: i64) -> Reply<LeadCard> {
+    let s = state.session().await?;
+    s.reply(s.crm.lead_card(&s.actor, id).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn client_card(state: State<'_, Desktop>, id: i64) -> Reply<ClientCard> {
+    let s = state.session().await?;
+    s.reply(s.crm.client_card(&s.actor, id).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn timeline(state: State<'_, Desktop>, record: Record, page: PageRequest) -> Reply<Page<Entry>> {
+    let s = state.session().await?;
+    s.reply(s.crm.timeline(&s.actor, record, page).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_note(state: State<'_, Desktop>, record: Record, body: String) -> Reply<Entry> {
+    let s = state.session().await?;
+    s.reply(s.crm.add_note(&s.actor, record, &body).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn history(state: State<'_, Desktop>, filter: HistoryFilter) -> Reply<Page<Entry>> {
+    let s = state.session().await?;
+    s.reply(s.crm.history(&s.actor, &filter).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_lead_status(
+    state: State<'_, Desktop>,
+    id: i64,
+    version: i64,
+    status: LeadStatus,
+    lost_reason_id: Option<i64>,
+) -> Reply<Lead> {
+    let s = state.session().await?;
+    s.reply(s.crm.set_lead_status(&s.actor, id, version, status, lost_reason_id).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_owner(state: State<'_, Desktop>, record: Record, version: i64, owner_id: i64) -> Reply<()> {
+    let s = state.session().await?;
+    s.reply(s.crm.set_owner(&s.actor, record, version, owner_id).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn user_options(state: State<'_, Desktop>) -> Reply<Vec<UserOption>> {
+    let s = state.session().await?;
+    s.reply(s.crm.user_options(&s.actor).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_lost_reasons(state: State<'_, Desktop>, include_archived: bool) -> Reply<Vec<Item>> {
+    let s = state.session().await?;
+    s.reply(s.crm.list_lost_reasons(&s.actor, include_archived).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_lost_reason(state: State<'_, Desktop>, name: String) -> Reply<Item> {
+    let s = state.session().await?;
+    s.reply(s.crm.create_lost_reason(&s.actor, &name).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn rename_lost_reason(state: State<'_, Desktop>, id: i64, version: i64, name: String) -> Reply<Item> {
+    let s = state.session().await?;
+    s.reply(s.crm.rename_lost_reason(&s.actor, id, version, &name).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_lost_reason_archived(state: State<'_, Desktop>, id: i64, version: i64, archived: bool) -> Reply<Item> {
+    let s = state.session().await?;
+    s.reply(s.crm.set_lost_reason_archived(&s.actor, id, version, archived).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_task(state: State<'_, Desktop>, input: TaskInput) -> Reply<Task> {
+    let s = state.session().await?;
+    s.reply(s.crm.create_task(&s.actor, &input).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn update_task(state: State<'_, Desktop>, id: i64, version: i64, input: TaskInput) -> Reply<Task> {
+    let s = state.session().await?;
+    s.reply(s.crm.update_task(&s.actor, id, version, &input).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_task_done(
+    state: State<'_, Desktop>,
+    id: i64,
+    version: i64,
+    done: bool,
+    result: String,
+) -> Reply<Task> {
+    let s = state.session().await?;
+    s.reply(s.crm.set_task_done(&s.actor, id, version, done, &result).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_tasks(state: State<'_, Desktop>, filter: TaskFilter) -> Reply<Page<Task>> {
+    let s = state.session().await?;
+    s.reply(s.crm.list_tasks(&s.actor, &filter).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn task_counts(state: State<'_, Desktop>) -> Reply<TaskCounts> {
+    let s = state.session().await?;
+    s.reply(s.crm.task_counts(&s.actor).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn my_day(state: State<'_, Desktop>) -> Reply<Day> {
+    let s = state.session().await?;
+    s.reply(s.crm.my_day(&s.actor).await)
+}

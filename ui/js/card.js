@@ -1,0 +1,242 @@
+// A lead's or client's card: its fields, where it came from, its owner, open tasks, a note box and
+// the timeline (the audit log, newest first). Opened from any list, task or search; the buttons
+// are the ones the user's permissions allow, and the core checks them again.
+import { call } from './api.js';
+import { h, clear, toast } from './dom.js';
+import { t, fmtDate, fmtDateTime, fmtMoney, fmtPhone, DASH } from './i18n.js';
+import { openForm } from './form.js';
+import { statusBadge } from './pages/campaigns.js';
+import { taskForm, taskRow } from './tasks.js';
+
+/**
+ * Opens the card of `record` ({ kind: 'lead'|'client', id }). `actions` may offer what the page
+ * that opened it does: edit(lead), convert(lead), archive(record). `onChanged` runs after any
+ * change so the list behind can reload.
+ */
+export async function openCard(record, ctx, { actions = {}, onChanged = () => {} } = {}) {
+  const body = h('div', { class: 'card-body' }, h('p', { class: 'muted', text: t('common.loading') }));
+  const close = h('button', { type: 'button', class: 'btn btn-ghost btn-small card-close', 'data-action': 'close', 'aria-label': t('action.close'), text: '✕' });
+  const dialog = h('dialog', { class: 'dialog dialog-card', 'data-card': record.kind }, h('div', { class: 'dialog-body' }, close, body));
+  close.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+
+  const changed = async () => { onChanged(); await load(); };
+  async function load() {
+    let card;
+    try {
+      card = await call(record.kind === 'lead' ? 'lead_card' : 'client_card', { id: record.id });
+    } catch (e) {
+      clear(body).append(h('p', { class: 'form-banner', role: 'alert', text: e.message }));
+      return;
+    }
+    clear(body).append(...renderCard(card, record, ctx, actions, changed, dialog).filter(Boolean));
+  }
+  await load();
+  return dialog;
+}
+
+function renderCard(card, record, ctx, actions, changed, dialog) {
+  const isLead = record.kind === 'lead';
+  const main = isLead ? card.lead : card.client;
+  const lead = card.lead;
+  const title = h('div', { class: 'card-head' },
+    h('h2', { class: 'dialog-title', 'data-card-title': '', text: main.full_name }),
+    h('span', { class: 'muted', text: `№${main.id}` }),
+    isLead ? statusBadge('lead', lead.status) : h('span', { class: 'badge badge-status-converted', text: t('card.client') }),
+    main.is_archived ? h('span', { class: 'badge', text: t('card.archived') }) : null);
+
+  const origin = card.origin;
+  const facts = h('dl', { class: 'facts' },
+    fact(t('lead.phone'), fmtPhone(main.phone)),
+    fact(t('lead.email'), main.email || DASH),
+    fact(t('lead.campaign'), origin ? `${origin.campaign_name} · ${origin.channel_name}` : t('lead.no_campaign')),
+    fact(t('card.service'), origin ? `${origin.service_name}, ${fmtMoney(origin.service_price)}` : DASH),
+    fact(t('card.owner'), ownerCell(main, record, ctx, changed)),
+    fact(isLead ? t('lead.created_by') : t('card.converted_by'),
+      `${isLead ? lead.created_by_name : card.client.converted_by_name}, ${fmtDateTime(main.created_at)}`),
+    isLead && lead.lost_reason ? fact(t('card.lost_reason'), lead.lost_reason) : null,
+    !isLead ? fact(t('client.revenue'), `${fmtMoney(card.client.revenue)} · ${t('card.contract_count', { n: card.client.contracts })}`) : null,
+    isLead && lead.client_id ? fact(t('card.client'), clientLink(lead, ctx, dialog)) : null,
+    main.note ? fact(t('lead.note'), h('span', { class: 'pre', text: main.note })) : null);
+
+  return [
+    title,
+    buttons(card, record, ctx, actions, changed, dialog),
+    facts,
+    isLead ? null : contractsBlock(card),
+    !isLead ? h('p', { class: 'muted', text: t('card.from_lead', { date: fmtDate(lead.created_at), name: lead.created_by_name }) }) : null,
+    tasksBlock(card, record, changed),
+    ctx.can('notes.add') ? noteBox(record, changed) : null,
+    timelineBlock(card, record),
+  ];
+}
+
+function fact(label, value) {
+  return h('div', { class: 'fact' }, h('dt', { text: label }), h('dd', {}, value));
+}
+
+/** The owner's name, and for those who may reassign, a picker. */
+function ownerCell(main, record, ctx, changed) {
+  const name = main.owner_name || DASH;
+  const frozen = record.kind === 'lead' && main.status === 'converted';
+  if (!ctx.can('owners.assign') || frozen) return name;
+  const button = h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'data-action': 'change-owner', text: t('card.change_owner'),
+    onclick: async () => {
+      let users;
+      try { users = await call('user_options'); } catch (e) { toast(e.message, 'error'); return; }
+      openForm({
+        title: t('card.change_owner'), testId: 'owner',
+        fields: [{ name: 'owner_id', label: t('card.owner'), type: 'select', numeric: true, options: users.map((u) => [u.id, u.full_name]), wide: true }],
+        values: { owner_id: main.owner_id },
+        submit: (v) => call('set_owner', { record, version: main.version, owner_id: v.owner_id ?? 0 }),
+        onSaved: () => { toast(t('card.owner_changed')); changed(); },
+      });
+    } });
+  return h('span', {}, name, ' ', button);
+}
+
+function clientLink(lead, ctx, dialog) {
+  if (!ctx.can('clients.view')) return t('card.converted_no_access');
+  return h('a', { href: '#', 'data-action': 'open-client', text: t('card.open_client'),
+    onclick: (e) => { e.preventDefault(); dialog.close(); openCard({ kind: 'client', id: lead.client_id }, ctx); } });
+}
+
+function buttons(card, record, ctx, actions, changed, dialog) {
+  const row = h('div', { class: 'card-actions' });
+  const lead = card.lead;
+  if (record.kind === 'lead') {
+    const live = lead.status !== 'converted' && !lead.is_archived;
+    if (ctx.can('leads.edit') && lead.status !== 'converted' && actions.edit) {
+      row.append(h('button', { class: 'btn btn-small', 'data-action': 'edit', text: t('action.edit'), onclick: () => actions.edit(lead, changed) }));
+    }
+    if (ctx.can('leads.edit') && live) {
+      for (const status of ['new', 'in_work', 'lost'].filter((s) => s !== lead.status)) {
+        row.append(h('button', { class: 'btn btn-small btn-ghost', 'data-action': `status-${status}`, text: t(`card.to_${status}`),
+          onclick: () => setStatus(lead, status, changed) }));
+      }
+    }
+    if (ctx.can('leads.convert') && live && actions.convert) {
+      row.append(h('button', { class: 'btn btn-small btn-primary', 'data-action': 'convert', text: t('lead.convert'),
+        onclick: () => { dialog.close(); actions.convert(lead); } }));
+    }
+    if (lead.status === 'converted' && !ctx.can('clients.view')) {
+      row.append(h('span', { class: 'muted', text: t('card.converted_no_access') }));
+    }
+  } else if (ctx.can('clients.edit') && actions.edit) {
+    row.append(h('button', { class: 'btn btn-small', 'data-action': 'edit', text: t('action.edit'), onclick: () => actions.edit(card.client, changed) }));
+  }
+  if (record.kind === 'client' && ctx.can('contracts.edit') && !card.client.is_archived && actions.addContract) {
+    row.append(h('button', { class: 'btn btn-small', 'data-action': 'add-contract', text: t('client.add_contract_short'), onclick: () => actions.addContract(card.client, changed) }));
+  }
+  return row;
+}
+
+/** A status change; "lost" asks why, from the reasons list. */
+export async function setStatus(lead, status, changed) {
+  if (status !== 'lost') {
+    try { await call('set_lead_status', { id: lead.id, version: lead.version, status, lost_reason_id: null }); changed(); } catch (e) { toast(e.message, 'error'); }
+    return;
+  }
+  let reasons;
+  try { reasons = await call('list_lost_reasons', { include_archived: false }); } catch (e) { toast(e.message, 'error'); return; }
+  openForm({
+    title: t('card.why_lost', { name: lead.full_name }), testId: 'lost',
+    fields: [{ name: 'lost_reason_id', label: t('card.lost_reason'), type: 'select', numeric: true, empty: t('common.choose'), options: reasons.map((r) => [r.id, r.name]), wide: true }],
+    submitLabel: t('card.to_lost'),
+    submit: (v) => call('set_lead_status', { id: lead.id, version: lead.version, status: 'lost', lost_reason_id: v.lost_reason_id }),
+    onSaved: () => changed(),
+  });
+}
+
+function contractsBlock(card) {
+  if (!card.contracts) return null;
+  return h('section', { class: 'card-section' },
+    h('h3', { text: t('nav.contracts') }),
+    card.contracts.length === 0 ? h('p', { class: 'muted', text: t('card.no_contracts') }) :
+      h('ul', { class: 'card-list' }, card.contracts.map((c) => h('li', {},
+        h('strong', { text: c.name }), ` · ${c.service_name} · ${fmtMoney(c.amount)} · ${fmtDate(c.valid_from)} – ${fmtDate(c.valid_to)}`,
+        c.document ? h('span', { class: 'muted', text: ` · ${c.document.file_name}` }) : null,
+        c.is_archived ? h('span', { class: 'badge', text: t('card.archived') }) : null))));
+}
+
+function tasksBlock(card, record, changed) {
+  const quick = h('button', { class: 'btn btn-small', 'data-action': 'call-back', text: t('task.call_back_tomorrow'),
+    onclick: async () => {
+      try {
+        await call('create_task', { input: { subject: t('task.call_back_subject'), kind: 'call', due_at: tomorrowAt(10), record } });
+        toast(t('task.added')); changed();
+      } catch (e) { toast(e.message, 'error'); }
+    } });
+  const add = h('button', { class: 'btn btn-small btn-ghost', 'data-action': 'new-task', text: t('task.new'),
+    onclick: () => taskForm(null, { record, onSaved: changed }) });
+  return h('section', { class: 'card-section', 'data-section': 'tasks' },
+    h('div', { class: 'section-head' }, h('h3', { text: t('task.open_tasks') }), quick, add),
+    card.tasks.length === 0 ? h('p', { class: 'muted', text: t('task.none_open') }) :
+      h('ul', { class: 'card-list' }, card.tasks.map((task) => taskRow(task, changed, { showRecord: false }))));
+}
+
+/** `YYYY-MM-DDTHH:MM` of tomorrow at `hour`, local time: what the task form sends. */
+export function tomorrowAt(hour) {
+  const d = new Date();
+  d.setDate(d.getDate() + 1);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(hour)}:00`;
+}
+
+function noteBox(record, changed) {
+  const text = h('textarea', { rows: 2, name: 'note', placeholder: t('card.note_placeholder'), 'aria-label': t('card.add_note') });
+  const error = h('div', { class: 'field-error' });
+  const add = h('button', { class: 'btn btn-small', 'data-action': 'add-note', text: t('card.add_note'),
+    onclick: async () => {
+      error.textContent = '';
+      try { await call('add_note', { record, body: text.value }); text.value = ''; changed(); } catch (e) {
+        error.textContent = (e.fields && e.fields[0] && e.fields[0].message) || e.message;
+      }
+    } });
+  text.addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); add.click(); } });
+  return h('section', { class: 'card-section note-box' }, text, h('div', { class: 'note-buttons' }, error, add));
+}
+
+function timelineBlock(card, record) {
+  const list = h('ol', { class: 'timeline', 'data-timeline': '' });
+  let shown = 0;
+  const more = h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'more', text: t('card.more') });
+  const append = (page) => {
+    for (const entry of page.items) list.append(entryRow(entry));
+    shown += page.items.length;
+    more.hidden = shown >= page.total;
+  };
+  more.addEventListener('click', async () => {
+    try { append(await call('timeline', { record, page: { offset: shown, limit: 20 } })); } catch (e) { toast(e.message, 'error'); }
+  });
+  append(card.timeline);
+  return h('section', { class: 'card-section' }, h('h3', { text: t('card.history', { n: card.timeline.total }) }), list, more);
+}
+
+/** One audit entry in words: who, when, what; field edits as old -> new. */
+export function entryRow(entry) {
+  const what = t(`entry.${entry.entity}.${entry.action}`) !== `entry.${entry.entity}.${entry.action}`
+    ? t(`entry.${entry.entity}.${entry.action}`) : t(`entry.${entry.action}`);
+  const detail = ['note', 'task_added', 'task_done', 'task_reopened', 'task_changed'].includes(entry.action) || entry.entity === 'contract'
+    ? entry.details : '';
+  return h('li', { class: `entry entry-${entry.action}`, 'data-action-kind': entry.action },
+    h('div', { class: 'entry-head' },
+      h('strong', { text: what }),
+      h('span', { class: 'muted', text: ` · ${entry.user_name || DASH} · ${fmtDateTime(entry.at)}` })),
+    detail ? h('div', { class: entry.action === 'note' ? 'entry-note pre' : 'entry-detail', text: detail }) : null,
+    entry.changes.length ? h('ul', { class: 'changes' }, entry.changes.map((c) => h('li', {},
+      h('span', { class: 'change-field', text: `${t(`field.${c.field}`)}: ` }),
+      h('span', { class: 'change-old', text: shownValue(c.field, c.old) }), ' → ',
+      h('span', { class: 'change-new', text: shownValue(c.field, c.new) })))) : null);
+}
+
+function shownValue(field, value) {
+  if (value === '') return DASH;
+  if (field === 'status') return t(`lead.status_${value}`);
+  if (field === 'phone') return fmtPhone(value);
+  if (field === 'due_at') return fmtDateTime(value);
+  if (field === 'kind') return t(`task.kind_${value}`);
+  return value;
+}

@@ -1,0 +1,28 @@
+// The History page: every change, newest first, by user, kind of record and period (the audit log).
+import { call } from '../api.js';
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import { listPage } from '../list.js';
+import { entryRow } from '../card.js';
+
+const ENTITIES = ['lead', 'client', 'contract', 'task', 'service', 'campaign', 'channel', 'lost_reason', 'user', 'role'];
+
+export function render(container) {
+  listPage(container, {
+    title: t('nav.history'),
+    command: 'history',
+    noSearch: true,
+    filters: [
+      { name: 'user_id', type: 'select', label: t('history.user'), all: t('history.all_users'), numeric: true,
+        load: () => call('user_options').then((users) => users.map((u) => [u.id, u.full_name])) },
+      { name: 'entity', type: 'select', label: t('history.kind'), all: t('history.all_kinds'), options: ENTITIES.map((e) => [e, t(`history.kind_${e}`)]) },
+      { name: 'from', type: 'date', label: t('stats.from') },
+      { name: 'to', type: 'date', label: t('stats.to') },
+    ],
+    columns: [
+      { key: 'at', label: t('history.what'), value: (r) => h('ul', { class: 'timeline timeline-flat' }, entryRow(r)) },
+      { key: 'entity', label: t('history.record'), value: (r) => `${t(`history.kind_${r.entity}`)} №${r.entity_id ?? ''}` },
+    ],
+    emptyText: t('history.empty'),
+  });
+}
