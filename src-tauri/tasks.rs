@@ -184,7 +184,10 @@ impl Crm {
             None => (None, None),
         };
         if let Some(record) = input.record {
-            record.ensure_exists(&mut tx).await.map_err(|_| Error::field("record", "unknown"))?;
+            match record.ensure_exists(&mut tx).await {
+                Err(Error::NotFound { .. }) => return Err(Error::field("record", "unknown")),
+                other => other?,
+            }
         }
         let at = now();
         let id: i64 = tx
