@@ -122,28 +122,8 @@ impl Crm {
         }
         let mut tx = actor.db.write().await?;
         let before = leads::fetch(&mut tx, id).await?;
-        leads::ensure_not_converted(&before)?;
-        let mut checks = Checks::new();
-        let reason = leads::lost_reason(&mut tx, &mut checks, status, lost_reason_id, Some(&before)).await?;
-        checks.finish()?;
-        let update = Query::new(
-            "update leads set status = $1, lost_reason_id = $2, version = version + 1, updated_at = $3
-             where id = $4 and version = $5 and status <> 'converted'",
-        )
-        .bind(status.code())
-        .bind(reason)
-        .bind(now())
-        .bind(id)
-        .bind(version);
-        update_versioned(&mut tx, "leads", "lead", id, update).await?;
+        change_status(&mut tx, actor, &before, version, status, lost_reason_id).await?;
         let lead = leads::fetch(&mut tx, id).await?;
-        let mut changes = Changes::default();
-        changes.field("status", Some(before.status.code()), Some(lead.status.code())).field(
-            "lost_reason",
-            before.lost_reason.as_deref(),
-            lead.lost_reason.as_deref(),
-        );
-        audit_entry(&mut tx, actor, "status", "lead", id, &lead.full_name, &changes).await?;
         tx.commit().await?;
         Ok(lead)
     }
@@ -152,39 +132,8 @@ impl Crm {
     pub async fn set_owner(&self, actor: &Actor, record: Record, version: i64, owner_id: i64) -> Result<()> {
         actor.require(Permission::OwnersAssign)?;
         actor.require(record.view_permission())?;
-        let (entity, id) = record.parts();
-        let table = if entity == "lead" { "leads" } else { "clients" };
         let mut tx = actor.db.write().await?;
-        let before: Option<(String, Option<String>, String)> = tx
-            .fetch_optional(
-                Query::new(format!(
-                    "select r.full_name, o.full_name, {status} from {table} r left join users o on o.id = r.owner_id
-                     where r.id = $1",
-                    status = if entity == "lead" { "r.status" } else { "'client'" }
-                ))
-                .bind(id),
-            )
-            .await?;
-        let Some((name, old_owner, status)) = before else { return Err(Error::NotFound { entity, id }) };
-        if status == LeadStatus::Converted.code() {
-            return Err(Error::state("lead_converted_locked"));
-        }
-        let mut checks = Checks::new();
-        leads::active_user(&mut tx, &mut checks, "owner_id", owner_id).await?;
-        checks.finish()?;
-        let update = Query::new(format!(
-            "update {table} set owner_id = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4"
-        ))
-        .bind(owner_id)
-        .bind(now())
-        .bind(id)
-        .bind(version);
-        update_versioned(&mut tx, table, entity, id, update).await?;
-        let new_owner: String =
-            tx.scalar(Query::new("select full_name from users where id = $1").bind(owner_id)).await?;
-        let mut changes = Changes::default();
-        changes.field("owner", old_owner.as_deref(), Some(&new_owner));
-        audit_entry(&mut tx, actor, "owner", entity, id, &name, &changes).await?;
+        change_owner(&mut tx, actor, record, version, owner_id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -226,6 +175,84 @@ impl Crm {
         actor.require(Permission::ReasonsEdit)?;
         LOST_REASONS.set_archived(actor, id, version, archived).await
     }
+}
+
+/// Moves `before` (read at `version`) to `status` in the caller's transaction; `lost` needs a
+/// reason, `converted` is the conversion's, and a converted lead is frozen.
+pub(crate) async fn change_status(
+    tx: &mut Tx,
+    actor: &Actor,
+    before: &Lead,
+    version: i64,
+    status: LeadStatus,
+    lost_reason_id: Option<i64>,
+) -> Result<()> {
+    if status == LeadStatus::Converted {
+        return Err(Error::field("status", "convert_instead"));
+    }
+    leads::ensure_not_converted(before)?;
+    let mut checks = Checks::new();
+    let reason = leads::lost_reason(tx, &mut checks, status, lost_reason_id, Some(before)).await?;
+    checks.finish()?;
+    let update = Query::new(
+        "update leads set status = $1, lost_reason_id = $2, version = version + 1, updated_at = $3
+         where id = $4 and version = $5 and status <> 'converted'",
+    )
+    .bind(status.code())
+    .bind(reason)
+    .bind(now())
+    .bind(before.id)
+    .bind(version);
+    update_versioned(tx, "leads", "lead", before.id, update).await?;
+    let lead = leads::fetch(tx, before.id).await?;
+    let mut changes = Changes::default();
+    changes.field("status", Some(before.status.code()), Some(lead.status.code())).field(
+        "lost_reason",
+        before.lost_reason.as_deref(),
+        lead.lost_reason.as_deref(),
+    );
+    audit_entry(tx, actor, "status", "lead", before.id, &lead.full_name, &changes).await
+}
+
+/// Makes `owner_id` responsible for `record` (read at `version`) in the caller's transaction.
+pub(crate) async fn change_owner(
+    tx: &mut Tx,
+    actor: &Actor,
+    record: Record,
+    version: i64,
+    owner_id: i64,
+) -> Result<()> {
+    let (entity, id) = record.parts();
+    let table = if entity == "lead" { "leads" } else { "clients" };
+    let before: Option<(String, Option<String>, String)> = tx
+        .fetch_optional(
+            Query::new(format!(
+                "select r.full_name, o.full_name, {status} from {table} r left join users o on o.id = r.owner_id
+                 where r.id = $1",
+                status = if entity == "lead" { "r.status" } else { "'client'" }
+            ))
+            .bind(id),
+        )
+        .await?;
+    let Some((name, old_owner, status)) = before else { return Err(Error::NotFound { entity, id }) };
+    if status == LeadStatus::Converted.code() {
+        return Err(Error::state("lead_converted_locked"));
+    }
+    let mut checks = Checks::new();
+    leads::active_user(tx, &mut checks, "owner_id", owner_id).await?;
+    checks.finish()?;
+    let update = Query::new(format!(
+        "update {table} set owner_id = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4"
+    ))
+    .bind(owner_id)
+    .bind(now())
+    .bind(id)
+    .bind(version);
+    update_versioned(tx, table, entity, id, update).await?;
+    let new_owner: String = tx.scalar(Query::new("select full_name from users where id = $1").bind(owner_id)).await?;
+    let mut changes = Changes::default();
+    changes.field("owner", old_owner.as_deref(), Some(&new_owner));
+    audit_entry(tx, actor, "owner", entity, id, &name, &changes).await
 }
 
 async fn origin(tx: &mut Tx, campaign: Option<i64>) -> Result<Option<Origin>> {

@@ -27,7 +27,8 @@ pub struct Client {
     /// The lead this client was converted from.
     pub lead_id: i64,
     pub full_name: String,
-    /// E.164, e.g. `+79123456789`.
+    /// E.164, e.g. `+79123456789`; serialized as people read it (`+7 912 345-67-89`).
+    #[serde(serialize_with = "crate::domain::contact::serialize_phone")]
     pub phone: Option<String>,
     /// Lower-cased.
     pub email: Option<String>,
@@ -221,7 +222,7 @@ struct ValidClient {
 
 /// `where` over clients `cl` and their leads `l`, shared by the count and the page. The search
 /// box reads as the lead list's does (see [`Search`]).
-fn filter_clause(filter: &ClientFilter, region: Country) -> Query {
+pub(crate) fn filter_clause(filter: &ClientFilter, region: Country) -> Query {
     let mut clause = Query::new(" where 1 = 1");
     if !filter.include_archived {
         clause.push(" and cl.is_archived = false");

@@ -198,6 +198,12 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("lead_archived", "Лид в архиве", "This lead is archived"),
     ("lost_reason_required", "Укажите причину отказа", "Choose why the lead was lost"),
     ("user_inactive", "Этот сотрудник отключён", "This user is deactivated"),
+    ("nothing_selected", "Ничего не выбрано", "Nothing is selected"),
+    (
+        "too_many_rows",
+        "Выбрано больше {max} записей: сузьте поиск или фильтры",
+        "More than {max} records are selected: narrow the search or the filters",
+    ),
     (
         "convert_instead",
         "В клиенты лид переводят кнопкой «Перевести в клиенты»: она оформит и договор",

@@ -61,7 +61,8 @@ impl TryFrom<String> for LeadStatus {
 pub struct Lead {
     pub id: i64,
     pub full_name: String,
-    /// E.164, e.g. `+79123456789`.
+    /// E.164, e.g. `+79123456789`; serialized as people read it (`+7 912 345-67-89`).
+    #[serde(serialize_with = "crate::domain::contact::serialize_phone")]
     pub phone: Option<String>,
     /// Lower-cased.
     pub email: Option<String>,
@@ -150,7 +151,7 @@ impl Crm {
     }
 
     /// ` where ...` for a lead filter, on alias `l`.
-    fn lead_conditions(&self, filter: &LeadFilter) -> Query {
+    pub(crate) fn lead_conditions(&self, filter: &LeadFilter) -> Query {
         let mut q = Query::new(" where 1 = 1");
         if !filter.include_archived {
             // written exactly as in the partial indexes' predicate, so both backends use them
@@ -280,14 +281,7 @@ impl Crm {
     async fn archive_lead(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Lead> {
         let mut tx = actor.db.write().await?;
         let current = fetch(&mut tx, id).await?;
-        ensure_not_converted(&current)?;
-        if !archived && current.is_archived {
-            let taken = duplicates(&mut tx, current.phone.as_deref(), current.email.as_deref(), Some(id)).await?;
-            if !taken.is_empty() {
-                return Err(Error::Invalid(taken));
-            }
-        }
-        set_archived(&mut tx, actor, "leads", "lead", id, version, archived).await?;
+        change_archived(&mut tx, actor, &current, version, archived).await?;
         let lead = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(lead)
@@ -316,6 +310,25 @@ impl Crm {
         }
         Err(Error::Invalid(found))
     }
+}
+
+/// Archives or restores `current` (read at `version`) in the caller's transaction: a converted
+/// lead is frozen, and a restore is refused while a live lead holds the same phone or e-mail.
+pub(crate) async fn change_archived(
+    tx: &mut Tx,
+    actor: &Actor,
+    current: &Lead,
+    version: i64,
+    archived: bool,
+) -> Result<()> {
+    ensure_not_converted(current)?;
+    if !archived && current.is_archived {
+        let taken = duplicates(tx, current.phone.as_deref(), current.email.as_deref(), Some(current.id)).await?;
+        if !taken.is_empty() {
+            return Err(Error::Invalid(taken));
+        }
+    }
+    set_archived(tx, actor, "leads", "lead", current.id, version, archived).await
 }
 
 /// The fields an edit changed, as the timeline shows them.

@@ -4,6 +4,8 @@
 
 pub mod app;
 pub mod auth;
+pub mod board;
+pub mod bulk;
 pub mod campaigns;
 pub mod cards;
 pub mod cli;
@@ -19,6 +21,7 @@ pub mod i18n;
 pub mod leads;
 pub mod permission;
 pub mod reference;
+pub mod saved_filters;
 pub mod services;
 pub mod stats;
 mod store;

@@ -72,6 +72,18 @@ create index tasks_open on tasks (due_at, id) where is_done = false;
 create index tasks_lead on tasks (lead_id);
 create index tasks_client on tasks (client_id);
 
+-- A list's search, filters and sort, saved under a name by one user for themselves.
+create table saved_filters (
+    id         bigint generated always as identity primary key,
+    user_id    bigint not null references users (id),
+    list       text not null check (list in ('leads', 'clients', 'contracts', 'campaigns', 'services', 'board')),
+    name       text not null,
+    name_key   text not null,
+    filter     text not null,
+    created_at timestamptz not null,
+    unique (user_id, list, name_key)
+);
+
 -- Grants. Every user writes the audit log in their own name (now with the field changes), reads
 -- the reasons for the pickers, and has tasks: their own (assigned to them or set by them) unless
 -- they hold tasks.all. Timelines: whoever views a kind of record reads its entries (a task's
@@ -79,6 +91,7 @@ create index tasks_client on tasks (client_id);
 select crm_grant('staff', '', 'insert (at, user_id, action, entity, entity_id, details, changes) on audit_log');
 select crm_grant('staff', '', 'select on lost_reasons');
 select crm_grant('staff', '', 'select, insert, update on tasks');
+select crm_grant('staff', '', 'select, insert, update, delete on saved_filters');
 select crm_grant('perm', 'reasons.edit', 'select, insert, update on lost_reasons');
 select crm_grant('perm', 'owners.assign', 'select, update (owner_id, version, updated_at) on leads, clients');
 -- editing a lead no longer includes its owner: leads.edit updates every other column
@@ -98,11 +111,16 @@ select crm_grant('perm', 'leads.view', 'select on channels, services');
 select crm_grant('perm', 'clients.view', 'select on channels, services');
 select crm_grant('perm', 'clients.view', 'select (id, client_id) on contracts');
 alter table tasks enable row level security;
+alter table saved_filters enable row level security;
 do $$
 begin
+    -- (select crm_user_id()) is computed once per statement, not once per row
     execute format('create policy tasks_own on tasks for all to %I
-                    using (assignee_id = crm_user_id() or created_by = crm_user_id())
-                    with check (assignee_id = crm_user_id() or created_by = crm_user_id())',
+                    using (assignee_id = (select crm_user_id()) or created_by = (select crm_user_id()))
+                    with check (assignee_id = (select crm_user_id()) or created_by = (select crm_user_id()))',
+                   crm_role_name('staff', ''));
+    execute format('create policy saved_filters_own on saved_filters for all to %I
+                    using (user_id = (select crm_user_id())) with check (user_id = (select crm_user_id()))',
                    crm_role_name('staff', ''));
     execute format('create policy tasks_everyone on tasks for all to %I using (true) with check (true)',
                    crm_role_name('perm', 'tasks.all'));

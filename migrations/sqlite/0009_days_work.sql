@@ -69,3 +69,15 @@ create index tasks_assignee_open on tasks (assignee_id, due_at, id) where is_don
 create index tasks_open on tasks (due_at, id) where is_done = false;
 create index tasks_lead on tasks (lead_id);
 create index tasks_client on tasks (client_id);
+
+-- A list's search, filters and sort, saved under a name by one user for themselves.
+create table saved_filters (
+    id         integer primary key,
+    user_id    bigint not null references users (id),
+    list       text not null check (list in ('leads', 'clients', 'contracts', 'campaigns', 'services', 'board')),
+    name       text not null,
+    name_key   text not null,
+    filter     text not null,
+    created_at timestamp not null,
+    unique (user_id, list, name_key)
+);

@@ -17,6 +17,9 @@ pub struct UiError {
 pub struct UiField {
     pub field: &'static str,
     pub message: String,
+    /// The lead the message names (a phone or e-mail already taken), so the form can open its card.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_id: Option<i64>,
 }
 
 /// What every command returns.
@@ -31,7 +34,14 @@ impl UiError {
         let (text, fields) = match error {
             Error::Invalid(fields) => (
                 message(lang, "invalid", &[]),
-                fields.iter().map(|f| UiField { field: f.field, message: field_message(lang, f) }).collect(),
+                fields
+                    .iter()
+                    .map(|f| UiField {
+                        field: f.field,
+                        message: field_message(lang, f),
+                        lead_id: f.params.iter().find(|(k, _)| *k == "id").and_then(|(_, v)| v.parse().ok()),
+                    })
+                    .collect(),
             ),
             other => (error_message(lang, other), Vec::new()),
         };

@@ -108,6 +108,13 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             work::list_tasks,
             work::task_counts,
             work::my_day,
+            work::lead_board,
+            work::board_column,
+            work::bulk_leads,
+            work::bulk_clients,
+            work::saved_filters,
+            work::save_filter,
+            work::delete_saved_filter,
         ])
         .run(tauri::generate_context!());
     match result {

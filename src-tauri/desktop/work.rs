@@ -1,15 +1,21 @@
 //! The day's work: cards, timelines, notes, statuses, owners, tasks, "my day" and the History
 //! page. Thin adapters over the core's use cases.
 
+use serde::Serialize;
 use tauri::State;
 
 use super::error::Reply;
 use super::state::Desktop;
 use crate::app::{Page, PageRequest};
+use crate::board::{BoardColumn, BoardFilter};
+use crate::bulk::{BulkOutcome, ClientAction, LeadAction, Selection};
 use crate::cards::{ClientCard, LeadCard, UserOption};
+use crate::clients::ClientFilter;
 use crate::history::{Entry, HistoryFilter, Record};
-use crate::leads::{Lead, LeadStatus};
+use crate::i18n::{error_message, Lang};
+use crate::leads::{Lead, LeadFilter, LeadStatus};
 use crate::reference::Item;
+use crate::saved_filters::SavedFilter;
 use crate::tasks::{Day, Task, TaskCounts, TaskFilter, TaskInput};
 
 #[tauri::command(rename_all = "snake_case")]
@@ -130,4 +136,89 @@ pub async fn task_counts(state: State<'_, Desktop>) -> Reply<TaskCounts> {
 pub async fn my_day(state: State<'_, Desktop>) -> Reply<Day> {
     let s = state.session().await?;
     s.reply(s.crm.my_day(&s.actor).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn lead_board(state: State<'_, Desktop>, filter: BoardFilter) -> Reply<Vec<BoardColumn>> {
+    let s = state.session().await?;
+    s.reply(s.crm.lead_board(&s.actor, &filter).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn board_column(
+    state: State<'_, Desktop>,
+    filter: LeadFilter,
+    status: LeadStatus,
+    page: PageRequest,
+) -> Reply<BoardColumn> {
+    let s = state.session().await?;
+    s.reply(s.crm.board_column(&s.actor, &filter, status, page).await)
+}
+
+/// A bulk action's summary for the window: how many changed, and each refusal in words.
+#[derive(Debug, Serialize)]
+pub struct BulkSummary {
+    pub changed: usize,
+    pub refused: Vec<Refused>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Refused {
+    pub id: i64,
+    pub name: String,
+    pub message: String,
+}
+
+fn summary(lang: Lang, outcome: BulkOutcome) -> BulkSummary {
+    BulkSummary {
+        changed: outcome.changed.len(),
+        refused: outcome
+            .refused
+            .into_iter()
+            .map(|r| Refused { id: r.id, name: r.name, message: error_message(lang, &r.error) })
+            .collect(),
+    }
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn bulk_leads(
+    state: State<'_, Desktop>,
+    selection: Selection<LeadFilter>,
+    action: LeadAction,
+) -> Reply<BulkSummary> {
+    let s = state.session().await?;
+    s.reply(s.crm.bulk_leads(&s.actor, &selection, &action).await.map(|o| summary(s.lang, o)))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn bulk_clients(
+    state: State<'_, Desktop>,
+    selection: Selection<ClientFilter>,
+    action: ClientAction,
+) -> Reply<BulkSummary> {
+    let s = state.session().await?;
+    s.reply(s.crm.bulk_clients(&s.actor, &selection, &action).await.map(|o| summary(s.lang, o)))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn saved_filters(state: State<'_, Desktop>, list: String) -> Reply<Vec<SavedFilter>> {
+    let s = state.session().await?;
+    s.reply(s.crm.saved_filters(&s.actor, &list).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_filter(
+    state: State<'_, Desktop>,
+    list: String,
+    name: String,
+    filter: serde_json::Value,
+) -> Reply<SavedFilter> {
+    let s = state.session().await?;
+    s.reply(s.crm.save_filter(&s.actor, &list, &name, &filter).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_saved_filter(state: State<'_, Desktop>, id: i64) -> Reply<()> {
+    let s = state.session().await?;
+    s.reply(s.crm.delete_saved_filter(&s.actor, id).await)
 }

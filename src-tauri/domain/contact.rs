@@ -20,6 +20,24 @@ pub fn parse_phone(field: &'static str, input: &str, region: Country) -> Result<
     Ok(number.format().mode(Mode::E164).to_string())
 }
 
+/// A stored E.164 number as people read it, by the numbering plan of its country
+/// (`+79123456789` -> `+7 912 345-67-89`, `+77012345678` -> `+7 701 234 5678`); as stored if
+/// it does not parse.
+pub fn display_phone(e164: &str) -> String {
+    phonenumber::parse(None, e164)
+        .map(|number| number.format().mode(Mode::International).to_string())
+        .unwrap_or_else(|_| e164.to_owned())
+}
+
+/// Serializes a stored phone for people (see [`display_phone`]): what the window shows in lists,
+/// cards and forms alike, and what the forms read back.
+pub fn serialize_phone<S: serde::Serializer>(phone: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    match phone {
+        Some(e164) => serializer.serialize_some(&display_phone(e164)),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// A person's phone and e-mail as stored, each `None` when empty or invalid (its error goes to
 /// `checks`). Somebody nobody can reach is of no use: with neither, `contact_required` is
 /// recorded on `phone`.
@@ -60,6 +78,16 @@ pub fn parse_email(field: &'static str, input: &str) -> Result<String, FieldErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_are_shown_by_their_countrys_plan_and_read_back_the_same() {
+        assert_eq!(display_phone("+79123456789"), "+7 912 345-67-89");
+        assert_eq!(display_phone("+442079460958"), "+44 20 7946 0958");
+        assert_eq!(display_phone("not a phone"), "not a phone");
+        for stored in ["+79123456789", "+442079460958", "+77012345678"] {
+            assert_eq!(parse_phone("phone", &display_phone(stored), Country::RU).unwrap(), stored);
+        }
+    }
     use crate::error::Error;
 
     #[test]

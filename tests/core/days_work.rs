@@ -291,4 +291,100 @@ both_backends! {
         assert_eq!(field_errors(t.crm.history(&t.admin, &backwards).await.unwrap_err()), [("to", "end_before_start")]);
         assert!(matches!(t.crm.history(&olga, &HistoryFilter::default()).await, Err(Error::Forbidden("history.view"))));
     }
+
+    async fn the_board_has_a_column_per_status_each_paged_with_the_next_task(t: TestCrm) {
+        let olga = t.user("olga", &["operator"]).await;
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            ids.push(t.crm.create_lead(&olga, &lead(&format!("Лид {i}"), &format!("+7 912 345-60-0{i}"))).await.unwrap());
+        }
+        let first = &ids[0];
+        t.crm.set_lead_status(&olga, first.id, first.version, LeadStatus::InWork, None).await.unwrap();
+        t.crm.create_task(&olga, &call_back("Позвонить", in_hours(3), Some(Record::Lead(first.id)))).await.unwrap();
+        t.crm.create_task(&olga, &call_back("Потом", in_hours(30), Some(Record::Lead(first.id)))).await.unwrap();
+        // someone else's task on the same lead is not olga's to see
+        let anna = t.user("anna", &["operator"]).await;
+        t.crm.create_task(&anna, &call_back("Анна раньше", in_hours(1), Some(Record::Lead(first.id)))).await.unwrap();
+
+        let filter = crm::board::BoardFilter { per_column: Some(2), ..Default::default() };
+        let board = t.crm.lead_board(&olga, &filter).await.unwrap();
+        let counts: Vec<(LeadStatus, i64)> = board.iter().map(|c| (c.status, c.cards.total)).collect();
+        assert_eq!(counts, [(LeadStatus::New, 4), (LeadStatus::InWork, 1), (LeadStatus::Converted, 0), (LeadStatus::Lost, 0)]);
+        assert_eq!(board[0].cards.items.len(), 2, "a column shows its first page");
+        let card = &board[1].cards.items[0];
+        assert_eq!(card.next_task.as_ref().map(|t| t.subject.as_str()), Some("Позвонить"));
+
+        let rest = t.crm.board_column(&olga, &LeadFilter::default(), LeadStatus::New, PageRequest::new(2, 2)).await.unwrap();
+        assert_eq!(rest.cards.items.len(), 2);
+        let searched = LeadFilter { search: "лид 3".into(), ..Default::default() };
+        let one = t.crm.board_column(&olga, &searched, LeadStatus::New, PageRequest::default()).await.unwrap();
+        assert_eq!(one.cards.total, 1, "the list's search applies to every column");
+    }
+
+    async fn a_bulk_action_changes_what_it_may_and_refuses_the_rest_one_by_one(t: TestCrm) {
+        use crm::bulk::{LeadAction, Selection};
+        let service = t.crm.create_service(&t.admin, &crm::services::ServiceInput {
+            name: "SEO".into(), description: String::new(), price: "1000".into(),
+        }).await.unwrap();
+        let a = t.crm.create_lead(&t.admin, &lead("Пакет А", "+7 912 345-61-01")).await.unwrap();
+        let b = t.crm.create_lead(&t.admin, &lead("Пакет Б", "+7 912 345-61-02")).await.unwrap();
+        let c = t.crm.create_lead(&t.admin, &lead("Пакет В", "+7 912 345-61-03")).await.unwrap();
+        let conversion = Conversion::NewContract { contract: contract("Д-9", service.id, "100"), document: None };
+        t.crm.convert_lead(&t.admin, c.id, c.version, conversion).await.unwrap();
+
+        let olga = t.user("olga", &["operator"]).await;
+        let ids = Selection::Ids { ids: vec![a.id, b.id, c.id, a.id] };
+        let to_work = LeadAction::SetStatus { status: LeadStatus::InWork, lost_reason_id: None };
+        let outcome = t.crm.bulk_leads(&olga, &ids, &to_work).await.unwrap();
+        assert_eq!(outcome.changed, [a.id, b.id], "each once, the converted one aside");
+        assert_eq!(outcome.refused.len(), 1);
+        assert_eq!((outcome.refused[0].id, outcome.refused[0].error.code()), (c.id, "lead_converted_locked"));
+        assert_eq!(t.crm.get_lead(&olga, a.id).await.unwrap().status, LeadStatus::InWork);
+        // lost without a reason: refused for every record, nothing written
+        let lost = LeadAction::SetStatus { status: LeadStatus::Lost, lost_reason_id: None };
+        let outcome = t.crm.bulk_leads(&olga, &Selection::Ids { ids: vec![a.id, b.id] }, &lost).await.unwrap();
+        assert!(outcome.changed.is_empty());
+        assert!(outcome.refused.iter().all(|r| r.error.code() == "invalid"));
+
+        // owners: its own permission, and every lead the filter matches
+        let give = LeadAction::SetOwner { owner_id: olga.user_id };
+        let matching = Selection::Matching { filter: LeadFilter { search: "пакет".into(), ..Default::default() } };
+        assert!(matches!(t.crm.bulk_leads(&olga, &matching, &give).await, Err(Error::Forbidden("owners.assign"))));
+        let outcome = t.crm.bulk_leads(&t.admin, &matching, &give).await.unwrap();
+        assert_eq!(outcome.changed.len(), 2);
+        assert_eq!(outcome.refused.len(), 1, "a converted lead belongs to its client");
+
+        // archive both, a new lead takes b's phone, the restore of b alone is refused
+        t.crm.bulk_leads(&olga, &Selection::Ids { ids: vec![a.id, b.id] }, &LeadAction::Archive).await.unwrap();
+        t.crm.create_lead(&olga, &lead("Новый", "+7 912 345-61-02")).await.unwrap();
+        let outcome = t.crm.bulk_leads(&olga, &Selection::Ids { ids: vec![a.id, b.id] }, &LeadAction::Restore).await.unwrap();
+        assert_eq!(outcome.changed, [a.id]);
+        assert_eq!((outcome.refused[0].id, outcome.refused[0].error.code()), (b.id, "invalid"));
+        let timeline = t.crm.timeline(&olga, Record::Lead(a.id), PageRequest::default()).await.unwrap();
+        let actions: Vec<&str> = timeline.items.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["restore", "archive", "owner", "status", "create"], "each change on the record's timeline");
+
+        let none = Selection::Ids { ids: vec![] };
+        assert_eq!(field_errors(t.crm.bulk_leads(&olga, &none, &LeadAction::Archive).await.unwrap_err()), [("selection", "nothing_selected")]);
+    }
+
+    async fn saved_filters_are_each_users_own_and_a_name_saved_again_replaces(t: TestCrm) {
+        let olga = t.user("olga", &["operator"]).await;
+        let anna = t.user("anna", &["operator"]).await;
+        let first = serde_json::json!({ "status": "new", "search": "иванов" });
+        t.crm.save_filter(&olga, "leads", "Новые Ивановы", &first).await.unwrap();
+        let second = serde_json::json!({ "status": "in_work" });
+        let saved = t.crm.save_filter(&olga, "leads", "НОВЫЕ ИВАНОВЫ", &second).await.unwrap();
+        let mine = t.crm.saved_filters(&olga, "leads").await.unwrap();
+        assert_eq!(mine.len(), 1, "the same name ignoring case replaces");
+        assert_eq!((mine[0].name.as_str(), &mine[0].filter.0), ("НОВЫЕ ИВАНОВЫ", &second));
+        assert!(t.crm.saved_filters(&anna, "leads").await.unwrap().is_empty(), "nobody else's");
+        assert!(matches!(t.crm.delete_saved_filter(&anna, saved.id).await, Err(Error::NotFound { .. })));
+        assert_eq!(field_errors(t.crm.saved_filters(&olga, "passwords").await.unwrap_err()), [("list", "not_allowed")]);
+        let not_object = serde_json::json!(["x"]);
+        assert_eq!(field_errors(t.crm.save_filter(&olga, "leads", "x", &not_object).await.unwrap_err()), [("filter", "not_allowed")]);
+        assert_eq!(field_errors(t.crm.save_filter(&olga, "leads", " ", &first).await.unwrap_err()), [("name", "required")]);
+        t.crm.delete_saved_filter(&olga, saved.id).await.unwrap();
+        assert!(t.crm.saved_filters(&olga, "leads").await.unwrap().is_empty());
+    }
 }

@@ -80,6 +80,11 @@ const SQL_MATRIX: &[(&str, [bool; 5])] = &[
     ("select name from lost_reasons",                                            [Y, Y, Y, Y, Y]),
     ("insert into lost_reasons (name, name_key, created_at) values ('R', 'r', now())",
                                                                                  [Y, N, Y, N, N]),
+    // saved filters: one's own only
+    ("insert into saved_filters (user_id, list, name, name_key, filter, created_at) values ({other}, 'leads', 'x', 'x', '{}', now())",
+                                                                                 [N, N, N, N, N]),
+    ("insert into saved_filters (user_id, list, name, name_key, filter, created_at) values ({me}, 'leads', 'x', 'x', '{}', now())",
+                                                                                 [Y, Y, Y, Y, Y]),
     // owners: reassigning is its own permission
     ("update clients set owner_id = {me}",                                       [Y, N, N, N, N]),
     ("update leads set owner_id = {me}",                                         [Y, N, N, N, N]),

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crm::bulk::{ClientAction, LeadAction, Selection};
 use crm::campaigns::{CampaignFilter, CampaignInput};
 use crm::clients::{ClientFilter, ClientInput, Conversion};
 use crm::contracts::ContractFilter;
@@ -97,6 +98,13 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("create_lost_reason",     [Y,  N,  Y,  N,  N]),
     ("rename_lost_reason",     [Y,  N,  Y,  N,  N]),
     ("set_lost_reason_archived", [Y, N, Y,  N,  N]),
+    ("lead_board",             [Y,  Y,  N,  Y,  N]),
+    ("board_column",           [Y,  Y,  N,  Y,  N]),
+    ("bulk_leads",             [Y,  Y,  N,  N,  N]),
+    ("bulk_clients",           [Y,  N,  N,  Y,  N]),
+    ("saved_filters",          [Y,  Y,  Y,  Y,  Y]),
+    ("save_filter",            [Y,  Y,  Y,  Y,  Y]),
+    ("delete_saved_filter",    [Y,  Y,  Y,  Y,  Y]),
     ("create_task",            [Y,  Y,  Y,  Y,  Y]),
     ("update_task",            [Y,  Y,  Y,  Y,  Y]),
     ("set_task_done",          [Y,  Y,  Y,  Y,  Y]),
@@ -366,6 +374,32 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             let version = v("lost_reasons", fx.lost_reason).await;
             crm.set_lost_reason_archived(actor, fx.lost_reason, version, false).await.map(drop)
         }
+        "lead_board" => crm.lead_board(actor, &Default::default()).await.map(drop),
+        "board_column" => {
+            crm.board_column(actor, &LeadFilter::default(), LeadStatus::New, PageRequest::default()).await.map(drop)
+        }
+        "bulk_leads" => {
+            let selection = Selection::Ids { ids: vec![fx.lead] };
+            crm.bulk_leads(
+                actor,
+                &selection,
+                &LeadAction::SetStatus { status: LeadStatus::InWork, lost_reason_id: None },
+            )
+            .await
+            .map(drop)
+        }
+        "bulk_clients" => {
+            let selection = Selection::Ids { ids: vec![fx.client] };
+            crm.bulk_clients(actor, &selection, &ClientAction::Restore).await.map(drop)
+        }
+        "saved_filters" => crm.saved_filters(actor, "leads").await.map(drop),
+        "save_filter" => {
+            crm.save_filter(actor, "leads", "Мои новые", &serde_json::json!({ "status": "new" })).await.map(drop)
+        }
+        "delete_saved_filter" => {
+            let saved = crm.save_filter(actor, "clients", "Все", &serde_json::json!({})).await?;
+            crm.delete_saved_filter(actor, saved.id).await
+        }
         "create_task" => crm.create_task(actor, &task_input(None)).await.map(drop),
         "update_task" => {
             // one's own task: everyone may change those
@@ -434,7 +468,7 @@ async fn version(t: &TestCrm, table: &str, id: i64) -> i64 {
 }
 
 /// Every table a use case may write, and whether its rows carry a version.
-const TABLES: [(&str, bool); 16] = [
+const TABLES: [(&str, bool); 17] = [
     ("users", true),
     ("permissions", false),
     ("roles", true),
@@ -451,6 +485,7 @@ const TABLES: [(&str, bool); 16] = [
     ("audit_log", false),
     ("lost_reasons", true),
     ("tasks", true),
+    ("saved_filters", false),
 ];
 
 /// Row counts and version sums of every table: a refused call must leave them all as they were

@@ -259,6 +259,24 @@ impl App {
         self.wait(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// Drags the element at `from` onto the element at `to` with the mouse, in small steps as a
+    /// hand would, so that pointer events fire along the way.
+    pub async fn drag(&self, from: &str, to: &str) {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+        let source = self.wait(from).await;
+        let target = self.wait(to).await;
+        let step = Some(Duration::from_millis(50));
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement { element: source, duration: None, x: 0.0, y: 0.0 })
+            .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+            .then(PointerAction::MoveBy { duration: step, x: 12.0, y: 12.0 })
+            .then(PointerAction::MoveBy { duration: step, x: 24.0, y: 12.0 })
+            .then(PointerAction::MoveToElement { element: target.clone(), duration: step, x: 0.0, y: -10.0 })
+            .then(PointerAction::MoveToElement { element: target, duration: step, x: 0.0, y: 0.0 })
+            .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        self.client.perform_actions(mouse).await.unwrap_or_else(|e| panic!("drag {from} to {to}: {e}"));
+    }
+
     /// Replaces the value of an input.
     pub async fn fill(&self, css: &str, text: &str) {
         let element = self.wait(css).await;

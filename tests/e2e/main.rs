@@ -66,11 +66,13 @@ async fn the_window_speaks_english_when_the_os_does() {
     app.fill("[name=username]", "admin").await;
     app.fill("[name=full_name]", "Anna Admin").await;
     app.fill("[name=password]", "short").await;
+    app.fill("[name=repeat]", "short").await;
     app.click("[data-action=submit]").await;
     // A bad input shows its field error in the user's language and creates nobody.
     app.wait_text("[data-field=password] .field-error", "at least 8 characters").await;
     assert_eq!(app.invoke("app_start", serde_json::json!({})).await.unwrap()["stage"], "first_admin");
     app.fill("[name=password]", "admin-password").await;
+    app.fill("[name=repeat]", "admin-password").await;
     app.click("[data-action=submit]").await;
     app.wait_text(".nav-link.active", "Statistics").await;
     app.screenshot("statistics").await;

@@ -1,6 +1,7 @@
 //! The story every backend goes through: first run, the first administrator, each role signing
 //! in and doing its job, statistics showing the result, and the refusals.
 
+use chrono::Datelike as _;
 use serde_json::json;
 
 use crate::harness::App;
@@ -57,6 +58,11 @@ async fn create_first_admin(app: &App) {
     app.fill("[name=username]", "admin").await;
     app.fill("[name=full_name]", "Анна Администратова").await;
     app.fill("[name=password]", ADMIN_PASSWORD).await;
+    // a typo in the repeated password is caught before anything is created
+    app.fill("[name=repeat]", "admin-passwort").await;
+    app.click("[data-action=submit]").await;
+    app.wait_text("[data-field=repeat] .field-error", "Пароли не совпадают").await;
+    app.fill("[name=repeat]", ADMIN_PASSWORD).await;
     app.screenshot("02-first-admin").await;
     app.click("[data-action=submit]").await;
     // Statistics is the home page.
@@ -190,7 +196,7 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
 
     // The operator adds a lead from the running campaign.
     app.sign_in("operator", STAFF_PASSWORD).await;
-    assert_navigation(app, &["Мой день", "Статистика", "Лиды"]).await;
+    assert_navigation(app, &["Мой день", "Статистика", "Лиды", "Воронка"]).await;
     let refused = app.invoke("list_contracts", json!({ "filter": {} })).await.expect_err("operators see no contracts");
     assert_eq!(refused["code"], "forbidden");
     app.client.execute("location.hash = '#/contracts'", vec![]).await.expect("go to #/contracts");
@@ -229,7 +235,7 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
 
     // The operator opens Иван Петров's card, adds a note and a call-back for tomorrow, finds it
     // on "My day" (the badge counts only what is due today or late) and marks it done.
-    app.click("tr[data-name='Иван Петров'] td").await;
+    app.click("tr[data-name='Иван Петров'] td[data-col=full_name]").await;
     app.wait_text("dialog[data-card=lead] [data-card-title]", "Иван Петров").await;
     app.fill("dialog [name=note]", "Просил перезвонить после обеда").await;
     app.click("dialog [data-action=add-note]").await;
@@ -253,18 +259,44 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.click("dialog [data-action=save]").await;
     app.gone("dialog").await;
     app.wait_text("[data-group=upcoming] p.muted", "Запланированных задач нет").await;
+
+    // On the board she drags Мария Сидорова from "new" to "in work".
+    app.go("board").await;
+    app.wait_text("[data-column=new] .count", "2").await;
+    app.drag("[data-column=new] [data-name='Мария Сидорова']", "[data-column=in_work]").await;
+    app.wait("[data-column=in_work] [data-name='Мария Сидорова']").await;
+    app.wait_text("[data-column=in_work] .count", "1").await;
+    shot("25-board").await;
+    let moved = app.invoke("list_leads", json!({ "filter": { "status": "in_work" } })).await.expect("list leads");
+    assert_eq!(moved["items"][0]["full_name"], "Мария Сидорова", "the core changed the status");
     app.sign_out().await;
 
     // The manager converts the lead with a new contract and its document.
     app.sign_in("manager", STAFF_PASSWORD).await;
-    assert_navigation(app, &["Мой день", "Статистика", "Лиды", "Клиенты", "Договоры"]).await;
+    assert_navigation(app, &["Мой день", "Статистика", "Лиды", "Воронка", "Клиенты", "Договоры"]).await;
     // A manager opens the lead's card (its story included) and converts it from there.
     app.go("leads").await;
-    app.click("tr[data-name='Иван Петров'] td").await;
+    app.click("tr[data-name='Иван Петров'] td[data-col=full_name]").await;
     app.wait_text("dialog[data-card=lead] [data-timeline] .entry-note", "Просил перезвонить после обеда").await;
     app.wait_text("dialog[data-card=lead] [data-timeline]", "Задача выполнена").await;
     app.click("dialog[data-card=lead] [data-action=convert]").await;
     app.wait("dialog[data-form=convert]").await;
+    // pre-filled: the campaign's service at its price, for a year from today
+    let value = |name: &'static str| async move {
+        let script = format!("return document.querySelector('dialog [name={name}]').value");
+        app.client
+            .execute(&script, vec![])
+            .await
+            .expect("read a field")
+            .as_str()
+            .unwrap_or_default()
+            .replace(['\u{a0}', ' ', '\u{202f}'], "")
+    };
+    assert_eq!(value("amount").await, "16000,00");
+    let today = chrono::Local::now().date_naive();
+    let year_on = today.with_year(chrono::Datelike::year(&today) + 1).unwrap_or(today) - chrono::Days::new(1);
+    assert_eq!(value("valid_to").await, year_on.format("%d.%m.%Y").to_string());
+    assert_ne!(value("service_id").await, "");
     fill_contract_form(app, "Д-2026/001", "250 000,00").await;
     shot("16-convert-lead").await;
     app.click("dialog [data-action=save]").await;
@@ -313,7 +345,7 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.wait_text(&format!("{row} td[data-col=conversion]"), "100,0").await;
     app.wait_text(&format!("{row} td[data-col=revenue]"), "400 000 ₽").await;
     app.wait_text(&format!("{row} td[data-col=roas]"), "4,00").await;
-    app.wait_text(&format!("{row} td[data-col=cost_per_client]"), "50 000,00").await;
+    app.wait_text(&format!("{row} td[data-col=cost_per_client]"), "50 000 ₽").await;
     shot("20-statistics").await;
     app.sign_out().await;
 
@@ -323,6 +355,21 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.select("[name=user_id]", "Ольга Операторова").await;
     app.wait_text("table[data-list=history] .entry-note", "Просил перезвонить после обеда").await;
     shot("24-history").await;
+    // ...and hands every client to the manager in one go.
+    app.go("clients").await;
+    app.click("[data-action=select-page]").await;
+    app.wait_text("[data-bulk] [data-selected]", "Выбрано: 2").await;
+    app.click("[data-bulk-action=owner]").await;
+    app.select("dialog[data-form=bulk-owner] [name=choice]", "Мария Менеджерова").await;
+    app.click("dialog[data-form=bulk-owner] [data-action=save]").await;
+    app.wait_text("dialog[data-form=bulk-summary] [data-changed]", "Изменено записей: 2").await;
+    shot("26-bulk-owner").await;
+    app.click("dialog[data-form=bulk-summary] [data-action=close]").await;
+    app.gone("dialog").await;
+    let clients = app.invoke("list_clients", json!({ "filter": {} })).await.expect("list clients");
+    let owners: Vec<&str> =
+        clients["items"].as_array().unwrap().iter().map(|c| c["owner_name"].as_str().unwrap()).collect();
+    assert_eq!(owners, ["Мария Менеджерова", "Мария Менеджерова"]);
 
     // The administrator deactivates the operator: the next sign-in says so.
     app.go("admin").await;

@@ -3,6 +3,13 @@
 import { t } from './i18n.js';
 
 const listeners = new Set();
+const refusals = new Set();
+
+/** Called when a command is refused for want of a permission: the user's roles may have changed
+ *  since the navigation was drawn. */
+export function onForbidden(callback) {
+  refusals.add(callback);
+}
 
 /** Called when a command says nobody is signed in (signed out, or deactivated meanwhile). */
 export function onUnauthenticated(callback) {
@@ -17,6 +24,7 @@ export async function call(command, args = {}) {
     if (error.code === 'unauthenticated' && command !== 'sign_in') {
       listeners.forEach((callback) => callback(error));
     }
+    if (error.code === 'forbidden') refusals.forEach((callback) => callback(error));
     throw error;
   }
 }

@@ -7,6 +7,7 @@ import { t, fmtDate, fmtDateTime, fmtMoney, fmtPhone, DASH } from './i18n.js';
 import { openForm } from './form.js';
 import { statusBadge } from './pages/campaigns.js';
 import { taskForm, taskRow } from './tasks.js';
+import { archiveButton } from './archive.js';
 
 /**
  * Opens the card of `record` ({ kind: 'lead'|'client', id }). `actions` may offer what the page
@@ -121,6 +122,9 @@ function buttons(card, record, ctx, actions, changed, dialog) {
       row.append(h('button', { class: 'btn btn-small btn-primary', 'data-action': 'convert', text: t('lead.convert'),
         onclick: () => { dialog.close(); actions.convert(lead); } }));
     }
+    if (ctx.can('leads.edit') && lead.status !== 'converted') {
+      row.append(archiveButton(lead, 'set_lead_archived', changed));
+    }
     if (lead.status === 'converted' && !ctx.can('clients.view')) {
       row.append(h('span', { class: 'muted', text: t('card.converted_no_access') }));
     }
@@ -129,6 +133,9 @@ function buttons(card, record, ctx, actions, changed, dialog) {
   }
   if (record.kind === 'client' && ctx.can('contracts.edit') && !card.client.is_archived && actions.addContract) {
     row.append(h('button', { class: 'btn btn-small', 'data-action': 'add-contract', text: t('client.add_contract_short'), onclick: () => actions.addContract(card.client, changed) }));
+  }
+  if (record.kind === 'client' && ctx.can('clients.edit')) {
+    row.append(archiveButton(card.client, 'set_client_archived', changed));
   }
   return row;
 }

@@ -60,6 +60,23 @@ export function openForm({ title, fields, values = {}, submitLabel, submit, onSa
   return dialog;
 }
 
+/** Asks for one choice from `options` ([[value, label]]) in a small form; resolves with the
+ *  value, or null when cancelled. */
+export function askChoice({ title, label, options, submitLabel, testId }) {
+  return new Promise((resolve) => {
+    let chosen = null;
+    const dialog = openForm({
+      title, testId, submitLabel,
+      fields: [{ name: 'choice', label, type: 'select', numeric: typeof options[0]?.[0] === 'number', empty: t('common.choose'), options, wide: true }],
+      submit: async ({ choice }) => {
+        if (choice === null) throw { message: t('common.choose'), fields: [{ field: 'choice', message: t('common.choose') }] };
+        chosen = choice;
+      },
+    });
+    dialog.addEventListener('close', () => resolve(chosen));
+  });
+}
+
 function showErrors(inputs, banner, error) {
   for (const { row } of inputs.values()) {
     row.classList.remove('invalid');
@@ -71,11 +88,17 @@ function showErrors(inputs, banner, error) {
   if (!error) return;
   const unplaced = [];
   let focused = false;
-  for (const { field, message } of error.fields || []) {
+  for (const { field, message, lead_id: leadId } of error.fields || []) {
     const input = inputs.get(field) || [...inputs.values()].find((i) => (i.field.aliases || []).includes(field));
     if (!input) { unplaced.push(message); continue; }
     input.row.classList.add('invalid');
-    input.row.querySelector('.field-error').textContent = message;
+    const slot = input.row.querySelector('.field-error');
+    slot.textContent = message;
+    if (leadId) {
+      // the lead that has this phone or e-mail: its card opens over the form
+      slot.append(' ', h('button', { type: 'button', class: 'link', 'data-action': 'open-duplicate', text: t('card.open_lead'),
+        onclick: () => document.dispatchEvent(new CustomEvent('crm:open-record', { detail: { kind: 'lead', id: leadId } })) }));
+    }
     if (!focused) { input.focus(); focused = true; }
   }
   banner.hidden = false;

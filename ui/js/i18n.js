@@ -63,12 +63,10 @@ export function fmtMoneyCompact(amount) {
 /** Whole roubles: `fmtMoney(amount, { whole: true })`. */
 export const fmtRoubles = (amount) => fmtMoney(amount, { whole: true });
 
-/** A stored E.164 phone as people read it: `+79123456789` -> `+7 912 345-67-89` (Russian and
- *  Kazakh numbers); others as stored. */
-export function fmtPhone(e164) {
-  if (!e164) return DASH;
-  const ru = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(e164);
-  return ru ? `+7 ${ru[1]} ${ru[2]}-${ru[3]}-${ru[4]}` : e164;
+/** A phone as the core sends it: already in its country's international format (formatted by
+ *  the phonenumber crate, the same in lists, cards and forms); a dash when there is none. */
+export function fmtPhone(phone) {
+  return phone || DASH;
 }
 
 /** A fraction (`"0.2500"`) as a percentage. */

@@ -2,7 +2,8 @@
 // empty states. Each page module describes its columns and calls the core's list command.
 import { call } from './api.js';
 import { h, clear, debounce, toast } from './dom.js';
-import { t, fmtNumber, dateToIso } from './i18n.js';
+import { t, fmtNumber, dateToIso, isoToInput } from './i18n.js';
+import { openForm } from './form.js';
 
 const PAGE_SIZES = [25, 50, 100];
 
@@ -21,7 +22,13 @@ export function listPage(container, spec) {
     limit: 50,
     filters: Object.fromEntries((spec.filters || []).map((f) => [f.name, f.value ?? (f.type === 'checkbox' ? false : null)])),
     request: 0,
+    // bulk selection: ticked ids, or every row the filter matches
+    selected: new Set(),
+    allMatching: false,
+    lastTicked: null,
+    page: null,
   };
+  const bulkBar = h('div', { class: 'bulk-bar', hidden: true, 'data-bulk': '' });
   const search = h('input', { type: 'search', class: 'search', placeholder: spec.searchPlaceholder || t('list.search'), 'data-search': true, maxlength: 200, 'aria-label': t('list.search') });
   search.addEventListener('input', debounce(() => { state.search = search.value; state.offset = 0; load(); }, 300));
   const filterControls = (spec.filters || []).map((f) => filterControl(f, state, () => { state.offset = 0; load(); }));
@@ -33,13 +40,67 @@ export function listPage(container, spec) {
     ? h('button', { class: 'btn btn-primary', 'data-action': 'create', title: t('shortcut.create'), onclick: () => spec.create.open(), text: spec.create.label })
     : null;
 
+  const saved = spec.savedAs ? savedFilters() : null;
   clear(container).append(
     h('header', { class: 'page-header' }, h(spec.sub ? 'h2' : 'h1', { text: spec.title }), spec.headerExtra || null, createButton),
-    h('div', { class: 'toolbar' }, spec.noSearch ? null : search, filterControls, h('span', { class: 'spacer' }), total),
+    h('div', { class: 'toolbar' }, spec.noSearch ? null : search, filterControls, saved, h('span', { class: 'spacer' }), total),
+    bulkBar,
     h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'data-list': spec.command }, head, body)),
     pager);
 
+  /** The user's saved filters of this list: pick one, save the current one under a name, or
+   *  delete the one picked. */
+  function savedFilters() {
+    const select = h('select', { name: 'saved_filter', class: 'filter', 'aria-label': t('saved.title') });
+    const remove = h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'data-action': 'delete-filter', title: t('saved.delete'), text: '✕', hidden: true });
+    let items = [];
+    const refill = async (chosen = '') => {
+      try { items = await call('saved_filters', { list: spec.savedAs }); } catch (e) { toast(e.message, 'error'); return; }
+      clear(select).append(h('option', { value: '', text: t('saved.title') }), ...items.map((f) => h('option', { value: String(f.id), text: f.name })));
+      select.value = chosen;
+      remove.hidden = !chosen;
+    };
+    select.addEventListener('change', () => {
+      const found = items.find((f) => String(f.id) === select.value);
+      remove.hidden = !found;
+      if (!found) return;
+      const f = found.filter;
+      state.search = f.search || '';
+      search.value = state.search;
+      for (const name of Object.keys(state.filters)) state.filters[name] = f.filters?.[name] ?? (typeof state.filters[name] === 'boolean' ? false : null);
+      for (const control of container.querySelectorAll('.toolbar [name]')) {
+        if (!(control.name in state.filters)) continue;
+        const value = state.filters[control.name];
+        if (control.type === 'checkbox') control.checked = Boolean(value);
+        else if (control.classList.contains('date-input')) control.value = value ? isoToInput(value) : '';
+        else control.value = value === null || value === undefined ? '' : String(value);
+      }
+      if (f.sort) { state.sort = f.sort; state.direction = f.direction; }
+      state.offset = 0;
+      load();
+    });
+    remove.addEventListener('click', async () => {
+      try { await call('delete_saved_filter', { id: Number(select.value) }); refill(); } catch (e) { toast(e.message, 'error'); }
+    });
+    const save = h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'data-action': 'save-filter', text: t('saved.save'),
+      onclick: () => openForm({
+        title: t('saved.save_title'), testId: 'save-filter',
+        fields: [{ name: 'name', label: t('saved.name'), wide: true }],
+        submit: (v) => call('save_filter', { list: spec.savedAs, name: v.name,
+          filter: { search: state.search, filters: state.filters, sort: state.sort, direction: state.direction } }),
+        onSaved: (f) => { toast(t('saved.saved', { name: f.name })); refill(String(f.id)); },
+      }) });
+    refill();
+    return h('span', { class: 'saved-filters' }, select, remove, save);
+  }
+
   function renderHead() {
+    const pick = spec.bulk ? h('th', { class: 'pick-col' }, h('input', { type: 'checkbox', 'data-action': 'select-page', 'aria-label': t('bulk.select_page'),
+      onchange: (e) => {
+        for (const row of state.page?.items || []) { if (e.target.checked) state.selected.add(row.id); else state.selected.delete(row.id); }
+        state.allMatching = false;
+        renderRows(state.page);
+      } })) : null;
     const cells = spec.columns.map((c) => {
       if (!c.sort) return h('th', { class: c.num ? 'num' : '', text: c.label });
       const active = state.sort === c.sort;
@@ -56,11 +117,12 @@ export function listPage(container, spec) {
         }));
     });
     if (spec.actions) cells.push(h('th', { class: 'actions-col', text: '' }));
-    clear(head).append(h('tr', {}, cells));
+    clear(head).append(h('tr', {}, pick, cells));
   }
 
-  async function load() {
+  async function load({ keepSelection = false } = {}) {
     const request = ++state.request;
+    if (!keepSelection) { state.selected.clear(); state.allMatching = false; }
     renderHead();
     const filter = { ...state.filters, search: state.search, page: { offset: state.offset, limit: state.limit } };
     if (state.sort) { filter.sort = state.sort; filter.direction = state.direction; }
@@ -78,30 +140,71 @@ export function listPage(container, spec) {
   }
 
   function renderRows(page) {
+    state.page = page;
     clear(body);
-    const span = spec.columns.length + (spec.actions ? 1 : 0);
+    const span = spec.columns.length + (spec.actions ? 1 : 0) + (spec.bulk ? 1 : 0);
     if (page.items.length === 0) {
       const filtered = state.search || Object.values(state.filters).some((v) => v !== null && v !== false && v !== '');
       body.append(h('tr', { class: 'empty-row' }, h('td', { class: 'empty', colspan: span },
         h('div', { class: 'empty-title', text: filtered ? t('list.nothing_found') : spec.emptyText || t('list.empty') }),
         !filtered && spec.emptyHint ? h('div', { class: 'empty-hint', text: spec.emptyHint }) : null)));
     }
-    for (const row of page.items) {
+    page.items.forEach((row, index) => {
+      const ticked = state.allMatching || state.selected.has(row.id);
+      const pick = spec.bulk ? h('td', { class: 'pick-col' }, h('input', { type: 'checkbox', checked: ticked, disabled: state.allMatching, 'data-action': 'select', 'aria-label': t('bulk.select_row'),
+        onclick: (e) => {
+          // shift-click ticks (or unticks) the whole range from the last row ticked
+          const from = e.shiftKey && state.lastTicked !== null ? Math.min(state.lastTicked, index) : index;
+          const to = e.shiftKey && state.lastTicked !== null ? Math.max(state.lastTicked, index) : index;
+          for (const r of page.items.slice(from, to + 1)) { if (e.target.checked) state.selected.add(r.id); else state.selected.delete(r.id); }
+          state.lastTicked = index;
+          renderRows(page);
+        } })) : null;
       const tr = h('tr', { class: spec.onRow ? 'clickable' : '', tabindex: spec.onRow ? 0 : null, 'data-id': row.id ?? row.client_id ?? '', 'data-name': row.full_name ?? row.name ?? '' },
+        pick,
         spec.columns.map((c) => {
           const value = c.value ? c.value(row) : row[c.key];
-          return h('td', { class: [c.num ? 'num' : '', c.class || ''].join(' ').trim() }, value instanceof Node ? value : String(value ?? ''));
+          return h('td', { class: [c.num ? 'num' : '', c.class || ''].join(' ').trim(), 'data-col': c.key }, value instanceof Node ? value : String(value ?? ''));
         }),
         spec.actions ? h('td', { class: 'actions-col' }, spec.actions(row, load)) : null);
       if (row.is_archived) tr.classList.add('archived');
+      if (ticked) tr.classList.add('selected');
       if (spec.onRow) {
-        tr.addEventListener('click', (event) => { if (!event.target.closest('button')) spec.onRow(row, load); });
-        tr.addEventListener('keydown', (event) => { if (event.key === 'Enter') spec.onRow(row, load); });
+        tr.addEventListener('click', (event) => { if (!event.target.closest('button, input, select, a')) spec.onRow(row, load); });
+        tr.addEventListener('keydown', (event) => { if (event.key === 'Enter' && event.target === tr) spec.onRow(row, load); });
       }
       body.append(tr);
-    }
+    });
     total.textContent = t('list.total', { count: fmtNumber(page.total) });
     renderPager(page);
+    renderBulk(page);
+  }
+
+  /** The bar over the table while rows are ticked: how many, "all N matching", the actions. */
+  function renderBulk(page) {
+    if (!spec.bulk) return;
+    const count = state.allMatching ? page.total : state.selected.size;
+    bulkBar.hidden = count === 0;
+    if (count === 0) { clear(bulkBar); return; }
+    const all = !state.allMatching && page.total > state.selected.size
+      ? h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'select-all', text: t('bulk.select_all', { count: fmtNumber(page.total) }),
+        onclick: () => { state.allMatching = true; renderRows(page); } }) : null;
+    const actions = spec.bulk.actions.map((a) => h('button', { class: 'btn btn-small', 'data-bulk-action': a.id, text: a.label,
+      onclick: async () => {
+        const action = await a.prepare();
+        if (!action) return;
+        const selection = state.allMatching
+          ? { kind: 'matching', filter: { ...state.filters, search: state.search } }
+          : { kind: 'ids', ids: [...state.selected] };
+        let summary;
+        try { summary = await call(spec.bulk.command, { selection, action }); } catch (e) { toast(e.message, 'error'); return; }
+        showSummary(summary);
+        load();
+      } }));
+    clear(bulkBar).append(
+      h('strong', { 'data-selected': count, text: t('bulk.selected', { count: fmtNumber(count) }) }), all, ...actions,
+      h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'clear-selection', text: t('bulk.clear'),
+        onclick: () => { state.selected.clear(); state.allMatching = false; renderRows(page); } }));
   }
 
   function renderPager(page) {
@@ -112,7 +215,7 @@ export function listPage(container, spec) {
     size.value = String(state.limit);
     const pages = Math.max(1, Math.ceil(page.total / state.limit));
     const current = Math.floor(page.offset / state.limit) + 1;
-    const go = (n) => { state.offset = (Math.min(Math.max(1, n), pages) - 1) * state.limit; load(); };
+    const go = (n) => { state.offset = (Math.min(Math.max(1, n), pages) - 1) * state.limit; load({ keepSelection: true }); };
     const number = h('input', { type: 'number', class: 'page-input', min: 1, max: pages, value: current, 'aria-label': t('list.go_to_page'), 'data-action': 'page',
       onchange: (e) => { const n = Number(e.target.value); if (Number.isInteger(n)) go(n); } });
     const last = page.offset + page.items.length >= page.total;
@@ -121,18 +224,34 @@ export function listPage(container, spec) {
       size,
       h('button', { class: 'btn btn-small', 'data-action': 'first', disabled: page.offset === 0, title: t('list.first'), text: '«', onclick: () => go(1) }),
       h('button', { class: 'btn btn-small', 'data-action': 'prev', disabled: page.offset === 0, text: t('list.prev'),
-        onclick: () => { state.offset = Math.max(0, state.offset - state.limit); load(); } }),
+        onclick: () => { state.offset = Math.max(0, state.offset - state.limit); load({ keepSelection: true }); } }),
       h('label', { class: 'pager-page' }, number, h('span', { text: t('list.of_pages', { pages: fmtNumber(pages) }) })),
       h('button', { class: 'btn btn-small', 'data-action': 'next', disabled: last, text: t('list.next'),
-        onclick: () => { state.offset += state.limit; load(); } }),
+        onclick: () => { state.offset += state.limit; load({ keepSelection: true }); } }),
       h('button', { class: 'btn btn-small', 'data-action': 'last', disabled: last, title: t('list.last'), text: '»', onclick: () => go(pages) }));
   }
 
   load();
-  return { reload: load, state };
+  return { reload: () => load({ keepSelection: false }), state };
 }
 
-function filterControl(f, state, changed) {
+/** What a bulk action did: changed and refused counts, each refusal with its reason. */
+function showSummary(summary) {
+  const close = h('button', { type: 'submit', class: 'btn btn-primary', 'data-action': 'close', text: t('action.close') });
+  const dialog = h('dialog', { class: 'dialog', 'data-form': 'bulk-summary' },
+    h('form', { method: 'dialog', class: 'dialog-body' },
+      h('h2', { class: 'dialog-title', text: t('bulk.done') }),
+      h('p', { 'data-changed': summary.changed, text: t('bulk.changed', { count: fmtNumber(summary.changed) }) }),
+      summary.refused.length ? h('p', { text: t('bulk.refused', { count: fmtNumber(summary.refused.length) }) }) : null,
+      summary.refused.length ? h('ul', { class: 'card-list refusals' }, summary.refused.slice(0, 200).map((r) =>
+        h('li', {}, h('strong', { text: r.name || `№${r.id}` }), ` — ${r.message}`))) : null,
+      h('div', { class: 'dialog-buttons' }, close)));
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+export function filterControl(f, state, changed) {
   if (f.type === 'checkbox') {
     const box = h('input', { type: 'checkbox', name: f.name, checked: Boolean(state.filters[f.name]),
       onchange: (e) => { state.filters[f.name] = e.target.checked; changed(); } });

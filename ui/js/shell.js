@@ -1,6 +1,6 @@
 // The signed-in window: sidebar navigation (only what the user's permissions allow; the core
 // refuses the rest anyway), the page area and the keyboard shortcuts.
-import { call } from './api.js';
+import { call, onForbidden } from './api.js';
 import { h, clear, toast } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 
@@ -9,6 +9,7 @@ export const PAGES = [
   { id: 'today', permission: null, module: () => import('./pages/today.js') },
   { id: 'stats', permission: 'stats.view', module: () => import('./pages/stats.js') },
   { id: 'leads', permission: 'leads.view', module: () => import('./pages/leads.js') },
+  { id: 'board', permission: 'leads.view', module: () => import('./pages/board.js') },
   { id: 'clients', permission: 'clients.view', module: () => import('./pages/clients.js') },
   { id: 'contracts', permission: 'contracts.view', module: () => import('./pages/contracts.js') },
   { id: 'campaigns', permission: 'campaigns.view', module: () => import('./pages/campaigns.js') },
@@ -21,6 +22,12 @@ export const PAGES = [
 
 let keyboardBound = false;
 const reminders = { poll: null, due: null };
+// the signed-in shell's permission check; refusals anywhere trigger it
+const permissionsWatch = { current: null };
+onForbidden(() => { if (permissionsWatch.current) permissionsWatch.current(); });
+// "open this lead" from anywhere (a field error naming a duplicate): the card, with this user's rights
+const openRecord = { current: null };
+document.addEventListener('crm:open-record', (event) => { if (openRecord.current) openRecord.current(event.detail); });
 
 function stopReminders() {
   clearInterval(reminders.poll);
@@ -90,6 +97,21 @@ export function showShell(app, info, route) {
   window.onhashchange = fromHash;
   fromHash();
   startReminders(true);
+  permissionsWatch.current = checkPermissions;
+  openRecord.current = (record) => import('./card.js').then(({ openCard }) => openCard(record, ctx));
+
+  /** Redraws the navigation when the core reports other permissions than it shows (an
+   *  administrator changed this user's roles meanwhile). */
+  async function checkPermissions() {
+    let next;
+    try { next = await call('app_start'); } catch { return; }
+    const same = next.user && JSON.stringify(next.user.permissions) === JSON.stringify(user.permissions)
+      && JSON.stringify(next.user.roles) === JSON.stringify(user.roles);
+    if (same) return;
+    stopReminders();
+    if (next.user) toast(t('nav.permissions_changed'), 'warning');
+    route(next);
+  }
 
   /** The badge: overdue and today's open tasks. */
   function updateBadge(counts) {
@@ -112,6 +134,7 @@ export function showShell(app, info, route) {
       let counts;
       try { counts = await call('task_counts'); } catch { return; }
       updateBadge(counts);
+      if (!first) checkPermissions();
       if (first && counts.overdue > 0) toast(t('day.overdue_at_sign_in', { n: counts.overdue }), 'warning');
       const next = counts.next_due;
       clearTimeout(reminders.due);

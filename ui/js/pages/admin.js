@@ -78,7 +78,7 @@ async function renderUsers(body) {
         { name: 'extra_permissions', label: t('user.extra_permissions'), type: 'checks', options: permissionOptions, wide: true },
       ],
       submit: (input) => call('create_user', { input }),
-      onSaved: (u) => { toast(t('common.saved', { name: u.username })); reload(); },
+      onSaved: (u) => { toast(t('common.saved', { name: u.full_name })); reload(); },
     });
   }
 
@@ -94,7 +94,7 @@ async function renderUsers(body) {
       ],
       values: user,
       submit: (input) => call('update_user', { id: user.id, version: user.version, input }),
-      onSaved: (u) => { toast(t('common.saved', { name: u.username })); reload(); },
+      onSaved: (u) => { toast(t('common.saved', { name: u.full_name })); reload(); },
     });
   }
 

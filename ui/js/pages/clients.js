@@ -1,12 +1,13 @@
 // Active clients: converted leads with their contracts and revenue.
 import { call } from '../api.js';
-import { h, toast, confirmDialog } from '../dom.js';
+import { h, toast } from '../dom.js';
 import { t, fmtMoney, fmtDate, fmtNumber } from '../i18n.js';
 import { listPage } from '../list.js';
 import { openForm } from '../form.js';
 import { nameCell, contacts, clipped } from './services.js';
 import { contractFields, contractInput } from './contract-form.js';
 import { openCard } from '../card.js';
+import { pickOwner } from './leads.js';
 
 export function render(container, ctx) {
   const canEdit = ctx.can('clients.edit');
@@ -14,6 +15,7 @@ export function render(container, ctx) {
   const list = listPage(container, {
     title: t('nav.clients'),
     command: 'list_clients',
+    savedAs: 'clients',
     defaultSort: { sort: 'created_at', direction: 'desc' },
     filters: [
       { name: 'campaign_id', type: 'select', label: t('lead.campaign'), all: t('lead.all_campaigns'), numeric: true, load: () => call('campaign_options') },
@@ -29,8 +31,16 @@ export function render(container, ctx) {
     ],
     emptyText: t('client.empty'),
     emptyHint: t('client.empty_hint'),
+    bulk: (() => {
+      const actions = [
+        ctx.can('owners.assign') ? { id: 'owner', label: t('bulk.owner'), prepare: () => pickOwner() } : null,
+        canEdit ? { id: 'archive', label: t('action.archive'), prepare: () => ({ kind: 'archive' }) } : null,
+        canEdit ? { id: 'restore', label: t('action.restore'), prepare: () => ({ kind: 'restore' }) } : null,
+      ].filter(Boolean);
+      return actions.length ? { command: 'bulk_clients', actions } : null;
+    })(),
     onRow: (row) => openCard({ kind: 'client', id: row.id }, ctx, { actions: { edit, addContract }, onChanged: () => list.reload() }),
-    actions: (canEdit || canAddContract) ? (row, reload) => actions(row, reload) : null,
+    actions: canAddContract ? (row, reload) => actions(row, reload) : null,
   });
 
   function edit(client, changed) {
@@ -67,12 +77,6 @@ export function render(container, ctx) {
   function actions(row, reload) {
     return [
       canAddContract && !row.is_archived ? h('button', { class: 'btn btn-small', 'data-action': 'add-contract', text: t('client.add_contract_short'), onclick: () => addContract(row) }) : null,
-      canEdit ? h('button', { class: 'btn btn-small btn-ghost', 'data-action': row.is_archived ? 'restore' : 'archive',
-        text: row.is_archived ? t('action.restore') : t('action.archive'),
-        onclick: async () => {
-          if (!row.is_archived && !(await confirmDialog(t('common.archive_confirm', { name: row.full_name }), t('action.archive')))) return;
-          try { await call('set_client_archived', { id: row.id, version: row.version, archived: !row.is_archived }); reload(); } catch (e) { toast(e.message, 'error'); }
-        } }) : null,
     ].filter(Boolean);
   }
 }

@@ -1,9 +1,10 @@
 // Contracts: number, service, dates, amount and the signed document stored in the database.
 import { call } from '../api.js';
-import { h, toast, confirmDialog } from '../dom.js';
+import { h, toast } from '../dom.js';
 import { t, fmtMoney, fmtDate } from '../i18n.js';
 import { listPage } from '../list.js';
 import { openForm } from '../form.js';
+import { archiveButton } from '../archive.js';
 import { nameCell } from './services.js';
 import { contractFields, contractInput, contractValues } from './contract-form.js';
 import { documentButtons, documentField } from '../documents.js';
@@ -13,12 +14,14 @@ export function render(container, ctx) {
   const list = listPage(container, {
     title: t('nav.contracts'),
     command: 'list_contracts',
+    savedAs: 'contracts',
     defaultSort: { sort: 'signed_on', direction: 'desc' },
     filters: [
       { name: 'service_id', type: 'select', label: t('contract.service'), all: t('campaign.all_services'), numeric: true, load: () => call('service_options') },
       { name: 'signed_from', type: 'date', label: t('contract.signed_from') },
       { name: 'signed_to', type: 'date', label: t('stats.to') },
       { name: 'unassigned_only', type: 'checkbox', label: t('contract.unassigned_only') },
+      { name: 'expiring', type: 'checkbox', label: t('contract.expiring') },
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
     ],
     columns: [
@@ -72,12 +75,7 @@ export function render(container, ctx) {
 
   function actions(row, reload) {
     return [
-      h('button', { class: 'btn btn-small btn-ghost', 'data-action': row.is_archived ? 'restore' : 'archive',
-        text: row.is_archived ? t('action.restore') : t('action.archive'),
-        onclick: async () => {
-          if (!row.is_archived && !(await confirmDialog(t('common.archive_confirm', { name: row.name }), t('action.archive')))) return;
-          try { await call('set_contract_archived', { id: row.id, version: row.version, archived: !row.is_archived }); reload(); } catch (e) { toast(e.message, 'error'); }
-        } }),
+      archiveButton(row, 'set_contract_archived', reload),
     ];
   }
 }

@@ -1,10 +1,10 @@
 // Leads: who came from which campaign; operators add and edit them, managers convert them into
 // active clients with a new or an existing contract.
 import { call } from '../api.js';
-import { h, toast, confirmDialog } from '../dom.js';
-import { t, fmtDate } from '../i18n.js';
+import { h, toast } from '../dom.js';
+import { t, fmtDate, moneyInput } from '../i18n.js';
 import { listPage } from '../list.js';
-import { openForm } from '../form.js';
+import { openForm, askChoice } from '../form.js';
 import { nameCell, contacts, clipped } from './services.js';
 import { statusBadge } from './campaigns.js';
 import { contractFields, contractInput } from './contract-form.js';
@@ -18,6 +18,7 @@ export function render(container, ctx) {
   const list = listPage(container, {
     title: t('nav.leads'),
     command: 'list_leads',
+    savedAs: 'leads',
     defaultSort: { sort: 'created_at', direction: 'desc' },
     searchPlaceholder: t('lead.search'),
     filters: [
@@ -36,15 +37,15 @@ export function render(container, ctx) {
       // the owner under the status: who works the lead, without a column more
       { key: 'status', label: t('lead.status'), sort: 'status',
         value: (r) => h('span', { class: 'stack' }, statusBadge('lead', r.status), h('span', { class: 'sub', title: t('card.owner'), text: r.owner_name || '' })) },
-      // who added the lead, under the date: one column fewer keeps the table inside the window
-      { key: 'created_at', label: t('lead.created_at'), sort: 'created_at', firstDirection: 'desc',
-        value: (r) => h('span', { class: 'stack', title: t('lead.created_by') }, h('span', { text: fmtDate(r.created_at) }), h('span', { class: 'sub', text: r.created_by_name || '' })) },
+      // who added it is on the card; the list keeps to what a row is worked by
+      { key: 'created_at', label: t('lead.created_at'), sort: 'created_at', firstDirection: 'desc', value: (r) => fmtDate(r.created_at) },
     ],
     emptyText: t('lead.empty'),
     emptyHint: canEdit ? t('lead.empty_hint') : null,
     create: canEdit ? { label: t('lead.create'), open: () => edit(null) } : null,
     onRow: (row) => card(row),
-    actions: (canEdit || canConvert) ? (row, reload) => actions(row, reload) : null,
+    bulk: bulkActions(ctx),
+    actions: canConvert ? (row, reload) => actions(row, reload) : null,
   });
 
   function card(row) {
@@ -80,61 +81,96 @@ export function render(container, ctx) {
     if (canConvert && row.status !== 'converted' && !row.is_archived) {
       buttons.push(h('button', { class: 'btn btn-small', 'data-action': 'convert', text: t('lead.convert'), onclick: () => convert(row) }));
     }
-    if (canEdit && row.status !== 'converted') {
-      buttons.push(h('button', { class: 'btn btn-small btn-ghost', 'data-action': row.is_archived ? 'restore' : 'archive',
-        text: row.is_archived ? t('action.restore') : t('action.archive'),
-        onclick: async () => {
-          if (!row.is_archived && !(await confirmDialog(t('common.archive_confirm', { name: row.full_name }), t('action.archive')))) return;
-          try { await call('set_lead_archived', { id: row.id, version: row.version, archived: !row.is_archived }); reload(); } catch (e) { toast(e.message, 'error'); }
-        } }));
-    }
     return buttons;
   }
 
-  async function convert(lead) {
-    let services = [];
-    let unassigned = [];
-    try {
-      const [options, contracts] = await Promise.all([
-        ctx.can('contracts.edit') ? call('service_options') : Promise.resolve([]),
-        call('list_contracts', { filter: { unassigned_only: true, page: { offset: 0, limit: 200 } } }),
-      ]);
-      services = options;
-      unassigned = contracts.items.map((c) => [c.id, `${c.name} · ${c.service_name}`]);
-    } catch (e) { toast(e.message, 'error'); return; }
-    const canCreate = ctx.can('contracts.edit');
-    const modes = [canCreate ? ['new_contract', t('convert.new_contract')] : null, ['existing_contract', t('convert.existing_contract')]].filter(Boolean);
-    const dialog = openForm({
-      title: t('convert.title', { name: lead.full_name }),
-      intro: t('convert.intro'),
-      testId: 'convert',
-      submitLabel: t('convert.confirm'),
-      fields: [
-        { name: 'kind', label: t('convert.contract'), type: 'select', options: modes, wide: true },
-        { name: 'contract_id', label: t('convert.pick_contract'), type: 'select', options: unassigned, numeric: true, empty: unassigned.length ? t('common.choose') : t('convert.no_unassigned'), wide: true },
-        ...(canCreate ? contractFields(services, true) : []),
-      ],
-      values: { kind: modes[0][0] },
-      submit: (values) => {
-        const conversion = values.kind === 'existing_contract'
-          ? { kind: 'existing_contract', contract_id: values.contract_id ?? 0 }
-          : { kind: 'new_contract', ...newContract(values) };
-        return call('convert_lead', { lead_id: lead.id, lead_version: lead.version, conversion });
-      },
-      onSaved: (client) => { toast(t('convert.done', { name: client.full_name })); list.reload(); },
-    });
-    const kind = dialog.querySelector('[name=kind]');
-    const toggle = () => {
-      const existing = kind.value === 'existing_contract';
-      for (const row of dialog.querySelectorAll('.field')) {
-        const name = row.dataset.field;
-        if (name === 'kind') continue;
-        row.hidden = existing ? name !== 'contract_id' : name === 'contract_id';
-      }
-    };
-    kind.addEventListener('change', toggle);
-    toggle();
+  function convert(lead) {
+    convertLead(lead, ctx, () => list.reload());
   }
+}
+
+/** What the leads list does to the ticked rows, as the user's permissions allow. */
+function bulkActions(ctx) {
+  const canEdit = ctx.can('leads.edit');
+  const actions = [
+    canEdit ? { id: 'in_work', label: t('card.to_in_work'), prepare: () => ({ kind: 'set_status', status: 'in_work' }) } : null,
+    canEdit ? { id: 'lost', label: t('card.to_lost'), prepare: async () => {
+      const reasons = await call('list_lost_reasons', { include_archived: false });
+      const reason = await askChoice({ title: t('bulk.why_lost'), label: t('card.lost_reason'), options: reasons.map((r) => [r.id, r.name]), testId: 'bulk-lost' });
+      return reason === null ? null : { kind: 'set_status', status: 'lost', lost_reason_id: reason };
+    } } : null,
+    ctx.can('owners.assign') ? { id: 'owner', label: t('bulk.owner'), prepare: () => pickOwner() } : null,
+    canEdit ? { id: 'archive', label: t('action.archive'), prepare: () => ({ kind: 'archive' }) } : null,
+    canEdit ? { id: 'restore', label: t('action.restore'), prepare: () => ({ kind: 'restore' }) } : null,
+  ].filter(Boolean);
+  return actions.length ? { command: 'bulk_leads', actions } : null;
+}
+
+/** Asks whom to give the ticked records to. */
+export async function pickOwner() {
+  const users = await call('user_options');
+  const owner = await askChoice({ title: t('bulk.owner'), label: t('card.owner'), options: users.map((u) => [u.id, u.full_name]), testId: 'bulk-owner' });
+  return owner === null ? null : { kind: 'set_owner', owner_id: owner };
+}
+
+/** Converts `lead` with a new or an existing contract; `onDone` after it. */
+export async function convertLead(lead, ctx, onDone) {
+  let services = [];
+  let unassigned = [];
+  let origin = null;
+  try {
+    const [options, contracts, card] = await Promise.all([
+      ctx.can('contracts.edit') ? call('service_options') : Promise.resolve([]),
+      call('list_contracts', { filter: { unassigned_only: true, page: { offset: 0, limit: 200 } } }),
+      call('lead_card', { id: lead.id }),
+    ]);
+    services = options;
+    origin = card.origin;
+    unassigned = contracts.items.map((c) => [c.id, `${c.name} · ${c.service_name}`]);
+  } catch (e) { toast(e.message, 'error'); return; }
+  const canCreate = ctx.can('contracts.edit');
+  const modes = [canCreate ? ['new_contract', t('convert.new_contract')] : null, ['existing_contract', t('convert.existing_contract')]].filter(Boolean);
+  const dialog = openForm({
+    title: t('convert.title', { name: lead.full_name }),
+    intro: t('convert.intro'),
+    testId: 'convert',
+    submitLabel: t('convert.confirm'),
+    fields: [
+      { name: 'kind', label: t('convert.contract'), type: 'select', options: modes, wide: true },
+      { name: 'contract_id', label: t('convert.pick_contract'), type: 'select', options: unassigned, numeric: true, empty: unassigned.length ? t('common.choose') : t('convert.no_unassigned'), wide: true },
+      ...(canCreate ? contractFields(services, true) : []),
+    ],
+    // the service the campaign advertised, at its price, for a year from today: all editable
+    values: { kind: modes[0][0], ...contractDefaults(origin) },
+    submit: (values) => {
+      const conversion = values.kind === 'existing_contract'
+        ? { kind: 'existing_contract', contract_id: values.contract_id ?? 0 }
+        : { kind: 'new_contract', ...newContract(values) };
+      return call('convert_lead', { lead_id: lead.id, lead_version: lead.version, conversion });
+    },
+    onSaved: (client) => { toast(t('convert.done', { name: client.full_name })); onDone(); },
+  });
+  const kind = dialog.querySelector('[name=kind]');
+  const toggle = () => {
+    const existing = kind.value === 'existing_contract';
+    for (const row of dialog.querySelectorAll('.field')) {
+      const name = row.dataset.field;
+      if (name === 'kind') continue;
+      row.hidden = existing ? name !== 'contract_id' : name === 'contract_id';
+    }
+  };
+  kind.addEventListener('change', toggle);
+  toggle();
+}
+
+/** A new contract's starting values: the campaign's service at its price, signed today, valid
+ *  for a year. */
+function contractDefaults(origin) {
+  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  const today = new Date();
+  const end = new Date(today.getFullYear() + 1, today.getMonth(), today.getDate() - 1);
+  const dates = { signed_on: iso(today), valid_from: iso(today), valid_to: iso(end) };
+  return origin ? { ...dates, service_id: origin.service_id, amount: moneyInput(origin.service_price) } : dates;
 }
 
 /** The new-contract part of the conversion form. */

@@ -1,9 +1,10 @@
 // Services the company sells: name, description, price.
 import { call } from '../api.js';
-import { h, toast, confirmDialog } from '../dom.js';
+import { h, toast } from '../dom.js';
 import { t, fmtMoney, fmtDate, fmtPhone, moneyInput } from '../i18n.js';
 import { listPage } from '../list.js';
 import { openForm } from '../form.js';
+import { archiveButton } from '../archive.js';
 
 export function render(container, ctx) {
   const canEdit = ctx.can('services.edit');
@@ -22,7 +23,7 @@ export function render(container, ctx) {
     emptyHint: canEdit ? t('service.empty_hint') : null,
     create: canEdit ? { label: t('service.create'), open: () => edit(null) } : null,
     onRow: canEdit ? (row) => edit(row) : null,
-    actions: canEdit ? (row, reload) => archiveButton(row, reload) : null,
+    actions: canEdit ? (row, reload) => archiveButton(row, 'set_service_archived', reload) : null,
   });
 
   function edit(service) {
@@ -40,18 +41,6 @@ export function render(container, ctx) {
         : call('create_service', { input })),
       onSaved: (saved) => { toast(t('common.saved', { name: saved.name })); list.reload(); },
     });
-  }
-
-  function archiveButton(row, reload) {
-    return h('button', { class: 'btn btn-small btn-ghost', 'data-action': row.is_archived ? 'restore' : 'archive',
-      text: row.is_archived ? t('action.restore') : t('action.archive'),
-      onclick: async () => {
-        if (!row.is_archived && !(await confirmDialog(t('common.archive_confirm', { name: row.name }), t('action.archive')))) return;
-        try {
-          await call('set_service_archived', { id: row.id, version: row.version, archived: !row.is_archived });
-          reload();
-        } catch (e) { toast(e.message, 'error'); }
-      } });
   }
 }
 

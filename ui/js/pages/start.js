@@ -33,7 +33,8 @@ function cardForm(card, { title, intro, fields, submitLabel, submit, extra, grid
       : h('input', { name: f.name, id: `start-${f.name}`, type: f.type || 'text', autocomplete: f.autocomplete || 'off', value: f.value ?? '', placeholder: f.placeholder });
     if (f.options && f.value) input.value = f.value;
     const row = h('div', { class: f.wide ? 'field field-wide' : 'field', dataset: { field: f.name } },
-      h('label', { class: 'field-label', for: `start-${f.name}`, text: f.label }), input, h('div', { class: 'field-error' }));
+      h('label', { class: 'field-label', for: `start-${f.name}`, text: f.label }), input,
+      f.hint ? h('div', { class: 'field-hint', text: f.hint }) : null, h('div', { class: 'field-error' }));
     rows.set(f.name, { row, input });
     form.append(row);
   }
@@ -161,16 +162,21 @@ function databaseError(card, info, route) {
 }
 
 function firstAdmin(card, info, route) {
-  cardForm(card, {
+  const { showError } = cardForm(card, {
     title: t('setup.first_admin'),
     intro: t('setup.first_admin_intro'),
     fields: [
       { name: 'username', label: t('user.username'), autocomplete: 'username' },
       { name: 'full_name', label: t('user.full_name') },
-      { name: 'password', label: t('user.password'), type: 'password', autocomplete: 'new-password' },
+      { name: 'password', label: t('user.password'), type: 'password', autocomplete: 'new-password', hint: t('user.password_hint') },
+      { name: 'repeat', label: t('account.repeat_password'), type: 'password', autocomplete: 'new-password' },
     ],
     submitLabel: t('setup.create_admin'),
-    submit: async (input) => {
+    submit: async ({ repeat, ...input }) => {
+      if (input.password !== repeat) {
+        showError({ message: t('account.mismatch'), fields: [{ field: 'repeat', message: t('account.mismatch') }] });
+        return;
+      }
       await call('create_first_admin', { input });
       route(await call('app_start'));
     },

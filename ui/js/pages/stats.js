@@ -12,9 +12,10 @@ const COLUMNS = [
   { key: 'conversion', label: 'stats.conversion', format: fmtPercent },
   { key: 'revenue', label: 'stats.revenue', format: fmtRoubles },
   { key: 'budget', label: 'stats.budget', format: fmtRoubles },
-  { key: 'roas', label: 'stats.roas', format: fmtRatio },
-  { key: 'cost_per_lead', label: 'stats.cost_per_lead', format: fmtMoney },
-  { key: 'cost_per_client', label: 'stats.cost_per_client', format: fmtMoney },
+  { key: 'roas', label: 'stats.roas', format: fmtRatio, hint: 'stats.roas_hint' },
+  // every money column in whole roubles: kopecks of campaign figures are noise
+  { key: 'cost_per_lead', label: 'stats.cost_per_lead', format: fmtRoubles },
+  { key: 'cost_per_client', label: 'stats.cost_per_client', format: fmtRoubles },
 ];
 
 export function render(container) {
@@ -78,7 +79,7 @@ export function render(container) {
       tile(t('stats.clients'), fmtNumber(total.clients), 'clients'),
       tile(t('stats.conversion'), fmtPercent(total.conversion), 'conversion'),
       tile(t('stats.revenue'), fmtMoneyCompact(total.revenue), 'revenue', fmtMoney(total.revenue)),
-      tile(t('stats.roas'), fmtRatio(total.roas), 'roas'));
+      tile(t('stats.roas'), fmtRatio(total.roas), 'roas', t('stats.roas_hint')));
   }
 
   function sortValue(row, key) {
@@ -97,7 +98,7 @@ export function render(container) {
     });
     const head = h('tr', {}, COLUMNS.map((c) => {
       const active = state.sort === c.key;
-      return h('th', { class: c.text ? '' : 'num', 'aria-sort': active ? (state.direction === 'asc' ? 'ascending' : 'descending') : 'none' },
+      return h('th', { class: c.text ? '' : 'num', title: c.hint ? t(c.hint) : null, 'aria-sort': active ? (state.direction === 'asc' ? 'ascending' : 'descending') : 'none' },
         h('button', { class: 'sort', 'data-sort': c.key, text: t(c.label) + (active ? (state.direction === 'asc' ? ' ▲' : ' ▼') : ''),
           onclick: () => {
             state.direction = active && state.direction === 'desc' ? 'asc' : (active ? 'desc' : (c.text ? 'asc' : 'desc'));
@@ -153,7 +154,7 @@ export function render(container) {
       { key: 'full_name', label: t('stats.client') },
       { key: 'campaign', label: t('stats.campaign'), value: (r) => r.campaign || '—' },
       { key: 'contracts', label: t('stats.contracts'), num: true, value: (r) => fmtNumber(r.contracts) },
-      { key: 'revenue', label: t('stats.revenue'), num: true, value: (r) => fmtMoney(r.revenue) },
+      { key: 'revenue', label: t('stats.revenue'), num: true, value: (r) => fmtRoubles(r.revenue) },
     ],
     emptyText: t('stats.sales_empty'),
     searchPlaceholder: t('stats.search_client'),

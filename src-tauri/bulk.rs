@@ -1,0 +1,211 @@
+//! Bulk actions on the lead and client lists: change status, assign an owner, archive or restore
+//! the selected rows (picked one by one, or every row matching the list's filter). One
+//! transaction per action; each record goes through the same rules as on its own, and one that
+//! may not change is refused with its reason while the others are changed.
+
+use serde::Deserialize;
+
+use crate::app::Crm;
+use crate::cards::{change_owner, change_status};
+use crate::clients::ClientFilter;
+use crate::db::{Query, Tx};
+use crate::error::{Error, FieldError, Result};
+use crate::history::Record;
+use crate::leads::{self, LeadFilter, LeadStatus};
+use crate::permission::{Actor, Permission};
+use crate::store::set_archived;
+
+/// Which rows: the ids ticked in the list, or every row the list's filter matches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Selection<F> {
+    Ids { ids: Vec<i64> },
+    Matching { filter: F },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum LeadAction {
+    SetStatus { status: LeadStatus, lost_reason_id: Option<i64> },
+    SetOwner { owner_id: i64 },
+    Archive,
+    Restore,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ClientAction {
+    SetOwner { owner_id: i64 },
+    Archive,
+    Restore,
+}
+
+/// What a bulk action did: the records changed, and each refused one with why.
+#[derive(Debug, Default)]
+pub struct BulkOutcome {
+    pub changed: Vec<i64>,
+    pub refused: Vec<Refusal>,
+}
+
+#[derive(Debug)]
+pub struct Refusal {
+    pub id: i64,
+    pub name: String,
+    pub error: Error,
+}
+
+/// The most rows one action takes: beyond it, narrow the filter (a bigger change is a job for
+/// the administrator's tools, not a click).
+pub const MAX_ROWS: usize = 10_000;
+
+impl Crm {
+    /// Applies `action` to the selected leads. Status and archive need `leads.edit`, an owner
+    /// `owners.assign`; a converted lead, a restore whose phone is taken, a lost status without
+    /// a reason are refused per record.
+    pub async fn bulk_leads(
+        &self,
+        actor: &Actor,
+        selection: &Selection<LeadFilter>,
+        action: &LeadAction,
+    ) -> Result<BulkOutcome> {
+        actor.require(Permission::LeadsView)?;
+        match action {
+            LeadAction::SetOwner { .. } => actor.require(Permission::OwnersAssign)?,
+            _ => actor.require(Permission::LeadsEdit)?,
+        }
+        if let LeadAction::SetStatus { status: LeadStatus::Converted, .. } = action {
+            return Err(Error::field("status", "convert_instead"));
+        }
+        let ids = match selection {
+            Selection::Ids { ids } => checked(ids.clone())?,
+            Selection::Matching { filter } => {
+                crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
+                let mut q = self.lead_conditions(filter).prefixed("select l.id from leads l");
+                q.push(" order by l.id limit ").push_bind(MAX_ROWS as i64 + 1);
+                self.ids(actor, q).await?
+            }
+        };
+        let mut tx = actor.db.write().await?;
+        let mut outcome = BulkOutcome::default();
+        for id in ids {
+            let lead = match leads::fetch(&mut tx, id).await {
+                Ok(lead) => lead,
+                Err(error) => {
+                    outcome.refused.push(Refusal { id, name: String::new(), error });
+                    continue;
+                }
+            };
+            let result = savepoint(&mut tx, async |tx: &mut Tx| match action {
+                LeadAction::SetStatus { status, lost_reason_id } => {
+                    change_status(tx, actor, &lead, lead.version, *status, *lost_reason_id).await
+                }
+                LeadAction::SetOwner { owner_id } => {
+                    change_owner(tx, actor, Record::Lead(id), lead.version, *owner_id).await
+                }
+                LeadAction::Archive => leads::change_archived(tx, actor, &lead, lead.version, true).await,
+                LeadAction::Restore => leads::change_archived(tx, actor, &lead, lead.version, false).await,
+            })
+            .await?;
+            record(&mut outcome, id, lead.full_name, result);
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Applies `action` to the selected clients: an owner needs `owners.assign`, archiving
+    /// `clients.edit`.
+    pub async fn bulk_clients(
+        &self,
+        actor: &Actor,
+        selection: &Selection<ClientFilter>,
+        action: &ClientAction,
+    ) -> Result<BulkOutcome> {
+        actor.require(Permission::ClientsView)?;
+        match action {
+            ClientAction::SetOwner { .. } => actor.require(Permission::OwnersAssign)?,
+            _ => actor.require(Permission::ClientsEdit)?,
+        }
+        let ids = match selection {
+            Selection::Ids { ids } => checked(ids.clone())?,
+            Selection::Matching { filter } => {
+                crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
+                let mut q = crate::clients::filter_clause(filter, self.settings.phone_region)
+                    .prefixed("select cl.id from clients cl");
+                q.push(" order by cl.id limit ").push_bind(MAX_ROWS as i64 + 1);
+                self.ids(actor, q).await?
+            }
+        };
+        let mut tx = actor.db.write().await?;
+        let mut outcome = BulkOutcome::default();
+        for id in ids {
+            let client = match crate::clients::fetch_client(&mut tx, id).await {
+                Ok(client) => client,
+                Err(error) => {
+                    outcome.refused.push(Refusal { id, name: String::new(), error });
+                    continue;
+                }
+            };
+            let result = savepoint(&mut tx, async |tx: &mut Tx| match action {
+                ClientAction::SetOwner { owner_id } => {
+                    change_owner(tx, actor, Record::Client(id), client.version, *owner_id).await
+                }
+                ClientAction::Archive | ClientAction::Restore => {
+                    let archived = matches!(action, ClientAction::Archive);
+                    set_archived(tx, actor, "clients", "client", id, client.version, archived).await
+                }
+            })
+            .await?;
+            record(&mut outcome, id, client.full_name, result);
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn ids(&self, actor: &Actor, query: Query) -> Result<Vec<i64>> {
+        let mut tx = actor.db.read().await?;
+        let rows: Vec<(i64,)> = tx.fetch_all(query).await?;
+        tx.commit().await?;
+        checked(rows.into_iter().map(|(id,)| id).collect())
+    }
+}
+
+/// The ids without repeats, refused when there are none or more than [`MAX_ROWS`].
+fn checked(mut ids: Vec<i64>) -> Result<Vec<i64>> {
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(Error::field("selection", "nothing_selected"));
+    }
+    if ids.len() > MAX_ROWS {
+        return Err(Error::Invalid(vec![FieldError::new("selection", "too_many_rows").with("max", MAX_ROWS)]));
+    }
+    Ok(ids)
+}
+
+/// Runs one record's change inside a savepoint: a refusal (or a failed statement, which would
+/// otherwise abort the whole transaction on PostgreSQL) undoes that record only. Only a failure
+/// of the savepoint itself ends the action.
+async fn savepoint<F>(tx: &mut Tx, change: F) -> Result<Result<()>>
+where
+    F: AsyncFnOnce(&mut Tx) -> Result<()>,
+{
+    tx.execute(Query::new("savepoint bulk_record")).await?;
+    match change(tx).await {
+        Ok(()) => {
+            tx.execute(Query::new("release savepoint bulk_record")).await?;
+            Ok(Ok(()))
+        }
+        Err(error) => {
+            tx.execute(Query::new("rollback to savepoint bulk_record")).await?;
+            tx.execute(Query::new("release savepoint bulk_record")).await?;
+            Ok(Err(error))
+        }
+    }
+}
+
+fn record(outcome: &mut BulkOutcome, id: i64, name: String, result: Result<()>) {
+    match result {
+        Ok(()) => outcome.changed.push(id),
+        Err(error) => outcome.refused.push(Refusal { id, name, error }),
+    }
+}
