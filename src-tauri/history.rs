@@ -205,10 +205,16 @@ impl Crm {
 /// and its contracts'), each branch an index look-up on `audit_log_entity`.
 fn timeline_clause(record: Record) -> Query {
     match record {
-        Record::Lead(id) => Query::new(" where a.entity = 'lead' and a.entity_id = $1").bind(id),
+        // a lead's own entries and those of the leads merged into it
+        Record::Lead(id) => Query::new(
+            " where a.entity = 'lead' and (a.entity_id = $1 or a.entity_id in (select id from leads where merged_into = $1))",
+        )
+        .bind(id),
         Record::Client(id) => Query::new(
             " where (a.entity = 'client' and a.entity_id = $1)
                or (a.entity = 'lead' and a.entity_id = (select lead_id from clients where id = $1))
+               or (a.entity = 'lead' and a.entity_id in
+                   (select id from leads where merged_into = (select lead_id from clients where id = $1)))
                or (a.entity = 'contract' and a.entity_id in (select id from contracts where client_id = $1))",
         )
         .bind(id),

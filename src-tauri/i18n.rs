@@ -156,6 +156,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("perm.owners.assign", "Назначение ответственных", "Assigning owners"),
     ("perm.tasks.all", "Задачи всех сотрудников", "Everyone's tasks"),
     ("perm.history.view", "История изменений", "History of changes"),
+    ("perm.leads.merge", "Лиды: объединение дублей", "Leads: merging duplicates"),
     ("not_found", "Запись не найдена (возможно, удалена)", "The record was not found (it may have been deleted)"),
     ("invalid", "Проверьте выделенные поля", "Please correct the highlighted fields"),
     (
@@ -199,6 +200,18 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("lost_reason_required", "Укажите причину отказа", "Choose why the lead was lost"),
     ("user_inactive", "Этот сотрудник отключён", "This user is deactivated"),
     ("nothing_selected", "Ничего не выбрано", "Nothing is selected"),
+    ("merge_self", "Лид нельзя объединить с самим собой", "A lead cannot be merged with itself"),
+    (
+        "merge_converted_survives",
+        "Остаться должен лид, который уже стал клиентом: объедините в обратную сторону",
+        "The lead that is a client already must be the one that stays: merge the other way round",
+    ),
+    (
+        "merge_both_converted",
+        "Оба лида уже стали клиентами: их не объединить, у каждого свои договоры",
+        "Both leads are clients already, each with its own contracts: they cannot be merged",
+    ),
+    ("merge_already_merged", "Этот лид уже объединён с другим", "This lead has already been merged into another"),
     (
         "too_many_rows",
         "Выбрано больше {max} записей: сузьте поиск или фильтры",

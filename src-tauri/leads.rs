@@ -6,14 +6,14 @@
 mod input;
 mod search;
 
-pub(crate) use input::{active_user, lost_reason};
+pub(crate) use input::{active_user, duplicates, lost_reason};
 pub use input::{search_text, LeadInput};
 pub(crate) use search::Search;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use self::input::{duplicates, violated_contact};
+use self::input::violated_contact;
 use crate::app::{audit, audit_entry, now, Crm, Direction, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::domain::date;
@@ -85,6 +85,8 @@ pub struct Lead {
     /// Why the lead was lost, when its status is `lost`.
     pub lost_reason_id: Option<i64>,
     pub lost_reason: Option<String>,
+    /// The lead this one was merged into (it is archived then).
+    pub merged_into: Option<i64>,
 }
 
 /// Columns the lead list may be sorted by; each has an index.
@@ -117,11 +119,13 @@ pub struct LeadFilter {
     pub page: PageRequest,
 }
 
-const COLUMNS: &str = "l.id, l.full_name, l.phone, l.email, l.campaign_id, c.name as campaign_name, l.status, l.note,
+pub(crate) const COLUMNS: &str =
+    "l.id, l.full_name, l.phone, l.email, l.campaign_id, c.name as campaign_name, l.status, l.note,
     l.is_archived, l.version, l.created_by, u.full_name as created_by_name, l.created_at, l.updated_at,
-    cl.id as client_id, l.owner_id, o.full_name as owner_name, l.lost_reason_id, lr.name as lost_reason";
+    cl.id as client_id, l.owner_id, o.full_name as owner_name, l.lost_reason_id, lr.name as lost_reason,
+    l.merged_into";
 /// The joins only add columns (each matches at most one row), so counts need none of them.
-const JOINS: &str = " join users u on u.id = l.created_by left join campaigns c on c.id = l.campaign_id
+pub(crate) const JOINS: &str = " join users u on u.id = l.created_by left join campaigns c on c.id = l.campaign_id
     left join clients cl on cl.lead_id = l.id left join users o on o.id = l.owner_id
     left join lost_reasons lr on lr.id = l.lost_reason_id";
 

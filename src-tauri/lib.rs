@@ -19,6 +19,7 @@ pub mod error;
 pub mod history;
 pub mod i18n;
 pub mod leads;
+pub mod merge;
 pub mod permission;
 pub mod reference;
 pub mod saved_filters;

@@ -48,10 +48,12 @@ pub enum Permission {
     TasksAll,
     #[serde(rename = "history.view")]
     HistoryView,
+    #[serde(rename = "leads.merge")]
+    LeadsMerge,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 20] = [
         Self::StatsView,
         Self::ServicesView,
         Self::ServicesEdit,
@@ -71,6 +73,7 @@ impl Permission {
         Self::OwnersAssign,
         Self::TasksAll,
         Self::HistoryView,
+        Self::LeadsMerge,
     ];
 
     pub fn code(self) -> &'static str {
@@ -94,6 +97,7 @@ impl Permission {
             Self::OwnersAssign => "owners.assign",
             Self::TasksAll => "tasks.all",
             Self::HistoryView => "history.view",
+            Self::LeadsMerge => "leads.merge",
         }
     }
 

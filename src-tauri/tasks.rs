@@ -288,7 +288,9 @@ impl Crm {
         }
         match filter.record {
             Some(Record::Lead(id)) => {
-                q.push(" and t.lead_id = ").push_bind(id);
+                // with the tasks of the leads merged into it
+                q.push(" and (t.lead_id = ").push_bind(id);
+                q.push(" or t.lead_id in (select id from leads where merged_into = ").push_bind(id).push("))");
             }
             Some(Record::Client(id)) => {
                 q.push(" and t.client_id = ").push_bind(id);

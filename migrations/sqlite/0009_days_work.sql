@@ -6,11 +6,12 @@ insert into permissions (code, sort_order) values
     ('notes.add', 43),
     ('owners.assign', 44),
     ('tasks.all', 70),
-    ('history.view', 91);
+    ('history.view', 91),
+    ('leads.merge', 45);
 insert into role_permissions (role_id, permission_code)
 select r.id, p.code from roles r, permissions p
-where (r.code = 'administrator' and p.code in ('reasons.edit', 'notes.add', 'owners.assign', 'tasks.all', 'history.view'))
-   or (r.code = 'operator' and p.code = 'notes.add')
+where (r.code = 'administrator' and p.code in ('reasons.edit', 'notes.add', 'owners.assign', 'tasks.all', 'history.view', 'leads.merge'))
+   or (r.code = 'operator' and p.code in ('notes.add', 'leads.merge'))
    or (r.code = 'marketer' and p.code = 'reasons.edit')
    or (r.code = 'manager' and p.code = 'notes.add');
 
@@ -47,6 +48,15 @@ create index leads_live_owner on leads (owner_id, created_at, id) where is_archi
 alter table clients add column owner_id bigint references users (id);
 update clients set owner_id = converted_by;
 create index clients_owner on clients (owner_id, created_at, id);
+
+-- Duplicates: a lead merged into another is archived and points at the survivor, whose
+-- timeline and tasks include it. Probable duplicates are looked up among live and archived
+-- leads alike by phone, e-mail and name.
+alter table leads add column merged_into bigint references leads (id);
+create index leads_merged_into on leads (merged_into);
+create index leads_phone on leads (phone);
+create index leads_email on leads (email);
+create index leads_full_name on leads (full_name);
 
 create table tasks (
     id          integer primary key,

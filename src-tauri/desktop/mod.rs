@@ -115,6 +115,8 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             work::saved_filters,
             work::save_filter,
             work::delete_saved_filter,
+            work::lead_duplicates,
+            work::merge_leads,
         ])
         .run(tauri::generate_context!());
     match result {

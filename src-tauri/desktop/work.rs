@@ -14,6 +14,7 @@ use crate::clients::ClientFilter;
 use crate::history::{Entry, HistoryFilter, Record};
 use crate::i18n::{error_message, Lang};
 use crate::leads::{Lead, LeadFilter, LeadStatus};
+use crate::merge::{Duplicate, MergeInput};
 use crate::reference::Item;
 use crate::saved_filters::SavedFilter;
 use crate::tasks::{Day, Task, TaskCounts, TaskFilter, TaskInput};
@@ -221,4 +222,16 @@ pub async fn save_filter(
 pub async fn delete_saved_filter(state: State<'_, Desktop>, id: i64) -> Reply<()> {
     let s = state.session().await?;
     s.reply(s.crm.delete_saved_filter(&s.actor, id).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn lead_duplicates(state: State<'_, Desktop>, id: i64) -> Reply<Vec<Duplicate>> {
+    let s = state.session().await?;
+    s.reply(s.crm.lead_duplicates(&s.actor, id).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn merge_leads(state: State<'_, Desktop>, input: MergeInput) -> Reply<Lead> {
+    let s = state.session().await?;
+    s.reply(s.crm.merge_leads(&s.actor, &input).await)
 }

@@ -142,7 +142,7 @@ pub fn search_text(full_name: &str, phone: Option<&str>, email: Option<&str>) ->
 
 /// `phone_taken` / `email_taken` for each contact a live lead other than `except` already has,
 /// naming that lead so the operator can find it.
-pub(super) async fn duplicates(
+pub(crate) async fn duplicates(
     tx: &mut Tx,
     phone: Option<&str>,
     email: Option<&str>,

@@ -387,4 +387,68 @@ both_backends! {
         t.crm.delete_saved_filter(&olga, saved.id).await.unwrap();
         assert!(t.crm.saved_filters(&olga, "leads").await.unwrap().is_empty());
     }
+
+    async fn duplicates_are_found_and_merged_keeping_every_note_task_and_entry(t: TestCrm) {
+        use crm::merge::MergeInput;
+        let olga = t.user("olga", &["operator"]).await;
+        let first = t.crm.create_lead(&olga, &lead("Смирнова Анна", "+7 912 345-62-01")).await.unwrap();
+        let same_phone_archived = t.crm.create_lead(&olga, &LeadInput { email: "anna@example.ru".into(), ..lead("Анна С.", "") }).await.unwrap();
+        let close = t.crm.create_lead(&olga, &lead("Смирнова Анна", "8 (999) 345-62-01")).await.unwrap();
+        t.crm.create_lead(&olga, &lead("Другой человек", "+7 912 000-00-00")).await.unwrap();
+        let with_email = LeadInput { email: "anna@example.ru".into(), ..lead("Смирнова Анна", "") };
+        let archived = t.crm.set_lead_archived(&olga, same_phone_archived.id, same_phone_archived.version, true).await.unwrap();
+        let twin = t.crm.create_lead(&olga, &with_email).await.unwrap();
+
+        let found = t.crm.lead_duplicates(&olga, first.id).await.unwrap();
+        let why: Vec<(i64, Vec<&str>)> = found.iter().map(|d| (d.lead.id, d.reasons.clone())).collect();
+        assert_eq!(why, [(close.id, vec!["name_phone"])], "the same name with a phone ending alike");
+        let found = t.crm.lead_duplicates(&olga, twin.id).await.unwrap();
+        let ids: Vec<i64> = found.iter().map(|d| d.lead.id).collect();
+        assert!(ids.contains(&archived.id), "archived leads count: {found:?}");
+
+        // notes and tasks of both end on the one that stays
+        t.crm.add_note(&olga, Record::Lead(first.id), "Первая заметка").await.unwrap();
+        t.crm.add_note(&olga, Record::Lead(twin.id), "Заметка дубля").await.unwrap();
+        t.crm.create_task(&olga, &call_back("Перезвонить дублю", in_hours(4), Some(Record::Lead(twin.id)))).await.unwrap();
+        let keep = t.crm.get_lead(&olga, first.id).await.unwrap();
+        let drop = t.crm.get_lead(&olga, twin.id).await.unwrap();
+        let self_merge = MergeInput { keep: keep.id, keep_version: keep.version, drop: keep.id, drop_version: keep.version, take: vec![] };
+        assert_eq!(field_errors(t.crm.merge_leads(&olga, &self_merge).await.unwrap_err()), [("drop", "merge_self")]);
+        let input = MergeInput { keep: keep.id, keep_version: keep.version, drop: drop.id, drop_version: drop.version, take: vec!["email".into()] };
+        let merged = t.crm.merge_leads(&olga, &input).await.unwrap();
+        assert_eq!((merged.phone.as_deref(), merged.email.as_deref()), (Some("+79123456201"), Some("anna@example.ru")));
+        let gone = t.crm.get_lead(&olga, twin.id).await.unwrap();
+        assert!(gone.is_archived && gone.merged_into == Some(first.id));
+        let card = t.crm.lead_card(&olga, first.id).await.unwrap();
+        assert_eq!(card.tasks.iter().map(|t| t.subject.as_str()).collect::<Vec<_>>(), ["Перезвонить дублю"]);
+        let notes: Vec<&str> = card.timeline.items.iter().filter(|e| e.action == "note").map(|e| e.details.as_str()).collect();
+        assert_eq!(notes, ["Заметка дубля", "Первая заметка"]);
+        assert_eq!(card.timeline.items[0].action, "merged", "newest first: the dropped lead's entry, then the merge");
+        assert!(card.timeline.items.iter().any(|e| e.action == "merge"));
+        let again = MergeInput { keep: first.id, keep_version: merged.version, drop: twin.id, drop_version: gone.version, take: vec![] };
+        assert_eq!(t.crm.merge_leads(&olga, &again).await.unwrap_err().code(), "merge_already_merged");
+    }
+
+    async fn a_converted_lead_always_stays_and_two_converted_ones_are_not_merged(t: TestCrm) {
+        use crm::merge::MergeInput;
+        let service = t.crm.create_service(&t.admin, &crm::services::ServiceInput {
+            name: "SEO".into(), description: String::new(), price: "1000".into(),
+        }).await.unwrap();
+        let mut converted = Vec::new();
+        for (i, phone) in ["+7 912 345-63-01", "+7 912 345-63-02"].into_iter().enumerate() {
+            let l = t.crm.create_lead(&t.admin, &lead("Клиент", phone)).await.unwrap();
+            let conversion = Conversion::NewContract { contract: contract(&format!("Д-М{i}"), service.id, "100"), document: None };
+            t.crm.convert_lead(&t.admin, l.id, l.version, conversion).await.unwrap();
+            converted.push(t.crm.get_lead(&t.admin, l.id).await.unwrap());
+        }
+        let plain = t.crm.create_lead(&t.admin, &lead("Клиент", "+7 912 345-63-03")).await.unwrap();
+        let (a, b) = (&converted[0], &converted[1]);
+        let both = MergeInput { keep: a.id, keep_version: a.version, drop: b.id, drop_version: b.version, take: vec![] };
+        assert_eq!(t.crm.merge_leads(&t.admin, &both).await.unwrap_err().code(), "merge_both_converted");
+        let wrong_way = MergeInput { keep: plain.id, keep_version: plain.version, drop: a.id, drop_version: a.version, take: vec![] };
+        assert_eq!(t.crm.merge_leads(&t.admin, &wrong_way).await.unwrap_err().code(), "merge_converted_survives");
+        let right = MergeInput { keep: a.id, keep_version: a.version, drop: plain.id, drop_version: plain.version, take: vec!["full_name".into()] };
+        let kept = t.crm.merge_leads(&t.admin, &right).await.unwrap();
+        assert_eq!(kept.phone.as_deref(), Some("+79123456301"), "a converted lead's fields stay");
+    }
 }

@@ -12,6 +12,7 @@ use crm::contracts::ContractFilter;
 use crm::db::Query;
 use crm::history::{HistoryFilter, Record};
 use crm::leads::{LeadFilter, LeadInput, LeadStatus};
+use crm::merge::MergeInput;
 use crm::services::{ServiceFilter, ServiceInput};
 use crm::stats::{ClientSalesFilter, StatsFilter};
 use crm::tasks::{TaskFilter, TaskInput};
@@ -105,6 +106,8 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("saved_filters",          [Y,  Y,  Y,  Y,  Y]),
     ("save_filter",            [Y,  Y,  Y,  Y,  Y]),
     ("delete_saved_filter",    [Y,  Y,  Y,  Y,  Y]),
+    ("lead_duplicates",        [Y,  Y,  N,  Y,  N]),
+    ("merge_leads",            [Y,  Y,  N,  N,  N]),
     ("create_task",            [Y,  Y,  Y,  Y,  Y]),
     ("update_task",            [Y,  Y,  Y,  Y,  Y]),
     ("set_task_done",          [Y,  Y,  Y,  Y,  Y]),
@@ -201,6 +204,9 @@ struct Fixture {
     user: i64,
     operator_role: i64,
     lost_reason: i64,
+    /// Two leads of one person, to merge.
+    merge_keep: i64,
+    merge_drop: i64,
 }
 
 async fn fixture(t: &TestCrm) -> Fixture {
@@ -221,6 +227,9 @@ async fn fixture(t: &TestCrm) -> Fixture {
     let roles = crm.list_roles(admin).await.unwrap();
     let operator_role = roles.iter().find(|r| r.code == "operator").expect("operator role").id;
     let lost_reason = crm.list_lost_reasons(admin, false).await.unwrap()[0].id;
+    let merge_keep = crm.create_lead(admin, &lead_input("Дубль Один", "11", campaign)).await.unwrap().id;
+    let twin = LeadInput { email: "dubl@example.ru".into(), ..lead_input("Дубль Один", "12", campaign) };
+    let merge_drop = crm.create_lead(admin, &twin).await.unwrap().id;
     Fixture {
         service,
         unused_service,
@@ -234,6 +243,8 @@ async fn fixture(t: &TestCrm) -> Fixture {
         user,
         operator_role,
         lost_reason,
+        merge_keep,
+        merge_drop,
     }
 }
 
@@ -399,6 +410,17 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         "delete_saved_filter" => {
             let saved = crm.save_filter(actor, "clients", "Все", &serde_json::json!({})).await?;
             crm.delete_saved_filter(actor, saved.id).await
+        }
+        "lead_duplicates" => crm.lead_duplicates(actor, fx.lead).await.map(drop),
+        "merge_leads" => {
+            let input = MergeInput {
+                keep: fx.merge_keep,
+                keep_version: v("leads", fx.merge_keep).await,
+                drop: fx.merge_drop,
+                drop_version: v("leads", fx.merge_drop).await,
+                take: vec!["email".into()],
+            };
+            crm.merge_leads(actor, &input).await.map(drop)
         }
         "create_task" => crm.create_task(actor, &task_input(None)).await.map(drop),
         "update_task" => {

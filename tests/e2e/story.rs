@@ -269,6 +269,28 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     shot("25-board").await;
     let moved = app.invoke("list_leads", json!({ "filter": { "status": "in_work" } })).await.expect("list leads");
     assert_eq!(moved["items"][0]["full_name"], "Мария Сидорова", "the core changed the status");
+
+    // The same person typed in again (same name, an e-mail with the same name part) is found on
+    // the first lead's card and merged into it.
+    let first_id = moved["items"][0]["id"].as_i64().expect("lead id");
+    app.go("leads").await;
+    app.click("[data-action=create]").await;
+    app.fill("dialog [name=full_name]", "Мария Сидорова").await;
+    app.fill("dialog [name=email]", "maria@mail.ru").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.click(&format!("tr[data-id='{first_id}'] td[data-col=full_name]")).await;
+    app.wait_text("dialog[data-card=lead] [data-section=duplicates]", "то же имя, похожий e-mail").await;
+    app.click("dialog[data-card=lead] [data-section=duplicates] [data-action=merge]").await;
+    app.wait("dialog[data-form=merge]").await;
+    app.select("dialog[data-form=merge] [name=email]", "maria@example.ru").await;
+    shot("27-merge").await;
+    app.click("dialog[data-form=merge] [data-action=save]").await;
+    app.wait_text("dialog[data-card=lead] [data-timeline]", "Объединён с дублем").await;
+    app.click("dialog[data-card=lead] [data-action=close]").await;
+    app.gone("dialog").await;
+    let live = app.invoke("list_leads", json!({ "filter": {} })).await.expect("list leads");
+    assert_eq!(live["total"], 2, "the duplicate went to the archive");
     app.sign_out().await;
 
     // The manager converts the lead with a new contract and its document.

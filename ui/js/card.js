@@ -68,6 +68,7 @@ function renderCard(card, record, ctx, actions, changed, dialog) {
     facts,
     isLead ? null : contractsBlock(card),
     !isLead ? h('p', { class: 'muted', text: t('card.from_lead', { date: fmtDate(lead.created_at), name: lead.created_by_name }) }) : null,
+    isLead ? duplicatesBlock(card.lead, ctx, changed, dialog) : null,
     tasksBlock(card, record, changed),
     ctx.can('notes.add') ? noteBox(record, changed) : null,
     timelineBlock(card, record),
@@ -168,6 +169,55 @@ function contractsBlock(card) {
         c.is_archived ? h('span', { class: 'badge', text: t('card.archived') }) : null))));
 }
 
+/** Probable duplicates of a lead, loaded after the card, each with why and, for those who may,
+ *  a Merge button. A lead merged into another says so and links to it. */
+function duplicatesBlock(lead, ctx, changed, dialog) {
+  const section = h('section', { class: 'card-section', 'data-section': 'duplicates', hidden: true });
+  if (lead.merged_into) {
+    section.hidden = false;
+    section.append(h('p', { class: 'muted' }, t('merge.merged_into'), ' ',
+      h('a', { href: '#', 'data-action': 'open-survivor', text: `№${lead.merged_into}`,
+        onclick: (e) => { e.preventDefault(); dialog.close(); openCard({ kind: 'lead', id: lead.merged_into }, ctx); } })));
+    return section;
+  }
+  call('lead_duplicates', { id: lead.id }).then((found) => {
+    if (found.length === 0) return;
+    section.hidden = false;
+    const canMerge = ctx.can('leads.merge') && ctx.can('leads.edit');
+    section.append(h('h3', { text: t('merge.title', { n: found.length }) }),
+      h('ul', { class: 'card-list' }, found.map((d) => h('li', { 'data-duplicate': d.lead.id },
+        h('strong', { text: d.lead.full_name }), ` №${d.lead.id} · ${d.lead.phone || ''} ${d.lead.email || ''} · `,
+        h('span', { class: 'muted', text: d.reasons.map((r) => t(`merge.why_${r}`)).join(', ') }),
+        d.lead.is_archived ? h('span', { class: 'badge', text: t('card.archived') }) : null,
+        canMerge ? h('button', { class: 'btn btn-small', 'data-action': 'merge', text: t('merge.merge'),
+          onclick: () => mergeDialog(lead, d.lead, changed) }) : null))));
+  }).catch((e) => toast(e.message, 'error'));
+  return section;
+}
+
+/** Which lead stays (a converted one always does) and, field by field, whose value it keeps. */
+function mergeDialog(current, other, changed) {
+  const [keep, drop] = other.status === 'converted' ? [other, current] : [current, other];
+  const frozen = keep.status === 'converted';
+  const fields = ['full_name', 'phone', 'email', 'campaign_id', 'note'];
+  const shown = (lead, field) => (field === 'campaign_id' ? lead.campaign_name : lead[field]) || DASH;
+  openForm({
+    title: t('merge.dialog_title'), testId: 'merge',
+    intro: t(frozen ? 'merge.intro_converted' : 'merge.intro', { keep: keep.full_name, keep_id: keep.id, drop: drop.full_name, drop_id: drop.id }),
+    fields: frozen ? [] : fields.filter((f) => shown(keep, f) !== shown(drop, f)).map((f) => ({
+      name: f, label: t(`field.${f === 'campaign_id' ? 'campaign' : f}`), type: 'select', wide: true,
+      options: [['keep', shown(keep, f)], ['drop', shown(drop, f)]],
+    })),
+    values: Object.fromEntries(fields.map((f) => [f, 'keep'])),
+    submitLabel: t('merge.merge'),
+    submit: (v) => call('merge_leads', { input: {
+      keep: keep.id, keep_version: keep.version, drop: drop.id, drop_version: drop.version,
+      take: Object.entries(v).filter(([, side]) => side === 'drop').map(([f]) => f),
+    } }),
+    onSaved: (merged) => { toast(t('merge.done', { name: merged.full_name })); changed(); },
+  });
+}
+
 function tasksBlock(card, record, changed) {
   const quick = h('button', { class: 'btn btn-small', 'data-action': 'call-back', text: t('task.call_back_tomorrow'),
     onclick: async () => {
@@ -226,7 +276,7 @@ function timelineBlock(card, record) {
 export function entryRow(entry) {
   const what = t(`entry.${entry.entity}.${entry.action}`) !== `entry.${entry.entity}.${entry.action}`
     ? t(`entry.${entry.entity}.${entry.action}`) : t(`entry.${entry.action}`);
-  const detail = ['note', 'task_added', 'task_done', 'task_reopened', 'task_changed'].includes(entry.action) || entry.entity === 'contract'
+  const detail = ['note', 'task_added', 'task_done', 'task_reopened', 'task_changed', 'merge', 'merged'].includes(entry.action) || entry.entity === 'contract'
     ? entry.details : '';
   return h('li', { class: `entry entry-${entry.action}`, 'data-action-kind': entry.action },
     h('div', { class: 'entry-head' },
