@@ -178,19 +178,14 @@ impl Crm {
     }
 
     /// Live campaigns for pickers: the lead form and the statistics filters.
-    pub async fn campaign_options(&self, actor: &Actor) -> Result<Vec<(i64, String)>> {
+    pub async fn campaign_options(&self, actor: &Actor, search: &str) -> Result<Vec<(i64, String)>> {
         actor.require_any(&[
             Permission::LeadsView,
             Permission::LeadsEdit,
             Permission::CampaignsView,
             Permission::StatsView,
         ])?;
-        let mut tx = actor.db.read().await?;
-        let rows = tx
-            .fetch_all(Query::new("select id, name from campaigns where is_archived = false order by name_key"))
-            .await?;
-        tx.commit().await?;
-        Ok(rows)
+        crate::store::options(actor, "campaigns", search).await
     }
 
     /// One campaign with its status as of today.

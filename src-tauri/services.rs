@@ -96,19 +96,14 @@ impl Crm {
     }
 
     /// Live services for pickers (campaign and contract forms, statistics filters).
-    pub async fn service_options(&self, actor: &Actor) -> Result<Vec<(i64, String)>> {
+    pub async fn service_options(&self, actor: &Actor, search: &str) -> Result<Vec<(i64, String)>> {
         actor.require_any(&[
             Permission::ServicesView,
             Permission::CampaignsEdit,
             Permission::ContractsEdit,
             Permission::StatsView,
         ])?;
-        let mut tx = actor.db.read().await?;
-        let rows = tx
-            .fetch_all(Query::new("select id, name from services where is_archived = false order by name_key"))
-            .await?;
-        tx.commit().await?;
-        Ok(rows)
+        crate::store::options(actor, "services", search).await
     }
 
     pub async fn get_service(&self, actor: &Actor, id: i64) -> Result<Service> {

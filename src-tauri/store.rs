@@ -197,3 +197,22 @@ pub(crate) async fn refresh_client_totals(tx: &mut Tx, client_id: i64) -> Result
     .await?;
     Ok(())
 }
+
+/// Most entries a picker offers at once: it searches, it does not scroll through thousands.
+pub const OPTIONS_LIMIT: i64 = 50;
+
+/// Live rows of `table` (a literal with `name` and `name_key`) whose name contains `search`
+/// ignoring case, by name, for a picker: at most [`OPTIONS_LIMIT`], so a picker stays quick
+/// at thousands of campaigns.
+pub(crate) async fn options(actor: &Actor, table: &'static str, search: &str) -> Result<Vec<(i64, String)>> {
+    text::check_search(search).map_err(|e| Error::Invalid(vec![e]))?;
+    let mut q = Query::new(format!("select id, name from {table} where is_archived = false"));
+    if !search.trim().is_empty() {
+        q.push(" and name_key like ").push_bind(text::like_pattern(search)).push(" escape '\\'");
+    }
+    q.push(" order by name_key limit ").push_bind(OPTIONS_LIMIT);
+    let mut tx = actor.db.read().await?;
+    let rows = tx.fetch_all(q).await?;
+    tx.commit().await?;
+    Ok(rows)
+}

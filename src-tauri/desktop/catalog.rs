@@ -45,9 +45,9 @@ pub async fn delete_service(state: State<'_, Desktop>, id: i64) -> Reply<()> {
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn service_options(state: State<'_, Desktop>) -> Reply<Vec<(i64, String)>> {
+pub async fn service_options(state: State<'_, Desktop>, search: Option<String>) -> Reply<Vec<(i64, String)>> {
     let s = state.session().await?;
-    s.reply(s.crm.service_options(&s.actor).await)
+    s.reply(s.crm.service_options(&s.actor, search.as_deref().unwrap_or_default()).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -21,9 +21,9 @@ pub async fn list_campaigns(state: State<'_, Desktop>, filter: CampaignFilter) -
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn campaign_options(state: State<'_, Desktop>) -> Reply<Vec<(i64, String)>> {
+pub async fn campaign_options(state: State<'_, Desktop>, search: Option<String>) -> Reply<Vec<(i64, String)>> {
     let s = state.session().await?;
-    s.reply(s.crm.campaign_options(&s.actor).await)
+    s.reply(s.crm.campaign_options(&s.actor, search.as_deref().unwrap_or_default()).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]

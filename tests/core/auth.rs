@@ -69,7 +69,7 @@ both_backends! {
         assert!(olga.must_change_password);
         let leads = crm::leads::LeadFilter::default();
         assert!(matches!(t.crm.list_leads(&olga, &leads).await, Err(Error::PasswordChangeRequired)));
-        assert!(matches!(t.crm.campaign_options(&olga).await, Err(Error::PasswordChangeRequired)));
+        assert!(matches!(t.crm.campaign_options(&olga, "").await, Err(Error::PasswordChangeRequired)));
         t.crm.change_own_password(&olga, "one time pass", "her own password").await.unwrap();
         let olga = t.crm.sign_in("olga", "her own password").await.unwrap();
         assert!(!olga.must_change_password);

@@ -176,7 +176,7 @@ both_backends! {
         assert_eq!(t.crm.delete_campaign(&t.admin, c.id).await.unwrap_err().code(), "in_use");
         let archived = t.crm.set_campaign_archived(&t.admin, c.id, c.version, true).await.unwrap();
         assert!(archived.is_archived);
-        assert!(t.crm.campaign_options(&t.admin).await.unwrap().is_empty());
+        assert!(t.crm.campaign_options(&t.admin, "").await.unwrap().is_empty());
         assert_eq!(t.crm.list_campaigns(&t.admin, &CampaignFilter::default()).await.unwrap().total, 0);
     }
 
@@ -208,7 +208,7 @@ both_backends! {
         let (s, ch) = basics(&t).await;
         t.crm.create_campaign(&t.admin, &input("Для лидов", s, ch, "1", 0, None)).await.unwrap();
         let operator = t.user("olga", &["operator"]).await;
-        let options = t.crm.campaign_options(&operator).await.unwrap();
+        let options = t.crm.campaign_options(&operator, "").await.unwrap();
         assert_eq!(options.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), vec!["Для лидов"]);
         assert!(matches!(t.crm.list_campaigns(&operator, &CampaignFilter::default()).await, Err(Error::Forbidden(_))));
         let err = t.crm.create_campaign(&operator, &input("Нет", s, ch, "1", 0, None)).await.unwrap_err();

@@ -451,4 +451,23 @@ both_backends! {
         let kept = t.crm.merge_leads(&t.admin, &right).await.unwrap();
         assert_eq!(kept.phone.as_deref(), Some("+79123456301"), "a converted lead's fields stay");
     }
+
+    async fn pickers_search_in_the_core_and_offer_at_most_fifty(t: TestCrm) {
+        let service = t.crm.create_service(&t.admin, &crm::services::ServiceInput {
+            name: "Настройка рекламы".into(), description: String::new(), price: "1000".into(),
+        }).await.unwrap();
+        let channel = t.crm.create_channel(&t.admin, "Радио").await.unwrap();
+        for i in 0..60 {
+            t.crm.create_campaign(&t.admin, &crm::campaigns::CampaignInput {
+                name: format!("Осень {i:02}"), service_id: Some(service.id), channel_id: Some(channel.id),
+                budget: "1".into(), starts_on: "2026-01-01".into(), ends_on: String::new(),
+            }).await.unwrap();
+        }
+        assert_eq!(t.crm.campaign_options(&t.admin, "").await.unwrap().len(), 50);
+        let found = t.crm.campaign_options(&t.admin, "ОСЕНЬ 5").await.unwrap();
+        assert_eq!(found.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["Осень 50", "Осень 51", "Осень 52", "Осень 53", "Осень 54", "Осень 55", "Осень 56", "Осень 57", "Осень 58", "Осень 59"]);
+        assert!(t.crm.campaign_options(&t.admin, "100%_").await.unwrap().is_empty(), "wildcards are literal");
+        assert_eq!(t.crm.service_options(&t.admin, "рекл").await.unwrap().len(), 1);
+        assert_eq!(field_errors(t.crm.service_options(&t.admin, "a\u{0}").await.unwrap_err()), [("search", "control_chars")]);
+    }
 }

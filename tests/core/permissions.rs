@@ -257,7 +257,7 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
     match name {
         "list_services" => crm.list_services(actor, &ServiceFilter::default()).await.map(drop),
         "get_service" => crm.get_service(actor, fx.service).await.map(drop),
-        "service_options" => crm.service_options(actor).await.map(drop),
+        "service_options" => crm.service_options(actor, "").await.map(drop),
         "create_service" => crm.create_service(actor, &service_input("Аудит")).await.map(drop),
         "update_service" => crm
             .update_service(actor, fx.service, v("services", fx.service).await, &service_input("SEO"))
@@ -277,7 +277,7 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         }
         "list_campaigns" => crm.list_campaigns(actor, &CampaignFilter::default()).await.map(drop),
         "get_campaign" => crm.get_campaign(actor, fx.campaign).await.map(drop),
-        "campaign_options" => crm.campaign_options(actor).await.map(drop),
+        "campaign_options" => crm.campaign_options(actor, "").await.map(drop),
         "create_campaign" => {
             crm.create_campaign(actor, &campaign_input("Лето", fx.service, fx.channel)).await.map(drop)
         }

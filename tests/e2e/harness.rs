@@ -285,11 +285,29 @@ impl App {
     }
 
     /// Chooses the option of a select whose text contains `label` (as a user would: the value
-    /// changes and `change` fires).
+    /// changes and `change` fires), or, in a picker that searches, types `label` and picks what
+    /// the core found.
     pub async fn select(&self, css: &str, label: &str) {
         self.wait(css).await;
+        // a picker that searches (an input): type the label, then pick the option the core found
         let script = "const [css, label] = arguments;
             const select = document.querySelector(css);
+            if (select.tagName === 'INPUT') {
+              const list = document.getElementById(select.getAttribute('aria-controls'));
+              const found = [...list.querySelectorAll('[role=option]')].find((o) => o.textContent.includes(label));
+              if (!found || list.hidden) {
+                if (select.dataset.e2eTyped !== label) {
+                  select.dataset.e2eTyped = label;
+                  select.focus();
+                  select.value = label;
+                  select.dispatchEvent(new Event('input', { bubbles: true }));
+                }
+                return false;
+              }
+              delete select.dataset.e2eTyped;
+              found.dispatchEvent(new MouseEvent('mousedown', { bubbles: true, cancelable: true }));
+              return true;
+            }
             const option = [...select.options].find((o) => o.textContent.includes(label));
             if (!option) return false;
             select.value = option.value;
@@ -297,7 +315,10 @@ impl App {
             return true;";
         let started = Instant::now();
         while self.client.execute(script, vec![json!(css), json!(label)]).await.expect("select") != json!(true) {
-            assert!(started.elapsed() < WAIT, "{css} has no option {label:?}");
+            if started.elapsed() >= WAIT {
+                self.screenshot("failed-select").await;
+                panic!("{css} has no option {label:?}");
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -451,4 +451,6 @@ export default {
   'merge.why_name_email': "the same name, a similar e-mail",
   'entry.merge': "Merged with a duplicate",
   'entry.merged': "Merged into another lead and archived",
+  'picker.type_to_search': 'Start typing a name…',
+  'picker.nothing': 'Nothing found',
 };

@@ -451,4 +451,6 @@ export default {
   'merge.why_name_email': "то же имя, похожий e-mail",
   'entry.merge': "Объединён с дублем",
   'entry.merged': "Объединён с другим лидом и ушёл в архив",
+  'picker.type_to_search': 'Начните вводить название…',
+  'picker.nothing': 'Ничего не найдено',
 };

@@ -2,6 +2,7 @@
 // under their fields in the user's language; a conflict (someone else saved first) says so.
 import { h, clear } from './dom.js';
 import { t, dateToIso, isoToInput, moneyToCore } from './i18n.js';
+import { picker } from './picker.js';
 
 let counter = 0;
 
@@ -140,6 +141,15 @@ function renderField(field, value) {
       control = h('div', { class: 'checks', id }, boxes);
       get = () => [...control.querySelectorAll('input:checked')].map((i) => i.value);
       break;
+    }
+    case 'picker': {
+      const p = picker({ id, name: field.name, label: field.label, search: field.search, value: value ?? null, text: field.text ?? '', empty: field.empty ?? null });
+      p.input.setAttribute('aria-describedby', `${id}-error`);
+      control = p.element;
+      get = p.get;
+      const row = h('div', { class: `field${field.wide ? ' field-wide' : ''}`, dataset: { field: field.name } },
+        label, control, field.hint ? h('div', { class: 'field-hint', text: field.hint }) : null, error);
+      return { row, get, focus: () => p.input.focus() };
     }
     case 'custom': {
       const custom = field.render(value);

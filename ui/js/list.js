@@ -4,6 +4,7 @@ import { call } from './api.js';
 import { h, clear, debounce, toast } from './dom.js';
 import { t, fmtNumber, dateToIso, isoToInput } from './i18n.js';
 import { openForm } from './form.js';
+import { picker } from './picker.js';
 
 const PAGE_SIZES = [25, 50, 100];
 
@@ -271,6 +272,12 @@ export function filterControl(f, state, changed) {
         .catch((e) => toast(e.message, 'error'));
     }
     return select;
+  }
+  if (f.type === 'picker') {
+    const p = picker({ name: f.name, label: f.label, search: f.search, empty: f.all, placeholder: f.all,
+      onChange: (id) => { state.filters[f.name] = id; changed(); } });
+    p.element.classList.add('filter');
+    return p.element;
   }
   if (f.type === 'date') {
     const input = h('input', { type: 'text', name: f.name, class: 'date-input', placeholder: t('format.date'), 'aria-label': f.label, inputmode: 'numeric' });

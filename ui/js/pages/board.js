@@ -18,7 +18,7 @@ export function render(container, ctx) {
   const search = h('input', { type: 'search', class: 'search', placeholder: t('lead.search'), 'data-search': true, maxlength: 200, 'aria-label': t('list.search') });
   search.addEventListener('input', debounce(() => { state.search = search.value; load(); }, 250));
   const filters = [
-    { name: 'campaign_id', type: 'select', label: t('lead.campaign'), all: t('lead.all_campaigns'), numeric: true, load: () => call('campaign_options') },
+    { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },
     { name: 'owner_id', type: 'select', label: t('card.owner'), all: t('lead.all_owners'), numeric: true, options: [[ctx.user.user_id, t('lead.mine')]],
       load: () => call('user_options').then((users) => users.filter((u) => u.id !== ctx.user.user_id).map((u) => [u.id, u.full_name])) },
   ].map((f) => filterControl(f, state, () => load()));

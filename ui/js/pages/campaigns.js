@@ -19,7 +19,7 @@ export function render(container, ctx) {
       { name: 'status', type: 'select', label: t('campaign.status'), all: t('campaign.all_statuses'),
         options: ['planned', 'active', 'finished'].map((s) => [s, t(`campaign.status_${s}`)]) },
       { name: 'channel_id', type: 'select', label: t('campaign.channel'), all: t('campaign.all_channels'), numeric: true, load: channels },
-      { name: 'service_id', type: 'select', label: t('campaign.service'), all: t('campaign.all_services'), numeric: true, load: () => call('service_options') },
+      { name: 'service_id', type: 'picker', label: t('campaign.service'), all: t('campaign.all_services'), search: (text) => call('service_options', { search: text }) },
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
     ],
     columns: [
@@ -39,17 +39,14 @@ export function render(container, ctx) {
   });
 
   async function edit(campaign) {
-    let services;
     let channelOptions;
-    try {
-      [services, channelOptions] = await Promise.all([call('service_options'), channels()]);
-    } catch (e) { toast(e.message, 'error'); return; }
+    try { channelOptions = await channels(); } catch (e) { toast(e.message, 'error'); return; }
     openForm({
       title: campaign ? t('campaign.edit') : t('campaign.create'),
       testId: 'campaign',
       fields: [
         { name: 'name', label: t('campaign.name'), wide: true },
-        { name: 'service_id', label: t('campaign.service'), type: 'select', options: services, numeric: true, empty: t('common.choose') },
+        { name: 'service_id', label: t('campaign.service'), type: 'picker', text: campaign?.service_name, search: (text) => call('service_options', { search: text }) },
         { name: 'channel_id', label: t('campaign.channel'), type: 'select', options: channelOptions, numeric: true, empty: t('common.choose') },
         { name: 'budget', label: t('campaign.budget_rub'), type: 'money', placeholder: t('format.budget_example') },
         { name: 'starts_on', label: t('campaign.starts_on'), type: 'date' },

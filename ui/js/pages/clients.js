@@ -18,7 +18,7 @@ export function render(container, ctx) {
     savedAs: 'clients',
     defaultSort: { sort: 'created_at', direction: 'desc' },
     filters: [
-      { name: 'campaign_id', type: 'select', label: t('lead.campaign'), all: t('lead.all_campaigns'), numeric: true, load: () => call('campaign_options') },
+      { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
     ],
     columns: [
@@ -59,13 +59,11 @@ export function render(container, ctx) {
     });
   }
 
-  async function addContract(client, changed) {
-    let services;
-    try { services = await call('service_options'); } catch (e) { toast(e.message, 'error'); return; }
+  function addContract(client, changed) {
     openForm({
       title: t('client.add_contract', { name: client.full_name }),
       testId: 'contract',
-      fields: contractFields(services, true),
+      fields: contractFields(true),
       submit: (values) => {
         const { input, document } = contractInput(values);
         return call('add_contract_to_client', { client_id: client.id, input, document });

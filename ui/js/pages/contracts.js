@@ -17,7 +17,7 @@ export function render(container, ctx) {
     savedAs: 'contracts',
     defaultSort: { sort: 'signed_on', direction: 'desc' },
     filters: [
-      { name: 'service_id', type: 'select', label: t('contract.service'), all: t('campaign.all_services'), numeric: true, load: () => call('service_options') },
+      { name: 'service_id', type: 'picker', label: t('contract.service'), all: t('campaign.all_services'), search: (text) => call('service_options', { search: text }) },
       { name: 'signed_from', type: 'date', label: t('contract.signed_from') },
       { name: 'signed_to', type: 'date', label: t('stats.to') },
       { name: 'unassigned_only', type: 'checkbox', label: t('contract.unassigned_only') },
@@ -39,14 +39,12 @@ export function render(container, ctx) {
     actions: canEdit ? (row, reload) => actions(row, reload) : null,
   });
 
-  async function edit(contract) {
-    let services;
-    try { services = await call('service_options'); } catch (e) { toast(e.message, 'error'); return; }
+  function edit(contract) {
     openForm({
       title: contract ? t('contract.edit') : t('contract.create'),
       intro: contract ? null : t('contract.create_intro'),
       testId: 'contract',
-      fields: contractFields(services, !contract),
+      fields: contractFields(!contract, contract?.service_name),
       values: contractValues(contract),
       submit: (values) => {
         const { input, document } = contractInput(values);

@@ -23,7 +23,7 @@ export function render(container, ctx) {
     searchPlaceholder: t('lead.search'),
     filters: [
       { name: 'status', type: 'select', label: t('lead.status'), all: t('lead.all_statuses'), options: STATUSES.map((s) => [s, t(`lead.status_${s}`)]) },
-      { name: 'campaign_id', type: 'select', label: t('lead.campaign'), all: t('lead.all_campaigns'), numeric: true, load: () => call('campaign_options') },
+      { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },
       { name: 'owner_id', type: 'select', label: t('card.owner'), all: t('lead.all_owners'), numeric: true, options: [[ctx.user.user_id, t('lead.mine')]],
         load: () => call('user_options').then((users) => users.filter((u) => u.id !== ctx.user.user_id).map((u) => [u.id, u.full_name])) },
       { name: 'created_from', type: 'date', label: t('stats.from') },
@@ -54,8 +54,6 @@ export function render(container, ctx) {
 
   async function edit(lead, changed) {
     if (lead && lead.status === 'converted') { toast(t('lead.converted_locked')); return; }
-    let campaigns;
-    try { campaigns = await call('campaign_options'); } catch (e) { toast(e.message, 'error'); return; }
     openForm({
       title: lead ? t('lead.edit') : t('lead.create'),
       testId: 'lead',
@@ -63,7 +61,8 @@ export function render(container, ctx) {
         { name: 'full_name', label: t('lead.full_name'), wide: true },
         { name: 'phone', label: t('lead.phone'), placeholder: t('format.phone_example') },
         { name: 'email', label: t('lead.email'), placeholder: t('format.email_example') },
-        { name: 'campaign_id', label: t('lead.campaign'), type: 'select', options: campaigns, numeric: true, empty: t('lead.no_campaign') },
+        { name: 'campaign_id', label: t('lead.campaign'), type: 'picker', empty: t('lead.no_campaign'), text: lead?.campaign_name,
+          search: (text) => call('campaign_options', { search: text }) },
         // "lost" asks why: it is set from the card
         ...(lead && lead.status === 'lost' ? [] : [{ name: 'status', label: t('lead.status'), type: 'select', options: ['new', 'in_work'].map((s) => [s, t(`lead.status_${s}`)]) }]),
         { name: 'note', label: t('lead.note'), type: 'textarea', wide: true },
@@ -115,19 +114,8 @@ export async function pickOwner() {
 
 /** Converts `lead` with a new or an existing contract; `onDone` after it. */
 export async function convertLead(lead, ctx, onDone) {
-  let services = [];
-  let unassigned = [];
   let origin = null;
-  try {
-    const [options, contracts, card] = await Promise.all([
-      ctx.can('contracts.edit') ? call('service_options') : Promise.resolve([]),
-      call('list_contracts', { filter: { unassigned_only: true, page: { offset: 0, limit: 200 } } }),
-      call('lead_card', { id: lead.id }),
-    ]);
-    services = options;
-    origin = card.origin;
-    unassigned = contracts.items.map((c) => [c.id, `${c.name} · ${c.service_name}`]);
-  } catch (e) { toast(e.message, 'error'); return; }
+  try { origin = (await call('lead_card', { id: lead.id })).origin; } catch (e) { toast(e.message, 'error'); return; }
   const canCreate = ctx.can('contracts.edit');
   const modes = [canCreate ? ['new_contract', t('convert.new_contract')] : null, ['existing_contract', t('convert.existing_contract')]].filter(Boolean);
   const dialog = openForm({
@@ -137,8 +125,10 @@ export async function convertLead(lead, ctx, onDone) {
     submitLabel: t('convert.confirm'),
     fields: [
       { name: 'kind', label: t('convert.contract'), type: 'select', options: modes, wide: true },
-      { name: 'contract_id', label: t('convert.pick_contract'), type: 'select', options: unassigned, numeric: true, empty: unassigned.length ? t('common.choose') : t('convert.no_unassigned'), wide: true },
-      ...(canCreate ? contractFields(services, true) : []),
+      { name: 'contract_id', label: t('convert.pick_contract'), type: 'picker', wide: true,
+        search: (text) => call('list_contracts', { filter: { unassigned_only: true, search: text, page: { offset: 0, limit: 50 } } })
+          .then((page) => page.items.map((c) => [c.id, `${c.name} · ${c.service_name}`])) },
+      ...(canCreate ? contractFields(true, origin?.service_name) : []),
     ],
     // the service the campaign advertised, at its price, for a year from today: all editable
     values: { kind: modes[0][0], ...contractDefaults(origin) },
