@@ -459,7 +459,12 @@ async fn fill_contract_form(app: &App, name: &str, amount: &str) {
     app.select("dialog [name=service_id]", "Настройка контекстной рекламы").await;
     app.fill("dialog [name=amount]", amount).await;
     app.fill("dialog [name=signed_on]", &signed).await;
-    app.fill("dialog [name=valid_from]", &signed).await;
+    // "valid from" is picked from the calendar: today, shown as typed dates are
+    app.client.execute("document.querySelector('dialog [name=valid_from]').value = ''", vec![]).await.expect("clear");
+    app.click("dialog [data-field=valid_from] [data-action=calendar]").await;
+    app.click("dialog [data-field=valid_from] .calendar [data-action=today]").await;
+    let picked = app.client.execute("return document.querySelector('dialog [name=valid_from]').value", vec![]).await;
+    assert_eq!(picked.expect("read valid_from"), json!(signed));
     app.fill("dialog [name=valid_to]", &until).await;
     app.click("dialog [data-action=pick-document]").await;
     app.wait_text("dialog [data-file-name]", ".pdf").await;

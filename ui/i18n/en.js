@@ -1,7 +1,7 @@
 // English texts of the window. Keys are shared with ru.js.
 export default {
   'app.name': 'CRM',
-  'format.date': 'YYYY-MM-DD',
+  'format.date': 'DD Mon YYYY',
   'format.money_example': '1,250.50',
   'format.budget_example': '100,000',
   'format.phone_example': '+7 912 345-67-89',
@@ -453,4 +453,9 @@ export default {
   'entry.merged': "Merged into another lead and archived",
   'picker.type_to_search': 'Start typing a name…',
   'picker.nothing': 'Nothing found',
+  'date.open_calendar': 'Open the calendar',
+  'date.calendar': 'Calendar',
+  'date.previous_month': 'Previous month',
+  'date.next_month': 'Next month',
+  'date.today': 'Today',
 };

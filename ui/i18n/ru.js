@@ -453,4 +453,9 @@ export default {
   'entry.merged': "Объединён с другим лидом и ушёл в архив",
   'picker.type_to_search': 'Начните вводить название…',
   'picker.nothing': 'Ничего не найдено',
+  'date.open_calendar': 'Открыть календарь',
+  'date.calendar': 'Календарь',
+  'date.previous_month': 'Предыдущий месяц',
+  'date.next_month': 'Следующий месяц',
+  'date.today': 'Сегодня',
 };

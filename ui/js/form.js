@@ -1,8 +1,9 @@
 // Create/edit forms in a modal dialog. Enter saves, Esc closes; the core's field errors appear
 // under their fields in the user's language; a conflict (someone else saved first) says so.
 import { h, clear } from './dom.js';
-import { t, dateToIso, isoToInput, moneyToCore } from './i18n.js';
+import { t, moneyToCore } from './i18n.js';
 import { picker } from './picker.js';
+import { dateField } from './datepicker.js';
 
 let counter = 0;
 
@@ -157,10 +158,13 @@ function renderField(field, value) {
       get = custom.get;
       break;
     }
-    case 'date':
-      control = h('input', { ...common, type: 'text', inputmode: 'numeric', placeholder: t('format.date'), value: isoToInput(value) });
-      get = () => dateToIso(control.value);
-      break;
+    case 'date': {
+      const d = dateField({ id, name: field.name, value: value ?? '', label: field.label });
+      d.input.setAttribute('aria-describedby', `${id}-error`);
+      const row = h('div', { class: `field${field.wide ? ' field-wide' : ''}`, dataset: { field: field.name } },
+        label, d.element, field.hint ? h('div', { class: 'field-hint', text: field.hint }) : null, error);
+      return { row, get: d.get, focus: () => d.input.focus() };
+    }
     case 'money':
       control = h('input', { ...common, type: 'text', inputmode: 'decimal', value: value ?? '', placeholder: field.placeholder || t('format.money_example') });
       get = () => moneyToCore(control.value);

@@ -99,12 +99,21 @@ export function moneyToCore(text) {
   return lang === 'en' ? value.replace(/,/g, '') : value;
 }
 
-/** What the user typed in a date field, as ISO for the core: `21.11.2026` -> `2026-11-21`.
- *  Anything else is passed on as typed, so the core can say it is not a valid date. */
+const MONTHS_EN = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/** What the user typed in a date field, as ISO for the core: the form the app shows dates in
+ *  (`21.11.2026`, `21 Nov 2026`) as well as `21/11/2026` and ISO. Anything else is passed on
+ *  as typed, so the core can say it is not a valid date. */
 export function dateToIso(text) {
   const value = (text || '').trim();
-  const match = value.match(/^(\d{1,2})\.(\d{1,2})\.(\d{4})$/);
-  if (match) return `${match[3]}-${match[2].padStart(2, '0')}-${match[1].padStart(2, '0')}`;
+  const iso = (y, m, d) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  let match = value.match(/^(\d{1,2})[./](\d{1,2})[./](\d{4})$/);
+  if (match) return iso(match[3], match[2], match[1]);
+  match = value.match(/^(\d{1,2})\s+([A-Za-z]{3,})\.?\s+(\d{4})$/);
+  if (match) {
+    const month = MONTHS_EN.indexOf(match[2].slice(0, 3).toLowerCase());
+    if (month >= 0) return iso(match[3], month + 1, match[1]);
+  }
   return value;
 }
 
@@ -112,5 +121,7 @@ export function dateToIso(text) {
 export function isoToInput(iso) {
   if (!iso) return '';
   const [y, m, d] = iso.slice(0, 10).split('-');
-  return lang === 'ru' ? `${d}.${m}.${y}` : `${y}-${m}-${d}`;
+  if (!y || !m || !d) return iso;
+  // the same form as fmtDate shows: 21.11.2026, or 21 Nov 2026
+  return lang === 'ru' ? `${d}.${m}.${y}` : `${Number(d)} ${MONTHS_EN[Number(m) - 1]?.replace(/^./, (c) => c.toUpperCase()) ?? m} ${y}`;
 }

@@ -2,9 +2,10 @@
 // empty states. Each page module describes its columns and calls the core's list command.
 import { call } from './api.js';
 import { h, clear, debounce, toast } from './dom.js';
-import { t, fmtNumber, dateToIso, isoToInput } from './i18n.js';
+import { t, fmtNumber, isoToInput } from './i18n.js';
 import { openForm } from './form.js';
 import { picker } from './picker.js';
+import { dateField } from './datepicker.js';
 
 const PAGE_SIZES = [25, 50, 100];
 
@@ -280,17 +281,16 @@ export function filterControl(f, state, changed) {
     return p.element;
   }
   if (f.type === 'date') {
-    const input = h('input', { type: 'text', name: f.name, class: 'date-input', placeholder: t('format.date'), 'aria-label': f.label, inputmode: 'numeric' });
-    input.addEventListener('change', () => {
-      const iso = dateToIso(input.value);
-      const ok = iso === '' || /^\d{4}-\d{2}-\d{2}$/.test(iso);
-      input.classList.toggle('invalid-input', !ok);
-      input.title = ok ? '' : t('error.date_invalid');
-      if (!ok) return;
-      state.filters[f.name] = iso || null;
-      changed();
-    });
-    return h('label', { class: 'filter-label' }, h('span', { text: f.label }), input);
+    const d = dateField({ name: f.name, label: f.label, cls: 'date-input',
+      onChange: (iso) => {
+        const ok = iso === '' || /^\d{4}-\d{2}-\d{2}$/.test(iso);
+        d.input.classList.toggle('invalid-input', !ok);
+        d.input.title = ok ? '' : t('error.date_invalid');
+        if (!ok) return;
+        state.filters[f.name] = iso || null;
+        changed();
+      } });
+    return h('label', { class: 'filter-label' }, h('span', { text: f.label }), d.element);
   }
   return null;
 }

@@ -2,8 +2,9 @@
 // against budget, and sales volume per client. Figures come computed from the core.
 import { call } from '../api.js';
 import { h, svg, clear, toast } from '../dom.js';
-import { t, fmtMoney, fmtMoneyCompact, fmtRoubles, fmtPercent, fmtRatio, fmtNumber, dateToIso } from '../i18n.js';
+import { t, fmtMoney, fmtMoneyCompact, fmtRoubles, fmtPercent, fmtRatio, fmtNumber } from '../i18n.js';
 import { listPage } from '../list.js';
+import { dateField } from '../datepicker.js';
 
 const COLUMNS = [
   { key: 'name', label: 'stats.campaign', text: true },
@@ -21,20 +22,19 @@ const COLUMNS = [
 export function render(container) {
   const state = { filter: { from: null, to: null, channel_id: null, service_id: null }, sort: 'revenue', direction: 'desc', data: null, channels: null };
   let salesList = null;
-  const dateField = (name, label) => {
-    const input = h('input', { type: 'text', name, class: 'date-input', placeholder: t('format.date'), 'aria-label': label, inputmode: 'numeric' });
-    input.addEventListener('change', () => {
-      const iso = dateToIso(input.value);
-      const ok = iso === '' || /^\d{4}-\d{2}-\d{2}$/.test(iso);
-      input.classList.toggle('invalid-input', !ok);
-      input.title = ok ? '' : t('error.date_invalid');
-      if (!ok) { toast(t('error.date_invalid'), 'error'); return; }
-      state.filter[name] = iso || null;
-      load();
-      // sales per client follow the same period (contracts signed in it)
-      if (salesList) { salesList.state.offset = 0; salesList.reload(); }
-    });
-    return h('label', { class: 'filter-label' }, h('span', { text: label }), input);
+  const periodField = (name, label) => {
+    const d = dateField({ name, label, cls: 'date-input',
+      onChange: (iso) => {
+        const ok = iso === '' || /^\d{4}-\d{2}-\d{2}$/.test(iso);
+        d.input.classList.toggle('invalid-input', !ok);
+        d.input.title = ok ? '' : t('error.date_invalid');
+        if (!ok) { toast(t('error.date_invalid'), 'error'); return; }
+        state.filter[name] = iso || null;
+        load();
+        // sales per client follow the same period (contracts signed in it)
+        if (salesList) { salesList.state.offset = 0; salesList.reload(); }
+      } });
+    return h('label', { class: 'filter-label' }, h('span', { text: label }), d.element);
   };
   const channel = h('select', { name: 'channel_id', class: 'filter', 'aria-label': t('stats.channel') }, h('option', { value: '', text: t('stats.all_channels') }));
   const service = h('select', { name: 'service_id', class: 'filter', 'aria-label': t('stats.service') }, h('option', { value: '', text: t('stats.all_services') }));
@@ -49,7 +49,7 @@ export function render(container) {
   const sales = h('div', { class: 'sales' });
   clear(container).append(
     h('header', { class: 'page-header' }, h('h1', { text: t('nav.stats') })),
-    h('div', { class: 'toolbar' }, dateField('from', t('stats.from')), dateField('to', t('stats.to')), channel, service),
+    h('div', { class: 'toolbar' }, periodField('from', t('stats.from')), periodField('to', t('stats.to')), channel, service),
     summary,
     h('div', { class: 'table-wrap' }, table),
     chart,
