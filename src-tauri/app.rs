@@ -188,13 +188,17 @@ pub struct Page<T> {
     pub total: i64,
     pub offset: i64,
     pub limit: i64,
+    /// The total was counted only up to a bound (`total` rows at least): a list of millions
+    /// of history entries says "more than 10,000" rather than count them on every page.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub capped: bool,
 }
 
 impl<T> Page<T> {
     /// The same page with every item converted.
     pub(crate) fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
-        let Page { items, total, offset, limit } = self;
-        Page { items: items.into_iter().map(convert).collect(), total, offset, limit }
+        let Page { items, total, offset, limit, capped } = self;
+        Page { items: items.into_iter().map(convert).collect(), total, offset, limit, capped }
     }
 }
 
@@ -232,7 +236,7 @@ impl PageRequest {
 
     pub(crate) fn page<T>(self, items: Vec<T>, total: i64) -> Page<T> {
         let (offset, limit) = self.clamped();
-        Page { items, total, offset, limit }
+        Page { items, total, offset, limit, capped: false }
     }
 }
 

@@ -125,6 +125,11 @@ async fn run(backend: &str, url: &str, args: &Args, anchor: NaiveDate) {
         crm.lead_board(&operator, &Default::default()).await.map(drop)
     })
     .await;
+    time("picker search (campaigns, \"осень\")", || async {
+        crm.campaign_options(&operator, "осень").await.map(drop)
+    })
+    .await;
+    time("lead duplicates on a card", || async { crm.lead_duplicates(&manager, lead).await.map(drop) }).await;
     time("my day (operator)", || async { crm.my_day(&operator).await.map(drop) }).await;
     time("task counts (the badge, each minute)", || async { crm.task_counts(&operator).await.map(drop) }).await;
     let mine = LeadFilter { owner_id: Some(operator.user_id), ..Default::default() };

@@ -137,7 +137,7 @@ export default {
   'user.username': 'Username',
   'user.full_name': 'Full name',
   'user.password': 'Password',
-  'user.password_hint': 'At least 8 characters',
+  'user.password_hint': 'The password needs at least 8 characters',
   'user.roles': 'Roles',
   'user.extra_permissions': 'Extra permissions',
   'user.status': 'Status',
@@ -458,4 +458,6 @@ export default {
   'date.previous_month': 'Previous month',
   'date.next_month': 'Next month',
   'date.today': 'Today',
+  'list.range_capped': '{from}–{to} of more than {total}',
+  'list.total_capped': 'More than {count}',
 };

@@ -137,7 +137,7 @@ export default {
   'user.username': 'Логин',
   'user.full_name': 'ФИО',
   'user.password': 'Пароль',
-  'user.password_hint': 'Не короче 8 символов',
+  'user.password_hint': 'Пароль должен быть не короче 8 символов',
   'user.roles': 'Роли',
   'user.extra_permissions': 'Дополнительные права',
   'user.status': 'Статус',
@@ -458,4 +458,6 @@ export default {
   'date.previous_month': 'Предыдущий месяц',
   'date.next_month': 'Следующий месяц',
   'date.today': 'Сегодня',
+  'list.range_capped': '{from}–{to} из более чем {total}',
+  'list.total_capped': 'Всего: больше {count}',
 };

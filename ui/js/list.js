@@ -177,7 +177,7 @@ export function listPage(container, spec) {
       }
       body.append(tr);
     });
-    total.textContent = t('list.total', { count: fmtNumber(page.total) });
+    total.textContent = t(page.capped ? 'list.total_capped' : 'list.total', { count: fmtNumber(page.total) });
     renderPager(page);
     renderBulk(page);
   }
@@ -215,22 +215,23 @@ export function listPage(container, spec) {
     const size = h('select', { 'aria-label': t('list.page_size'), onchange: (e) => { state.limit = Number(e.target.value); state.offset = 0; load(); } },
       PAGE_SIZES.map((n) => h('option', { value: n, text: t('list.per_page', { count: n }) })));
     size.value = String(state.limit);
+    // a capped total ("more than 10,000") has no last page to offer
     const pages = Math.max(1, Math.ceil(page.total / state.limit));
     const current = Math.floor(page.offset / state.limit) + 1;
     const go = (n) => { state.offset = (Math.min(Math.max(1, n), pages) - 1) * state.limit; load({ keepSelection: true }); };
     const number = h('input', { type: 'number', class: 'page-input', min: 1, max: pages, value: current, 'aria-label': t('list.go_to_page'), 'data-action': 'page',
       onchange: (e) => { const n = Number(e.target.value); if (Number.isInteger(n)) go(n); } });
-    const last = page.offset + page.items.length >= page.total;
+    const last = page.capped ? page.items.length < state.limit : page.offset + page.items.length >= page.total;
     clear(pager).append(
-      h('span', { class: 'pager-range', text: t('list.range', { from: fmtNumber(from), to: fmtNumber(to), total: fmtNumber(page.total) }) }),
+      h('span', { class: 'pager-range', text: t(page.capped ? 'list.range_capped' : 'list.range', { from: fmtNumber(from), to: fmtNumber(to), total: fmtNumber(page.total) }) }),
       size,
       h('button', { class: 'btn btn-small', 'data-action': 'first', disabled: page.offset === 0, title: t('list.first'), text: '«', onclick: () => go(1) }),
       h('button', { class: 'btn btn-small', 'data-action': 'prev', disabled: page.offset === 0, text: t('list.prev'),
         onclick: () => { state.offset = Math.max(0, state.offset - state.limit); load({ keepSelection: true }); } }),
-      h('label', { class: 'pager-page' }, number, h('span', { text: t('list.of_pages', { pages: fmtNumber(pages) }) })),
+      h('label', { class: 'pager-page' }, number, page.capped ? null : h('span', { text: t('list.of_pages', { pages: fmtNumber(pages) }) })),
       h('button', { class: 'btn btn-small', 'data-action': 'next', disabled: last, text: t('list.next'),
         onclick: () => { state.offset += state.limit; load({ keepSelection: true }); } }),
-      h('button', { class: 'btn btn-small', 'data-action': 'last', disabled: last, title: t('list.last'), text: '»', onclick: () => go(pages) }));
+      page.capped ? null : h('button', { class: 'btn btn-small', 'data-action': 'last', disabled: last, title: t('list.last'), text: '»', onclick: () => go(pages) }));
   }
 
   load();
