@@ -215,32 +215,34 @@ impl Crm {
     }
 }
 
-/// The `where` of a record's timeline (entries of the record itself; for a client also its lead's
-/// and its contracts'), each branch an index look-up on `audit_log_entity`.
-fn timeline_clause(record: Record) -> Query {
-    match record {
-        // a lead's own entries and those of the leads merged into it
-        Record::Lead(id) => Query::new(
-            " where a.entity = 'lead' and (a.entity_id = $1 or a.entity_id in (select id from leads where merged_into = $1))",
-        )
-        .bind(id),
-        Record::Client(id) => Query::new(
-            " where (a.entity = 'client' and a.entity_id = $1)
-               or (a.entity = 'lead' and a.entity_id = (select lead_id from clients where id = $1))
-               or (a.entity = 'lead' and a.entity_id in
-                   (select id from leads where merged_into = (select lead_id from clients where id = $1)))
-               or (a.entity = 'contract' and a.entity_id in (select id from contracts where client_id = $1))",
-        )
-        .bind(id),
-    }
+/// A record's timeline as one query: a `union all` of branches, each a plain index look-up on
+/// `audit_log_entity` (entries of the record itself; of the leads merged into it; for a client
+/// also its lead's and its contracts'). One `or` across them made PostgreSQL scan the whole log
+/// (1.1 s at 5,000,000 entries); each branch alone is a few index probes.
+fn timeline_union(record: Record) -> Query {
+    let branches: &[&str] = match record {
+        Record::Lead(_) => &[
+            "a.entity = 'lead' and a.entity_id = $1",
+            "a.entity = 'lead' and a.entity_id in (select id from leads where merged_into = $1)",
+        ],
+        Record::Client(_) => &[
+            "a.entity = 'client' and a.entity_id = $1",
+            "a.entity = 'lead' and a.entity_id = (select lead_id from clients where id = $1)",
+            "a.entity = 'lead' and a.entity_id in
+               (select id from leads where merged_into = (select lead_id from clients where id = $1))",
+            "a.entity = 'contract' and a.entity_id in (select id from contracts where client_id = $1)",
+        ],
+    };
+    let union: Vec<String> = branches.iter().map(|b| format!("{ENTRY} where {b}")).collect();
+    Query::new(format!(" from ({}) t", union.join(" union all "))).bind(record.parts().1)
 }
 
 /// The first page (or any) of a record's timeline, in the caller's transaction.
 pub(crate) async fn read_timeline(tx: &mut Tx, record: Record, page: PageRequest) -> Result<Page<Entry>> {
-    let clause = timeline_clause(record);
-    let total: i64 = tx.scalar(clause.clone().prefixed("select count(*) from audit_log a")).await?;
-    let mut query = clause.prefixed(ENTRY);
-    query.push(" order by a.id desc");
+    let union = timeline_union(record);
+    let total: i64 = tx.scalar(union.clone().prefixed("select count(*)")).await?;
+    let mut query = union.prefixed("select t.*");
+    query.push(" order by t.id desc");
     page.push_to(&mut query);
     let items = tx.fetch_all(query).await?;
     Ok(page.page(items, total))

@@ -288,9 +288,10 @@ impl Crm {
         }
         match filter.record {
             Some(Record::Lead(id)) => {
-                // with the tasks of the leads merged into it
-                q.push(" and (t.lead_id = ").push_bind(id);
-                q.push(" or t.lead_id in (select id from leads where merged_into = ").push_bind(id).push("))");
+                // with the tasks of the leads merged into it (one `in`, not an `or` around it,
+                // so PostgreSQL probes the index instead of scanning every task)
+                q.push(" and t.lead_id in (select id from leads where id = ").push_bind(id);
+                q.push(" or merged_into = ").push_bind(id).push(")");
             }
             Some(Record::Client(id)) => {
                 q.push(" and t.client_id = ").push_bind(id);

@@ -279,7 +279,15 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.fill("dialog [name=email]", "maria@mail.ru").await;
     app.click("dialog [data-action=save]").await;
     app.gone("dialog").await;
+    // the list has reloaded with the new row on top before the first one is clicked
+    app.wait_text("table[data-list=list_leads] td", "maria@mail.ru").await;
     app.click(&format!("tr[data-id='{first_id}'] td[data-col=full_name]")).await;
+    app.wait_text("dialog[data-card=lead] [data-card-title]", "Мария Сидорова").await;
+    let opened = app
+        .client
+        .execute("return document.querySelector('dialog[data-card=lead] .card-head .muted').textContent", vec![])
+        .await;
+    assert_eq!(opened.expect("the card's number"), json!(format!("№{first_id}")), "the first lead's card");
     app.wait_text("dialog[data-card=lead] [data-section=duplicates]", "то же имя, похожий e-mail").await;
     app.click("dialog[data-card=lead] [data-section=duplicates] [data-action=merge]").await;
     app.wait("dialog[data-form=merge]").await;

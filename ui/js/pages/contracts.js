@@ -28,7 +28,9 @@ export function render(container, ctx) {
       { key: 'name', label: t('contract.name'), sort: 'name', value: (r) => h('span', { class: 'stack' }, nameCell(r.name, r.is_archived), h('span', { class: 'sub', text: r.service_name })) },
       { key: 'client_name', label: t('contract.client'), value: (r) => r.client_name || h('span', { class: 'badge badge-warn', text: t('contract.unassigned') }) },
       { key: 'signed_on', label: t('contract.signed_on'), sort: 'signed_on', firstDirection: 'desc', value: (r) => fmtDate(r.signed_on) },
-      { key: 'valid_to', label: t('contract.validity'), sort: 'valid_to', value: (r) => `${fmtDate(r.valid_from)} – ${fmtDate(r.valid_to)}` },
+      // the period on two lines keeps the table inside a 1280-pixel window
+      { key: 'valid_to', label: t('contract.validity'), sort: 'valid_to',
+        value: (r) => h('span', { class: 'stack' }, h('span', { text: `${fmtDate(r.valid_from)} –` }), h('span', { text: fmtDate(r.valid_to) })) },
       { key: 'amount', label: t('contract.amount'), sort: 'amount', num: true, firstDirection: 'desc', value: (r) => fmtMoney(r.amount) },
       { key: 'document', label: t('contract.document'), value: (r) => documentButtons(r, canEdit ? attachButton(r) : null) },
     ],
