@@ -21,7 +21,7 @@ export const PAGES = [
 ];
 
 let keyboardBound = false;
-const reminders = { poll: null, due: null };
+const reminders = { poll: null, due: null, announcedFor: null };
 // the signed-in shell's permission check; refusals anywhere trigger it
 const permissionsWatch = { current: null };
 onForbidden(() => { if (permissionsWatch.current) permissionsWatch.current(); });
@@ -57,6 +57,7 @@ export function showShell(app, info, route) {
   const signOut = h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'sign-out', text: t('auth.sign_out'),
     onclick: async () => {
       stopReminders();
+      reminders.announcedFor = null;
       // the next person at this computer sees none of this one's messages
       clear(document.getElementById('toasts'));
       await call('sign_out');
@@ -96,7 +97,9 @@ export function showShell(app, info, route) {
   const fromHash = () => navigate(location.hash.replace(/^#\//, '') || home);
   window.onhashchange = fromHash;
   fromHash();
-  startReminders(true);
+  // the overdue tasks are announced once a sign-in, not again when the language changes
+  startReminders(reminders.announcedFor !== user.user_id);
+  reminders.announcedFor = user.user_id;
   permissionsWatch.current = checkPermissions;
   openRecord.current = (record) => import('./card.js').then(({ openCard }) => openCard(record, ctx));
 
