@@ -40,6 +40,26 @@ pub enum ClientAction {
     Restore,
 }
 
+/// The lists whose rows are only archived or restored in bulk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchiveList {
+    Contracts,
+    Campaigns,
+    Services,
+}
+
+impl ArchiveList {
+    /// The table, its rows' name in the audit log, and the permission that archives them.
+    fn parts(self) -> (&'static str, &'static str, Permission) {
+        match self {
+            Self::Contracts => ("contracts", "contract", Permission::ContractsEdit),
+            Self::Campaigns => ("campaigns", "campaign", Permission::CampaignsEdit),
+            Self::Services => ("services", "service", Permission::ServicesEdit),
+        }
+    }
+}
+
 /// What a bulk action did: the records changed, and each refused one with why.
 #[derive(Debug, Default)]
 pub struct BulkOutcome {
@@ -156,6 +176,44 @@ impl Crm {
             })
             .await?;
             record(&mut outcome, id, client.full_name, result);
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Archives (or restores) the ticked contracts, campaigns or services, each as it is now,
+    /// with the permission that archives one of them.
+    pub async fn bulk_archive(
+        &self,
+        actor: &Actor,
+        list: ArchiveList,
+        ids: &[i64],
+        archived: bool,
+    ) -> Result<BulkOutcome> {
+        let (table, entity, permission) = list.parts();
+        actor.require(permission)?;
+        let ids = checked(ids.to_vec())?;
+        let mut tx = actor.db.write().await?;
+        let mut outcome = BulkOutcome::default();
+        for id in ids {
+            let row: Option<(String, i64, bool)> = tx
+                .fetch_optional(
+                    Query::new(format!("select name, version, is_archived from {table} where id = $1")).bind(id),
+                )
+                .await?;
+            let Some((name, version, is_archived)) = row else {
+                outcome.refused.push(Refusal { id, name: String::new(), error: Error::NotFound { entity, id } });
+                continue;
+            };
+            if is_archived == archived {
+                // already so: nothing to change, nothing to record
+                continue;
+            }
+            let result = savepoint(&mut tx, async |tx: &mut Tx| {
+                set_archived(tx, actor, table, entity, id, version, archived).await
+            })
+            .await?;
+            record(&mut outcome, id, name, result);
         }
         tx.commit().await?;
         Ok(outcome)

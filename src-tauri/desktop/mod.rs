@@ -112,6 +112,7 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             work::board_column,
             work::bulk_leads,
             work::bulk_clients,
+            work::bulk_archive,
             work::saved_filters,
             work::save_filter,
             work::delete_saved_filter,

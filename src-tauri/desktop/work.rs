@@ -8,7 +8,7 @@ use super::error::Reply;
 use super::state::Desktop;
 use crate::app::{Page, PageRequest};
 use crate::board::{BoardColumn, BoardFilter};
-use crate::bulk::{BulkOutcome, ClientAction, LeadAction, Selection};
+use crate::bulk::{ArchiveList, BulkOutcome, ClientAction, LeadAction, Selection};
 use crate::cards::{ClientCard, LeadCard, UserOption};
 use crate::clients::ClientFilter;
 use crate::history::{Entry, HistoryFilter, Record};
@@ -234,4 +234,15 @@ pub async fn lead_duplicates(state: State<'_, Desktop>, id: i64) -> Reply<Vec<Du
 pub async fn merge_leads(state: State<'_, Desktop>, input: MergeInput) -> Reply<Lead> {
     let s = state.session().await?;
     s.reply(s.crm.merge_leads(&s.actor, &input).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn bulk_archive(
+    state: State<'_, Desktop>,
+    list: ArchiveList,
+    ids: Vec<i64>,
+    archived: bool,
+) -> Reply<BulkSummary> {
+    let s = state.session().await?;
+    s.reply(s.crm.bulk_archive(&s.actor, list, &ids, archived).await.map(|o| summary(s.lang, o)))
 }

@@ -470,4 +470,25 @@ both_backends! {
         assert_eq!(t.crm.service_options(&t.admin, "рекл").await.unwrap().len(), 1);
         assert_eq!(field_errors(t.crm.service_options(&t.admin, "a\u{0}").await.unwrap_err()), [("search", "control_chars")]);
     }
+
+    async fn services_campaigns_and_contracts_are_archived_in_bulk(t: TestCrm) {
+        use crm::bulk::ArchiveList;
+        let mut ids = Vec::new();
+        for name in ["Аудит", "Реклама", "Дизайн"] {
+            let input = crm::services::ServiceInput { name: name.into(), description: String::new(), price: "10".into() };
+            ids.push(t.crm.create_service(&t.admin, &input).await.unwrap().id);
+        }
+        let marketer = t.user("maria", &["marketer"]).await;
+        let outcome = t.crm.bulk_archive(&marketer, ArchiveList::Services, &[ids[0], ids[1], 999_999], true).await.unwrap();
+        assert_eq!(outcome.changed, [ids[0], ids[1]]);
+        assert_eq!((outcome.refused[0].id, outcome.refused[0].error.code()), (999_999, "not_found"));
+        assert!(t.crm.get_service(&marketer, ids[0]).await.unwrap().is_archived);
+        let operator = t.user("olga", &["operator"]).await;
+        let refused = t.crm.bulk_archive(&operator, ArchiveList::Services, &[ids[2]], true).await;
+        assert!(matches!(refused, Err(Error::Forbidden("services.edit"))));
+        let contracts = t.crm.bulk_archive(&marketer, ArchiveList::Contracts, &[1], true).await;
+        assert!(matches!(contracts, Err(Error::Forbidden("contracts.edit"))), "a marketer archives no contracts");
+        let restored = t.crm.bulk_archive(&marketer, ArchiveList::Services, &ids, false).await.unwrap();
+        assert_eq!(restored.changed, [ids[0], ids[1]], "the one that was never archived is left alone");
+    }
 }

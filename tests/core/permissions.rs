@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crm::bulk::{ClientAction, LeadAction, Selection};
+use crm::bulk::{ArchiveList, ClientAction, LeadAction, Selection};
 use crm::campaigns::{CampaignFilter, CampaignInput};
 use crm::clients::{ClientFilter, ClientInput, Conversion};
 use crm::contracts::ContractFilter;
@@ -103,6 +103,7 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("board_column",           [Y,  Y,  N,  Y,  N]),
     ("bulk_leads",             [Y,  Y,  N,  N,  N]),
     ("bulk_clients",           [Y,  N,  N,  Y,  N]),
+    ("bulk_archive",           [Y,  N,  Y,  N,  N]),
     ("saved_filters",          [Y,  Y,  Y,  Y,  Y]),
     ("save_filter",            [Y,  Y,  Y,  Y,  Y]),
     ("delete_saved_filter",    [Y,  Y,  Y,  Y,  Y]),
@@ -422,6 +423,7 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             };
             crm.merge_leads(actor, &input).await.map(drop)
         }
+        "bulk_archive" => crm.bulk_archive(actor, ArchiveList::Services, &[fx.service], false).await.map(drop),
         "create_task" => crm.create_task(actor, &task_input(None)).await.map(drop),
         "update_task" => {
             // one's own task: everyone may change those

@@ -143,7 +143,7 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     shot("09-services").await;
 
     // Someone else saves the service while the form is open: the form says so, nothing is lost.
-    app.click("table[data-list=list_services] tbody tr.clickable td").await;
+    app.click("table[data-list=list_services] tbody tr.clickable td[data-col=name]").await;
     app.wait("dialog[data-form=service]").await;
     let page = app.invoke("list_services", json!({ "filter": {} })).await.expect("list services");
     let service = &page["items"][0];

@@ -16,3 +16,16 @@ export function archiveButton(row, command, done) {
       } catch (e) { toast(e.message, 'error'); }
     } });
 }
+
+/** Bulk archive and restore for a list of `list` ('contracts', 'campaigns', 'services'): the
+ *  ticked rows of the page (not "all matching"). */
+export function bulkArchive(list) {
+  return {
+    idsOnly: true,
+    actions: [
+      { id: 'archive', label: t('action.archive'), prepare: () => ({ kind: 'archive' }) },
+      { id: 'restore', label: t('action.restore'), prepare: () => ({ kind: 'restore' }) },
+    ],
+    run: (selection, action) => call('bulk_archive', { list, ids: selection.ids, archived: action.kind === 'archive' }),
+  };
+}

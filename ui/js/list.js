@@ -188,7 +188,7 @@ export function listPage(container, spec) {
     const count = state.allMatching ? page.total : state.selected.size;
     bulkBar.hidden = count === 0;
     if (count === 0) { clear(bulkBar); return; }
-    const all = !state.allMatching && page.total > state.selected.size
+    const all = !spec.bulk.idsOnly && !state.allMatching && page.total > state.selected.size
       ? h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'select-all', text: t('bulk.select_all', { count: fmtNumber(page.total) }),
         onclick: () => { state.allMatching = true; renderRows(page); } }) : null;
     const actions = spec.bulk.actions.map((a) => h('button', { class: 'btn btn-small', 'data-bulk-action': a.id, text: a.label,
@@ -199,7 +199,9 @@ export function listPage(container, spec) {
           ? { kind: 'matching', filter: { ...state.filters, search: state.search } }
           : { kind: 'ids', ids: [...state.selected] };
         let summary;
-        try { summary = await call(spec.bulk.command, { selection, action }); } catch (e) { toast(e.message, 'error'); return; }
+        try {
+          summary = spec.bulk.run ? await spec.bulk.run(selection, action) : await call(spec.bulk.command, { selection, action });
+        } catch (e) { toast(e.message, 'error'); return; }
         showSummary(summary);
         load();
       } }));

@@ -3,6 +3,7 @@ import { call } from '../api.js';
 import { h, clear, toast, confirmDialog } from '../dom.js';
 import { t, fmtMoney, fmtDate, moneyInput } from '../i18n.js';
 import { listPage } from '../list.js';
+import { bulkArchive } from '../archive.js';
 import { openForm } from '../form.js';
 import { nameCell } from './services.js';
 
@@ -14,6 +15,7 @@ export function render(container, ctx) {
   const list = listPage(container, {
     title: t('nav.campaigns'),
     command: 'list_campaigns',
+    bulk: canEdit ? bulkArchive('campaigns') : null,
     defaultSort: { sort: 'starts_on', direction: 'desc' },
     filters: [
       { name: 'status', type: 'select', label: t('campaign.status'), all: t('campaign.all_statuses'),

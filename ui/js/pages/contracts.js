@@ -4,7 +4,7 @@ import { h, toast } from '../dom.js';
 import { t, fmtMoney, fmtDate } from '../i18n.js';
 import { listPage } from '../list.js';
 import { openForm } from '../form.js';
-import { archiveButton } from '../archive.js';
+import { bulkArchive } from '../archive.js';
 import { nameCell } from './services.js';
 import { contractFields, contractInput, contractValues } from './contract-form.js';
 import { documentButtons, documentField } from '../documents.js';
@@ -14,6 +14,7 @@ export function render(container, ctx) {
   const list = listPage(container, {
     title: t('nav.contracts'),
     command: 'list_contracts',
+    bulk: canEdit ? bulkArchive('contracts') : null,
     savedAs: 'contracts',
     defaultSort: { sort: 'signed_on', direction: 'desc' },
     filters: [
@@ -38,7 +39,7 @@ export function render(container, ctx) {
     emptyHint: canEdit ? t('contract.empty_hint') : null,
     create: canEdit ? { label: t('contract.create'), open: () => edit(null) } : null,
     onRow: canEdit ? (row) => edit(row) : null,
-    actions: canEdit ? (row, reload) => actions(row, reload) : null,
+
   });
 
   function edit(contract) {
@@ -73,9 +74,4 @@ export function render(container, ctx) {
     return h('button', { class: 'btn btn-small btn-ghost', 'data-action': 'attach', text: row.document ? t('contract.replace_document_short') : t('contract.attach_short'), onclick: () => attach(row) });
   }
 
-  function actions(row, reload) {
-    return [
-      archiveButton(row, 'set_contract_archived', reload),
-    ];
-  }
 }

@@ -4,13 +4,14 @@ import { h, toast } from '../dom.js';
 import { t, fmtMoney, fmtDate, fmtPhone, moneyInput } from '../i18n.js';
 import { listPage } from '../list.js';
 import { openForm } from '../form.js';
-import { archiveButton } from '../archive.js';
+import { archiveButton, bulkArchive } from '../archive.js';
 
 export function render(container, ctx) {
   const canEdit = ctx.can('services.edit');
   const list = listPage(container, {
     title: t('nav.services'),
     command: 'list_services',
+    bulk: canEdit ? bulkArchive('services') : null,
     defaultSort: { sort: 'name', direction: 'asc' },
     filters: [{ name: 'include_archived', type: 'checkbox', label: t('list.show_archived') }],
     columns: [
