@@ -117,9 +117,6 @@ impl Crm {
         lost_reason_id: Option<i64>,
     ) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
-        if status == LeadStatus::Converted {
-            return Err(Error::field("status", "convert_instead"));
-        }
         let mut tx = actor.db.write().await?;
         let before = leads::fetch(&mut tx, id).await?;
         change_status(&mut tx, actor, &before, version, status, lost_reason_id).await?;

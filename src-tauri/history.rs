@@ -117,8 +117,19 @@ const ENTRY: &str = "select a.id, a.at, a.user_id, u.full_name as user_name, a.a
     a.details, a.changes from audit_log a left join users u on u.id = a.user_id";
 
 /// The kinds of record the History page filters by.
-pub const ENTITIES: [&str; 11] =
-    ["lead", "client", "contract", "task", "service", "campaign", "channel", "lost_reason", "user", "role", "import"];
+pub const ENTITIES: [&str; 11] = [
+    "lead",
+    "client",
+    "contract",
+    "task",
+    "service",
+    "campaign",
+    "channel",
+    "lost_reason",
+    "user",
+    "role",
+    "saved_filter",
+];
 
 /// What the History page asks for.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -130,6 +130,19 @@ async fn run(backend: &str, url: &str, args: &Args, anchor: NaiveDate) {
     })
     .await;
     time("lead duplicates on a card", || async { crm.lead_duplicates(&manager, lead).await.map(drop) }).await;
+    // a bulk owner change of one page of leads, back and forth so that every run changes them
+    let page: Vec<i64> =
+        crm.list_leads(&admin, &LeadFilter::default()).await.expect("a page").items.iter().map(|l| l.id).collect();
+    let owners = [operator.user_id, manager.user_id];
+    let mut turn = 0usize;
+    time("bulk owner change, 50 leads", || {
+        turn += 1;
+        let selection = crm::bulk::Selection::Ids { ids: page.clone() };
+        let action = crm::bulk::LeadAction::SetOwner { owner_id: owners[turn % 2] };
+        let (crm, admin) = (&crm, &admin);
+        async move { crm.bulk_leads(admin, &selection, &action).await.map(drop) }
+    })
+    .await;
     time("my day (operator)", || async { crm.my_day(&operator).await.map(drop) }).await;
     time("task counts (the badge, each minute)", || async { crm.task_counts(&operator).await.map(drop) }).await;
     let mine = LeadFilter { owner_id: Some(operator.user_id), ..Default::default() };

@@ -407,7 +407,7 @@ export default {
   'history.kind_lost_reason': "Reason for loss",
   'history.kind_user': "User",
   'history.kind_role': "Role",
-  'history.kind_import': "Import",
+  'history.kind_saved_filter': 'Saved filter',
   'perm.reasons.edit': "Reasons for loss: edit",
   'perm.notes.add': "Notes on leads and clients",
   'perm.owners.assign': "Assigning owners",

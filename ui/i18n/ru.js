@@ -407,7 +407,7 @@ export default {
   'history.kind_lost_reason': "Причина отказа",
   'history.kind_user': "Пользователь",
   'history.kind_role': "Роль",
-  'history.kind_import': "Импорт",
+  'history.kind_saved_filter': 'Сохранённый фильтр',
   'perm.reasons.edit': "Причины отказа: изменение",
   'perm.notes.add': "Заметки к лидам и клиентам",
   'perm.owners.assign': "Назначение ответственных",

@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 import { listPage } from '../list.js';
 import { entryRow } from '../card.js';
 
-const ENTITIES = ['lead', 'client', 'contract', 'task', 'service', 'campaign', 'channel', 'lost_reason', 'user', 'role'];
+const ENTITIES = ['lead', 'client', 'contract', 'task', 'service', 'campaign', 'channel', 'lost_reason', 'user', 'role', 'saved_filter'];
 
 export function render(container) {
   listPage(container, {
