@@ -69,10 +69,6 @@ impl Changes {
         self
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// The stored form: JSON, or '' for no changes.
     pub(crate) fn to_text(&self) -> String {
         if self.0.is_empty() {
