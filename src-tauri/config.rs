@@ -171,6 +171,15 @@ pub fn default_sqlite_path() -> Result<PathBuf> {
     Ok(project_dirs()?.data_dir().join("crm.db"))
 }
 
+/// Where backups of local databases are kept: `backups` in the OS data directory (beside the
+/// default database; `CRM_DATA_DIR/backups` when that is set).
+pub fn backups_dir() -> Result<PathBuf> {
+    if let Ok(dir) = std::env::var("CRM_DATA_DIR") {
+        return Ok(PathBuf::from(dir).join("backups"));
+    }
+    Ok(project_dirs()?.data_dir().join("backups"))
+}
+
 /// Where opened documents are copied for the system's viewer: the user's own cache directory
 /// (`CRM_DATA_DIR/documents` when that is set, as in tests), never a shared temp folder.
 pub fn documents_cache_dir() -> Result<PathBuf> {

@@ -175,6 +175,49 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "В базе работают и другие пользователи: демо-данные смешаются с их работой. Если так и задумано, добавьте --with-other-users",
         "Other people work in this database too: demo data would mix with their work. If that is intended, add --with-other-users",
     ),
+    ("backup_missing", "Файл резервной копии не найден: {path}", "The backup file was not found: {path}"),
+    ("backup_unreadable", "Не удалось прочитать {path}: {reason}", "Could not read {path}: {reason}"),
+    ("backup_unwritable", "Не удалось записать {path}: {reason}", "Could not write {path}: {reason}"),
+    (
+        "not_a_backup",
+        "Это не резервная копия CRM: файл не является базой данных",
+        "This is not a CRM backup: the file is not a database",
+    ),
+    (
+        "not_a_crm_backup",
+        "Это база данных другой программы, а не резервная копия CRM",
+        "This is another program's database, not a CRM backup",
+    ),
+    (
+        "backup_newer",
+        "Копия сделана более новой версией CRM: сначала обновите программу",
+        "The backup was made by a newer version of the CRM: update the app first",
+    ),
+    (
+        "backup_damaged",
+        "Резервная копия повреждена или неполна (например, оборвалось копирование): восстановите другую",
+        "The backup is damaged or incomplete (e.g. its copying was cut short): restore another one",
+    ),
+    (
+        "copy_differs",
+        "Проверка копии не сошлась в таблице {table} ({rows} строк вместо {expected}): ничего не изменено",
+        "The copy did not verify in table {table} ({rows} rows instead of {expected}): nothing was changed",
+    ),
+    (
+        "target_not_empty",
+        "Эта база данных не пуста (в таблице {table} строк: {rows}): перенос идёт только в пустую базу",
+        "This database is not empty ({table} holds {rows} rows): a move goes into an empty database only",
+    ),
+    (
+        "move_from_local_only",
+        "Перенести можно только локальную базу (SQLite) этого компьютера",
+        "Only this computer's local (SQLite) database can be moved",
+    ),
+    (
+        "move_to_office_only",
+        "Перенос идёт в базу офиса на PostgreSQL: укажите адрес postgres://",
+        "A move goes to an office database on PostgreSQL: give a postgres:// address",
+    ),
     (
         "office_only",
         "Это команда для общей базы офиса (PostgreSQL)",

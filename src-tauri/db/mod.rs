@@ -7,7 +7,7 @@
 
 mod query;
 
-pub use query::{Query, Value};
+pub use query::{Kind, Query, Value};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,11 +21,19 @@ use crate::error::{Error, Result};
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// How [`Db::open_file`] opens a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileMode {
+    Create,
+    Write,
+    Read,
 }
 
 /// A pool on one of the two backends.
@@ -80,6 +88,42 @@ impl Db {
                 Ok(Self::Postgres(pool))
             }
         }
+    }
+
+    /// A SQLite file of its own, outside the pools of [`Db::connect`]: a backup being made or
+    /// read. One connection, and a rollback journal: the file stays one file, nothing beside it.
+    pub async fn open_file(path: &std::path::Path, mode: FileMode) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(mode == FileMode::Create)
+            .read_only(mode == FileMode::Read)
+            .foreign_keys(true)
+            .journal_mode(SqliteJournalMode::Delete)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536");
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+        Ok(Self::Sqlite(pool))
+    }
+
+    /// The newest schema version this build knows for `backend`.
+    pub fn latest_version(backend: Backend) -> i64 {
+        match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or_default()
+    }
+
+    /// The schema version this database is at (0 before the first migration).
+    pub async fn schema_version(&self) -> Result<i64> {
+        let mut tx = self.read().await?;
+        let applied: Option<i64> =
+            tx.scalar(Query::new("select max(version) from _sqlx_migrations where success = true")).await?;
+        tx.commit().await?;
+        Ok(applied.unwrap_or_default())
     }
 
     /// A signed-in person's own pool on an office PostgreSQL: connected as their login role,
@@ -155,19 +199,8 @@ impl Db {
     /// (a staff member's own login on an office database): an older schema needs the owner's
     /// `crm migrate`, a newer one a newer app.
     pub async fn check_schema(&self) -> Result<()> {
-        let latest = match self {
-            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
-            Self::Postgres(_) => &POSTGRES_MIGRATIONS,
-        }
-        .iter()
-        .map(|m| m.version)
-        .max()
-        .unwrap_or_default();
-        let mut tx = self.read().await?;
-        let applied: Option<i64> =
-            tx.scalar(Query::new("select max(version) from _sqlx_migrations where success = true")).await?;
-        tx.commit().await?;
-        match applied.unwrap_or_default() {
+        let latest = Self::latest_version(self.backend());
+        match self.schema_version().await? {
             v if v < latest => Err(Error::state("schema_outdated")),
             v if v > latest => Err(Error::state("app_outdated")),
             _ => Ok(()),
@@ -237,6 +270,25 @@ macro_rules! bind_all {
             };
         }
         q
+    }};
+}
+
+/// Decodes the columns of one row of either backend as `$kinds` say.
+macro_rules! decode_values {
+    ($row:expr, $kinds:expr) => {{
+        let row = $row;
+        let mut values = Vec::with_capacity($kinds.len());
+        for (i, kind) in $kinds.iter().enumerate() {
+            values.push(match kind {
+                Kind::I64 => Value::I64(sqlx::Row::try_get(row, i)?),
+                Kind::Text => Value::Text(sqlx::Row::try_get(row, i)?),
+                Kind::Bool => Value::Bool(sqlx::Row::try_get(row, i)?),
+                Kind::Date => Value::Date(sqlx::Row::try_get(row, i)?),
+                Kind::Timestamp => Value::Timestamp(sqlx::Row::try_get(row, i)?),
+                Kind::Bytes => Value::Bytes(sqlx::Row::try_get(row, i)?),
+            });
+        }
+        values
     }};
 }
 
@@ -326,6 +378,27 @@ impl Tx {
 
     pub async fn fetch_one<T: Row>(&mut self, query: Query) -> Result<T> {
         Ok(run_as!(self, query, T, fetch_one))
+    }
+
+    /// Rows whose columns are known only at run time (copying whole tables): each column
+    /// decoded as `kinds` says, in order.
+    pub async fn fetch_values(&mut self, query: Query, kinds: &[Kind]) -> Result<Vec<Vec<Value>>> {
+        let mut out = Vec::new();
+        match self {
+            Self::Sqlite(tx) => {
+                let (sql, args) = query.into_sqlite_parts();
+                for row in bind_all!(sqlx::query(sql), args).fetch_all(&mut **tx).await? {
+                    out.push(decode_values!(&row, kinds));
+                }
+            }
+            Self::Postgres(tx) => {
+                let (sql, args) = query.into_parts();
+                for row in bind_all!(sqlx::query(sql), args).fetch_all(&mut **tx).await? {
+                    out.push(decode_values!(&row, kinds));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The first column of the one row a query returns, e.g. a count or a new id.

@@ -15,6 +15,17 @@ pub enum Value {
     Bytes(Option<Vec<u8>>),
 }
 
+/// The SQL type of a column whose rows are read without a struct (see [`super::Tx::fetch_values`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    I64,
+    Text,
+    Bool,
+    Date,
+    Timestamp,
+    Bytes,
+}
+
 macro_rules! value_from {
     ($($t:ty => $variant:ident),* $(,)?) => {$(
         impl From<$t> for Value {
