@@ -26,6 +26,7 @@ macro_rules! out {
 }
 
 mod agenda;
+mod backup;
 mod users;
 
 /// `text` safe to print on a terminal: control characters (ESC, BEL, NUL, ...) and the bidi
@@ -120,6 +121,29 @@ pub enum Command {
     Password {
         #[arg(long)]
         user: String,
+    },
+    /// Back up the database into one file (a local database by default into the backups folder;
+    /// an office database with the owner's login in --database-url).
+    Backup {
+        /// Where to write the backup [default: the backups folder beside the local database].
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Replace everything in the database with a backup (the current contents are kept aside
+    /// as a backup first).
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Copy this computer's local database into an empty office database on PostgreSQL and
+    /// switch this computer to it.
+    Move {
+        /// The office database with its owner's login: postgres://OWNER:PASSWORD@HOST[:PORT]/DB
+        #[arg(long)]
+        to: String,
     },
     /// An office database on PostgreSQL (with the database owner's login in --database-url).
     Office {
@@ -293,6 +317,13 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
             };
             crm.change_own_password(&actor, &current, &new).await?;
             out!("password changed");
+        }
+        Command::Backup { out } => backup::make(&open_as_owner(database_url).await?, out).await?,
+        Command::Restore { file, yes } => backup::restore(&open_as_owner(database_url).await?, &file, yes).await?,
+        Command::Move { to } => {
+            let crm = open_as_owner(database_url).await?;
+            let settings = settings(&ConfigFile::load()?)?;
+            backup::move_to(&crm, &to, settings).await?;
         }
         Command::Office { command: OfficeCommand::Upgrade } => {
             let crm = open_as_owner(database_url).await?;

@@ -209,6 +209,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "This database is not empty ({table} holds {rows} rows): a move goes into an empty database only",
     ),
     (
+        "restore_needs_yes",
+        "Восстановление заменит всё содержимое базы: добавьте --yes, чтобы подтвердить",
+        "Restoring replaces everything in the database: add --yes to confirm",
+    ),
+    (
         "move_from_local_only",
         "Перенести можно только локальную базу (SQLite) этого компьютера",
         "Only this computer's local (SQLite) database can be moved",

@@ -54,9 +54,34 @@ fn parse_name(stem: &str, name: &str) -> Option<(NaiveDateTime, Made)> {
     NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d-%H%M%S").ok().map(|at| (at, made))
 }
 
-/// The name by which a database's backups are found: its file name without the extension.
-pub fn stem(database: &Path) -> String {
-    database.file_stem().and_then(|s| s.to_str()).unwrap_or("crm").to_owned()
+/// The name by which a database's backups are found: a local file's name without its
+/// extension, an office database's name.
+pub fn stem(db: &Db) -> String {
+    let name = match db {
+        Db::Sqlite(pool) => pool.connect_options().get_filename().file_stem().map(|s| s.to_string_lossy().into_owned()),
+        Db::Postgres(pool) => pool.connect_options().get_database().map(str::to_owned),
+    };
+    // a name that is safe in a file name on every system
+    let name: String =
+        name.unwrap_or_default().chars().filter(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect();
+    if name.is_empty() {
+        "crm".to_owned()
+    } else {
+        name
+    }
+}
+
+/// A new backup's path in `dir` for database `db`, named for the local time now.
+pub fn new_path(dir: &Path, db: &Db, made: Made) -> PathBuf {
+    let mut at = chrono::Local::now().naive_local();
+    loop {
+        let path = dir.join(file_name(&stem(db), at, made));
+        // two backups in one second: the second is named a second later
+        if !path.exists() {
+            return path;
+        }
+        at += chrono::Duration::seconds(1);
+    }
 }
 
 /// A backup in the folder.

@@ -93,14 +93,17 @@ impl Db {
     /// A SQLite file of its own, outside the pools of [`Db::connect`]: a backup being made or
     /// read. One connection, and a rollback journal: the file stays one file, nothing beside it.
     pub async fn open_file(path: &std::path::Path, mode: FileMode) -> Result<Self> {
-        let options = SqliteConnectOptions::new()
+        let mut options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(mode == FileMode::Create)
             .read_only(mode == FileMode::Read)
             .foreign_keys(true)
-            .journal_mode(SqliteJournalMode::Delete)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536");
+        if mode != FileMode::Read {
+            // (a reader leaves the journal as it is: changing it needs a write)
+            options = options.journal_mode(SqliteJournalMode::Delete);
+        }
         let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
         Ok(Self::Sqlite(pool))
     }

@@ -324,3 +324,46 @@ async fn agenda_prints_a_users_open_tasks_overdue_first_on_both_backends() {
         assert_eq!(wrong, "crm: Wrong username or password");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_database_is_backed_up_restored_and_moved_to_an_office_from_the_command_line() {
+    let (data, config) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let office = pg::postgres_database().await;
+    // the default local database of this "computer", as a person runs the commands
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_crm"))
+            .args(args)
+            .env_remove("CRM_DATABASE_URL")
+            .env("CRM_DATA_DIR", data.path())
+            .env("CRM_CONFIG_DIR", config.path())
+            .env("LANG", "en_US.UTF-8")
+            .env("CRM_ROLE_PREFIX", pg::role_prefix(&office))
+            .env(DEMO.0, DEMO.1)
+            .output()
+            .expect("run crm")
+    };
+    ok(&run(&["demo", "--seed", "3", "--leads", "300", "--anchor", ANCHOR]));
+
+    let made = ok(&run(&["backup"]));
+    assert!(made.starts_with("backup made: ") && made.contains("300 leads"), "{made}");
+    let file = std::fs::read_dir(data.path().join("backups")).unwrap().next().unwrap().unwrap().path();
+    assert!(file.to_string_lossy().ends_with("-manual.crm-backup"), "{file:?}");
+
+    let file = file.to_str().unwrap();
+    assert!(fails(&run(&["restore", file])).contains("add --yes"), "no terminal to ask: --yes is needed");
+    let sheet = data.path().join("leads.csv");
+    std::fs::write(&sheet, "ФИО;Телефон\nИван;+79120000000\n").unwrap();
+    assert!(fails(&run(&["restore", sheet.to_str().unwrap(), "--yes"])).contains("not a CRM backup"));
+    let restored = ok(&run(&["restore", file, "--yes"]));
+    assert!(restored.contains("restored and verified") && restored.contains("before-restore"), "{restored}");
+
+    let moved = ok(&run(&["move", "--to", &office]));
+    assert!(moved.contains("copied and verified") && moved.contains("now works on the office database"), "{moved}");
+    for user in ["admin", "operator", "marketer", "manager"] {
+        assert!(moved.lines().any(|l| l.trim_start().starts_with(user)), "a one-time password for {user}: {moved}");
+    }
+    let settings = std::fs::read_to_string(config.path().join("config.toml")).unwrap();
+    assert!(settings.contains("[office]") && !settings.contains("database_url"), "{settings}");
+    // from now on this computer signs in to the office: a second move has nothing local to move
+    assert!(fails(&run(&["move", "--to", &office])).contains("owner"));
+}
