@@ -209,6 +209,16 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "This database is not empty ({table} holds {rows} rows): a move goes into an empty database only",
     ),
     (
+        "backups_on_server",
+        "Базу офиса копирует её владелец на сервере: crm backup с логином владельца или pg_dump (см. README)",
+        "The office database is backed up on its server by its owner: crm backup with the owner's login, or pg_dump (see the README)",
+    ),
+    (
+        "backup_running",
+        "Уже идёт копирование: дождитесь его окончания",
+        "A copy is already running: wait until it ends",
+    ),
+    (
         "restore_needs_yes",
         "Восстановление заменит всё содержимое базы: добавьте --yes, чтобы подтвердить",
         "Restoring replaces everything in the database: add --yes to confirm",

@@ -196,40 +196,43 @@ async fn read_page(tx: &mut Tx, table: &Table, columns: &[Column], after: i64) -
     tx.fetch_values(query, &kinds).await
 }
 
-/// Reads `table` page by page, handing each page to `each`.
-async fn for_each_page<F>(tx: &mut Tx, table: &Table, columns: &[Column], mut each: F) -> Result<()>
-where
-    F: AsyncFnMut(Vec<Vec<Value>>) -> Result<()>,
-{
-    let key = columns.iter().position(|c| c.name == table.order);
-    let mut after = i64::MIN;
-    loop {
-        let rows = read_page(tx, table, columns, after).await?;
-        let last = match (table.page, key, rows.last()) {
+/// Reads a table page by page, in key order.
+struct Pager<'a> {
+    table: &'a Table,
+    columns: &'a [Column],
+    key: Option<usize>,
+    /// The key of the last row read; `None` once the table is read.
+    after: Option<i64>,
+}
+
+impl<'a> Pager<'a> {
+    fn new(table: &'a Table, columns: &'a [Column]) -> Self {
+        let key = columns.iter().position(|c| c.name == table.order);
+        Self { table, columns, key, after: Some(i64::MIN) }
+    }
+
+    /// The next page, or `None` after the last.
+    async fn next(&mut self, tx: &mut Tx) -> Result<Option<Vec<Vec<Value>>>> {
+        let Some(after) = self.after else { return Ok(None) };
+        let rows = read_page(tx, self.table, self.columns, after).await?;
+        self.after = match (self.table.page, self.key, rows.last()) {
             (Some(page), Some(key), Some(last)) if rows.len() as i64 == page => match &last[key] {
                 Value::I64(Some(id)) => Some(*id),
-                _ => return Err(Error::Internal(format!("{}: the key is not an integer", table.name))),
+                _ => return Err(Error::Internal(format!("{}: the key is not an integer", self.table.name))),
             },
             _ => None,
         };
-        if !rows.is_empty() {
-            each(rows).await?;
-        }
-        match last {
-            Some(id) => after = id,
-            None => return Ok(()),
-        }
+        Ok(if rows.is_empty() { None } else { Some(rows) })
     }
 }
 
 /// The checksum of `table` as it is in `tx`.
 pub(crate) async fn sum_table(tx: &mut Tx, table: &Table, columns: &[Column]) -> Result<TableSum> {
     let mut summer = Summer::new(table.name, columns);
-    for_each_page(tx, table, columns, async |rows| {
+    let mut pager = Pager::new(table, columns);
+    while let Some(rows) = pager.next(tx).await? {
         rows.iter().for_each(|row| summer.add(row));
-        Ok(())
-    })
-    .await?;
+    }
     Ok(summer.finish())
 }
 
@@ -267,7 +270,8 @@ pub(crate) async fn copy_table(
     let mut summer = Summer::new(table.name, columns);
     let mut deferred: Vec<(i64, i64)> = Vec::new();
     let mut copied = 0u64;
-    for_each_page(from, table, columns, async |rows| {
+    let mut pager = Pager::new(table, columns);
+    while let Some(rows) = pager.next(from).await? {
         for chunk in rows.chunks(per_insert) {
             let mut insert = Query::new(head.clone());
             for (n, row) in chunk.iter().enumerate() {
@@ -294,9 +298,7 @@ pub(crate) async fn copy_table(
             copied += chunk.len() as u64;
             progress(copied);
         }
-        Ok(())
-    })
-    .await?;
+    }
     if let Some(column) = table.later {
         for (id, target) in deferred {
             let sql = format!("update {} set {column} = $1 where {} = $2", table.name, table.order);

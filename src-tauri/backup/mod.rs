@@ -476,3 +476,50 @@ async fn one_time_passwords(tx: &mut Tx) -> Result<Vec<(String, String)>> {
     }
     Ok(issued)
 }
+
+impl crate::app::Crm {
+    /// The window's backups are an administrator's (a backup holds everyone's data and password
+    /// hashes), of a local database: an office database is backed up on its server, by its
+    /// owner (`crm backup` with the owner's login, or `pg_dump`).
+    pub fn check_backups(&self, actor: &crate::permission::Actor) -> Result<()> {
+        actor.require(crate::permission::Permission::UsersManage)?;
+        if actor.db.backend() != Backend::Sqlite {
+            return Err(Error::state("backups_on_server"));
+        }
+        Ok(())
+    }
+
+    /// "Back up now".
+    pub async fn back_up(
+        &self,
+        actor: &crate::permission::Actor,
+        out: &Path,
+        progress: OnProgress<'_>,
+    ) -> Result<BackupInfo> {
+        self.check_backups(actor)?;
+        make(&self.db, out, progress).await
+    }
+
+    /// "Restore" on the settings page.
+    pub async fn restore_backup(
+        &self,
+        actor: &crate::permission::Actor,
+        file: &Path,
+        aside: &Path,
+        progress: OnProgress<'_>,
+    ) -> Result<Restored> {
+        self.check_backups(actor)?;
+        restore(&self.db, file, aside, progress).await
+    }
+
+    /// "Move to an office database": `office` is opened with the owner's login (and migrated).
+    pub async fn move_to_office(
+        &self,
+        actor: &crate::permission::Actor,
+        office: &crate::app::Crm,
+        progress: OnProgress<'_>,
+    ) -> Result<Replaced> {
+        self.check_backups(actor)?;
+        move_to(&self.db, &office.db, progress).await
+    }
+}

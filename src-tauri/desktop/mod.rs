@@ -7,6 +7,7 @@
 //! capability in `tauri.conf.json` grants exactly those, nothing else.
 
 mod account;
+mod backups;
 mod catalog;
 mod documents;
 mod error;
@@ -118,6 +119,11 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             work::delete_saved_filter,
             work::lead_duplicates,
             work::merge_leads,
+            backups::list_backups,
+            backups::back_up_now,
+            backups::backup_progress,
+            backups::restore_backup,
+            backups::move_to_office,
         ])
         .run(tauri::generate_context!());
     match result {

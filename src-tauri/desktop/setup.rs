@@ -129,12 +129,18 @@ fn describe_location(location: &Location, source: &'static str) -> DatabaseInfo 
 impl Desktop {
     /// Makes `crm` the current database (closing the previous one) and signs out.
     async fn replace(&self, crm: Crm, info: DatabaseInfo) {
+        super::backups::start_daily(&crm);
         let mut inner = self.inner.write().await;
         if let Some(old) = inner.crm.replace(crm) {
             old.db().close().await;
         }
         inner.database = Some(info);
         inner.actor = None;
+    }
+
+    /// Makes `crm`, opened at `location` from the settings, the current database.
+    pub(super) async fn switch_to(&self, crm: Crm, location: &Location) {
+        self.replace(crm, describe_location(location, "config")).await;
     }
 
     async fn open(&self, location: &Location, source: &'static str) -> Result<(), Error> {
@@ -211,7 +217,7 @@ impl Desktop {
 
     /// Refuses to switch databases when the URL was given at start: it would not survive a
     /// restart, and whoever started the app that way chose the database on purpose.
-    fn ensure_switchable(&self, lang: Lang) -> Reply<()> {
+    pub(super) fn ensure_switchable(&self, lang: Lang) -> Reply<()> {
         match self.explicit_url {
             Some(_) => Err(UiError::other("database_fixed", crate::i18n::message(lang, "database_fixed", &[]))),
             None => Ok(()),
@@ -241,7 +247,7 @@ async fn upgrade_shared_login(file: Result<ConfigFile, Error>) -> Result<ConfigF
     Ok(file)
 }
 
-fn save_location(location: &Location) -> Result<(), Error> {
+pub(super) fn save_location(location: &Location) -> Result<(), Error> {
     let mut file = ConfigFile::load()?;
     match location {
         Location::Url(url) => {
@@ -308,7 +314,7 @@ pub async fn test_office_database(state: State<'_, Desktop>, input: OfficeInput)
 }
 
 /// A failed connection test says why (host unreachable, wrong password...): no secret in it.
-fn connection_error(lang: Lang, error: &Error) -> UiError {
+pub(super) fn connection_error(lang: Lang, error: &Error) -> UiError {
     let mut ui = UiError::from_core(lang, error);
     if let (None, Error::Database(e)) = (crate::i18n::database_problem(error), error) {
         // Anything unforeseen: the server's own words help whoever sets the office up.
@@ -385,7 +391,7 @@ pub async fn pick_ca_file(app: tauri::AppHandle, state: State<'_, Desktop>) -> R
 
 impl Desktop {
     /// The office form's server, with the certificate authority picked for it, if any.
-    fn office_server(&self, input: &OfficeInput, lang: Lang) -> Reply<OfficeServer> {
+    pub(super) fn office_server(&self, input: &OfficeInput, lang: Lang) -> Reply<OfficeServer> {
         let mut server = input.check().map_err(|e| UiError::from_core(lang, &e))?;
         server.ca_file = self.picked_ca.lock().map_err(|e| UiError::other("internal", e.to_string()))?.clone();
         Ok(server)

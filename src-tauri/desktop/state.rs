@@ -26,6 +26,8 @@ pub struct Desktop {
     /// The office server's certificate authority picked on the office form (never a path sent
     /// by the page).
     pub picked_ca: Mutex<Option<std::path::PathBuf>>,
+    /// Where a backup, restore or move under way stands (see `backups::backup_progress`).
+    pub progress: Mutex<Option<crate::backup::Progress>>,
 }
 
 #[derive(Default)]
@@ -99,6 +101,7 @@ impl Desktop {
             inner: RwLock::new(Inner { lang, ..Inner::default() }),
             uploads: Mutex::new(Uploads::default()),
             picked_ca: Mutex::new(None),
+            progress: Mutex::new(None),
         }
     }
 

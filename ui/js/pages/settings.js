@@ -3,6 +3,7 @@ import { call } from '../api.js';
 import { h, clear, toast, confirmDialog } from '../dom.js';
 import { t, getLang, setLang } from '../i18n.js';
 import { officeForm } from './start.js';
+import { backupsSection, moveSection } from './backups.js';
 
 export function render(container, ctx) {
   const db = ctx.info.database;
@@ -35,4 +36,12 @@ export function render(container, ctx) {
         h('dt', { text: t('settings.location') }), h('dd', { class: 'mono', text: db.location })) : null,
       h('p', { class: 'muted', text: t('settings.switch_hint') }),
       switchBox, office));
+  // a local database's backups and its move to an office server are an administrator's
+  if (db?.kind === 'sqlite' && ctx.can('users.manage')) {
+    container.append(backupsSection(ctx));
+    if (!ctx.info.fixed_url) container.append(moveSection(ctx));
+  } else if (db?.kind === 'postgres' && ctx.can('users.manage')) {
+    container.append(h('section', { class: 'card narrow', 'data-section': 'backups' },
+      h('h2', { text: t('backups.title') }), h('p', { class: 'muted', text: t('backups.office') })));
+  }
 }
