@@ -114,26 +114,57 @@ impl Crm {
         &self.settings
     }
 
-    /// One page of a list and the count of all its rows, read in one snapshot. `count` and
-    /// `select` each go in front of the `from ... where ...` `clause` they share; `order` (an
-    /// ` order by ...`, after a ` group by ...` if any) and the page go after the select.
-    pub(crate) async fn read_page<T: Row>(
-        &self,
-        actor: &Actor,
-        clause: Query,
-        count: &str,
-        select: &str,
-        order: &str,
-        page: PageRequest,
-    ) -> Result<Page<T>> {
+    /// One page of a list and the count of all its rows, read in one snapshot.
+    pub(crate) async fn read_page<T: Row>(&self, actor: &Actor, list: ListQuery, page: PageRequest) -> Result<Page<T>> {
         let mut tx = actor.db.read().await?;
-        let total: i64 = tx.scalar(clause.clone().prefixed(count)).await?;
-        let mut query = clause.prefixed(select);
-        query.push(order);
+        let total: i64 = tx.scalar(list.count()).await?;
+        let mut query = list.rows();
         page.push_to(&mut query);
         let items = tx.fetch_all(query).await?;
         tx.commit().await?;
         Ok(page.page(items, total))
+    }
+
+    /// Every row of a list in its order, handed to `each` as it is read (never all in memory),
+    /// after `start` hears how many there are; one snapshot. Returns the number of rows.
+    pub(crate) async fn read_all<T: Row>(
+        &self,
+        actor: &Actor,
+        list: ListQuery,
+        start: impl FnOnce(u64),
+        each: impl FnMut(T) -> Result<()>,
+    ) -> Result<u64> {
+        let mut tx = actor.db.read().await?;
+        let total: i64 = tx.scalar(list.count()).await?;
+        start(total.max(0) as u64);
+        let rows = tx.for_each(list.rows(), each).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+}
+
+/// A list's query: the `from ... where ...` clause its count and its rows share, what goes in
+/// front of it for each, and the order (an ` order by ...`, after a ` group by ...` if any).
+pub(crate) struct ListQuery {
+    pub clause: Query,
+    pub count: String,
+    pub select: String,
+    pub order: String,
+}
+
+impl ListQuery {
+    pub fn new(clause: Query, count: &str, select: &str, order: &str) -> Self {
+        Self { clause, count: count.to_owned(), select: select.to_owned(), order: order.to_owned() }
+    }
+
+    fn count(&self) -> Query {
+        self.clause.clone().prefixed(&self.count)
+    }
+
+    fn rows(self) -> Query {
+        let mut query = self.clause.prefixed(&self.select);
+        query.push(&self.order);
+        query
     }
 }
 

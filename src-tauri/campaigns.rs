@@ -14,7 +14,7 @@ pub use input::CampaignInput;
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, order_by, Crm, Direction, Page, PageRequest};
+use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Error, Result};
@@ -146,9 +146,35 @@ const FROM: &str = " from campaigns c join services s on s.id = c.service_id joi
 impl Crm {
     /// One page of campaigns and how many match; archived ones only when asked for.
     pub async fn list_campaigns(&self, actor: &Actor, filter: &CampaignFilter) -> Result<Page<Campaign>> {
+        let today = today();
+        let list = self.campaigns_query(actor, filter, today)?;
+        let page: Page<Campaign> = self.read_page(actor, list, filter.page).await?;
+        Ok(page.map(|c| c.with_status(today)))
+    }
+
+    /// Every campaign of the list for `filter` in its order, one at a time (exports).
+    pub(crate) async fn each_campaign(
+        &self,
+        actor: &Actor,
+        filter: &CampaignFilter,
+        start: impl FnOnce(u64),
+        mut each: impl FnMut(Campaign) -> Result<()>,
+    ) -> Result<u64> {
+        let today = today();
+        let list = self.campaigns_query(actor, filter, today)?;
+        self.read_all(actor, list, start, |c: Campaign| each(c.with_status(today))).await
+    }
+
+    /// The query of the campaigns list for `filter` as of `today` (rows need
+    /// [`Campaign::with_status`]), after the checks every reader of it needs.
+    pub(crate) fn campaigns_query(
+        &self,
+        actor: &Actor,
+        filter: &CampaignFilter,
+        today: NaiveDate,
+    ) -> Result<ListQuery> {
         actor.require(Permission::CampaignsView)?;
         crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
-        let today = today();
         let mut clause = Query::new(format!("{FROM} where 1 = 1"));
         if !filter.include_archived {
             clause.push(" and c.is_archived = false");
@@ -172,9 +198,7 @@ impl Crm {
             CampaignSort::CreatedAt => ("c.created_at", Direction::Desc),
         };
         let order = order_by(column, filter.direction.unwrap_or(default_direction), "c.id");
-        let page: Page<Campaign> =
-            self.read_page(actor, clause, "select count(*)", &format!("select {COLUMNS}"), &order, filter.page).await?;
-        Ok(page.map(|c| c.with_status(today)))
+        Ok(ListQuery::new(clause, "select count(*)", &format!("select {COLUMNS}"), &order))
     }
 
     /// Live campaigns for pickers: the lead form and the statistics filters.

@@ -27,6 +27,7 @@ macro_rules! out {
 
 mod agenda;
 mod backup;
+mod export;
 mod users;
 
 /// `text` safe to print on a terminal: control characters (ESC, BEL, NUL, ...) and the bidi
@@ -122,6 +123,9 @@ pub enum Command {
         #[arg(long)]
         user: String,
     },
+    /// Export a list (with its filters) or the statistics to XLSX or CSV, as the given user sees
+    /// them (password from CRM_PASSWORD or a prompt).
+    Export(export::ExportArgs),
     /// Back up the database into one file (a local database by default into the backups folder;
     /// an office database with the owner's login in --database-url).
     Backup {
@@ -187,7 +191,7 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.database_url, command)) {
+    match runtime.block_on(run(cli.database_url, command, lang)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             match &error {
@@ -268,7 +272,7 @@ fn read_secret(env: &str, prompt: &str) -> Result<String> {
         .map_err(|e| Error::Config(format!("cannot read the password ({env} is not set): {e}")))
 }
 
-async fn run(database_url: Option<String>, command: Command) -> Result<()> {
+async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Result<()> {
     match command {
         Command::Migrate => {
             let crm = open_as_owner(database_url).await?;
@@ -318,6 +322,7 @@ async fn run(database_url: Option<String>, command: Command) -> Result<()> {
             crm.change_own_password(&actor, &current, &new).await?;
             out!("password changed");
         }
+        Command::Export(args) => export::run(&open(database_url).await?, &args, lang).await?,
         Command::Backup { out } => backup::make(&open_as_owner(database_url).await?, out).await?,
         Command::Restore { file, yes } => backup::restore(&open_as_owner(database_url).await?, &file, yes).await?,
         Command::Move { to } => {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use phonenumber::country::Id as Country;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit_entry, now, order_by, Crm, Direction, Page, PageRequest};
+use crate::app::{audit_entry, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
 use crate::contracts::{fetch_contract, Contract, ContractInput, DocumentUpload};
 use crate::db::{Query, Tx};
 use crate::domain::{contact, text, Money};
@@ -105,6 +105,12 @@ const MAX_NOTE: usize = 5000;
 impl Crm {
     /// One page of clients, newest first unless asked otherwise, with the total.
     pub async fn list_clients(&self, actor: &Actor, filter: &ClientFilter) -> Result<Page<Client>> {
+        let list = self.clients_query(actor, filter)?;
+        self.read_page(actor, list, filter.page).await
+    }
+
+    /// The query of the clients list for `filter`, after the checks every reader of it needs.
+    pub(crate) fn clients_query(&self, actor: &Actor, filter: &ClientFilter) -> Result<ListQuery> {
         actor.require(Permission::ClientsView)?;
         crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
         let clause = filter_clause(filter, self.settings.phone_region);
@@ -117,7 +123,7 @@ impl Crm {
         // the filters read clients only (the campaign through a subquery), so the count joins
         // nothing: at a million leads, joining each client to its lead cost ~0.3 s per page
         let count = "select count(*) from clients cl";
-        self.read_page(actor, clause, count, COLUMNS, &order, filter.page).await
+        Ok(ListQuery::new(clause, count, COLUMNS, &order))
     }
 
     /// One client with its contract count and revenue.

@@ -12,7 +12,7 @@ mod structure;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, order_by, Crm, Direction, Page, PageRequest};
+use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
@@ -80,6 +80,26 @@ pub struct ContractFilter {
 impl Crm {
     /// One page of contracts, latest signed first unless asked otherwise, with the total.
     pub async fn list_contracts(&self, actor: &Actor, filter: &ContractFilter) -> Result<Page<Contract>> {
+        let list = self.contracts_query(actor, filter)?;
+        let page: Page<ContractRow> = self.read_page(actor, list, filter.page).await?;
+        Ok(page.map(Contract::from))
+    }
+
+    /// Every contract of the list for `filter` in its order, one at a time (exports).
+    pub(crate) async fn each_contract(
+        &self,
+        actor: &Actor,
+        filter: &ContractFilter,
+        start: impl FnOnce(u64),
+        mut each: impl FnMut(Contract) -> Result<()>,
+    ) -> Result<u64> {
+        let list = self.contracts_query(actor, filter)?;
+        self.read_all(actor, list, start, |row: ContractRow| each(Contract::from(row))).await
+    }
+
+    /// The query of the contracts list for `filter` (rows are [`ContractRow`]s), after the checks
+    /// every reader of it needs.
+    pub(crate) fn contracts_query(&self, actor: &Actor, filter: &ContractFilter) -> Result<ListQuery> {
         actor.require(Permission::ContractsView)?;
         crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
         crate::domain::date::check_period(("signed_from", filter.signed_from), ("signed_to", filter.signed_to))?;
@@ -92,8 +112,7 @@ impl Crm {
         };
         let order = order_by(column, filter.direction.unwrap_or(default_direction), "c.id");
         let (count, select) = (format!("select count(*){FROM}"), format!("{COLUMNS}{FROM}"));
-        let page: Page<ContractRow> = self.read_page(actor, clause, &count, &select, &order, filter.page).await?;
-        Ok(page.map(Contract::from))
+        Ok(ListQuery::new(clause, &count, &select, &order))
     }
 
     /// One contract with its document's details (not its bytes).

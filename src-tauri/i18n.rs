@@ -157,6 +157,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("perm.tasks.all", "Задачи всех сотрудников", "Everyone's tasks"),
     ("perm.history.view", "История изменений", "History of changes"),
     ("perm.leads.merge", "Лиды: объединение дублей", "Leads: merging duplicates"),
+    ("perm.data.export", "Выгрузка в Excel и CSV", "Export to Excel and CSV"),
+    ("perm.data.import", "Загрузка из файлов", "Import from files"),
     ("not_found", "Запись не найдена (возможно, удалена)", "The record was not found (it may have been deleted)"),
     ("invalid", "Проверьте выделенные поля", "Please correct the highlighted fields"),
     (
@@ -208,6 +210,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Эта база данных не пуста (в таблице {table} строк: {rows}): перенос идёт только в пустую базу",
         "This database is not empty ({table} holds {rows} rows): a move goes into an empty database only",
     ),
+    ("export_is_folder", "{path} — это папка: укажите имя файла", "{path} is a folder: give a file name"),
+    ("export_unwritable", "Не удалось записать {path}: {reason}", "Could not write {path}: {reason}"),
     (
         "backups_on_server",
         "Базу офиса копирует её владелец на сервере: crm backup с логином владельца или pg_dump (см. README)",

@@ -14,7 +14,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::input::violated_contact;
-use crate::app::{audit, audit_entry, now, Crm, Direction, Page, PageRequest};
+use crate::app::{audit, audit_entry, now, Crm, Direction, ListQuery, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::domain::date;
 use crate::error::{Error, FieldError, Result};
@@ -134,6 +134,12 @@ impl Crm {
     /// an index of migration 0003, so pages stay fast at a million leads; only substring search
     /// scans (see `search`).
     pub async fn list_leads(&self, actor: &Actor, filter: &LeadFilter) -> Result<Page<Lead>> {
+        let list = self.leads_query(actor, filter)?;
+        self.read_page(actor, list, filter.page).await
+    }
+
+    /// The query of the leads list for `filter`, after the checks every reader of it needs.
+    pub(crate) fn leads_query(&self, actor: &Actor, filter: &LeadFilter) -> Result<ListQuery> {
         actor.require(Permission::LeadsView)?;
         crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
         crate::domain::date::check_period(("created_from", filter.created_from), ("created_to", filter.created_to))?;
@@ -151,7 +157,7 @@ impl Crm {
         let order: Vec<String> = columns.iter().map(|c| format!("{c}{}", direction.sql())).collect();
         let order = format!(" order by {}", order.join(", "));
         let select = format!("select {COLUMNS} from leads l{JOINS}");
-        self.read_page(actor, clause, "select count(*) from leads l", &select, &order, filter.page).await
+        Ok(ListQuery::new(clause, "select count(*) from leads l", &select, &order))
     }
 
     /// ` where ...` for a lead filter, on alias `l`.

@@ -50,10 +50,14 @@ pub enum Permission {
     HistoryView,
     #[serde(rename = "leads.merge")]
     LeadsMerge,
+    #[serde(rename = "data.export")]
+    DataExport,
+    #[serde(rename = "data.import")]
+    DataImport,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 22] = [
         Self::StatsView,
         Self::ServicesView,
         Self::ServicesEdit,
@@ -74,6 +78,8 @@ impl Permission {
         Self::TasksAll,
         Self::HistoryView,
         Self::LeadsMerge,
+        Self::DataExport,
+        Self::DataImport,
     ];
 
     pub fn code(self) -> &'static str {
@@ -98,6 +104,8 @@ impl Permission {
             Self::TasksAll => "tasks.all",
             Self::HistoryView => "history.view",
             Self::LeadsMerge => "leads.merge",
+            Self::DataExport => "data.export",
+            Self::DataImport => "data.import",
         }
     }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, order_by, Crm, Direction, Page, PageRequest};
+use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
@@ -77,6 +77,12 @@ const COLUMNS: &str = "id, name, description, price, is_archived, version, creat
 
 impl Crm {
     pub async fn list_services(&self, actor: &Actor, filter: &ServiceFilter) -> Result<Page<Service>> {
+        let list = self.services_query(actor, filter)?;
+        self.read_page(actor, list, filter.page).await
+    }
+
+    /// The query of the services list for `filter`, after the checks every reader of it needs.
+    pub(crate) fn services_query(&self, actor: &Actor, filter: &ServiceFilter) -> Result<ListQuery> {
         actor.require(Permission::ServicesView)?;
         crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
         let mut clause = Query::new(" from services where 1 = 1");
@@ -92,7 +98,7 @@ impl Crm {
             ServiceSort::CreatedAt => ("created_at", Direction::Desc),
         };
         let order = order_by(column, filter.direction.unwrap_or(default_direction), "id");
-        self.read_page(actor, clause, "select count(*)", &format!("select {COLUMNS}"), &order, filter.page).await
+        Ok(ListQuery::new(clause, "select count(*)", &format!("select {COLUMNS}"), &order))
     }
 
     /// Live services for pickers (campaign and contract forms, statistics filters).

@@ -309,7 +309,8 @@ impl Crm {
             }
             TaskState::All => " order by t.is_done, t.due_at, t.id",
         };
-        self.read_page(actor, q, "select count(*) from tasks t", &select(actor), order, filter.page).await
+        let list = crate::app::ListQuery::new(q, "select count(*) from tasks t", &select(actor), order);
+        self.read_page(actor, list, filter.page).await
     }
 
     /// The actor's open tasks counted as overdue, due today and later, with the next to fall due.

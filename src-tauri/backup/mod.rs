@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::now;
 use crate::db::{Backend, Db, FileMode, Lock, Query, Tx};
 use crate::error::{Error, Result};
+use crate::permission::Actor;
 
 pub use copy::TableSum;
 use copy::{Column, TABLES};
@@ -481,7 +482,7 @@ impl crate::app::Crm {
     /// The window's backups are an administrator's (a backup holds everyone's data and password
     /// hashes), of a local database: an office database is backed up on its server, by its
     /// owner (`crm backup` with the owner's login, or `pg_dump`).
-    pub fn check_backups(&self, actor: &crate::permission::Actor) -> Result<()> {
+    pub fn check_backups(&self, actor: &Actor) -> Result<()> {
         actor.require(crate::permission::Permission::UsersManage)?;
         if actor.db.backend() != Backend::Sqlite {
             return Err(Error::state("backups_on_server"));
@@ -490,12 +491,7 @@ impl crate::app::Crm {
     }
 
     /// "Back up now".
-    pub async fn back_up(
-        &self,
-        actor: &crate::permission::Actor,
-        out: &Path,
-        progress: OnProgress<'_>,
-    ) -> Result<BackupInfo> {
+    pub async fn back_up(&self, actor: &Actor, out: &Path, progress: OnProgress<'_>) -> Result<BackupInfo> {
         self.check_backups(actor)?;
         make(&self.db, out, progress).await
     }
@@ -503,7 +499,7 @@ impl crate::app::Crm {
     /// "Restore" on the settings page.
     pub async fn restore_backup(
         &self,
-        actor: &crate::permission::Actor,
+        actor: &Actor,
         file: &Path,
         aside: &Path,
         progress: OnProgress<'_>,
@@ -515,7 +511,7 @@ impl crate::app::Crm {
     /// "Move to an office database": `office` is opened with the owner's login (and migrated).
     pub async fn move_to_office(
         &self,
-        actor: &crate::permission::Actor,
+        actor: &Actor,
         office: &crate::app::Crm,
         progress: OnProgress<'_>,
     ) -> Result<Replaced> {

@@ -383,6 +383,32 @@ impl Tx {
         Ok(run_as!(self, query, T, fetch_one))
     }
 
+    /// Runs a query and hands each row to `each` as it arrives, without holding them all;
+    /// returns how many there were.
+    pub async fn for_each<T: Row>(&mut self, query: Query, mut each: impl FnMut(T) -> Result<()>) -> Result<u64> {
+        use futures_util::TryStreamExt as _;
+        let mut count = 0u64;
+        match self {
+            Self::Sqlite(tx) => {
+                let (sql, args) = query.into_sqlite_parts();
+                let mut rows = bind_all!(sqlx::query_as::<_, T>(sql), args).fetch(&mut **tx);
+                while let Some(row) = rows.try_next().await? {
+                    each(row)?;
+                    count += 1;
+                }
+            }
+            Self::Postgres(tx) => {
+                let (sql, args) = query.into_parts();
+                let mut rows = bind_all!(sqlx::query_as::<_, T>(sql), args).fetch(&mut **tx);
+                while let Some(row) = rows.try_next().await? {
+                    each(row)?;
+                    count += 1;
+                }
+            }
+        }
+        Ok(count)
+    }
+
     /// Rows whose columns are known only at run time (copying whole tables): each column
     /// decoded as `kinds` says, in order.
     pub async fn fetch_values(&mut self, query: Query, kinds: &[Kind]) -> Result<Vec<Vec<Value>>> {

@@ -367,3 +367,45 @@ async fn a_local_database_is_backed_up_restored_and_moved_to_an_office_from_the_
     // from now on this computer signs in to the office: a second move has nothing local to move
     assert!(fails(&run(&["move", "--to", &office])).contains("owner"));
 }
+
+#[test]
+fn export_writes_a_list_with_its_filters_and_the_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    ok(&crm(&url, &["demo", "--seed", "4", "--leads", "500", "--anchor", ANCHOR], &[DEMO]));
+    let as_manager = [("CRM_PASSWORD", "demo-password")];
+
+    let leads = dir.path().join("Лиды.csv");
+    let out = ok(&crm(
+        &url,
+        &["export", "leads", "--user", "manager", "--out", leads.to_str().unwrap(), "--status", "converted"],
+        &as_manager,
+    ));
+    let rows: usize = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(rows > 0 && rows < 500, "only converted leads: {out}");
+    let text = std::fs::read_to_string(&leads).unwrap();
+    assert_eq!(text.lines().count(), rows + 1, "a header and a line per lead");
+    assert!(text.lines().skip(1).all(|l| l.contains(",Client,")), "en: `,` and English statuses");
+
+    let stats = dir.path().join("stats.xlsx");
+    ok(&crm(&url, &["export", "stats", "--user", "manager", "--out", stats.to_str().unwrap()], &as_manager));
+    use calamine::Reader as _;
+    let book: calamine::Xlsx<_> = calamine::open_workbook(&stats).unwrap();
+    assert_eq!(book.sheet_names(), ["Campaigns", "Channels", "Total", "Sales per client"]);
+
+    // what the user may not view is refused, and nothing is written
+    let clients = dir.path().join("clients.xlsx");
+    let err = fails(&crm(
+        &url,
+        &["export", "clients", "--user", "operator", "--out", clients.to_str().unwrap()],
+        &as_manager,
+    ));
+    assert!(err.contains("permission") || err.contains("Clients"), "{err}");
+    assert!(!clients.exists());
+    let err = fails(&crm(
+        &url,
+        &["export", "leads", "--user", "manager", "--out", dir.path().to_str().unwrap()],
+        &as_manager,
+    ));
+    assert!(err.contains("is a folder"), "{err}");
+}

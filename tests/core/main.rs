@@ -10,6 +10,7 @@ mod cli;
 mod clients;
 mod contracts;
 mod days_work;
+mod export;
 mod leads;
 mod migrations;
 mod office;

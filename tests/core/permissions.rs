@@ -117,6 +117,11 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("my_day",                 [Y,  Y,  Y,  Y,  Y]),
     ("change_own_password",    [Y,  Y,  Y,  Y,  Y]),
     ("refresh",                [Y,  Y,  Y,  Y,  Y]),
+    // an export of leads: the export permission and the leads' view permission
+    ("export",                 [Y,  Y,  N,  Y,  N]),
+    ("back_up",                [Y,  N,  N,  N,  N]),
+    ("restore_backup",         [Y,  N,  N,  N,  N]),
+    ("move_to_office",         [Y,  N,  N,  N,  N]),
 ];
 
 both_backends! {
@@ -413,6 +418,25 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             crm.delete_saved_filter(actor, saved.id).await
         }
         "lead_duplicates" => crm.lead_duplicates(actor, fx.lead).await.map(drop),
+        "export" => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let what = crm::export::ExportList::Leads(LeadFilter::default());
+            let out = dir.path().join("leads.csv");
+            let format = crm::export::Format::Csv;
+            crm.export(actor, &what, format, crm::i18n::Lang::Ru, &out, &|_| {}).await.map(drop)
+        }
+        "back_up" => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            crm.back_up(actor, &dir.path().join("b.crm-backup"), &|_| {}).await.map(drop)
+        }
+        // a file that is not there: allowed means refused for that, not for the permission
+        "restore_backup" => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let (file, aside) = (dir.path().join("none.crm-backup"), dir.path().join("aside.crm-backup"));
+            crm.restore_backup(actor, &file, &aside, &|_| {}).await.map(drop)
+        }
+        // to itself: allowed means refused as no office database (or, on one, as no local one)
+        "move_to_office" => crm.move_to_office(actor, crm, &|_| {}).await.map(drop),
         "merge_leads" => {
             let input = MergeInput {
                 keep: fx.merge_keep,

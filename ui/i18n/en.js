@@ -470,6 +470,8 @@ export default {
   'saved.saved': 'Filter “{name}” saved',
   'contract.expiring': 'Ending soon',
   'perm.leads.merge': 'Leads: merging duplicates',
+  'perm.data.export': 'Export to Excel and CSV',
+  'perm.data.import': 'Import from files',
   'merge.title': "Possible duplicates ({n})",
   'merge.merge': "Merge",
   'merge.dialog_title': "Merge leads",

@@ -470,6 +470,8 @@ export default {
   'saved.saved': 'Фильтр «{name}» сохранён',
   'contract.expiring': 'Скоро заканчиваются',
   'perm.leads.merge': 'Лиды: объединение дублей',
+  'perm.data.export': 'Выгрузка в Excel и CSV',
+  'perm.data.import': 'Загрузка из файлов',
   'merge.title': "Возможные дубли ({n})",
   'merge.merge': "Объединить",
   'merge.dialog_title': "Объединить лиды",
