@@ -219,8 +219,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "backup_running",
-        "Уже идёт копирование: дождитесь его окончания",
-        "A copy is already running: wait until it ends",
+        "Уже идёт резервное копирование, восстановление или выгрузка: дождитесь окончания",
+        "A backup, restore or export is already running: wait until it ends",
     ),
     (
         "restore_needs_yes",

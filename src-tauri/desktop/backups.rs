@@ -90,8 +90,8 @@ fn folder(lang: crate::i18n::Lang) -> Reply<PathBuf> {
     backups_dir().map_err(|e| UiError::from_core(lang, &e))
 }
 
-/// Marks a long copy as running while it lives (one at a time), for `backup_progress`.
-struct Busy<'a>(&'a Desktop);
+/// Marks a long copy as running while it lives (one at a time), for `progress`.
+pub(super) struct Busy<'a>(&'a Desktop);
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
@@ -103,7 +103,7 @@ impl Drop for Busy<'_> {
 
 impl Desktop {
     /// Starts a long copy, or says that one runs already.
-    fn busy(&self, lang: crate::i18n::Lang) -> Reply<Busy<'_>> {
+    pub(super) fn busy(&self, lang: crate::i18n::Lang) -> Reply<Busy<'_>> {
         let mut progress = self.progress.lock().map_err(|e| UiError::other("internal", e.to_string()))?;
         if progress.is_some() {
             return Err(UiError::from_core(lang, &Error::state("backup_running")));
@@ -113,7 +113,7 @@ impl Desktop {
     }
 
     /// What a running copy reports its progress to.
-    fn publish(&self, progress: Progress) {
+    pub(super) fn publish(&self, progress: Progress) {
         if let Ok(mut slot) = self.progress.lock() {
             *slot = Some(progress);
         }
@@ -166,7 +166,7 @@ pub async fn back_up_now(state: State<'_, Desktop>) -> Reply<BackupItem> {
 
 /// Where the long copy stands (none when nothing runs), for the progress bar.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn backup_progress(state: State<'_, Desktop>) -> Reply<Option<Progress>> {
+pub async fn progress(state: State<'_, Desktop>) -> Reply<Option<Progress>> {
     Ok(state.progress.lock().map_err(|e| UiError::other("internal", e.to_string()))?.clone())
 }
 

@@ -11,6 +11,7 @@ mod backups;
 mod catalog;
 mod documents;
 mod error;
+mod exports;
 mod sales;
 mod secret;
 mod setup;
@@ -121,9 +122,10 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             work::merge_leads,
             backups::list_backups,
             backups::back_up_now,
-            backups::backup_progress,
+            backups::progress,
             backups::restore_backup,
             backups::move_to_office,
+            exports::export_list,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -26,7 +26,7 @@ pub struct Desktop {
     /// The office server's certificate authority picked on the office form (never a path sent
     /// by the page).
     pub picked_ca: Mutex<Option<std::path::PathBuf>>,
-    /// Where a backup, restore or move under way stands (see `backups::backup_progress`).
+    /// Where a backup, restore or move under way stands (see `backups::progress`).
     pub progress: Mutex<Option<crate::backup::Progress>>,
 }
 

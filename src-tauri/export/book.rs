@@ -116,6 +116,9 @@ fn write_error(path: &Path, error: impl std::fmt::Display) -> Error {
 impl Book {
     pub fn create(out: &Path, format: Format, lang: Lang) -> Result<Self> {
         let part = out.with_extension(format!("{}.part", format.extension()));
+        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| write_error(out, e))?;
+        }
         let sink = match format {
             Format::Xlsx => Sink::Xlsx {
                 workbook: Box::new(Workbook::new()),

@@ -195,6 +195,27 @@ async fn a_backup_is_made_and_restored_from_the_settings_page() {
     // the replaced contents were kept aside, listed with the others
     app.go("settings").await;
     app.wait_text("[data-section=backups] tbody", "перед восстановлением").await;
+
+    // the services list goes out to Excel, and reads back as the list shows it
+    app.go("services").await;
+    app.wait("table[data-list=list_services] tbody tr[data-id]").await;
+    app.click("[data-action=export]").await;
+    app.screenshot("30-export").await;
+    app.click("[data-export=xlsx]").await;
+    app.wait_text("#toasts", "Выгружено строк: 1").await;
+    let saved = app.dir.path().join("saved");
+    let file = std::fs::read_dir(&saved).expect("the saved folder").next().expect("a file").expect("entry").path();
+    assert!(file.file_name().unwrap().to_string_lossy().starts_with("Услуги "), "{file:?}");
+    use calamine::Reader as _;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(&file).expect("an XLSX file");
+    let rows: Vec<Vec<String>> = book
+        .worksheet_range("Услуги")
+        .expect("the sheet")
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows[0][1], "Название");
+    assert_eq!(rows[1][1], "До копии");
     app.stop().await;
 }
 

@@ -6,6 +6,7 @@ import { t, fmtNumber, isoToInput } from './i18n.js';
 import { openForm } from './form.js';
 import { picker } from './picker.js';
 import { dateField } from './datepicker.js';
+import { exportControls } from './exporter.js';
 
 const PAGE_SIZES = [25, 50, 100];
 
@@ -43,9 +44,13 @@ export function listPage(container, spec) {
     : null;
 
   const saved = spec.savedAs ? savedFilters() : null;
+  // every row the list matches, as filtered and sorted now, not only the page shown
+  const exporter = spec.exportAs
+    ? exportControls(() => ({ list: spec.exportAs, filter: currentFilter() }), { canExport: spec.canExport })
+    : null;
   clear(container).append(
     h('header', { class: 'page-header' }, h(spec.sub ? 'h2' : 'h1', { text: spec.title }), spec.headerExtra || null, createButton),
-    h('div', { class: 'toolbar' }, spec.noSearch ? null : search, filterControls, saved, h('span', { class: 'spacer' }), total),
+    h('div', { class: 'toolbar' }, spec.noSearch ? null : search, filterControls, saved, h('span', { class: 'spacer' }), exporter, total),
     bulkBar,
     h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'data-list': spec.command }, head, body)),
     pager);
@@ -122,15 +127,21 @@ export function listPage(container, spec) {
     clear(head).append(h('tr', {}, pick, cells));
   }
 
+  /** The filter of the list as shown: search, filters, sort and page. */
+  function currentFilter() {
+    const filter = { ...state.filters, search: state.search, page: { offset: state.offset, limit: state.limit } };
+    if (state.sort) { filter.sort = state.sort; filter.direction = state.direction; }
+    return spec.mapFilter ? spec.mapFilter(filter) : filter;
+  }
+
   async function load({ keepSelection = false } = {}) {
     const request = ++state.request;
     if (!keepSelection) { state.selected.clear(); state.allMatching = false; }
     renderHead();
-    const filter = { ...state.filters, search: state.search, page: { offset: state.offset, limit: state.limit } };
-    if (state.sort) { filter.sort = state.sort; filter.direction = state.direction; }
+    const filter = currentFilter();
     let page;
     try {
-      page = await call(spec.command, { filter: spec.mapFilter ? spec.mapFilter(filter) : filter });
+      page = await call(spec.command, { filter });
     } catch (error) {
       if (request === state.request) {
         clear(body).append(h('tr', {}, h('td', { class: 'empty error-text', colspan: spec.columns.length + 1, text: error.message })));

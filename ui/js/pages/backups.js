@@ -5,30 +5,7 @@ import { call } from '../api.js';
 import { h, clear, toast, confirmDialog } from '../dom.js';
 import { t, fmtDateTime, fmtNumber } from '../i18n.js';
 import { openForm } from '../form.js';
-
-/** Runs a long copy while a progress bar follows `backup_progress`. */
-async function withProgress(bar, work) {
-  bar.hidden = false;
-  bar.removeAttribute('value');
-  const label = bar.nextElementSibling;
-  const timer = setInterval(async () => {
-    try {
-      const p = await call('backup_progress');
-      if (p && p.total > 0) {
-        bar.max = p.total;
-        bar.value = p.done;
-        label.textContent = t('backups.progress', { percent: Math.floor((p.done * 100) / p.total) });
-      }
-    } catch { /* the bar just stands still */ }
-  }, 250);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-    bar.hidden = true;
-    label.textContent = '';
-  }
-}
+import { withProgress } from '../progress.js';
 
 function megabytes(bytes) {
   return t('backups.size_mb', { size: (bytes / 1e6).toLocaleString(undefined, { maximumFractionDigits: 1 }) });

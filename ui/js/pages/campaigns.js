@@ -15,6 +15,8 @@ export function render(container, ctx) {
   const list = listPage(container, {
     title: t('nav.campaigns'),
     command: 'list_campaigns',
+    exportAs: 'campaigns',
+    canExport: ctx.can('data.export'),
     bulk: canEdit ? bulkArchive('campaigns') : null,
     defaultSort: { sort: 'starts_on', direction: 'desc' },
     filters: [

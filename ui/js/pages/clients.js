@@ -15,6 +15,8 @@ export function render(container, ctx) {
   const list = listPage(container, {
     title: t('nav.clients'),
     command: 'list_clients',
+    exportAs: 'clients',
+    canExport: ctx.can('data.export'),
     savedAs: 'clients',
     defaultSort: { sort: 'created_at', direction: 'desc' },
     filters: [

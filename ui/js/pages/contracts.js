@@ -14,6 +14,8 @@ export function render(container, ctx) {
   const list = listPage(container, {
     title: t('nav.contracts'),
     command: 'list_contracts',
+    exportAs: 'contracts',
+    canExport: ctx.can('data.export'),
     bulk: canEdit ? bulkArchive('contracts') : null,
     savedAs: 'contracts',
     defaultSort: { sort: 'signed_on', direction: 'desc' },

@@ -18,6 +18,8 @@ export function render(container, ctx) {
   const list = listPage(container, {
     title: t('nav.leads'),
     command: 'list_leads',
+    exportAs: 'leads',
+    canExport: ctx.can('data.export'),
     savedAs: 'leads',
     defaultSort: { sort: 'created_at', direction: 'desc' },
     searchPlaceholder: t('lead.search'),

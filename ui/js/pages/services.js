@@ -11,6 +11,8 @@ export function render(container, ctx) {
   const list = listPage(container, {
     title: t('nav.services'),
     command: 'list_services',
+    exportAs: 'services',
+    canExport: ctx.can('data.export'),
     bulk: canEdit ? bulkArchive('services') : null,
     defaultSort: { sort: 'name', direction: 'asc' },
     filters: [{ name: 'include_archived', type: 'checkbox', label: t('list.show_archived') }],

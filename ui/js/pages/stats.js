@@ -5,6 +5,7 @@ import { h, svg, clear, toast } from '../dom.js';
 import { t, fmtMoney, fmtMoneyCompact, fmtRoubles, fmtPercent, fmtRatio, fmtNumber } from '../i18n.js';
 import { listPage } from '../list.js';
 import { dateField } from '../datepicker.js';
+import { exportControls } from '../exporter.js';
 
 const COLUMNS = [
   { key: 'name', label: 'stats.campaign', text: true },
@@ -19,7 +20,7 @@ const COLUMNS = [
   { key: 'cost_per_client', label: 'stats.cost_per_client', format: fmtRoubles },
 ];
 
-export function render(container) {
+export function render(container, ctx) {
   const state = { filter: { from: null, to: null, channel_id: null, service_id: null }, sort: 'revenue', direction: 'desc', data: null, channels: null };
   let salesList = null;
   const periodField = (name, label) => {
@@ -48,7 +49,8 @@ export function render(container) {
   const table = h('table', { class: 'table stats-table', 'data-list': 'campaign_stats' });
   const sales = h('div', { class: 'sales' });
   clear(container).append(
-    h('header', { class: 'page-header' }, h('h1', { text: t('nav.stats') })),
+    h('header', { class: 'page-header' }, h('h1', { text: t('nav.stats') }),
+      exportControls(() => ({ list: 'stats', filter: state.filter }), { canExport: ctx.can('data.export') })),
     h('div', { class: 'toolbar' }, periodField('from', t('stats.from')), periodField('to', t('stats.to')), channel, service),
     summary,
     h('div', { class: 'table-wrap' }, table),
