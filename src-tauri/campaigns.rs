@@ -225,28 +225,7 @@ impl Crm {
     pub async fn create_campaign(&self, actor: &Actor, input: &CampaignInput) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         let mut tx = actor.db.write().await?;
-        let valid = input.validate(&mut tx, None).await?;
-        let at = now();
-        let id: i64 = tx
-            .scalar(
-                Query::new(
-                    "insert into campaigns (name, name_key, search, service_id, channel_id, budget, starts_on, ends_on,
-                     created_by, created_at, updated_at)
-                     values ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $9) returning id",
-                )
-                .bind(&valid.name)
-                .bind(text::key(&valid.name))
-                .bind(valid.service_id)
-                .bind(valid.channel_id)
-                .bind(valid.budget.kopecks())
-                .bind(valid.starts_on)
-                .bind(valid.ends_on)
-                .bind(actor.user_id)
-                .bind(at),
-            )
-            .await
-            .map_err(name_race)?;
-        audit(&mut tx, actor, "create", "campaign", id, &valid.name).await?;
+        let id = add_campaign(&mut tx, actor, input, None).await?;
         let campaign = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(campaign)
@@ -368,6 +347,41 @@ async fn fetch(tx: &mut Tx, id: i64) -> Result<Campaign> {
     let campaign: Option<Campaign> =
         tx.fetch_optional(Query::new(format!("select {COLUMNS}{FROM} where c.id = $1")).bind(id)).await?;
     campaign.map(|c| c.with_status(today())).ok_or(Error::NotFound { entity: "campaign", id })
+}
+
+/// Adds a campaign in the caller's transaction after checking it as the form does;
+/// `import_id` marks one an import created. Returns its id.
+pub(crate) async fn add_campaign(
+    tx: &mut Tx,
+    actor: &Actor,
+    input: &CampaignInput,
+    import_id: Option<i64>,
+) -> Result<i64> {
+    let valid = input.validate(tx, None).await?;
+    let at = now();
+    let id: i64 = tx
+        .scalar(
+            Query::new(
+                "insert into campaigns (name, name_key, search, service_id, channel_id, budget, starts_on, ends_on,
+                 created_by, created_at, updated_at, import_id)
+                 values ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) returning id",
+            )
+            .bind(&valid.name)
+            .bind(text::key(&valid.name))
+            .bind(valid.service_id)
+            .bind(valid.channel_id)
+            .bind(valid.budget.kopecks())
+            .bind(valid.starts_on)
+            .bind(valid.ends_on)
+            .bind(actor.user_id)
+            .bind(at)
+            .bind(import_id),
+        )
+        .await
+        .map_err(name_race)?;
+    let action = if import_id.is_some() { "import" } else { "create" };
+    audit(tx, actor, action, "campaign", id, &valid.name).await?;
+    Ok(id)
 }
 
 #[cfg(test)]

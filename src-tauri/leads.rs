@@ -14,6 +14,8 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::input::violated_contact;
+use phonenumber::country::Id as Country;
+
 use crate::app::{audit, audit_entry, now, Crm, Direction, ListQuery, Page, PageRequest};
 use crate::db::{Query, Tx};
 use crate::domain::date;
@@ -210,29 +212,7 @@ impl Crm {
 
     async fn insert_lead(&self, actor: &Actor, input: &LeadInput) -> Result<Lead> {
         let mut tx = actor.db.write().await?;
-        let valid = input.validate(&mut tx, self.settings.phone_region, None).await?;
-        let at = now();
-        let id: i64 = tx
-            .scalar(
-                Query::new(
-                    "insert into leads (full_name, phone, email, campaign_id, status, note, search, created_by,
-                     created_at, updated_at, owner_id, lost_reason_id)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) returning id",
-                )
-                .bind(&valid.full_name)
-                .bind(valid.phone.as_deref())
-                .bind(valid.email.as_deref())
-                .bind(valid.campaign_id)
-                .bind(valid.status.unwrap_or_default().code())
-                .bind(&valid.note)
-                .bind(valid.search())
-                .bind(actor.user_id)
-                .bind(at)
-                .bind(valid.owner_id.unwrap_or(actor.user_id))
-                .bind(valid.lost_reason_id),
-            )
-            .await?;
-        audit(&mut tx, actor, "create", "lead", id, &valid.full_name).await?;
+        let id = add_lead(&mut tx, actor, input, self.settings.phone_region, None).await?;
         let lead = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(lead)
@@ -248,32 +228,10 @@ impl Crm {
 
     async fn save_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
         let mut tx = actor.db.write().await?;
-        let current = fetch(&mut tx, id).await?;
-        ensure_not_converted(&current)?;
-        let valid = input.validate(&mut tx, self.settings.phone_region, Some(&current)).await?;
-        let update = Query::new(
-            "update leads set full_name = $1, phone = $2, email = $3, campaign_id = $4, status = $5,
-             note = $6, search = $7, version = version + 1, updated_at = $8, lost_reason_id = $11
-             where id = $9 and version = $10 and status <> 'converted'",
-        )
-        .bind(&valid.full_name)
-        .bind(valid.phone.as_deref())
-        .bind(valid.email.as_deref())
-        .bind(valid.campaign_id)
-        .bind(valid.status.unwrap_or(current.status).code())
-        .bind(&valid.note)
-        .bind(valid.search())
-        .bind(now())
-        .bind(id)
-        .bind(version)
-        .bind(valid.lost_reason_id);
-        update_versioned(&mut tx, "leads", "lead", id, update).await?;
-        let lead = fetch(&mut tx, id).await?;
-        audit_entry(&mut tx, actor, "update", "lead", id, &lead.full_name, &changes(&current, &lead)).await?;
+        let lead = change_lead(&mut tx, actor, id, Some(version), input, self.settings.phone_region).await?;
         tx.commit().await?;
         Ok(lead)
     }
-
     /// Archives a lead (it leaves the lists and frees its phone and e-mail) or restores it, which
     /// is refused while a live lead holds the same phone or e-mail.
     pub async fn set_lead_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Lead> {
@@ -367,6 +325,80 @@ pub(crate) async fn fetch(tx: &mut Tx, id: i64) -> Result<Lead> {
     tx.fetch_optional(Query::new(format!("select {COLUMNS} from leads l{JOINS} where l.id = $1")).bind(id))
         .await?
         .ok_or(Error::NotFound { entity: "lead", id })
+}
+
+/// Adds a lead in the caller's transaction after checking it as the form does; `import_id`
+/// marks a lead an import created (its timeline says so). Returns its id.
+pub(crate) async fn add_lead(
+    tx: &mut Tx,
+    actor: &Actor,
+    input: &LeadInput,
+    region: Country,
+    import_id: Option<i64>,
+) -> Result<i64> {
+    let valid = input.validate(tx, region, None).await?;
+    let at = now();
+    let id: i64 = tx
+        .scalar(
+            Query::new(
+                "insert into leads (full_name, phone, email, campaign_id, status, note, search, created_by,
+                 created_at, updated_at, owner_id, lost_reason_id, import_id)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12) returning id",
+            )
+            .bind(&valid.full_name)
+            .bind(valid.phone.as_deref())
+            .bind(valid.email.as_deref())
+            .bind(valid.campaign_id)
+            .bind(valid.status.unwrap_or_default().code())
+            .bind(&valid.note)
+            .bind(valid.search())
+            .bind(actor.user_id)
+            .bind(at)
+            .bind(valid.owner_id.unwrap_or(actor.user_id))
+            .bind(valid.lost_reason_id)
+            .bind(import_id),
+        )
+        .await?;
+    let action = if import_id.is_some() { "import" } else { "create" };
+    audit(tx, actor, action, "lead", id, &valid.full_name).await?;
+    Ok(id)
+}
+
+/// Saves an edit of lead `id` in the caller's transaction after checking it as the form does:
+/// made on `version` (someone else's newer save is a `Conflict`; `None`: the current one), and
+/// refused for a converted lead, which is frozen.
+pub(crate) async fn change_lead(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    version: Option<i64>,
+    input: &LeadInput,
+    region: Country,
+) -> Result<Lead> {
+    let current = fetch(tx, id).await?;
+    ensure_not_converted(&current)?;
+    let version = version.unwrap_or(current.version);
+    let valid = input.validate(tx, region, Some(&current)).await?;
+    let update = Query::new(
+        "update leads set full_name = $1, phone = $2, email = $3, campaign_id = $4, status = $5,
+         note = $6, search = $7, version = version + 1, updated_at = $8, lost_reason_id = $11
+         where id = $9 and version = $10 and status <> 'converted'",
+    )
+    .bind(&valid.full_name)
+    .bind(valid.phone.as_deref())
+    .bind(valid.email.as_deref())
+    .bind(valid.campaign_id)
+    .bind(valid.status.unwrap_or(current.status).code())
+    .bind(&valid.note)
+    .bind(valid.search())
+    .bind(now())
+    .bind(id)
+    .bind(version)
+    .bind(valid.lost_reason_id);
+    update_versioned(tx, "leads", "lead", id, update).await?;
+    let lead = fetch(tx, id).await?;
+    audit_entry(tx, actor, "update", "lead", id, &lead.full_name, &changes(&current, &lead)).await?;
+    Ok(lead)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod error;
 pub mod export;
 pub mod history;
 pub mod i18n;
+pub mod import;
 pub mod leads;
 pub mod merge;
 pub mod permission;

@@ -122,27 +122,8 @@ impl Crm {
 
     pub async fn create_service(&self, actor: &Actor, input: &ServiceInput) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
-        let valid = input.validate()?;
         let mut tx = actor.db.write().await?;
-        ensure_name_free(&mut tx, "services", &valid.name, None).await?;
-        let at = now();
-        let id: i64 = tx
-            .scalar(
-                Query::new(
-                    "insert into services (name, name_key, description, price, created_by, created_at, updated_at)
-                     values ($1, $2, $3, $4, $5, $6, $6) returning id",
-                )
-                .bind(&valid.name)
-                .bind(text::key(&valid.name))
-                .bind(&valid.description)
-                .bind(valid.price.kopecks())
-                .bind(actor.user_id)
-                .bind(at),
-            )
-            .await
-            // two marketers saving the same name at once: the unique index decides
-            .map_err(name_race)?;
-        audit(&mut tx, actor, "create", "service", id, &valid.name).await?;
+        let id = add_service(&mut tx, actor, input, None).await?;
         let service = fetch(&mut tx, id).await?;
         tx.commit().await?;
         Ok(service)
@@ -198,4 +179,36 @@ async fn fetch(tx: &mut Tx, id: i64) -> Result<Service> {
     tx.fetch_optional(Query::new(format!("select {COLUMNS} from services where id = $1")).bind(id))
         .await?
         .ok_or(Error::NotFound { entity: "service", id })
+}
+/// Adds a service in the caller's transaction after checking it as the form does; `import_id`
+/// marks one an import created. Returns its id.
+pub(crate) async fn add_service(
+    tx: &mut Tx,
+    actor: &Actor,
+    input: &ServiceInput,
+    import_id: Option<i64>,
+) -> Result<i64> {
+    let valid = input.validate()?;
+    ensure_name_free(tx, "services", &valid.name, None).await?;
+    let at = now();
+    let id: i64 = tx
+        .scalar(
+            Query::new(
+                "insert into services (name, name_key, description, price, created_by, created_at, updated_at, import_id)
+                 values ($1, $2, $3, $4, $5, $6, $6, $7) returning id",
+            )
+            .bind(&valid.name)
+            .bind(text::key(&valid.name))
+            .bind(&valid.description)
+            .bind(valid.price.kopecks())
+            .bind(actor.user_id)
+            .bind(at)
+            .bind(import_id),
+        )
+        .await
+        // two marketers saving the same name at once: the unique index decides
+        .map_err(name_race)?;
+    let action = if import_id.is_some() { "import" } else { "create" };
+    audit(tx, actor, action, "service", id, &valid.name).await?;
+    Ok(id)
 }

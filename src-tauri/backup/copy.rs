@@ -37,6 +37,7 @@ pub(crate) const TABLES: &[Table] = &[
     table("users", "id", None),
     table("user_roles", "user_id, role_id", None),
     table("user_permissions", "user_id, permission_code", None),
+    table("imports", "id", PAGE),
     table("channels", "id", PAGE),
     table("services", "id", PAGE),
     table("campaigns", "id", PAGE),

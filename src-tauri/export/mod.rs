@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use book::Book;
-pub use book::{Cell, Column, Format};
+pub use book::{Book, Cell, Column, Format};
 
 use crate::app::{Crm, PageRequest};
 use crate::backup::{OnProgress, Progress};

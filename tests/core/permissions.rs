@@ -119,6 +119,11 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("refresh",                [Y,  Y,  Y,  Y,  Y]),
     // an export of leads: the export permission and the leads' view permission
     ("export",                 [Y,  Y,  N,  Y,  N]),
+    // an import of leads: the import permission and the leads' edit permission
+    ("preview_import",         [Y,  Y,  N,  N,  N]),
+    ("import",                 [Y,  Y,  N,  N,  N]),
+    // an import that is not there: allowed means refused for that, not for the permission
+    ("undo_import",            [Y,  Y,  Y,  Y,  N]),
     ("back_up",                [Y,  N,  N,  N,  N]),
     ("restore_backup",         [Y,  N,  N,  N,  N]),
     ("move_to_office",         [Y,  N,  N,  N,  N]),
@@ -425,6 +430,22 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             let format = crm::export::Format::Csv;
             crm.export(actor, &what, format, crm::i18n::Lang::Ru, &out, &|_| {}).await.map(drop)
         }
+        "preview_import" | "import" => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("leads.csv");
+            std::fs::write(&path, "ФИО;Телефон\nИмпорт Проверка;+79120009999\n").expect("file");
+            let kind = crm::import::ImportKind::Leads;
+            if name == "preview_import" {
+                crm.preview_import(actor, &path, kind, "").await.map(drop)
+            } else {
+                let options = crm::import::ImportOptions { dry_run: true, ..Default::default() };
+                let never = std::sync::atomic::AtomicBool::new(false);
+                crm.import(actor, &path, "leads.csv", kind, &options, crm::i18n::Lang::Ru, &|_| {}, &never)
+                    .await
+                    .map(drop)
+            }
+        }
+        "undo_import" => crm.undo_import(actor, 999_999).await.map(drop),
         "back_up" => {
             let dir = tempfile::tempdir().expect("temp dir");
             crm.back_up(actor, &dir.path().join("b.crm-backup"), &|_| {}).await.map(drop)

@@ -1,0 +1,31 @@
+-- Imports: each is a row here and an entry of the History page, and the records it created
+-- point to it, so that a whole import can be undone (its records archived) while nobody has
+-- touched them since. With their grants: see 0008 for the roles.
+
+create table imports (
+    id        bigint generated always as identity primary key,
+    kind      text not null check (kind in ('leads', 'services', 'campaigns')),
+    file_name text not null,
+    user_id   bigint not null references users (id),
+    at        timestamptz not null,
+    created   bigint not null default 0,
+    updated   bigint not null default 0,
+    skipped   bigint not null default 0,
+    rejected  bigint not null default 0,
+    undone_at timestamptz,
+    undone_by bigint references users (id)
+);
+create index imports_at on imports (at, id);
+
+alter table leads add column import_id bigint references imports (id);
+alter table services add column import_id bigint references imports (id);
+alter table campaigns add column import_id bigint references imports (id);
+create index leads_import on leads (import_id) where import_id is not null;
+create index services_import on services (import_id) where import_id is not null;
+create index campaigns_import on campaigns (import_id) where import_id is not null;
+
+-- Everyone reads what was imported (the History page names imports); importing and undoing need
+-- data.import (and the kind's edit permission, whose grants already cover its table: inserts of
+-- every column, archiving).
+select crm_grant('staff', '', 'select on imports');
+select crm_grant('perm', 'data.import', 'insert, update (created, updated, skipped, rejected, undone_at, undone_by) on imports');

@@ -1,0 +1,345 @@
+//! Imports: leads, services and campaigns from CSV or a workbook, each row checked as its form
+//! checks it. The wizard shows the first rows and the guessed mapping ([`Crm::preview_import`]);
+//! the import (or its dry run) goes in one transaction, a savepoint per row, so a rejected row
+//! loses nothing else, a cancel or a failure leaves nothing behind, and a dry run is the real
+//! import rolled back: its figures are exactly those the import will give. Rejected rows come
+//! back with their reason, to be written to a file, fixed and imported again; a whole import
+//! can be undone (its records archived) while nobody has touched them.
+
+mod fields;
+mod rows;
+pub mod table;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+pub use fields::ImportKind;
+
+use crate::app::{audit, now, Crm};
+use crate::backup::{OnProgress, Progress};
+use crate::db::Query;
+use crate::error::{Error, Result};
+use crate::i18n::Lang;
+use crate::permission::{Actor, Permission};
+
+/// Rows between progress reports and cancel checks.
+const BATCH: u64 = 500;
+/// Rows shown in the wizard's preview.
+const PREVIEW_ROWS: usize = 8;
+
+/// What a duplicate (a lead with a phone or e-mail a live lead has, a service or campaign whose
+/// name exists) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnDuplicate {
+    #[default]
+    Skip,
+    Update,
+}
+
+/// How to import a file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ImportOptions {
+    /// The sheet of a workbook (the first when empty).
+    pub sheet: String,
+    /// The field of each column (`None`: not imported); guessed from the headers when absent.
+    pub mapping: Option<Vec<Option<String>>>,
+    /// The campaign of lead rows that name none.
+    pub campaign_id: Option<i64>,
+    pub on_duplicate: OnDuplicate,
+    /// Check everything, write nothing.
+    pub dry_run: bool,
+}
+
+/// A field for the wizard's mapping.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldInfo {
+    pub name: &'static str,
+    pub required: bool,
+}
+
+/// The wizard's second step: the file's sheets, how it was read, its headers and first rows,
+/// the mapping guessed from the headers, and the fields a column can fill.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub file: table::FileInfo,
+    pub sheet: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub mapping: Vec<Option<String>>,
+    pub fields: Vec<FieldInfo>,
+}
+
+/// A row that was not imported: its line in the file (the header is line 1), why, and its cells.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub line: u64,
+    pub reason: String,
+    pub cells: Vec<String>,
+}
+
+/// What an import (or its dry run) did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// The import's id (none for a dry run): its History entry, and what an undo names.
+    pub import_id: Option<i64>,
+    pub dry_run: bool,
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub rejected: Vec<Rejected>,
+    /// The file's header row, for the rejected-rows file.
+    pub headers: Vec<String>,
+}
+
+/// What became of one row.
+enum Outcome {
+    Created,
+    Updated,
+    Skipped,
+    Rejected(String),
+}
+
+impl Crm {
+    /// The wizard's preview of `path` as `kind`: sheets, headers, first rows, the guessed mapping.
+    pub async fn preview_import(&self, actor: &Actor, path: &Path, kind: ImportKind, sheet: &str) -> Result<Preview> {
+        require(actor, kind)?;
+        let (_, file) = table::inspect(path)?;
+        let sheet = if sheet.is_empty() { file.sheets[0].clone() } else { sheet.to_owned() };
+        let mut rows = table::open(path, &sheet)?;
+        let (headers, _) = header_row(&mut rows)?;
+        let mut first = Vec::new();
+        for row in rows.by_ref() {
+            let row = row?;
+            if row.iter().any(|c| !c.trim().is_empty()) {
+                first.push(row);
+            }
+            if first.len() == PREVIEW_ROWS {
+                break;
+            }
+        }
+        let mapping = fields::guess(kind, &headers);
+        let fields = kind.fields().iter().map(|f| FieldInfo { name: f.name, required: f.required }).collect();
+        Ok(Preview { file, sheet, headers, rows: first, mapping, fields })
+    }
+
+    /// Imports `path` (shown to people as `file_name`) as `kind`. `cancel` stops it between
+    /// batches of rows; then nothing is imported.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        path: &Path,
+        file_name: &str,
+        kind: ImportKind,
+        options: &ImportOptions,
+        lang: Lang,
+        progress: OnProgress<'_>,
+        cancel: &AtomicBool,
+    ) -> Result<Report> {
+        require(actor, kind)?;
+        let mut rows = table::open(path, &options.sheet)?;
+        let (headers, header_line) = header_row(&mut rows)?;
+        let mapping = match &options.mapping {
+            Some(mapping) => mapping.clone(),
+            None => fields::guess(kind, &headers),
+        };
+        let columns = fields::check(kind, &mapping)?;
+        // the size of a CSV file tells the progress bar how far it is, roughly: bytes per row
+        // are unknown until read, so the total is the rows read so far plus a guess
+        let mut tx = actor.db.write().await?;
+        let import_id: i64 = tx
+            .scalar(
+                Query::new("insert into imports (kind, file_name, user_id, at) values ($1, $2, $3, $4) returning id")
+                    .bind(kind.name())
+                    .bind(file_name)
+                    .bind(actor.user_id)
+                    .bind(now()),
+            )
+            .await?;
+        let mut ctx = rows::Context::load(&mut tx, actor, self.settings.phone_region, options, lang).await?;
+        let mut report = Report { dry_run: options.dry_run, headers: headers.clone(), ..Report::default() };
+        // lines as a spreadsheet numbers them: the header's, then one per row after it
+        for (line, row) in (header_line + 1..).zip(rows) {
+            let cells = row?;
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            report.rows += 1;
+            if report.rows.is_multiple_of(BATCH) {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(Error::state("import_cancelled"));
+                }
+                progress(Progress { table: kind.name(), done: report.rows, total: 0 });
+            }
+            let values = rows::Values::new(&columns, &cells, &headers);
+            tx.execute(Query::new("savepoint import_row")).await?;
+            let outcome = match kind {
+                ImportKind::Leads => ctx.lead(&mut tx, &values, import_id).await,
+                ImportKind::Services => ctx.service(&mut tx, &values, import_id).await,
+                ImportKind::Campaigns => ctx.campaign(&mut tx, &values, import_id).await,
+            };
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(Error::Invalid(errors)) => Outcome::Rejected(ctx.explain(&values, &errors)),
+                Err(Error::State { code, params }) => Outcome::Rejected(crate::i18n::message(lang, code, &params)),
+                Err(other) => return Err(other),
+            };
+            match outcome {
+                Outcome::Rejected(reason) => {
+                    tx.execute(Query::new("rollback to savepoint import_row")).await?;
+                    report.rejected.push(Rejected { line, reason, cells });
+                }
+                done => {
+                    tx.execute(Query::new("release savepoint import_row")).await?;
+                    match done {
+                        Outcome::Created => report.created += 1,
+                        Outcome::Updated => report.updated += 1,
+                        _ => report.skipped += 1,
+                    }
+                }
+            }
+        }
+        if report.rows == 0 {
+            return Err(Error::state("import_no_rows"));
+        }
+        tx.execute(
+            Query::new("update imports set created = $1, updated = $2, skipped = $3, rejected = $4 where id = $5")
+                .bind(report.created as i64)
+                .bind(report.updated as i64)
+                .bind(report.skipped as i64)
+                .bind(report.rejected.len() as i64)
+                .bind(import_id),
+        )
+        .await?;
+        let summary = format!(
+            "{file_name}: {} / {} / {} / {}",
+            report.created,
+            report.updated,
+            report.skipped,
+            report.rejected.len()
+        );
+        audit(&mut tx, actor, "import", "import", import_id, &summary).await?;
+        progress(Progress { table: kind.name(), done: report.rows, total: report.rows });
+        if options.dry_run {
+            // the same work, not kept: the figures are the import's own
+            drop(tx);
+        } else {
+            tx.commit().await?;
+            report.import_id = Some(import_id);
+        }
+        Ok(report)
+    }
+
+    /// Undoes import `id`: archives every record it created, when none of them was changed since
+    /// (otherwise nothing is archived, and the answer says how many were changed). Records the
+    /// import updated keep their new values. Returns how many were archived.
+    pub async fn undo_import(&self, actor: &Actor, id: i64) -> Result<u64> {
+        actor.require(Permission::DataImport)?;
+        let mut tx = actor.db.write().await?;
+        let found: Option<(String, Option<chrono::DateTime<chrono::Utc>>)> =
+            tx.fetch_optional(Query::new("select kind, undone_at from imports where id = $1").bind(id)).await?;
+        let Some((kind, undone)) = found else { return Err(Error::NotFound { entity: "import", id }) };
+        if undone.is_some() {
+            return Err(Error::state("import_undone_already"));
+        }
+        let (table, permission, entity) = match kind.as_str() {
+            "leads" => ("leads", Permission::LeadsEdit, "lead"),
+            "services" => ("services", Permission::ServicesEdit, "service"),
+            _ => ("campaigns", Permission::CampaignsEdit, "campaign"),
+        };
+        actor.require(permission)?;
+        // changed since: edited (a new version), archived, or (a lead) converted
+        let touched: i64 = tx
+            .scalar(
+                Query::new(format!(
+                    "select count(*) from {table} where import_id = $1 and (version > 1 or is_archived = true)"
+                ))
+                .bind(id),
+            )
+            .await?;
+        if touched > 0 {
+            return Err(Error::State { code: "import_touched", params: vec![("count", touched.to_string())] });
+        }
+        let ids: Vec<(i64, String)> = tx
+            .fetch_all(
+                Query::new(format!("select id, {} from {table} where import_id = $1 order by id", name_column(table)))
+                    .bind(id),
+            )
+            .await?;
+        let at = now();
+        tx.execute(
+            Query::new(format!(
+                "update {table} set is_archived = true, version = version + 1, updated_at = $1 where import_id = $2"
+            ))
+            .bind(at)
+            .bind(id),
+        )
+        .await?;
+        for (record, name) in &ids {
+            audit(&mut tx, actor, "archive", entity, *record, name).await?;
+        }
+        tx.execute(
+            Query::new("update imports set undone_at = $1, undone_by = $2 where id = $3")
+                .bind(at)
+                .bind(actor.user_id)
+                .bind(id),
+        )
+        .await?;
+        audit(&mut tx, actor, "undo_import", "import", id, "").await?;
+        tx.commit().await?;
+        Ok(ids.len() as u64)
+    }
+}
+
+fn name_column(table: &str) -> &'static str {
+    if table == "leads" {
+        "full_name"
+    } else {
+        "name"
+    }
+}
+
+/// Importing a kind of record needs the import permission and the permission to create it.
+fn require(actor: &Actor, kind: ImportKind) -> Result<()> {
+    actor.require(Permission::DataImport)?;
+    actor.require(match kind {
+        ImportKind::Leads => Permission::LeadsEdit,
+        ImportKind::Services => Permission::ServicesEdit,
+        ImportKind::Campaigns => Permission::CampaignsEdit,
+    })
+}
+
+/// The header row, the first row with any text in it, and its line; a table without one is
+/// refused.
+fn header_row(rows: &mut table::Rows) -> Result<(Vec<String>, u64)> {
+    for (line, row) in (1u64..).zip(rows.by_ref()) {
+        let row = row?;
+        if row.iter().any(|c| !c.trim().is_empty()) {
+            return Ok((row.into_iter().map(|c| c.trim().to_owned()).collect(), line));
+        }
+    }
+    Err(Error::state("import_empty"))
+}
+
+/// Writes rejected rows to a CSV file for Excel (the file's own columns and a last column with
+/// the reason), to be fixed and imported again.
+pub fn write_rejected(report: &Report, out: &Path, lang: Lang) -> Result<()> {
+    use crate::export::{Cell, Column};
+    let mut book = crate::export::Book::create(out, crate::export::Format::Csv, lang)?;
+    let mut columns: Vec<Column> = report.headers.iter().map(|h| Column { title: h.clone(), width: 16.0 }).collect();
+    let reason = if lang == Lang::En { "Why not imported" } else { "Почему не загружена" };
+    columns.push(Column { title: reason.to_owned(), width: 40.0 });
+    book.table("", &columns)?;
+    for rejected in &report.rejected {
+        let mut cells: Vec<Cell> = rejected.cells.iter().map(|c| Cell::text(c.clone())).collect();
+        cells.resize(report.headers.len(), Cell::Empty);
+        cells.push(Cell::text(rejected.reason.clone()));
+        book.row(&cells)?;
+    }
+    book.finish()
+}

@@ -1,0 +1,295 @@
+//! One row of an import: its cells as the fields of a form, looked up (campaign, owner, status,
+//! service, channel by their names), checked and written as that form's use case does.
+
+use std::collections::HashMap;
+
+use phonenumber::country::Id as Country;
+
+use super::{ImportOptions, OnDuplicate, Outcome};
+use crate::campaigns::CampaignInput;
+use crate::db::{Query, Tx};
+use crate::domain::text::key;
+use crate::error::{Error, FieldError, Result};
+use crate::i18n::{field_message, message, Lang};
+use crate::leads::{LeadInput, LeadStatus};
+use crate::permission::{Actor, Permission};
+use crate::services::ServiceInput;
+
+/// A row's values by field, with the header of the column each came from.
+pub(super) struct Values<'a> {
+    cells: Vec<(&'static str, &'a str, &'a str)>,
+}
+
+impl<'a> Values<'a> {
+    pub(super) fn new(columns: &[(&'static str, usize)], cells: &'a [String], headers: &'a [String]) -> Self {
+        let cells = columns
+            .iter()
+            .map(|(field, column)| {
+                let value = cells.get(*column).map_or("", |c| c.trim());
+                let header = headers.get(*column).map_or("", String::as_str);
+                (*field, value, header)
+            })
+            .collect();
+        Self { cells }
+    }
+
+    fn get(&self, field: &str) -> &'a str {
+        self.cells.iter().find(|(f, _, _)| *f == field).map_or("", |(_, v, _)| v)
+    }
+
+    fn header(&self, field: &str) -> Option<&'a str> {
+        self.cells.iter().find(|(f, _, _)| *f == field).map(|(_, _, h)| *h)
+    }
+}
+
+/// What every row needs: look-ups by name loaded once, the options, the language of reasons.
+pub(super) struct Context<'a> {
+    actor: &'a Actor,
+    region: Country,
+    options: &'a ImportOptions,
+    lang: Lang,
+    campaigns: HashMap<String, i64>,
+    services: HashMap<String, i64>,
+    channels: HashMap<String, i64>,
+    users: HashMap<String, i64>,
+    reasons: HashMap<String, i64>,
+}
+
+async fn names(tx: &mut Tx, sql: &str) -> Result<HashMap<String, i64>> {
+    let rows: Vec<(i64, String)> = tx.fetch_all(Query::new(sql)).await?;
+    Ok(rows.into_iter().map(|(id, name)| (key(&name), id)).collect())
+}
+
+impl<'a> Context<'a> {
+    pub(super) async fn load(
+        tx: &mut Tx,
+        actor: &'a Actor,
+        region: Country,
+        options: &'a ImportOptions,
+        lang: Lang,
+    ) -> Result<Self> {
+        let can = |p: Permission| actor.can(p);
+        let campaigns = if can(Permission::LeadsEdit) || can(Permission::CampaignsEdit) {
+            names(tx, "select id, name from campaigns where is_archived = false").await?
+        } else {
+            HashMap::new()
+        };
+        let (services, channels) = if can(Permission::CampaignsEdit) {
+            (
+                names(tx, "select id, name from services where is_archived = false").await?,
+                names(tx, "select id, name from channels where is_archived = false").await?,
+            )
+        } else {
+            (HashMap::new(), HashMap::new())
+        };
+        let mut users = HashMap::new();
+        let mut reasons = HashMap::new();
+        if can(Permission::LeadsEdit) {
+            // a person by their username or their full name
+            let rows: Vec<(i64, String, String)> = tx
+                .fetch_all(Query::new("select id, username_key, full_name from users where is_active = true"))
+                .await?;
+            for (id, username, full_name) in rows {
+                users.insert(username, id);
+                users.entry(key(&full_name)).or_insert(id);
+            }
+            reasons = names(tx, "select id, name from lost_reasons where is_archived = false").await?;
+        }
+        Ok(Self { actor, region, options, lang, campaigns, services, channels, users, reasons })
+    }
+
+    /// Why a row's values were refused, in the user's language, each naming its column.
+    pub(super) fn explain(&self, values: &Values, errors: &[FieldError]) -> String {
+        errors
+            .iter()
+            .map(|e| {
+                let field = match e.field {
+                    "campaign_id" => "campaign",
+                    "owner_id" => "owner",
+                    "lost_reason_id" => "lost_reason",
+                    "service_id" => "service",
+                    "channel_id" => "channel",
+                    other => other,
+                };
+                match values.header(field).filter(|h| !h.is_empty()) {
+                    Some(header) => format!("{header}: {}", field_message(self.lang, e)),
+                    None => field_message(self.lang, e),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn unknown(&self, values: &Values, field: &str, value: &str) -> Outcome {
+        let header = values.header(field).unwrap_or(field);
+        Outcome::Rejected(message(
+            self.lang,
+            "import_unknown_name",
+            &[("column", header.to_owned()), ("value", value.to_owned())],
+        ))
+    }
+
+    /// A lead row: created, or (a live lead has its phone or e-mail) skipped or updated.
+    pub(super) async fn lead(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: i64) -> Result<Outcome> {
+        let campaign = values.get("campaign");
+        let campaign_id = if campaign.is_empty() {
+            self.options.campaign_id
+        } else {
+            match self.campaigns.get(&key(campaign)) {
+                Some(id) => Some(*id),
+                None => return Ok(self.unknown(values, "campaign", campaign)),
+            }
+        };
+        let status = values.get("status");
+        let status = if status.is_empty() {
+            None
+        } else {
+            match parse_status(status) {
+                Some(LeadStatus::Converted) => {
+                    return Ok(Outcome::Rejected(message(self.lang, "import_converted_status", &[])));
+                }
+                Some(status) => Some(status),
+                None => return Ok(self.unknown(values, "status", status)),
+            }
+        };
+        let reason = values.get("lost_reason");
+        let lost_reason_id = if reason.is_empty() {
+            None
+        } else {
+            match self.reasons.get(&key(reason)) {
+                Some(id) => Some(*id),
+                None => return Ok(self.unknown(values, "lost_reason", reason)),
+            }
+        };
+        let owner = values.get("owner");
+        let owner_id = if owner.is_empty() {
+            None
+        } else {
+            match self.users.get(&key(owner)) {
+                Some(id) if *id != self.actor.user_id && !self.actor.can(Permission::OwnersAssign) => {
+                    return Ok(Outcome::Rejected(message(self.lang, "import_owner_needs_permission", &[])));
+                }
+                Some(id) => Some(*id),
+                None => return Ok(self.unknown(values, "owner", owner)),
+            }
+        };
+        let input = LeadInput {
+            full_name: values.get("full_name").to_owned(),
+            phone: values.get("phone").to_owned(),
+            email: values.get("email").to_owned(),
+            campaign_id,
+            note: values.get("note").to_owned(),
+            status,
+            lost_reason_id,
+            owner_id,
+        };
+        match crate::leads::add_lead(tx, self.actor, &input, self.region, Some(import_id)).await {
+            Ok(_) => Ok(Outcome::Created),
+            Err(Error::Invalid(errors)) if is_duplicate(&errors) => {
+                let holder = errors
+                    .iter()
+                    .find_map(|e| e.params.iter().find(|(k, _)| *k == "id"))
+                    .and_then(|(_, v)| v.parse().ok());
+                match (self.options.on_duplicate, holder) {
+                    (OnDuplicate::Skip, _) | (_, None) => Ok(Outcome::Skipped),
+                    (OnDuplicate::Update, Some(id)) => self.update_lead(tx, id, input).await,
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Updates the live lead `id` with the row's non-empty values.
+    async fn update_lead(&self, tx: &mut Tx, id: i64, row: LeadInput) -> Result<Outcome> {
+        let current: crate::leads::Lead = crate::leads::fetch(tx, id).await?;
+        if current.status == LeadStatus::Converted {
+            return Ok(Outcome::Rejected(message(self.lang, "import_duplicate_converted", &[("id", id.to_string())])));
+        }
+        let pick = |new: &str, old: Option<&str>| {
+            if new.is_empty() {
+                old.unwrap_or_default().to_owned()
+            } else {
+                new.to_owned()
+            }
+        };
+        let input = LeadInput {
+            full_name: pick(&row.full_name, Some(&current.full_name)),
+            phone: pick(&row.phone, current.phone.as_deref()),
+            email: pick(&row.email, current.email.as_deref()),
+            campaign_id: row.campaign_id.or(current.campaign_id),
+            note: pick(&row.note, Some(&current.note)),
+            status: row.status,
+            lost_reason_id: row.lost_reason_id.or(current.lost_reason_id),
+            owner_id: None,
+        };
+        crate::leads::change_lead(tx, self.actor, id, None, &input, self.region).await?;
+        Ok(Outcome::Updated)
+    }
+
+    /// A service row: created, or (its name exists) skipped.
+    pub(super) async fn service(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: i64) -> Result<Outcome> {
+        let input = ServiceInput {
+            name: values.get("name").to_owned(),
+            description: values.get("description").to_owned(),
+            price: values.get("price").to_owned(),
+        };
+        match crate::services::add_service(tx, self.actor, &input, Some(import_id)).await {
+            Ok(_) => Ok(Outcome::Created),
+            Err(Error::Invalid(errors)) if errors.iter().all(|e| e.code == "name_taken") => self.duplicate_name(),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A campaign row: created, or (its name exists) skipped.
+    pub(super) async fn campaign(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: i64) -> Result<Outcome> {
+        let service = values.get("service");
+        let Some(service_id) = self.services.get(&key(service)).copied() else {
+            return Ok(self.unknown(values, "service", service));
+        };
+        let channel = values.get("channel");
+        let Some(channel_id) = self.channels.get(&key(channel)).copied() else {
+            return Ok(self.unknown(values, "channel", channel));
+        };
+        let input = CampaignInput {
+            name: values.get("name").to_owned(),
+            service_id: Some(service_id),
+            channel_id: Some(channel_id),
+            budget: values.get("budget").to_owned(),
+            starts_on: values.get("starts_on").to_owned(),
+            ends_on: values.get("ends_on").to_owned(),
+        };
+        match crate::campaigns::add_campaign(tx, self.actor, &input, Some(import_id)).await {
+            Ok(_) => Ok(Outcome::Created),
+            Err(Error::Invalid(errors)) if errors.iter().all(|e| e.code == "name_taken") => self.duplicate_name(),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A service or campaign whose name exists: skipped; updating one by an import is refused
+    /// (its name is its only key, and the form edits it with its history).
+    fn duplicate_name(&self) -> Result<Outcome> {
+        match self.options.on_duplicate {
+            OnDuplicate::Skip => Ok(Outcome::Skipped),
+            OnDuplicate::Update => Ok(Outcome::Rejected(message(self.lang, "import_name_exists", &[]))),
+        }
+    }
+}
+
+/// Only "this phone / e-mail belongs to lead N": the row is a duplicate, nothing else is wrong.
+fn is_duplicate(errors: &[FieldError]) -> bool {
+    !errors.is_empty() && errors.iter().all(|e| matches!(e.code, "phone_taken" | "email_taken"))
+}
+
+/// A status as people write it, in Russian or English, or its code.
+fn parse_status(text: &str) -> Option<LeadStatus> {
+    let normal: String = text.to_lowercase().replace('ё', "е").chars().filter(|c| c.is_alphanumeric()).collect();
+    match normal.as_str() {
+        "new" | "новый" | "новая" | "новое" | "нов" => Some(LeadStatus::New),
+        "inwork" | "inprogress" | "вработе" | "работа" | "вработу" => Some(LeadStatus::InWork),
+        "lost" | "потерян" | "потеряна" | "отказ" | "потерянный" => {
+            Some(LeadStatus::Lost)
+        }
+        "converted" | "client" | "клиент" | "конвертирован" => Some(LeadStatus::Converted),
+        _ => None,
+    }
+}
