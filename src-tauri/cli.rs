@@ -28,6 +28,7 @@ macro_rules! out {
 mod agenda;
 mod backup;
 mod export;
+mod import;
 mod users;
 
 /// `text` safe to print on a terminal: control characters (ESC, BEL, NUL, ...) and the bidi
@@ -123,6 +124,9 @@ pub enum Command {
         #[arg(long)]
         user: String,
     },
+    /// Import leads, services or campaigns from a CSV, XLSX, XLS or ODS file, as the given user
+    /// (password from CRM_PASSWORD or a prompt).
+    Import(import::ImportArgs),
     /// Export a list (with its filters) or the statistics to XLSX or CSV, as the given user sees
     /// them (password from CRM_PASSWORD or a prompt).
     Export(export::ExportArgs),
@@ -322,6 +326,7 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
             crm.change_own_password(&actor, &current, &new).await?;
             out!("password changed");
         }
+        Command::Import(args) => import::run(&open(database_url).await?, &args, lang).await?,
         Command::Export(args) => export::run(&open(database_url).await?, &args, lang).await?,
         Command::Backup { out } => backup::make(&open_as_owner(database_url).await?, out).await?,
         Command::Restore { file, yes } => backup::restore(&open_as_owner(database_url).await?, &file, yes).await?,

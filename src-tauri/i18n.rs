@@ -243,6 +243,13 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Укажите столбец для обязательного поля «{field}»",
         "Choose a column for the required field “{field}”",
     ),
+    (
+        "import_contact_unmapped",
+        "Укажите столбец с телефоном или e-mail: без них лид не сохранить",
+        "Choose the column of the phone or of the e-mail: a lead needs one",
+    ),
+    ("import_map_syntax", "Укажите --map СТОЛБЕЦ=ПОЛЕ", "Write --map COLUMN=FIELD"),
+    ("import_no_column", "В файле нет столбца «{column}»", "The file has no column “{column}”"),
     ("import_cancelled", "Загрузка отменена: ничего не загружено", "The import was cancelled: nothing was imported"),
     ("import_unknown_name", "{column}: «{value}» не найдено", "{column}: “{value}” was not found"),
     (

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::i18n::Lang;
 
 /// What an import creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +90,31 @@ impl ImportKind {
     }
 }
 
+/// (field, Russian, English): how the wizard and the messages name a field.
+const LABELS: &[(&str, &str, &str)] = &[
+    ("full_name", "ФИО", "Full name"),
+    ("phone", "Телефон", "Phone"),
+    ("email", "E-mail", "E-mail"),
+    ("campaign", "Кампания", "Campaign"),
+    ("status", "Статус", "Status"),
+    ("lost_reason", "Причина отказа", "Reason lost"),
+    ("owner", "Ответственный", "Owner"),
+    ("note", "Заметка", "Note"),
+    ("name", "Название", "Name"),
+    ("description", "Описание", "Description"),
+    ("price", "Цена", "Price"),
+    ("service", "Услуга", "Service"),
+    ("channel", "Канал", "Channel"),
+    ("budget", "Бюджет", "Budget"),
+    ("starts_on", "Начало", "Starts"),
+    ("ends_on", "Окончание", "Ends"),
+];
+
+/// A field's name for people.
+pub fn label(field: &'static str, lang: Lang) -> &'static str {
+    LABELS.iter().find(|(f, _, _)| *f == field).map_or(field, |(_, ru, en)| if lang == Lang::En { en } else { ru })
+}
+
 /// A header as compared with the aliases: lower case, letters and digits only, ё as е.
 fn normalise(header: &str) -> String {
     header.to_lowercase().replace('ё', "е").chars().filter(|c| c.is_alphanumeric()).collect()
@@ -113,7 +139,7 @@ pub fn guess(kind: ImportKind, headers: &[String]) -> Vec<Option<String>> {
 
 /// Checks a mapping (one entry per column) against the fields of `kind`: every field known,
 /// none mapped twice, every required one mapped. Returns the column of each field.
-pub fn check(kind: ImportKind, mapping: &[Option<String>]) -> Result<Vec<(&'static str, usize)>> {
+pub fn check(kind: ImportKind, mapping: &[Option<String>], lang: Lang) -> Result<Vec<(&'static str, usize)>> {
     let mut columns: Vec<(&'static str, usize)> = Vec::new();
     for (column, name) in mapping.iter().enumerate() {
         let Some(name) = name.as_deref().filter(|n| !n.is_empty()) else { continue };
@@ -121,15 +147,22 @@ pub fn check(kind: ImportKind, mapping: &[Option<String>]) -> Result<Vec<(&'stat
             return Err(Error::State { code: "import_unknown_field", params: vec![("field", name.to_owned())] });
         };
         if columns.iter().any(|(f, _)| *f == field.name) {
-            return Err(Error::State { code: "import_mapped_twice", params: vec![("field", field.name.to_owned())] });
+            return Err(Error::State {
+                code: "import_mapped_twice",
+                params: vec![("field", label(field.name, lang).to_owned())],
+            });
         }
         columns.push((field.name, column));
     }
     if let Some(missing) = kind.fields().iter().find(|f| f.required && !columns.iter().any(|(n, _)| *n == f.name)) {
         return Err(Error::State {
             code: "import_required_unmapped",
-            params: vec![("field", missing.name.to_owned())],
+            params: vec![("field", label(missing.name, lang).to_owned())],
         });
+    }
+    // a lead needs a phone or an e-mail: without either column every row would be refused
+    if kind == ImportKind::Leads && !columns.iter().any(|(n, _)| matches!(*n, "phone" | "email")) {
+        return Err(Error::state("import_contact_unmapped"));
     }
     Ok(columns)
 }
@@ -160,10 +193,13 @@ mod tests {
     #[test]
     fn a_mapping_names_each_field_once_and_every_required_one() {
         let map = |names: &[Option<&str>]| names.iter().map(|n| n.map(str::to_owned)).collect::<Vec<_>>();
-        assert!(check(ImportKind::Leads, &map(&[Some("full_name"), Some("phone")])).is_ok());
-        let twice = check(ImportKind::Leads, &map(&[Some("full_name"), Some("phone"), Some("phone")])).unwrap_err();
+        assert!(check(ImportKind::Leads, &map(&[Some("full_name"), Some("phone")]), Lang::Ru).is_ok());
+        let twice =
+            check(ImportKind::Leads, &map(&[Some("full_name"), Some("phone"), Some("phone")]), Lang::Ru).unwrap_err();
         assert!(matches!(twice, Error::State { code: "import_mapped_twice", .. }));
-        let missing = check(ImportKind::Leads, &map(&[Some("phone")])).unwrap_err();
+        let no_contact = check(ImportKind::Leads, &map(&[Some("full_name")]), Lang::Ru).unwrap_err();
+        assert!(matches!(no_contact, Error::State { code: "import_contact_unmapped", .. }));
+        let missing = check(ImportKind::Leads, &map(&[Some("phone")]), Lang::Ru).unwrap_err();
         assert!(matches!(missing, Error::State { code: "import_required_unmapped", .. }));
     }
 }

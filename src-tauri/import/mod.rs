@@ -58,6 +58,7 @@ pub struct ImportOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldInfo {
     pub name: &'static str,
+    pub label: &'static str,
     pub required: bool,
 }
 
@@ -106,7 +107,14 @@ enum Outcome {
 
 impl Crm {
     /// The wizard's preview of `path` as `kind`: sheets, headers, first rows, the guessed mapping.
-    pub async fn preview_import(&self, actor: &Actor, path: &Path, kind: ImportKind, sheet: &str) -> Result<Preview> {
+    pub async fn preview_import(
+        &self,
+        actor: &Actor,
+        path: &Path,
+        kind: ImportKind,
+        sheet: &str,
+        lang: Lang,
+    ) -> Result<Preview> {
         require(actor, kind)?;
         let (_, file) = table::inspect(path)?;
         let sheet = if sheet.is_empty() { file.sheets[0].clone() } else { sheet.to_owned() };
@@ -123,7 +131,11 @@ impl Crm {
             }
         }
         let mapping = fields::guess(kind, &headers);
-        let fields = kind.fields().iter().map(|f| FieldInfo { name: f.name, required: f.required }).collect();
+        let fields = kind
+            .fields()
+            .iter()
+            .map(|f| FieldInfo { name: f.name, label: fields::label(f.name, lang), required: f.required })
+            .collect();
         Ok(Preview { file, sheet, headers, rows: first, mapping, fields })
     }
 
@@ -148,7 +160,7 @@ impl Crm {
             Some(mapping) => mapping.clone(),
             None => fields::guess(kind, &headers),
         };
-        let columns = fields::check(kind, &mapping)?;
+        let columns = fields::check(kind, &mapping, lang)?;
         // the size of a CSV file tells the progress bar how far it is, roughly: bytes per row
         // are unknown until read, so the total is the rows read so far plus a guess
         let mut tx = actor.db.write().await?;

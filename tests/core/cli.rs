@@ -409,3 +409,36 @@ fn export_writes_a_list_with_its_filters_and_the_statistics() {
     ));
     assert!(err.contains("is a folder"), "{err}");
 }
+
+#[test]
+fn import_reports_each_rejected_row_and_a_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    ok(&crm(&url, &["create-admin", "--username", "boss"], &[("CRM_ADMIN_PASSWORD", PASSWORD)]));
+    let file = dir.path().join("leads.csv");
+    std::fs::write(&file, "Клиент;Моб. тел\nИван;+79120000031\n;+79120000032\nАнна;нет\n").unwrap();
+    let as_boss = [("CRM_PASSWORD", PASSWORD)];
+    let file_arg = file.to_str().unwrap();
+
+    let dry = ok(&crm(
+        &url,
+        &["import", "leads", file_arg, "--user", "boss", "--map", "Моб. тел=phone", "--dry-run", "--json"],
+        &as_boss,
+    ));
+    let report: serde_json::Value = serde_json::from_str(&dry).expect("JSON");
+    assert_eq!((report["created"].as_i64(), report["dry_run"].as_bool()), (Some(1), Some(true)), "{report}");
+    let lines: Vec<i64> = report["rejected"].as_array().unwrap().iter().map(|r| r["line"].as_i64().unwrap()).collect();
+    assert_eq!(lines, [3, 4]);
+    assert!(report["rejected"][1]["reason"].as_str().unwrap().starts_with("Моб. тел: "), "{report}");
+
+    let rejected = dir.path().join("rejected.csv");
+    let done = ok(&crm(
+        &url,
+        &["import", "leads", file_arg, "--user", "boss", "--map", "2=phone", "--rejected", rejected.to_str().unwrap()],
+        &as_boss,
+    ));
+    assert!(done.starts_with("imported 3 rows: 1 created, 0 updated, 0 skipped as duplicates, 2 rejected"), "{done}");
+    assert!(std::fs::read_to_string(&rejected).unwrap().lines().count() == 3);
+    let err = fails(&crm(&url, &["import", "leads", file_arg, "--user", "boss"], &as_boss));
+    assert!(err.contains("Choose the column of the phone or of the e-mail"), "{err}");
+}

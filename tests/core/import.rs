@@ -76,7 +76,7 @@ both_backends! {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "leads.csv", SHEET.as_bytes());
 
-        let preview = t.crm.preview_import(&t.admin, &path, ImportKind::Leads, "").await.unwrap();
+        let preview = t.crm.preview_import(&t.admin, &path, ImportKind::Leads, "", crm::i18n::Lang::Ru).await.unwrap();
         assert_eq!(preview.file.delimiter, Some(';'));
         assert_eq!(preview.headers[0], "ФИО");
         let guessed: Vec<Option<&str>> = preview.mapping.iter().map(|m| m.as_deref()).collect();
@@ -148,7 +148,7 @@ both_backends! {
         sheet.write_string(1, 0, "Орлов Глеб").unwrap();
         sheet.write_number(1, 1, 79120000003.0).unwrap();
         book.save(&path).unwrap();
-        let preview = t.crm.preview_import(&t.admin, &path, ImportKind::Leads, "").await.unwrap();
+        let preview = t.crm.preview_import(&t.admin, &path, ImportKind::Leads, "", crm::i18n::Lang::Ru).await.unwrap();
         assert_eq!(preview.file.sheets, ["Лиды"]);
         assert_eq!(preview.rows[0][1], "79120000003", "a phone stored as a number, without .0");
         let done = import(&t, &t.admin, &path, ImportKind::Leads, ImportOptions::default()).await.unwrap();

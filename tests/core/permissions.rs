@@ -436,7 +436,7 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             std::fs::write(&path, "ФИО;Телефон\nИмпорт Проверка;+79120009999\n").expect("file");
             let kind = crm::import::ImportKind::Leads;
             if name == "preview_import" {
-                crm.preview_import(actor, &path, kind, "").await.map(drop)
+                crm.preview_import(actor, &path, kind, "", crm::i18n::Lang::Ru).await.map(drop)
             } else {
                 let options = crm::import::ImportOptions { dry_run: true, ..Default::default() };
                 let never = std::sync::atomic::AtomicBool::new(false);
