@@ -113,7 +113,7 @@ const ENTRY: &str = "select a.id, a.at, a.user_id, u.full_name as user_name, a.a
     a.details, a.changes from audit_log a left join users u on u.id = a.user_id";
 
 /// The kinds of record the History page filters by.
-pub const ENTITIES: [&str; 11] = [
+pub const ENTITIES: [&str; 12] = [
     "lead",
     "client",
     "contract",
@@ -125,6 +125,7 @@ pub const ENTITIES: [&str; 11] = [
     "user",
     "role",
     "saved_filter",
+    "import",
 ];
 
 /// What the History page asks for.

@@ -41,6 +41,7 @@ pub async fn sign_in(state: State<'_, Desktop>, username: String, password: Stri
 #[tauri::command(rename_all = "snake_case")]
 pub async fn sign_out(state: State<'_, Desktop>) -> Reply<()> {
     state.inner.write().await.actor = None;
+    state.imports.forget();
     // files picked but never saved belong to the session that picked them
     if let Ok(mut uploads) = state.uploads.lock() {
         uploads.forget_all();

@@ -122,6 +122,7 @@ impl Desktop {
     /// After the database's contents were replaced: everyone signs in again.
     async fn sign_out_after_replacement(&self) {
         self.inner.write().await.actor = None;
+        self.imports.forget();
         if let Ok(mut uploads) = self.uploads.lock() {
             uploads.forget_all();
         }

@@ -12,6 +12,7 @@ mod catalog;
 mod documents;
 mod error;
 mod exports;
+mod imports;
 mod sales;
 mod secret;
 mod setup;
@@ -126,6 +127,12 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             backups::restore_backup,
             backups::move_to_office,
             exports::export_list,
+            imports::pick_import_file,
+            imports::preview_import,
+            imports::run_import,
+            imports::cancel_import,
+            imports::save_rejected_rows,
+            imports::undo_import,
         ])
         .run(tauri::generate_context!());
     match result {

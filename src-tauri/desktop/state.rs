@@ -26,6 +26,8 @@ pub struct Desktop {
     /// The office server's certificate authority picked on the office form (never a path sent
     /// by the page).
     pub picked_ca: Mutex<Option<std::path::PathBuf>>,
+    /// The import wizard's file and last report.
+    pub imports: super::imports::ImportState,
     /// Where a backup, restore or move under way stands (see `backups::progress`).
     pub progress: Mutex<Option<crate::backup::Progress>>,
 }
@@ -102,6 +104,7 @@ impl Desktop {
             uploads: Mutex::new(Uploads::default()),
             picked_ca: Mutex::new(None),
             progress: Mutex::new(None),
+            imports: Default::default(),
         }
     }
 

@@ -129,6 +129,8 @@ pub struct Launch {
     pub pick_file: Option<PathBuf>,
     /// The file the office form's "certificate authority" takes instead of the native dialog.
     pub pick_ca: Option<PathBuf>,
+    /// The table the import wizard's "choose a file" takes instead of the native dialog.
+    pub pick_import: Option<PathBuf>,
     /// `LANG` of the app.
     pub lang: &'static str,
 }
@@ -151,6 +153,7 @@ impl App {
             .env_remove("LC_MESSAGES")
             .env_remove("CRM_E2E_PICK_FILE")
             .env_remove("CRM_E2E_PICK_CA")
+            .env_remove("CRM_E2E_PICK_IMPORT")
             .env_remove("WAYLAND_DISPLAY")
             .env("CRM_E2E_SAVE_DIR", dir.path().join("saved"))
             .stdout(Stdio::null())
@@ -163,6 +166,9 @@ impl App {
         }
         if let Some(file) = &launch.pick_file {
             command.env("CRM_E2E_PICK_FILE", file);
+        }
+        if let Some(file) = &launch.pick_import {
+            command.env("CRM_E2E_PICK_IMPORT", file);
         }
         let driver = Driver(Some(command.spawn().expect("start tauri-driver")));
         let started = Instant::now();

@@ -219,6 +219,72 @@ async fn a_backup_is_made_and_restored_from_the_settings_page() {
     app.stop().await;
 }
 
+/// A spreadsheet of leads comes in through the wizard: the columns guessed from Russian headers,
+/// a check that says what will happen, the import with its problems listed and saved to a file,
+/// and its undo from the History page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leads_come_in_from_a_spreadsheet_through_the_import_wizard() {
+    crypto();
+    let _one = ONE_AT_A_TIME.lock().await;
+    let files = tempfile::tempdir().expect("temp dir");
+    let sheet = files.path().join("Лиды с выставки.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet().set_name("Выставка").expect("sheet name");
+    let rows: [[&str; 4]; 6] = [
+        ["ФИО", "Телефон", "E-mail", "Комментарий"],
+        ["Иванов Иван", "", "ivan@example.ru", "Стенд 12"],
+        ["Петрова Анна", "+7 912 000-00-02", "", ""],
+        ["Сидоров Пётр", "12345", "", "неверный телефон"],
+        ["Орлова Вера", "", "vera@example.ru", ""],
+        ["Иванов И. И.", "", "ivan@example.ru", "тот же e-mail"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *cell).expect("cell");
+        }
+    }
+    // a phone stored as a number, as Excel does with digits
+    ws.write_number(5, 1, 79120000005.0).expect("cell");
+    book.save(&sheet).expect("save the workbook");
+
+    let launch = Launch { pick_import: Some(sheet), ..Launch::default() };
+    let app = App::start("import", launch, None).await;
+    story::first_run_on_this_computer(&app).await;
+    app.go("leads").await;
+    app.click("[data-action=import]").await;
+    app.wait("dialog[data-form=import] select[data-column='0']").await;
+    let guessed =
+        app.invoke("preview_import", serde_json::json!({ "kind": "leads", "sheet": "" })).await.expect("preview");
+    assert_eq!(guessed["mapping"], serde_json::json!(["full_name", "phone", "email", "note"]));
+    app.screenshot("31-import-wizard").await;
+
+    app.click("dialog[data-form=import] [data-action=check]").await;
+    app.wait("dialog[data-form=import] [data-outcome=check]").await;
+    app.wait_text("[data-figure=created] .import-count", "3").await;
+    app.wait_text("[data-figure=skipped] .import-count", "1").await;
+    app.wait_text("[data-figure=rejected] .import-count", "1").await;
+    app.click("dialog[data-form=import] [data-action=import]").await;
+    app.wait("dialog[data-form=import] [data-outcome=done]").await;
+    app.wait_text("dialog[data-form=import] .import-rejected", "Телефон: Неверный номер телефона").await;
+    app.screenshot("32-import-done").await;
+    app.click("dialog[data-form=import] [data-action=save-rejected]").await;
+    app.wait_text("#toasts", "Отклонённые строки сохранены").await;
+    let saved = std::fs::read_to_string(app.dir.path().join("saved/Отклонённые строки.csv")).expect("rejected rows");
+    assert!(saved.contains("Сидоров Пётр;12345;;неверный телефон;Телефон: Неверный номер телефона"), "{saved}");
+    app.click("dialog[data-form=import] [data-action=close]").await;
+    app.gone("dialog").await;
+    app.wait_text(".list-total", "3").await;
+
+    // the administrator undoes it from the History page
+    app.go("history").await;
+    app.click("[data-action=undo-import]").await;
+    app.click("dialog [data-action=confirm]").await;
+    app.wait_text("#toasts", "Загрузка отменена").await;
+    let leads = app.invoke("list_leads", serde_json::json!({ "filter": {} })).await.expect("leads");
+    assert_eq!(leads["total"], 0, "the imported leads are archived");
+    app.stop().await;
+}
+
 /// Every text the window shows comes from the dictionaries: both languages have the same keys,
 /// and every key the scripts ask for exists.
 #[test]

@@ -18,11 +18,11 @@ export function exportControls(what, { canExport }) {
     } catch (e) { toast(e.message, 'error'); }
   };
   const menu = h('details', { class: 'menu export-menu' },
-    h('summary', { class: 'btn btn-small', 'data-action': 'export', text: t('export.button') }),
+    h('summary', { class: 'btn', 'data-action': 'export', text: t('export.button') }),
     h('div', { class: 'menu-items' },
       h('button', { type: 'button', class: 'menu-item', 'data-export': 'xlsx', text: t('export.xlsx'), onclick: () => run('xlsx') }),
       h('button', { type: 'button', class: 'menu-item', 'data-export': 'csv', text: t('export.csv'), onclick: () => run('csv') })));
-  const print = h('button', { type: 'button', class: 'btn btn-small btn-ghost', 'data-action': 'print', text: t('export.print'),
+  const print = h('button', { type: 'button', class: 'btn btn-ghost', 'data-action': 'print', text: t('export.print'),
     onclick: () => printPage() });
   return h('span', { class: 'export-controls' }, canExport ? menu : null, print, bar, label);
 }

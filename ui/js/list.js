@@ -49,8 +49,8 @@ export function listPage(container, spec) {
     ? exportControls(() => ({ list: spec.exportAs, filter: currentFilter() }), { canExport: spec.canExport })
     : null;
   clear(container).append(
-    h('header', { class: 'page-header' }, h(spec.sub ? 'h2' : 'h1', { text: spec.title }), spec.headerExtra || null, createButton),
-    h('div', { class: 'toolbar' }, spec.noSearch ? null : search, filterControls, saved, h('span', { class: 'spacer' }), exporter, total),
+    h('header', { class: 'page-header' }, h(spec.sub ? 'h2' : 'h1', { text: spec.title }), exporter, spec.headerExtra || null, createButton),
+    h('div', { class: 'toolbar' }, spec.noSearch ? null : search, filterControls, saved, h('span', { class: 'spacer' }), total),
     bulkBar,
     h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'data-list': spec.command }, head, body)),
     pager);

@@ -6,6 +6,7 @@ import { listPage } from '../list.js';
 import { bulkArchive } from '../archive.js';
 import { openForm } from '../form.js';
 import { nameCell } from './services.js';
+import { importButton } from '../import.js';
 
 export const statusBadge = (prefix, status) => h('span', { class: `badge badge-status-${status}`, 'data-status': status, text: t(`${prefix}.status_${status}`) });
 
@@ -36,7 +37,8 @@ export function render(container, ctx) {
     ],
     emptyText: t('campaign.empty'),
     emptyHint: canEdit ? t('campaign.empty_hint') : null,
-    headerExtra: ctx.can('channels.edit') ? h('button', { class: 'btn', 'data-action': 'channels', text: t('channel.manage'), onclick: () => manageChannels() }) : null,
+    headerExtra: [ctx.can('channels.edit') ? h('button', { class: 'btn', 'data-action': 'channels', text: t('channel.manage'), onclick: () => manageChannels() }) : null,
+      importButton('campaigns', ctx, () => list.reload())],
     create: canEdit ? { label: t('campaign.create'), open: () => edit(null) } : null,
     onRow: canEdit ? (row) => edit(row) : null,
     actions: canEdit ? (row, reload) => actions(row, reload) : null,

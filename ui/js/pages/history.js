@@ -1,14 +1,14 @@
 // The History page: every change, newest first, by user, kind of record and period (the audit log).
 import { call } from '../api.js';
-import { h } from '../dom.js';
+import { h, toast, confirmDialog } from '../dom.js';
 import { t } from '../i18n.js';
 import { listPage } from '../list.js';
 import { entryRow } from '../card.js';
 
-const ENTITIES = ['lead', 'client', 'contract', 'task', 'service', 'campaign', 'channel', 'lost_reason', 'user', 'role', 'saved_filter'];
+const ENTITIES = ['lead', 'client', 'contract', 'task', 'service', 'campaign', 'channel', 'lost_reason', 'user', 'role', 'saved_filter', 'import'];
 
-export function render(container) {
-  listPage(container, {
+export function render(container, ctx) {
+  const list = listPage(container, {
     title: t('nav.history'),
     command: 'history',
     noSearch: true,
@@ -22,7 +22,24 @@ export function render(container) {
     columns: [
       { key: 'at', label: t('history.what'), value: (r) => h('ul', { class: 'timeline timeline-flat' }, entryRow(r)) },
       { key: 'entity', label: t('history.record'), value: (r) => `${t(`history.kind_${r.entity}`)} №${r.entity_id ?? ''}` },
+      { key: 'undo', label: '', value: (r) => undoButton(r) },
     ],
     emptyText: t('history.empty'),
   });
+
+
+  /** An import's entry offers its undo to whoever may import. */
+  function undoButton(entry) {
+    if (entry.entity !== 'import' || entry.action !== 'import' || !ctx.can('data.import')) return '';
+    return h('button', { class: 'btn btn-small', 'data-action': 'undo-import', text: t('import.undo'),
+      onclick: async (event) => {
+        event.stopPropagation();
+        if (!(await confirmDialog(t('import.undo_confirm'), t('import.undo'), true))) return;
+        try {
+          const n = await call('undo_import', { id: entry.entity_id });
+          toast(t('import.undone', { n }));
+          list.reload();
+        } catch (e) { toast(e.message, 'error'); }
+      } });
+  }
 }

@@ -9,6 +9,7 @@ import { nameCell, contacts, clipped } from './services.js';
 import { statusBadge } from './campaigns.js';
 import { contractFields, contractInput } from './contract-form.js';
 import { openCard } from '../card.js';
+import { importButton } from '../import.js';
 
 const STATUSES = ['new', 'in_work', 'converted', 'lost'];
 
@@ -21,6 +22,7 @@ export function render(container, ctx) {
     exportAs: 'leads',
     canExport: ctx.can('data.export'),
     savedAs: 'leads',
+    headerExtra: importButton('leads', ctx, () => list.reload()),
     defaultSort: { sort: 'created_at', direction: 'desc' },
     searchPlaceholder: t('lead.search'),
     filters: [

@@ -5,6 +5,7 @@ import { t, fmtMoney, fmtDate, fmtPhone, moneyInput } from '../i18n.js';
 import { listPage } from '../list.js';
 import { openForm } from '../form.js';
 import { archiveButton, bulkArchive } from '../archive.js';
+import { importButton } from '../import.js';
 
 export function render(container, ctx) {
   const canEdit = ctx.can('services.edit');
@@ -14,6 +15,7 @@ export function render(container, ctx) {
     exportAs: 'services',
     canExport: ctx.can('data.export'),
     bulk: canEdit ? bulkArchive('services') : null,
+    headerExtra: importButton('services', ctx, () => list.reload()),
     defaultSort: { sort: 'name', direction: 'asc' },
     filters: [{ name: 'include_archived', type: 'checkbox', label: t('list.show_archived') }],
     columns: [
