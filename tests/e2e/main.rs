@@ -92,6 +92,8 @@ async fn the_window_speaks_english_when_the_os_does() {
     let skip = [
         "pick_document",
         "pick_ca_file",
+        "pick_import_file",
+        "restore_backup",
         "open_document",
         "save_document_copy",
         "choose_local_database",
