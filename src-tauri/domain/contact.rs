@@ -24,6 +24,12 @@ pub fn parse_phone(field: &'static str, input: &str, region: Country) -> Result<
 /// (`+79123456789` -> `+7 912 345-67-89`, `+77012345678` -> `+7 701 234 5678`); as stored if
 /// it does not parse.
 pub fn display_phone(e164: &str) -> String {
+    // Russian mobile numbers, most of any office's, by hand: the same text as the numbering
+    // plan gives (a test checks), at a fraction of the cost (an export formats a million)
+    let b = e164.as_bytes();
+    if b.len() == 12 && e164.starts_with("+79") && b[1..].iter().all(u8::is_ascii_digit) {
+        return format!("+7 {} {}-{}-{}", &e164[2..5], &e164[5..8], &e164[8..10], &e164[10..12]);
+    }
     phonenumber::parse(None, e164)
         .map(|number| number.format().mode(Mode::International).to_string())
         .unwrap_or_else(|_| e164.to_owned())
@@ -78,6 +84,15 @@ pub fn parse_email(field: &'static str, input: &str) -> Result<String, FieldErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn russian_mobiles_are_shown_as_the_numbering_plan_shows_them() {
+        for n in ["+79123456789", "+79001112233", "+79990000000", "+79585550101"] {
+            let plan = phonenumber::parse(None, n).unwrap().format().mode(Mode::International).to_string();
+            assert_eq!(display_phone(n), plan);
+        }
+        assert_eq!(display_phone("+77012345678"), "+7 701 234 5678", "Kazakhstan keeps its own plan");
+    }
 
     #[test]
     fn phones_are_shown_by_their_countrys_plan_and_read_back_the_same() {

@@ -153,8 +153,109 @@ async fn run(backend: &str, url: &str, args: &Args, anchor: NaiveDate) {
     .await;
     let by_user = crm::history::HistoryFilter { user_id: Some(manager.user_id), ..Default::default() };
     time("history page, one user", || async { crm.history(&admin, &by_user).await.map(drop) }).await;
+    data_in_out(backend, &crm, &admin, args).await;
     println!();
     crm.db().close().await;
+}
+
+/// The peak memory of this process since the last reset (Linux: VmHWM, reset by writing 5 to
+/// clear_refs), in MB; `None` where that is not available.
+fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb / 1024)
+}
+
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Runs `op` once (these take seconds) and prints its time, with the peak memory it reached.
+async fn once<F, Fut, T>(what: &str, op: F) -> T
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = crm::Result<(T, String)>>,
+{
+    reset_peak_rss();
+    let started = Instant::now();
+    let (value, detail) = op().await.expect(what);
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = peak_rss_mb().map_or_else(String::new, |mb| format!(", peak memory {mb} MB"));
+    println!("{what:<46} {seconds:>10.1} s   ({detail}{peak})");
+    value
+}
+
+/// Exports of every lead, an import of 100,000 new leads from CSV (each checked against every
+/// lead for duplicates), a backup, its restore, and (from SQLite) the move to an office server.
+async fn data_in_out(backend: &str, crm: &Crm, admin: &Actor, args: &Args) {
+    use crm::export::{ExportList, Format};
+    use crm::i18n::Lang;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let quiet = |_: crm::backup::Progress| {};
+    for format in [Format::Xlsx, Format::Csv] {
+        let out = dir.path().join(format!("leads.{}", format.extension()));
+        let what = ExportList::Leads(LeadFilter { include_archived: true, ..Default::default() });
+        once(&format!("export every lead to {}", format.extension().to_uppercase()), || async {
+            let done = crm.export(admin, &what, format, Lang::Ru, &out, &quiet).await?;
+            let mb = std::fs::metadata(&out).map(|m| m.len()).unwrap_or_default() as f64 / 1e6;
+            Ok(((), format!("{} rows, {mb:.0} MB file", done.rows)))
+        })
+        .await;
+    }
+
+    let rows = (args.leads / 10).max(1_000);
+    let csv = dir.path().join("new-leads.csv");
+    let mut text = String::from("ФИО;Телефон;E-mail;Комментарий\n");
+    for i in 0..rows {
+        // numbers of a range the demo data does not use
+        text.push_str(&format!(
+            "Новый Лид {i};+7 (955) {:03}-{:02}-{:02};;с выставки\n",
+            i / 10_000,
+            (i / 100) % 100,
+            i % 100
+        ));
+    }
+    std::fs::write(&csv, text).expect("write the CSV");
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let options = crm::import::ImportOptions::default();
+    once(&format!("import {rows} leads from CSV"), || async {
+        let report = crm
+            .import(admin, &csv, "new-leads.csv", crm::import::ImportKind::Leads, &options, Lang::Ru, &quiet, &never)
+            .await?;
+        Ok(((), format!("{} created, {} rejected", report.created, report.rejected.len())))
+    })
+    .await;
+
+    let file = dir.path().join("bench.crm-backup");
+    let made = once("backup (whole database, verified)", || async {
+        let info = crm::backup::make(crm.db(), &file, &quiet).await?;
+        let detail = format!("{:.0} MB", info.size_bytes as f64 / 1e6);
+        Ok((info, detail))
+    })
+    .await;
+    once("check a backup (integrity + checksums)", || async {
+        crm::backup::check(&made.path).await?;
+        Ok(((), String::new()))
+    })
+    .await;
+    let aside = dir.path().join("aside.crm-backup");
+    once("restore a backup (current kept aside, verified)", || async {
+        let restored = crm::backup::restore(crm.db(), &made.path, &aside, &quiet).await?;
+        Ok(((), format!("{} rows", restored.replaced.tables.iter().map(|t| t.rows).sum::<u64>())))
+    })
+    .await;
+    if backend == "sqlite" {
+        let url = pg::postgres_database().await;
+        let office = Crm::open(&url, Settings { role_prefix: pg::role_prefix(&url), ..Settings::default() })
+            .await
+            .expect("an empty office database");
+        once("move to an empty office database (verified)", || async {
+            let moved = crm::backup::move_to(crm.db(), office.db(), &quiet).await?;
+            Ok(((), format!("{} rows", moved.tables.iter().map(|t| t.rows).sum::<u64>())))
+        })
+        .await;
+        office.db().close().await;
+    }
 }
 
 /// Four entries on every lead's timeline besides its creation: a note, an edit with its

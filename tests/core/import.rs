@@ -178,6 +178,10 @@ both_backends! {
         assert_eq!(code(import(&t, &t.admin, &two, ImportKind::Leads, twice).await), "import_mapped_twice");
         let fake = write(dir.path(), "fake.xlsx", b"PK\x03\x04 not really a workbook");
         assert_eq!(code(import(&t, &t.admin, &fake, ImportKind::Leads, Default::default()).await), "import_not_a_table");
+        // a file far too big is refused by its size before anything is read (sparse: no disk used)
+        let huge = dir.path().join("huge.csv");
+        std::fs::File::create(&huge).unwrap().set_len(crm::import::table::MAX_CSV_BYTES + 1).unwrap();
+        assert_eq!(code(import(&t, &t.admin, &huge, ImportKind::Leads, Default::default()).await), "import_too_big");
         assert_eq!(t.count("leads").await, 0);
         assert_eq!(t.count("imports").await, 0);
     }
