@@ -131,7 +131,7 @@ async fn write_backup(db: &Db, part: &Path, progress: OnProgress<'_>) -> Result<
             let file = Db::open_file(part, FileMode::Create).await?;
             let copied = async {
                 file.migrate_to("", db.schema_version().await?).await?;
-                let mut to = file.write().await?;
+                let mut to = file.write_large().await?;
                 clear(&mut to).await?;
                 let mut from = snapshot(db).await?;
                 let copied = copy_all(&mut from, &mut to, progress).await?;
@@ -432,7 +432,7 @@ const CONTENT: &[&str] = &["users", "services", "campaigns", "leads", "clients",
 /// only once every table's rows equal what was read.
 async fn replace(from: &Db, to: &Db, must_be_empty: bool, progress: OnProgress<'_>) -> Result<Replaced> {
     let mut from_tx = snapshot(from).await?;
-    let mut to_tx = to.write().await?;
+    let mut to_tx = to.write_large().await?;
     to_tx.lock(Lock::Users).await?;
     if must_be_empty {
         for table in CONTENT {

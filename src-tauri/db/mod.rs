@@ -224,6 +224,23 @@ impl Db {
         })
     }
 
+    /// A write transaction for replacing a whole database (a restore, a move): on SQLite on a
+    /// connection of its own that keeps temporary data in files, not memory (deleting and
+    /// inserting millions of rows journals them), and is closed afterwards.
+    pub async fn write_large(&self) -> Result<Tx> {
+        match self {
+            Self::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                conn.close_on_drop();
+                sqlx::query("pragma temp_store = file").execute(&mut *conn).await?;
+                Ok(sqlx::Transaction::begin(conn, Some(sqlx::SqlSafeStr::into_sql_str("BEGIN IMMEDIATE")))
+                    .await?
+                    .into())
+            }
+            Self::Postgres(_) => self.write().await,
+        }
+    }
+
     pub async fn close(&self) {
         db_run!(self, Db, pool => pool.close().await)
     }
