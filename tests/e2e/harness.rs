@@ -131,6 +131,8 @@ pub struct Launch {
     pub pick_ca: Option<PathBuf>,
     /// The table the import wizard's "choose a file" takes instead of the native dialog.
     pub pick_import: Option<PathBuf>,
+    /// `CRM_ROLE_PREFIX` of the app: a second office database on the test server needs its own.
+    pub role_prefix: Option<String>,
     /// `LANG` of the app.
     pub lang: &'static str,
 }
@@ -154,6 +156,7 @@ impl App {
             .env_remove("CRM_E2E_PICK_FILE")
             .env_remove("CRM_E2E_PICK_CA")
             .env_remove("CRM_E2E_PICK_IMPORT")
+            .env_remove("CRM_ROLE_PREFIX")
             .env_remove("WAYLAND_DISPLAY")
             .env("CRM_E2E_SAVE_DIR", dir.path().join("saved"))
             .stdout(Stdio::null())
@@ -166,6 +169,9 @@ impl App {
         }
         if let Some(file) = &launch.pick_file {
             command.env("CRM_E2E_PICK_FILE", file);
+        }
+        if let Some(prefix) = &launch.role_prefix {
+            command.env("CRM_ROLE_PREFIX", prefix);
         }
         if let Some(file) = &launch.pick_import {
             command.env("CRM_E2E_PICK_IMPORT", file);

@@ -287,6 +287,58 @@ async fn leads_come_in_from_a_spreadsheet_through_the_import_wizard() {
     app.stop().await;
 }
 
+/// This computer's database moves to a new office database from Settings: the owner's login
+/// typed once, the copy verified, one-time passwords shown once; then this computer signs in to
+/// the office server, where the administrator chooses a new password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_database_moves_to_an_office_database_from_the_settings_page() {
+    crypto();
+    let url = pg::postgres_database().await;
+    let _one = ONE_AT_A_TIME.lock().await;
+    // postgres://OWNER:PASSWORD@HOST:PORT/DB?...
+    let rest = url.trim_start_matches("postgres://");
+    let (login, rest) = rest.split_once('@').expect("owner in the URL");
+    let (owner, owner_password) = login.split_once(':').expect("the owner's password");
+    let (host_port, database) = rest.split_once('/').expect("database");
+    let (host, port) = host_port.split_once(':').expect("port");
+    let database = database.split('?').next().unwrap_or(database);
+
+    let launch = Launch { role_prefix: Some(pg::role_prefix(&url)), ..Launch::default() };
+    let app = App::start("move", launch, None).await;
+    story::first_run_on_this_computer(&app).await;
+    let service = serde_json::json!({ "input": { "name": "Аудит", "description": "", "price": "15000" } });
+    app.invoke("create_service", service).await.expect("a service");
+
+    app.go("settings").await;
+    app.click("[data-action=move-to-office]").await;
+    app.fill("dialog[data-form=move] [name=host]", host).await;
+    app.fill("dialog[data-form=move] [name=port]", port).await;
+    app.fill("dialog[data-form=move] [name=database]", database).await;
+    app.fill("dialog[data-form=move] [name=owner_username]", owner).await;
+    app.fill("dialog[data-form=move] [name=owner_password]", owner_password).await;
+    app.click("dialog[data-form=move] [data-action=save]").await;
+    app.wait_text("dialog[data-form=replacement]", "admin").await;
+    app.screenshot("33-moved").await;
+    let one_time = app.texts("dialog[data-form=replacement] td.mono").await.remove(0);
+    app.click("dialog[data-form=replacement] [data-action=confirm]").await;
+    app.wait("[data-stage=sign_in]").await;
+    let info = app.invoke("app_start", serde_json::json!({})).await.expect("start info");
+    assert_eq!(info["database"]["kind"], "postgres", "{info}");
+
+    // on the office server: the one-time password, then one's own
+    app.fill("[name=username]", "admin").await;
+    app.fill("[name=password]", &one_time).await;
+    app.click("[data-action=submit]").await;
+    app.wait("[data-stage=new_password]").await;
+    app.fill("[name=password]", "the office password").await;
+    app.fill("[name=repeat]", "the office password").await;
+    app.click("[data-action=submit]").await;
+    app.wait(".shell").await;
+    let services = app.invoke("list_services", serde_json::json!({ "filter": {} })).await.expect("services");
+    assert_eq!(services["items"][0]["name"], "Аудит", "the data came along");
+    app.stop().await;
+}
+
 /// Every text the window shows comes from the dictionaries: both languages have the same keys,
 /// and every key the scripts ask for exists.
 #[test]
