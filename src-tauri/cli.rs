@@ -124,7 +124,7 @@ pub enum Command {
         #[arg(long)]
         user: String,
     },
-    /// Import leads, services or campaigns from a CSV, XLSX, XLS or ODS file, as the given user
+    /// Import leads, services, campaigns or clients (with their contracts) from a CSV, XLSX, XLS or ODS file, as the given user
     /// (password from CRM_PASSWORD or a prompt).
     Import(import::ImportArgs),
     /// Export a list (with its filters) or the statistics to XLSX or CSV, as the given user sees

@@ -202,7 +202,7 @@ impl Crm {
         if archived {
             return Err(Error::state("client_archived"));
         }
-        let id = self.insert_checked(&mut tx, actor, input, document, Some((client_id, &name))).await?;
+        let id = self.insert_checked(&mut tx, actor, input, document, Some((client_id, &name)), None).await?;
         let contract = fetch_contract(&mut tx, id).await?;
         tx.commit().await?;
         Ok(contract)

@@ -134,7 +134,7 @@ impl Crm {
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
         let mut tx = actor.db.write().await?;
-        let id = self.insert_checked(&mut tx, actor, input, document, None).await?;
+        let id = self.insert_checked(&mut tx, actor, input, document, None, None).await?;
         let contract = fetch_contract(&mut tx, id).await?;
         tx.commit().await?;
         Ok(contract)
@@ -258,12 +258,13 @@ impl Crm {
         input: &ContractInput,
         document: Option<DocumentUpload>,
         client: Option<(i64, &str)>,
+        import_id: Option<i64>,
     ) -> Result<i64> {
         let mut checks = Checks::new();
         let valid = check_input(tx, &mut checks, input, None).await?;
         let document = document.and_then(|d| checks.take(d.check(self.settings.document_rules())));
         checks.finish()?;
-        let id = insert_contract(tx, actor, &valid, client).await?;
+        let id = insert_contract(tx, actor, &valid, client, import_id).await?;
         audit(tx, actor, "create", "contract", id, &valid.name).await?;
         if let Some(document) = document {
             store_document(tx, actor, id, document).await?;
@@ -313,14 +314,15 @@ async fn insert_contract(
     actor: &Actor,
     valid: &ValidContract,
     client: Option<(i64, &str)>,
+    import_id: Option<i64>,
 ) -> Result<i64> {
     let at = now();
     let id = tx
         .scalar(
             Query::new(
                 "insert into contracts (name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount,
-                                    search, created_by, created_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning id",
+                                    search, created_by, created_at, updated_at, import_id)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) returning id",
             )
             .bind(&valid.name)
             .bind(text::key(&valid.name))
@@ -332,7 +334,8 @@ async fn insert_contract(
             .bind(valid.amount.kopecks())
             .bind(search_text(&valid.name, client.map(|c| c.1)))
             .bind(actor.user_id)
-            .bind(at),
+            .bind(at)
+            .bind(import_id),
         )
         .await
         .map_err(name_race)?;

@@ -272,6 +272,21 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Запись с таким названием уже есть: загрузка не меняет существующие услуги и кампании",
         "A record with this name exists: an import does not change existing services and campaigns",
     ),
+    (
+        "import_client_exists",
+        "Этот лид уже клиент: загрузка не добавляет ему договоров",
+        "This lead is a client already: an import does not add contracts to it",
+    ),
+    (
+        "import_client_needs_lead",
+        "Лида с таким телефоном или e-mail нет, а создавать лидов может только тот, у кого есть право на лиды",
+        "No lead has this phone or e-mail, and only someone allowed to edit leads can create one",
+    ),
+    (
+        "import_clients_not_undone",
+        "Загрузку клиентов нельзя отменить целиком: отправьте в архив её договоры и клиентов по одному",
+        "An import of clients is not undone as a whole: archive its contracts and clients one by one",
+    ),
     ("import_undone_already", "Эта загрузка уже отменена", "This import was undone already"),
     (
         "import_touched",

@@ -4,7 +4,7 @@
 
 create table imports (
     id        bigint generated always as identity primary key,
-    kind      text not null check (kind in ('leads', 'services', 'campaigns')),
+    kind      text not null check (kind in ('leads', 'services', 'campaigns', 'clients')),
     file_name text not null,
     user_id   bigint not null references users (id),
     at        timestamptz not null,
@@ -20,9 +20,13 @@ create index imports_at on imports (at, id);
 alter table leads add column import_id bigint references imports (id);
 alter table services add column import_id bigint references imports (id);
 alter table campaigns add column import_id bigint references imports (id);
+alter table clients add column import_id bigint references imports (id);
+alter table contracts add column import_id bigint references imports (id);
 create index leads_import on leads (import_id) where import_id is not null;
 create index services_import on services (import_id) where import_id is not null;
 create index campaigns_import on campaigns (import_id) where import_id is not null;
+create index clients_import on clients (import_id) where import_id is not null;
+create index contracts_import on contracts (import_id) where import_id is not null;
 
 -- Everyone reads what was imported (the History page names imports); importing and undoing need
 -- data.import (and the kind's edit permission, whose grants already cover its table: inserts of

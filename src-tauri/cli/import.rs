@@ -18,6 +18,8 @@ pub enum Kind {
     Leads,
     Services,
     Campaigns,
+    /// Clients with a contract per row (the lead found by phone or e-mail, or created).
+    Clients,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -83,6 +85,7 @@ pub async fn run(crm: &Crm, args: &ImportArgs, lang: Lang) -> Result<()> {
         Kind::Leads => ImportKind::Leads,
         Kind::Services => ImportKind::Services,
         Kind::Campaigns => ImportKind::Campaigns,
+        Kind::Clients => ImportKind::Clients,
     };
     let preview = crm.preview_import(&actor, &args.file, kind, &args.sheet, lang).await?;
     let mut mapping = preview.mapping.clone();

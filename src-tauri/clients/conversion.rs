@@ -45,10 +45,10 @@ impl Crm {
         }
         let mut tx = actor.db.write().await?;
         mark_converted(&mut tx, lead_id, lead_version).await?;
-        let (client_id, name) = insert_client(&mut tx, actor, lead_id).await?;
+        let (client_id, name) = insert_client(&mut tx, actor, lead_id, None).await?;
         match conversion {
             Conversion::NewContract { contract, document } => {
-                self.insert_checked(&mut tx, actor, &contract, document, Some((client_id, &name))).await?;
+                self.insert_checked(&mut tx, actor, &contract, document, Some((client_id, &name)), None).await?;
             }
             Conversion::ExistingContract { contract_id } => {
                 attach_contract(&mut tx, actor, contract_id, client_id, &name).await?;
@@ -58,6 +58,25 @@ impl Crm {
         let client = fetch_client(&mut tx, client_id).await?;
         tx.commit().await?;
         Ok(client)
+    }
+}
+
+impl Crm {
+    /// Converts lead `lead_id` (read at `version`) with a new contract in the caller's
+    /// transaction: an import's row. The client and the contract are marked with `import_id`.
+    pub(crate) async fn convert_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        lead_id: i64,
+        version: i64,
+        contract: &ContractInput,
+        import_id: Option<i64>,
+    ) -> Result<()> {
+        mark_converted(tx, lead_id, version).await?;
+        let (client_id, name) = insert_client(tx, actor, lead_id, import_id).await?;
+        self.insert_checked(tx, actor, contract, None, Some((client_id, &name)), import_id).await?;
+        audit(tx, actor, "convert", "lead", lead_id, &format!("client {client_id}")).await
     }
 }
 
@@ -91,19 +110,20 @@ async fn mark_converted(tx: &mut Tx, lead_id: i64, version: i64) -> Result<()> {
 
 /// Creates the client from the lead's details; returns its id and name. The unique `lead_id`
 /// is the last guard against a second client for one lead.
-async fn insert_client(tx: &mut Tx, actor: &Actor, lead_id: i64) -> Result<(i64, String)> {
+async fn insert_client(tx: &mut Tx, actor: &Actor, lead_id: i64, import_id: Option<i64>) -> Result<(i64, String)> {
     let at = now();
     let created: (i64, String) = tx
         .fetch_one(
             Query::new(
                 "insert into clients (lead_id, full_name, phone, email, note, search, converted_by, created_at, updated_at,
-                 owner_id)
-                 select id, full_name, phone, email, note, search, $1, $2, $2, $1 from leads where id = $3
+                 owner_id, import_id)
+                 select id, full_name, phone, email, note, search, $1, $2, $2, $1, $4 from leads where id = $3
                  returning id, full_name",
             )
             .bind(actor.user_id)
             .bind(at)
-            .bind(lead_id),
+            .bind(lead_id)
+            .bind(import_id),
         )
         .await
         .map_err(|e| if unique_violation(&e).is_some() { Error::state("already_converted") } else { e })?;

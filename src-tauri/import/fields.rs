@@ -13,6 +13,9 @@ pub enum ImportKind {
     Leads,
     Services,
     Campaigns,
+    /// A client with a contract per row: the lead found by its phone or e-mail (or created),
+    /// converted with the row's contract (without a document).
+    Clients,
 }
 
 /// A field a column can fill.
@@ -72,12 +75,31 @@ const CAMPAIGN_FIELDS: &[Field] = &[
     field("ends_on", false, &["окончание", "конец", "датаокончания", "end", "enddate", "endson", "to"]),
 ];
 
+const CLIENT_FIELDS: &[Field] = &[
+    field(
+        "full_name",
+        true,
+        &["фио", "имя", "клиент", "контакт", "контактноелицо", "fullname", "name", "client", "contact"],
+    ),
+    field("phone", false, &["телефон", "тел", "мобильный", "phone", "mobile", "tel"]),
+    field("email", false, &["email", "почта", "электроннаяпочта", "mail"]),
+    field("campaign", false, &["кампания", "источник", "campaign", "source"]),
+    field("contract", true, &["договор", "номердоговора", "договор№", "contract", "contractno", "contractnumber"]),
+    field("service", true, &["услуга", "service"]),
+    field("signed_on", true, &["датаподписания", "подписан", "датадоговора", "signed", "signedon", "signingdate"]),
+    field("valid_from", false, &["действуетс", "начало", "validfrom", "start"]),
+    field("valid_to", true, &["действуетпо", "окончание", "срокдействия", "validto", "until", "end"]),
+    field("amount", true, &["сумма", "суммадоговора", "стоимость", "amount", "sum", "total"]),
+    field("note", false, &["заметка", "комментарий", "примечание", "note", "comment"]),
+];
+
 impl ImportKind {
     pub fn fields(self) -> &'static [Field] {
         match self {
             Self::Leads => LEAD_FIELDS,
             Self::Services => SERVICE_FIELDS,
             Self::Campaigns => CAMPAIGN_FIELDS,
+            Self::Clients => CLIENT_FIELDS,
         }
     }
 
@@ -86,6 +108,7 @@ impl ImportKind {
             Self::Leads => "leads",
             Self::Services => "services",
             Self::Campaigns => "campaigns",
+            Self::Clients => "clients",
         }
     }
 }
@@ -108,6 +131,11 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("budget", "Бюджет", "Budget"),
     ("starts_on", "Начало", "Starts"),
     ("ends_on", "Окончание", "Ends"),
+    ("contract", "Договор", "Contract"),
+    ("signed_on", "Дата подписания", "Signed"),
+    ("valid_from", "Действует с", "Valid from"),
+    ("valid_to", "Действует по", "Valid to"),
+    ("amount", "Сумма", "Amount"),
 ];
 
 /// A field's name for people.
@@ -161,7 +189,9 @@ pub fn check(kind: ImportKind, mapping: &[Option<String>], lang: Lang) -> Result
         });
     }
     // a lead needs a phone or an e-mail: without either column every row would be refused
-    if kind == ImportKind::Leads && !columns.iter().any(|(n, _)| matches!(*n, "phone" | "email")) {
+    if matches!(kind, ImportKind::Leads | ImportKind::Clients)
+        && !columns.iter().any(|(n, _)| matches!(*n, "phone" | "email"))
+    {
         return Err(Error::state("import_contact_unmapped"));
     }
     Ok(columns)

@@ -194,6 +194,7 @@ impl Crm {
                 ImportKind::Leads => ctx.lead(&mut tx, &values, import_id).await,
                 ImportKind::Services => ctx.service(&mut tx, &values, import_id).await,
                 ImportKind::Campaigns => ctx.campaign(&mut tx, &values, import_id).await,
+                ImportKind::Clients => ctx.client(&mut tx, self, &values, import_id).await,
             };
             let outcome = match outcome {
                 Ok(outcome) => outcome,
@@ -262,7 +263,10 @@ impl Crm {
         let (table, permission, entity) = match kind.as_str() {
             "leads" => ("leads", Permission::LeadsEdit, "lead"),
             "services" => ("services", Permission::ServicesEdit, "service"),
-            _ => ("campaigns", Permission::CampaignsEdit, "campaign"),
+            "campaigns" => ("campaigns", Permission::CampaignsEdit, "campaign"),
+            // conversions are not taken back wholesale: the leads they converted may be older
+            // than the import, and each client's contracts are archived on their own
+            _ => return Err(Error::state("import_clients_not_undone")),
         };
         actor.require(permission)?;
         // changed since: edited (a new version), archived, or (a lead) converted
@@ -323,7 +327,12 @@ fn require(actor: &Actor, kind: ImportKind) -> Result<()> {
         ImportKind::Leads => Permission::LeadsEdit,
         ImportKind::Services => Permission::ServicesEdit,
         ImportKind::Campaigns => Permission::CampaignsEdit,
-    })
+        ImportKind::Clients => Permission::LeadsConvert,
+    })?;
+    if kind == ImportKind::Clients {
+        actor.require(Permission::ContractsEdit)?;
+    }
+    Ok(())
 }
 
 /// The header row, the first row with any text in it, and its line; a table without one is

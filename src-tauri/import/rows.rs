@@ -74,7 +74,7 @@ impl<'a> Context<'a> {
         } else {
             HashMap::new()
         };
-        let (services, channels) = if can(Permission::CampaignsEdit) {
+        let (services, channels) = if can(Permission::CampaignsEdit) || can(Permission::ContractsEdit) {
             (
                 names(tx, "select id, name from services where is_archived = false").await?,
                 names(tx, "select id, name from channels where is_archived = false").await?,
@@ -108,6 +108,7 @@ impl<'a> Context<'a> {
                     "owner_id" => "owner",
                     "lost_reason_id" => "lost_reason",
                     "service_id" => "service",
+                    "name" => values.header("contract").map_or("name", |_| "contract"),
                     "channel_id" => "channel",
                     other => other,
                 };
@@ -263,6 +264,75 @@ impl<'a> Context<'a> {
             Err(Error::Invalid(errors)) if errors.iter().all(|e| e.code == "name_taken") => self.duplicate_name(),
             Err(e) => Err(e),
         }
+    }
+
+    /// A client row: the live lead with the row's phone or e-mail (or a new one), converted with
+    /// the row's contract. A lead that is a client already is a duplicate: skipped.
+    pub(super) async fn client(
+        &mut self,
+        tx: &mut Tx,
+        crm: &crate::app::Crm,
+        values: &Values<'_>,
+        import_id: i64,
+    ) -> Result<Outcome> {
+        let service = values.get("service");
+        let Some(service_id) = self.services.get(&key(service)).copied() else {
+            return Ok(self.unknown(values, "service", service));
+        };
+        let phone = crate::domain::contact::parse_phone("phone", values.get("phone"), self.region).ok();
+        let email = crate::domain::contact::parse_email("email", values.get("email")).ok();
+        let holders = crate::leads::duplicates(tx, phone.as_deref(), email.as_deref(), None).await?;
+        let holder =
+            holders.iter().find_map(|e| e.params.iter().find(|(k, _)| *k == "id")).and_then(|(_, v)| v.parse().ok());
+        let lead_id = match holder {
+            Some(id) => {
+                let lead = crate::leads::fetch(tx, id).await?;
+                if lead.status == LeadStatus::Converted {
+                    return self.duplicate_name().map(|o| match o {
+                        Outcome::Rejected(_) => Outcome::Rejected(message(self.lang, "import_client_exists", &[])),
+                        other => other,
+                    });
+                }
+                id
+            }
+            None => {
+                if !self.actor.can(Permission::LeadsEdit) {
+                    return Ok(Outcome::Rejected(message(self.lang, "import_client_needs_lead", &[])));
+                }
+                let campaign = values.get("campaign");
+                let campaign_id = if campaign.is_empty() {
+                    self.options.campaign_id
+                } else {
+                    match self.campaigns.get(&key(campaign)) {
+                        Some(id) => Some(*id),
+                        None => return Ok(self.unknown(values, "campaign", campaign)),
+                    }
+                };
+                let lead = LeadInput {
+                    full_name: values.get("full_name").to_owned(),
+                    phone: values.get("phone").to_owned(),
+                    email: values.get("email").to_owned(),
+                    campaign_id,
+                    note: values.get("note").to_owned(),
+                    ..Default::default()
+                };
+                crate::leads::add_lead(tx, self.actor, &lead, self.region, Some(import_id)).await?
+            }
+        };
+        let version = crate::leads::fetch(tx, lead_id).await?.version;
+        let signed_on = values.get("signed_on");
+        let valid_from = values.get("valid_from");
+        let contract = crate::contracts::ContractInput {
+            name: values.get("contract").to_owned(),
+            service_id: Some(service_id),
+            signed_on: signed_on.to_owned(),
+            // from the signing day unless the row says otherwise
+            valid_from: if valid_from.is_empty() { signed_on.to_owned() } else { valid_from.to_owned() },
+            valid_to: values.get("valid_to").to_owned(),
+            amount: values.get("amount").to_owned(),
+        };
+        crm.convert_in(tx, self.actor, lead_id, version, &contract, Some(import_id)).await?;
+        Ok(Outcome::Created)
     }
 
     /// A service or campaign whose name exists: skipped; updating one by an import is refused

@@ -250,3 +250,38 @@ both_backends! {
         assert_eq!(names(leads(&fresh.crm, &fresh.admin).await), names(leads(&t.crm, &t.admin).await));
     }
 }
+
+both_backends! {
+    async fn clients_come_in_with_their_contracts_converting_the_lead_that_has_the_phone(t: TestCrm) {
+        let spring = campaign(&t, "Весна").await;
+        let dir = tempfile::tempdir().unwrap();
+        // a lead that exists already: its client row converts it
+        let existing = t.crm.create_lead(&t.admin, &crm::leads::LeadInput {
+            full_name: "Иванов Иван".into(), phone: "+79120000041".into(), campaign_id: Some(spring), ..Default::default()
+        }).await.unwrap();
+        let sheet = "Клиент;Телефон;Договор;Услуга;Дата подписания;Действует по;Сумма\n\
+            Иванов Иван;8 912 000-00-41;Д-1;Услуга Весна;01.03.2026;28.02.2027;120 000,50\n\
+            Петрова Анна;+7 912 000-00-42;Д-2;Услуга Весна;2026-04-01;2027-03-31;50000\n\
+            Сидоров Пётр;+7 912 000-00-43;Д-1;Услуга Весна;01.05.2026;30.04.2027;1000\n\
+            Орлова Вера;+7 912 000-00-44;Д-4;Нет такой;01.05.2026;30.04.2027;1000\n\
+            Иванов И.;+7 912 000-00-41;Д-5;Услуга Весна;01.06.2026;31.05.2027;1000\n";
+        let path = write(dir.path(), "clients.csv", sheet.as_bytes());
+        let done = import(&t, &t.admin, &path, ImportKind::Clients, ImportOptions::default()).await.unwrap();
+        assert_eq!((done.created, done.skipped, done.rejected.len()), (2, 1, 2), "{:?}", done.rejected);
+        assert_eq!(done.rejected[0].reason, "Договор: Такое название уже есть");
+        assert_eq!(done.rejected[1].reason, "Услуга: «Нет такой» не найдено");
+
+        let clients = t.crm.list_clients(&t.admin, &Default::default()).await.unwrap().items;
+        let ivan = clients.iter().find(|c| c.lead_id == existing.id).expect("the existing lead converted");
+        assert_eq!((ivan.contracts, ivan.revenue.to_string()), (1, "120000.50".into()));
+        assert_eq!(ivan.campaign_id, Some(spring), "the client keeps the campaign that brought the lead");
+        let anna = clients.iter().find(|c| c.full_name == "Петрова Анна").expect("a new lead, converted");
+        assert_eq!(anna.revenue.to_string(), "50000.00");
+        // the statistics count the conversion of the campaign's lead as any other (Anna came
+        // from no campaign)
+        let stats = t.crm.campaign_stats(&t.admin, &Default::default()).await.unwrap();
+        assert_eq!((stats.total.clients, stats.total.revenue.to_string()), (1, "120000.50".into()));
+        let undo = t.crm.undo_import(&t.admin, done.import_id.unwrap()).await.unwrap_err();
+        assert!(matches!(undo, Error::State { code: "import_clients_not_undone", .. }), "{undo:?}");
+    }
+}

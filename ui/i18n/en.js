@@ -142,6 +142,7 @@ export default {
   'import.title_leads': 'Import leads',
   'import.title_services': 'Import services',
   'import.title_campaigns': 'Import campaigns',
+  'import.title_clients': 'Import clients with their contracts',
   'import.file': 'File: {name} ({size} KB)',
   'import.sheet': 'Sheet',
   'import.read_as': 'Read as {encoding}, columns split by “{delimiter}”',

@@ -142,6 +142,7 @@ export default {
   'import.title_leads': 'Загрузка лидов',
   'import.title_services': 'Загрузка услуг',
   'import.title_campaigns': 'Загрузка кампаний',
+  'import.title_clients': 'Загрузка клиентов с договорами',
   'import.file': 'Файл: {name} ({size} КБ)',
   'import.sheet': 'Лист',
   'import.read_as': 'Прочитан как {encoding}, столбцы разделены «{delimiter}»',

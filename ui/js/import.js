@@ -69,7 +69,7 @@ export async function openImport(kind, { onDone = () => {} } = {}) {
     const how = preview.file.encoding
       ? h('span', { class: 'muted small', text: t('import.read_as', { encoding: preview.file.encoding, delimiter: preview.file.delimiter === '\t' ? 'Tab' : preview.file.delimiter }) })
       : null;
-    const campaign = kind === 'leads'
+    const campaign = kind === 'leads' || kind === 'clients'
       ? picker({ name: 'campaign_id', label: t('import.default_campaign'), empty: t('import.no_campaign'),
         search: (text) => call('campaign_options', { search: text }), value: state.campaign?.id ?? null, text: state.campaign?.name ?? '',
         onChange: (id) => { state.campaign = id === null ? null : { id, name: campaign.input.value }; } })
@@ -166,7 +166,7 @@ export async function openImport(kind, { onDone = () => {} } = {}) {
 
 /** "Import from a file…" for a list page, when the user may import that kind of record. */
 export function importButton(kind, ctx, onDone) {
-  const create = { leads: 'leads.edit', services: 'services.edit', campaigns: 'campaigns.edit' }[kind];
-  if (!ctx.can('data.import') || !ctx.can(create)) return null;
+  const needs = { leads: ['leads.edit'], services: ['services.edit'], campaigns: ['campaigns.edit'], clients: ['leads.convert', 'contracts.edit'] }[kind];
+  if (!ctx.can('data.import') || !needs.every((p) => ctx.can(p))) return null;
   return h('button', { class: 'btn', 'data-action': 'import', text: t('import.button'), onclick: () => openImport(kind, { onDone }) });
 }

@@ -8,6 +8,7 @@ import { nameCell, contacts, clipped } from './services.js';
 import { contractFields, contractInput } from './contract-form.js';
 import { openCard } from '../card.js';
 import { pickOwner } from './leads.js';
+import { importButton } from '../import.js';
 
 export function render(container, ctx) {
   const canEdit = ctx.can('clients.edit');
@@ -18,6 +19,7 @@ export function render(container, ctx) {
     exportAs: 'clients',
     canExport: ctx.can('data.export'),
     savedAs: 'clients',
+    headerExtra: importButton('clients', ctx, () => list.reload()),
     defaultSort: { sort: 'created_at', direction: 'desc' },
     filters: [
       { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },
