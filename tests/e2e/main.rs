@@ -303,7 +303,7 @@ async fn a_local_database_moves_to_an_office_database_from_the_settings_page() {
     let (host, port) = host_port.split_once(':').expect("port");
     let database = database.split('?').next().unwrap_or(database);
 
-    let launch = Launch { role_prefix: Some(pg::role_prefix(&url)), ..Launch::default() };
+    let launch = Launch { role_prefix: Some(pg::role_prefix(&url)), pick_ca: Some(pg::ca_file()), ..Launch::default() };
     let app = App::start("move", launch, None).await;
     story::first_run_on_this_computer(&app).await;
     let service = serde_json::json!({ "input": { "name": "Аудит", "description": "", "price": "15000" } });
@@ -314,6 +314,10 @@ async fn a_local_database_moves_to_an_office_database_from_the_settings_page() {
     app.fill("dialog[data-form=move] [name=host]", host).await;
     app.fill("dialog[data-form=move] [name=port]", port).await;
     app.fill("dialog[data-form=move] [name=database]", database).await;
+    // the office's own certificate authority, and its certificate checked
+    app.select("dialog[data-form=move] [name=tls]", "Проверять сертификат").await;
+    app.click("dialog[data-form=move] [data-action=pick-ca]").await;
+    app.wait_text("dialog[data-form=move] [data-ca-file]", "ca.pem").await;
     app.fill("dialog[data-form=move] [name=owner_username]", owner).await;
     app.fill("dialog[data-form=move] [name=owner_password]", owner_password).await;
     app.click("dialog[data-form=move] [data-action=save]").await;

@@ -114,6 +114,19 @@ export function moveSection(ctx) {
         { name: 'database', label: t('setup.database'), required: true },
         { name: 'tls', label: t('setup.tls'), type: 'select',
           options: ['prefer', 'require', 'verify-full', 'disable'].map((mode) => [mode, t(`setup.tls_${mode}`)]) },
+        // an office with its own certificate authority (verify-full): picked in the native dialog,
+        // kept on the Rust side, as on the first-run office form
+        { name: 'ca_file', label: t('setup.ca_file'), type: 'custom', wide: true, render: () => {
+          const name = h('span', { class: 'muted small', 'data-ca-file': '', text: t('setup.ca_none') });
+          const pick = h('button', { type: 'button', class: 'btn btn-small', 'data-action': 'pick-ca', text: t('setup.ca_pick'),
+            onclick: async () => {
+              try {
+                const picked = await call('pick_ca_file');
+                if (picked) name.textContent = picked;
+              } catch (e) { toast(e.message, 'error'); }
+            } });
+          return { element: h('div', { class: 'ca-row' }, pick, ' ', name), get: () => null };
+        } },
         { name: 'owner_username', label: t('setup.owner_username'), required: true },
         { name: 'owner_password', label: t('setup.owner_password'), type: 'password' },
       ],
