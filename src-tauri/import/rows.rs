@@ -121,6 +121,21 @@ impl<'a> Context<'a> {
             .join("; ")
     }
 
+    /// The id of what the cell of `field` names, looked up in `names`: none for an empty cell,
+    /// the row's refusal (naming the column) for a name that is not there.
+    fn look_up(
+        &self,
+        names: &HashMap<String, i64>,
+        values: &Values,
+        field: &str,
+    ) -> std::result::Result<Option<i64>, Outcome> {
+        let name = values.get(field);
+        if name.is_empty() {
+            return Ok(None);
+        }
+        names.get(&key(name)).map(|id| Some(*id)).ok_or_else(|| self.unknown(values, field, name))
+    }
+
     fn unknown(&self, values: &Values, field: &str, value: &str) -> Outcome {
         let header = values.header(field).unwrap_or(field);
         Outcome::Rejected(message(
@@ -132,14 +147,9 @@ impl<'a> Context<'a> {
 
     /// A lead row: created, or (a live lead has its phone or e-mail) skipped or updated.
     pub(super) async fn lead(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: i64) -> Result<Outcome> {
-        let campaign = values.get("campaign");
-        let campaign_id = if campaign.is_empty() {
-            self.options.campaign_id
-        } else {
-            match self.campaigns.get(&key(campaign)) {
-                Some(id) => Some(*id),
-                None => return Ok(self.unknown(values, "campaign", campaign)),
-            }
+        let campaign_id = match self.look_up(&self.campaigns, values, "campaign") {
+            Ok(id) => id.or(self.options.campaign_id),
+            Err(refused) => return Ok(refused),
         };
         let status = values.get("status");
         let status = if status.is_empty() {
@@ -153,26 +163,16 @@ impl<'a> Context<'a> {
                 None => return Ok(self.unknown(values, "status", status)),
             }
         };
-        let reason = values.get("lost_reason");
-        let lost_reason_id = if reason.is_empty() {
-            None
-        } else {
-            match self.reasons.get(&key(reason)) {
-                Some(id) => Some(*id),
-                None => return Ok(self.unknown(values, "lost_reason", reason)),
-            }
+        let lost_reason_id = match self.look_up(&self.reasons, values, "lost_reason") {
+            Ok(id) => id,
+            Err(refused) => return Ok(refused),
         };
-        let owner = values.get("owner");
-        let owner_id = if owner.is_empty() {
-            None
-        } else {
-            match self.users.get(&key(owner)) {
-                Some(id) if *id != self.actor.user_id && !self.actor.can(Permission::OwnersAssign) => {
-                    return Ok(Outcome::Rejected(message(self.lang, "import_owner_needs_permission", &[])));
-                }
-                Some(id) => Some(*id),
-                None => return Ok(self.unknown(values, "owner", owner)),
+        let owner_id = match self.look_up(&self.users, values, "owner") {
+            Ok(Some(id)) if id != self.actor.user_id && !self.actor.can(Permission::OwnersAssign) => {
+                return Ok(Outcome::Rejected(message(self.lang, "import_owner_needs_permission", &[])));
             }
+            Ok(id) => id,
+            Err(refused) => return Ok(refused),
         };
         let input = LeadInput {
             full_name: values.get("full_name").to_owned(),
@@ -299,14 +299,9 @@ impl<'a> Context<'a> {
                 if !self.actor.can(Permission::LeadsEdit) {
                     return Ok(Outcome::Rejected(message(self.lang, "import_client_needs_lead", &[])));
                 }
-                let campaign = values.get("campaign");
-                let campaign_id = if campaign.is_empty() {
-                    self.options.campaign_id
-                } else {
-                    match self.campaigns.get(&key(campaign)) {
-                        Some(id) => Some(*id),
-                        None => return Ok(self.unknown(values, "campaign", campaign)),
-                    }
+                let campaign_id = match self.look_up(&self.campaigns, values, "campaign") {
+                    Ok(id) => id.or(self.options.campaign_id),
+                    Err(refused) => return Ok(refused),
                 };
                 let lead = LeadInput {
                     full_name: values.get("full_name").to_owned(),
