@@ -399,7 +399,8 @@ pub async fn restore(db: &Db, file: &Path, aside: &Path, progress: OnProgress<'_
             if upgrade {
                 source.migrate("").await?;
             }
-            replace(&source, db, false, progress).await
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            replace(&source, db, false, ("restore_backup", &name), progress).await
         }
         .await;
         source.close().await;
@@ -422,7 +423,7 @@ pub async fn move_to(from: &Db, to: &Db, progress: OnProgress<'_>) -> Result<Rep
     if to.backend() != Backend::Postgres {
         return Err(Error::state("move_to_office_only"));
     }
-    replace(from, to, true, progress).await
+    replace(from, to, true, ("move_to_office", ""), progress).await
 }
 
 /// Business rows that make a database "not empty" for a move.
@@ -430,7 +431,16 @@ const CONTENT: &[&str] = &["users", "services", "campaigns", "leads", "clients",
 
 /// Replaces the contents of `to` with those of `from`, in one transaction of `to` that commits
 /// only once every table's rows equal what was read.
-async fn replace(from: &Db, to: &Db, must_be_empty: bool, progress: OnProgress<'_>) -> Result<Replaced> {
+/// The History entry a replacement leaves after the rows it copied: (action, details).
+type Entry<'a> = (&'static str, &'a str);
+
+async fn replace(
+    from: &Db,
+    to: &Db,
+    must_be_empty: bool,
+    entry: Entry<'_>,
+    progress: OnProgress<'_>,
+) -> Result<Replaced> {
     let mut from_tx = snapshot(from).await?;
     let mut to_tx = to.write_large().await?;
     to_tx.lock(Lock::Users).await?;
@@ -449,6 +459,18 @@ async fn replace(from: &Db, to: &Db, must_be_empty: bool, progress: OnProgress<'
     let copied = copy_all(&mut from_tx, &mut to_tx, progress).await?;
     let one_time_passwords = one_time_passwords(&mut to_tx).await?;
     verify(&mut to_tx, &copied).await?;
+    // the History says what happened to the database (by nobody's account: the copied log has
+    // every other entry as it was)
+    to_tx
+        .execute(
+            Query::new(
+                "insert into audit_log (at, user_id, action, entity, entity_id, details) values ($1, null, $2, 'database', null, $3)",
+            )
+            .bind(now())
+            .bind(entry.0)
+            .bind(entry.1),
+        )
+        .await?;
     to_tx.commit().await?;
     from_tx.commit().await?;
     Ok(Replaced { tables: copied.sums, one_time_passwords })

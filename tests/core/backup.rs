@@ -80,7 +80,11 @@ both_backends! {
         assert_eq!(restored.replaced.tables, made.tables, "every table equal to the backup");
         assert!(restored.replaced.one_time_passwords.is_empty(), "same backend: passwords stay");
         assert_eq!(done.load(Ordering::Relaxed), made.tables.iter().map(|t| t.rows).sum::<u64>());
-        assert_eq!((count(t.crm.db(), "leads").await, count(t.crm.db(), "audit_log").await), before);
+        // the history as it was, and one entry more: the restore itself
+        assert_eq!((count(t.crm.db(), "leads").await, count(t.crm.db(), "audit_log").await), (before.0, before.1 + 1));
+        let admin = t.crm.sign_in("admin", PASSWORD).await.unwrap();
+        let history = t.crm.history(&admin, &Default::default()).await.unwrap();
+        assert_eq!((history.items[0].action.as_str(), history.items[0].details.as_str()), ("restore_backup", "b.crm-backup"));
         assert_eq!(count(t.crm.db(), "saved_filters").await, 1);
         // the replaced contents were kept aside, and that copy is a whole backup of its own
         let aside = backup::check(&restored.kept_aside).await.unwrap();
