@@ -28,7 +28,7 @@ pub async fn export_list(
 ) -> Reply<Option<ExportDone>> {
     let s = state.session().await?;
     // the permission first: nobody picks a file for an export they may not make
-    s.reply(s.actor.require(crate::permission::Permission::DataExport))?;
+    s.reply(s.crm.may_export(&s.actor))?;
     let name = what.file_name(format, s.lang);
     let target: Option<PathBuf> = match e2e_seam("CRM_E2E_SAVE_DIR") {
         Some(dir) => Some(PathBuf::from(dir).join(&name)),

@@ -65,7 +65,7 @@ fn internal(e: impl std::fmt::Display) -> UiError {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn pick_import_file(app: AppHandle, state: State<'_, Desktop>) -> Reply<Option<PickedTable>> {
     let s = state.session().await?;
-    s.reply(s.actor.require(crate::permission::Permission::DataImport))?;
+    s.reply(s.crm.may_import(&s.actor))?;
     let path: Option<PathBuf> = match e2e_seam("CRM_E2E_PICK_IMPORT") {
         Some(path) => Some(path.into()),
         None => on_dialog_thread(&app, |d| {

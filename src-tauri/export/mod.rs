@@ -179,6 +179,11 @@ fn figures(f: &Figures) -> Vec<Cell> {
 }
 
 impl Crm {
+    /// Whether the actor may export at all: asked before the save dialog opens.
+    pub fn may_export(&self, actor: &Actor) -> Result<()> {
+        actor.require(Permission::DataExport)
+    }
+
     /// Writes `what` to `out` as `format` in `lang`; `progress` hears the rows written.
     pub async fn export(
         &self,
@@ -189,7 +194,7 @@ impl Crm {
         out: &Path,
         progress: OnProgress<'_>,
     ) -> Result<Exported> {
-        actor.require(Permission::DataExport)?;
+        self.may_export(actor)?;
         let mut book = Book::create(out, format, lang)?;
         match self.write(actor, what, lang, &mut book, progress).await {
             Ok(rows) => {

@@ -106,6 +106,12 @@ enum Outcome {
 }
 
 impl Crm {
+    /// Whether the actor may import at all: asked before the file dialog opens (each kind of
+    /// record needs its own create permission too, checked by the import).
+    pub fn may_import(&self, actor: &Actor) -> Result<()> {
+        actor.require(Permission::DataImport)
+    }
+
     /// The wizard's preview of `path` as `kind`: sheets, headers, first rows, the guessed mapping.
     pub async fn preview_import(
         &self,
@@ -161,8 +167,7 @@ impl Crm {
             None => fields::guess(kind, &headers),
         };
         let columns = fields::check(kind, &mapping, lang)?;
-        // the size of a CSV file tells the progress bar how far it is, roughly: bytes per row
-        // are unknown until read, so the total is the rows read so far plus a guess
+        // (progress tells the rows read so far: a streamed file's row count is known at its end)
         let mut tx = actor.db.write().await?;
         let import_id: i64 = tx
             .scalar(
