@@ -286,24 +286,28 @@ impl Crm {
         if touched > 0 {
             return Err(Error::State { code: "import_touched", params: vec![("count", touched.to_string())] });
         }
-        let ids: Vec<(i64, String)> = tx
-            .fetch_all(
-                Query::new(format!("select id, {} from {table} where import_id = $1 order by id", name_column(table)))
-                    .bind(id),
-            )
-            .await?;
         let at = now();
+        // one history entry per record, written in one statement (an import may hold 100,000)
         tx.execute(
             Query::new(format!(
-                "update {table} set is_archived = true, version = version + 1, updated_at = $1 where import_id = $2"
+                "insert into audit_log (at, user_id, action, entity, entity_id, details)
+                 select $1, $2, 'archive', '{entity}', id, {} from {table} where import_id = $3",
+                name_column(table)
             ))
             .bind(at)
+            .bind(actor.user_id)
             .bind(id),
         )
         .await?;
-        for (record, name) in &ids {
-            audit(&mut tx, actor, "archive", entity, *record, name).await?;
-        }
+        let archived = tx
+            .execute(
+                Query::new(format!(
+                    "update {table} set is_archived = true, version = version + 1, updated_at = $1 where import_id = $2"
+                ))
+                .bind(at)
+                .bind(id),
+            )
+            .await?;
         tx.execute(
             Query::new("update imports set undone_at = $1, undone_by = $2 where id = $3")
                 .bind(at)
@@ -313,7 +317,7 @@ impl Crm {
         .await?;
         audit(&mut tx, actor, "undo_import", "import", id, "").await?;
         tx.commit().await?;
-        Ok(ids.len() as u64)
+        Ok(archived)
     }
 }
 

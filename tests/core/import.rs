@@ -202,6 +202,7 @@ both_backends! {
         let second = import(&t, &t.admin, &path, ImportKind::Leads, ImportOptions::default()).await.unwrap();
         assert_eq!(t.crm.undo_import(&t.admin, second.import_id.unwrap()).await.unwrap(), 1);
         assert_eq!(leads(&t.crm, &t.admin).await.len(), 2, "the undone lead is archived");
+        assert_eq!(t.count("audit_log where action = 'archive' and entity = 'lead'").await, 1, "its history says so");
         let again = t.crm.undo_import(&t.admin, second.import_id.unwrap()).await.unwrap_err();
         assert!(matches!(again, Error::State { code: "import_undone_already", .. }));
         assert_eq!(edited.full_name, "А (изменено)");
