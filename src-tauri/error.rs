@@ -135,6 +135,11 @@ impl Checks {
         self.0.is_empty()
     }
 
+    /// The problems found, in the order they were found.
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.0
+    }
+
     pub fn finish(self) -> Result<()> {
         if self.0.is_empty() {
             Ok(())

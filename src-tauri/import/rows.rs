@@ -44,9 +44,9 @@ impl<'a> Values<'a> {
 
 /// What every row needs: look-ups by name loaded once, the options, the language of reasons.
 pub(super) struct Context<'a> {
-    actor: &'a Actor,
-    region: Country,
-    options: &'a ImportOptions,
+    pub(super) actor: &'a Actor,
+    pub(super) region: Country,
+    pub(super) options: &'a ImportOptions,
     lang: Lang,
     campaigns: HashMap<String, i64>,
     services: HashMap<String, i64>,
@@ -94,6 +94,12 @@ impl<'a> Context<'a> {
                 users.entry(key(&full_name)).or_insert(id);
             }
             reasons = names(tx, "select id, name from lost_reasons where is_archived = false").await?;
+        }
+        if let Some(id) = options.campaign_id {
+            // the campaign of rows that name none: checked once, for the whole file
+            let mut checks = crate::error::Checks::new();
+            crate::store::check_reference(tx, &mut checks, "campaign_id", "campaigns", id, None).await?;
+            checks.finish()?;
         }
         Ok(Self { actor, region, options, lang, campaigns, services, channels, users, reasons })
     }
@@ -145,36 +151,30 @@ impl<'a> Context<'a> {
         ))
     }
 
-    /// A lead row: created, or (a live lead has its phone or e-mail) skipped or updated.
-    pub(super) async fn lead(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: i64) -> Result<Outcome> {
-        let campaign_id = match self.look_up(&self.campaigns, values, "campaign") {
-            Ok(id) => id.or(self.options.campaign_id),
-            Err(refused) => return Ok(refused),
-        };
+    /// A lead row as the lead form would send it, its campaign, status, lost reason and owner
+    /// found by their names (among the live ones); or the row's refusal.
+    pub(super) fn lead_input(&self, values: &Values<'_>) -> std::result::Result<LeadInput, Outcome> {
+        let campaign_id = self.look_up(&self.campaigns, values, "campaign")?.or(self.options.campaign_id);
         let status = values.get("status");
         let status = if status.is_empty() {
             None
         } else {
             match parse_status(status) {
                 Some(LeadStatus::Converted) => {
-                    return Ok(Outcome::Rejected(message(self.lang, "import_converted_status", &[])));
+                    return Err(Outcome::Rejected(message(self.lang, "import_converted_status", &[])));
                 }
                 Some(status) => Some(status),
-                None => return Ok(self.unknown(values, "status", status)),
+                None => return Err(self.unknown(values, "status", status)),
             }
         };
-        let lost_reason_id = match self.look_up(&self.reasons, values, "lost_reason") {
-            Ok(id) => id,
-            Err(refused) => return Ok(refused),
-        };
-        let owner_id = match self.look_up(&self.users, values, "owner") {
-            Ok(Some(id)) if id != self.actor.user_id && !self.actor.can(Permission::OwnersAssign) => {
-                return Ok(Outcome::Rejected(message(self.lang, "import_owner_needs_permission", &[])));
+        let lost_reason_id = self.look_up(&self.reasons, values, "lost_reason")?;
+        let owner_id = match self.look_up(&self.users, values, "owner")? {
+            Some(id) if id != self.actor.user_id && !self.actor.can(Permission::OwnersAssign) => {
+                return Err(Outcome::Rejected(message(self.lang, "import_owner_needs_permission", &[])));
             }
-            Ok(id) => id,
-            Err(refused) => return Ok(refused),
+            id => id,
         };
-        let input = LeadInput {
+        Ok(LeadInput {
             full_name: values.get("full_name").to_owned(),
             phone: values.get("phone").to_owned(),
             email: values.get("email").to_owned(),
@@ -183,6 +183,14 @@ impl<'a> Context<'a> {
             status,
             lost_reason_id,
             owner_id,
+        })
+    }
+
+    /// A lead row: created, or (a live lead has its phone or e-mail) skipped or updated.
+    pub(super) async fn lead(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: i64) -> Result<Outcome> {
+        let input = match self.lead_input(values) {
+            Ok(input) => input,
+            Err(refused) => return Ok(refused),
         };
         match crate::leads::add_lead(tx, self.actor, &input, self.region, Some(import_id)).await {
             Ok(_) => Ok(Outcome::Created),

@@ -30,15 +30,23 @@ pub struct LeadInput {
     pub owner_id: Option<i64>,
 }
 
-pub(super) struct ValidLead {
+/// A lead that passed the form's checks.
+pub(crate) struct ValidLead {
     pub(super) full_name: String,
-    pub(super) phone: Option<String>,
-    pub(super) email: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) email: Option<String>,
     pub(super) campaign_id: Option<i64>,
     pub(super) note: String,
     pub(super) status: Option<LeadStatus>,
     pub(super) lost_reason_id: Option<i64>,
     pub(super) owner_id: Option<i64>,
+}
+
+/// A new lead refused by [`LeadInput::check_new`]: why, and its contacts that parsed.
+pub(crate) struct Refused {
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) phone: Option<String>,
+    pub(crate) email: Option<String>,
 }
 
 impl ValidLead {
@@ -55,12 +63,7 @@ impl LeadInput {
     /// live leads, and reports all problems at once.
     pub(super) async fn validate(&self, tx: &mut Tx, region: Country, current: Option<&Lead>) -> Result<ValidLead> {
         let mut checks = Checks::new();
-        let full_name = checks.take(text::name("full_name", &self.full_name, 200));
-        let (phone, email) = contact::parse_contacts(&mut checks, &self.phone, &self.email, region);
-        let note = checks.take(text::free_text("note", &self.note, MAX_NOTE));
-        if self.status == Some(LeadStatus::Converted) {
-            checks.push(FieldError::new("status", "not_allowed"));
-        }
+        let (full_name, phone, email, note) = self.check_fields(&mut checks, region);
         if let Some(id) = self.campaign_id {
             let had = current.and_then(|lead| lead.campaign_id);
             check_reference(tx, &mut checks, "campaign_id", "campaigns", id, had).await?;
@@ -88,6 +91,46 @@ impl LeadInput {
             status: self.status,
             lost_reason_id,
             owner_id,
+        })
+    }
+
+    /// The checks of the form that need no database: the name, the contacts, the note, the status.
+    fn check_fields(
+        &self,
+        checks: &mut Checks,
+        region: Country,
+    ) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
+        let full_name = checks.take(text::name("full_name", &self.full_name, 200));
+        let (phone, email) = contact::parse_contacts(checks, &self.phone, &self.email, region);
+        let note = checks.take(text::free_text("note", &self.note, MAX_NOTE));
+        if self.status == Some(LeadStatus::Converted) {
+            checks.push(FieldError::new("status", "not_allowed"));
+        }
+        (full_name, phone, email, note)
+    }
+
+    /// A new lead of an import, whose campaign, lost reason and owner were found among the live
+    /// ones by name already: every check of [`Self::validate`] but those look-ups and the
+    /// duplicates, which an import makes for a batch of rows at once ([`holders`]). A refused
+    /// row keeps the contacts that parsed, so that it can still be told whose they are.
+    pub(crate) fn check_new(&self, region: Country) -> std::result::Result<ValidLead, Refused> {
+        let mut checks = Checks::new();
+        let (full_name, phone, email, note) = self.check_fields(&mut checks, region);
+        if self.status == Some(LeadStatus::Lost) && self.lost_reason_id.is_none() {
+            checks.push(FieldError::new("lost_reason_id", "lost_reason_required"));
+        }
+        if !checks.is_empty() {
+            return Err(Refused { errors: checks.into_errors(), phone, email });
+        }
+        Ok(ValidLead {
+            full_name: full_name.unwrap_or_default(),
+            phone,
+            email,
+            campaign_id: self.campaign_id,
+            note: note.unwrap_or_default(),
+            status: self.status,
+            lost_reason_id: if self.status == Some(LeadStatus::Lost) { self.lost_reason_id } else { None },
+            owner_id: self.owner_id,
         })
     }
 
@@ -166,6 +209,34 @@ pub(crate) async fn duplicates(
         }
     }
     Ok(errors)
+}
+
+/// The live leads holding any of `phones` and `emails`, by contact: (id, full name). One
+/// look-up for a batch of an import's rows, where [`duplicates`] makes two for each row.
+pub(crate) async fn holders(
+    tx: &mut Tx,
+    phones: &[&str],
+    emails: &[&str],
+) -> Result<std::collections::HashMap<String, (i64, String)>> {
+    let mut found = std::collections::HashMap::new();
+    // `column` is one of two literals; each `in` list is a set of point look-ups in the partial
+    // unique indexes (two queries, not one with an `or`, which PostgreSQL would scan)
+    for (column, values) in [("phone", phones), ("email", emails)] {
+        for chunk in values.chunks(1000) {
+            let mut q = Query::new(format!(
+                "select id, full_name, {column} from leads where is_archived = false and {column} in ("
+            ));
+            for (i, value) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).push_bind(*value);
+            }
+            q.push(")");
+            let rows: Vec<(i64, String, String)> = tx.fetch_all(q).await?;
+            for (id, full_name, contact) in rows {
+                found.insert(contact, (id, full_name));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// The field a unique violation from the database is about, if `error` is one: the partial

@@ -132,6 +132,56 @@ both_backends! {
         assert_eq!(t.count("leads").await, 1);
     }
 
+    async fn a_file_of_many_batches_gives_each_row_the_outcome_it_would_have_alone(t: TestCrm) {
+        let dir = tempfile::tempdir().unwrap();
+        let old = t.crm.create_lead(&t.admin, &crm::leads::LeadInput {
+            full_name: "Старый Лид".into(), phone: "+79990000000".into(), ..Default::default()
+        }).await.unwrap();
+        // 1,203 rows: more than two batches of the import, with duplicates inside one batch,
+        // across batches and of a lead already there, and a row refused for two reasons at once
+        let mut csv = String::from("ФИО;Телефон;E-mail;Статус\n");
+        for i in 0..1203 {
+            let phone = match i {
+                2 => "+79120000000".to_owned(),
+                700 => "8 912 000-00-10".to_owned(),
+                800 | 1000 => "+7 999 000-00-00".to_owned(),
+                i => format!("+7912{i:07}"),
+            };
+            let email = if i == 800 { "плохая почта" } else { "" };
+            let status = if i == 900 { "отказ" } else { "" };
+            csv.push_str(&format!("Лид {i};{phone};{email};{status}\n"));
+        }
+        let path = write(dir.path(), "many.csv", csv.as_bytes());
+        let dry = import(&t, &t.admin, &path, ImportKind::Leads, ImportOptions { dry_run: true, ..Default::default() }).await.unwrap();
+        let done = import(&t, &t.admin, &path, ImportKind::Leads, ImportOptions::default()).await.unwrap();
+        for report in [&dry, &done] {
+            assert_eq!((report.rows, report.created, report.skipped, report.updated), (1203, 1198, 3, 0));
+            let lines: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
+            assert_eq!(lines, [802, 902], "{:?}", report.rejected);
+        }
+        let both = &done.rejected[0].reason;
+        assert!(both.contains("E-mail") && both.contains("Старый Лид"), "every problem of the row: {both}");
+        assert!(done.rejected[1].reason.contains("ричин"), "a lost lead needs its reason: {}", done.rejected[1].reason);
+        assert_eq!(t.count("leads").await, 1199);
+        let mut tx = t.crm.db().read().await.unwrap();
+        let entries: i64 = tx
+            .scalar(crm::db::Query::new("select count(*) from audit_log where action = 'import' and entity = 'lead'"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(entries, 1198, "each created lead has its history entry");
+        let old = t.crm.get_lead(&t.admin, old.id).await.unwrap();
+        assert_eq!(old.full_name, "Старый Лид", "a skipped duplicate leaves the lead alone");
+
+        // updating: a row whose contact an earlier row of the same batch created updates that lead
+        let path = write(dir.path(), "twice.csv", "ФИО;Телефон;E-mail\nНовый;+79130000001;\nНовый;+79130000001;new@example.ru\n".as_bytes());
+        let update = ImportOptions { on_duplicate: OnDuplicate::Update, ..Default::default() };
+        let twice = import(&t, &t.admin, &path, ImportKind::Leads, update).await.unwrap();
+        assert_eq!((twice.created, twice.updated, twice.rejected.len()), (1, 1, 0), "{:?}", twice.rejected);
+        let new = leads(&t.crm, &t.admin).await.into_iter().find(|l| l.full_name == "Новый").unwrap();
+        assert_eq!(new.email.as_deref(), Some("new@example.ru"));
+    }
+
     async fn windows_1251_with_tabs_and_a_workbook_with_phones_as_numbers_come_in(t: TestCrm) {
         let dir = tempfile::tempdir().unwrap();
         let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode("ФИО\tТелефон\nЁлкина Мария\t89120000002\n");
