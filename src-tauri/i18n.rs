@@ -284,8 +284,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "import_clients_not_undone",
-        "Загрузку клиентов нельзя отменить целиком: отправьте в архив её договоры и клиентов по одному",
-        "An import of clients is not undone as a whole: archive its contracts and clients one by one",
+        "Загрузку нельзя отменить целиком: клиентов, сделанных из лидов, которые были в базе до неё, — {count}; отправьте в архив их договоры и клиентов по одному",
+        "The import cannot be undone as a whole: {count} of its clients were made from leads that were there before it; archive their contracts and clients one by one",
     ),
     ("import_undone_already", "Эта загрузка уже отменена", "This import was undone already"),
     (

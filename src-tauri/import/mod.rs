@@ -242,49 +242,38 @@ impl Crm {
         if undone.is_some() {
             return Err(Error::state("import_undone_already"));
         }
-        let (table, permission, entity) = match kind.as_str() {
-            "leads" => ("leads", Permission::LeadsEdit, "lead"),
-            "services" => ("services", Permission::ServicesEdit, "service"),
-            "campaigns" => ("campaigns", Permission::CampaignsEdit, "campaign"),
-            // conversions are not taken back wholesale: the leads they converted may be older
-            // than the import, and each client's contracts are archived on their own
-            _ => return Err(Error::state("import_clients_not_undone")),
-        };
-        actor.require(permission)?;
-        // changed since: edited (a new version), archived, or (a lead) converted
-        let touched: i64 = tx
-            .scalar(
-                Query::new(format!(
-                    "select count(*) from {table} where import_id = $1 and (version > 1 or is_archived = true)"
-                ))
-                .bind(id),
-            )
-            .await?;
-        if touched > 0 {
-            return Err(Error::State { code: "import_touched", params: vec![("count", touched.to_string())] });
-        }
         let at = now();
-        // one history entry per record, written in one statement (an import may hold 100,000)
-        tx.execute(
-            Query::new(format!(
-                "insert into audit_log (at, user_id, action, entity, entity_id, details)
-                 select $1, $2, 'archive', '{entity}', id, {} from {table} where import_id = $3",
-                name_column(table)
-            ))
-            .bind(at)
-            .bind(actor.user_id)
-            .bind(id),
-        )
-        .await?;
-        let archived = tx
-            .execute(
-                Query::new(format!(
-                    "update {table} set is_archived = true, version = version + 1, updated_at = $1 where import_id = $2"
-                ))
-                .bind(at)
-                .bind(id),
-            )
-            .await?;
+        let archived = match kind.as_str() {
+            "leads" => {
+                actor.require(Permission::LeadsEdit)?;
+                // changed since: edited (a new version), archived, or converted
+                ensure_untouched(&mut tx, &[("leads", "import_id = $1 and (version > 1 or is_archived = true)")], id)
+                    .await?;
+                archive_imported(&mut tx, actor, "leads", at, id).await?
+            }
+            "services" => {
+                actor.require(Permission::ServicesEdit)?;
+                ensure_untouched(
+                    &mut tx,
+                    &[("services", "import_id = $1 and (version > 1 or is_archived = true)")],
+                    id,
+                )
+                .await?;
+                archive_imported(&mut tx, actor, "services", at, id).await?
+            }
+            "campaigns" => {
+                actor.require(Permission::CampaignsEdit)?;
+                let campaigns = "import_id = $1 and (version > 1 or is_archived = true)";
+                ensure_untouched(&mut tx, &[("campaigns", campaigns)], id).await?;
+                archive_imported(&mut tx, actor, "campaigns", at, id).await?
+            }
+            _ => {
+                for permission in [Permission::ContractsEdit, Permission::ClientsEdit, Permission::LeadsEdit] {
+                    actor.require(permission)?;
+                }
+                undo_clients(&mut tx, actor, at, id).await?
+            }
+        };
         tx.execute(
             Query::new("update imports set undone_at = $1, undone_by = $2 where id = $3")
                 .bind(at)
@@ -296,6 +285,91 @@ impl Crm {
         tx.commit().await?;
         Ok(archived)
     }
+}
+
+/// Refuses an undo while any of `tables` has a row matching its condition on import `$1`: a
+/// record changed since the import, whose change the undo would lose.
+async fn ensure_untouched(tx: &mut Tx, tables: &[(&str, &str)], import_id: i64) -> Result<()> {
+    let mut touched = 0i64;
+    for (table, condition) in tables {
+        let count: i64 =
+            tx.scalar(Query::new(format!("select count(*) from {table} where {condition}")).bind(import_id)).await?;
+        touched += count;
+    }
+    if touched > 0 {
+        return Err(Error::State { code: "import_touched", params: vec![("count", touched.to_string())] });
+    }
+    Ok(())
+}
+
+/// Archives the records of `table` (a literal) that import `import_id` created, each with its
+/// history entry, written in one statement (an import may hold 100,000). Returns how many.
+async fn archive_imported(
+    tx: &mut Tx,
+    actor: &Actor,
+    table: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    import_id: i64,
+) -> Result<u64> {
+    let entity = table.trim_end_matches('s');
+    tx.execute(
+        Query::new(format!(
+            "insert into audit_log (at, user_id, action, entity, entity_id, details)
+             select $1, $2, 'archive', '{entity}', id, {} from {table} where import_id = $3",
+            name_column(table)
+        ))
+        .bind(at)
+        .bind(actor.user_id)
+        .bind(import_id),
+    )
+    .await?;
+    tx.execute(
+        Query::new(format!(
+            "update {table} set is_archived = true, version = version + 1, updated_at = $1 where import_id = $2"
+        ))
+        .bind(at)
+        .bind(import_id),
+    )
+    .await
+}
+
+/// Undoes an import of clients: its contracts, its clients and the leads it made for them are
+/// archived together, so that the statistics no longer count them. Refused when a client was
+/// made from a lead older than the import (un-converting a lead is not archiving it: those are
+/// archived one by one), and while anything of it was changed since: a client or contract
+/// edited or archived, a contract added to one of its clients, one of its leads edited.
+async fn undo_clients(tx: &mut Tx, actor: &Actor, at: chrono::DateTime<chrono::Utc>, id: i64) -> Result<u64> {
+    let older: i64 = tx
+        .scalar(
+            Query::new(
+                "select count(*) from clients cl join leads l on l.id = cl.lead_id
+                 where cl.import_id = $1 and (l.import_id is null or l.import_id <> $1)",
+            )
+            .bind(id),
+        )
+        .await?;
+    if older > 0 {
+        return Err(Error::State { code: "import_clients_not_undone", params: vec![("count", older.to_string())] });
+    }
+    ensure_untouched(
+        tx,
+        &[
+            ("clients", "import_id = $1 and (version > 1 or is_archived = true)"),
+            ("contracts", "import_id = $1 and (version > 1 or is_archived = true)"),
+            // made by the import (version 1), then converted by it (version 2)
+            ("leads", "import_id = $1 and (version > 2 or is_archived = true)"),
+            (
+                "contracts",
+                "(import_id is null or import_id <> $1) and client_id in (select id from clients where import_id = $1)",
+            ),
+        ],
+        id,
+    )
+    .await?;
+    let contracts = archive_imported(tx, actor, "contracts", at, id).await?;
+    let clients = archive_imported(tx, actor, "clients", at, id).await?;
+    let leads = archive_imported(tx, actor, "leads", at, id).await?;
+    Ok(contracts + clients + leads)
 }
 
 /// An import as it runs: what each row needs, and what became of the rows so far.
@@ -471,7 +545,7 @@ fn taken_by(
 }
 
 fn name_column(table: &str) -> &'static str {
-    if table == "leads" {
+    if table == "leads" || table == "clients" {
         "full_name"
     } else {
         "name"

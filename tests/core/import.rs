@@ -332,7 +332,40 @@ both_backends! {
         // from no campaign)
         let stats = t.crm.campaign_stats(&t.admin, &Default::default()).await.unwrap();
         assert_eq!((stats.total.clients, stats.total.revenue.to_string()), (1, "120000.50".into()));
+        // Ivan's lead was there before the import: un-converting him is not archiving
         let undo = t.crm.undo_import(&t.admin, done.import_id.unwrap()).await.unwrap_err();
-        assert!(matches!(undo, Error::State { code: "import_clients_not_undone", .. }), "{undo:?}");
+        assert!(matches!(&undo, Error::State { code: "import_clients_not_undone", params } if params[0].1 == "1"), "{undo:?}");
+
+        // an import whose clients all came with it is undone whole: contracts, clients, leads
+        let sheet = "Клиент;Телефон;Кампания;Договор;Услуга;Дата подписания;Действует по;Сумма\n\
+            Орлов Глеб;+7 912 000-00-51;Весна;Д-51;Услуга Весна;01.03.2026;28.02.2027;700\n\
+            Зайцева Ия;+7 912 000-00-52;Весна;Д-52;Услуга Весна;01.03.2026;28.02.2027;300\n";
+        let path = write(dir.path(), "more.csv", sheet.as_bytes());
+        let more = import(&t, &t.admin, &path, ImportKind::Clients, ImportOptions::default()).await.unwrap();
+        assert_eq!((more.created, more.rejected.len()), (2, 0), "{:?}", more.rejected);
+        let stats = t.crm.campaign_stats(&t.admin, &Default::default()).await.unwrap();
+        assert_eq!((stats.total.leads, stats.total.clients, stats.total.revenue.to_string()), (3, 3, "121000.50".into()));
+        assert_eq!(t.crm.undo_import(&t.admin, more.import_id.unwrap()).await.unwrap(), 6, "2 contracts, 2 clients, 2 leads");
+        let stats = t.crm.campaign_stats(&t.admin, &Default::default()).await.unwrap();
+        assert_eq!((stats.total.leads, stats.total.clients, stats.total.revenue.to_string()), (1, 1, "120000.50".into()), "as before the import");
+        let names: Vec<String> = t.crm.list_clients(&t.admin, &Default::default()).await.unwrap().items.into_iter().map(|c| c.full_name).collect();
+        assert!(!names.iter().any(|n| n == "Орлов Глеб" || n == "Зайцева Ия"), "{names:?}");
+
+        // a contract added to one of its clients since: the undo would take it away too
+        let sheet = "Клиент;Телефон;Договор;Услуга;Дата подписания;Действует по;Сумма\n\
+            Козлов Илья;+7 912 000-00-61;Д-61;Услуга Весна;01.03.2026;28.02.2027;700\n";
+        let path = write(dir.path(), "third.csv", sheet.as_bytes());
+        let third = import(&t, &t.admin, &path, ImportKind::Clients, ImportOptions::default()).await.unwrap();
+        let ilya = t.crm.list_clients(&t.admin, &Default::default()).await.unwrap().items.into_iter().find(|c| c.full_name == "Козлов Илья").unwrap();
+        let service = t.crm.list_services(&t.admin, &Default::default()).await.unwrap().items[0].id;
+        let later = crm::contracts::ContractInput {
+            name: "Д-62".into(), service_id: Some(service), signed_on: "2026-05-01".into(),
+            valid_from: "2026-05-01".into(), valid_to: "2027-04-30".into(), amount: "100".into(),
+        };
+        t.crm.add_contract_to_client(&t.admin, ilya.id, &later, None).await.unwrap();
+        let refused = t.crm.undo_import(&t.admin, third.import_id.unwrap()).await.unwrap_err();
+        assert!(matches!(&refused, Error::State { code: "import_touched", params } if params[0].1 == "1"), "{refused:?}");
+        let clients = t.crm.list_clients(&t.admin, &Default::default()).await.unwrap().items;
+        assert!(clients.iter().any(|c| c.id == ilya.id), "nothing archived by the refused undo");
     }
 }
