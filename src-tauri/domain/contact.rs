@@ -13,11 +13,52 @@ pub fn parse_phone(field: &'static str, input: &str, region: Country) -> Result<
     if trimmed.chars().filter(char::is_ascii_digit).count() < 5 {
         return Err(FieldError::new(field, "phone_invalid"));
     }
+    if let Some(e164) = russian_mobile(trimmed, region) {
+        return Ok(e164);
+    }
     let number = phonenumber::parse(Some(region), trimmed).map_err(|_| FieldError::new(field, "phone_invalid"))?;
     if !phonenumber::is_valid(&number) {
         return Err(FieldError::new(field, "phone_invalid"));
     }
     Ok(number.format().mode(Mode::E164).to_string())
+}
+
+/// A Russian mobile number in one of the forms offices write it (`+7 (912) 345-67-89`,
+/// `8 912 345 67 89`, `79123456789`, `9123456789`: digits, spaces, `-`, `.`, brackets), in
+/// E.164, by hand: exactly what the numbering plan makes of it (every `9XX XXX XX XX` is a
+/// valid mobile; a test compares), at a small fraction of the cost (an import reads 100,000).
+/// `None` for anything else, which [`parse_phone`] hands to the numbering plan.
+fn russian_mobile(input: &str, region: Country) -> Option<String> {
+    let (international, rest) = match input.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, input),
+    };
+    let mut digits = [0u8; 11];
+    let mut n = 0;
+    for b in rest.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                *digits.get_mut(n)? = b;
+                n += 1;
+            }
+            b' ' | b'-' | b'.' | b'(' | b')' => {}
+            _ => return None,
+        }
+    }
+    let national = match (international, n) {
+        (true, 11) if digits[0] == b'7' => &digits[1..],
+        // national forms: only where the default region is Russia
+        (false, 11) if region == Country::RU && (digits[0] == b'7' || digits[0] == b'8') => &digits[1..],
+        (false, 10) if region == Country::RU => &digits[..10],
+        _ => return None,
+    };
+    if national[0] != b'9' {
+        return None;
+    }
+    let mut e164 = String::with_capacity(12);
+    e164.push_str("+7");
+    e164.extend(national.iter().map(|&d| d as char));
+    Some(e164)
 }
 
 /// A stored E.164 number as people read it, by the numbering plan of its country
@@ -104,6 +145,62 @@ mod tests {
         }
     }
     use crate::error::Error;
+
+    #[test]
+    fn russian_mobiles_read_by_hand_are_what_the_numbering_plan_reads() {
+        let forms = [
+            "+7 (912) 345-67-89",
+            "+79123456789",
+            "+7 912 345 67 89",
+            "+7-912-345-67-89",
+            "+7.912.345.67.89",
+            "8 (912) 345-67-89",
+            "8 912 345 67 89",
+            "89123456789",
+            "8-912-345-67-89",
+            "(8912) 345-67-89",
+            "79123456789",
+            "7 912 345 67 89",
+            "9123456789",
+            "912 345 67 89",
+            "(912) 345-67-89",
+            "+ 7 912 345 67 89",
+            "8 (999) 000-00-00",
+            "+7 (900) 000 00 00",
+            "8(912)3456789",
+            "7(912)345-67-89",
+            // not mobiles, or not this form: the plan decides
+            "+7 (495) 123-45-67",
+            "8 495 123 45 67",
+            "+7 701 234 5678",
+            "8 800 555 35 35",
+            "+7 912 345 67 8",
+            "+7 912 345 67 890",
+            "8 912 345 67 8",
+            "+8 912 345 67 89",
+            "810 912 345 67 89",
+            "+79123456789 доб. 12",
+            "+7 912 345 67 89#",
+            "6 912 345 67 89",
+            "89123456789 ",
+            "+7 (912) 345-67-89 ext 1",
+            "0 912 345 67 89",
+        ];
+        let mut fast = 0;
+        for region in [Country::RU, Country::KZ, Country::BY, Country::US] {
+            for input in forms {
+                let plan = phonenumber::parse(Some(region), input)
+                    .ok()
+                    .filter(phonenumber::is_valid)
+                    .map(|n| n.format().mode(Mode::E164).to_string());
+                if let Some(hand) = russian_mobile(input, region) {
+                    fast += 1;
+                    assert_eq!(Some(hand), plan, "{input} in {region:?}");
+                }
+            }
+        }
+        assert!(fast >= 26, "the forms offices write are read by hand ({fast})");
+    }
 
     #[test]
     fn russian_national_forms_become_e164() {
