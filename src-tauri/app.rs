@@ -157,11 +157,17 @@ impl ListQuery {
         Self { clause, count: count.to_owned(), select: select.to_owned(), order: order.to_owned() }
     }
 
-    fn count(&self) -> Query {
+    /// The same list with other columns (an export's own, say).
+    pub fn with_select(mut self, select: &str) -> Self {
+        select.clone_into(&mut self.select);
+        self
+    }
+
+    pub(crate) fn count(&self) -> Query {
         self.clause.clone().prefixed(&self.count)
     }
 
-    fn rows(self) -> Query {
+    pub(crate) fn rows(self) -> Query {
         let mut query = self.clause.prefixed(&self.select);
         query.push(&self.order);
         query

@@ -212,6 +212,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("export_is_folder", "{path} — это папка: укажите имя файла", "{path} is a folder: give a file name"),
     ("export_unwritable", "Не удалось записать {path}: {reason}", "Could not write {path}: {reason}"),
+    (
+        "export_failed",
+        "Экспорт прерван: файл не удалось дописать (проверьте, есть ли место на диске)",
+        "The export stopped: the file could not be written to the end (check the free disk space)",
+    ),
     ("import_unreadable", "Не удалось прочитать {path}: {reason}", "Could not read {path}: {reason}"),
     ("import_empty", "Файл пуст: в нём нет ни одной строки", "The file is empty: it has no rows"),
     ("import_no_rows", "В файле есть заголовок, но нет ни одной строки данных", "The file has a header but no rows of data"),

@@ -592,7 +592,7 @@ pub fn write_rejected(report: &Report, out: &Path, lang: Lang) -> Result<()> {
         let mut cells: Vec<Cell> = rejected.cells.iter().map(|c| Cell::text(c.clone())).collect();
         cells.resize(report.headers.len(), Cell::Empty);
         cells.push(Cell::text(rejected.reason.clone()));
-        book.row(&cells)?;
+        book.row(cells)?;
     }
     book.finish()
 }
