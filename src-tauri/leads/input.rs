@@ -42,6 +42,9 @@ pub(crate) struct ValidLead {
     pub(super) owner_id: Option<i64>,
 }
 
+/// The name, phone, e-mail and note as checked (`None` where refused).
+type Fields = (Option<String>, Option<String>, Option<String>, Option<String>);
+
 /// A new lead refused by [`LeadInput::check_new`]: why, and its contacts that parsed.
 pub(crate) struct Refused {
     pub(crate) errors: Vec<FieldError>,
@@ -82,7 +85,13 @@ impl LeadInput {
             }
         }
         checks.finish()?;
-        Ok(ValidLead {
+        Ok(self.valid((full_name, phone, email, note), lost_reason_id, owner_id))
+    }
+
+    /// The lead that passed, from the checked fields and the references found.
+    fn valid(&self, fields: Fields, lost_reason_id: Option<i64>, owner_id: Option<i64>) -> ValidLead {
+        let (full_name, phone, email, note) = fields;
+        ValidLead {
             full_name: full_name.unwrap_or_default(),
             phone,
             email,
@@ -91,15 +100,11 @@ impl LeadInput {
             status: self.status,
             lost_reason_id,
             owner_id,
-        })
+        }
     }
 
     /// The checks of the form that need no database: the name, the contacts, the note, the status.
-    fn check_fields(
-        &self,
-        checks: &mut Checks,
-        region: Country,
-    ) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
+    fn check_fields(&self, checks: &mut Checks, region: Country) -> Fields {
         let full_name = checks.take(text::name("full_name", &self.full_name, 200));
         let (phone, email) = contact::parse_contacts(checks, &self.phone, &self.email, region);
         let note = checks.take(text::free_text("note", &self.note, MAX_NOTE));
@@ -122,16 +127,8 @@ impl LeadInput {
         if !checks.is_empty() {
             return Err(Refused { errors: checks.into_errors(), phone, email });
         }
-        Ok(ValidLead {
-            full_name: full_name.unwrap_or_default(),
-            phone,
-            email,
-            campaign_id: self.campaign_id,
-            note: note.unwrap_or_default(),
-            status: self.status,
-            lost_reason_id: if self.status == Some(LeadStatus::Lost) { self.lost_reason_id } else { None },
-            owner_id: self.owner_id,
-        })
+        let lost_reason_id = if self.status == Some(LeadStatus::Lost) { self.lost_reason_id } else { None };
+        Ok(self.valid((full_name, phone, email, note), lost_reason_id, self.owner_id))
     }
 
     /// The contacts as they would be stored, for naming the winner of a lost race.
