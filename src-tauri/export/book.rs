@@ -126,20 +126,36 @@ impl Book {
         let writer = std::thread::Builder::new()
             .name("export-writer".into())
             .spawn(move || {
-                for command in queue {
-                    match command {
-                        Command::Table(name, columns) => sheets.table(&name, &columns)?,
-                        Command::Rows(rows) => {
-                            for row in rows {
-                                sheets.row(&row)?;
+                let mut finished = false;
+                let written = || -> Result<()> {
+                    for command in queue {
+                        match command {
+                            Command::Table(name, columns) => sheets.table(&name, &columns)?,
+                            Command::Rows(rows) => {
+                                for row in rows {
+                                    sheets.row(&row)?;
+                                }
+                            }
+                            Command::Finish => {
+                                finished = true;
+                                break;
                             }
                         }
-                        Command::Finish => return sheets.finish(),
                     }
+                    Ok(())
+                };
+                let written = written();
+                let part = sheets.part.clone();
+                // given up or failed: nothing is kept, not even a half file beside the target
+                let result = match written {
+                    Ok(()) if finished => sheets.finish(),
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(e),
+                };
+                if result.is_err() || !finished {
+                    let _ = std::fs::remove_file(&part);
                 }
-                // the export was given up: nothing is kept
-                sheets.abandon();
-                Ok(())
+                result
             })
             .map_err(|e| write_error(out, e))?;
         Ok(Self { commands: Some(commands), batch: Vec::with_capacity(BATCH), writer: Some(writer) })
@@ -348,10 +364,6 @@ impl Sheets {
             }
         }
         std::fs::rename(&self.part, &out).map_err(|e| write_error(&out, e))
-    }
-
-    fn abandon(self) {
-        let _ = std::fs::remove_file(&self.part);
     }
 }
 

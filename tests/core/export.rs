@@ -143,4 +143,21 @@ both_backends! {
         let refused = t.crm.export(&operator, &leads, Format::Csv, Lang::Ru, &out, &quiet).await.unwrap_err();
         assert!(matches!(refused, Error::Forbidden("data.export")), "{refused:?}");
     }
+
+    async fn an_export_that_fails_after_writing_leaves_no_half_file(t: TestCrm) {
+        demo(&t).await;
+        // the rows are written, then the finished file cannot take its name (a folder has it)
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("Лиды.csv");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("inside.txt"), "keep").unwrap();
+        for format in [Format::Csv, Format::Xlsx] {
+            let leads = ExportList::Leads(Default::default());
+            let failed = t.crm.export(&t.admin, &leads, format, Lang::Ru, &out, &quiet).await.unwrap_err();
+            assert!(matches!(failed, Error::State { code: "export_unwritable", .. }), "{failed:?}");
+            let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(left, [std::ffi::OsString::from("Лиды.csv")], "no part file beside the target");
+        }
+        assert_eq!(std::fs::read_to_string(out.join("inside.txt")).unwrap(), "keep");
+    }
 }
