@@ -135,12 +135,22 @@ impl Crm {
         each: impl FnMut(T) -> Result<()>,
     ) -> Result<u64> {
         let mut tx = actor.db.read().await?;
-        let total: i64 = tx.scalar(list.count()).await?;
-        start(total.max(0) as u64);
-        let rows = tx.for_each(list.rows(), each).await?;
+        let rows = read_list(&mut tx, list, start, each).await?;
         tx.commit().await?;
         Ok(rows)
     }
+}
+
+/// [`Crm::read_all`] in the caller's transaction (an export that reads more in the same snapshot).
+pub(crate) async fn read_list<T: Row>(
+    tx: &mut Tx,
+    list: ListQuery,
+    start: impl FnOnce(u64),
+    each: impl FnMut(T) -> Result<()>,
+) -> Result<u64> {
+    let total: i64 = tx.scalar(list.count()).await?;
+    start(total.max(0) as u64);
+    tx.for_each(list.rows(), each).await
 }
 
 /// A list's query: the `from ... where ...` clause its count and its rows share, what goes in
@@ -163,11 +173,11 @@ impl ListQuery {
         self
     }
 
-    pub(crate) fn count(&self) -> Query {
+    fn count(&self) -> Query {
         self.clause.clone().prefixed(&self.count)
     }
 
-    pub(crate) fn rows(self) -> Query {
+    fn rows(self) -> Query {
         let mut query = self.clause.prefixed(&self.select);
         query.push(&self.order);
         query

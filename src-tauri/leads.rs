@@ -327,6 +327,27 @@ pub(crate) async fn fetch(tx: &mut Tx, id: i64) -> Result<Lead> {
         .ok_or(Error::NotFound { entity: "lead", id })
 }
 
+const INSERT_LEADS: &str = "insert into leads (full_name, phone, email, campaign_id, status, note, search,
+    created_by, created_at, updated_at, owner_id, lost_reason_id, import_id) values ";
+
+/// One lead's `(...)` after [`INSERT_LEADS`], made by `actor` at `at` (its owner unless it names
+/// one), by import `import_id` if any.
+fn push_values(q: &mut Query, lead: &ValidLead, actor: &Actor, at: DateTime<Utc>, import_id: Option<i64>) {
+    q.push("(").push_bind(lead.full_name.as_str()).push(", ");
+    q.push_bind(lead.phone.as_deref()).push(", ");
+    q.push_bind(lead.email.as_deref()).push(", ");
+    q.push_bind(lead.campaign_id).push(", ");
+    q.push_bind(lead.status.unwrap_or_default().code()).push(", ");
+    q.push_bind(lead.note.as_str()).push(", ");
+    q.push_bind(lead.search()).push(", ");
+    q.push_bind(actor.user_id).push(", ");
+    q.push_bind(at).push(", ");
+    q.push_bind(at).push(", ");
+    q.push_bind(lead.owner_id.unwrap_or(actor.user_id)).push(", ");
+    q.push_bind(lead.lost_reason_id).push(", ");
+    q.push_bind(import_id).push(")");
+}
+
 /// Adds a lead in the caller's transaction after checking it as the form does; `import_id`
 /// marks a lead an import created (its timeline says so). Returns its id.
 pub(crate) async fn add_lead(
@@ -337,28 +358,10 @@ pub(crate) async fn add_lead(
     import_id: Option<i64>,
 ) -> Result<i64> {
     let valid = input.validate(tx, region, None).await?;
-    let at = now();
-    let id: i64 = tx
-        .scalar(
-            Query::new(
-                "insert into leads (full_name, phone, email, campaign_id, status, note, search, created_by,
-                 created_at, updated_at, owner_id, lost_reason_id, import_id)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12) returning id",
-            )
-            .bind(&valid.full_name)
-            .bind(valid.phone.as_deref())
-            .bind(valid.email.as_deref())
-            .bind(valid.campaign_id)
-            .bind(valid.status.unwrap_or_default().code())
-            .bind(&valid.note)
-            .bind(valid.search())
-            .bind(actor.user_id)
-            .bind(at)
-            .bind(valid.owner_id.unwrap_or(actor.user_id))
-            .bind(valid.lost_reason_id)
-            .bind(import_id),
-        )
-        .await?;
+    let mut q = Query::new(INSERT_LEADS);
+    push_values(&mut q, &valid, actor, now(), import_id);
+    q.push(" returning id");
+    let id: i64 = tx.scalar(q).await?;
     let action = if import_id.is_some() { "import" } else { "create" };
     audit(tx, actor, action, "lead", id, &valid.full_name).await?;
     Ok(id)
@@ -376,25 +379,12 @@ pub(crate) async fn add_leads(tx: &mut Tx, actor: &Actor, leads: &[ValidLead], i
         // rather than from a `returning` list: SQLite hands each returned row over on its own,
         // which cost a third of an import's time
         let before: i64 = tx.scalar(Query::new("select coalesce(max(id), 0) from leads")).await?;
-        let mut q = Query::new(
-            "insert into leads (full_name, phone, email, campaign_id, status, note, search, created_by,
-             created_at, updated_at, owner_id, lost_reason_id, import_id) values ",
-        );
+        let mut q = Query::new(INSERT_LEADS);
         for (i, lead) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "(" } else { ", (" });
-            q.push_bind(lead.full_name.as_str()).push(", ");
-            q.push_bind(lead.phone.as_deref()).push(", ");
-            q.push_bind(lead.email.as_deref()).push(", ");
-            q.push_bind(lead.campaign_id).push(", ");
-            q.push_bind(lead.status.unwrap_or_default().code()).push(", ");
-            q.push_bind(lead.note.as_str()).push(", ");
-            q.push_bind(lead.search()).push(", ");
-            q.push_bind(actor.user_id).push(", ");
-            q.push_bind(at).push(", ");
-            q.push_bind(at).push(", ");
-            q.push_bind(lead.owner_id.unwrap_or(actor.user_id)).push(", ");
-            q.push_bind(lead.lost_reason_id).push(", ");
-            q.push_bind(import_id).push(")");
+            if i > 0 {
+                q.push(", ");
+            }
+            push_values(&mut q, lead, actor, at, Some(import_id));
         }
         tx.execute(q).await?;
         tx.execute(

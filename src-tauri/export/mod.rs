@@ -222,10 +222,11 @@ impl Names {
             reasons: map("select id, name from lost_reasons").await?,
         })
     }
+}
 
-    fn name(&self, names: &HashMap<i64, String>, id: Option<i64>) -> Option<String> {
-        id.and_then(|id| names.get(&id).cloned())
-    }
+/// The name `id` stands for in `names`.
+fn name(names: &HashMap<i64, String>, id: Option<i64>) -> Option<String> {
+    id.and_then(|id| names.get(&id).cloned())
 }
 
 impl Crm {
@@ -303,27 +304,24 @@ impl Crm {
                 // one snapshot for the names and the rows
                 let mut tx = actor.db.read().await?;
                 let names = Names::load(&mut tx).await?;
-                let total: i64 = tx.scalar(list.count()).await?;
-                start(total.max(0) as u64);
-                let rows = tx
-                    .for_each(list.rows(), |l: LeadLine| {
-                        let cells = [
-                            Cell::Int(l.id),
-                            Cell::text(l.full_name),
-                            Cell::opt_text(l.phone.as_deref().map(crate::domain::contact::display_phone)),
-                            Cell::opt_text(l.email),
-                            Cell::opt_text(names.name(&names.campaigns, l.campaign_id)),
-                            Cell::text(label(lang, lead_status(l.status))),
-                            Cell::opt_text(names.name(&names.reasons, l.lost_reason_id)),
-                            Cell::opt_text(names.name(&names.users, l.owner_id)),
-                            Cell::Time(l.created_at),
-                            Cell::opt_text(names.name(&names.users, Some(l.created_by))),
-                            archived(lang, l.is_archived),
-                            Cell::text(l.note),
-                        ];
-                        tick(book, cells.into())
-                    })
-                    .await?;
+                let rows = crate::app::read_list(&mut tx, list, start, |l: LeadLine| {
+                    let cells = [
+                        Cell::Int(l.id),
+                        Cell::text(l.full_name),
+                        Cell::opt_text(l.phone.as_deref().map(crate::domain::contact::display_phone)),
+                        Cell::opt_text(l.email),
+                        Cell::opt_text(name(&names.campaigns, l.campaign_id)),
+                        Cell::text(label(lang, lead_status(l.status))),
+                        Cell::opt_text(name(&names.reasons, l.lost_reason_id)),
+                        Cell::opt_text(name(&names.users, l.owner_id)),
+                        Cell::Time(l.created_at),
+                        Cell::opt_text(name(&names.users, Some(l.created_by))),
+                        archived(lang, l.is_archived),
+                        Cell::text(l.note),
+                    ];
+                    tick(book, cells.into())
+                })
+                .await?;
                 tx.commit().await?;
                 rows
             }

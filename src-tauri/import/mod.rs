@@ -244,34 +244,23 @@ impl Crm {
         }
         let at = now();
         let archived = match kind.as_str() {
-            "leads" => {
-                actor.require(Permission::LeadsEdit)?;
-                // changed since: edited (a new version), archived, or converted
-                ensure_untouched(&mut tx, &[("leads", "import_id = $1 and (version > 1 or is_archived = true)")], id)
-                    .await?;
-                archive_imported(&mut tx, actor, "leads", at, id).await?
-            }
-            "services" => {
-                actor.require(Permission::ServicesEdit)?;
-                ensure_untouched(
-                    &mut tx,
-                    &[("services", "import_id = $1 and (version > 1 or is_archived = true)")],
-                    id,
-                )
-                .await?;
-                archive_imported(&mut tx, actor, "services", at, id).await?
-            }
-            "campaigns" => {
-                actor.require(Permission::CampaignsEdit)?;
-                let campaigns = "import_id = $1 and (version > 1 or is_archived = true)";
-                ensure_untouched(&mut tx, &[("campaigns", campaigns)], id).await?;
-                archive_imported(&mut tx, actor, "campaigns", at, id).await?
-            }
-            _ => {
+            "clients" => {
                 for permission in [Permission::ContractsEdit, Permission::ClientsEdit, Permission::LeadsEdit] {
                     actor.require(permission)?;
                 }
                 undo_clients(&mut tx, actor, at, id).await?
+            }
+            table => {
+                let (table, permission) = match table {
+                    "leads" => ("leads", Permission::LeadsEdit),
+                    "services" => ("services", Permission::ServicesEdit),
+                    _ => ("campaigns", Permission::CampaignsEdit),
+                };
+                actor.require(permission)?;
+                // changed since: edited (a new version; for a lead, also converted) or archived
+                ensure_untouched(&mut tx, &[(table, "import_id = $1 and (version > 1 or is_archived = true)")], id)
+                    .await?;
+                archive_imported(&mut tx, actor, table, at, id).await?
             }
         };
         tx.execute(
