@@ -153,6 +153,19 @@ pub(crate) async fn read_list<T: Row>(
     tx.for_each(list.rows(), each).await
 }
 
+/// [`read_list`] for rows read as `kinds` say ([`Tx::for_each_values`]: a whole table's way).
+pub(crate) async fn read_list_values(
+    tx: &mut Tx,
+    list: ListQuery,
+    kinds: &[crate::db::Kind],
+    start: impl FnOnce(u64),
+    each: impl FnMut(Vec<crate::db::Value>) -> Result<()>,
+) -> Result<u64> {
+    let total: i64 = tx.scalar(list.count()).await?;
+    start(total.max(0) as u64);
+    tx.for_each_values(list.rows(), kinds, each).await
+}
+
 /// A list's query: the `from ... where ...` clause its count and its rows share, what goes in
 /// front of it for each, and the order (an ` order by ...`, after a ` group by ...` if any).
 pub(crate) struct ListQuery {

@@ -6,8 +6,9 @@
 //! both variants side by side.
 
 mod query;
+mod raw;
 
-pub use query::{Kind, Query, Value};
+pub use query::{Columns, Kind, Query, Value};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -430,21 +431,39 @@ impl Tx {
     /// decoded as `kinds` says, in order.
     pub async fn fetch_values(&mut self, query: Query, kinds: &[Kind]) -> Result<Vec<Vec<Value>>> {
         let mut out = Vec::new();
+        self.for_each_values(query, kinds, |row| {
+            out.push(row);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// [`Tx::for_each`] for rows read as `kinds` say: the way to read a whole table. On SQLite
+    /// the rows come straight from the statement (see `raw.rs`: 3-4x faster than through sqlx).
+    pub async fn for_each_values(
+        &mut self,
+        query: Query,
+        kinds: &[Kind],
+        mut each: impl FnMut(Vec<Value>) -> Result<()>,
+    ) -> Result<u64> {
+        use futures_util::TryStreamExt as _;
         match self {
             Self::Sqlite(tx) => {
                 let (sql, args) = query.into_sqlite_parts();
-                for row in bind_all!(sqlx::query(sql), args).fetch_all(&mut **tx).await? {
-                    out.push(decode_values!(&row, kinds));
-                }
+                raw::for_each(tx, sql.as_str(), &args, kinds, each).await
             }
             Self::Postgres(tx) => {
                 let (sql, args) = query.into_parts();
-                for row in bind_all!(sqlx::query(sql), args).fetch_all(&mut **tx).await? {
-                    out.push(decode_values!(&row, kinds));
+                let mut rows = bind_all!(sqlx::query(sql), args).fetch(&mut **tx);
+                let mut count = 0u64;
+                while let Some(row) = rows.try_next().await? {
+                    each(decode_values!(&row, kinds))?;
+                    count += 1;
                 }
+                Ok(count)
             }
         }
-        Ok(out)
     }
 
     /// The first column of the one row a query returns, e.g. a count or a new id.

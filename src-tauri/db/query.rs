@@ -26,6 +26,63 @@ pub enum Kind {
     Bytes,
 }
 
+/// The values of one row read by [`super::Tx::for_each_values`], taken in the order of its columns.
+pub struct Columns(std::vec::IntoIter<Value>);
+
+impl Columns {
+    pub fn new(values: Vec<Value>) -> Self {
+        Self(values.into_iter())
+    }
+
+    fn next(&mut self) -> crate::error::Result<Value> {
+        self.0.next().ok_or_else(|| crate::error::Error::Internal("a row has fewer columns than read".into()))
+    }
+
+    fn required<T>(value: Option<T>) -> crate::error::Result<T> {
+        value.ok_or_else(|| crate::error::Error::Internal("NULL in a column that must have a value".into()))
+    }
+
+    fn mismatch(value: &Value) -> crate::error::Error {
+        crate::error::Error::Internal(format!("a column read as another kind: {value:?}"))
+    }
+
+    pub fn opt_i64(&mut self) -> crate::error::Result<Option<i64>> {
+        match self.next()? {
+            Value::I64(v) => Ok(v),
+            other => Err(Self::mismatch(&other)),
+        }
+    }
+
+    pub fn i64(&mut self) -> crate::error::Result<i64> {
+        Self::required(self.opt_i64()?)
+    }
+
+    pub fn opt_text(&mut self) -> crate::error::Result<Option<String>> {
+        match self.next()? {
+            Value::Text(v) => Ok(v),
+            other => Err(Self::mismatch(&other)),
+        }
+    }
+
+    pub fn text(&mut self) -> crate::error::Result<String> {
+        Self::required(self.opt_text()?)
+    }
+
+    pub fn bool(&mut self) -> crate::error::Result<bool> {
+        match self.next()? {
+            Value::Bool(v) => Self::required(v),
+            other => Err(Self::mismatch(&other)),
+        }
+    }
+
+    pub fn timestamp(&mut self) -> crate::error::Result<DateTime<Utc>> {
+        match self.next()? {
+            Value::Timestamp(v) => Self::required(v),
+            other => Err(Self::mismatch(&other)),
+        }
+    }
+}
+
 macro_rules! value_from {
     ($($t:ty => $variant:ident),* $(,)?) => {$(
         impl From<$t> for Value {
