@@ -7,6 +7,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::app::{audit, now, Crm};
+use crate::db::transact;
 use crate::db::{Backend, Db, Lock, Query, Tx};
 use crate::domain::text::{self, key};
 use crate::error::{Checks, Error, FieldError, Result};
@@ -243,24 +244,24 @@ impl Crm {
         checks.finish()?;
         let (username, full_name) = (username.unwrap_or_default(), full_name.unwrap_or_default());
 
-        let mut tx = self.db.write().await?;
-        // Two computers on one office database at first run: only one becomes the administrator.
-        tx.lock(Lock::Users).await?;
-        let count: i64 = tx.scalar(Query::new("select count(*) from users")).await?;
-        if count > 0 {
-            return Err(Error::state("users_exist"));
-        }
-        let id = insert_user(&mut tx, &username, &full_name, password).await?;
-        tx.execute(
-            Query::new(
-                "insert into user_roles (user_id, role_id) select $1, id from roles where code = 'administrator'",
+        transact!(self.db, |tx| {
+            // Two computers on one office database at first run: only one becomes the administrator.
+            tx.lock(Lock::Users).await?;
+            let count: i64 = tx.scalar(Query::new("select count(*) from users")).await?;
+            if count > 0 {
+                return Err(Error::state("users_exist"));
+            }
+            let id = insert_user(tx, &username, &full_name, password).await?;
+            tx.execute(
+                Query::new(
+                    "insert into user_roles (user_id, role_id) select $1, id from roles where code = 'administrator'",
+                )
+                .bind(id),
             )
-            .bind(id),
-        )
-        .await?;
-        let actor = load_actor(&mut tx, &self.db, id).await?.ok_or(Error::Unauthenticated)?;
-        audit(&mut tx, &actor, "create_first_admin", "user", id, &username).await?;
-        tx.commit().await?;
+            .await?;
+            let actor = load_actor(tx, &self.db, id).await?.ok_or(Error::Unauthenticated)?;
+            audit(tx, &actor, "create_first_admin", "user", id, &username).await
+        })?;
         // Signed in as anyone else would be, on their own connection.
         self.sign_in(&username, password).await
     }
@@ -277,11 +278,12 @@ impl Crm {
                 if !verify_password(current.to_owned(), hash).await? {
                     return Err(Error::field("current_password", "password_wrong"));
                 }
-                let mut tx = actor.db.write().await?;
-                store_password(&mut tx, actor.user_id, new, false).await?;
-                bump_user_version(&mut tx, actor.user_id).await?;
-                audit(&mut tx, actor, "change_password", "user", actor.user_id, "").await?;
-                tx.commit().await
+                transact!(actor.db, |tx| {
+                    store_password(tx, actor.user_id, new, false).await?;
+                    bump_user_version(tx, actor.user_id).await?;
+                    audit(tx, actor, "change_password", "user", actor.user_id, "").await?;
+                    Ok(())
+                })
             }
             Db::Postgres(pool) => {
                 // The server checks the current password: one connection made with it.
@@ -292,10 +294,10 @@ impl Crm {
                         other => other,
                     }
                 })?;
-                let mut tx = actor.db.write().await?;
-                tx.execute(Query::new("select crm_set_own_password($1)").bind(scram_verifier(new))).await?;
-                audit(&mut tx, actor, "change_password", "user", actor.user_id, "").await?;
-                tx.commit().await?;
+                transact!(actor.db, |tx| {
+                    tx.execute(Query::new("select crm_set_own_password($1)").bind(scram_verifier(new))).await?;
+                    audit(tx, actor, "change_password", "user", actor.user_id, "").await
+                })?;
                 // the session's later connections sign in with the new password
                 pool.set_connect_options(options.password(new));
                 Ok(())
@@ -327,31 +329,31 @@ impl Crm {
         if self.is_gateway() {
             return Err(Error::state("owner_login_needed"));
         }
-        let mut tx = self.db.write().await?;
-        tx.lock(Lock::Users).await?;
-        let users: Vec<(i64, String)> = tx
-            .fetch_all(Query::new(
-                "select id, username from users where is_active = true and must_change_password = true order by username_key",
-            ))
-            .await?;
-        let mut issued = Vec::with_capacity(users.len());
-        for (id, username) in users {
-            let password = generate_password();
-            store_password(&mut tx, id, &password, true).await?;
-            // by the database owner, who is nobody's user: the row names no user
-            tx.execute(
-                Query::new(
-                    "insert into audit_log (at, user_id, action, entity, entity_id, details)
-                     values ($1, null, 'issue_one_time_password', 'user', $2, '')",
+        transact!(self.db, |tx| {
+            tx.lock(Lock::Users).await?;
+            let users: Vec<(i64, String)> = tx
+                .fetch_all(Query::new(
+                    "select id, username from users where is_active = true and must_change_password = true order by username_key",
+                ))
+                .await?;
+            let mut issued = Vec::with_capacity(users.len());
+            for (id, username) in users {
+                let password = generate_password();
+                store_password(tx, id, &password, true).await?;
+                // by the database owner, who is nobody's user: the row names no user
+                tx.execute(
+                    Query::new(
+                        "insert into audit_log (at, user_id, action, entity, entity_id, details)
+                         values ($1, null, 'issue_one_time_password', 'user', $2, '')",
+                    )
+                    .bind(now())
+                    .bind(id),
                 )
-                .bind(now())
-                .bind(id),
-            )
-            .await?;
-            issued.push((username, password));
-        }
-        tx.commit().await?;
-        Ok(issued)
+                .await?;
+                issued.push((username, password));
+            }
+            Ok(issued)
+        })
     }
 }
 

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::app::Crm;
 use crate::cards::{change_owner, change_status};
 use crate::clients::ClientFilter;
+use crate::db::transact;
 use crate::db::{Query, Tx};
 use crate::error::{Error, FieldError, Result};
 use crate::history::Record;
@@ -105,31 +106,31 @@ impl Crm {
                 self.ids(actor, q).await?
             }
         };
-        let mut tx = actor.db.write().await?;
-        let mut outcome = BulkOutcome::default();
-        for id in ids {
-            let lead = match leads::fetch(&mut tx, id).await {
-                Ok(lead) => lead,
-                Err(error) => {
-                    outcome.refused.push(Refusal { id, name: String::new(), error });
-                    continue;
-                }
-            };
-            let result = savepoint(&mut tx, async |tx: &mut Tx| match action {
-                LeadAction::SetStatus { status, lost_reason_id } => {
-                    change_status(tx, actor, &lead, lead.version, *status, *lost_reason_id).await
-                }
-                LeadAction::SetOwner { owner_id } => {
-                    change_owner(tx, actor, Record::Lead(id), lead.version, *owner_id).await
-                }
-                LeadAction::Archive => leads::change_archived(tx, actor, &lead, lead.version, true).await,
-                LeadAction::Restore => leads::change_archived(tx, actor, &lead, lead.version, false).await,
-            })
-            .await?;
-            record(&mut outcome, id, lead.full_name, result);
-        }
-        tx.commit().await?;
-        Ok(outcome)
+        transact!(actor.db, |tx| {
+            let mut outcome = BulkOutcome::default();
+            for &id in &ids {
+                let lead = match leads::fetch(tx, id).await {
+                    Ok(lead) => lead,
+                    Err(error) => {
+                        outcome.refused.push(Refusal { id, name: String::new(), error });
+                        continue;
+                    }
+                };
+                let result = savepoint(tx, async |tx: &mut Tx| match action {
+                    LeadAction::SetStatus { status, lost_reason_id } => {
+                        change_status(tx, actor, &lead, lead.version, *status, *lost_reason_id).await
+                    }
+                    LeadAction::SetOwner { owner_id } => {
+                        change_owner(tx, actor, Record::Lead(id), lead.version, *owner_id).await
+                    }
+                    LeadAction::Archive => leads::change_archived(tx, actor, &lead, lead.version, true).await,
+                    LeadAction::Restore => leads::change_archived(tx, actor, &lead, lead.version, false).await,
+                })
+                .await?;
+                record(&mut outcome, id, lead.full_name, result);
+            }
+            Ok(outcome)
+        })
     }
 
     /// Applies `action` to the selected clients: an owner needs `owners.assign`, archiving
@@ -155,30 +156,30 @@ impl Crm {
                 self.ids(actor, q).await?
             }
         };
-        let mut tx = actor.db.write().await?;
-        let mut outcome = BulkOutcome::default();
-        for id in ids {
-            let client = match crate::clients::fetch_client(&mut tx, id).await {
-                Ok(client) => client,
-                Err(error) => {
-                    outcome.refused.push(Refusal { id, name: String::new(), error });
-                    continue;
-                }
-            };
-            let result = savepoint(&mut tx, async |tx: &mut Tx| match action {
-                ClientAction::SetOwner { owner_id } => {
-                    change_owner(tx, actor, Record::Client(id), client.version, *owner_id).await
-                }
-                ClientAction::Archive | ClientAction::Restore => {
-                    let archived = matches!(action, ClientAction::Archive);
-                    set_archived(tx, actor, "clients", "client", id, client.version, archived).await
-                }
-            })
-            .await?;
-            record(&mut outcome, id, client.full_name, result);
-        }
-        tx.commit().await?;
-        Ok(outcome)
+        transact!(actor.db, |tx| {
+            let mut outcome = BulkOutcome::default();
+            for &id in &ids {
+                let client = match crate::clients::fetch_client(tx, id).await {
+                    Ok(client) => client,
+                    Err(error) => {
+                        outcome.refused.push(Refusal { id, name: String::new(), error });
+                        continue;
+                    }
+                };
+                let result = savepoint(tx, async |tx: &mut Tx| match action {
+                    ClientAction::SetOwner { owner_id } => {
+                        change_owner(tx, actor, Record::Client(id), client.version, *owner_id).await
+                    }
+                    ClientAction::Archive | ClientAction::Restore => {
+                        let archived = matches!(action, ClientAction::Archive);
+                        set_archived(tx, actor, "clients", "client", id, client.version, archived).await
+                    }
+                })
+                .await?;
+                record(&mut outcome, id, client.full_name, result);
+            }
+            Ok(outcome)
+        })
     }
 
     /// Archives (or restores) the ticked contracts, campaigns or services, each as it is now,
@@ -193,30 +194,30 @@ impl Crm {
         let (table, entity, permission) = list.parts();
         actor.require(permission)?;
         let ids = checked(ids.to_vec())?;
-        let mut tx = actor.db.write().await?;
-        let mut outcome = BulkOutcome::default();
-        for id in ids {
-            let row: Option<(String, i64, bool)> = tx
-                .fetch_optional(
-                    Query::new(format!("select name, version, is_archived from {table} where id = $1")).bind(id),
-                )
+        transact!(actor.db, |tx| {
+            let mut outcome = BulkOutcome::default();
+            for &id in &ids {
+                let row: Option<(String, i64, bool)> = tx
+                    .fetch_optional(
+                        Query::new(format!("select name, version, is_archived from {table} where id = $1")).bind(id),
+                    )
+                    .await?;
+                let Some((name, version, is_archived)) = row else {
+                    outcome.refused.push(Refusal { id, name: String::new(), error: Error::NotFound { entity, id } });
+                    continue;
+                };
+                if is_archived == archived {
+                    // already so: nothing to change, nothing to record
+                    continue;
+                }
+                let result = savepoint(tx, async |tx: &mut Tx| {
+                    set_archived(tx, actor, table, entity, id, version, archived).await
+                })
                 .await?;
-            let Some((name, version, is_archived)) = row else {
-                outcome.refused.push(Refusal { id, name: String::new(), error: Error::NotFound { entity, id } });
-                continue;
-            };
-            if is_archived == archived {
-                // already so: nothing to change, nothing to record
-                continue;
+                record(&mut outcome, id, name, result);
             }
-            let result = savepoint(&mut tx, async |tx: &mut Tx| {
-                set_archived(tx, actor, table, entity, id, version, archived).await
-            })
-            .await?;
-            record(&mut outcome, id, name, result);
-        }
-        tx.commit().await?;
-        Ok(outcome)
+            Ok(outcome)
+        })
     }
 
     async fn ids(&self, actor: &Actor, query: Query) -> Result<Vec<i64>> {

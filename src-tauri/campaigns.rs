@@ -15,6 +15,7 @@ use chrono::{DateTime, Local, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
+use crate::db::transact;
 use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Error, Result};
@@ -224,11 +225,11 @@ impl Crm {
     /// Creates a campaign after checking every field, its service and its channel.
     pub async fn create_campaign(&self, actor: &Actor, input: &CampaignInput) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
-        let mut tx = actor.db.write().await?;
-        let id = add_campaign(&mut tx, actor, input, None).await?;
-        let campaign = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(campaign)
+        transact!(actor.db, |tx| {
+            let id = add_campaign(tx, actor, input, None).await?;
+            let campaign = fetch(tx, id).await?;
+            Ok(campaign)
+        })
     }
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`.
@@ -240,42 +241,43 @@ impl Crm {
         input: &CampaignInput,
     ) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
-        let mut tx = actor.db.write().await?;
-        let current = fetch(&mut tx, id).await?;
-        let valid = input.validate(&mut tx, Some(&current)).await?;
-        let update = Query::new(
-            "update campaigns set name = $1, name_key = $2, search = $2, service_id = $3, channel_id = $4,
-             budget = $5, starts_on = $6, ends_on = $7, version = version + 1, updated_at = $8
-             where id = $9 and version = $10",
-        )
-        .bind(&valid.name)
-        .bind(text::key(&valid.name))
-        .bind(valid.service_id)
-        .bind(valid.channel_id)
-        .bind(valid.budget.kopecks())
-        .bind(valid.starts_on)
-        .bind(valid.ends_on)
-        .bind(now())
-        .bind(id)
-        .bind(version);
-        update_versioned(&mut tx, "campaigns", "campaign", id, update).await.map_err(name_race)?;
-        audit(&mut tx, actor, "update", "campaign", id, &valid.name).await?;
-        let campaign = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(campaign)
+        transact!(actor.db, |tx| {
+            let current = fetch(tx, id).await?;
+            let valid = input.validate(tx, Some(&current)).await?;
+            let update = Query::new(
+                "update campaigns set name = $1, name_key = $2, search = $2, service_id = $3, channel_id = $4,
+                 budget = $5, starts_on = $6, ends_on = $7, version = version + 1, updated_at = $8
+                 where id = $9 and version = $10",
+            )
+            .bind(&valid.name)
+            .bind(text::key(&valid.name))
+            .bind(valid.service_id)
+            .bind(valid.channel_id)
+            .bind(valid.budget.kopecks())
+            .bind(valid.starts_on)
+            .bind(valid.ends_on)
+            .bind(now())
+            .bind(id)
+            .bind(version);
+            update_versioned(tx, "campaigns", "campaign", id, update).await.map_err(name_race)?;
+            audit(tx, actor, "update", "campaign", id, &valid.name).await?;
+            let campaign = fetch(tx, id).await?;
+            Ok(campaign)
+        })
     }
 
     /// Starts a planned campaign now; a start date still ahead moves to today.
     pub async fn start_campaign(&self, actor: &Actor, id: i64, version: i64) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         let today = today();
-        let mut tx = actor.db.write().await?;
-        let current = fetch(&mut tx, id).await?;
-        if current.status != CampaignStatus::Planned {
-            return Err(Error::state("campaign_not_planned"));
-        }
-        let query = Query::new("update campaigns set started_at = $1, starts_on = $2");
-        stamp(tx, actor, "start", &current, version, query.bind(now()).bind(today.min(current.starts_on))).await
+        transact!(actor.db, |tx| {
+            let current = fetch(tx, id).await?;
+            if current.status != CampaignStatus::Planned {
+                return Err(Error::state("campaign_not_planned"));
+            }
+            let query = Query::new("update campaigns set started_at = $1, starts_on = $2");
+            stamp(tx, actor, "start", &current, version, query.bind(now()).bind(today.min(current.starts_on))).await
+        })
     }
 
     /// Finishes an active campaign now; an end date still ahead (or none) becomes today, but
@@ -283,17 +285,18 @@ impl Crm {
     pub async fn finish_campaign(&self, actor: &Actor, id: i64, version: i64) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         let today = today();
-        let mut tx = actor.db.write().await?;
-        let current = fetch(&mut tx, id).await?;
-        if current.status != CampaignStatus::Active {
-            return Err(Error::state("campaign_not_active"));
-        }
-        let ends_on = match current.ends_on {
-            Some(end) if end <= today => end,
-            _ => today.max(current.starts_on),
-        };
-        let query = Query::new("update campaigns set finished_at = $1, ends_on = $2");
-        stamp(tx, actor, "finish", &current, version, query.bind(now()).bind(ends_on)).await
+        transact!(actor.db, |tx| {
+            let current = fetch(tx, id).await?;
+            if current.status != CampaignStatus::Active {
+                return Err(Error::state("campaign_not_active"));
+            }
+            let ends_on = match current.ends_on {
+                Some(end) if end <= today => end,
+                _ => today.max(current.starts_on),
+            };
+            let query = Query::new("update campaigns set finished_at = $1, ends_on = $2");
+            stamp(tx, actor, "finish", &current, version, query.bind(now()).bind(ends_on)).await
+        })
     }
 
     /// Archives (or restores) a campaign: it leaves the lead form's picker, its leads and
@@ -306,28 +309,28 @@ impl Crm {
         archived: bool,
     ) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
-        let mut tx = actor.db.write().await?;
-        set_archived(&mut tx, actor, "campaigns", "campaign", id, version, archived).await?;
-        let campaign = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(campaign)
+        transact!(actor.db, |tx| {
+            set_archived(tx, actor, "campaigns", "campaign", id, version, archived).await?;
+            let campaign = fetch(tx, id).await?;
+            Ok(campaign)
+        })
     }
 
     /// Deletes a campaign no lead refers to; one with leads must be archived instead.
     pub async fn delete_campaign(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require(Permission::CampaignsEdit)?;
-        let mut tx = actor.db.write().await?;
-        fetch(&mut tx, id).await?;
-        delete_unreferenced(&mut tx, "campaigns", id, &[("leads", "campaign_id")]).await?;
-        audit(&mut tx, actor, "delete", "campaign", id, "").await?;
-        tx.commit().await
+        transact!(actor.db, |tx| {
+            fetch(tx, id).await?;
+            delete_unreferenced(tx, "campaigns", id, &[("leads", "campaign_id")]).await?;
+            audit(tx, actor, "delete", "campaign", id, "").await
+        })
     }
 }
 
 /// Finishes `update` (which sets two columns from `$1`, `$2`) with the version check, the
-/// audit entry and the commit shared by start and finish.
+/// audit entry shared by start and finish.
 async fn stamp(
-    mut tx: Tx,
+    tx: &mut Tx,
     actor: &Actor,
     action: &str,
     current: &Campaign,
@@ -336,11 +339,9 @@ async fn stamp(
 ) -> Result<Campaign> {
     update.push(", version = version + 1, updated_at = ").push_bind(now());
     update.push(" where id = ").push_bind(current.id).push(" and version = ").push_bind(version);
-    update_versioned(&mut tx, "campaigns", "campaign", current.id, update).await?;
-    audit(&mut tx, actor, action, "campaign", current.id, &current.name).await?;
-    let campaign = fetch(&mut tx, current.id).await?;
-    tx.commit().await?;
-    Ok(campaign)
+    update_versioned(tx, "campaigns", "campaign", current.id, update).await?;
+    audit(tx, actor, action, "campaign", current.id, &current.name).await?;
+    fetch(tx, current.id).await
 }
 
 async fn fetch(tx: &mut Tx, id: i64) -> Result<Campaign> {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::app::{audit_entry, now, Crm, Page, PageRequest};
 use crate::clients::{fetch_client, Client};
 use crate::contracts::{Contract, ContractFilter};
+use crate::db::transact;
 use crate::db::{Query, Tx};
 use crate::domain::Money;
 use crate::error::{Checks, Error, Result};
@@ -117,22 +118,22 @@ impl Crm {
         lost_reason_id: Option<i64>,
     ) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
-        let mut tx = actor.db.write().await?;
-        let before = leads::fetch(&mut tx, id).await?;
-        change_status(&mut tx, actor, &before, version, status, lost_reason_id).await?;
-        let lead = leads::fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(lead)
+        transact!(actor.db, |tx| {
+            let before = leads::fetch(tx, id).await?;
+            change_status(tx, actor, &before, version, status, lost_reason_id).await?;
+            let lead = leads::fetch(tx, id).await?;
+            Ok(lead)
+        })
     }
 
     /// Makes `owner_id` responsible for a lead or client read at `version`.
     pub async fn set_owner(&self, actor: &Actor, record: Record, version: i64, owner_id: i64) -> Result<()> {
         actor.require(Permission::OwnersAssign)?;
         actor.require(record.view_permission())?;
-        let mut tx = actor.db.write().await?;
-        change_owner(&mut tx, actor, record, version, owner_id).await?;
-        tx.commit().await?;
-        Ok(())
+        transact!(actor.db, |tx| {
+            change_owner(tx, actor, record, version, owner_id).await?;
+            Ok(())
+        })
     }
 
     /// Active colleagues by name, for owner and assignee pickers: every signed-in user may see

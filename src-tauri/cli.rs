@@ -185,6 +185,7 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     let lang = Lang::from_locale(&std::env::var("LANG").unwrap_or_default());
+    let _logging = crate::logging::init(crate::config::logs_dir().ok().as_deref());
     let Some(command) = cli.command else {
         return open_window(cli.database_url);
     };
@@ -199,9 +200,13 @@ pub fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             match &error {
-                // The CLI has no log to point to: an unexpected database error says what it is.
-                Error::Database(e) if crate::i18n::database_problem(&error).is_none() => {
-                    eprintln!("crm: {}", crate::i18n::message(lang, "database_detail", &[("detail", e.to_string())]));
+                // An unexpected failure says what it is, and where the log has the rest.
+                Error::Database(_) | Error::Migrate(_) | Error::Internal(_)
+                    if crate::i18n::database_problem(&error).is_none() =>
+                {
+                    let incident = crate::logging::incident(&error);
+                    let detail = crate::i18n::message(lang, "database_detail", &[("detail", error.to_string())]);
+                    eprintln!("crm: {detail} ({})", crate::logging::pointer(lang, &incident));
                 }
                 _ => eprintln!("crm: {}", error_message(lang, &error)),
             }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit_entry, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
 use crate::contracts::{fetch_contract, Contract, ContractInput, DocumentUpload};
-use crate::db::{Query, Tx};
+use crate::db::transact;
+use crate::db::{Lock, Query, Tx};
 use crate::domain::{contact, text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::history::Changes;
@@ -140,49 +141,51 @@ impl Crm {
     pub async fn update_client(&self, actor: &Actor, id: i64, version: i64, input: &ClientInput) -> Result<Client> {
         actor.require(Permission::ClientsEdit)?;
         let valid = self.validate_client(input)?;
-        let mut tx = actor.db.write().await?;
-        let before = fetch_client(&mut tx, id).await?;
-        let update = Query::new(
-            "update clients set full_name = $1, phone = $2, email = $3, note = $4, search = $5,
-             version = version + 1, updated_at = $6 where id = $7 and version = $8",
-        )
-        .bind(&valid.full_name)
-        .bind(valid.phone.clone())
-        .bind(valid.email.clone())
-        .bind(&valid.note)
-        .bind(crate::leads::search_text(&valid.full_name, valid.phone.as_deref(), valid.email.as_deref()))
-        .bind(now())
-        .bind(id)
-        .bind(version);
-        update_versioned(&mut tx, "clients", "client", id, update).await?;
-        // name_key is the contract's name lower-cased, so this equals contracts::search_text
-        tx.execute(
-            Query::new("update contracts set search = name_key || ' ' || $1 where client_id = $2")
-                .bind(text::key(&valid.full_name))
-                .bind(id),
-        )
-        .await?;
-        let client = fetch_client(&mut tx, id).await?;
-        let mut changes = Changes::default();
-        changes
-            .field("full_name", Some(&before.full_name), Some(&client.full_name))
-            .field("phone", before.phone.as_deref(), client.phone.as_deref())
-            .field("email", before.email.as_deref(), client.email.as_deref())
-            .field("note", Some(&before.note), Some(&client.note));
-        audit_entry(&mut tx, actor, "update", "client", id, &client.full_name, &changes).await?;
-        tx.commit().await?;
-        Ok(client)
+        transact!(actor.db, |tx| {
+            // a client before its contracts, as every contract write takes them (no deadlock)
+            tx.lock(Lock::Client(id)).await?;
+            let before = fetch_client(tx, id).await?;
+            let update = Query::new(
+                "update clients set full_name = $1, phone = $2, email = $3, note = $4, search = $5,
+                 version = version + 1, updated_at = $6 where id = $7 and version = $8",
+            )
+            .bind(&valid.full_name)
+            .bind(valid.phone.clone())
+            .bind(valid.email.clone())
+            .bind(&valid.note)
+            .bind(crate::leads::search_text(&valid.full_name, valid.phone.as_deref(), valid.email.as_deref()))
+            .bind(now())
+            .bind(id)
+            .bind(version);
+            update_versioned(tx, "clients", "client", id, update).await?;
+            // name_key is the contract's name lower-cased, so this equals contracts::search_text
+            tx.execute(
+                Query::new("update contracts set search = name_key || ' ' || $1 where client_id = $2")
+                    .bind(text::key(&valid.full_name))
+                    .bind(id),
+            )
+            .await?;
+            let client = fetch_client(tx, id).await?;
+            let mut changes = Changes::default();
+            changes
+                .field("full_name", Some(&before.full_name), Some(&client.full_name))
+                .field("phone", before.phone.as_deref(), client.phone.as_deref())
+                .field("email", before.email.as_deref(), client.email.as_deref())
+                .field("note", Some(&before.note), Some(&client.note));
+            audit_entry(tx, actor, "update", "client", id, &client.full_name, &changes).await?;
+            Ok(client)
+        })
     }
 
     /// Archives (or restores) a client: it leaves the list and takes no new contracts; its
     /// contracts and the statistics keep it.
     pub async fn set_client_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Client> {
         actor.require(Permission::ClientsEdit)?;
-        let mut tx = actor.db.write().await?;
-        set_archived(&mut tx, actor, "clients", "client", id, version, archived).await?;
-        let client = fetch_client(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(client)
+        transact!(actor.db, |tx| {
+            set_archived(tx, actor, "clients", "client", id, version, archived).await?;
+            let client = fetch_client(tx, id).await?;
+            Ok(client)
+        })
     }
 
     /// A further contract for an existing, live client, optionally with its document.
@@ -194,18 +197,20 @@ impl Crm {
         document: Option<DocumentUpload>,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
-        let mut tx = actor.db.write().await?;
-        let holder: Option<(String, bool)> = tx
-            .fetch_optional(Query::new("select full_name, is_archived from clients where id = $1").bind(client_id))
-            .await?;
-        let Some((name, archived)) = holder else { return Err(Error::NotFound { entity: "client", id: client_id }) };
-        if archived {
-            return Err(Error::state("client_archived"));
-        }
-        let id = self.insert_checked(&mut tx, actor, input, document, Some((client_id, &name)), None).await?;
-        let contract = fetch_contract(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(contract)
+        transact!(actor.db, |tx| {
+            let holder: Option<(String, bool)> = tx
+                .fetch_optional(Query::new("select full_name, is_archived from clients where id = $1").bind(client_id))
+                .await?;
+            let Some((name, archived)) = holder else {
+                return Err(Error::NotFound { entity: "client", id: client_id });
+            };
+            if archived {
+                return Err(Error::state("client_archived"));
+            }
+            let id = self.insert_checked(tx, actor, input, document.clone(), Some((client_id, &name)), None).await?;
+            let contract = fetch_contract(tx, id).await?;
+            Ok(contract)
+        })
     }
 
     fn validate_client(&self, input: &ClientInput) -> Result<ValidClient> {

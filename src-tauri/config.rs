@@ -180,6 +180,15 @@ pub fn backups_dir() -> Result<PathBuf> {
     Ok(project_dirs()?.data_dir().join("backups"))
 }
 
+/// Where the log files are written: `logs` in the OS data directory (`CRM_DATA_DIR/logs` when
+/// that is set).
+pub fn logs_dir() -> Result<PathBuf> {
+    if let Ok(dir) = std::env::var("CRM_DATA_DIR") {
+        return Ok(PathBuf::from(dir).join("logs"));
+    }
+    Ok(project_dirs()?.data_dir().join("logs"))
+}
+
 /// Where opened documents are copied for the system's viewer: the user's own cache directory
 /// (`CRM_DATA_DIR/documents` when that is set, as in tests), never a shared temp folder.
 pub fn documents_cache_dir() -> Result<PathBuf> {

@@ -13,7 +13,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
-use crate::db::{Query, Tx};
+use crate::db::transact;
+use crate::db::{Lock, Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::permission::{Actor, Permission};
@@ -133,11 +134,11 @@ impl Crm {
         document: Option<DocumentUpload>,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
-        let mut tx = actor.db.write().await?;
-        let id = self.insert_checked(&mut tx, actor, input, document, None, None).await?;
-        let contract = fetch_contract(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(contract)
+        transact!(actor.db, |tx| {
+            let id = self.insert_checked(tx, actor, input, document.clone(), None, None).await?;
+            let contract = fetch_contract(tx, id).await?;
+            Ok(contract)
+        })
     }
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`. The client and
@@ -150,35 +151,41 @@ impl Crm {
         input: &ContractInput,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
-        let mut tx = actor.db.write().await?;
-        let current = fetch_contract(&mut tx, id).await?;
-        let mut checks = Checks::new();
-        let valid = check_input(&mut tx, &mut checks, input, Some(&current)).await?;
-        checks.finish()?;
-        let update = Query::new(
-            "update contracts set name = $1, name_key = $2, service_id = $3, signed_on = $4, valid_from = $5,
-             valid_to = $6, amount = $7, search = $8, version = version + 1, updated_at = $9
-             where id = $10 and version = $11",
-        )
-        .bind(&valid.name)
-        .bind(text::key(&valid.name))
-        .bind(valid.service_id)
-        .bind(valid.signed_on)
-        .bind(valid.valid_from)
-        .bind(valid.valid_to)
-        .bind(valid.amount.kopecks())
-        .bind(search_text(&valid.name, current.client_name.as_deref()))
-        .bind(now())
-        .bind(id)
-        .bind(version);
-        update_versioned(&mut tx, "contracts", "contract", id, update).await.map_err(name_race)?;
-        if let Some(client_id) = current.client_id {
-            refresh_client_totals(&mut tx, client_id).await?;
-        }
-        audit(&mut tx, actor, "update", "contract", id, &valid.name).await?;
-        let contract = fetch_contract(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(contract)
+        transact!(actor.db, |tx| {
+            let mut current = fetch_contract(tx, id).await?;
+            if let Some(client_id) = current.client_id {
+                // the client before its contracts, as a client's edit takes them (no deadlock);
+                // read again once it is held: the client's name may have changed meanwhile
+                tx.lock(Lock::Client(client_id)).await?;
+                current = fetch_contract(tx, id).await?;
+            }
+            let mut checks = Checks::new();
+            let valid = check_input(tx, &mut checks, input, Some(&current)).await?;
+            checks.finish()?;
+            let update = Query::new(
+                "update contracts set name = $1, name_key = $2, service_id = $3, signed_on = $4, valid_from = $5,
+                 valid_to = $6, amount = $7, search = $8, version = version + 1, updated_at = $9
+                 where id = $10 and version = $11",
+            )
+            .bind(&valid.name)
+            .bind(text::key(&valid.name))
+            .bind(valid.service_id)
+            .bind(valid.signed_on)
+            .bind(valid.valid_from)
+            .bind(valid.valid_to)
+            .bind(valid.amount.kopecks())
+            .bind(search_text(&valid.name, current.client_name.as_deref()))
+            .bind(now())
+            .bind(id)
+            .bind(version);
+            update_versioned(tx, "contracts", "contract", id, update).await.map_err(name_race)?;
+            if let Some(client_id) = current.client_id {
+                refresh_client_totals(tx, client_id).await?;
+            }
+            audit(tx, actor, "update", "contract", id, &valid.name).await?;
+            let contract = fetch_contract(tx, id).await?;
+            Ok(contract)
+        })
     }
 
     /// Stores the contract's document, replacing any earlier one; a new version of the contract.
@@ -191,19 +198,20 @@ impl Crm {
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
         let checked = document.check(self.settings.document_rules()).map_err(|e| Error::Invalid(vec![e]))?;
-        let mut tx = actor.db.write().await?;
-        let update =
-            Query::new("update contracts set version = version + 1, updated_at = $1 where id = $2 and version = $3")
-                .bind(now())
-                .bind(contract_id)
-                .bind(version);
-        update_versioned(&mut tx, "contracts", "contract", contract_id, update).await?;
-        let file_name = checked.file_name().to_owned();
-        store_document(&mut tx, actor, contract_id, checked).await?;
-        audit(&mut tx, actor, "attach_document", "contract", contract_id, &file_name).await?;
-        let contract = fetch_contract(&mut tx, contract_id).await?;
-        tx.commit().await?;
-        Ok(contract)
+        transact!(actor.db, |tx| {
+            let update = Query::new(
+                "update contracts set version = version + 1, updated_at = $1 where id = $2 and version = $3",
+            )
+            .bind(now())
+            .bind(contract_id)
+            .bind(version);
+            update_versioned(tx, "contracts", "contract", contract_id, update).await?;
+            let file_name = checked.file_name().to_owned();
+            store_document(tx, actor, contract_id, checked.clone()).await?;
+            audit(tx, actor, "attach_document", "contract", contract_id, &file_name).await?;
+            let contract = fetch_contract(tx, contract_id).await?;
+            Ok(contract)
+        })
     }
 
     /// Whether `actor` may pick document files at all: the window asks before it opens a file
@@ -242,11 +250,11 @@ impl Crm {
         archived: bool,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
-        let mut tx = actor.db.write().await?;
-        set_archived(&mut tx, actor, "contracts", "contract", id, version, archived).await?;
-        let contract = fetch_contract(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(contract)
+        transact!(actor.db, |tx| {
+            set_archived(tx, actor, "contracts", "contract", id, version, archived).await?;
+            let contract = fetch_contract(tx, id).await?;
+            Ok(contract)
+        })
     }
 
     /// Validates a new contract and its document together, inserts both and returns the new id.

@@ -79,6 +79,24 @@ impl Error {
         matches!(self, Self::Database(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501"))
     }
 
+    /// The office server rolled the transaction back because it deadlocked with another one
+    /// (40P01) or could not be serialized (40001): running it again is safe and will succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Database(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("40P01" | "40001")))
+    }
+
+    /// The connection to the database broke under a statement: the office server restarted or
+    /// shut down (57P01-57P03), or the network dropped it.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Io(_)) => true,
+            Self::Database(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006"))
+            }
+            _ => false,
+        }
+    }
+
     /// A stable code the UI and scripts can switch on.
     pub fn code(&self) -> &'static str {
         match self {

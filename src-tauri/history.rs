@@ -6,6 +6,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{Crm, Page, PageRequest};
+use crate::db::transact;
 use crate::db::{Query, Tx};
 use crate::domain::{date, text};
 use crate::error::{Error, FieldError, Result};
@@ -168,23 +169,23 @@ impl Crm {
         if body.trim().is_empty() {
             return Err(Error::field("note", "required"));
         }
-        let mut tx = actor.db.write().await?;
-        record.ensure_exists(&mut tx).await?;
-        let (entity, id) = record.parts();
-        crate::app::audit_entry(&mut tx, actor, "note", entity, id, &body, &Changes::default()).await?;
-        // this transaction's own entry: the newest of this user on this record
-        let entry = tx
-            .fetch_one(
-                Query::new(format!(
-                    "{ENTRY} where a.entity = $1 and a.entity_id = $2 and a.user_id = $3 order by a.id desc limit 1"
-                ))
-                .bind(entity)
-                .bind(id)
-                .bind(actor.user_id),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(entry)
+        transact!(actor.db, |tx| {
+            record.ensure_exists(tx).await?;
+            let (entity, id) = record.parts();
+            crate::app::audit_entry(tx, actor, "note", entity, id, &body, &Changes::default()).await?;
+            // this transaction's own entry: the newest of this user on this record
+            let entry = tx
+                .fetch_one(
+                    Query::new(format!(
+                        "{ENTRY} where a.entity = $1 and a.entity_id = $2 and a.user_id = $3 order by a.id desc limit 1"
+                    ))
+                    .bind(entity)
+                    .bind(id)
+                    .bind(actor.user_id),
+                )
+                .await?;
+            Ok(entry)
+        })
     }
 
     /// Every change, newest first, filtered by user, kind of record and period.

@@ -116,6 +116,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Сервер базы данных не отвечает: проверьте адрес, порт и сеть",
         "The database server does not answer: check the host, the port and the network",
     ),
+    (
+        "outcome_unknown",
+        "Связь с базой данных офиса прервалась во время сохранения, и неизвестно, сохранилось ли изменение: откройте запись, проверьте её и при необходимости сохраните снова",
+        "The connection to the office database broke while saving, so it is not known whether the change was kept: open the record, check it and save again if needed",
+    ),
     ("file_type", "Нужен PDF, DOC, DOCX, ODT, JPG или PNG", "Use a PDF, DOC, DOCX, ODT, JPG or PNG file"),
     ("contract_taken", "Договор уже привязан к другому клиенту", "This contract already belongs to another client"),
     // errors that are not about one field
@@ -403,9 +408,10 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Нет действующих рекламных каналов для кампаний",
         "There are no live advertising channels for the campaigns",
     ),
-    ("database", "Ошибка базы данных. Подробности в журнале", "Database error. See the log for details"),
+    ("database", "Ошибка базы данных", "Database error"),
     ("config", "Ошибка настройки: {detail}", "Configuration error: {detail}"),
-    ("internal", "Внутренняя ошибка. Подробности в журнале", "Internal error. See the log for details"),
+    ("internal", "Внутренняя ошибка", "Internal error"),
+    ("incident", "случай {id}, подробности в журнале: {log}", "incident {id}, details in the log: {log}"),
 ];
 
 /// The message for `code` in `lang`, with `{name}` parameters filled in.

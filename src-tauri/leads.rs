@@ -17,6 +17,7 @@ use self::input::violated_contact;
 use phonenumber::country::Id as Country;
 
 use crate::app::{audit, audit_entry, now, Crm, Direction, ListQuery, Page, PageRequest};
+use crate::db::transact;
 use crate::db::{Query, Tx};
 use crate::domain::date;
 use crate::error::{Error, FieldError, Result};
@@ -211,11 +212,11 @@ impl Crm {
     }
 
     async fn insert_lead(&self, actor: &Actor, input: &LeadInput) -> Result<Lead> {
-        let mut tx = actor.db.write().await?;
-        let id = add_lead(&mut tx, actor, input, self.settings.phone_region, None).await?;
-        let lead = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(lead)
+        transact!(actor.db, |tx| {
+            let id = add_lead(tx, actor, input, self.settings.phone_region, None).await?;
+            let lead = fetch(tx, id).await?;
+            Ok(lead)
+        })
     }
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`, and a
@@ -227,10 +228,10 @@ impl Crm {
     }
 
     async fn save_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
-        let mut tx = actor.db.write().await?;
-        let lead = change_lead(&mut tx, actor, id, Some(version), input, self.settings.phone_region).await?;
-        tx.commit().await?;
-        Ok(lead)
+        transact!(actor.db, |tx| {
+            let lead = change_lead(tx, actor, id, Some(version), input, self.settings.phone_region).await?;
+            Ok(lead)
+        })
     }
     /// Archives a lead (it leaves the lists and frees its phone and e-mail) or restores it, which
     /// is refused while a live lead holds the same phone or e-mail.
@@ -247,12 +248,12 @@ impl Crm {
     }
 
     async fn archive_lead(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Lead> {
-        let mut tx = actor.db.write().await?;
-        let current = fetch(&mut tx, id).await?;
-        change_archived(&mut tx, actor, &current, version, archived).await?;
-        let lead = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(lead)
+        transact!(actor.db, |tx| {
+            let current = fetch(tx, id).await?;
+            change_archived(tx, actor, &current, version, archived).await?;
+            let lead = fetch(tx, id).await?;
+            Ok(lead)
+        })
     }
 
     /// Turns a unique violation (two operators saving the same phone at the same moment: both

@@ -22,6 +22,7 @@ pub mod history;
 pub mod i18n;
 pub mod import;
 pub mod leads;
+pub mod logging;
 pub mod merge;
 pub mod permission;
 pub mod reference;

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit_entry, now, Crm};
+use crate::db::transact;
 use crate::db::{Query, Tx};
 use crate::error::{Error, Result};
 use crate::history::Changes;
@@ -63,69 +64,69 @@ impl Crm {
             tracing::debug!("merge: unknown field {unknown}");
             return Err(Error::field("take", "not_allowed"));
         }
-        let mut tx = actor.db.write().await?;
-        let keep = leads::fetch(&mut tx, input.keep).await?;
-        let drop = leads::fetch(&mut tx, input.drop).await?;
-        let converted = (keep.status == LeadStatus::Converted, drop.status == LeadStatus::Converted);
-        match converted {
-            (true, true) => return Err(Error::state("merge_both_converted")),
-            (false, true) => return Err(Error::state("merge_converted_survives")),
-            _ => {}
-        }
-        if keep.merged_into.is_some() || drop.merged_into.is_some() {
-            return Err(Error::state("merge_already_merged"));
-        }
-        // the lead that goes first, so that its phone and e-mail are free for the one that stays
-        if !drop.is_archived {
-            set_archived(&mut tx, actor, "leads", "lead", drop.id, input.drop_version, true).await?;
-        }
-        let version = if drop.is_archived { input.drop_version } else { input.drop_version + 1 };
-        let point =
-            Query::new("update leads set merged_into = $1, version = version + 1 where id = $2 and version = $3")
-                .bind(keep.id)
-                .bind(drop.id)
-                .bind(version);
-        update_versioned(&mut tx, "leads", "lead", drop.id, point).await?;
-        let take = |field: &str| !converted.0 && input.take.iter().any(|f| f == field);
-        let full_name = if take("full_name") { &drop.full_name } else { &keep.full_name };
-        let phone = if take("phone") { &drop.phone } else { &keep.phone };
-        let email = if take("email") { &drop.email } else { &keep.email };
-        let campaign_id = if take("campaign_id") { drop.campaign_id } else { keep.campaign_id };
-        let note = if take("note") { &drop.note } else { &keep.note };
-        if !keep.is_archived {
-            let taken = leads::duplicates(&mut tx, phone.as_deref(), email.as_deref(), Some(keep.id)).await?;
-            if !taken.is_empty() {
-                return Err(Error::Invalid(taken));
+        transact!(actor.db, |tx| {
+            let keep = leads::fetch(tx, input.keep).await?;
+            let drop = leads::fetch(tx, input.drop).await?;
+            let converted = (keep.status == LeadStatus::Converted, drop.status == LeadStatus::Converted);
+            match converted {
+                (true, true) => return Err(Error::state("merge_both_converted")),
+                (false, true) => return Err(Error::state("merge_converted_survives")),
+                _ => {}
             }
-        }
-        let update = Query::new(
-            "update leads set full_name = $1, phone = $2, email = $3, campaign_id = $4, note = $5, search = $6,
-             version = version + 1, updated_at = $7 where id = $8 and version = $9",
-        )
-        .bind(full_name.as_str())
-        .bind(phone.as_deref())
-        .bind(email.as_deref())
-        .bind(campaign_id)
-        .bind(note.as_str())
-        .bind(search_text(full_name, phone.as_deref(), email.as_deref()))
-        .bind(now())
-        .bind(keep.id)
-        .bind(input.keep_version);
-        update_versioned(&mut tx, "leads", "lead", keep.id, update).await?;
-        let merged = leads::fetch(&mut tx, keep.id).await?;
-        let mut changes = Changes::default();
-        changes
-            .field("full_name", Some(&keep.full_name), Some(&merged.full_name))
-            .field("phone", keep.phone.as_deref(), merged.phone.as_deref())
-            .field("email", keep.email.as_deref(), merged.email.as_deref())
-            .field("campaign", keep.campaign_name.as_deref(), merged.campaign_name.as_deref())
-            .field("note", Some(&keep.note), Some(&merged.note));
-        let details = format!("{} (№{})", drop.full_name, drop.id);
-        audit_entry(&mut tx, actor, "merge", "lead", keep.id, &details, &changes).await?;
-        let into = format!("{} (№{})", merged.full_name, merged.id);
-        audit_entry(&mut tx, actor, "merged", "lead", drop.id, &into, &Changes::default()).await?;
-        tx.commit().await?;
-        Ok(merged)
+            if keep.merged_into.is_some() || drop.merged_into.is_some() {
+                return Err(Error::state("merge_already_merged"));
+            }
+            // the lead that goes first, so that its phone and e-mail are free for the one that stays
+            if !drop.is_archived {
+                set_archived(tx, actor, "leads", "lead", drop.id, input.drop_version, true).await?;
+            }
+            let version = if drop.is_archived { input.drop_version } else { input.drop_version + 1 };
+            let point =
+                Query::new("update leads set merged_into = $1, version = version + 1 where id = $2 and version = $3")
+                    .bind(keep.id)
+                    .bind(drop.id)
+                    .bind(version);
+            update_versioned(tx, "leads", "lead", drop.id, point).await?;
+            let take = |field: &str| !converted.0 && input.take.iter().any(|f| f == field);
+            let full_name = if take("full_name") { &drop.full_name } else { &keep.full_name };
+            let phone = if take("phone") { &drop.phone } else { &keep.phone };
+            let email = if take("email") { &drop.email } else { &keep.email };
+            let campaign_id = if take("campaign_id") { drop.campaign_id } else { keep.campaign_id };
+            let note = if take("note") { &drop.note } else { &keep.note };
+            if !keep.is_archived {
+                let taken = leads::duplicates(tx, phone.as_deref(), email.as_deref(), Some(keep.id)).await?;
+                if !taken.is_empty() {
+                    return Err(Error::Invalid(taken));
+                }
+            }
+            let update = Query::new(
+                "update leads set full_name = $1, phone = $2, email = $3, campaign_id = $4, note = $5, search = $6,
+                 version = version + 1, updated_at = $7 where id = $8 and version = $9",
+            )
+            .bind(full_name.as_str())
+            .bind(phone.as_deref())
+            .bind(email.as_deref())
+            .bind(campaign_id)
+            .bind(note.as_str())
+            .bind(search_text(full_name, phone.as_deref(), email.as_deref()))
+            .bind(now())
+            .bind(keep.id)
+            .bind(input.keep_version);
+            update_versioned(tx, "leads", "lead", keep.id, update).await?;
+            let merged = leads::fetch(tx, keep.id).await?;
+            let mut changes = Changes::default();
+            changes
+                .field("full_name", Some(&keep.full_name), Some(&merged.full_name))
+                .field("phone", keep.phone.as_deref(), merged.phone.as_deref())
+                .field("email", keep.email.as_deref(), merged.email.as_deref())
+                .field("campaign", keep.campaign_name.as_deref(), merged.campaign_name.as_deref())
+                .field("note", Some(&keep.note), Some(&merged.note));
+            let details = format!("{} (№{})", drop.full_name, drop.id);
+            audit_entry(tx, actor, "merge", "lead", keep.id, &details, &changes).await?;
+            let into = format!("{} (№{})", merged.full_name, merged.id);
+            audit_entry(tx, actor, "merged", "lead", drop.id, &into, &Changes::default()).await?;
+            Ok(merged)
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::app::{audit, now};
+use crate::db::transact;
 use crate::db::{Query, Tx};
 use crate::domain::text;
 use crate::error::{Error, Result};
@@ -50,43 +51,46 @@ impl List {
 
     pub(crate) async fn create(&self, actor: &Actor, name: &str) -> Result<Item> {
         let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
-        let mut tx = actor.db.write().await?;
-        ensure_name_free(&mut tx, self.table, &name, None).await?;
-        let insert =
-            format!("insert into {} (name, name_key, created_at) values ($1, $2, $3) returning id", self.table);
-        let id: i64 =
-            tx.scalar(Query::new(insert).bind(&name).bind(text::key(&name)).bind(now())).await.map_err(name_race)?;
-        audit(&mut tx, actor, "create", self.entity, id, &name).await?;
-        let item = self.fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(item)
+        transact!(actor.db, |tx| {
+            ensure_name_free(tx, self.table, &name, None).await?;
+            let insert =
+                format!("insert into {} (name, name_key, created_at) values ($1, $2, $3) returning id", self.table);
+            let id: i64 = tx
+                .scalar(Query::new(insert).bind(&name).bind(text::key(&name)).bind(now()))
+                .await
+                .map_err(name_race)?;
+            audit(tx, actor, "create", self.entity, id, &name).await?;
+            let item = self.fetch(tx, id).await?;
+            Ok(item)
+        })
     }
 
     /// Renames entry `id` read at `version`; records follow since they refer to it by id.
     pub(crate) async fn rename(&self, actor: &Actor, id: i64, version: i64, name: &str) -> Result<Item> {
         let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
-        let mut tx = actor.db.write().await?;
-        ensure_name_free(&mut tx, self.table, &name, Some(id)).await?;
-        let update = Query::new(format!("update {} set name = $1, name_key = $2, version = version + 1", self.table))
-            .bind(&name)
-            .bind(text::key(&name));
-        self.save(&mut tx, update, id, version).await?;
-        audit(&mut tx, actor, "update", self.entity, id, &name).await?;
-        let item = self.fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(item)
+        transact!(actor.db, |tx| {
+            ensure_name_free(tx, self.table, &name, Some(id)).await?;
+            let update =
+                Query::new(format!("update {} set name = $1, name_key = $2, version = version + 1", self.table))
+                    .bind(&name)
+                    .bind(text::key(&name));
+            self.save(tx, update, id, version).await?;
+            audit(tx, actor, "update", self.entity, id, &name).await?;
+            let item = self.fetch(tx, id).await?;
+            Ok(item)
+        })
     }
 
     /// Archives (or restores) entry `id`: it leaves the pickers; records keep it.
     pub(crate) async fn set_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Item> {
-        let mut tx = actor.db.write().await?;
-        let update =
-            Query::new(format!("update {} set is_archived = $1, version = version + 1", self.table)).bind(archived);
-        self.save(&mut tx, update, id, version).await?;
-        audit(&mut tx, actor, archive_action(archived), self.entity, id, "").await?;
-        let item = self.fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(item)
+        transact!(actor.db, |tx| {
+            let update =
+                Query::new(format!("update {} set is_archived = $1, version = version + 1", self.table)).bind(archived);
+            self.save(tx, update, id, version).await?;
+            audit(tx, actor, archive_action(archived), self.entity, id, "").await?;
+            let item = self.fetch(tx, id).await?;
+            Ok(item)
+        })
     }
 
     /// Runs `update` (an `update {table} set ...`) for row `id` at `version`. These tables have

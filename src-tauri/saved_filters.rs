@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, Crm};
+use crate::db::transact;
 use crate::db::Query;
 use crate::domain::text;
 use crate::error::{Error, FieldError, Result};
@@ -77,48 +78,48 @@ impl Crm {
             return Err(Error::Invalid(vec![FieldError::new("filter", "too_long").with("max", MAX_FILTER_BYTES)]));
         }
         let key = text::key(&name);
-        let mut tx = actor.db.write().await?;
-        tx.execute(
-            Query::new("delete from saved_filters where user_id = $1 and list = $2 and name_key = $3")
-                .bind(actor.user_id)
-                .bind(list)
-                .bind(key.as_str()),
-        )
-        .await?;
-        let id: i64 = tx
-            .scalar(
-                Query::new(
-                    "insert into saved_filters (user_id, list, name, name_key, filter, created_at)
-                     values ($1, $2, $3, $4, $5, $6) returning id",
-                )
-                .bind(actor.user_id)
-                .bind(list)
-                .bind(name.as_str())
-                .bind(key)
-                .bind(json)
-                .bind(now()),
+        transact!(actor.db, |tx| {
+            tx.execute(
+                Query::new("delete from saved_filters where user_id = $1 and list = $2 and name_key = $3")
+                    .bind(actor.user_id)
+                    .bind(list)
+                    .bind(key.as_str()),
             )
             .await?;
-        audit(&mut tx, actor, "create", "saved_filter", id, &name).await?;
-        tx.commit().await?;
-        Ok(SavedFilter { id, list: list.to_owned(), name, filter: FilterJson(filter.clone()) })
+            let id: i64 = tx
+                .scalar(
+                    Query::new(
+                        "insert into saved_filters (user_id, list, name, name_key, filter, created_at)
+                         values ($1, $2, $3, $4, $5, $6) returning id",
+                    )
+                    .bind(actor.user_id)
+                    .bind(list)
+                    .bind(name.as_str())
+                    .bind(key.as_str())
+                    .bind(json.as_str())
+                    .bind(now()),
+                )
+                .await?;
+            audit(tx, actor, "create", "saved_filter", id, &name).await?;
+            Ok(SavedFilter { id, list: list.to_owned(), name: name.clone(), filter: FilterJson(filter.clone()) })
+        })
     }
 
     /// Deletes one of the actor's saved filters.
     pub async fn delete_saved_filter(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require_signed_in()?;
-        let mut tx = actor.db.write().await?;
-        let deleted = tx
-            .execute(
-                Query::new("delete from saved_filters where id = $1 and user_id = $2").bind(id).bind(actor.user_id),
-            )
-            .await?;
-        if deleted == 0 {
-            return Err(Error::NotFound { entity: "saved_filter", id });
-        }
-        audit(&mut tx, actor, "delete", "saved_filter", id, "").await?;
-        tx.commit().await?;
-        Ok(())
+        transact!(actor.db, |tx| {
+            let deleted = tx
+                .execute(
+                    Query::new("delete from saved_filters where id = $1 and user_id = $2").bind(id).bind(actor.user_id),
+                )
+                .await?;
+            if deleted == 0 {
+                return Err(Error::NotFound { entity: "saved_filter", id });
+            }
+            audit(tx, actor, "delete", "saved_filter", id, "").await?;
+            Ok(())
+        })
     }
 }
 

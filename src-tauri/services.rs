@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
+use crate::db::transact;
 use crate::db::{Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
@@ -122,56 +123,57 @@ impl Crm {
 
     pub async fn create_service(&self, actor: &Actor, input: &ServiceInput) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
-        let mut tx = actor.db.write().await?;
-        let id = add_service(&mut tx, actor, input, None).await?;
-        let service = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(service)
+        transact!(actor.db, |tx| {
+            let id = add_service(tx, actor, input, None).await?;
+            let service = fetch(tx, id).await?;
+            Ok(service)
+        })
     }
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`.
     pub async fn update_service(&self, actor: &Actor, id: i64, version: i64, input: &ServiceInput) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
         let valid = input.validate()?;
-        let mut tx = actor.db.write().await?;
-        ensure_name_free(&mut tx, "services", &valid.name, Some(id)).await?;
-        let update = Query::new(
-            "update services set name = $1, name_key = $2, description = $3, price = $4,
-             version = version + 1, updated_at = $5 where id = $6 and version = $7",
-        )
-        .bind(&valid.name)
-        .bind(text::key(&valid.name))
-        .bind(&valid.description)
-        .bind(valid.price.kopecks())
-        .bind(now())
-        .bind(id)
-        .bind(version);
-        update_versioned(&mut tx, "services", "service", id, update).await.map_err(name_race)?;
-        audit(&mut tx, actor, "update", "service", id, &valid.name).await?;
-        let service = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(service)
+        transact!(actor.db, |tx| {
+            ensure_name_free(tx, "services", &valid.name, Some(id)).await?;
+            let update = Query::new(
+                "update services set name = $1, name_key = $2, description = $3, price = $4,
+                 version = version + 1, updated_at = $5 where id = $6 and version = $7",
+            )
+            .bind(&valid.name)
+            .bind(text::key(&valid.name))
+            .bind(&valid.description)
+            .bind(valid.price.kopecks())
+            .bind(now())
+            .bind(id)
+            .bind(version);
+            update_versioned(tx, "services", "service", id, update).await.map_err(name_race)?;
+            audit(tx, actor, "update", "service", id, &valid.name).await?;
+            let service = fetch(tx, id).await?;
+            Ok(service)
+        })
     }
 
     /// Archives (or restores) a service: it disappears from pickers but its history stays.
     pub async fn set_service_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
-        let mut tx = actor.db.write().await?;
-        set_archived(&mut tx, actor, "services", "service", id, version, archived).await?;
-        let service = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(service)
+        transact!(actor.db, |tx| {
+            set_archived(tx, actor, "services", "service", id, version, archived).await?;
+            let service = fetch(tx, id).await?;
+            Ok(service)
+        })
     }
 
     /// Deletes a service nobody refers to; one with campaigns or contracts must be archived.
     pub async fn delete_service(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require(Permission::ServicesEdit)?;
-        let mut tx = actor.db.write().await?;
-        fetch(&mut tx, id).await?;
-        delete_unreferenced(&mut tx, "services", id, &[("campaigns", "service_id"), ("contracts", "service_id")])
-            .await?;
-        audit(&mut tx, actor, "delete", "service", id, "").await?;
-        tx.commit().await
+        transact!(actor.db, |tx| {
+            fetch(tx, id).await?;
+            delete_unreferenced(tx, "services", id, &[("campaigns", "service_id"), ("contracts", "service_id")])
+                .await?;
+            audit(tx, actor, "delete", "service", id, "").await?;
+            Ok(())
+        })
     }
 }
 

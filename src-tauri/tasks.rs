@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit_entry, now, Crm, Page, PageRequest};
 use crate::contracts::{Contract, ContractFilter, ContractSort};
+use crate::db::transact;
 use crate::db::{Query, Tx};
 use crate::domain::{date, text};
 use crate::error::{Checks, Error, FieldError, Result};
@@ -176,98 +177,98 @@ impl Crm {
         if let Some(record) = input.record {
             actor.require(record.view_permission())?;
         }
-        let mut tx = actor.db.write().await?;
-        let valid = validate(&mut tx, actor, input).await?;
-        let (lead_id, client_id) = match input.record {
-            Some(Record::Lead(id)) => (Some(id), None),
-            Some(Record::Client(id)) => (None, Some(id)),
-            None => (None, None),
-        };
-        if let Some(record) = input.record {
-            match record.ensure_exists(&mut tx).await {
-                Err(Error::NotFound { .. }) => return Err(Error::field("record", "unknown")),
-                other => other?,
+        transact!(actor.db, |tx| {
+            let valid = validate(tx, actor, input).await?;
+            let (lead_id, client_id) = match input.record {
+                Some(Record::Lead(id)) => (Some(id), None),
+                Some(Record::Client(id)) => (None, Some(id)),
+                None => (None, None),
+            };
+            if let Some(record) = input.record {
+                match record.ensure_exists(tx).await {
+                    Err(Error::NotFound { .. }) => return Err(Error::field("record", "unknown")),
+                    other => other?,
+                }
             }
-        }
-        let at = now();
-        let id: i64 = tx
-            .scalar(
-                Query::new(
-                    "insert into tasks (subject, kind, due_at, assignee_id, lead_id, client_id, created_by, created_at,
-                     updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning id",
+            let at = now();
+            let id: i64 = tx
+                .scalar(
+                    Query::new(
+                        "insert into tasks (subject, kind, due_at, assignee_id, lead_id, client_id, created_by, created_at,
+                         updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8) returning id",
+                    )
+                    .bind(&valid.subject)
+                    .bind(input.kind.code())
+                    .bind(valid.due_at)
+                    .bind(valid.assignee_id)
+                    .bind(lead_id)
+                    .bind(client_id)
+                    .bind(actor.user_id)
+                    .bind(at),
                 )
-                .bind(&valid.subject)
-                .bind(input.kind.code())
-                .bind(valid.due_at)
-                .bind(valid.assignee_id)
-                .bind(lead_id)
-                .bind(client_id)
-                .bind(actor.user_id)
-                .bind(at),
-            )
-            .await?;
-        let task = fetch(&mut tx, actor, id).await?;
-        record_event(&mut tx, actor, &task, "task_added", Changes::default()).await?;
-        tx.commit().await?;
-        Ok(task)
+                .await?;
+            let task = fetch(tx, actor, id).await?;
+            record_event(tx, actor, &task, "task_added", Changes::default()).await?;
+            Ok(task)
+        })
     }
 
     /// Changes a task's subject, kind, due time or assignee (its record stays).
     pub async fn update_task(&self, actor: &Actor, id: i64, version: i64, input: &TaskInput) -> Result<Task> {
         actor.require_signed_in()?;
-        let mut tx = actor.db.write().await?;
-        let current = fetch(&mut tx, actor, id).await?;
-        let valid = validate(&mut tx, actor, input).await?;
-        let update = Query::new(
-            "update tasks set subject = $1, kind = $2, due_at = $3, assignee_id = $4, version = version + 1,
-             updated_at = $5 where id = $6 and version = $7",
-        )
-        .bind(&valid.subject)
-        .bind(input.kind.code())
-        .bind(valid.due_at)
-        .bind(valid.assignee_id)
-        .bind(now())
-        .bind(id)
-        .bind(version);
-        update_versioned(&mut tx, "tasks", "task", id, update).await?;
-        let task = fetch(&mut tx, actor, id).await?;
-        let mut changes = Changes::default();
-        changes
-            .field("subject", Some(&current.subject), Some(&task.subject))
-            .field("kind", Some(current.kind.code()), Some(task.kind.code()))
-            .field("due_at", Some(&current.due_at.to_rfc3339()), Some(&task.due_at.to_rfc3339()))
-            .field("assignee", Some(&current.assignee_name), Some(&task.assignee_name));
-        record_event(&mut tx, actor, &task, "task_changed", changes).await?;
-        tx.commit().await?;
-        Ok(task)
+        transact!(actor.db, |tx| {
+            let current = fetch(tx, actor, id).await?;
+            let valid = validate(tx, actor, input).await?;
+            let update = Query::new(
+                "update tasks set subject = $1, kind = $2, due_at = $3, assignee_id = $4, version = version + 1,
+                 updated_at = $5 where id = $6 and version = $7",
+            )
+            .bind(&valid.subject)
+            .bind(input.kind.code())
+            .bind(valid.due_at)
+            .bind(valid.assignee_id)
+            .bind(now())
+            .bind(id)
+            .bind(version);
+            update_versioned(tx, "tasks", "task", id, update).await?;
+            let task = fetch(tx, actor, id).await?;
+            let mut changes = Changes::default();
+            changes
+                .field("subject", Some(&current.subject), Some(&task.subject))
+                .field("kind", Some(current.kind.code()), Some(task.kind.code()))
+                .field("due_at", Some(&current.due_at.to_rfc3339()), Some(&task.due_at.to_rfc3339()))
+                .field("assignee", Some(&current.assignee_name), Some(&task.assignee_name));
+            record_event(tx, actor, &task, "task_changed", changes).await?;
+            Ok(task)
+        })
     }
 
     /// Marks a task done, with what came of it, or open again.
     pub async fn set_task_done(&self, actor: &Actor, id: i64, version: i64, done: bool, result: &str) -> Result<Task> {
         actor.require_signed_in()?;
         let result = text::free_text("result", result, MAX_RESULT).map_err(|e| Error::Invalid(vec![e]))?;
-        let mut tx = actor.db.write().await?;
-        fetch(&mut tx, actor, id).await?;
-        let at = now();
-        let update = Query::new(
-            "update tasks set is_done = $1, done_at = $2, result = $3, version = version + 1, updated_at = $4
-             where id = $5 and version = $6",
-        )
-        .bind(done)
-        .bind(done.then_some(at))
-        .bind(if done { result.as_str() } else { "" })
-        .bind(at)
-        .bind(id)
-        .bind(version);
-        update_versioned(&mut tx, "tasks", "task", id, update).await?;
-        let task = fetch(&mut tx, actor, id).await?;
-        let mut changes = Changes::default();
-        if done && !task.result.is_empty() {
-            changes.0.push(Change { field: "result".into(), old: String::new(), new: task.result.clone() });
-        }
-        record_event(&mut tx, actor, &task, if done { "task_done" } else { "task_reopened" }, changes).await?;
-        tx.commit().await?;
-        Ok(task)
+        transact!(actor.db, |tx| {
+            fetch(tx, actor, id).await?;
+            let at = now();
+            let update = Query::new(
+                "update tasks set is_done = $1, done_at = $2, result = $3, version = version + 1, updated_at = $4
+                 where id = $5 and version = $6",
+            )
+            .bind(done)
+            .bind(done.then_some(at))
+            .bind(if done { result.as_str() } else { "" })
+            .bind(at)
+            .bind(id)
+            .bind(version);
+            update_versioned(tx, "tasks", "task", id, update).await?;
+            let task = fetch(tx, actor, id).await?;
+            let mut changes = Changes::default();
+            if done && !task.result.is_empty() {
+                changes.0.push(Change { field: "result".into(), old: String::new(), new: task.result.clone() });
+            }
+            record_event(tx, actor, &task, if done { "task_done" } else { "task_reopened" }, changes).await?;
+            Ok(task)
+        })
     }
 
     /// One page of tasks, soonest due first (done ones: latest done first).

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, Crm};
 use crate::auth::{bump_user_version, check_password, check_username, insert_user, store_password};
+use crate::db::transact;
 use crate::db::{Lock, Query, Tx};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
@@ -96,14 +97,15 @@ impl Crm {
         checks.take(check_password("password", &input.password));
         let extra = checks.take(parse_permissions(&input.extra_permissions));
         checks.finish()?;
-        let mut tx = actor.db.write().await?;
-        let id = insert_user(&mut tx, &username.unwrap_or_default(), &full_name.unwrap_or_default(), &input.password)
-            .await?;
-        set_roles_and_permissions(&mut tx, id, &input.roles, &extra.unwrap_or_default()).await?;
-        audit(&mut tx, actor, "create", "user", id, &input.username).await?;
-        let user = fetch_user(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(user)
+        let (username, full_name, extra) =
+            (username.unwrap_or_default(), full_name.unwrap_or_default(), extra.unwrap_or_default());
+        transact!(actor.db, |tx| {
+            let id = insert_user(tx, &username, &full_name, &input.password).await?;
+            set_roles_and_permissions(tx, id, &input.roles, &extra).await?;
+            audit(tx, actor, "create", "user", id, &input.username).await?;
+            let user = fetch_user(tx, id).await?;
+            Ok(user)
+        })
     }
 
     /// Edits a user's name, active flag, roles and extra permissions in one save.
@@ -113,25 +115,26 @@ impl Crm {
         let full_name = checks.take(text::name("full_name", &input.full_name, 200));
         let extra = checks.take(parse_permissions(&input.extra_permissions));
         checks.finish()?;
-        let mut tx = actor.db.write().await?;
-        // Two administrators demoting each other at once must not both pass the check below.
-        tx.lock(Lock::Users).await?;
-        let update = Query::new(
-            "update users set full_name = $1, is_active = $2, version = version + 1, updated_at = $3
-             where id = $4 and version = $5",
-        )
-        .bind(full_name.unwrap_or_default())
-        .bind(input.is_active)
-        .bind(now())
-        .bind(id)
-        .bind(version);
-        update_versioned(&mut tx, "users", "user", id, update).await?;
-        set_roles_and_permissions(&mut tx, id, &input.roles, &extra.unwrap_or_default()).await?;
-        ensure_an_admin_remains(&mut tx).await?;
-        audit(&mut tx, actor, "update", "user", id, "").await?;
-        let user = fetch_user(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(user)
+        let (full_name, extra) = (full_name.unwrap_or_default(), extra.unwrap_or_default());
+        transact!(actor.db, |tx| {
+            // Two administrators demoting each other at once must not both pass the check below.
+            tx.lock(Lock::Users).await?;
+            let update = Query::new(
+                "update users set full_name = $1, is_active = $2, version = version + 1, updated_at = $3
+                 where id = $4 and version = $5",
+            )
+            .bind(full_name.as_str())
+            .bind(input.is_active)
+            .bind(now())
+            .bind(id)
+            .bind(version);
+            update_versioned(tx, "users", "user", id, update).await?;
+            set_roles_and_permissions(tx, id, &input.roles, &extra).await?;
+            ensure_an_admin_remains(tx).await?;
+            audit(tx, actor, "update", "user", id, "").await?;
+            let user = fetch_user(tx, id).await?;
+            Ok(user)
+        })
     }
 
     /// Sets a one-time password for a user (who forgot theirs) and lifts any sign-in pause: with
@@ -139,16 +142,16 @@ impl Crm {
     pub async fn reset_password(&self, actor: &Actor, id: i64, password: &str) -> Result<()> {
         actor.require(Permission::UsersManage)?;
         check_password("password", password).map_err(|e| Error::Invalid(vec![e]))?;
-        let mut tx = actor.db.write().await?;
-        let found: Option<(i64,)> =
-            tx.fetch_optional(Query::new("select id from users where id = $1").bind(id)).await?;
-        if found.is_none() {
-            return Err(Error::NotFound { entity: "user", id });
-        }
-        store_password(&mut tx, id, password, true).await?;
-        bump_user_version(&mut tx, id).await?;
-        audit(&mut tx, actor, "reset_password", "user", id, "").await?;
-        tx.commit().await
+        transact!(actor.db, |tx| {
+            let found: Option<(i64,)> =
+                tx.fetch_optional(Query::new("select id from users where id = $1").bind(id)).await?;
+            if found.is_none() {
+                return Err(Error::NotFound { entity: "user", id });
+            }
+            store_password(tx, id, password, true).await?;
+            bump_user_version(tx, id).await?;
+            audit(tx, actor, "reset_password", "user", id, "").await
+        })
     }
 
     /// Every permission the CRM knows, in display order: what the administration page offers
@@ -181,29 +184,31 @@ impl Crm {
         actor.require(Permission::UsersManage)?;
         let permissions =
             parse_permissions(codes).map_err(|e| Error::Invalid(vec![FieldError { field: "permissions", ..e }]))?;
-        let mut tx = actor.db.write().await?;
-        tx.lock(Lock::Users).await?;
-        let update = Query::new("update roles set version = version + 1 where id = $1 and version = $2")
-            .bind(role_id)
-            .bind(version);
-        update_versioned(&mut tx, "roles", "role", role_id, update).await?;
-        tx.execute(Query::new("delete from role_permissions where role_id = $1").bind(role_id)).await?;
-        for p in &permissions {
-            tx.execute(
-                Query::new("insert into role_permissions (role_id, permission_code) values ($1, $2)")
-                    .bind(role_id)
-                    .bind(p.code()),
-            )
-            .await?;
-        }
-        ensure_an_admin_remains(&mut tx).await?;
-        audit(&mut tx, actor, "set_permissions", "role", role_id, &codes.join(",")).await?;
-        let mut role: Role = tx
-            .fetch_one(Query::new("select id, code, name, is_builtin, version from roles where id = $1").bind(role_id))
-            .await?;
-        role.permissions = role_permissions(&mut tx, role_id).await?;
-        tx.commit().await?;
-        Ok(role)
+        transact!(actor.db, |tx| {
+            tx.lock(Lock::Users).await?;
+            let update = Query::new("update roles set version = version + 1 where id = $1 and version = $2")
+                .bind(role_id)
+                .bind(version);
+            update_versioned(tx, "roles", "role", role_id, update).await?;
+            tx.execute(Query::new("delete from role_permissions where role_id = $1").bind(role_id)).await?;
+            for p in &permissions {
+                tx.execute(
+                    Query::new("insert into role_permissions (role_id, permission_code) values ($1, $2)")
+                        .bind(role_id)
+                        .bind(p.code()),
+                )
+                .await?;
+            }
+            ensure_an_admin_remains(tx).await?;
+            audit(tx, actor, "set_permissions", "role", role_id, &codes.join(",")).await?;
+            let mut role: Role = tx
+                .fetch_one(
+                    Query::new("select id, code, name, is_builtin, version from roles where id = $1").bind(role_id),
+                )
+                .await?;
+            role.permissions = role_permissions(tx, role_id).await?;
+            Ok(role)
+        })
     }
 }
 

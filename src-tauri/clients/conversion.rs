@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::{fetch_client, Client};
 use crate::app::{audit, now, Crm};
 use crate::contracts::{ContractInput, DocumentUpload};
+use crate::db::transact;
 use crate::db::{Query, Tx};
 use crate::domain::text;
 use crate::error::{Error, Result};
@@ -43,21 +44,23 @@ impl Crm {
         if matches!(conversion, Conversion::NewContract { .. }) {
             actor.require(Permission::ContractsEdit)?;
         }
-        let mut tx = actor.db.write().await?;
-        mark_converted(&mut tx, lead_id, lead_version).await?;
-        let (client_id, name) = insert_client(&mut tx, actor, lead_id, None).await?;
-        match conversion {
-            Conversion::NewContract { contract, document } => {
-                self.insert_checked(&mut tx, actor, &contract, document, Some((client_id, &name)), None).await?;
+        transact!(actor.db, |tx| {
+            mark_converted(tx, lead_id, lead_version).await?;
+            let (client_id, name) = insert_client(tx, actor, lead_id, None).await?;
+            match &conversion {
+                Conversion::NewContract { contract, document } => {
+                    // cloned: a retried transaction attaches it again
+                    let document = document.clone();
+                    self.insert_checked(tx, actor, contract, document, Some((client_id, &name)), None).await?;
+                }
+                Conversion::ExistingContract { contract_id } => {
+                    attach_contract(tx, actor, *contract_id, client_id, &name).await?;
+                }
             }
-            Conversion::ExistingContract { contract_id } => {
-                attach_contract(&mut tx, actor, contract_id, client_id, &name).await?;
-            }
-        }
-        audit(&mut tx, actor, "convert", "lead", lead_id, &format!("client {client_id}")).await?;
-        let client = fetch_client(&mut tx, client_id).await?;
-        tx.commit().await?;
-        Ok(client)
+            audit(tx, actor, "convert", "lead", lead_id, &format!("client {client_id}")).await?;
+            let client = fetch_client(tx, client_id).await?;
+            Ok(client)
+        })
     }
 }
 

@@ -61,6 +61,7 @@ impl std::fmt::Debug for Document {
 }
 
 /// An upload that passed the checks, ready to store.
+#[derive(Clone)]
 pub(crate) struct CheckedDocument {
     file_name: String,
     media_type: &'static str,

@@ -258,6 +258,88 @@ impl Backend {
     }
 }
 
+/// Runs `$body` with `$tx` bound to a write transaction of `$db` ([`Db::write`]) and commits it;
+/// evaluates to the body's `Result`. The body runs again in a new transaction when [`Retry`] says
+/// so: when the office server rolled it back because it deadlocked with another computer's, or
+/// could not serialize it (two people saving at the same moment both succeed, and neither sees
+/// the server's error), or when the connection broke under it (the server restarted; nothing
+/// was committed). The body must therefore be repeatable: it reads what it needs afresh, and
+/// `return` in it leaves the body, not the function.
+///
+/// A macro rather than a function taking an async closure: the future of such a function is
+/// not `Send` (rust-lang/rust#110338), and the window's commands must be.
+macro_rules! transact {
+    ($db:expr, |$tx:ident| $body:block) => {{
+        let mut retry = $crate::db::Retry::default();
+        loop {
+            let mut tx = $db.write().await?;
+            let result: $crate::error::Result<_> = async {
+                let $tx = &mut tx;
+                $body
+            }
+            .await;
+            if let Some(done) = retry.settle(result, tx).await {
+                break done;
+            }
+        }
+    }};
+}
+pub(crate) use transact;
+
+/// How many times [`transact!`] runs a transaction again after a deadlock or serialization
+/// failure.
+pub const RETRIES: u32 = 6;
+
+/// What [`transact!`] knows of the attempts so far.
+#[derive(Debug, Default)]
+pub struct Retry {
+    attempt: u32,
+    reconnected: bool,
+}
+
+impl Retry {
+    /// Finishes an attempt that ended with `result`: commits `tx` after a success and gives the
+    /// outcome; after a failure rolls it back and gives `None` when the body should run again
+    /// (after a short random pause for a deadlock), the error otherwise. A connection that broke
+    /// under the commit leaves the outcome unknown: the person is told so (`outcome_unknown`),
+    /// and nothing is retried.
+    pub async fn settle<T>(&mut self, result: Result<T>, tx: Tx) -> Option<Result<T>> {
+        let error = match result {
+            Ok(value) => {
+                return Some(match tx.commit().await {
+                    Err(e) if e.is_connection_lost() => {
+                        tracing::warn!("connection lost under a commit: {e}");
+                        Err(Error::state("outcome_unknown"))
+                    }
+                    other => other.map(|()| value),
+                });
+            }
+            Err(e) => e,
+        };
+        drop(tx);
+        if error.is_transient() && self.attempt < RETRIES {
+            self.attempt += 1;
+            tracing::info!(attempt = self.attempt, "transaction retried: {error}");
+            tokio::time::sleep(backoff(self.attempt)).await;
+            None
+        } else if error.is_connection_lost() && !self.reconnected {
+            self.reconnected = true;
+            tracing::warn!("transaction retried on a new connection: {error}");
+            None
+        } else {
+            Some(Err(error))
+        }
+    }
+}
+
+/// The pause before retry `attempt` (1-based): random, up to 10 ms doubled per attempt (at most
+/// 320 ms), so that two transactions that collided do not collide again in step.
+fn backoff(attempt: u32) -> Duration {
+    use rand::Rng as _;
+    let ceiling = 10u64 << attempt.min(5);
+    Duration::from_millis(rand::thread_rng().gen_range(ceiling / 2..=ceiling))
+}
+
 /// An open transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),

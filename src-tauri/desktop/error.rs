@@ -27,11 +27,14 @@ pub type Reply<T> = Result<T, UiError>;
 
 impl UiError {
     pub fn from_core(lang: Lang, error: &Error) -> Self {
-        match error {
-            Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => tracing::error!("{error}"),
-            _ => tracing::debug!("{error}"),
-        }
         let (text, fields) = match error {
+            // an unexpected failure: logged under an incident id, which the message gives with
+            // the log file's path (the detail stays in the log)
+            Error::Database(_) | Error::Migrate(_) | Error::Internal(_) => {
+                let incident = crate::logging::incident(error);
+                let pointer = crate::logging::pointer(lang, &incident);
+                (format!("{}. {}", error_message(lang, error), capitalized(&pointer)), Vec::new())
+            }
             Error::Invalid(fields) => (
                 message(lang, "invalid", &[]),
                 fields
@@ -43,7 +46,10 @@ impl UiError {
                     })
                     .collect(),
             ),
-            other => (error_message(lang, other), Vec::new()),
+            other => {
+                tracing::debug!("{other}");
+                (error_message(lang, other), Vec::new())
+            }
         };
         Self { code: error.code().to_owned(), message: text, fields }
     }
@@ -52,4 +58,9 @@ impl UiError {
     pub fn other(code: &str, message: impl Into<String>) -> Self {
         Self { code: code.to_owned(), message: message.into(), fields: Vec::new() }
     }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

@@ -27,18 +27,13 @@ pub use state::Desktop;
 /// Opens the window. `database_url` (from `--database-url` / `CRM_DATABASE_URL`) skips the
 /// first-run screen.
 pub fn run(database_url: Option<String>) -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("crm=info")),
-        )
-        .try_init();
     let state = Desktop::new(database_url.filter(|u| !u.trim().is_empty()), setup::initial_language());
     let result = tauri::Builder::default()
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             setup::app_start,
             setup::set_language,
+            setup::diagnostics,
             setup::choose_local_database,
             setup::test_office_database,
             setup::choose_office_database,

@@ -273,6 +273,14 @@ pub async fn app_start(state: State<'_, Desktop>) -> Reply<StartInfo> {
     Ok(state.start_info(None).await)
 }
 
+/// "Copy diagnostics" in Settings: version, system, database (no password), the log's last lines.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn diagnostics(state: State<'_, Desktop>) -> Reply<String> {
+    let info = state.start_info(None).await;
+    let (kind, location) = info.database.map(|d| (d.kind, d.location)).unwrap_or(("none", String::new()));
+    Ok(crate::logging::diagnostics(kind, &location))
+}
+
 /// Sets and remembers the language.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_language(state: State<'_, Desktop>, lang: Lang) -> Reply<()> {

@@ -106,6 +106,42 @@ both_backends! {
         assert_eq!((t.count("clients").await, t.count("contracts").await), (1, 1));
     }
 
+    async fn a_client_and_its_contract_saved_at_the_same_moment_both_succeed(t: TestCrm) {
+        // Two managers, one editing a client, the other one of its contracts: the client's edit
+        // rewrites its contracts' search text, the contract's edit recounts the client's totals.
+        // Taken in opposite orders, the two deadlocked on PostgreSQL (one of them got the
+        // server's "deadlock detected"); now each takes the client first, and a deadlock or
+        // serialization failure left anywhere is retried inside the core.
+        let (seo, l) = (service(&t, "SEO").await, lead(&t, "Петров", "+7 912 345 67 17").await);
+        let client = t.crm.convert_lead(&t.admin, l.id, l.version, new_contract(contract("Д-1", seo, "100"))).await.unwrap();
+        let filter = ContractFilter { client_id: Some(client.id), ..Default::default() };
+        let contract_id = t.crm.list_contracts(&t.admin, &filter).await.unwrap().items[0].id;
+        let (a, b) = (t.user("maria", &["manager"]).await, t.user("pavel", &["manager"]).await);
+        for round in 1..=25 {
+            let client = t.crm.get_client(&a, client.id).await.unwrap();
+            let signed = t.crm.get_contract(&b, contract_id).await.unwrap();
+            let edit = ClientInput {
+                full_name: format!("Петров {round}"),
+                phone: "+7 912 345 67 17".into(),
+                email: String::new(),
+                note: String::new(),
+            };
+            let amount = (100 + round).to_string();
+            let change = contract("Д-1", seo, &amount);
+            let (saved_client, saved_contract) = tokio::join!(
+                t.crm.update_client(&a, client.id, client.version, &edit),
+                t.crm.update_contract(&b, contract_id, signed.version, &change),
+            );
+            let (saved_client, saved_contract) = (saved_client.expect("the client's edit"), saved_contract.expect("the contract's edit"));
+            assert_eq!(saved_contract.amount.to_string(), format!("{amount}.00"));
+            assert_eq!(saved_client.full_name, format!("Петров {round}"));
+        }
+        let client = t.crm.get_client(&t.admin, client.id).await.unwrap();
+        assert_eq!((client.contracts, client.revenue.to_string()), (1, "125.00".into()));
+        let by_new_name = ContractFilter { search: "петров 25".into(), ..Default::default() };
+        assert_eq!(t.crm.list_contracts(&t.admin, &by_new_name).await.unwrap().total, 1);
+    }
+
     async fn the_unique_lead_of_a_client_is_the_last_guard_against_a_second_conversion(t: TestCrm) {
         let (seo, l) = (service(&t, "SEO").await, lead(&t, "Петров", "+7 912 345 67 16").await);
         t.crm.convert_lead(&t.admin, l.id, l.version, new_contract(contract("Д-1", seo, "1"))).await.unwrap();

@@ -36,6 +36,7 @@ export function render(container, ctx) {
         h('dt', { text: t('settings.location') }), h('dd', { class: 'mono', text: db.location })) : null,
       h('p', { class: 'muted', text: t('settings.switch_hint') }),
       switchBox, office));
+  container.append(diagnosticsSection());
   // a local database's backups and its move to an office server are an administrator's
   if (db?.kind === 'sqlite' && ctx.can('users.manage')) {
     container.append(backupsSection(ctx));
@@ -44,4 +45,31 @@ export function render(container, ctx) {
     container.append(h('section', { class: 'card narrow', 'data-section': 'backups' },
       h('h2', { text: t('backups.title') }), h('p', { class: 'muted', text: t('backups.office') })));
   }
+}
+
+/** Diagnostics for whoever helps: shown on request, selected and copied in one click. */
+function diagnosticsSection() {
+  const text = h('textarea', { class: 'mono diagnostics', readonly: true, rows: 8, hidden: true,
+    'aria-label': t('settings.diagnostics') });
+  const load = async () => {
+    if (text.hidden) { text.value = await call('diagnostics'); text.hidden = false; }
+  };
+  return h('section', { class: 'card narrow', 'data-section': 'diagnostics' },
+    h('h2', { text: t('settings.diagnostics') }),
+    h('p', { class: 'muted', text: t('settings.diagnostics_hint') }),
+    h('div', { class: 'form-buttons' },
+      h('button', { class: 'btn', 'data-action': 'show-diagnostics', text: t('settings.diagnostics_show'),
+        onclick: async () => { try { await load(); } catch (e) { toast(e.message, 'error'); } } }),
+      h('button', { class: 'btn', 'data-action': 'copy-diagnostics', text: t('settings.diagnostics_copy'),
+        onclick: async () => {
+          try {
+            await load();
+            text.select();
+            // the clipboard API where the webview offers it, the selection's copy otherwise
+            if (navigator.clipboard?.writeText) await navigator.clipboard.writeText(text.value);
+            else document.execCommand('copy');
+            toast(t('settings.diagnostics_copied'));
+          } catch (e) { toast(e.message, 'error'); }
+        } })),
+    text);
 }
