@@ -114,6 +114,19 @@ async fn the_window_speaks_english_when_the_os_does() {
     // Settings switch the database (here to the same local file): the session ends.
     app.go("settings").await;
     app.screenshot("settings").await;
+    // Diagnostics for whoever helps: the version, the database (its file) and where the log is.
+    app.click("[data-action=show-diagnostics]").await;
+    let area = app.wait("textarea.diagnostics").await;
+    let started = std::time::Instant::now();
+    let diagnostics = loop {
+        let value = area.prop("value").await.unwrap().unwrap_or_default();
+        if !value.is_empty() || started.elapsed() > std::time::Duration::from_secs(10) {
+            break value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(diagnostics.starts_with("crm ") && diagnostics.contains("database: sqlite "), "{diagnostics}");
+    assert!(diagnostics.contains("/logs\n"), "{diagnostics}");
     app.click("[data-action=local-database]").await;
     app.click("dialog [data-action=confirm]").await;
     app.wait("[data-stage=sign_in]").await;

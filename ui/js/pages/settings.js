@@ -36,7 +36,6 @@ export function render(container, ctx) {
         h('dt', { text: t('settings.location') }), h('dd', { class: 'mono', text: db.location })) : null,
       h('p', { class: 'muted', text: t('settings.switch_hint') }),
       switchBox, office));
-  container.append(diagnosticsSection());
   // a local database's backups and its move to an office server are an administrator's
   if (db?.kind === 'sqlite' && ctx.can('users.manage')) {
     container.append(backupsSection(ctx));
@@ -45,6 +44,7 @@ export function render(container, ctx) {
     container.append(h('section', { class: 'card narrow', 'data-section': 'backups' },
       h('h2', { text: t('backups.title') }), h('p', { class: 'muted', text: t('backups.office') })));
   }
+  container.append(diagnosticsSection());
 }
 
 /** Diagnostics for whoever helps: shown on request, selected and copied in one click. */
