@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use phonenumber::country::Id as Country;
 
 use crate::config::{Location, OfficeServer};
-use crate::db::{Db, Query, Row, Tx};
+use crate::db::{reading, Db, Query, Row, Tx};
 use crate::error::Result;
 use crate::history::Changes;
 use crate::permission::Actor;
@@ -116,13 +116,13 @@ impl Crm {
 
     /// One page of a list and the count of all its rows, read in one snapshot.
     pub(crate) async fn read_page<T: Row>(&self, actor: &Actor, list: ListQuery, page: PageRequest) -> Result<Page<T>> {
-        let mut tx = actor.db.read().await?;
-        let total: i64 = tx.scalar(list.count()).await?;
-        let mut query = list.rows();
-        page.push_to(&mut query);
-        let items = tx.fetch_all(query).await?;
-        tx.commit().await?;
-        Ok(page.page(items, total))
+        reading!(actor.db, |tx| {
+            let total: i64 = tx.scalar(list.count()).await?;
+            let mut query = list.clone().rows();
+            page.push_to(&mut query);
+            let items = tx.fetch_all(query).await?;
+            Ok(page.page(items, total))
+        })
     }
 
     /// Every row of a list in its order, handed to `each` as it is read (never all in memory),
@@ -134,6 +134,7 @@ impl Crm {
         start: impl FnOnce(u64),
         each: impl FnMut(T) -> Result<()>,
     ) -> Result<u64> {
+        // not retried: rows already handed on cannot be taken back
         let mut tx = actor.db.read().await?;
         let rows = read_list(&mut tx, list, start, each).await?;
         tx.commit().await?;
@@ -168,6 +169,7 @@ pub(crate) async fn read_list_values(
 
 /// A list's query: the `from ... where ...` clause its count and its rows share, what goes in
 /// front of it for each, and the order (an ` order by ...`, after a ` group by ...` if any).
+#[derive(Clone)]
 pub(crate) struct ListQuery {
     pub clause: Query,
     pub count: String,

@@ -7,8 +7,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::app::{audit, now, Crm};
-use crate::db::transact;
-use crate::db::{Backend, Db, Lock, Query, Tx};
+use crate::db::{reading, transact, Backend, Db, Lock, Query, Tx};
 use crate::domain::text::{self, key};
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
@@ -229,10 +228,10 @@ impl Crm {
         if self.is_gateway() {
             return Ok(true);
         }
-        let mut tx = self.db.read().await?;
-        let count: i64 = tx.scalar(Query::new("select count(*) from users")).await?;
-        tx.commit().await?;
-        Ok(count > 0)
+        reading!(self.db, |tx| {
+            let count: i64 = tx.scalar(Query::new("select count(*) from users")).await?;
+            Ok(count > 0)
+        })
     }
 
     /// Creates the first administrator; refused once any user exists.

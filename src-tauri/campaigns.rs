@@ -15,8 +15,7 @@ use chrono::{DateTime, Local, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
-use crate::db::transact;
-use crate::db::{Query, Tx};
+use crate::db::{reading, transact, Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Error, Result};
 use crate::permission::{Actor, Permission};
@@ -216,10 +215,10 @@ impl Crm {
     /// One campaign with its status as of today.
     pub async fn get_campaign(&self, actor: &Actor, id: i64) -> Result<Campaign> {
         actor.require(Permission::CampaignsView)?;
-        let mut tx = actor.db.read().await?;
-        let campaign = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(campaign)
+        reading!(actor.db, |tx| {
+            let campaign = fetch(tx, id).await?;
+            Ok(campaign)
+        })
     }
 
     /// Creates a campaign after checking every field, its service and its channel.

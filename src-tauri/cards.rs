@@ -7,8 +7,7 @@ use serde::Serialize;
 use crate::app::{audit_entry, now, Crm, Page, PageRequest};
 use crate::clients::{fetch_client, Client};
 use crate::contracts::{Contract, ContractFilter};
-use crate::db::transact;
-use crate::db::{Query, Tx};
+use crate::db::{reading, transact, Query, Tx};
 use crate::domain::Money;
 use crate::error::{Checks, Error, Result};
 use crate::history::{read_timeline, Changes, Entry, Record};
@@ -140,12 +139,12 @@ impl Crm {
     /// who works here.
     pub async fn user_options(&self, actor: &Actor) -> Result<Vec<UserOption>> {
         actor.require_signed_in()?;
-        let mut tx = actor.db.read().await?;
-        let users = tx
-            .fetch_all(Query::new("select id, full_name from users where is_active = true order by full_name, id"))
-            .await?;
-        tx.commit().await?;
-        Ok(users)
+        reading!(actor.db, |tx| {
+            let users = tx
+                .fetch_all(Query::new("select id, full_name from users where is_active = true order by full_name, id"))
+                .await?;
+            Ok(users)
+        })
     }
 
     /// Why leads are lost, by name: for everyone who sets a lead's status or reads statistics.

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit_entry, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
 use crate::contracts::{fetch_contract, Contract, ContractInput, DocumentUpload};
-use crate::db::transact;
-use crate::db::{Lock, Query, Tx};
+use crate::db::{reading, transact, Lock, Query, Tx};
 use crate::domain::{contact, text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::history::Changes;
@@ -130,10 +129,10 @@ impl Crm {
     /// One client with its contract count and revenue.
     pub async fn get_client(&self, actor: &Actor, id: i64) -> Result<Client> {
         actor.require(Permission::ClientsView)?;
-        let mut tx = actor.db.read().await?;
-        let client = fetch_client(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(client)
+        reading!(actor.db, |tx| {
+            let client = fetch_client(tx, id).await?;
+            Ok(client)
+        })
     }
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`. The client's

@@ -13,8 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
-use crate::db::transact;
-use crate::db::{Lock, Query, Tx};
+use crate::db::{reading, transact, Lock, Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::permission::{Actor, Permission};
@@ -119,10 +118,10 @@ impl Crm {
     /// One contract with its document's details (not its bytes).
     pub async fn get_contract(&self, actor: &Actor, id: i64) -> Result<Contract> {
         actor.require(Permission::ContractsView)?;
-        let mut tx = actor.db.read().await?;
-        let contract = fetch_contract(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(contract)
+        reading!(actor.db, |tx| {
+            let contract = fetch_contract(tx, id).await?;
+            Ok(contract)
+        })
     }
 
     /// Creates a contract with no client yet (it is attached when a lead converts), optionally

@@ -6,8 +6,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{Crm, Page, PageRequest};
-use crate::db::transact;
-use crate::db::{Query, Tx};
+use crate::db::{reading, transact, Query, Tx};
 use crate::domain::{date, text};
 use crate::error::{Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
@@ -154,11 +153,11 @@ impl Crm {
     /// contracts' entries.
     pub async fn timeline(&self, actor: &Actor, record: Record, page: PageRequest) -> Result<Page<Entry>> {
         actor.require(record.view_permission())?;
-        let mut tx = actor.db.read().await?;
-        record.ensure_exists(&mut tx).await?;
-        let timeline = read_timeline(&mut tx, record, page).await?;
-        tx.commit().await?;
-        Ok(timeline)
+        reading!(actor.db, |tx| {
+            record.ensure_exists(tx).await?;
+            let timeline = read_timeline(tx, record, page).await?;
+            Ok(timeline)
+        })
     }
 
     /// Adds a note (plain text, several lines) to a lead's or client's timeline.

@@ -117,6 +117,16 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "The database server does not answer: check the host, the port and the network",
     ),
     (
+        "no_window",
+        "в этой сборке нет окна (собрана без возможности `desktop`); см. `crm --help`",
+        "this build has no window (built without the `desktop` feature); see `crm --help`",
+    ),
+    (
+        "db_server_full",
+        "Сервер базы данных офиса занят: все его подключения используются. Закройте программу на компьютерах, где она не нужна, или попросите администратора сервера увеличить max_connections в postgresql.conf",
+        "The office database server is full: all its connections are in use. Close the app on computers that do not need it, or ask the server's administrator to raise max_connections in postgresql.conf",
+    ),
+    (
         "outcome_unknown",
         "Связь с базой данных офиса прервалась во время сохранения, и неизвестно, сохранилось ли изменение: откройте запись, проверьте её и при необходимости сохраните снова",
         "The connection to the office database broke while saving, so it is not known whether the change was kept: open the record, check it and save again if needed",
@@ -435,6 +445,8 @@ pub fn database_problem(error: &Error) -> Option<&'static str> {
         Error::Database(sqlx::Error::Database(e)) => match e.code().as_deref() {
             Some("28P01" | "28000") => Some("db_auth_failed"),
             Some("3D000") => Some("db_unknown_database"),
+            // too_many_connections, and its variant for connections kept for superusers
+            Some("53300" | "53400") => Some("db_server_full"),
             // SQLITE_CANTOPEN
             Some("14") => Some("db_cannot_open_file"),
             _ => None,

@@ -17,8 +17,7 @@ use self::input::violated_contact;
 use phonenumber::country::Id as Country;
 
 use crate::app::{audit, audit_entry, now, Crm, Direction, ListQuery, Page, PageRequest};
-use crate::db::transact;
-use crate::db::{Query, Tx};
+use crate::db::{reading, transact, Query, Tx};
 use crate::domain::date;
 use crate::error::{Error, FieldError, Result};
 use crate::history::Changes;
@@ -194,10 +193,10 @@ impl Crm {
     /// One lead, archived or not.
     pub async fn get_lead(&self, actor: &Actor, id: i64) -> Result<Lead> {
         actor.require(Permission::LeadsView)?;
-        let mut tx = actor.db.read().await?;
-        let lead = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(lead)
+        reading!(actor.db, |tx| {
+            let lead = fetch(tx, id).await?;
+            Ok(lead)
+        })
     }
 
     /// Creates a lead (status `new` unless the form says otherwise), refusing a phone or e-mail

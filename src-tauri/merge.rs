@@ -6,8 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit_entry, now, Crm};
-use crate::db::transact;
-use crate::db::{Query, Tx};
+use crate::db::{reading, transact, Query, Tx};
 use crate::error::{Error, Result};
 use crate::history::Changes;
 use crate::leads::{self, search_text, Lead, LeadStatus};
@@ -44,11 +43,11 @@ impl Crm {
     /// Probable duplicates of lead `id`, live and archived (leads already merged aside).
     pub async fn lead_duplicates(&self, actor: &Actor, id: i64) -> Result<Vec<Duplicate>> {
         actor.require(Permission::LeadsView)?;
-        let mut tx = actor.db.read().await?;
-        let lead = leads::fetch(&mut tx, id).await?;
-        let found = duplicates_of(&mut tx, &lead).await?;
-        tx.commit().await?;
-        Ok(found)
+        reading!(actor.db, |tx| {
+            let lead = leads::fetch(tx, id).await?;
+            let found = duplicates_of(tx, &lead).await?;
+            Ok(found)
+        })
     }
 
     /// Merges lead `drop` into lead `keep`. A converted lead always stays (`drop` converted is

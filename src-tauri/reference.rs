@@ -6,8 +6,7 @@
 use serde::Serialize;
 
 use crate::app::{audit, now};
-use crate::db::transact;
-use crate::db::{Query, Tx};
+use crate::db::{reading, transact, Query, Tx};
 use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::permission::Actor;
@@ -43,10 +42,10 @@ impl List {
             q.push(" where is_archived = false");
         }
         q.push(" order by name_key");
-        let mut tx = actor.db.read().await?;
-        let items = tx.fetch_all(q).await?;
-        tx.commit().await?;
-        Ok(items)
+        reading!(actor.db, |tx| {
+            let items = tx.fetch_all(q.clone()).await?;
+            Ok(items)
+        })
     }
 
     pub(crate) async fn create(&self, actor: &Actor, name: &str) -> Result<Item> {

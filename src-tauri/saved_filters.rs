@@ -4,8 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, Crm};
-use crate::db::transact;
-use crate::db::Query;
+use crate::db::{reading, transact, Query};
 use crate::domain::text;
 use crate::error::{Error, FieldError, Result};
 use crate::permission::Actor;
@@ -45,18 +44,18 @@ impl Crm {
     pub async fn saved_filters(&self, actor: &Actor, list: &str) -> Result<Vec<SavedFilter>> {
         actor.require_signed_in()?;
         let list = known(list)?;
-        let mut tx = actor.db.read().await?;
-        let found = tx
-            .fetch_all(
-                Query::new(
-                    "select id, list, name, filter from saved_filters where user_id = $1 and list = $2 order by name_key",
+        reading!(actor.db, |tx| {
+            let found = tx
+                .fetch_all(
+                    Query::new(
+                        "select id, list, name, filter from saved_filters where user_id = $1 and list = $2 order by name_key",
+                    )
+                    .bind(actor.user_id)
+                    .bind(list),
                 )
-                .bind(actor.user_id)
-                .bind(list),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(found)
+                .await?;
+            Ok(found)
+        })
     }
 
     /// Saves `filter` under `name` for the actor; a filter of the same name is replaced.

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
-use crate::db::transact;
-use crate::db::{Query, Tx};
+use crate::db::{reading, transact, Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::permission::{Actor, Permission};
@@ -115,10 +114,10 @@ impl Crm {
 
     pub async fn get_service(&self, actor: &Actor, id: i64) -> Result<Service> {
         actor.require(Permission::ServicesView)?;
-        let mut tx = actor.db.read().await?;
-        let service = fetch(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(service)
+        reading!(actor.db, |tx| {
+            let service = fetch(tx, id).await?;
+            Ok(service)
+        })
     }
 
     pub async fn create_service(&self, actor: &Actor, input: &ServiceInput) -> Result<Service> {

@@ -25,7 +25,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{Crm, Page, PageRequest};
-use crate::db::Query;
+use crate::db::{reading, Query};
 use crate::domain::{date, text, Money};
 use crate::error::{Error, Result};
 use crate::leads::Search;
@@ -235,10 +235,10 @@ impl Crm {
         }
         q.push(" order by c.name_key, c.id");
 
-        let mut tx = actor.db.read().await?;
-        let raw: Vec<RawRow> = tx.fetch_all(q).await?;
-        tx.commit().await?;
-        Ok(assemble(raw))
+        reading!(actor.db, |tx| {
+            let raw: Vec<RawRow> = tx.fetch_all(q.clone()).await?;
+            Ok(assemble(raw))
+        })
     }
 
     /// Sales volume per client, largest first: contracts signed in the period and their sum.

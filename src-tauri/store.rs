@@ -6,7 +6,7 @@
 use sqlx::error::DatabaseError;
 
 use crate::app::{audit, now};
-use crate::db::{Lock, Query, Tx};
+use crate::db::{reading, Lock, Query, Tx};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::Actor;
@@ -211,8 +211,8 @@ pub(crate) async fn options(actor: &Actor, table: &'static str, search: &str) ->
         q.push(" and name_key like ").push_bind(text::like_pattern(search)).push(" escape '\\'");
     }
     q.push(" order by name_key limit ").push_bind(OPTIONS_LIMIT);
-    let mut tx = actor.db.read().await?;
-    let rows = tx.fetch_all(q).await?;
-    tx.commit().await?;
-    Ok(rows)
+    reading!(actor.db, |tx| {
+        let rows = tx.fetch_all(q.clone()).await?;
+        Ok(rows)
+    })
 }

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit_entry, now, Crm, Page, PageRequest};
 use crate::contracts::{Contract, ContractFilter, ContractSort};
-use crate::db::transact;
-use crate::db::{Query, Tx};
+use crate::db::{reading, transact, Query, Tx};
 use crate::domain::{date, text};
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::history::{Change, Changes, Record};
@@ -317,10 +316,10 @@ impl Crm {
     /// The actor's open tasks counted as overdue, due today and later, with the next to fall due.
     pub async fn task_counts(&self, actor: &Actor) -> Result<TaskCounts> {
         actor.require_signed_in()?;
-        let mut tx = actor.db.read().await?;
-        let counts = counts(&mut tx, actor).await?;
-        tx.commit().await?;
-        Ok(counts)
+        reading!(actor.db, |tx| {
+            let counts = counts(tx, actor).await?;
+            Ok(counts)
+        })
     }
 
     /// "My day": the actor's overdue, today's and upcoming open tasks, and the contracts that run

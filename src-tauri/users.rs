@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, Crm};
 use crate::auth::{bump_user_version, check_password, check_username, insert_user, store_password};
-use crate::db::transact;
-use crate::db::{Lock, Query, Tx};
+use crate::db::{reading, transact, Lock, Query, Tx};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
@@ -71,22 +70,22 @@ fn parse_permissions(codes: &[String]) -> Result<BTreeSet<Permission>, FieldErro
 impl Crm {
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
         actor.require(Permission::UsersManage)?;
-        let mut tx = actor.db.read().await?;
-        let mut users: Vec<User> =
-            tx.fetch_all(Query::new(format!("select {USER_COLUMNS} from users order by username_key"))).await?;
-        for user in &mut users {
-            fill_user(&mut tx, user).await?;
-        }
-        tx.commit().await?;
-        Ok(users)
+        reading!(actor.db, |tx| {
+            let mut users: Vec<User> =
+                tx.fetch_all(Query::new(format!("select {USER_COLUMNS} from users order by username_key"))).await?;
+            for user in &mut users {
+                fill_user(tx, user).await?;
+            }
+            Ok(users)
+        })
     }
 
     pub async fn get_user(&self, actor: &Actor, id: i64) -> Result<User> {
         actor.require(Permission::UsersManage)?;
-        let mut tx = actor.db.read().await?;
-        let user = fetch_user(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(user)
+        reading!(actor.db, |tx| {
+            let user = fetch_user(tx, id).await?;
+            Ok(user)
+        })
     }
 
     pub async fn create_user(&self, actor: &Actor, input: &NewUser) -> Result<User> {
@@ -163,14 +162,14 @@ impl Crm {
 
     pub async fn list_roles(&self, actor: &Actor) -> Result<Vec<Role>> {
         actor.require(Permission::UsersManage)?;
-        let mut tx = actor.db.read().await?;
-        let mut roles: Vec<Role> =
-            tx.fetch_all(Query::new("select id, code, name, is_builtin, version from roles order by id")).await?;
-        for role in &mut roles {
-            role.permissions = role_permissions(&mut tx, role.id).await?;
-        }
-        tx.commit().await?;
-        Ok(roles)
+        reading!(actor.db, |tx| {
+            let mut roles: Vec<Role> =
+                tx.fetch_all(Query::new("select id, code, name, is_builtin, version from roles order by id")).await?;
+            for role in &mut roles {
+                role.permissions = role_permissions(tx, role.id).await?;
+            }
+            Ok(roles)
+        })
     }
 
     /// Replaces the permissions of a role (saved on `version`).

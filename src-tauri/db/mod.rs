@@ -286,6 +286,36 @@ macro_rules! transact {
 }
 pub(crate) use transact;
 
+/// Runs `$body` with `$tx` bound to a read transaction of `$db` ([`Db::read`]); evaluates to the
+/// body's `Result`. A connection that broke under it (the office server restarted, the network
+/// dropped) is tried once more on a new one: a read has nothing to undo, and the person sees the
+/// page rather than an error. Like [`transact!`], the body must be repeatable.
+macro_rules! reading {
+    ($db:expr, |$tx:ident| $body:block) => {{
+        let mut again = true;
+        loop {
+            let mut tx = $db.read().await?;
+            let result: $crate::error::Result<_> = async {
+                let $tx = &mut tx;
+                $body
+            }
+            .await;
+            let result = match result {
+                Ok(value) => tx.commit().await.map(|()| value),
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(e) if again && e.is_connection_lost() => {
+                    again = false;
+                    tracing::warn!("read retried on a new connection: {e}");
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use reading;
+
 /// How many times [`transact!`] runs a transaction again after a deadlock or serialization
 /// failure.
 pub const RETRIES: u32 = 6;

@@ -325,3 +325,55 @@ crate::office_only! {
         attempt(&mut conn, "update users set is_active = true").await.expect("still the administrator");
     }
 }
+
+/// Cuts the connection of the one session waiting for a lock, as a restarting server would.
+async fn cut_the_waiting_connection(t: &TestCrm) {
+    let mut conn = PgConnection::connect(&t.url).await.expect("owner");
+    for _ in 0..100 {
+        let cut: Option<(bool,)> = sqlx::query_as(
+            "select pg_terminate_backend(pid) from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()",
+        )
+        .fetch_optional(&mut conn)
+        .await
+        .expect("terminate");
+        if cut.is_some() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("nobody waited for the lock");
+}
+
+crate::office_only! {
+    async fn a_connection_cut_under_a_save_or_a_read_is_tried_again_on_a_new_one(t: TestCrm) {
+        use crm::leads::{LeadFilter, LeadInput};
+        let operator = t.user("olga", &["operator"]).await;
+        let input = LeadInput { full_name: "Петров".into(), phone: "+7 912 345 67 40".into(), ..Default::default() };
+        let lead = t.crm.create_lead(&operator, &input).await.unwrap();
+        for round in ["save", "read"] {
+            // the owner holds the leads table, so the operator's statement waits on the server,
+            // where its connection is then cut: the core must try once more on a new connection
+            let mut owner = PgConnection::connect(&t.url).await.expect("owner");
+            let mut hold = owner.begin().await.unwrap();
+            sqlx::query("lock table leads in access exclusive mode").execute(&mut *hold).await.unwrap();
+            let (crm, actor, input) = (t.crm.clone(), operator.clone(), input.clone());
+            let work = tokio::spawn(async move {
+                match round {
+                    "save" => crm.update_lead(&actor, lead.id, lead.version, &LeadInput { note: "перезвонить".into(), ..input })
+                        .await
+                        .map(|l| (l.version, l.note)),
+                    _ => crm.list_leads(&actor, &LeadFilter::default()).await.map(|page| (page.total, String::new())),
+                }
+            });
+            cut_the_waiting_connection(&t).await;
+            hold.commit().await.unwrap();
+            let done = work.await.expect("task");
+            match round {
+                // saved once: one version further, not two
+                "save" => assert_eq!(done.unwrap(), (lead.version + 1, "перезвонить".to_owned())),
+                _ => assert_eq!(done.unwrap().0, 1),
+            }
+        }
+    }
+}
