@@ -187,7 +187,7 @@ pub fn main() -> std::process::ExitCode {
     let lang = Lang::from_locale(&std::env::var("LANG").unwrap_or_default());
     let _logging = crate::logging::init(crate::config::logs_dir().ok().as_deref());
     let Some(command) = cli.command else {
-        return open_window(cli.database_url);
+        return open_window(cli.database_url, lang);
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -216,13 +216,13 @@ pub fn main() -> std::process::ExitCode {
 }
 
 #[cfg(feature = "desktop")]
-fn open_window(database_url: Option<String>) -> std::process::ExitCode {
+fn open_window(database_url: Option<String>, _lang: Lang) -> std::process::ExitCode {
     crate::desktop::run(database_url)
 }
 
 #[cfg(not(feature = "desktop"))]
-fn open_window(_database_url: Option<String>) -> std::process::ExitCode {
-    eprintln!("crm: this build has no window (built without the `desktop` feature); see `crm --help`");
+fn open_window(_database_url: Option<String>, lang: Lang) -> std::process::ExitCode {
+    eprintln!("crm: {}", crate::i18n::message(lang, "no_window", &[]));
     std::process::ExitCode::FAILURE
 }
 

@@ -90,7 +90,8 @@ const PATRONYMIC_ROOTS: &[&str] = &[
     "Иванов", "Игорев", "Максимов", "Михайлов", "Николаев", "Олегов", "Павлов", "Романов", "Сергеев", "Юрьев",
 ];
 const MAIL_DOMAINS: &[&str] = &["mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru", "rambler.ru"];
-const SEASONS: &[&str] = &["Весна", "Лето", "Осень", "Зима"];
+/// By `month % 12 / 3`: December, January and February are winter.
+const SEASONS: &[&str] = &["Зима", "Весна", "Лето", "Осень"];
 
 /// Rows per multi-row insert: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const BATCH: usize = 1000;
@@ -154,8 +155,10 @@ impl Crm {
         if channels.is_empty() {
             return Err(Error::state("demo_no_channels"));
         }
-        let campaigns = insert_campaigns(&mut tx, &mut rng, options, &services, &channels, &suffix, operator).await?;
-        report.campaigns = campaigns.len() as u64;
+        let (campaigns, created) =
+            insert_campaigns(&mut tx, &mut rng, options, &services, &channels, &suffix, operator).await?;
+        // every campaign made, the planned ones too (only the started ones get leads)
+        report.campaigns = created;
         let people = generate_people(&mut tx, &mut rng, options, &campaigns, &services, operator, manager).await?;
         report.leads = people.0;
         report.clients = people.1;
@@ -232,7 +235,7 @@ async fn insert_campaigns(
     channels: &[i64],
     suffix: &str,
     by: i64,
-) -> Result<Vec<DemoCampaign>> {
+) -> Result<(Vec<DemoCampaign>, u64)> {
     let count = (options.leads / 500).clamp(12, 2000) as usize;
     let year_start = options.anchor - Days::new(365);
     let channel_names: Vec<(String,)> =
@@ -277,7 +280,7 @@ async fn insert_campaigns(
             out.push(DemoCampaign { id, service, channel_index, starts_on, lead_window_days: window });
         }
     }
-    Ok(out)
+    Ok((out, count as u64))
 }
 
 /// Leads, and for the converted ones a client with one to three contracts. Returns the counts.

@@ -30,7 +30,11 @@ pub struct Logging {
 pub fn init(dir: Option<&Path>) -> Logging {
     let filter = |default: &str| EnvFilter::try_from_env("CRM_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let terminal = std::io::stderr().is_terminal().then(|| {
-        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter("crm=warn"))
+        // (an incident is said in words by the CLI and the window themselves)
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .with_filter(filter("crm=warn,crm::logging=off"))
     });
     let (file, guard, problem) = match dir.map(appender) {
         Some(Ok(appender)) => {

@@ -1,6 +1,9 @@
 //! The `crm` binary's commands, run as a user would, on both backends.
 
 use std::process::{Command, Output};
+use std::str::FromStr as _;
+
+use sqlx::Connection as _;
 
 use crate::support::{pg, PASSWORD};
 
@@ -441,4 +444,81 @@ fn import_reports_each_rejected_row_and_a_dry_run_writes_nothing() {
     assert!(std::fs::read_to_string(&rejected).unwrap().lines().count() == 3);
     let err = fails(&crm(&url, &["import", "leads", file_arg, "--user", "boss"], &as_boss));
     assert!(err.contains("Choose the column of the phone or of the e-mail"), "{err}");
+}
+
+/// The app (this process) and the command line (another) on one SQLite file: the command line's
+/// long write is killed in the middle of its transaction, as a crash or a pulled plug would. The
+/// app's save, which was waiting for the file, then goes through; the file is intact and holds
+/// nothing of the killed transaction; and the two processes keep working side by side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_killed_mid_transaction_leaves_an_intact_file_and_the_other_process_working() {
+    use crm::leads::{LeadFilter, LeadInput};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    ok(&crm(&url, &["demo", "--seed", "4", "--leads", "20", "--anchor", ANCHOR], &[DEMO]));
+    let app = crm::Crm::open(&url, crm::Settings::default()).await.unwrap();
+    let operator = app.sign_in("operator", DEMO.1).await.unwrap();
+    let counts = async || {
+        let mut tx = app.db().read().await.unwrap();
+        let check: String = tx.scalar(crm::db::Query::new("pragma integrity_check")).await.unwrap();
+        let leads: i64 = tx.scalar(crm::db::Query::new("select count(*) from leads")).await.unwrap();
+        let campaigns: i64 = tx.scalar(crm::db::Query::new("select count(*) from campaigns")).await.unwrap();
+        tx.commit().await.unwrap();
+        (check, leads, campaigns)
+    };
+    let (_, leads, campaigns) = counts().await;
+
+    let config = tempfile::tempdir().unwrap();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_crm"))
+        .arg("--database-url")
+        .arg(&url)
+        .args(["demo", "--seed", "5", "--leads", "400000", "--append", "--user", "admin", "--with-other-users"])
+        .env("CRM_PASSWORD", DEMO.1)
+        .env("CRM_CONFIG_DIR", config.path())
+        .env("CRM_DATA_DIR", config.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run crm demo");
+    // wait until the demo holds the file's write lock: its one long transaction has begun
+    let probe = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap().busy_timeout(Duration::ZERO);
+    let started = Instant::now();
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(60), "the demo never began writing");
+        assert!(demo.try_wait().unwrap().is_none(), "the demo ended early");
+        let mut conn = sqlx::SqliteConnection::connect_with(&probe).await.unwrap();
+        match sqlx::query("begin immediate").execute(&mut conn).await {
+            Ok(_) => sqlx::query("rollback").execute(&mut conn).await.map(drop).unwrap(),
+            Err(_) => break,
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let input = LeadInput { full_name: "Петров".into(), phone: "+7 912 345 67 50".into(), ..Default::default() };
+    let save = {
+        let (app, operator, input) = (app.clone(), operator.clone(), input.clone());
+        tokio::spawn(async move { app.create_lead(&operator, &input).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!save.is_finished(), "the save waits for the demo's transaction");
+    demo.kill().expect("kill the demo");
+    demo.wait().unwrap();
+    let saved = save.await.expect("task").expect("the waiting save goes through once the killed writer is gone");
+    assert_eq!(counts().await, ("ok".to_owned(), leads + 1, campaigns), "nothing of the killed transaction is left");
+
+    // the command line reads while the app writes
+    let more =
+        LeadInput { full_name: "Сидорова".into(), phone: "+7 912 345 67 51".into(), ..Default::default() };
+    let (stats, second) = tokio::join!(
+        tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || crm(&url, &["stats", "--json", "--user", "operator"], &[("CRM_PASSWORD", DEMO.1)])
+        }),
+        app.create_lead(&operator, &more),
+    );
+    let stats: serde_json::Value = serde_json::from_str(&ok(&stats.unwrap())).unwrap();
+    assert_eq!(stats["total"]["leads"], 20, "the first demo's leads, counted by the other process");
+    second.expect("a second save beside the command line");
+    let page = app.list_leads(&operator, &LeadFilter::default()).await.unwrap();
+    assert_eq!((page.total, saved.full_name.as_str()), (leads + 2, "Петров"));
 }
