@@ -197,6 +197,9 @@ impl Crm {
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
         transact!(actor.db, |tx| {
+            // the client first, then its name: a client's edit at the same moment rewrites the
+            // search text of the contracts it sees, and this one must be found by the new name
+            tx.lock(Lock::Client(client_id)).await?;
             let holder: Option<(String, bool)> = tx
                 .fetch_optional(Query::new("select full_name, is_archived from clients where id = $1").bind(client_id))
                 .await?;

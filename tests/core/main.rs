@@ -17,4 +17,5 @@ mod migrations;
 mod office;
 mod permissions;
 mod services;
+mod soak;
 mod stats;

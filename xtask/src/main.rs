@@ -10,6 +10,8 @@
 //!   tauri-cli, installed once into `target/tools`; ARGS go to `cargo tauri build`.
 //! - `cargo xtask bench [--leads N] [--backend sqlite|postgres]`: the benchmarks (optimised
 //!   build), printing figures for both backends.
+//! - `cargo xtask soak [--computers N] [--seconds S | --minutes M]`: many office computers
+//!   working the same records on PostgreSQL (optimised build), printing errors and invariants.
 //!
 //! Std only, so it builds in seconds before anything else is installed.
 
@@ -36,8 +38,13 @@ fn main() -> ExitCode {
             let bench = ["bench", "--no-default-features", "--bench", "crm", "--"];
             cargo(&[&bench[..], &str_args(&args[1..])].concat(), &[])
         }),
+        // The shared office under load (PostgreSQL): long runs, figures printed.
+        Some("soak") => setup(true).and_then(|()| {
+            let soak = ["bench", "--no-default-features", "--bench", "soak", "--"];
+            cargo(&[&soak[..], &str_args(&args[1..])].concat(), &[])
+        }),
         _ => {
-            eprintln!("usage: cargo xtask <run [ARGS] | test | setup | bundle [ARGS] | bench [ARGS]>");
+            eprintln!("usage: cargo xtask <run [ARGS] | test | setup | bundle [ARGS] | bench [ARGS] | soak [ARGS]>");
             return ExitCode::from(2);
         }
     };
