@@ -262,9 +262,9 @@ impl Backend {
 /// evaluates to the body's `Result`. The body runs again in a new transaction when [`Retry`] says
 /// so: when the office server rolled it back because it deadlocked with another computer's, or
 /// could not serialize it (two people saving at the same moment both succeed, and neither sees
-/// the server's error), or when the connection broke under it (the server restarted; nothing
-/// was committed). The body must therefore be repeatable: it reads what it needs afresh, and
-/// `return` in it leaves the body, not the function.
+/// the server's error), or when the connection broke before the commit (the server restarted;
+/// nothing was committed). The body must therefore be repeatable: it reads what it needs afresh,
+/// and `return` in it leaves the body, not the function.
 ///
 /// A macro rather than a function taking an async closure: the future of such a function is
 /// not `Send` (rust-lang/rust#110338), and the window's commands must be.
@@ -272,7 +272,13 @@ macro_rules! transact {
     ($db:expr, |$tx:ident| $body:block) => {{
         let mut retry = $crate::db::Retry::default();
         loop {
-            let mut tx = $db.write().await?;
+            let mut tx = match $db.write().await {
+                Ok(tx) => tx,
+                Err(e) => match retry.failed(e).await {
+                    Some(e) => break Err(e),
+                    None => continue,
+                },
+            };
             let result: $crate::error::Result<_> = async {
                 let $tx = &mut tx;
                 $body
@@ -288,13 +294,19 @@ pub(crate) use transact;
 
 /// Runs `$body` with `$tx` bound to a read transaction of `$db` ([`Db::read`]); evaluates to the
 /// body's `Result`. A connection that broke under it (the office server restarted, the network
-/// dropped) is tried once more on a new one: a read has nothing to undo, and the person sees the
-/// page rather than an error. Like [`transact!`], the body must be repeatable.
+/// dropped) is tried again on a new one: a read has nothing to undo, and the person sees the page
+/// rather than an error. Like [`transact!`], the body must be repeatable.
 macro_rules! reading {
     ($db:expr, |$tx:ident| $body:block) => {{
-        let mut again = true;
+        let mut retry = $crate::db::Retry::default();
         loop {
-            let mut tx = $db.read().await?;
+            let mut tx = match $db.read().await {
+                Ok(tx) => tx,
+                Err(e) => match retry.failed(e).await {
+                    Some(e) => break Err(e),
+                    None => continue,
+                },
+            };
             let result: $crate::error::Result<_> = async {
                 let $tx = &mut tx;
                 $body
@@ -305,11 +317,11 @@ macro_rules! reading {
                 Err(e) => Err(e),
             };
             match result {
-                Err(e) if again && e.is_connection_lost() => {
-                    again = false;
-                    tracing::warn!("read retried on a new connection: {e}");
-                }
-                other => break other,
+                Ok(value) => break Ok(value),
+                Err(e) => match retry.failed(e).await {
+                    Some(e) => break Err(e),
+                    None => continue,
+                },
             }
         }
     }};
@@ -320,19 +332,23 @@ pub(crate) use reading;
 /// failure.
 pub const RETRIES: u32 = 6;
 
-/// What [`transact!`] knows of the attempts so far.
+/// How many times [`transact!`] and [`reading!`] try a new connection after one broke: a restart
+/// leaves every pooled connection of a person (two) dead, and the server takes a moment to come
+/// back. The pauses add up to about 3 s.
+pub const RECONNECTS: u32 = 4;
+
+/// What [`transact!`] and [`reading!`] know of the attempts so far.
 #[derive(Debug, Default)]
 pub struct Retry {
     attempt: u32,
-    reconnected: bool,
+    reconnects: u32,
 }
 
 impl Retry {
     /// Finishes an attempt that ended with `result`: commits `tx` after a success and gives the
-    /// outcome; after a failure rolls it back and gives `None` when the body should run again
-    /// (after a short random pause for a deadlock), the error otherwise. A connection that broke
-    /// under the commit leaves the outcome unknown: the person is told so (`outcome_unknown`),
-    /// and nothing is retried.
+    /// outcome; after a failure rolls it back and says what [`Retry::failed`] says. A connection
+    /// that broke under the commit leaves the outcome unknown: the person is told so
+    /// (`outcome_unknown`), and nothing is retried.
     pub async fn settle<T>(&mut self, result: Result<T>, tx: Tx) -> Option<Result<T>> {
         let error = match result {
             Ok(value) => {
@@ -347,17 +363,25 @@ impl Retry {
             Err(e) => e,
         };
         drop(tx);
+        self.failed(error).await.map(Err)
+    }
+
+    /// After `error` (nothing committed): `None` when the work should run again, after a short
+    /// random pause for a deadlock or a growing one for a lost connection; the error otherwise.
+    pub async fn failed(&mut self, error: Error) -> Option<Error> {
         if error.is_transient() && self.attempt < RETRIES {
             self.attempt += 1;
             tracing::info!(attempt = self.attempt, "transaction retried: {error}");
             tokio::time::sleep(backoff(self.attempt)).await;
             None
-        } else if error.is_connection_lost() && !self.reconnected {
-            self.reconnected = true;
-            tracing::warn!("transaction retried on a new connection: {error}");
+        } else if error.is_connection_lost() && self.reconnects < RECONNECTS {
+            self.reconnects += 1;
+            tracing::warn!(attempt = self.reconnects, "retried on a new connection: {error}");
+            const PAUSES_MS: [u64; RECONNECTS as usize] = [100, 300, 800, 1600];
+            tokio::time::sleep(Duration::from_millis(PAUSES_MS[self.reconnects as usize - 1])).await;
             None
         } else {
-            Some(Err(error))
+            Some(error)
         }
     }
 }

@@ -221,6 +221,16 @@ fn make_certificates(dir: &Path, as_root: bool) -> (PathBuf, PathBuf, PathBuf) {
     (file("ca.pem"), file("server.pem"), file("server.key"))
 }
 
+/// Restarts the throwaway server as an office server's restart would: connected clients are cut
+/// (`fast`), and it is back on the same port a moment later. Only for the server this harness
+/// started (not one of `CRM_TEST_DATABASE_URL`).
+#[allow(dead_code)] // used by the soak only
+pub fn restart_server() {
+    let (pg_ctl, data, dir, as_root) = STOP.get().expect("a restart needs the harness's own server");
+    let log = dir.join("server.log");
+    pg(*as_root, pg_ctl, &["-D", path(data), "-l", path(&log), "-m", "fast", "-w", "-t", "60", "restart"]);
+}
+
 extern "C" fn stop_server() {
     if let Some((pg_ctl, data, dir, as_root)) = STOP.get() {
         let mut cmd = pg_command(*as_root, pg_ctl);

@@ -32,6 +32,9 @@ pub struct Options {
     /// managers edit, and leads the managers race to convert.
     pub hot: usize,
     pub seed: u64,
+    /// Restart the office server this long into the run, with this function (the harness's
+    /// `pg::restart_server`).
+    pub restart: Option<(Duration, fn())>,
 }
 
 /// What the run saw.
@@ -40,7 +43,10 @@ pub struct Report {
     pub operations: u64,
     /// Answers a person gets as such: someone else saved first, already converted, ...
     pub refused: BTreeMap<String, u64>,
-    /// What must never reach a person: database and internal errors, by message.
+    /// Failures of the server said in words (it does not answer, the outcome of a save is
+    /// unknown): what a restart may cost, never a generic error.
+    pub said: BTreeMap<String, u64>,
+    /// What must never reach a person: generic database and internal errors, by message.
     pub failures: BTreeMap<String, u64>,
     pub latencies: Vec<Duration>,
     /// Invariants the data broke, in words.
@@ -66,6 +72,7 @@ impl Report {
             self.percentile(0.99).as_secs_f64() * 1000.0,
         );
         println!("  refused as people see it: {:?}", self.refused);
+        println!("  server failures said in words: {:?}", self.said);
         println!("  errors people must never see: {} {:?}", self.failures.values().sum::<u64>(), self.failures);
         println!("  invariant violations: {} {:?}", self.violations.len(), self.violations);
     }
@@ -131,20 +138,40 @@ pub async fn run(url: &str, settings: Settings, options: &Options) -> Report {
                 report.operations += 1;
                 report.latencies.push(took);
                 if let Err(e) = outcome {
-                    let bucket = if expected(&e) { &mut report.refused } else { &mut report.failures };
-                    let key = if expected(&e) { e.code().to_owned() } else { format!("{}: {e}", e.code()) };
+                    let (bucket, key) = if expected(&e) {
+                        (&mut report.refused, e.code().to_owned())
+                    } else if let Some(code) = said_in_words(&e) {
+                        (&mut report.said, code.to_owned())
+                    } else {
+                        (&mut report.failures, format!("{}: {e}", e.code()))
+                    };
                     *bucket.entry(key).or_default() += 1;
                 }
             }
         }));
+    }
+    if let Some((after, restart)) = options.restart {
+        tokio::time::sleep(after).await;
+        println!("soak: restarting the office server");
+        tokio::task::spawn_blocking(restart).await.expect("restart");
+        println!("soak: the office server is back");
     }
     for computer in computers {
         computer.await.expect("a computer's task");
     }
     let mut report = Arc::try_unwrap(report).expect("all computers done").into_inner().unwrap();
     let acks = Arc::try_unwrap(acks).expect("all computers done").into_inner().unwrap();
-    report.violations = check(url, &acks).await;
+    let unknown = report.said.contains_key("outcome_unknown");
+    report.violations = check(url, &acks, unknown).await;
     report
+}
+
+/// The message code of a failure of the server that a person is told in words.
+fn said_in_words(error: &Error) -> Option<&'static str> {
+    match error {
+        Error::State { code: "outcome_unknown", .. } => Some("outcome_unknown"),
+        other => crm::i18n::database_problem(other),
+    }
 }
 
 /// A person's answer that is not a failure: someone else saved first, the lead is converted
@@ -279,7 +306,7 @@ async fn work(
 }
 
 /// The invariants, each a query on the owner's connection that finds what breaks it.
-async fn check(url: &str, acks: &Acks) -> Vec<String> {
+async fn check(url: &str, acks: &Acks, unknown_outcomes: bool) -> Vec<String> {
     let mut conn = sqlx::PgConnection::connect(url).await.expect("owner's connection");
     let mut violations = Vec::new();
     let checks = [
@@ -329,7 +356,8 @@ async fn check(url: &str, acks: &Acks) -> Vec<String> {
             .fetch_one(&mut conn)
             .await
             .expect("audit count");
-            if written != *count {
+            // a save whose outcome was unknown may have been kept: then only "none lost"
+            if written < *count || (written > *count && !unknown_outcomes) {
                 violations.push(format!("{entity} {id}: {count} acknowledged updates, {written} in the history"));
             }
         }

@@ -12,7 +12,7 @@ use crate::support::{pg, settings_for};
 async fn eight_computers_working_the_same_records_see_no_error_and_break_nothing() {
     let url = pg::postgres_database().await;
     let settings = settings_for(&url, crm::Settings::default());
-    let options = run::Options { computers: 8, duration: Duration::from_secs(20), hot: 12, seed: 1 };
+    let options = run::Options { computers: 8, duration: Duration::from_secs(20), hot: 12, seed: 1, restart: None };
     let report = run::run(&url, settings, &options).await;
     report.print(&options);
     assert!(report.operations > 200, "too little work to prove anything: {}", report.operations);

@@ -1,5 +1,6 @@
 //! The shared office under load, with figures: `cargo xtask soak [--computers N] [--seconds S]
-//! [--hot N] [--seed N]` (an optimised build; default 32 computers for 600 s). Each computer is
+//! [--hot N] [--seed N] [--restart-after S]` (an optimised build; default 32 computers for 600 s;
+//! `--restart-after` restarts the throwaway server that long into the run). Each computer is
 //! its own `Crm` on a fresh database of a throwaway PostgreSQL (or of `CRM_TEST_DATABASE_URL`'s
 //! server); see `tests/common/soak.rs`. Exits non-zero when a person would have seen a database
 //! or internal error, or when an invariant broke.
@@ -18,7 +19,8 @@ use std::time::Duration;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let mut options = soak::Options { computers: 32, duration: Duration::from_secs(600), hot: 24, seed: 1 };
+    let mut options =
+        soak::Options { computers: 32, duration: Duration::from_secs(600), hot: 24, seed: 1, restart: None };
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let mut args = args.iter();
     while let Some(flag) = args.next() {
@@ -29,8 +31,12 @@ fn main() -> ExitCode {
             ("--minutes", Some(n)) if n > 0 => options.duration = Duration::from_secs(n * 60),
             ("--hot", Some(n)) if n >= 2 => options.hot = n as usize,
             ("--seed", Some(n)) => options.seed = n,
+            // the harness's own server only: not one of CRM_TEST_DATABASE_URL
+            ("--restart-after", Some(n)) if std::env::var_os("CRM_TEST_DATABASE_URL").is_none() => {
+                options.restart = Some((Duration::from_secs(n), pg::restart_server));
+            }
             _ => {
-                eprintln!("usage: cargo xtask soak [--computers N] [--seconds S | --minutes M] [--hot N] [--seed N]");
+                eprintln!("usage: cargo xtask soak [--computers N] [--seconds S | --minutes M] [--hot N] [--seed N] [--restart-after S]");
                 return ExitCode::from(2);
             }
         }
