@@ -134,6 +134,7 @@ impl Crm {
     /// On an office PostgreSQL: connecting as the user's own login role is the sign-in, so the
     /// server checks the password (SCRAM) and counts failures, and every later statement runs
     /// with that role's privileges.
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<Actor> {
         // No username holds a control character (check_username), and PostgreSQL's sign-in
         // cannot carry a NUL: such input is simply not a user.
@@ -206,6 +207,7 @@ impl Crm {
 
     /// The signed-in user as they are now (roles and permissions re-read): fails with
     /// `Unauthenticated` when the account is gone or deactivated, so every call re-checks it.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn refresh(&self, actor: &Actor) -> Result<Actor> {
         let load = async {
             let mut tx = actor.db.read().await?;
@@ -235,6 +237,7 @@ impl Crm {
     }
 
     /// Creates the first administrator; refused once any user exists.
+    #[tracing::instrument(skip_all, err(level = "info"))]
     pub async fn create_first_admin(&self, username: &str, full_name: &str, password: &str) -> Result<Actor> {
         let mut checks = Checks::new();
         let username = checks.take(check_username("username", username));
@@ -266,6 +269,7 @@ impl Crm {
     }
 
     /// Changes the signed-in user's own password; the current one must be given.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn change_own_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
         check_password("new_password", new).map_err(|e| Error::Invalid(vec![e]))?;
         match &actor.db {

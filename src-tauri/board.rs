@@ -47,6 +47,7 @@ const PER_COLUMN: i64 = 20;
 
 impl Crm {
     /// Every status's column: its count and its first cards, newest first.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn lead_board(&self, actor: &Actor, filter: &BoardFilter) -> Result<Vec<BoardColumn>> {
         actor.require(Permission::LeadsView)?;
         let page = PageRequest::new(0, filter.per_column.unwrap_or(PER_COLUMN));
@@ -58,6 +59,7 @@ impl Crm {
     }
 
     /// One column's page of cards (for "more" under a column).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn board_column(
         &self,
         actor: &Actor,

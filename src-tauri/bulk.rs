@@ -82,6 +82,7 @@ impl Crm {
     /// Applies `action` to the selected leads. Status and archive need `leads.edit`, an owner
     /// `owners.assign`; a converted lead, a restore whose phone is taken, a lost status without
     /// a reason are refused per record.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn bulk_leads(
         &self,
         actor: &Actor,
@@ -134,6 +135,7 @@ impl Crm {
 
     /// Applies `action` to the selected clients: an owner needs `owners.assign`, archiving
     /// `clients.edit`.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn bulk_clients(
         &self,
         actor: &Actor,
@@ -183,6 +185,7 @@ impl Crm {
 
     /// Archives (or restores) the ticked contracts, campaigns or services, each as it is now,
     /// with the permission that archives one of them.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn bulk_archive(
         &self,
         actor: &Actor,

@@ -145,6 +145,7 @@ const FROM: &str = " from campaigns c join services s on s.id = c.service_id joi
 
 impl Crm {
     /// One page of campaigns and how many match; archived ones only when asked for.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_campaigns(&self, actor: &Actor, filter: &CampaignFilter) -> Result<Page<Campaign>> {
         let today = today();
         let list = self.campaigns_query(actor, filter, today)?;
@@ -202,6 +203,7 @@ impl Crm {
     }
 
     /// Live campaigns for pickers: the lead form and the statistics filters.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn campaign_options(&self, actor: &Actor, search: &str) -> Result<Vec<(i64, String)>> {
         actor.require_any(&[
             Permission::LeadsView,
@@ -213,6 +215,7 @@ impl Crm {
     }
 
     /// One campaign with its status as of today.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn get_campaign(&self, actor: &Actor, id: i64) -> Result<Campaign> {
         actor.require(Permission::CampaignsView)?;
         reading!(actor.db, |tx| {
@@ -222,6 +225,7 @@ impl Crm {
     }
 
     /// Creates a campaign after checking every field, its service and its channel.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn create_campaign(&self, actor: &Actor, input: &CampaignInput) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         transact!(actor.db, |tx| {
@@ -232,6 +236,7 @@ impl Crm {
     }
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn update_campaign(
         &self,
         actor: &Actor,
@@ -266,6 +271,7 @@ impl Crm {
     }
 
     /// Starts a planned campaign now; a start date still ahead moves to today.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn start_campaign(&self, actor: &Actor, id: i64, version: i64) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         let today = today();
@@ -281,6 +287,7 @@ impl Crm {
 
     /// Finishes an active campaign now; an end date still ahead (or none) becomes today, but
     /// never before the start date.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn finish_campaign(&self, actor: &Actor, id: i64, version: i64) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         let today = today();
@@ -300,6 +307,7 @@ impl Crm {
 
     /// Archives (or restores) a campaign: it leaves the lead form's picker, its leads and
     /// statistics stay.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn set_campaign_archived(
         &self,
         actor: &Actor,
@@ -316,6 +324,7 @@ impl Crm {
     }
 
     /// Deletes a campaign no lead refers to; one with leads must be archived instead.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn delete_campaign(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require(Permission::CampaignsEdit)?;
         transact!(actor.db, |tx| {

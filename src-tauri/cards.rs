@@ -66,6 +66,7 @@ const CARD_CONTRACTS: i64 = 100;
 
 impl Crm {
     /// A lead's card, for everyone who may view leads.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn lead_card(&self, actor: &Actor, id: i64) -> Result<LeadCard> {
         actor.require(Permission::LeadsView)?;
         let mut tx = actor.db.read().await?;
@@ -78,6 +79,7 @@ impl Crm {
     }
 
     /// A client's card, for everyone who may view clients; contracts for those who see them.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn client_card(&self, actor: &Actor, id: i64) -> Result<ClientCard> {
         actor.require(Permission::ClientsView)?;
         let mut tx = actor.db.read().await?;
@@ -108,6 +110,7 @@ impl Crm {
 
     /// Moves a lead (read at `version`) to another status; `lost` needs a reason from the list.
     /// `converted` is reached only by converting.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn set_lead_status(
         &self,
         actor: &Actor,
@@ -126,6 +129,7 @@ impl Crm {
     }
 
     /// Makes `owner_id` responsible for a lead or client read at `version`.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn set_owner(&self, actor: &Actor, record: Record, version: i64, owner_id: i64) -> Result<()> {
         actor.require(Permission::OwnersAssign)?;
         actor.require(record.view_permission())?;
@@ -137,6 +141,7 @@ impl Crm {
 
     /// Active colleagues by name, for owner and assignee pickers: every signed-in user may see
     /// who works here.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn user_options(&self, actor: &Actor) -> Result<Vec<UserOption>> {
         actor.require_signed_in()?;
         reading!(actor.db, |tx| {
@@ -148,6 +153,7 @@ impl Crm {
     }
 
     /// Why leads are lost, by name: for everyone who sets a lead's status or reads statistics.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_lost_reasons(&self, actor: &Actor, include_archived: bool) -> Result<Vec<Item>> {
         actor.require_any(&[
             Permission::LeadsView,
@@ -158,16 +164,19 @@ impl Crm {
         LOST_REASONS.list(actor, include_archived).await
     }
 
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn create_lost_reason(&self, actor: &Actor, name: &str) -> Result<Item> {
         actor.require(Permission::ReasonsEdit)?;
         LOST_REASONS.create(actor, name).await
     }
 
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn rename_lost_reason(&self, actor: &Actor, id: i64, version: i64, name: &str) -> Result<Item> {
         actor.require(Permission::ReasonsEdit)?;
         LOST_REASONS.rename(actor, id, version, name).await
     }
 
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn set_lost_reason_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Item> {
         actor.require(Permission::ReasonsEdit)?;
         LOST_REASONS.set_archived(actor, id, version, archived).await

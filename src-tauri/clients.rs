@@ -104,6 +104,7 @@ const MAX_NOTE: usize = 5000;
 
 impl Crm {
     /// One page of clients, newest first unless asked otherwise, with the total.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_clients(&self, actor: &Actor, filter: &ClientFilter) -> Result<Page<Client>> {
         let list = self.clients_query(actor, filter)?;
         self.read_page(actor, list, filter.page).await
@@ -127,6 +128,7 @@ impl Crm {
     }
 
     /// One client with its contract count and revenue.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn get_client(&self, actor: &Actor, id: i64) -> Result<Client> {
         actor.require(Permission::ClientsView)?;
         reading!(actor.db, |tx| {
@@ -137,6 +139,7 @@ impl Crm {
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`. The client's
     /// contracts are searched by its name too, so their search text follows.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn update_client(&self, actor: &Actor, id: i64, version: i64, input: &ClientInput) -> Result<Client> {
         actor.require(Permission::ClientsEdit)?;
         let valid = self.validate_client(input)?;
@@ -178,6 +181,7 @@ impl Crm {
 
     /// Archives (or restores) a client: it leaves the list and takes no new contracts; its
     /// contracts and the statistics keep it.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn set_client_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Client> {
         actor.require(Permission::ClientsEdit)?;
         transact!(actor.db, |tx| {
@@ -188,6 +192,7 @@ impl Crm {
     }
 
     /// A further contract for an existing, live client, optionally with its document.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn add_contract_to_client(
         &self,
         actor: &Actor,

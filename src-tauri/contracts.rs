@@ -79,6 +79,7 @@ pub struct ContractFilter {
 
 impl Crm {
     /// One page of contracts, latest signed first unless asked otherwise, with the total.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_contracts(&self, actor: &Actor, filter: &ContractFilter) -> Result<Page<Contract>> {
         let list = self.contracts_query(actor, filter)?;
         let page: Page<ContractRow> = self.read_page(actor, list, filter.page).await?;
@@ -116,6 +117,7 @@ impl Crm {
     }
 
     /// One contract with its document's details (not its bytes).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn get_contract(&self, actor: &Actor, id: i64) -> Result<Contract> {
         actor.require(Permission::ContractsView)?;
         reading!(actor.db, |tx| {
@@ -126,6 +128,7 @@ impl Crm {
 
     /// Creates a contract with no client yet (it is attached when a lead converts), optionally
     /// with its document; every field error, the document's included, comes back at once.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn create_contract(
         &self,
         actor: &Actor,
@@ -142,6 +145,7 @@ impl Crm {
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`. The client and
     /// the document are changed by their own use cases.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn update_contract(
         &self,
         actor: &Actor,
@@ -188,6 +192,7 @@ impl Crm {
     }
 
     /// Stores the contract's document, replacing any earlier one; a new version of the contract.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn attach_document(
         &self,
         actor: &Actor,
@@ -221,6 +226,7 @@ impl Crm {
 
     /// Reads a document file the user picked (see [`DocumentUpload::read_picked`]) for a contract
     /// form: only those who may save contracts may load files through the CRM.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn read_document_file(&self, actor: &Actor, path: std::path::PathBuf) -> Result<DocumentUpload> {
         self.may_read_document_files(actor)?;
         let rules = self.settings.document_rules();
@@ -231,6 +237,7 @@ impl Crm {
     }
 
     /// The contract's document with its bytes; `no_document` when it has none.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn get_document(&self, actor: &Actor, contract_id: i64) -> Result<Document> {
         actor.require(Permission::ContractsView)?;
         let mut tx = actor.db.read().await?;
@@ -241,6 +248,7 @@ impl Crm {
     }
 
     /// Archives (or restores) a contract: it leaves the lists and pickers, its history stays.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn set_contract_archived(
         &self,
         actor: &Actor,

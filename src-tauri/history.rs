@@ -151,6 +151,7 @@ pub const MAX_NOTE: usize = 10_000;
 impl Crm {
     /// A lead's or client's timeline, newest first. A client's includes its lead's story and its
     /// contracts' entries.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn timeline(&self, actor: &Actor, record: Record, page: PageRequest) -> Result<Page<Entry>> {
         actor.require(record.view_permission())?;
         reading!(actor.db, |tx| {
@@ -161,6 +162,7 @@ impl Crm {
     }
 
     /// Adds a note (plain text, several lines) to a lead's or client's timeline.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn add_note(&self, actor: &Actor, record: Record, body: &str) -> Result<Entry> {
         actor.require(Permission::NotesAdd)?;
         actor.require(record.view_permission())?;
@@ -188,6 +190,7 @@ impl Crm {
     }
 
     /// Every change, newest first, filtered by user, kind of record and period.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn history(&self, actor: &Actor, filter: &HistoryFilter) -> Result<Page<Entry>> {
         actor.require(Permission::HistoryView)?;
         date::check_period(("from", filter.from), ("to", filter.to))?;

@@ -135,6 +135,7 @@ impl Crm {
     /// One page of leads, newest first unless asked otherwise. Every filter and sort is served by
     /// an index of migration 0003, so pages stay fast at a million leads; only substring search
     /// scans (see `search`).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_leads(&self, actor: &Actor, filter: &LeadFilter) -> Result<Page<Lead>> {
         let list = self.leads_query(actor, filter)?;
         self.read_page(actor, list, filter.page).await
@@ -191,6 +192,7 @@ impl Crm {
     }
 
     /// One lead, archived or not.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn get_lead(&self, actor: &Actor, id: i64) -> Result<Lead> {
         actor.require(Permission::LeadsView)?;
         reading!(actor.db, |tx| {
@@ -201,6 +203,7 @@ impl Crm {
 
     /// Creates a lead (status `new` unless the form says otherwise), refusing a phone or e-mail
     /// that a live lead already has.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn create_lead(&self, actor: &Actor, input: &LeadInput) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         if input.owner_id.is_some_and(|owner| owner != actor.user_id) {
@@ -220,6 +223,7 @@ impl Crm {
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`, and a
     /// converted lead is frozen.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn update_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         let updated = self.save_lead(actor, id, version, input).await;
@@ -234,6 +238,7 @@ impl Crm {
     }
     /// Archives a lead (it leaves the lists and frees its phone and e-mail) or restores it, which
     /// is refused while a live lead holds the same phone or e-mail.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn set_lead_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         let result = self.archive_lead(actor, id, version, archived).await;

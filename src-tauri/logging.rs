@@ -39,8 +39,13 @@ pub fn init(dir: Option<&Path>) -> Logging {
     let (file, guard, problem) = match dir.map(appender) {
         Some(Ok(appender)) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            let layer =
-                tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false).with_filter(filter("crm=info"));
+            // a use case's line when it ends: its name, the user's id, the time it took (and its
+            // error, logged on its own line, when it failed)
+            let layer = tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false)
+                .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+                .with_filter(filter("crm=info"));
             (Some(layer), Some(guard), None)
         }
         Some(Err(e)) => (None, None, Some(e)),

@@ -41,6 +41,7 @@ const MAX_DUPLICATES: i64 = 20;
 
 impl Crm {
     /// Probable duplicates of lead `id`, live and archived (leads already merged aside).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn lead_duplicates(&self, actor: &Actor, id: i64) -> Result<Vec<Duplicate>> {
         actor.require(Permission::LeadsView)?;
         reading!(actor.db, |tx| {
@@ -53,6 +54,7 @@ impl Crm {
     /// Merges lead `drop` into lead `keep`. A converted lead always stays (`drop` converted is
     /// `merge_converted_survives`, both `merge_both_converted`); a converted lead's fields stay as
     /// they are.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn merge_leads(&self, actor: &Actor, input: &MergeInput) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         actor.require(Permission::LeadsMerge)?;

@@ -41,6 +41,7 @@ const MAX_FILTER_BYTES: usize = 4096;
 
 impl Crm {
     /// The actor's saved filters of `list`, by name.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn saved_filters(&self, actor: &Actor, list: &str) -> Result<Vec<SavedFilter>> {
         actor.require_signed_in()?;
         let list = known(list)?;
@@ -59,6 +60,7 @@ impl Crm {
     }
 
     /// Saves `filter` under `name` for the actor; a filter of the same name is replaced.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn save_filter(
         &self,
         actor: &Actor,
@@ -105,6 +107,7 @@ impl Crm {
     }
 
     /// Deletes one of the actor's saved filters.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn delete_saved_filter(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require_signed_in()?;
         transact!(actor.db, |tx| {

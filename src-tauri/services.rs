@@ -76,6 +76,7 @@ pub struct ServiceFilter {
 const COLUMNS: &str = "id, name, description, price, is_archived, version, created_at, updated_at";
 
 impl Crm {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_services(&self, actor: &Actor, filter: &ServiceFilter) -> Result<Page<Service>> {
         let list = self.services_query(actor, filter)?;
         self.read_page(actor, list, filter.page).await
@@ -102,6 +103,7 @@ impl Crm {
     }
 
     /// Live services for pickers (campaign and contract forms, statistics filters).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn service_options(&self, actor: &Actor, search: &str) -> Result<Vec<(i64, String)>> {
         actor.require_any(&[
             Permission::ServicesView,
@@ -112,6 +114,7 @@ impl Crm {
         crate::store::options(actor, "services", search).await
     }
 
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn get_service(&self, actor: &Actor, id: i64) -> Result<Service> {
         actor.require(Permission::ServicesView)?;
         reading!(actor.db, |tx| {
@@ -120,6 +123,7 @@ impl Crm {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn create_service(&self, actor: &Actor, input: &ServiceInput) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
         transact!(actor.db, |tx| {
@@ -130,6 +134,7 @@ impl Crm {
     }
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn update_service(&self, actor: &Actor, id: i64, version: i64, input: &ServiceInput) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
         let valid = input.validate()?;
@@ -154,6 +159,7 @@ impl Crm {
     }
 
     /// Archives (or restores) a service: it disappears from pickers but its history stays.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn set_service_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
         transact!(actor.db, |tx| {
@@ -164,6 +170,7 @@ impl Crm {
     }
 
     /// Deletes a service nobody refers to; one with campaigns or contracts must be archived.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn delete_service(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require(Permission::ServicesEdit)?;
         transact!(actor.db, |tx| {

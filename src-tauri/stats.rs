@@ -191,6 +191,7 @@ fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<()> {
 
 impl Crm {
     /// Statistics per campaign, per channel and in total for a period and filters.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn campaign_stats(&self, actor: &Actor, filter: &StatsFilter) -> Result<CampaignStats> {
         actor.require(Permission::StatsView)?;
         check_period(filter.from, filter.to)?;
@@ -242,6 +243,7 @@ impl Crm {
     }
 
     /// Sales volume per client, largest first: contracts signed in the period and their sum.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn client_sales(&self, actor: &Actor, filter: &ClientSalesFilter) -> Result<Page<ClientSales>> {
         actor.require(Permission::StatsView)?;
         check_period(filter.from, filter.to)?;

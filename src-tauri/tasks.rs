@@ -171,6 +171,7 @@ fn parse_due(input: &str) -> Result<DateTime<Utc>, FieldError> {
 impl Crm {
     /// Creates a task, the author's own unless assigned to a colleague; about a lead or client
     /// the author may view.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn create_task(&self, actor: &Actor, input: &TaskInput) -> Result<Task> {
         actor.require_signed_in()?;
         if let Some(record) = input.record {
@@ -213,6 +214,7 @@ impl Crm {
     }
 
     /// Changes a task's subject, kind, due time or assignee (its record stays).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn update_task(&self, actor: &Actor, id: i64, version: i64, input: &TaskInput) -> Result<Task> {
         actor.require_signed_in()?;
         transact!(actor.db, |tx| {
@@ -243,6 +245,7 @@ impl Crm {
     }
 
     /// Marks a task done, with what came of it, or open again.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn set_task_done(&self, actor: &Actor, id: i64, version: i64, done: bool, result: &str) -> Result<Task> {
         actor.require_signed_in()?;
         let result = text::free_text("result", result, MAX_RESULT).map_err(|e| Error::Invalid(vec![e]))?;
@@ -271,6 +274,7 @@ impl Crm {
     }
 
     /// One page of tasks, soonest due first (done ones: latest done first).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_tasks(&self, actor: &Actor, filter: &TaskFilter) -> Result<Page<Task>> {
         actor.require_signed_in()?;
         if filter.everyone || filter.assignee_id.is_some_and(|a| a != actor.user_id) {
@@ -314,6 +318,7 @@ impl Crm {
     }
 
     /// The actor's open tasks counted as overdue, due today and later, with the next to fall due.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn task_counts(&self, actor: &Actor) -> Result<TaskCounts> {
         actor.require_signed_in()?;
         reading!(actor.db, |tx| {
@@ -324,6 +329,7 @@ impl Crm {
 
     /// "My day": the actor's overdue, today's and upcoming open tasks, and the contracts that run
     /// out within the office's warning period when the actor may see contracts.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn my_day(&self, actor: &Actor) -> Result<Day> {
         actor.require_signed_in()?;
         let end = end_of_today();

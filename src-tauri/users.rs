@@ -68,6 +68,7 @@ fn parse_permissions(codes: &[String]) -> Result<BTreeSet<Permission>, FieldErro
 }
 
 impl Crm {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
         actor.require(Permission::UsersManage)?;
         reading!(actor.db, |tx| {
@@ -80,6 +81,7 @@ impl Crm {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn get_user(&self, actor: &Actor, id: i64) -> Result<User> {
         actor.require(Permission::UsersManage)?;
         reading!(actor.db, |tx| {
@@ -88,6 +90,7 @@ impl Crm {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn create_user(&self, actor: &Actor, input: &NewUser) -> Result<User> {
         actor.require(Permission::UsersManage)?;
         let mut checks = Checks::new();
@@ -108,6 +111,7 @@ impl Crm {
     }
 
     /// Edits a user's name, active flag, roles and extra permissions in one save.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn update_user(&self, actor: &Actor, id: i64, version: i64, input: &UserUpdate) -> Result<User> {
         actor.require(Permission::UsersManage)?;
         let mut checks = Checks::new();
@@ -138,6 +142,7 @@ impl Crm {
 
     /// Sets a one-time password for a user (who forgot theirs) and lifts any sign-in pause: with
     /// it they can only choose their own (on an office server it also expires in a week).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn reset_password(&self, actor: &Actor, id: i64, password: &str) -> Result<()> {
         actor.require(Permission::UsersManage)?;
         check_password("password", password).map_err(|e| Error::Invalid(vec![e]))?;
@@ -155,11 +160,13 @@ impl Crm {
 
     /// Every permission the CRM knows, in display order: what the administration page offers
     /// for roles and extra permissions (so a new permission needs no change in the window).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_permissions(&self, actor: &Actor) -> Result<Vec<Permission>> {
         actor.require(Permission::UsersManage)?;
         Ok(Permission::ALL.to_vec())
     }
 
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_roles(&self, actor: &Actor) -> Result<Vec<Role>> {
         actor.require(Permission::UsersManage)?;
         reading!(actor.db, |tx| {
@@ -173,6 +180,7 @@ impl Crm {
     }
 
     /// Replaces the permissions of a role (saved on `version`).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn set_role_permissions(
         &self,
         actor: &Actor,

@@ -513,12 +513,14 @@ impl crate::app::Crm {
     }
 
     /// "Back up now".
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn back_up(&self, actor: &Actor, out: &Path, progress: OnProgress<'_>) -> Result<BackupInfo> {
         self.check_backups(actor)?;
         make(&self.db, out, progress).await
     }
 
     /// "Restore" on the settings page.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn restore_backup(
         &self,
         actor: &Actor,
@@ -531,6 +533,7 @@ impl crate::app::Crm {
     }
 
     /// "Move to an office database": `office` is opened with the owner's login (and migrated).
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn move_to_office(
         &self,
         actor: &Actor,

@@ -32,6 +32,7 @@ impl Crm {
     /// Errors: `already_converted`, `lead_archived`, `Conflict` for a stale version, field errors
     /// of the new contract, or `contract_taken` / `archived` / `unknown` on `contract_id`; on any
     /// of them nothing is written.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn convert_lead(
         &self,
         actor: &Actor,

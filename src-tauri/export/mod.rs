@@ -271,6 +271,7 @@ impl Crm {
     }
 
     /// Writes `what` to `out` as `format` in `lang`; `progress` hears the rows written.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn export(
         &self,
         actor: &Actor,

@@ -113,6 +113,7 @@ impl Crm {
     }
 
     /// The wizard's preview of `path` as `kind`: sheets, headers, first rows, the guessed mapping.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn preview_import(
         &self,
         actor: &Actor,
@@ -148,6 +149,7 @@ impl Crm {
     /// Imports `path` (shown to people as `file_name`) as `kind`. `cancel` stops it between
     /// batches of rows; then nothing is imported.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn import(
         &self,
         actor: &Actor,
@@ -233,6 +235,7 @@ impl Crm {
     /// Undoes import `id`: archives every record it created, when none of them was changed since
     /// (otherwise nothing is archived, and the answer says how many were changed). Records the
     /// import updated keep their new values. Returns how many were archived.
+    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn undo_import(&self, actor: &Actor, id: i64) -> Result<u64> {
         actor.require(Permission::DataImport)?;
         let mut tx = actor.db.write().await?;
