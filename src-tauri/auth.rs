@@ -209,13 +209,10 @@ impl Crm {
     /// `Unauthenticated` when the account is gone or deactivated, so every call re-checks it.
     #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn refresh(&self, actor: &Actor) -> Result<Actor> {
-        let load = async {
-            let mut tx = actor.db.read().await?;
-            let fresh = load_actor(&mut tx, &actor.db, actor.user_id).await?;
-            tx.commit().await?;
-            Ok::<_, Error>(fresh)
-        };
-        match load.await {
+        // every command of the window starts here: after a restart of the office server, this is
+        // where a person's dead connections are met first
+        let load: Result<Option<Actor>> = reading!(actor.db, |tx| { load_actor(tx, &actor.db, actor.user_id).await });
+        match load {
             Ok(fresh) => fresh.ok_or(Error::Unauthenticated),
             // An office user deactivated meanwhile: their open connection has lost every
             // privilege (and a new one is refused), so the session is over.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{Crm, Page, PageRequest};
-use crate::db::Query;
+use crate::db::{reading, Query};
 use crate::error::Result;
 use crate::leads::{Lead, LeadFilter, LeadStatus};
 use crate::permission::{Actor, Permission};
@@ -97,9 +97,7 @@ impl Crm {
             q.push(" or t.created_by = ").push_bind(actor.user_id).push(")");
         }
         q.push(" order by t.due_at, t.id");
-        let mut tx = actor.db.read().await?;
-        let all: Vec<NextTask> = tx.fetch_all(q).await?;
-        tx.commit().await?;
+        let all: Vec<NextTask> = reading!(actor.db, |tx| { tx.fetch_all(q.clone()).await })?;
         // the first of each lead, as they come soonest first
         let mut seen = std::collections::HashSet::new();
         Ok(all.into_iter().filter(|t| seen.insert(t.lead_id)).collect())

@@ -69,11 +69,12 @@ impl Crm {
     #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn lead_card(&self, actor: &Actor, id: i64) -> Result<LeadCard> {
         actor.require(Permission::LeadsView)?;
-        let mut tx = actor.db.read().await?;
-        let lead = leads::fetch(&mut tx, id).await?;
-        let origin = origin(&mut tx, lead.campaign_id).await?;
-        let timeline = read_timeline(&mut tx, Record::Lead(id), PageRequest::new(0, FIRST_ENTRIES)).await?;
-        tx.commit().await?;
+        let (lead, origin, timeline) = reading!(actor.db, |tx| {
+            let lead = leads::fetch(tx, id).await?;
+            let origin = origin(tx, lead.campaign_id).await?;
+            let timeline = read_timeline(tx, Record::Lead(id), PageRequest::new(0, FIRST_ENTRIES)).await?;
+            Ok((lead, origin, timeline))
+        })?;
         let tasks = self.record_tasks(actor, Record::Lead(id)).await?;
         Ok(LeadCard { lead, origin, tasks, timeline })
     }
@@ -82,12 +83,13 @@ impl Crm {
     #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn client_card(&self, actor: &Actor, id: i64) -> Result<ClientCard> {
         actor.require(Permission::ClientsView)?;
-        let mut tx = actor.db.read().await?;
-        let client = fetch_client(&mut tx, id).await?;
-        let lead = leads::fetch(&mut tx, client.lead_id).await?;
-        let origin = origin(&mut tx, lead.campaign_id).await?;
-        let timeline = read_timeline(&mut tx, Record::Client(id), PageRequest::new(0, FIRST_ENTRIES)).await?;
-        tx.commit().await?;
+        let (client, lead, origin, timeline) = reading!(actor.db, |tx| {
+            let client = fetch_client(tx, id).await?;
+            let lead = leads::fetch(tx, client.lead_id).await?;
+            let origin = origin(tx, lead.campaign_id).await?;
+            let timeline = read_timeline(tx, Record::Client(id), PageRequest::new(0, FIRST_ENTRIES)).await?;
+            Ok((client, lead, origin, timeline))
+        })?;
         let contracts = if actor.can(Permission::ContractsView) {
             let filter = ContractFilter {
                 client_id: Some(id),

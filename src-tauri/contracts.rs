@@ -240,10 +240,10 @@ impl Crm {
     #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn get_document(&self, actor: &Actor, contract_id: i64) -> Result<Document> {
         actor.require(Permission::ContractsView)?;
-        let mut tx = actor.db.read().await?;
-        ensure_exists(&mut tx, contract_id).await?;
-        let document = document::load_document(&mut tx, contract_id).await?;
-        tx.commit().await?;
+        let document = reading!(actor.db, |tx| {
+            ensure_exists(tx, contract_id).await?;
+            document::load_document(tx, contract_id).await
+        })?;
         document.ok_or_else(|| Error::state("no_document"))
     }
 

@@ -334,22 +334,23 @@ impl Crm {
         actor.require_signed_in()?;
         let end = end_of_today();
         let at = now();
-        let mut tx = actor.db.read().await?;
-        let counts = counts(&mut tx, actor).await?;
-        let mut groups = Vec::new();
-        for (from, to) in [(None, Some(at)), (Some(at), Some(end)), (Some(end), None)] {
-            let mut q = Query::new(format!("{} where t.is_done = false and t.assignee_id = $1", select(actor)))
-                .bind(actor.user_id);
-            if let Some(from) = from {
-                q.push(" and t.due_at >= ").push_bind(from);
+        let (counts, groups) = reading!(actor.db, |tx| {
+            let counts = counts(tx, actor).await?;
+            let mut groups = Vec::new();
+            for (from, to) in [(None, Some(at)), (Some(at), Some(end)), (Some(end), None)] {
+                let mut q = Query::new(format!("{} where t.is_done = false and t.assignee_id = $1", select(actor)))
+                    .bind(actor.user_id);
+                if let Some(from) = from {
+                    q.push(" and t.due_at >= ").push_bind(from);
+                }
+                if let Some(to) = to {
+                    q.push(" and t.due_at < ").push_bind(to);
+                }
+                q.push(" order by t.due_at, t.id limit ").push_bind(DAY_ROWS);
+                groups.push(tx.fetch_all(q).await?);
             }
-            if let Some(to) = to {
-                q.push(" and t.due_at < ").push_bind(to);
-            }
-            q.push(" order by t.due_at, t.id limit ").push_bind(DAY_ROWS);
-            groups.push(tx.fetch_all(q).await?);
-        }
-        tx.commit().await?;
+            Ok((counts, groups))
+        })?;
         let [overdue, today, upcoming]: [Vec<Task>; 3] =
             groups.try_into().map_err(|_| Error::Internal("three groups of tasks".into()))?;
         let expiring = if actor.can(Permission::ContractsView) {
