@@ -9,7 +9,8 @@
 //!   cost per client = budget / clients.
 //! - With a period, campaigns that ran in it or brought leads in it are shown.
 //! - Archived campaigns keep their figures (archiving tidies the working lists; it does not
-//!   rewrite history) and are marked so; archived leads (duplicates, spam) are not counted.
+//!   rewrite history) and are marked so; archived leads (duplicates, spam) are not counted;
+//!   archived contracts are (the sale happened; a mistaken one is corrected by editing it).
 //!
 //! Every role sees statistics, not the rows behind them: the queries read the `stat_*` views,
 //! which on an office PostgreSQL run with the owner's rights and show only what is aggregated

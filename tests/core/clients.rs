@@ -142,6 +142,30 @@ both_backends! {
         assert_eq!(t.crm.list_contracts(&t.admin, &by_new_name).await.unwrap().total, 1);
     }
 
+    async fn an_archived_contract_still_counts_in_its_clients_totals_and_the_statistics(t: TestCrm) {
+        // Archiving tidies the working lists, as for campaigns; the sale happened, so the
+        // client's totals, sales per client (all time and by signing day) and the campaign
+        // statistics keep it. A contract entered by mistake is corrected by editing it.
+        use crm::stats::{ClientSalesFilter, StatsFilter};
+        let seo = service(&t, "SEO").await;
+        let campaign_id = Some(crate::leads::campaign(&t, "Весна").await);
+        let input = LeadInput { full_name: "Петров".into(), phone: "+7 912 345 67 18".into(), campaign_id, ..Default::default() };
+        let l = t.crm.create_lead(&t.admin, &input).await.unwrap();
+        let client = t.crm.convert_lead(&t.admin, l.id, l.version, new_contract(contract("Д-1", seo, "100"))).await.unwrap();
+        let extra = t.crm.add_contract_to_client(&t.admin, client.id, &contract("Д-2", seo, "50"), None).await.unwrap();
+        let before = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
+        t.crm.set_contract_archived(&t.admin, extra.id, extra.version, true).await.unwrap();
+        let client = t.crm.get_client(&t.admin, client.id).await.unwrap();
+        assert_eq!((client.contracts, client.revenue.to_string()), (2, "150.00".into()));
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 3, 1);
+        for filter in [ClientSalesFilter::default(), ClientSalesFilter { from: day, to: day, ..Default::default() }] {
+            let sales = t.crm.client_sales(&t.admin, &filter).await.unwrap().items;
+            assert_eq!((sales[0].contracts, sales[0].revenue.to_string()), (2, "150.00".into()), "{filter:?}");
+        }
+        let after = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
+        assert_eq!((after.total.clone(), after.total.revenue.to_string()), (before.total, "150.00".into()));
+    }
+
     async fn the_unique_lead_of_a_client_is_the_last_guard_against_a_second_conversion(t: TestCrm) {
         let (seo, l) = (service(&t, "SEO").await, lead(&t, "Петров", "+7 912 345 67 16").await);
         t.crm.convert_lead(&t.admin, l.id, l.version, new_contract(contract("Д-1", seo, "1"))).await.unwrap();

@@ -14,7 +14,7 @@ fn lead(name: &str, phone: &str, email: &str) -> LeadInput {
 }
 
 /// A live campaign (with its service) to attach leads to.
-async fn campaign(t: &TestCrm, name: &str) -> i64 {
+pub async fn campaign(t: &TestCrm, name: &str) -> i64 {
     let service = ServiceInput { name: format!("Услуга {name}"), description: String::new(), price: "1".into() };
     let service = t.crm.create_service(&t.admin, &service).await.unwrap().id;
     let channel = t.crm.list_channels(&t.admin, false).await.unwrap()[0].id;
@@ -283,5 +283,36 @@ both_backends! {
         assert!(matches!(t.crm.create_lead(&manager, &lead("Нет", "+79120000000", "")).await, Err(Error::Forbidden(_))));
         let marketer = t.user("maria", &["marketer"]).await;
         assert!(matches!(t.crm.list_leads(&marketer, &LeadFilter::default()).await, Err(Error::Forbidden(_))));
+    }
+}
+
+both_backends! {
+    async fn what_fuzzing_found_is_a_field_error_on_both_backends(t: TestCrm) {
+        // a NUL anywhere: PostgreSQL cannot store it, so neither backend takes it
+        let nul = LeadInput { full_name: "Ива\0нов".into(), phone: "+7 912 345 67 90".into(), ..Default::default() };
+        let err = t.crm.create_lead(&t.admin, &nul).await.unwrap_err();
+        assert!(matches!(&err, crm::Error::Invalid(f) if f[0].field == "full_name"), "{err:?}");
+        let search = LeadFilter { search: "Ив\0".into(), ..Default::default() };
+        let err = t.crm.list_leads(&t.admin, &search).await.unwrap_err();
+        assert!(matches!(&err, crm::Error::Invalid(f) if f[0].field == "search"), "{err:?}");
+        let err = t.crm.sign_in("ad\0min", crate::support::PASSWORD).await.unwrap_err();
+        assert!(matches!(err, crm::Error::BadCredentials | crm::Error::Invalid(_)), "{err:?}");
+        // a search longer than any name, phone or e-mail: refused with the limit, not "too complex"
+        let long = LeadFilter { search: "а".repeat(60_000), ..Default::default() };
+        let err = t.crm.list_leads(&t.admin, &long).await.unwrap_err();
+        assert!(matches!(&err, crm::Error::Invalid(f) if f[0].code == "too_long"), "{err:?}");
+        // dates far outside any office's life, in the lists' period filters
+        let ancient = chrono::NaiveDate::from_ymd_opt(-5000, 1, 1).unwrap();
+        let leads = LeadFilter { created_from: Some(ancient), ..Default::default() };
+        let err = t.crm.list_leads(&t.admin, &leads).await.unwrap_err();
+        assert!(matches!(&err, crm::Error::Invalid(f) if f[0].field == "created_from"), "{err:?}");
+        let contracts = crm::contracts::ContractFilter { signed_to: Some(ancient), ..Default::default() };
+        let err = t.crm.list_contracts(&t.admin, &contracts).await.unwrap_err();
+        assert!(matches!(&err, crm::Error::Invalid(f) if f[0].field == "signed_to"), "{err:?}");
+        // FTS and LIKE syntax is searched for literally
+        for text in ["%", "_", "\\", "'\"", "NEAR(a b)", "-^*"] {
+            let filter = LeadFilter { search: text.into(), ..Default::default() };
+            assert_eq!(t.crm.list_leads(&t.admin, &filter).await.unwrap().total, 0, "{text}");
+        }
     }
 }
