@@ -6,7 +6,8 @@ use phonenumber::country::Id as Country;
 
 use crate::config::{Location, OfficeServer};
 use crate::db::{reading, Db, Query, Row, Tx};
-use crate::error::Result;
+use crate::domain::contact::parse_region;
+use crate::error::{Error, Result};
 use crate::history::Changes;
 use crate::permission::Actor;
 
@@ -30,6 +31,35 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of the config file (`config.toml`) over the defaults; `CRM_ROLE_PREFIX`
+    /// overrides the file's `role_prefix`.
+    pub fn from_config(file: &crate::config::ConfigFile) -> Result<Self> {
+        let mut settings = Self::default();
+        if let Some(code) = file.phone_region.as_deref() {
+            settings.phone_region =
+                parse_region(code).ok_or_else(|| Error::Config(format!("unknown phone_region {code:?}")))?;
+        }
+        settings.allow_active_documents = file.allow_active_documents.unwrap_or(false);
+        if let Some(days) = file.expiring_days {
+            if !(1..=366).contains(&days) {
+                return Err(Error::Config(format!("expiring_days {days}: from 1 to 366")));
+            }
+            settings.expiring_days = days;
+        }
+        if let Some(prefix) = std::env::var("CRM_ROLE_PREFIX").ok().or_else(|| file.role_prefix.clone()) {
+            let valid = prefix.len() <= 16
+                && prefix.starts_with(|c: char| c.is_ascii_lowercase())
+                && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            if !valid {
+                return Err(Error::Config(format!(
+                    "role_prefix {prefix:?}: 1 to 16 lower-case Latin letters and digits, starting with a letter"
+                )));
+            }
+            settings.role_prefix = prefix;
+        }
+        Ok(settings)
+    }
+
     pub(crate) fn document_rules(&self) -> crate::contracts::DocumentRules {
         crate::contracts::DocumentRules {
             max_bytes: self.max_document_bytes,
@@ -61,7 +91,6 @@ pub struct Crm {
 
 impl Crm {
     pub fn new(db: Db, settings: Settings) -> Self {
-        crate::auth::warm_up();
         Self { db, settings, gateway: false }
     }
 

@@ -66,13 +66,11 @@ fn dummy_hash() -> String {
         .clone()
 }
 
-/// Builds the dummy hash in the background, so the first sign-in under an unknown name does not
-/// take twice as long as the others.
-pub(crate) fn warm_up() {
+/// Builds the dummy hash on a thread of its own, so the first sign-in under an unknown name does
+/// not take twice as long as the others: the window calls it as it opens.
+pub fn warm_up() {
     if DUMMY.get().is_none() {
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn_blocking(dummy_hash);
-        }
+        std::thread::spawn(dummy_hash);
     }
 }
 

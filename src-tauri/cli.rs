@@ -7,7 +7,6 @@ use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
 use crate::app::{Crm, Settings};
 use crate::config::{redact_url, resolve_location, ConfigFile, Location};
 use crate::demo::DemoOptions;
-use crate::domain::contact::parse_region;
 use crate::error::{Error, Result};
 use crate::i18n::{error_message, Lang};
 use crate::stats::{CampaignStats, Figures, StatsFilter};
@@ -226,41 +225,13 @@ fn open_window(_database_url: Option<String>, lang: Lang) -> std::process::ExitC
     std::process::ExitCode::FAILURE
 }
 
-/// Settings from the config file.
-pub fn settings(file: &ConfigFile) -> Result<Settings> {
-    let mut settings = Settings::default();
-    if let Some(code) = file.phone_region.as_deref() {
-        settings.phone_region =
-            parse_region(code).ok_or_else(|| Error::Config(format!("unknown phone_region {code:?}")))?;
-    }
-    settings.allow_active_documents = file.allow_active_documents.unwrap_or(false);
-    if let Some(days) = file.expiring_days {
-        if !(1..=366).contains(&days) {
-            return Err(Error::Config(format!("expiring_days {days}: from 1 to 366")));
-        }
-        settings.expiring_days = days;
-    }
-    if let Some(prefix) = std::env::var("CRM_ROLE_PREFIX").ok().or_else(|| file.role_prefix.clone()) {
-        let valid = prefix.len() <= 16
-            && prefix.starts_with(|c: char| c.is_ascii_lowercase())
-            && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !valid {
-            return Err(Error::Config(format!(
-                "role_prefix {prefix:?}: 1 to 16 lower-case Latin letters and digits, starting with a letter"
-            )));
-        }
-        settings.role_prefix = prefix;
-    }
-    Ok(settings)
-}
-
 async fn open(database_url: Option<String>) -> Result<Crm> {
     let file = ConfigFile::load()?;
     let location = resolve_location(database_url.as_deref(), &file)?;
     if let Location::Url(url) = &location {
         tracing::info!("database: {}", redact_url(url));
     }
-    Crm::open_location(&location, settings(&file)?).await
+    Crm::open_location(&location, Settings::from_config(&file)?).await
 }
 
 /// For the commands that change the schema or create the first user: on an office server they
@@ -337,7 +308,7 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
         Command::Restore { file, yes } => backup::restore(&open_as_owner(database_url).await?, &file, yes).await?,
         Command::Move { to } => {
             let crm = open_as_owner(database_url).await?;
-            let settings = settings(&ConfigFile::load()?)?;
+            let settings = Settings::from_config(&ConfigFile::load()?)?;
             backup::move_to(&crm, &to, settings).await?;
         }
         Command::Office { command: OfficeCommand::Upgrade } => {

@@ -11,7 +11,7 @@ use tauri::State;
 use super::error::{Reply, UiError};
 use super::setup::{OfficeInput, OwnerLogin};
 use super::state::{Desktop, Session};
-use crate::app::Crm;
+use crate::app::{Crm, Settings};
 use crate::backup::schedule::{self, Listed, Made};
 use crate::backup::{BackupInfo, Progress};
 use crate::config::{backups_dir, ConfigFile, Location};
@@ -273,7 +273,7 @@ impl Desktop {
             return Err(UiError::from_core(lang, &Error::field("owner_username", "required")));
         }
         let settings =
-            ConfigFile::load().and_then(|f| crate::cli::settings(&f)).map_err(|e| UiError::from_core(lang, &e))?;
+            ConfigFile::load().and_then(|f| Settings::from_config(&f)).map_err(|e| UiError::from_core(lang, &e))?;
         Ok((server, settings))
     }
 }

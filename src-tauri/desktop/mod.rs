@@ -27,6 +27,7 @@ pub use state::Desktop;
 /// Opens the window. `database_url` (from `--database-url` / `CRM_DATABASE_URL`) skips the
 /// first-run screen.
 pub fn run(database_url: Option<String>) -> ExitCode {
+    crate::auth::warm_up();
     let state = Desktop::new(database_url.filter(|u| !u.trim().is_empty()), setup::initial_language());
     let result = tauri::Builder::default()
         .manage(state)

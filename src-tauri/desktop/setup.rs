@@ -13,7 +13,7 @@ use tauri::State;
 use super::error::{Reply, UiError};
 use super::secret;
 use super::state::{DatabaseInfo, Desktop};
-use crate::app::Crm;
+use crate::app::{Crm, Settings};
 use crate::config::{
     default_sqlite_path, resolve_database_url, resolve_location, ConfigFile, Location, OfficeServer, Tls,
 };
@@ -144,7 +144,7 @@ impl Desktop {
     }
 
     async fn open(&self, location: &Location, source: &'static str) -> Result<(), Error> {
-        let settings = crate::cli::settings(&ConfigFile::load()?)?;
+        let settings = Settings::from_config(&ConfigFile::load()?)?;
         let crm = Crm::open_location(location, settings).await?;
         self.replace(crm, describe_location(location, source)).await;
         Ok(())
@@ -358,7 +358,7 @@ pub async fn set_up_office_database(
         return Err(UiError::from_core(lang, &Error::field("owner_username", "required")));
     }
     let settings =
-        ConfigFile::load().and_then(|f| crate::cli::settings(&f)).map_err(|e| UiError::from_core(lang, &e))?;
+        ConfigFile::load().and_then(|f| Settings::from_config(&f)).map_err(|e| UiError::from_core(lang, &e))?;
     let crm = Crm::open_as_owner(&server, owner.username.trim(), &owner.password, settings.clone())
         .await
         .map_err(|e| connection_error(lang, &e))?;
@@ -412,7 +412,7 @@ impl Desktop {
 pub async fn forget_owner_login(state: &Desktop) -> Result<(), Error> {
     let file = ConfigFile::load()?;
     let (Some(server), None) = (file.office.clone(), &state.explicit_url) else { return Ok(()) };
-    let settings = crate::cli::settings(&file)?;
+    let settings = Settings::from_config(&file)?;
     let mut inner = state.inner.write().await;
     if inner.crm.as_ref().is_some_and(|crm| !crm.is_gateway()) {
         if let Some(old) = inner.crm.replace(Crm::open_office(&server, settings)) {
