@@ -269,26 +269,9 @@ impl Backend {
 /// A macro rather than a function taking an async closure: the future of such a function is
 /// not `Send` (rust-lang/rust#110338), and the window's commands must be.
 macro_rules! transact {
-    ($db:expr, |$tx:ident| $body:block) => {{
-        let mut retry = $crate::db::Retry::default();
-        loop {
-            let mut tx = match $db.write().await {
-                Ok(tx) => tx,
-                Err(e) => match retry.failed(e).await {
-                    Some(e) => break Err(e),
-                    None => continue,
-                },
-            };
-            let result: $crate::error::Result<_> = async {
-                let $tx = &mut tx;
-                $body
-            }
-            .await;
-            if let Some(done) = retry.settle(result, tx).await {
-                break done;
-            }
-        }
-    }};
+    ($db:expr, |$tx:ident| $body:block) => {
+        $crate::db::retried!($db.write(), false, |$tx| $body)
+    };
 }
 pub(crate) use transact;
 
@@ -297,10 +280,19 @@ pub(crate) use transact;
 /// dropped) is tried again on a new one: a read has nothing to undo, and the person sees the page
 /// rather than an error. Like [`transact!`], the body must be repeatable.
 macro_rules! reading {
-    ($db:expr, |$tx:ident| $body:block) => {{
+    ($db:expr, |$tx:ident| $body:block) => {
+        $crate::db::retried!($db.read(), true, |$tx| $body)
+    };
+}
+pub(crate) use reading;
+
+/// The loop of [`transact!`] and [`reading!`]: begins with `$begin`, runs the body, and lets
+/// [`Retry`] commit or decide to run it again.
+macro_rules! retried {
+    ($begin:expr, $read:expr, |$tx:ident| $body:block) => {{
         let mut retry = $crate::db::Retry::default();
         loop {
-            let mut tx = match $db.read().await {
+            let mut tx = match $begin.await {
                 Ok(tx) => tx,
                 Err(e) => match retry.failed(e).await {
                     Some(e) => break Err(e),
@@ -312,21 +304,13 @@ macro_rules! reading {
                 $body
             }
             .await;
-            let result = match result {
-                Ok(value) => tx.commit().await.map(|()| value),
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(value) => break Ok(value),
-                Err(e) => match retry.failed(e).await {
-                    Some(e) => break Err(e),
-                    None => continue,
-                },
+            if let Some(done) = retry.settle(result, tx, $read).await {
+                break done;
             }
         }
     }};
 }
-pub(crate) use reading;
+pub(crate) use retried;
 
 /// How many times [`transact!`] runs a transaction again after a deadlock or serialization
 /// failure.
@@ -346,23 +330,24 @@ pub struct Retry {
 
 impl Retry {
     /// Finishes an attempt that ended with `result`: commits `tx` after a success and gives the
-    /// outcome; after a failure rolls it back and says what [`Retry::failed`] says. A connection
-    /// that broke under the commit leaves the outcome unknown: the person is told so
-    /// (`outcome_unknown`), and nothing is retried.
-    pub async fn settle<T>(&mut self, result: Result<T>, tx: Tx) -> Option<Result<T>> {
+    /// outcome; after a failure rolls it back and says what [`Retry::failed`] says. A write's
+    /// connection that broke under the commit leaves the outcome unknown: the person is told so
+    /// (`outcome_unknown`), and nothing is retried; a `read` is simply read again.
+    pub async fn settle<T>(&mut self, result: Result<T>, tx: Tx, read: bool) -> Option<Result<T>> {
         let error = match result {
-            Ok(value) => {
-                return Some(match tx.commit().await {
-                    Err(e) if e.is_connection_lost() => {
-                        tracing::warn!("connection lost under a commit: {e}");
-                        Err(Error::state("outcome_unknown"))
-                    }
-                    other => other.map(|()| value),
-                });
+            Ok(value) => match tx.commit().await {
+                Err(e) if e.is_connection_lost() && !read => {
+                    tracing::warn!("connection lost under a commit: {e}");
+                    return Some(Err(Error::state("outcome_unknown")));
+                }
+                Err(e) => e,
+                Ok(()) => return Some(Ok(value)),
+            },
+            Err(e) => {
+                drop(tx);
+                e
             }
-            Err(e) => e,
         };
-        drop(tx);
         self.failed(error).await.map(Err)
     }
 
