@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::app::Crm;
 use crate::cards::{change_owner, change_status};
 use crate::clients::ClientFilter;
-use crate::db::{transact, Query, Tx};
+use crate::db::{reading, transact, Query, Tx};
 use crate::error::{Error, FieldError, Result};
 use crate::history::Record;
 use crate::leads::{self, LeadFilter, LeadStatus};
@@ -223,9 +223,7 @@ impl Crm {
     }
 
     async fn ids(&self, actor: &Actor, query: Query) -> Result<Vec<i64>> {
-        let mut tx = actor.db.read().await?;
-        let rows: Vec<(i64,)> = tx.fetch_all(query).await?;
-        tx.commit().await?;
+        let rows: Vec<(i64,)> = reading!(actor.db, |tx| { tx.fetch_all(query.clone()).await })?;
         checked(rows.into_iter().map(|(id,)| id).collect())
     }
 }

@@ -211,15 +211,15 @@ impl Crm {
             q.push(" and a.at < ").push_bind(date::local_day_start(to));
         }
         // millions of entries: count up to a bound, then say "more than"
-        let mut tx = actor.db.read().await?;
         let mut count = q.clone().prefixed("select count(*) from (select 1 from audit_log a");
         count.push(" limit ").push_bind(COUNT_BOUND + 1).push(") counted");
-        let counted: i64 = tx.scalar(count).await?;
         let mut select = q.prefixed(ENTRY);
         select.push(" order by a.id desc");
         filter.page.push_to(&mut select);
-        let items = tx.fetch_all(select).await?;
-        tx.commit().await?;
+        let (counted, items): (i64, _) = reading!(actor.db, |tx| {
+            let counted: i64 = tx.scalar(count.clone()).await?;
+            Ok((counted, tx.fetch_all(select.clone()).await?))
+        })?;
         let mut page = filter.page.page(items, counted.min(COUNT_BOUND));
         page.capped = counted > COUNT_BOUND;
         Ok(page)

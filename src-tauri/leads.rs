@@ -245,9 +245,7 @@ impl Crm {
         if result.as_ref().err().and_then(violated_contact).is_none() {
             return result;
         }
-        let mut tx = actor.db.read().await?;
-        let lead = fetch(&mut tx, id).await?;
-        tx.commit().await?;
+        let lead = reading!(actor.db, |tx| { fetch(tx, id).await })?;
         self.explain_duplicate(actor, result, (lead.phone, lead.email), Some(id)).await
     }
 
@@ -272,9 +270,7 @@ impl Crm {
     ) -> Result<Lead> {
         let Some(field) = result.as_ref().err().and_then(violated_contact) else { return result };
         let (phone, email) = contacts;
-        let mut tx = actor.db.read().await?;
-        let mut found = duplicates(&mut tx, phone.as_deref(), email.as_deref(), except).await?;
-        tx.commit().await?;
+        let mut found = reading!(actor.db, |tx| { duplicates(tx, phone.as_deref(), email.as_deref(), except).await })?;
         found.retain(|e| e.field == field);
         if found.is_empty() {
             // the winner was archived meanwhile; still say what was wrong

@@ -280,8 +280,7 @@ impl Crm {
         if let Some(search) = Search::parse(&filter.search, self.settings.phone_region) {
             search.push_condition(&mut clause, "stat_clients", "cl");
         }
-        let mut tx = actor.db.read().await?;
-        let total: i64 = tx.scalar(clause.clone().prefixed("select count(*)")).await?;
+        let count = clause.clone().prefixed("select count(*)");
         // the page is cut first; the campaign is looked up for its rows only
         let mut query = clause.prefixed(&format!(
             "select x.client_id, x.full_name, c.name as campaign, x.contracts, x.revenue from ({select}"
@@ -292,8 +291,10 @@ impl Crm {
             ") x join stat_leads l on l.id = x.lead_id left join campaigns c on c.id = l.campaign_id
              order by x.revenue desc, x.client_id desc",
         );
-        let items = tx.fetch_all(query).await?;
-        tx.commit().await?;
+        let (total, items): (i64, _) = reading!(actor.db, |tx| {
+            let total: i64 = tx.scalar(count.clone()).await?;
+            Ok((total, tx.fetch_all(query.clone()).await?))
+        })?;
         let page = filter.page.page(items, total);
         Ok(page)
     }
