@@ -165,25 +165,16 @@ impl Crm {
     ) -> Result<u64> {
         // not retried: rows already handed on cannot be taken back
         let mut tx = actor.db.read().await?;
-        let rows = read_list(&mut tx, list, start, each).await?;
+        let total: i64 = tx.scalar(list.count()).await?;
+        start(total.max(0) as u64);
+        let rows = tx.for_each(list.rows(), each).await?;
         tx.commit().await?;
         Ok(rows)
     }
 }
 
-/// [`Crm::read_all`] in the caller's transaction (an export that reads more in the same snapshot).
-pub(crate) async fn read_list<T: Row>(
-    tx: &mut Tx,
-    list: ListQuery,
-    start: impl FnOnce(u64),
-    each: impl FnMut(T) -> Result<()>,
-) -> Result<u64> {
-    let total: i64 = tx.scalar(list.count()).await?;
-    start(total.max(0) as u64);
-    tx.for_each(list.rows(), each).await
-}
-
-/// [`read_list`] for rows read as `kinds` say ([`Tx::for_each_values`]: a whole table's way).
+/// [`Crm::read_all`] in the caller's transaction (an export that reads more in the same snapshot),
+/// for rows read as `kinds` say ([`Tx::for_each_values`]: a whole table's way).
 pub(crate) async fn read_list_values(
     tx: &mut Tx,
     list: ListQuery,
