@@ -86,10 +86,28 @@ pub fn tail(dir: &Path, lines: usize) -> Vec<String> {
             p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("crm.") && n.ends_with(".log"))
         })
         .max();
-    let Some(text) = newest.and_then(|p| std::fs::read(p).ok()) else { return Vec::new() };
-    let text = String::from_utf8_lossy(&text);
+    let Some(bytes) = newest.and_then(|p| end_of(&p).ok()) else { return Vec::new() };
+    let text = String::from_utf8_lossy(&bytes);
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].iter().map(|l| (*l).to_owned()).collect()
+}
+
+/// The last 64 KiB of a file, from the start of a line: a busy day's log is megabytes, and only
+/// its end is wanted.
+fn end_of(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    const TAIL: u64 = 64 * 1024;
+    let mut file = std::fs::File::open(path)?;
+    let start = file.metadata()?.len().saturating_sub(TAIL);
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    if start > 0 {
+        // the first line is cut: it begins after the first newline
+        let cut = bytes.iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| i + 1);
+        bytes.drain(..cut);
+    }
+    Ok(bytes)
 }
 
 /// Logs an unexpected error under a new incident id and returns the id, which the person is shown
@@ -142,6 +160,12 @@ mod tests {
         std::fs::write(dir.path().join("notes.txt"), "not a log\n").unwrap();
         assert_eq!(tail(dir.path(), 2), ["line 99", "line 100"]);
         assert!(tail(&dir.path().join("missing"), 5).is_empty());
+        // a long day's log: only its end is read, from a whole line
+        let long: Vec<String> = (1..=20_000).map(|i| format!("entry {i} of a long day")).collect();
+        std::fs::write(dir.path().join("crm.2026-12-03.log"), long.join("\n")).unwrap();
+        let last = tail(dir.path(), 3000);
+        assert!(last.len() < 3000 && last.iter().all(|l| l.starts_with("entry ")), "{:?}", &last[..2]);
+        assert_eq!(last.last().map(String::as_str), Some("entry 20000 of a long day"));
     }
 
     #[test]
