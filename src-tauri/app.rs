@@ -104,7 +104,7 @@ impl Crm {
     /// An office server that people sign in to as themselves: nothing connects until someone
     /// signs in, and nothing here may migrate (the owner's `crm migrate` does).
     pub fn open_office(server: &OfficeServer, settings: Settings) -> Self {
-        let db = Db::gateway(server.connect_options("crm", ""));
+        let db = Db::gateway(server.connect_options("crm", ""), !server.pgbouncer);
         Self { gateway: true, ..Self::new(db, settings) }
     }
 
@@ -117,7 +117,8 @@ impl Crm {
         password: &str,
         settings: Settings,
     ) -> Result<Self> {
-        let db = Db::connect_as(server.connect_options(username, password)).await?;
+        // the owner's set-up (migrations hold session locks) needs the server itself
+        let db = Db::connect_as(server.connect_options(username, password), true).await?;
         db.migrate(&settings.role_prefix).await?;
         Ok(Self::new(db, settings))
     }

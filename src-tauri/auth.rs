@@ -93,7 +93,18 @@ pub(crate) fn check_password(field: &'static str, password: &str) -> Result<(), 
     if chars > MAX_PASSWORD_CHARS {
         return Err(FieldError::new(field, "too_long").with("max", MAX_PASSWORD_CHARS));
     }
+    if !sasl_ready(password) {
+        return Err(FieldError::new(field, "password_chars"));
+    }
     Ok(())
+}
+
+/// Whether `text` passes SASLprep (RFC 4013), which an office server's sign-in (SCRAM) applies
+/// to the login and the password: control characters, characters Unicode 3.2 did not have yet
+/// (scripts added since, some emoji), and mixed right-to-left text cannot be signed in with
+/// there. The same rule on both backends, so that a local office can move to a server.
+fn sasl_ready(text: &str) -> bool {
+    stringprep::saslprep(text).is_ok()
 }
 
 pub(crate) fn check_username(field: &'static str, input: &str) -> Result<String, FieldError> {
@@ -109,7 +120,10 @@ pub(crate) fn check_username(field: &'static str, input: &str) -> Result<String,
     if key(name).len() > MAX_USERNAME_BYTES {
         return Err(FieldError::new(field, "username_bytes").with("max", MAX_USERNAME_BYTES));
     }
-    if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
+    // (a right-to-left name cannot follow the role name's Latin prefix in SASLprep)
+    if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        || !sasl_ready(&format!("crm_{}", key(name)))
+    {
         return Err(FieldError::new(field, "username_chars"));
     }
     Ok(name.to_owned())
@@ -142,10 +156,15 @@ impl Crm {
         match &self.db {
             Db::Sqlite(_) => self.sign_in_locally(username, password).await,
             Db::Postgres(pool) => {
+                // a login nobody can be given (too long for a role name, characters the
+                // server's sign-in cannot carry: check_username, check_password) is not a user
+                if check_username("username", username).is_err() || !sasl_ready(password) {
+                    return Err(Error::BadCredentials);
+                }
                 let key = text::key(username.trim());
                 let role = login_role(&self.settings.role_prefix, &key);
                 let options = (*pool.connect_options()).clone().username(&role).password(password);
-                let db = Db::connect_as(options).await.map_err(office_sign_in_error)?;
+                let db = Db::connect_as(options, pool.named_statements()).await.map_err(office_sign_in_error)?;
                 db.check_schema().await?;
                 let mut tx = db.read().await?;
                 let id: Option<i64> = tx.scalar(Query::new("select crm_user_id()")).await?;
@@ -284,7 +303,11 @@ impl Crm {
                 })
             }
             Db::Postgres(pool) => {
-                // The server checks the current password: one connection made with it.
+                // The server checks the current password: one connection made with it (a
+                // password its sign-in cannot carry is not the current one).
+                if !sasl_ready(current) || current.contains('\0') {
+                    return Err(Error::field("current_password", "password_wrong"));
+                }
                 let options = (*pool.connect_options()).clone();
                 Db::connect_once(options.clone().password(current)).await.map_err(|e| {
                     match office_sign_in_error(e) {
@@ -379,6 +402,10 @@ fn office_sign_in_error(error: Error) -> Error {
         match e.code().as_deref() {
             Some("28P01" | "42501") => return Error::BadCredentials,
             Some("28000") => return Error::Deactivated,
+            // PgBouncer refuses an unknown login or a wrong password itself, as a protocol error
+            Some("08P01") if ["authentication failed", "no such user"].iter().any(|m| e.message().contains(m)) => {
+                return Error::BadCredentials
+            }
             _ => {}
         }
     }

@@ -44,6 +44,13 @@ pub struct OfficeServer {
     /// is not one the system trusts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
+    /// The address is a PgBouncer in transaction mode older than 1.21 (Debian 12 ships 1.18),
+    /// which cannot keep prepared statements between transactions: statements are then prepared
+    /// unnamed inside each transaction, and no `extra_float_digits` is sent at connection. Not
+    /// needed with PgBouncer 1.21+ and `max_prepared_statements` above 0 (the default from
+    /// 1.22), nor in session mode.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pgbouncer: bool,
 }
 
 fn default_port() -> u16 {
@@ -87,6 +94,10 @@ impl OfficeServer {
         if let Some(ca) = &self.ca_file {
             options = options.ssl_root_cert(ca);
         }
+        if self.pgbouncer {
+            // PgBouncer refuses startup parameters it does not know (`ignore_startup_parameters`)
+            options = options.statement_cache_capacity(0).extra_float_digits(None);
+        }
         options
     }
 
@@ -112,6 +123,7 @@ impl OfficeServer {
             database: options.get_database().unwrap_or("crm").to_owned(),
             tls,
             ca_file: None,
+            pgbouncer: false,
         })
     }
 }

@@ -56,6 +56,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "The username is too long: at most {max} bytes (a Latin letter is 1 byte, a Cyrillic one 2)",
     ),
     ("password_short", "Пароль должен быть не короче {min} символов", "The password needs at least {min} characters"),
+    (
+        "password_chars",
+        "В пароле есть символы, с которыми нельзя войти на сервер офиса (служебные, редкие или смесь письма справа налево): выберите другой",
+        "The password holds characters an office server cannot sign in with (control or rare characters, or mixed right-to-left text): choose another",
+    ),
     ("password_mismatch", "Пароли не совпадают", "The passwords do not match"),
     ("password_wrong", "Неверный текущий пароль", "The current password is wrong"),
     ("date_invalid", "Неверная дата", "Not a valid date"),
@@ -125,6 +130,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "db_server_full",
         "Сервер базы данных офиса занят: все его подключения используются. Закройте программу на компьютерах, где она не нужна, или попросите администратора сервера увеличить max_connections в postgresql.conf",
         "The office database server is full: all its connections are in use. Close the app on computers that do not need it, or ask the server's administrator to raise max_connections in postgresql.conf",
+    ),
+    (
+        "db_pooler",
+        "Программа подключена к базе офиса через PgBouncer в режиме транзакций: добавьте в раздел [office] файла настроек строку pgbouncer = true (см. README) или подключитесь к серверу напрямую",
+        "The app reaches the office database through PgBouncer in transaction mode: add the line pgbouncer = true to the [office] section of the config file (see the README) or connect to the server directly",
     ),
     (
         "outcome_unknown",
@@ -447,6 +457,11 @@ pub fn database_problem(error: &Error) -> Option<&'static str> {
             Some("3D000") => Some("db_unknown_database"),
             // too_many_connections, and its variant for connections kept for superusers
             Some("53300" | "53400") => Some("db_server_full"),
+            // a pooler in transaction mode that keeps no prepared statements between transactions
+            // (PgBouncer before 1.21): duplicate_prepared_statement, invalid_sql_statement_name,
+            // or PgBouncer refusing sqlx's startup parameter
+            Some("42P05" | "26000") => Some("db_pooler"),
+            Some("08P01") if e.message().contains("unsupported startup parameter") => Some("db_pooler"),
             // SQLITE_CANTOPEN
             Some("14") => Some("db_cannot_open_file"),
             _ => None,

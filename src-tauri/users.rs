@@ -60,6 +60,18 @@ pub struct UserUpdate {
 
 const USER_COLUMNS: &str = "id, username, full_name, is_active, version, created_at";
 
+/// The roles picked for a user, each once; a code no role can have (the roles table holds
+/// plain codes of at most 64 characters) is refused before any look-up.
+fn parse_roles(codes: &[String]) -> Result<BTreeSet<String>, FieldError> {
+    codes
+        .iter()
+        .map(|c| {
+            let plain = !c.is_empty() && c.chars().count() <= 64 && !c.chars().any(char::is_control);
+            plain.then(|| c.clone()).ok_or_else(|| FieldError::new("roles", "not_allowed"))
+        })
+        .collect()
+}
+
 fn parse_permissions(codes: &[String]) -> Result<BTreeSet<Permission>, FieldError> {
     codes
         .iter()
@@ -97,13 +109,18 @@ impl Crm {
         let username = checks.take(check_username("username", &input.username));
         let full_name = checks.take(text::name("full_name", &input.full_name, 200));
         checks.take(check_password("password", &input.password));
+        let roles = checks.take(parse_roles(&input.roles));
         let extra = checks.take(parse_permissions(&input.extra_permissions));
         checks.finish()?;
-        let (username, full_name, extra) =
-            (username.unwrap_or_default(), full_name.unwrap_or_default(), extra.unwrap_or_default());
+        let (username, full_name, roles, extra) = (
+            username.unwrap_or_default(),
+            full_name.unwrap_or_default(),
+            roles.unwrap_or_default(),
+            extra.unwrap_or_default(),
+        );
         transact!(actor.db, |tx| {
             let id = insert_user(tx, &username, &full_name, &input.password).await?;
-            set_roles_and_permissions(tx, id, &input.roles, &extra).await?;
+            set_roles_and_permissions(tx, id, &roles, &extra).await?;
             audit(tx, actor, "create", "user", id, &input.username).await?;
             let user = fetch_user(tx, id).await?;
             Ok(user)
@@ -116,9 +133,11 @@ impl Crm {
         actor.require(Permission::UsersManage)?;
         let mut checks = Checks::new();
         let full_name = checks.take(text::name("full_name", &input.full_name, 200));
+        let roles = checks.take(parse_roles(&input.roles));
         let extra = checks.take(parse_permissions(&input.extra_permissions));
         checks.finish()?;
-        let (full_name, extra) = (full_name.unwrap_or_default(), extra.unwrap_or_default());
+        let (full_name, roles, extra) =
+            (full_name.unwrap_or_default(), roles.unwrap_or_default(), extra.unwrap_or_default());
         transact!(actor.db, |tx| {
             // Two administrators demoting each other at once must not both pass the check below.
             tx.lock(Lock::Users).await?;
@@ -132,7 +151,7 @@ impl Crm {
             .bind(id)
             .bind(version);
             update_versioned(tx, "users", "user", id, update).await?;
-            set_roles_and_permissions(tx, id, &input.roles, &extra).await?;
+            set_roles_and_permissions(tx, id, &roles, &extra).await?;
             ensure_an_admin_remains(tx).await?;
             audit(tx, actor, "update", "user", id, "").await?;
             let user = fetch_user(tx, id).await?;
@@ -262,7 +281,7 @@ async fn role_permissions(tx: &mut Tx, role_id: i64) -> Result<Vec<String>> {
 async fn set_roles_and_permissions(
     tx: &mut Tx,
     user_id: i64,
-    roles: &[String],
+    roles: &BTreeSet<String>,
     extra: &BTreeSet<Permission>,
 ) -> Result<()> {
     tx.execute(Query::new("delete from user_roles where user_id = $1").bind(user_id)).await?;

@@ -13,7 +13,7 @@ pub use query::{Columns, Kind, Query, Value};
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
@@ -41,7 +41,68 @@ pub enum FileMode {
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool),
-    Postgres(PgPool),
+    Postgres(PgDb),
+}
+
+/// A pool on a PostgreSQL server, and how its statements are prepared there.
+#[derive(Clone, Debug)]
+pub struct PgDb {
+    pool: PgPool,
+    /// Statements are prepared once per connection under a name and reused (sqlx's cache), the
+    /// fastest way. Off for connections through a pooler in transaction mode that does not carry
+    /// prepared statements from one transaction to the next (PgBouncer before 1.21, Debian 12's
+    /// 1.18): a server connection serves other people between transactions, where names clash
+    /// or are unknown. Then each statement is prepared unnamed, inside its transaction.
+    named_statements: bool,
+}
+
+impl PgDb {
+    fn new(pool: PgPool, named_statements: bool) -> Self {
+        Self { pool, named_statements }
+    }
+
+    async fn begin(&self) -> Result<PgTx> {
+        Ok(PgTx { tx: self.pool.begin().await?, named_statements: self.named_statements })
+    }
+
+    /// Whether this pool prepares named statements (see the field).
+    pub fn named_statements(&self) -> bool {
+        self.named_statements
+    }
+}
+
+impl std::ops::Deref for PgDb {
+    type Target = PgPool;
+
+    fn deref(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// A transaction on a [`PgDb`], which remembers how its statements are prepared.
+pub struct PgTx {
+    tx: Transaction<'static, Postgres>,
+    named_statements: bool,
+}
+
+impl PgTx {
+    async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for PgTx {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for PgTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
 }
 
 /// Runs `$body` once per backend with `$pool` bound to the concrete pool or transaction, in the
@@ -86,7 +147,9 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Ok(Self::Postgres(pool))
+                // an owner's URL reaches the server itself: migrations hold session locks,
+                // which a pooler in transaction mode cannot keep
+                Ok(Self::Postgres(PgDb::new(pool, true)))
             }
         }
     }
@@ -133,8 +196,9 @@ impl Db {
     /// A signed-in person's own pool on an office PostgreSQL: connected as their login role,
     /// which the first connection proves (its error is the sign-in's answer). A person works one
     /// screen at a time: two connections, released when idle, so that an office of fifty
-    /// computers stays well inside the server's default hundred.
-    pub async fn connect_as(options: PgConnectOptions) -> Result<Self> {
+    /// computers stays well inside the server's default hundred. `named_statements`: see
+    /// [`PgDb`].
+    pub async fn connect_as(options: PgConnectOptions, named_statements: bool) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .min_connections(0)
@@ -142,13 +206,14 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(Self::Postgres(pool))
+        Ok(Self::Postgres(PgDb::new(pool, named_statements)))
     }
 
     /// A pool that never connects by itself: the office server's address, for sign-in to copy
     /// and complete with a person's own login.
-    pub fn gateway(options: PgConnectOptions) -> Self {
-        Self::Postgres(PgPoolOptions::new().max_connections(1).min_connections(0).connect_lazy_with(options))
+    pub fn gateway(options: PgConnectOptions, named_statements: bool) -> Self {
+        let pool = PgPoolOptions::new().max_connections(1).min_connections(0).connect_lazy_with(options);
+        Self::Postgres(PgDb::new(pool, named_statements))
     }
 
     /// Opens and closes one connection with `options`: proves that they are accepted.
@@ -213,7 +278,10 @@ impl Db {
 
     /// A transaction for reading: list pages and their totals see one snapshot.
     pub async fn read(&self) -> Result<Tx> {
-        Ok(db_run!(self, Db, pool => pool.begin().await?.into()))
+        Ok(match self {
+            Self::Sqlite(pool) => pool.begin().await?.into(),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     /// A transaction for writing. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
@@ -221,7 +289,7 @@ impl Db {
     pub async fn write(&self) -> Result<Tx> {
         Ok(match self {
             Self::Sqlite(pool) => pool.begin_with("BEGIN IMMEDIATE").await?.into(),
-            Self::Postgres(pool) => pool.begin().await?.into(),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
 
@@ -382,18 +450,12 @@ fn backoff(attempt: u32) -> Duration {
 /// An open transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    Postgres(PgTx),
 }
 
 impl From<Transaction<'static, Sqlite>> for Tx {
     fn from(tx: Transaction<'static, Sqlite>) -> Self {
         Self::Sqlite(tx)
-    }
-}
-
-impl From<Transaction<'static, Postgres>> for Tx {
-    fn from(tx: Transaction<'static, Postgres>) -> Self {
-        Self::Postgres(tx)
     }
 }
 
@@ -445,7 +507,9 @@ macro_rules! run_as {
             }
             Tx::Postgres(tx) => {
                 let (sql, args) = $query.into_parts();
-                bind_all!(sqlx::query_as::<_, $row>(sql), args).$method(&mut **tx).await?
+                bind_all!(sqlx::query_as::<_, $row>(sql).persistent(tx.named_statements), args)
+                    .$method(&mut **tx)
+                    .await?
             }
         }
     };
@@ -479,7 +543,8 @@ impl Tx {
     /// sees the first one's committed rows.
     pub async fn lock(&mut self, lock: Lock) -> Result<()> {
         if let Self::Postgres(tx) = self {
-            sqlx::query("select pg_advisory_xact_lock($1)").bind(lock.key()).execute(&mut **tx).await?;
+            let query = sqlx::query("select pg_advisory_xact_lock($1)").persistent(tx.named_statements);
+            query.bind(lock.key()).execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -505,7 +570,10 @@ impl Tx {
             }
             Self::Postgres(tx) => {
                 let (sql, args) = query.into_parts();
-                bind_all!(sqlx::query(sql), args).execute(&mut **tx).await?.rows_affected()
+                bind_all!(sqlx::query(sql).persistent(tx.named_statements), args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
             }
         })
     }
@@ -538,7 +606,8 @@ impl Tx {
             }
             Self::Postgres(tx) => {
                 let (sql, args) = query.into_parts();
-                let mut rows = bind_all!(sqlx::query_as::<_, T>(sql), args).fetch(&mut **tx);
+                let query = sqlx::query_as::<_, T>(sql).persistent(tx.named_statements);
+                let mut rows = bind_all!(query, args).fetch(&mut **tx);
                 while let Some(row) = rows.try_next().await? {
                     each(row)?;
                     count += 1;
@@ -576,7 +645,8 @@ impl Tx {
             }
             Self::Postgres(tx) => {
                 let (sql, args) = query.into_parts();
-                let mut rows = bind_all!(sqlx::query(sql), args).fetch(&mut **tx);
+                let query = sqlx::query(sql).persistent(tx.named_statements);
+                let mut rows = bind_all!(query, args).fetch(&mut **tx);
                 let mut count = 0u64;
                 while let Some(row) = rows.try_next().await? {
                     each(decode_values!(&row, kinds))?;

@@ -104,6 +104,8 @@ impl OfficeInput {
             database: self.database.trim().to_owned(),
             tls: self.tls,
             ca_file: None,
+            // a config-file setting only (README: PgBouncer)
+            pgbouncer: false,
         })
     }
 }

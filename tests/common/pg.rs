@@ -51,7 +51,7 @@ async fn new_database(server: &Server) -> String {
         let admin = crm::db::Db::connect(&server.admin_url).await.expect("connect to the test PostgreSQL");
         let crm::db::Db::Postgres(pool) = &admin else { unreachable!() };
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
-            .execute(pool)
+            .execute(&**pool)
             .await
             .expect("create test database");
         admin.close().await;
@@ -132,6 +132,72 @@ fn start_server() -> Server {
 }
 
 static STOP: OnceLock<(PathBuf, PathBuf, PathBuf, bool)> = OnceLock::new();
+static PGBOUNCER: OnceLock<(u16, PathBuf)> = OnceLock::new();
+
+/// The port of a PgBouncer in transaction mode in front of the test server (started once, with
+/// two server connections per user and database, so that people's transactions share them),
+/// as an office may run Debian's package: SCRAM authentication of each login role through
+/// `auth_query`, startup parameters it does not know refused. Installs the `pgbouncer` package
+/// when missing and we are root.
+#[allow(dead_code)] // used by the core suite only
+pub fn pgbouncer_port() -> u16 {
+    PGBOUNCER.get_or_init(start_pgbouncer).0
+}
+
+fn start_pgbouncer() -> (u16, PathBuf) {
+    let server = SERVER.get_or_init(start_server);
+    let bin = PathBuf::from("/usr/sbin/pgbouncer");
+    if !bin.exists() && is_root() {
+        eprintln!("pgbouncer not found: installing Debian's pgbouncer package");
+        run(
+            Command::new("apt-get")
+                .args(["install", "-y", "-qq", "--no-install-recommends", "pgbouncer"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            "apt-get install pgbouncer",
+        );
+    }
+    assert!(
+        bin.exists(),
+        "PgBouncer was not found at {}: install it (`sudo apt-get install pgbouncer`)",
+        bin.display()
+    );
+    let target: sqlx::postgres::PgConnectOptions = server.admin_url.parse().expect("the server's URL");
+    let dir = std::env::temp_dir().join(format!("crm-test-pgbouncer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir for PgBouncer");
+    let port = free_port();
+    let superuser = target.get_username();
+    let password = server
+        .admin_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(login, _)| login.split_once(':').map(|(_, p)| p.to_owned()));
+    std::fs::write(dir.join("userlist.txt"), format!("\"{superuser}\" \"{}\"\n", password.unwrap_or_default()))
+        .expect("PgBouncer's user list");
+    let config = format!(
+        "[databases]\n* = host={host} port={server_port}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\n\
+         unix_socket_dir =\nauth_type = scram-sha-256\nauth_file = {dir}/userlist.txt\nauth_user = {superuser}\n\
+         auth_query = SELECT usename, passwd FROM pg_shadow WHERE usename = $1\npool_mode = transaction\n\
+         default_pool_size = 2\nmax_client_conn = 500\nlogfile = {dir}/pgbouncer.log\npidfile = {dir}/pgbouncer.pid\n",
+        host = target.get_host(),
+        server_port = target.get_port(),
+        dir = path(&dir),
+    );
+    std::fs::write(dir.join("pgbouncer.ini"), config).expect("PgBouncer's configuration");
+    let as_root = is_root();
+    if as_root {
+        run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir), "chown the PgBouncer dir");
+    }
+    pg(as_root, &bin, &["-d", path(&dir.join("pgbouncer.ini"))]);
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed().as_secs() < 20, "PgBouncer did not start: see {}/pgbouncer.log", dir.display());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // (functions registered later run first: PgBouncer stops before the server)
+    unsafe { libc::atexit(stop_pgbouncer) };
+    (port, dir)
+}
 static CA_FILE: OnceLock<PathBuf> = OnceLock::new();
 
 /// The certificate authority that signed the throwaway server's certificate (for `localhost`
@@ -229,6 +295,15 @@ pub fn restart_server() {
     let (pg_ctl, data, dir, as_root) = STOP.get().expect("a restart needs the harness's own server");
     let log = dir.join("server.log");
     pg(*as_root, pg_ctl, &["-D", path(data), "-l", path(&log), "-m", "fast", "-w", "-t", "60", "restart"]);
+}
+
+extern "C" fn stop_pgbouncer() {
+    if let Some((_, dir)) = PGBOUNCER.get() {
+        if let Ok(pid) = std::fs::read_to_string(dir.join("pgbouncer.pid")) {
+            let _ = Command::new("kill").arg(pid.trim()).output();
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 extern "C" fn stop_server() {

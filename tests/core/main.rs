@@ -11,6 +11,7 @@ mod clients;
 mod contracts;
 mod days_work;
 mod export;
+mod fuzz;
 mod import;
 mod leads;
 mod migrations;

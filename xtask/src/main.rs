@@ -22,9 +22,9 @@ use std::process::{Command, ExitCode};
 const APP_PACKAGES: &[&str] =
     &["libwebkit2gtk-4.1-dev", "libgtk-3-dev", "librsvg2-dev", "libssl-dev", "build-essential", "pkg-config", "file"];
 
-/// Extra packages for the tests: a display, WebKit's WebDriver, a PostgreSQL server, openssl (its
-/// test certificates).
-const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "postgresql", "openssl"];
+/// Extra packages for the tests: a display, WebKit's WebDriver, a PostgreSQL server and PgBouncer
+/// in front of it, openssl (its test certificates).
+const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "postgresql", "pgbouncer", "openssl"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,8 +43,13 @@ fn main() -> ExitCode {
             let soak = ["bench", "--no-default-features", "--bench", "soak", "--"];
             cargo(&[&soak[..], &str_args(&args[1..])].concat(), &[])
         }),
+        // Random input into every use case on both backends: long runs, failures printed.
+        Some("fuzz") => setup(true).and_then(|()| {
+            let fuzz = ["bench", "--no-default-features", "--bench", "fuzz", "--"];
+            cargo(&[&fuzz[..], &str_args(&args[1..])].concat(), &[])
+        }),
         _ => {
-            eprintln!("usage: cargo xtask <run [ARGS] | test | setup | bundle [ARGS] | bench [ARGS] | soak [ARGS]>");
+            eprintln!("usage: cargo xtask <run [ARGS] | test | setup | bundle [ARGS] | bench [ARGS] | soak [ARGS] | fuzz [ARGS]>");
             return ExitCode::from(2);
         }
     };
