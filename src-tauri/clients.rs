@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::app::{audit_entry, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
 use crate::contracts::{fetch_contract, Contract, ContractInput, DocumentUpload};
 use crate::db::{reading, transact, Lock, Query, Tx};
-use crate::domain::{contact, text, Money};
+use crate::domain::contact::{self, Email, Phone};
+use crate::domain::text::{self, PersonName};
+use crate::domain::Money;
 use crate::error::{Checks, Error, Result};
 use crate::history::Changes;
 use crate::leads::Search;
@@ -222,7 +224,7 @@ impl Crm {
 
     fn validate_client(&self, input: &ClientInput) -> Result<ValidClient> {
         let mut checks = Checks::new();
-        let full_name = checks.take(text::name("full_name", &input.full_name, 200));
+        let full_name = checks.take(PersonName::parse("full_name", &input.full_name));
         let region = self.settings.phone_region;
         let (phone, email) = contact::parse_contacts(&mut checks, &input.phone, &input.email, region);
         let note = checks.take(text::free_text("note", &input.note, MAX_NOTE));
@@ -232,9 +234,9 @@ impl Crm {
 }
 
 struct ValidClient {
-    full_name: String,
-    phone: Option<String>,
-    email: Option<String>,
+    full_name: PersonName,
+    phone: Option<Phone>,
+    email: Option<Email>,
     note: String,
 }
 

@@ -210,7 +210,8 @@ impl Crm {
             actor.require(Permission::OwnersAssign)?;
         }
         let created = self.insert_lead(actor, input).await;
-        self.explain_duplicate(actor, created, input.normalised_contacts(self.settings.phone_region), None).await
+        let (phone, email) = input.normalised_contacts(self.settings.phone_region);
+        self.explain_duplicate(actor, created, (phone.as_deref(), email.as_deref()), None).await
     }
 
     async fn insert_lead(&self, actor: &Actor, input: &LeadInput) -> Result<Lead> {
@@ -227,7 +228,8 @@ impl Crm {
     pub async fn update_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         let updated = self.save_lead(actor, id, version, input).await;
-        self.explain_duplicate(actor, updated, input.normalised_contacts(self.settings.phone_region), Some(id)).await
+        let (phone, email) = input.normalised_contacts(self.settings.phone_region);
+        self.explain_duplicate(actor, updated, (phone.as_deref(), email.as_deref()), Some(id)).await
     }
 
     async fn save_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
@@ -246,7 +248,7 @@ impl Crm {
             return result;
         }
         let lead = reading!(actor.db, |tx| { fetch(tx, id).await })?;
-        self.explain_duplicate(actor, result, (lead.phone, lead.email), Some(id)).await
+        self.explain_duplicate(actor, result, (lead.phone.as_deref(), lead.email.as_deref()), Some(id)).await
     }
 
     async fn archive_lead(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Lead> {
@@ -265,12 +267,12 @@ impl Crm {
         &self,
         actor: &Actor,
         result: Result<Lead>,
-        contacts: (Option<String>, Option<String>),
+        contacts: (Option<&str>, Option<&str>),
         except: Option<i64>,
     ) -> Result<Lead> {
         let Some(field) = result.as_ref().err().and_then(violated_contact) else { return result };
         let (phone, email) = contacts;
-        let mut found = reading!(actor.db, |tx| { duplicates(tx, phone.as_deref(), email.as_deref(), except).await })?;
+        let mut found = reading!(actor.db, |tx| { duplicates(tx, phone, email, except).await })?;
         found.retain(|e| e.field == field);
         if found.is_empty() {
             // the winner was archived meanwhile; still say what was wrong

@@ -3,6 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
+use crate::domain::contact::{Email, Phone};
+use crate::domain::text::PersonName;
+
 /// An argument of a [`Query`]. Each kind carries an `Option` so that a NULL keeps its SQL type,
 /// which PostgreSQL needs.
 #[derive(Debug, Clone)]
@@ -110,6 +113,26 @@ impl From<&String> for Value {
         Value::Text(Some(v.clone()))
     }
 }
+
+/// The parsed text types bind as the text they hold.
+macro_rules! text_from {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self { Value::Text(Some(v.as_str().to_owned())) }
+        }
+        impl From<&$t> for Value {
+            fn from(v: &$t) -> Self { Value::Text(Some(v.as_str().to_owned())) }
+        }
+        impl From<Option<$t>> for Value {
+            fn from(v: Option<$t>) -> Self { Value::Text(v.map(|v| v.as_str().to_owned())) }
+        }
+        impl From<Option<&$t>> for Value {
+            fn from(v: Option<&$t>) -> Self { Value::Text(v.map(|v| v.as_str().to_owned())) }
+        }
+    )*};
+}
+
+text_from!(Phone, Email, PersonName);
 
 /// SQL text plus arguments. Static text uses `$1..$n` written by hand with [`Query::bind`];
 /// text built from parts (filters, sort) uses [`Query::push`] and [`Query::push_bind`], which

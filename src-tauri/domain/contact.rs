@@ -6,6 +6,53 @@ use phonenumber::Mode;
 
 use crate::error::{Checks, FieldError};
 
+/// A phone number as stored, in E.164 (`+79123456789`): only [`Phone::parse`] makes one, so a
+/// record that holds a `Phone` holds a number of the numbering plan.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Reads a number as people type it (see [`parse_phone`]); `field` names it in the error.
+    pub fn parse(field: &'static str, input: &str, region: Country) -> Result<Self, FieldError> {
+        parse_phone(field, input, region).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address as stored, lower-cased: only [`Email::parse`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Checks an address and lower-cases it (see [`parse_email`]).
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        parse_email(field, input).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Phone {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Email {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Normalises a phone number to E.164 (`+79123456789`), reading national forms such as
 /// `8 (912) 345-67-89` in the given default region.
 pub fn parse_phone(field: &'static str, input: &str, region: Country) -> Result<String, FieldError> {
@@ -93,14 +140,14 @@ pub(crate) fn parse_contacts(
     phone: &str,
     email: &str,
     region: Country,
-) -> (Option<String>, Option<String>) {
+) -> (Option<Phone>, Option<Email>) {
     let (phone, email) = (phone.trim(), email.trim());
     if phone.is_empty() && email.is_empty() {
         checks.push(FieldError::new("phone", "contact_required"));
         return (None, None);
     }
-    let phone = (!phone.is_empty()).then(|| checks.take(parse_phone("phone", phone, region))).flatten();
-    let email = (!email.is_empty()).then(|| checks.take(parse_email("email", email))).flatten();
+    let phone = (!phone.is_empty()).then(|| checks.take(Phone::parse("phone", phone, region))).flatten();
+    let email = (!email.is_empty()).then(|| checks.take(Email::parse("email", email))).flatten();
     (phone, email)
 }
 

@@ -19,6 +19,31 @@ pub fn name(field: &'static str, input: &str, max: usize) -> Result<String, Fiel
     Ok(folded)
 }
 
+/// A person's full name as stored: trimmed, inner white space folded, at most 200 characters,
+/// no control or bidi characters. Only [`PersonName::parse`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(field: &'static str, input: &str) -> Result<Self, FieldError> {
+        name(field, input, Self::MAX_CHARS).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for PersonName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Optional multi-line text: trimmed, at most `max` characters; line breaks and tabs are text,
 /// other control characters (NUL, ESC, BEL, ...) are refused. Bidi marks stay: notes may mix
 /// Russian with Arabic or Hebrew names.

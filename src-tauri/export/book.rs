@@ -247,10 +247,10 @@ impl Sheets {
             Format::Xlsx => Sink::Xlsx {
                 workbook: Box::new({
                     let mut workbook = Workbook::new();
-                    // compressing is most of the time a big workbook takes to save: level 3
-                    // makes the file about 6 % bigger in about 70 % of the time (the crate's
-                    // own measurements; the default is 6)
-                    workbook.set_zip_compression_level(3);
+                    // compressing is most of the time a big workbook takes to save, on one
+                    // thread after the last row: level 1 (zlib-rs's fast strategy) against the
+                    // default 6 (see the README's benchmark notes for the time and size)
+                    workbook.set_zip_compression_level(1);
                     workbook
                 }),
                 formats: Box::new(Formats::new(lang)),

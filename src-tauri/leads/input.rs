@@ -6,7 +6,8 @@ use serde::Deserialize;
 
 use super::{Lead, LeadStatus};
 use crate::db::{Query, Tx};
-use crate::domain::{contact, text};
+use crate::domain::contact::{self, Email, Phone};
+use crate::domain::text::{self, PersonName};
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::store::{check_reference, unique_violation};
 
@@ -32,9 +33,9 @@ pub struct LeadInput {
 
 /// A lead that passed the form's checks.
 pub(crate) struct ValidLead {
-    pub(super) full_name: String,
-    pub(crate) phone: Option<String>,
-    pub(crate) email: Option<String>,
+    pub(super) full_name: PersonName,
+    pub(crate) phone: Option<Phone>,
+    pub(crate) email: Option<Email>,
     pub(super) campaign_id: Option<i64>,
     pub(super) note: String,
     pub(super) status: Option<LeadStatus>,
@@ -43,13 +44,13 @@ pub(crate) struct ValidLead {
 }
 
 /// The name, phone, e-mail and note as checked (`None` where refused).
-type Fields = (Option<String>, Option<String>, Option<String>, Option<String>);
+type Fields = (Option<PersonName>, Option<Phone>, Option<Email>, Option<String>);
 
 /// A new lead refused by [`LeadInput::check_new`]: why, and its contacts that parsed.
 pub(crate) struct Refused {
     pub(crate) errors: Vec<FieldError>,
-    pub(crate) phone: Option<String>,
-    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<Phone>,
+    pub(crate) email: Option<Email>,
 }
 
 impl ValidLead {
@@ -105,7 +106,7 @@ impl LeadInput {
 
     /// The checks of the form that need no database: the name, the contacts, the note, the status.
     fn check_fields(&self, checks: &mut Checks, region: Country) -> Fields {
-        let full_name = checks.take(text::name("full_name", &self.full_name, 200));
+        let full_name = checks.take(PersonName::parse("full_name", &self.full_name));
         let (phone, email) = contact::parse_contacts(checks, &self.phone, &self.email, region);
         let note = checks.take(text::free_text("note", &self.note, MAX_NOTE));
         if self.status == Some(LeadStatus::Converted) {
@@ -132,8 +133,8 @@ impl LeadInput {
     }
 
     /// The contacts as they would be stored, for naming the winner of a lost race.
-    pub(super) fn normalised_contacts(&self, region: Country) -> (Option<String>, Option<String>) {
-        (contact::parse_phone("phone", &self.phone, region).ok(), contact::parse_email("email", &self.email).ok())
+    pub(super) fn normalised_contacts(&self, region: Country) -> (Option<Phone>, Option<Email>) {
+        (Phone::parse("phone", &self.phone, region).ok(), Email::parse("email", &self.email).ok())
     }
 }
 
