@@ -233,7 +233,7 @@ impl Crm {
             Ok(fresh) => fresh.ok_or(Error::Unauthenticated),
             // An office user deactivated meanwhile: their open connection has lost every
             // privilege (and a new one is refused), so the session is over.
-            Err(e) if e.is_refused_by_server() => Err(Error::Unauthenticated),
+            Err(Error::State { code: "rights_changed", .. }) => Err(Error::Unauthenticated),
             Err(e) => Err(e),
         }
     }

@@ -132,6 +132,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "The office database server is full: all its connections are in use. Close the app on computers that do not need it, or ask the server's administrator to raise max_connections in postgresql.conf",
     ),
     (
+        "rights_changed",
+        "Администратор изменил ваши права: это действие вам больше недоступно",
+        "An administrator has changed your permissions: this is no longer allowed for you",
+    ),
+    (
         "db_pooler",
         "Программа подключена к базе офиса через PgBouncer в режиме транзакций: добавьте в раздел [office] файла настроек строку pgbouncer = true (см. README) или подключитесь к серверу напрямую",
         "The app reaches the office database through PgBouncer in transaction mode: add the line pgbouncer = true to the [office] section of the config file (see the README) or connect to the server directly",

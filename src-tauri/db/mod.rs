@@ -433,6 +433,11 @@ impl Retry {
             const PAUSES_MS: [u64; RECONNECTS as usize] = [100, 300, 800, 1600];
             tokio::time::sleep(Duration::from_millis(PAUSES_MS[self.reconnects as usize - 1])).await;
             None
+        } else if error.is_refused_by_server() {
+            // an administrator took a role away from this person after the app last read their
+            // permissions: the office server refused what the app still thought allowed
+            tracing::info!("refused by the office server: {error}");
+            Some(Error::state("rights_changed"))
         } else {
             Some(error)
         }

@@ -526,8 +526,19 @@ struct Known {
 fn id_of(list: &[(i64, i64)], pick: Pick) -> (i64, i64) {
     match pick {
         Pick::Known(i) if !list.is_empty() => list[i % list.len()],
-        Pick::Known(_) => (1, 1),
+        // none made yet: an id no record has (not 1, the administrator, for users)
+        Pick::Known(_) => (i64::MAX, 1),
         Pick::Raw(id) => (id, 1),
+    }
+}
+
+/// A user to edit: one the run made, never one of its people (who keep working as they are).
+fn other_user(known: &Known, people: &[Actor], pick: Pick) -> (i64, i64) {
+    let (id, version) = id_of(&known.made_users, pick);
+    if people.iter().any(|p| p.user_id == id) {
+        (i64::MAX, version)
+    } else {
+        (id, version)
     }
 }
 
@@ -856,7 +867,7 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
             Err(e) => judge(&e),
         },
         Op::UpdateUser(p, v, input) => {
-            let (id, current) = id_of(&known.made_users, p);
+            let (id, current) = other_user(&known, &people, p);
             match crm.update_user(actor, id, version(current, v), &input).await {
                 Ok(user) => {
                     made = Some(("user", user.id, user.version));
@@ -870,7 +881,7 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
             }
         }
         Op::ResetPassword(p, password) => {
-            let (id, _) = id_of(&known.made_users, p);
+            let (id, _) = other_user(&known, &people, p);
             answer(&crm.reset_password(actor, id, &password).await)
         }
         Op::SignIn(username, password) => answer(&crm.sign_in(&username, &password).await),

@@ -426,3 +426,22 @@ async fn an_office_works_through_pgbouncer_in_transaction_mode() {
     assert_eq!(t.count("leads").await, 80);
     assert_eq!(t.count("audit_log where entity = 'lead' and action = 'update'").await, 80);
 }
+
+/// A role taken away while its user is signed in: the app's copy of their permissions is stale
+/// until the next refresh (the window refreshes at every click), and the office server refuses
+/// the query. The person hears that an administrator changed their permissions, in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_taken_away_mid_session_is_said_in_words() {
+    let t = TestCrm::postgres().await;
+    let olga = t.user("olga", &["operator"]).await;
+    let filter = crm::leads::LeadFilter::default();
+    assert!(t.crm.list_leads(&olga, &filter).await.is_ok());
+    let user = t.crm.get_user(&t.admin, olga.user_id).await.unwrap();
+    let update = UserUpdate { full_name: user.full_name, is_active: true, roles: vec![], extra_permissions: vec![] };
+    t.crm.update_user(&t.admin, olga.user_id, user.version, &update).await.unwrap();
+    let refused = t.crm.list_leads(&olga, &filter).await.unwrap_err();
+    assert!(matches!(refused, Error::State { code: "rights_changed", .. }), "{refused:?}");
+    // the next refresh reads the permissions she has now
+    let fresh = t.crm.refresh(&olga).await.unwrap();
+    assert!(matches!(t.crm.list_leads(&fresh, &filter).await, Err(Error::Forbidden(_))));
+}
