@@ -248,9 +248,9 @@ impl Sheets {
                 workbook: Box::new({
                     let mut workbook = Workbook::new();
                     // compressing is most of the time a big workbook takes to save, on one
-                    // thread after the last row: level 1 (zlib-rs's fast strategy) against the
-                    // default 6 (see the README's benchmark notes for the time and size)
-                    workbook.set_zip_compression_level(1);
+                    // thread after the last row. A million leads: level 3 10.6 s / 87 MB,
+                    // level 2 7.2 s / 90 MB, level 1 6.6 s / 119 MB (the default is 6)
+                    workbook.set_zip_compression_level(2);
                     workbook
                 }),
                 formats: Box::new(Formats::new(lang)),

@@ -112,10 +112,11 @@ fn start_server() -> Server {
     CA_FILE.set(ca).ok();
     let options = format!(
         "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
-         -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+         -c ssl=on -c ssl_cert_file={} -c ssl_key_file={} -c shared_buffers={}",
         path(&dir),
         path(&cert),
-        path(&key)
+        path(&key),
+        SHARED_BUFFERS.get().map_or("128MB", String::as_str),
     );
     pg(
         as_root,
@@ -132,6 +133,15 @@ fn start_server() -> Server {
 }
 
 static STOP: OnceLock<(PathBuf, PathBuf, PathBuf, bool)> = OnceLock::new();
+static SHARED_BUFFERS: OnceLock<String> = OnceLock::new();
+
+/// The throwaway server's buffer cache, when set before it starts: the benchmark sizes it as an
+/// office server would be (PostgreSQL's default, 128 MB, holds a tenth of a million leads'
+/// indexes); the tests keep the default.
+#[allow(dead_code)] // used by the benchmark only
+pub fn set_shared_buffers(size: &str) {
+    SHARED_BUFFERS.set(size.to_owned()).ok();
+}
 static PGBOUNCER: OnceLock<(u16, PathBuf)> = OnceLock::new();
 
 /// The port of a PgBouncer in transaction mode in front of the test server (started once, with
