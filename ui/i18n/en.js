@@ -137,6 +137,7 @@ export default {
   'export.csv': 'CSV for Excel',
   'export.print': 'Print',
   'export.print_filters': 'Filters',
+  'export.print_page': 'Page {page} of {pages}',
   'export.done': 'Exported {rows} rows to {file}',
   'import.button': 'Import from a file…',
   'import.title_leads': 'Import leads',

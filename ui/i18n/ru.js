@@ -137,6 +137,7 @@ export default {
   'export.csv': 'CSV для Excel',
   'export.print': 'Печать',
   'export.print_filters': 'Отбор',
+  'export.print_page': 'Страница {page} из {pages}',
   'export.done': 'Выгружено строк: {rows} — {file}',
   'import.button': 'Загрузить из файла…',
   'import.title_leads': 'Загрузка лидов',
