@@ -213,6 +213,12 @@ impl ListQuery {
         self.clause.clone().prefixed(&self.count)
     }
 
+    /// The ids of every row the list holds, as `id_column` (e.g. `c.id`), in no order yet.
+    pub fn ids(self, id_column: &str) -> Query {
+        let select = self.count.replacen("count(*)", id_column, 1);
+        self.clause.prefixed(&select)
+    }
+
     fn rows(self) -> Query {
         let mut query = self.clause.prefixed(&self.select);
         query.push(&self.order);

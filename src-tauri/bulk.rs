@@ -183,19 +183,37 @@ impl Crm {
         })
     }
 
-    /// Archives (or restores) the ticked contracts, campaigns or services, each as it is now,
-    /// with the permission that archives one of them.
+    /// Archives (or restores) the ticked contracts, campaigns or services, or every one the
+    /// list's filter matches (the filter as the list page sends it), each as it is now, with
+    /// the permission that archives one of them.
     #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn bulk_archive(
         &self,
         actor: &Actor,
         list: ArchiveList,
-        ids: &[i64],
+        selection: &Selection<serde_json::Value>,
         archived: bool,
     ) -> Result<BulkOutcome> {
         let (table, entity, permission) = list.parts();
         actor.require(permission)?;
-        let ids = checked(ids.to_vec())?;
+        let ids = match selection {
+            Selection::Ids { ids } => checked(ids.clone())?,
+            Selection::Matching { filter } => {
+                fn parse<F: serde::de::DeserializeOwned>(filter: &serde_json::Value) -> Result<F> {
+                    serde_json::from_value(filter.clone()).map_err(|_| Error::field("selection", "not_allowed"))
+                }
+                let (list, id) = match list {
+                    ArchiveList::Contracts => (self.contracts_query(actor, &parse(filter)?)?, "c.id"),
+                    ArchiveList::Campaigns => {
+                        (self.campaigns_query(actor, &parse(filter)?, crate::campaigns::today())?, "c.id")
+                    }
+                    ArchiveList::Services => (self.services_query(actor, &parse(filter)?)?, "id"),
+                };
+                let mut q = list.ids(id);
+                q.push(" order by ").push(id).push(" limit ").push_bind(MAX_ROWS as i64 + 1);
+                self.ids(actor, q).await?
+            }
+        };
         transact!(actor.db, |tx| {
             let mut outcome = BulkOutcome::default();
             for &id in &ids {

@@ -240,9 +240,9 @@ pub async fn merge_leads(state: State<'_, Desktop>, input: MergeInput) -> Reply<
 pub async fn bulk_archive(
     state: State<'_, Desktop>,
     list: ArchiveList,
-    ids: Vec<i64>,
+    selection: Selection<serde_json::Value>,
     archived: bool,
 ) -> Reply<BulkSummary> {
     let s = state.session().await?;
-    s.reply(s.crm.bulk_archive(&s.actor, list, &ids, archived).await.map(|o| summary(s.lang, o)))
+    s.reply(s.crm.bulk_archive(&s.actor, list, &selection, archived).await.map(|o| summary(s.lang, o)))
 }

@@ -472,23 +472,40 @@ both_backends! {
     }
 
     async fn services_campaigns_and_contracts_are_archived_in_bulk(t: TestCrm) {
-        use crm::bulk::ArchiveList;
+        use crm::bulk::{ArchiveList, Selection};
+        let ticked = |ids: &[i64]| Selection::Ids { ids: ids.to_vec() };
         let mut ids = Vec::new();
         for name in ["Аудит", "Реклама", "Дизайн"] {
             let input = crm::services::ServiceInput { name: name.into(), description: String::new(), price: "10".into() };
             ids.push(t.crm.create_service(&t.admin, &input).await.unwrap().id);
         }
         let marketer = t.user("maria", &["marketer"]).await;
-        let outcome = t.crm.bulk_archive(&marketer, ArchiveList::Services, &[ids[0], ids[1], 999_999], true).await.unwrap();
+        let outcome = t.crm.bulk_archive(&marketer, ArchiveList::Services, &ticked(&[ids[0], ids[1], 999_999]), true).await.unwrap();
         assert_eq!(outcome.changed, [ids[0], ids[1]]);
         assert_eq!((outcome.refused[0].id, outcome.refused[0].error.code()), (999_999, "not_found"));
         assert!(t.crm.get_service(&marketer, ids[0]).await.unwrap().is_archived);
         let operator = t.user("olga", &["operator"]).await;
-        let refused = t.crm.bulk_archive(&operator, ArchiveList::Services, &[ids[2]], true).await;
+        let refused = t.crm.bulk_archive(&operator, ArchiveList::Services, &ticked(&[ids[2]]), true).await;
         assert!(matches!(refused, Err(Error::Forbidden("services.edit"))));
-        let contracts = t.crm.bulk_archive(&marketer, ArchiveList::Contracts, &[1], true).await;
+        let contracts = t.crm.bulk_archive(&marketer, ArchiveList::Contracts, &ticked(&[1]), true).await;
         assert!(matches!(contracts, Err(Error::Forbidden("contracts.edit"))), "a marketer archives no contracts");
-        let restored = t.crm.bulk_archive(&marketer, ArchiveList::Services, &ids, false).await.unwrap();
+        let restored = t.crm.bulk_archive(&marketer, ArchiveList::Services, &ticked(&ids), false).await.unwrap();
         assert_eq!(restored.changed, [ids[0], ids[1]], "the one that was never archived is left alone");
+        // every service the list's filter matches ("ре": Реклама; the page's filter as it sends it)
+        let matching = Selection::Matching { filter: serde_json::json!({ "search": "ре", "include_archived": false }) };
+        let outcome = t.crm.bulk_archive(&marketer, ArchiveList::Services, &matching, true).await.unwrap();
+        assert_eq!(outcome.changed, [ids[1]]);
+        let everything = Selection::Matching { filter: serde_json::json!({ "include_archived": true }) };
+        let outcome = t.crm.bulk_archive(&marketer, ArchiveList::Services, &everything, false).await.unwrap();
+        assert_eq!(outcome.changed, [ids[1]], "restored: the one archived, not the live ones");
+        let nonsense = Selection::Matching { filter: serde_json::json!({ "search": 5 }) };
+        let refused = t.crm.bulk_archive(&marketer, ArchiveList::Services, &nonsense, true).await.unwrap_err();
+        assert!(matches!(&refused, Error::Invalid(f) if f[0].field == "selection"), "{refused:?}");
+        // campaigns and contracts match through their own lists' filters
+        let none = Selection::Matching { filter: serde_json::json!({ "search": "нет такой" }) };
+        let empty = t.crm.bulk_archive(&marketer, ArchiveList::Campaigns, &none, true).await.unwrap_err();
+        assert!(matches!(&empty, Error::Invalid(f) if f[0].code == "nothing_selected"), "{empty:?}");
+        let empty = t.crm.bulk_archive(&t.admin, ArchiveList::Contracts, &none, true).await.unwrap_err();
+        assert!(matches!(&empty, Error::Invalid(f) if f[0].code == "nothing_selected"), "{empty:?}");
     }
 }

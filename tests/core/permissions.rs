@@ -468,7 +468,10 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             };
             crm.merge_leads(actor, &input).await.map(drop)
         }
-        "bulk_archive" => crm.bulk_archive(actor, ArchiveList::Services, &[fx.service], false).await.map(drop),
+        "bulk_archive" => crm
+            .bulk_archive(actor, ArchiveList::Services, &crm::bulk::Selection::Ids { ids: vec![fx.service] }, false)
+            .await
+            .map(drop),
         "create_task" => crm.create_task(actor, &task_input(None)).await.map(drop),
         "update_task" => {
             // one's own task: everyone may change those

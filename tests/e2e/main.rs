@@ -232,6 +232,22 @@ async fn a_backup_is_made_and_restored_from_the_settings_page() {
     assert_eq!(rows[0][1], "Название");
     assert_eq!(rows[1][1], "До копии");
 
+    // every service matching the list's filter archived in one bulk action: tick one, "all 3"
+    for name in ["Аудит", "Дизайн"] {
+        app.invoke("create_service", service(name)).await.expect("a service");
+    }
+    app.go("settings").await;
+    app.go("services").await;
+    app.wait_text("table[data-list=list_services] tbody", "Дизайн").await;
+    app.click("table[data-list=list_services] tbody tr[data-id] [data-action=select]").await;
+    app.click("[data-action=select-all]").await;
+    app.wait_text("[data-bulk] [data-selected]", "3").await;
+    app.click("[data-bulk-action=archive]").await;
+    app.wait_text("dialog[data-form=bulk-summary] [data-changed]", "Изменено записей: 3").await;
+    app.click("dialog[data-form=bulk-summary] [data-action=close]").await;
+    let live = app.invoke("list_services", serde_json::json!({ "filter": {} })).await.expect("services");
+    assert_eq!(live["total"], 0, "every matching service archived: {live}");
+
     // printing a page of fifty leads: laid out on numbered A4 sheets, the table split between
     // rows with its header on each (the system dialog itself cannot be driven: print is stubbed)
     for n in 0..60 {

@@ -18,14 +18,13 @@ export function archiveButton(row, command, done) {
 }
 
 /** Bulk archive and restore for a list of `list` ('contracts', 'campaigns', 'services'): the
- *  ticked rows of the page (not "all matching"). */
+ *  ticked rows, or every row matching the list's filter. */
 export function bulkArchive(list) {
   return {
-    idsOnly: true,
     actions: [
       { id: 'archive', label: t('action.archive'), prepare: () => ({ kind: 'archive' }) },
       { id: 'restore', label: t('action.restore'), prepare: () => ({ kind: 'restore' }) },
     ],
-    run: (selection, action) => call('bulk_archive', { list, ids: selection.ids, archived: action.kind === 'archive' }),
+    run: (selection, action) => call('bulk_archive', { list, selection, archived: action.kind === 'archive' }),
   };
 }
