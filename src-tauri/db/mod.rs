@@ -435,8 +435,9 @@ impl Retry {
             None
         } else if error.is_refused_by_server() {
             // an administrator took a role away from this person after the app last read their
-            // permissions: the office server refused what the app still thought allowed
-            tracing::info!("refused by the office server: {error}");
+            // permissions: the office server refused what the app still thought allowed. (Also
+            // what a missing grant would look like: the log line says which statement.)
+            tracing::warn!("refused by the office server: {error}");
             Some(Error::state("rights_changed"))
         } else {
             Some(error)

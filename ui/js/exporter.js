@@ -99,12 +99,12 @@ function layOut(page, head) {
   };
   [...content.children].forEach(collect);
 
-  const done = [];
+  const pages = [];
   let sheet = null;
   let left = 0;
   const next = () => {
     sheet = h('div', { class: 'print-sheet' });
-    done.push(sheet);
+    pages.push(sheet);
     left = room;
   };
   const measured = (el) => {
@@ -155,9 +155,9 @@ function layOut(page, head) {
     if (block.table.tFoot) part.append(block.table.tFoot.cloneNode(true));
   }
   sheets.classList.remove('print-measure');
-  done.forEach((body, i) => {
+  pages.forEach((body, i) => {
     body.prepend(header());
-    body.append(h('div', { class: 'print-foot', text: t('export.print_page', { page: i + 1, pages: done.length }) }));
+    body.append(h('div', { class: 'print-foot', text: t('export.print_page', { page: i + 1, pages: pages.length }) }));
     sheets.append(body);
   });
   sheets.remove();
