@@ -81,6 +81,13 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Recompute the figures from the records and report every campaign and day where the
+        /// kept roll-ups differ (exit status 1 if any).
+        #[arg(long, conflicts_with_all = ["rebuild", "from", "to", "channel", "service"])]
+        verify: bool,
+        /// Make the roll-ups again from the records (administrators).
+        #[arg(long, conflicts_with_all = ["from", "to", "channel", "service", "json"])]
+        rebuild: bool,
     },
     /// Your open tasks, overdue first, and the contracts that run out soon (password from
     /// CRM_PASSWORD or a prompt).
@@ -264,10 +271,47 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
             let actor = crm.create_first_admin(&username, &full_name, &password).await?;
             out!("administrator {} created", actor.username);
         }
-        Command::Stats { user, from, to, channel, service, json } => {
+        Command::Stats { user, from, to, channel, service, json, verify, rebuild } => {
             let crm = open(database_url).await?;
             let password = read_secret("CRM_PASSWORD", &format!("Password for {user}: "))?;
             let actor = crm.sign_in(&user, &password).await?;
+            if rebuild {
+                let made = crm.rebuild_stats(&actor).await?;
+                out!("statistics rebuilt from the records: {made} campaign-days");
+                return Ok(());
+            }
+            if verify {
+                let differences = crm.verify_stats(&actor).await?;
+                if json {
+                    let text =
+                        serde_json::to_string_pretty(&differences).map_err(|e| Error::Internal(e.to_string()))?;
+                    out!("{text}");
+                } else {
+                    for d in differences.iter().take(100) {
+                        out!(
+                            "campaign {} on {}: kept {} leads, {} clients, {} revenue; the records say {}, {}, {}",
+                            d.campaign_id,
+                            d.day,
+                            d.kept_leads,
+                            d.kept_clients,
+                            crate::domain::Money::from_kopecks(d.kept_revenue),
+                            d.leads,
+                            d.clients,
+                            crate::domain::Money::from_kopecks(d.revenue)
+                        );
+                    }
+                }
+                if differences.is_empty() {
+                    if !json {
+                        out!("the statistics agree with the records");
+                    }
+                    return Ok(());
+                }
+                return Err(Error::State {
+                    code: "stats_differ",
+                    params: vec![("days", differences.len().to_string())],
+                });
+            }
             let filter = StatsFilter { from, to, channel_id: channel, service_id: service };
             let stats = crm.campaign_stats(&actor, &filter).await?;
             if json {

@@ -221,6 +221,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "This is another program's database, not a CRM backup",
     ),
     (
+        "stats_differ",
+        "Сводные цифры статистики расходятся с записями за {days} дн. (кампания и день). Исправить: crm stats --rebuild (администратор)",
+        "The statistics' roll-ups differ from the records on {days} campaign-days. To repair: crm stats --rebuild (an administrator)",
+    ),
+    (
         "backup_newer",
         "Копия сделана более новой версией CRM: сначала обновите программу",
         "The backup was made by a newer version of the CRM: update the app first",

@@ -53,9 +53,10 @@ pub(crate) const TABLES: &[Table] = &[
 ];
 
 /// What a backup leaves out: each database's own migration ledger, sign-in pauses (a restored
-/// database starts without any), and a PostgreSQL database's `office` row (its role prefix
-/// belongs to that server).
-pub(crate) const NOT_COPIED: &[&str] = &["_sqlx_migrations", "sign_in_throttle", "office"];
+/// database starts without any), a PostgreSQL database's `office` row (its role prefix and days
+/// belong to that server), and the statistics' roll-ups (the database makes them again from
+/// the rows as they go in).
+pub(crate) const NOT_COPIED: &[&str] = &["_sqlx_migrations", "sign_in_throttle", "office", "stat_days"];
 
 /// Left out of the checksums: a password lives where the backend keeps it (an argon2 hash in a
 /// local file, the login role on an office server), so it does not travel between backends.

@@ -277,6 +277,7 @@ async fn clear(tx: &mut Tx) -> Result<()> {
                 tx.execute(Query::new(format!("delete from {}", table.name))).await?;
             }
             tx.execute(Query::new("delete from sign_in_throttle")).await?;
+            tx.execute(Query::new("delete from stat_days")).await?;
         }
         Backend::Postgres => {
             // Every present user's login role loses its memberships and its login first: a user
@@ -294,7 +295,7 @@ async fn clear(tx: &mut Tx) -> Result<()> {
             ))
             .await?;
             let names = TABLES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ");
-            tx.execute(Query::new(format!("truncate {names}, sign_in_throttle"))).await?;
+            tx.execute(Query::new(format!("truncate {names}, sign_in_throttle, stat_days"))).await?;
         }
     }
     Ok(())

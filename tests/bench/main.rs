@@ -26,6 +26,15 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const RUNS: usize = 7;
 
+/// Every figure printed, for `--json FILE`: (backend, what, milliseconds).
+static FIGURES: std::sync::Mutex<Vec<(String, String, f64)>> = std::sync::Mutex::new(Vec::new());
+static BACKEND: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+fn record(what: &str, ms: f64) {
+    let backend = BACKEND.lock().expect("backend").clone();
+    FIGURES.lock().expect("figures").push((backend, what.to_owned(), ms));
+}
+
 struct Args {
     leads: u64,
     seed: u64,
@@ -34,6 +43,8 @@ struct Args {
     only: Vec<String>,
     /// A SQLite file to keep the generated data in and to reuse on the next run (profiling).
     keep: Option<std::path::PathBuf>,
+    /// Where to write every figure as JSON too.
+    json: Option<std::path::PathBuf>,
 }
 
 impl Args {
@@ -49,6 +60,7 @@ fn args() -> Args {
         backends: vec!["sqlite".into(), "postgres".into()],
         only: Vec::new(),
         keep: None,
+        json: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -57,6 +69,7 @@ fn args() -> Args {
             "--seed" => args.seed = it.next().and_then(|v| v.parse().ok()).expect("--seed N"),
             "--backend" => args.backends = vec![it.next().expect("--backend sqlite|postgres")],
             "--keep" => args.keep = Some(it.next().expect("--keep FILE").into()),
+            "--json" => args.json = Some(it.next().expect("--json FILE").into()),
             "--only" => {
                 let parts = it.next().expect("--only PART[,PART...]");
                 args.only = parts.split(',').map(str::to_owned).collect();
@@ -65,7 +78,7 @@ fn args() -> Args {
             "--bench" => {}
             other => panic!(
                 "unknown argument {other}; use --leads N, --seed N, --backend sqlite|postgres, \
-                 --only queries,day,export,import,backup,move, --keep FILE"
+                 --only queries,day,export,import,backup,move, --keep FILE, --json FILE"
             ),
         }
     }
@@ -92,7 +105,19 @@ async fn main() {
             "postgres" => pg::postgres_database().await,
             other => panic!("unknown backend {other}"),
         };
+        *BACKEND.lock().expect("backend") = backend.clone();
         run(backend, &url, &args, anchor).await;
+    }
+    if let Some(path) = &args.json {
+        let figures: Vec<serde_json::Value> = FIGURES
+            .lock()
+            .expect("figures")
+            .iter()
+            .map(|(backend, what, ms)| serde_json::json!({ "backend": backend, "what": what, "ms": ms }))
+            .collect();
+        let doc = serde_json::json!({ "leads": args.leads, "seed": args.seed, "figures": figures });
+        std::fs::write(path, serde_json::to_string_pretty(&doc).expect("json")).expect("write the JSON figures");
+        println!("figures written to {}", path.display());
     }
 }
 
@@ -150,6 +175,20 @@ async fn queries(crm: &Crm, manager: &Actor, args: &Args, anchor: NaiveDate) {
     time("statistics, all campaigns", || stats(crm, manager, StatsFilter::default())).await;
     time("statistics, last 90 days", || stats(crm, manager, last_quarter.clone())).await;
     time("statistics, one channel", || stats(crm, manager, one_channel.clone())).await;
+    let last_month = StatsFilter { from: Some(anchor - chrono::Days::new(30)), to: Some(anchor), ..Default::default() };
+    time("statistics, last 30 days, one service", || {
+        stats(crm, manager, StatsFilter { service_id: Some(1), ..last_month.clone() })
+    })
+    .await;
+    time("statistics from the rows (reference), all", || async {
+        crm.campaign_stats_reference(manager, &StatsFilter::default()).await.map(drop)
+    })
+    .await;
+    once("statistics, verify the roll-ups", || async {
+        let differences = crm.verify_stats(manager).await?;
+        Ok(((), format!("{} differences", differences.len())))
+    })
+    .await;
     time("sales per client, first page", || async {
         crm.client_sales(manager, &ClientSalesFilter::default()).await.map(drop)
     })
@@ -242,6 +281,7 @@ where
     let started = Instant::now();
     let (value, detail) = op().await.expect(what);
     let seconds = started.elapsed().as_secs_f64();
+    record(what, seconds * 1000.0);
     let peak = peak_rss_mb().map_or_else(String::new, |mb| format!(", peak memory {mb} MB"));
     println!("{what:<46} {seconds:>10.1} s   ({detail}{peak})");
     value
@@ -409,5 +449,6 @@ where
 
 fn line(what: &str, median: Duration, min: Duration, max: Duration) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    record(what, ms(median));
     println!("{what:<46} {:>10.1} ms (min {:.1}, max {:.1})", ms(median), ms(min), ms(max));
 }

@@ -104,6 +104,29 @@ crate::both_backends! {
         assert!(table.lines().last().unwrap().starts_with("TOTAL"), "{table}");
     }
 
+    async fn stats_verify_reports_a_difference_and_only_an_administrator_rebuilds(t: TestCrm) {
+        let admin = [("CRM_PASSWORD", PASSWORD)];
+        let agree = ok(&crm(&t.url, &["stats", "--verify", "--user", "admin"], &admin));
+        assert!(agree.contains("agree with the records"), "{agree}");
+        let mut tx = t.crm.db().write().await.unwrap();
+        tx.execute(crm::db::Query::new(
+            "insert into stat_days (campaign_id, day, leads, clients, revenue) values (77, '2026-03-08', 3, 1, 500)",
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let out = crm(&t.url, &["stats", "--verify", "--user", "admin"], &admin);
+        let err = fails(&out);
+        assert!(err.contains("differ from the records on 1 campaign-days") && err.contains("--rebuild"), "{err}");
+        let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(listed.contains("campaign 77 on 2026-03-08: kept 3 leads"), "{listed}");
+        t.user("olga", &["operator"]).await;
+        let refused = fails(&crm(&t.url, &["stats", "--rebuild", "--user", "olga"], &[("CRM_PASSWORD", PASSWORD)]));
+        assert!(!refused.is_empty());
+        assert!(ok(&crm(&t.url, &["stats", "--rebuild", "--user", "admin"], &admin)).contains("rebuilt"));
+        assert!(ok(&crm(&t.url, &["stats", "--verify", "--user", "admin"], &admin)).contains("agree"));
+    }
+
     async fn an_office_is_staffed_from_a_script(t: TestCrm) {
         let admin = [("CRM_PASSWORD", PASSWORD), ("CRM_NEW_USER_PASSWORD", "olgas password")];
         let add = ["users", "add", "--username", "olga", "--full-name", "Ольга Петрова", "--role", "operator", "--user", "admin"];

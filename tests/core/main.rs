@@ -17,6 +17,7 @@ mod leads;
 mod migrations;
 mod office;
 mod permissions;
+mod rollups;
 mod services;
 mod soak;
 mod stats;

@@ -91,6 +91,13 @@ const SQL_MATRIX: &[(&str, [bool; 5])] = &[
     // statistics for every role, through views of the figures only
     ("select * from stat_leads",                                                 [Y, Y, Y, Y, N]),
     ("select * from stat_contracts",                                             [Y, Y, Y, Y, N]),
+    // the roll-ups: read by every role, written only by the database's own triggers
+    ("select * from stat_days",                                                  [Y, Y, Y, Y, N]),
+    ("insert into stat_days (campaign_id, day, leads) values (1, '2026-01-01', 1000)",
+                                                                                 [N, N, N, N, N]),
+    ("update stat_days set revenue = revenue + 1",                               [N, N, N, N, N]),
+    ("delete from stat_days",                                                    [N, N, N, N, N]),
+    ("select crm_stat_rebuild()",                                                [Y, N, N, N, N]),
     // services and campaigns: marketers
     ("insert into services (name, name_key, price, created_at, updated_at) values ('S', 's', 1, now(), now())",
                                                                                  [Y, N, Y, N, N]),

@@ -79,6 +79,9 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("add_contract_to_client", [Y,  N,  N,  Y,  N]),
     ("campaign_stats",         [Y,  Y,  Y,  Y,  N]),
     ("client_sales",           [Y,  Y,  Y,  Y,  N]),
+    ("campaign_stats_reference", [Y, Y,  Y,  Y,  N]),
+    ("verify_stats",           [Y,  Y,  Y,  Y,  N]),
+    ("rebuild_stats",          [Y,  N,  N,  N,  N]),
     ("list_users",             [Y,  N,  N,  N,  N]),
     ("get_user",               [Y,  N,  N,  N,  N]),
     ("create_user",            [Y,  N,  N,  N,  N]),
@@ -352,6 +355,9 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         }
         "campaign_stats" => crm.campaign_stats(actor, &StatsFilter::default()).await.map(drop),
         "client_sales" => crm.client_sales(actor, &ClientSalesFilter::default()).await.map(drop),
+        "campaign_stats_reference" => crm.campaign_stats_reference(actor, &StatsFilter::default()).await.map(drop),
+        "verify_stats" => crm.verify_stats(actor).await.map(drop),
+        "rebuild_stats" => crm.rebuild_stats(actor).await.map(drop),
         "list_users" => crm.list_users(actor).await.map(drop),
         "get_user" => crm.get_user(actor, fx.user).await.map(drop),
         "create_user" => {

@@ -178,6 +178,7 @@ export default {
   'history.kind_import': 'Import',
   'entry.restore_backup': 'Restored from a backup',
   'entry.move_to_office': 'Moved from a local database',
+  'entry.rebuild_stats': 'Statistics rebuilt from the records',
   'history.kind_database': 'Database',
   'settings.language': 'Language',
   'settings.database': 'Database',

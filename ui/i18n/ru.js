@@ -178,6 +178,7 @@ export default {
   'history.kind_import': 'Загрузка',
   'entry.restore_backup': 'Восстановлено из резервной копии',
   'entry.move_to_office': 'Перенесено из локальной базы',
+  'entry.rebuild_stats': 'Статистика пересчитана по записям',
   'history.kind_database': 'База данных',
   'settings.language': 'Язык',
   'settings.database': 'База данных',

@@ -1,0 +1,316 @@
+//! The statistics' roll-ups (`stat_days`, kept by the database on every write) against the
+//! reference aggregate over the rows, on both backends: random sequences of every kind of write
+//! that changes a figure, compared for random periods, channels and services; `verify` and
+//! `rebuild`; the demo generator and an import with its undo.
+//!
+//! `CRM_ROLLUP_SEED=N` replays one sequence; `CRM_ROLLUP_STEPS=N` makes each longer.
+
+use std::sync::atomic::AtomicBool;
+
+use chrono::{Duration, NaiveDate, Utc};
+use crm::bulk::{LeadAction, Selection};
+use crm::clients::Conversion;
+use crm::db::Query;
+use crm::i18n::Lang;
+use crm::import::{ImportKind, ImportOptions};
+use crm::leads::{Lead, LeadInput, LeadStatus};
+use crm::merge::MergeInput;
+use crm::stats::StatsFilter;
+use crm::Error;
+
+use crate::both_backends;
+use crate::contracts::{contract, service};
+use crate::support::TestCrm;
+
+/// A small, fast, reproducible generator (splitmix64): the sequence is the seed's.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+        (!items.is_empty()).then(|| items[self.below(items.len())])
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// What the sequence works with.
+struct World {
+    campaigns: Vec<i64>,
+    channels: Vec<i64>,
+    services: Vec<i64>,
+    leads: Vec<i64>,
+    clients: Vec<i64>,
+    contracts: Vec<i64>,
+    serial: u32,
+}
+
+async fn world(t: &TestCrm) -> World {
+    let services = vec![service(t, "SEO").await, service(t, "Сайты").await];
+    let channels: Vec<i64> = t.crm.list_channels(&t.admin, false).await.unwrap().iter().take(2).map(|c| c.id).collect();
+    let mut campaigns = Vec::new();
+    for (n, (service_id, channel_id)) in
+        services.iter().flat_map(|s| channels.iter().map(move |c| (*s, *c))).enumerate()
+    {
+        let input = crm::campaigns::CampaignInput {
+            name: format!("Кампания {n}"),
+            service_id: Some(service_id),
+            channel_id: Some(channel_id),
+            budget: format!("{}", 1000 * (n + 1)),
+            starts_on: "2026-01-01".into(),
+            ends_on: String::new(),
+        };
+        campaigns.push(t.crm.create_campaign(&t.admin, &input).await.unwrap().id);
+    }
+    World { campaigns, channels, services, leads: Vec::new(), clients: Vec::new(), contracts: Vec::new(), serial: 0 }
+}
+
+fn input_of(lead: &Lead) -> LeadInput {
+    LeadInput {
+        full_name: lead.full_name.clone(),
+        phone: lead.phone.clone().unwrap_or_default(),
+        email: lead.email.clone().unwrap_or_default(),
+        campaign_id: lead.campaign_id,
+        note: lead.note.clone(),
+        ..Default::default()
+    }
+}
+
+/// A refusal the sequence may meet (a converted lead archived, a phone taken on restore, a
+/// merge of two clients): anything else fails the test.
+fn expected<T>(result: crm::Result<T>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(Error::Invalid(_) | Error::State { .. } | Error::Conflict { .. }) => None,
+        Err(other) => panic!("unexpected error: {other:?}"),
+    }
+}
+
+/// One random write of any kind that changes the figures (or should not).
+async fn step(t: &TestCrm, w: &mut World, rng: &mut Rng) {
+    w.serial += 1;
+    let n = w.serial;
+    let lead_id = rng.pick(&w.leads);
+    match rng.below(13) {
+        0..=2 => {
+            let campaign_id = if rng.chance(15) { None } else { rng.pick(&w.campaigns) };
+            let input = LeadInput {
+                full_name: format!("Лид {n}"),
+                phone: format!("+7913{n:07}"),
+                campaign_id,
+                ..Default::default()
+            };
+            let lead = t.crm.create_lead(&t.admin, &input).await.unwrap();
+            w.leads.push(lead.id);
+        }
+        3 => {
+            // another campaign (or none)
+            let Some(id) = lead_id else { return };
+            let lead = t.crm.get_lead(&t.admin, id).await.unwrap();
+            let campaign_id = if rng.chance(15) { None } else { rng.pick(&w.campaigns) };
+            expected(
+                t.crm.update_lead(&t.admin, id, lead.version, &LeadInput { campaign_id, ..input_of(&lead) }).await,
+            );
+        }
+        4 => {
+            let Some(id) = lead_id else { return };
+            let lead = t.crm.get_lead(&t.admin, id).await.unwrap();
+            expected(t.crm.set_lead_archived(&t.admin, id, lead.version, !lead.is_archived).await);
+        }
+        5 => {
+            // another day, often near a midnight
+            let Some(id) = lead_id else { return };
+            let minutes = rng.below(6 * 24 * 60) as i64;
+            let at = Utc::now() - Duration::minutes(minutes);
+            let mut tx = t.crm.db().write().await.unwrap();
+            tx.execute(Query::new("update leads set created_at = $1 where id = $2").bind(at).bind(id)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        6 => {
+            let Some(id) = lead_id else { return };
+            let lead = t.crm.get_lead(&t.admin, id).await.unwrap();
+            let service_id = rng.pick(&w.services).unwrap();
+            let amount = format!("{}", 100 + rng.below(100_000));
+            let conversion =
+                Conversion::NewContract { contract: contract(&format!("Д-{n}"), service_id, &amount), document: None };
+            if let Some(client) = expected(t.crm.convert_lead(&t.admin, id, lead.version, conversion).await) {
+                w.clients.push(client.id);
+                w.contracts.extend(
+                    t.crm.client_card(&t.admin, client.id).await.unwrap().contracts.iter().flatten().map(|c| c.id),
+                );
+            }
+        }
+        7 => {
+            let Some(client_id) = rng.pick(&w.clients) else { return };
+            let input =
+                contract(&format!("Д-{n}"), rng.pick(&w.services).unwrap(), &format!("{}", 1 + rng.below(50_000)));
+            if let Some(c) = expected(t.crm.add_contract_to_client(&t.admin, client_id, &input, None).await) {
+                w.contracts.push(c.id);
+            }
+        }
+        8 => {
+            let Some(id) = rng.pick(&w.contracts) else { return };
+            let c = t.crm.get_contract(&t.admin, id).await.unwrap();
+            let mut input = contract(&c.name, c.service_id, &format!("{}", 1 + rng.below(90_000)));
+            input.signed_on = c.signed_on.to_string();
+            expected(t.crm.update_contract(&t.admin, id, c.version, &input).await);
+        }
+        9 => {
+            let Some(id) = rng.pick(&w.contracts) else { return };
+            let c = t.crm.get_contract(&t.admin, id).await.unwrap();
+            expected(t.crm.set_contract_archived(&t.admin, id, c.version, !c.is_archived).await);
+        }
+        10 => {
+            let Some(id) = rng.pick(&w.clients) else { return };
+            let c = t.crm.get_client(&t.admin, id).await.unwrap();
+            expected(t.crm.set_client_archived(&t.admin, id, c.version, !c.is_archived).await);
+        }
+        11 => {
+            let (Some(keep), Some(drop)) = (lead_id, rng.pick(&w.leads)) else { return };
+            let (a, b) = (t.crm.get_lead(&t.admin, keep).await.unwrap(), t.crm.get_lead(&t.admin, drop).await.unwrap());
+            let take = if rng.chance(50) { vec!["campaign_id".to_owned()] } else { Vec::new() };
+            let input = MergeInput { keep, keep_version: a.version, drop, drop_version: b.version, take };
+            expected(t.crm.merge_leads(&t.admin, &input).await);
+        }
+        _ => {
+            // several at once: archive, restore or a status
+            let ids: Vec<i64> = (0..3).filter_map(|_| rng.pick(&w.leads)).collect();
+            let action = match rng.below(3) {
+                0 => LeadAction::Archive,
+                1 => LeadAction::Restore,
+                _ => LeadAction::SetStatus { status: LeadStatus::InWork, lost_reason_id: None },
+            };
+            expected(t.crm.bulk_leads(&t.admin, &Selection::Ids { ids }, &action).await);
+        }
+    }
+}
+
+/// A random period (often none), channel and service.
+fn filter(w: &World, rng: &mut Rng) -> StatsFilter {
+    let today = Utc::now().date_naive();
+    let day = |rng: &mut Rng| today - Duration::days(rng.below(9) as i64 - 1);
+    let (mut from, mut to) = (rng.chance(60).then(|| day(rng)), rng.chance(60).then(|| day(rng)));
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            (from, to) = (Some(t), Some(f));
+        }
+    }
+    StatsFilter {
+        from,
+        to,
+        channel_id: if rng.chance(25) { rng.pick(&w.channels) } else { None },
+        service_id: if rng.chance(25) { rng.pick(&w.services) } else { None },
+    }
+}
+
+async fn assert_same(t: &TestCrm, filter: &StatsFilter, context: &str) {
+    let kept = t.crm.campaign_stats(&t.admin, filter).await.unwrap();
+    let reference = t.crm.campaign_stats_reference(&t.admin, filter).await.unwrap();
+    let (kept, reference) = (serde_json::to_value(&kept).unwrap(), serde_json::to_value(&reference).unwrap());
+    assert!(kept == reference, "{context}, {filter:?}:\nroll-ups: {kept:#}\nrows: {reference:#}");
+}
+
+async fn run_sequence(t: &TestCrm, seed: u64, steps: u64) {
+    let mut rng = Rng(seed);
+    let mut w = world(t).await;
+    for i in 0..steps {
+        step(t, &mut w, &mut rng).await;
+        if i % 10 == 9 {
+            for _ in 0..3 {
+                let f = filter(&w, &mut rng);
+                assert_same(t, &f, &format!("seed {seed}, after step {i}")).await;
+            }
+        }
+    }
+    assert_same(t, &StatsFilter::default(), &format!("seed {seed}, at the end")).await;
+    assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), [], "seed {seed}: verify finds a difference");
+}
+
+both_backends! {
+    async fn random_writes_keep_the_roll_ups_equal_to_the_rows(t: TestCrm) {
+        let steps = env_number("CRM_ROLLUP_STEPS").unwrap_or(160);
+        let seed = env_number("CRM_ROLLUP_SEED").unwrap_or_else(|| Utc::now().timestamp_millis() as u64);
+        run_sequence(&t, seed, steps).await;
+    }
+
+    async fn verify_reports_a_changed_roll_up_and_rebuild_repairs_it(t: TestCrm) {
+        let mut rng = Rng(7);
+        let mut w = world(&t).await;
+        for _ in 0..40 {
+            step(&t, &mut w, &mut rng).await;
+        }
+        let before = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
+        // someone with the owner's rights changes the kept figures behind the app's back
+        let mut tx = t.crm.db().write().await.unwrap();
+        tx.execute(Query::new("update stat_days set leads = leads + 5 where campaign_id = $1").bind(w.campaigns[0])).await.unwrap();
+        tx.execute(Query::new("insert into stat_days (campaign_id, day, leads, clients, revenue) values ($1, $2, 1, 1, 100)")
+            .bind(w.campaigns[1]).bind(NaiveDate::from_ymd_opt(2001, 1, 1).unwrap())).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let found = t.crm.verify_stats(&t.admin).await.unwrap();
+        assert!(found.iter().any(|d| d.campaign_id == w.campaigns[1] && d.kept_leads == 1 && d.leads == 0), "{found:?}");
+        assert!(found.iter().filter(|d| d.campaign_id == w.campaigns[0]).all(|d| d.kept_leads == d.leads + 5), "{found:?}");
+        let operator = t.user("olga", &["operator"]).await;
+        assert!(matches!(t.crm.rebuild_stats(&operator).await, Err(Error::Forbidden(_))));
+        assert!(!t.crm.verify_stats(&operator).await.unwrap().is_empty(), "every role may verify");
+
+        t.crm.rebuild_stats(&t.admin).await.unwrap();
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), []);
+        let after = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
+        assert_eq!(serde_json::to_value(after).unwrap(), serde_json::to_value(before).unwrap());
+        let history = t.crm.history(&t.admin, &Default::default()).await.unwrap();
+        assert_eq!(history.items[0].action, "rebuild_stats");
+    }
+
+    async fn the_demo_and_an_import_with_its_undo_keep_the_roll_ups(t: TestCrm) {
+        let options = crm::demo::DemoOptions {
+            seed: 3,
+            leads: 600,
+            anchor: Utc::now().date_naive(),
+            append: false,
+            password: "demo-password".into(),
+            with_other_users: false,
+        };
+        t.crm.generate_demo(Some(&t.admin), &options).await.unwrap();
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), [], "after the demo");
+        assert_same(&t, &StatsFilter::default(), "after the demo").await;
+
+        let campaign = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap().campaigns[0].campaign_id;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        let mut csv = String::from("ФИО;Телефон\n");
+        for n in 0..250 {
+            csv.push_str(&format!("Загруженный {n};+7999{n:07}\n"));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let options = ImportOptions { campaign_id: Some(campaign), ..Default::default() };
+        let report = t
+            .crm
+            .import(&t.admin, &path, "leads.csv", ImportKind::Leads, &options, Lang::Ru, &|_| {}, &AtomicBool::new(false))
+            .await
+            .unwrap();
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), [], "after the import");
+        assert_same(&t, &StatsFilter::default(), "after the import").await;
+        t.crm.undo_import(&t.admin, report.import_id.unwrap()).await.unwrap();
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), [], "after the undo");
+        let today = Some(Utc::now().date_naive());
+        assert_same(&t, &StatsFilter { from: today, to: today, ..Default::default() }, "after the undo").await;
+    }
+}
