@@ -288,10 +288,13 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
                     out!("{text}");
                 } else {
                     for d in differences.iter().take(100) {
+                        let when = match d.period {
+                            "month" => format!("in {}", d.day.format("%Y-%m")),
+                            _ => format!("on {}", d.day),
+                        };
                         out!(
-                            "campaign {} on {}: kept {} leads, {} clients, {} revenue; the records say {}, {}, {}",
+                            "campaign {} {when}: kept {} leads, {} clients, {} revenue; the records say {}, {}, {}",
                             d.campaign_id,
-                            d.day,
                             d.kept_leads,
                             d.kept_clients,
                             crate::domain::Money::from_kopecks(d.kept_revenue),

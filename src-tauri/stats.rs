@@ -21,7 +21,7 @@
 //! ("no value", shown as a dash), never infinity, NaN or an error. Keep every statistics query in
 //! this module so that pre-aggregated rollups can replace them without touching callers.
 
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
@@ -106,12 +106,16 @@ struct RawRow {
     revenue: i64,
 }
 
-/// A campaign and day where the kept roll-up and the rows disagree (`crm stats --verify`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+/// A campaign and day (or month) where the kept roll-up and the rows disagree (`crm stats
+/// --verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RollupDifference {
     pub campaign_id: i64,
+    /// The day, or the first day of the month.
     pub day: NaiveDate,
-    /// What `stat_days` holds: leads, clients, revenue in kopecks.
+    /// `day` (stat_days) or `month` (stat_months).
+    pub period: &'static str,
+    /// What the roll-up holds: leads, clients, revenue in kopecks.
     pub kept_leads: i64,
     pub kept_clients: i64,
     pub kept_revenue: i64,
@@ -119,6 +123,16 @@ pub struct RollupDifference {
     pub leads: i64,
     pub clients: i64,
     pub revenue: i64,
+}
+
+/// One row of a roll-up, kept or recomputed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+struct Tally {
+    campaign_id: i64,
+    day: NaiveDate,
+    leads: i64,
+    clients: i64,
+    revenue: i64,
 }
 
 /// Sales volume of one client: how many contracts and for how much.
@@ -201,6 +215,49 @@ fn push_campaign_conditions(q: &mut Query, filter: &StatsFilter, alias: &'static
     }
 }
 
+/// The roll-up rows (campaign_id, leads, clients, revenue) that make up a period: its whole
+/// months from `stat_months`, the days of the broken months at its edges from `stat_days`.
+/// (A year is twelve rows a campaign and at most sixty days.)
+fn push_rollup_rows(q: &mut Query, from: Option<NaiveDate>, to: Option<NaiveDate>) {
+    let month_after = |d: NaiveDate| d.with_day(1).and_then(|m| m.checked_add_months(chrono::Months::new(1)));
+    // whole months from `first` (inclusive) to `end` (exclusive); None: no bound
+    let first = from.map(|d| if d.day() == 1 { Some(d) } else { month_after(d) });
+    let end = to.map(|d| match d.succ_opt() {
+        Some(next) if next.day() == 1 => Some(next),
+        Some(_) => d.with_day(1),
+        None => None,
+    });
+    let whole_months = match (first, end) {
+        (Some(None), _) => false,
+        (Some(Some(first)), Some(Some(end))) => first < end,
+        _ => true,
+    };
+    if !whole_months {
+        q.push("select campaign_id, leads, clients, revenue from stat_days where 1 = 1");
+        if let Some(from) = from {
+            q.push(" and day >= ").push_bind(from);
+        }
+        if let Some(to) = to {
+            q.push(" and day <= ").push_bind(to);
+        }
+        return;
+    }
+    q.push("select campaign_id, leads, clients, revenue from stat_months where 1 = 1");
+    if let Some(Some(first)) = first {
+        q.push(" and month >= ").push_bind(first);
+    }
+    if let Some(Some(end)) = end {
+        q.push(" and month < ").push_bind(end);
+    }
+    q.push(" union all select campaign_id, leads, clients, revenue from stat_days where 1 = 0");
+    if let (Some(from), Some(Some(first))) = (from, first) {
+        q.push(" or (day >= ").push_bind(from).push(" and day < ").push_bind(first).push(")");
+    }
+    if let (Some(to), Some(Some(end))) = (to, end) {
+        q.push(" or (day >= ").push_bind(end).push(" and day <= ").push_bind(to).push(")");
+    }
+}
+
 /// With a period, the campaigns that ran during it or brought leads in it (`x.leads`), in the
 /// campaigns' order.
 fn push_period_conditions(q: &mut Query, filter: &StatsFilter) {
@@ -240,15 +297,10 @@ impl Crm {
              left join (
                  select d.campaign_id, cast(sum(d.leads) as bigint) as leads,
                         cast(sum(d.clients) as bigint) as clients, cast(sum(d.revenue) as bigint) as revenue
-                 from stat_days d where 1 = 1",
+                 from (",
         );
-        if let Some(from) = filter.from {
-            q.push(" and d.day >= ").push_bind(from);
-        }
-        if let Some(to) = filter.to {
-            q.push(" and d.day <= ").push_bind(to);
-        }
-        q.push(" group by d.campaign_id) x on x.campaign_id = c.id where 1 = 1");
+        push_rollup_rows(&mut q, filter.from, filter.to);
+        q.push(") d group by d.campaign_id) x on x.campaign_id = c.id where 1 = 1");
         push_campaign_conditions(&mut q, filter, "c");
         push_period_conditions(&mut q, filter);
         reading!(actor.db, |tx| {
@@ -299,26 +351,28 @@ impl Crm {
         })
     }
 
-    /// Every campaign and day where the kept roll-ups differ from the rows, recomputed (a
-    /// whole read of the leads: seconds at a million). Empty when they agree.
+    /// Every campaign and day (and month) where the kept roll-ups differ from the rows,
+    /// recomputed (a whole read of the leads: seconds at a million). Empty when they agree.
     #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn verify_stats(&self, actor: &Actor) -> Result<Vec<RollupDifference>> {
         actor.require(Permission::StatsView)?;
-        reading!(actor.db, |tx| {
-            let q = Query::new(format!(
-                "select coalesce(k.campaign_id, r.campaign_id) as campaign_id, coalesce(k.day, r.day) as day,
-                        coalesce(k.leads, 0) as kept_leads, coalesce(k.clients, 0) as kept_clients,
-                        coalesce(k.revenue, 0) as kept_revenue, coalesce(r.leads, 0) as leads,
-                        coalesce(r.clients, 0) as clients, coalesce(r.revenue, 0) as revenue
-                 from (select * from stat_days where leads <> 0 or clients <> 0 or revenue <> 0) k
-                 full join ({}) r on r.campaign_id = k.campaign_id and r.day = k.day
-                 where k.campaign_id is null or r.campaign_id is null
-                    or k.leads <> r.leads or k.clients <> r.clients or k.revenue <> r.revenue
-                 order by 1, 2",
-                recomputed(tx.backend())
-            ));
-            tx.fetch_all(q).await
-        })
+        let (kept_days, kept_months, rows): (Vec<Tally>, Vec<Tally>, Vec<Tally>) = reading!(actor.db, |tx| {
+            let live = " where leads <> 0 or clients <> 0 or revenue <> 0 order by 1, 2";
+            let days = tx
+                .fetch_all(Query::new(format!("select campaign_id, day, leads, clients, revenue from stat_days{live}")))
+                .await?;
+            let months = tx
+                .fetch_all(Query::new(format!(
+                    "select campaign_id, month as day, leads, clients, revenue from stat_months{live}"
+                )))
+                .await?;
+            let rows = tx.fetch_all(Query::new(format!("{} order by 1, 2", recomputed(tx.backend())))).await?;
+            Ok((days, months, rows))
+        })?;
+        let row_months = by_month(&rows);
+        let mut differences = compare(&kept_days, &rows, "day");
+        differences.extend(compare(&kept_months, &row_months, "month"));
+        Ok(differences)
     }
 
     /// Makes the roll-ups again from the rows (administrators): the repair for what
@@ -330,11 +384,19 @@ impl Crm {
             let made: i64 = match tx.backend() {
                 Backend::Sqlite => {
                     tx.execute(Query::new("delete from stat_days")).await?;
+                    tx.execute(Query::new("delete from stat_months")).await?;
                     let insert = format!(
                         "insert into stat_days (campaign_id, day, leads, clients, revenue) select * from ({}) r where true",
                         recomputed(Backend::Sqlite)
                     );
-                    i64::try_from(tx.execute(Query::new(insert)).await?).unwrap_or(i64::MAX)
+                    let made = i64::try_from(tx.execute(Query::new(insert)).await?).unwrap_or(i64::MAX);
+                    tx.execute(Query::new(
+                        "insert into stat_months (campaign_id, month, leads, clients, revenue)
+                         select campaign_id, date(day, 'start of month'), sum(leads), sum(clients), sum(revenue)
+                         from stat_days group by 1, 2",
+                    ))
+                    .await?;
+                    made
                 }
                 Backend::Postgres => tx.scalar(Query::new("select crm_stat_rebuild()")).await?,
             };
@@ -430,6 +492,66 @@ fn recomputed(backend: Backend) -> &'static str {
              group by 1, 2"
         }
     }
+}
+
+/// Days summed into their months (`rows` ordered by campaign and day, as is the result).
+fn by_month(rows: &[Tally]) -> Vec<Tally> {
+    let mut months: Vec<Tally> = Vec::new();
+    for row in rows {
+        let month = row.day.with_day(1).unwrap_or(row.day);
+        match months.last_mut() {
+            Some(last) if last.campaign_id == row.campaign_id && last.day == month => {
+                last.leads += row.leads;
+                last.clients += row.clients;
+                last.revenue += row.revenue;
+            }
+            _ => months.push(Tally { day: month, ..*row }),
+        }
+    }
+    months
+}
+
+/// The differences of two roll-ups, each ordered by campaign and day.
+fn compare(kept: &[Tally], rows: &[Tally], period: &'static str) -> Vec<RollupDifference> {
+    let zero = |t: Tally| Tally { leads: 0, clients: 0, revenue: 0, ..t };
+    let key = |t: &Tally| (t.campaign_id, t.day);
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < kept.len() || j < rows.len() {
+        let (kept, row) = match (kept.get(i), rows.get(j)) {
+            (Some(a), Some(b)) if key(a) == key(b) => {
+                (i, j) = (i + 1, j + 1);
+                (*a, *b)
+            }
+            (Some(a), Some(b)) if key(a) < key(b) => {
+                i += 1;
+                (*a, zero(*a))
+            }
+            (Some(a), None) => {
+                i += 1;
+                (*a, zero(*a))
+            }
+            (_, Some(b)) => {
+                j += 1;
+                (zero(*b), *b)
+            }
+            (None, None) => break,
+        };
+        if kept != row {
+            out.push(RollupDifference {
+                campaign_id: kept.campaign_id,
+                day: kept.day,
+                period,
+                kept_leads: kept.leads,
+                kept_clients: kept.clients,
+                kept_revenue: kept.revenue,
+                leads: row.leads,
+                clients: row.clients,
+                revenue: row.revenue,
+            });
+        }
+    }
+    out
 }
 
 /// Campaign rows with their ratios, the per-channel roll-up and the total, from the raw sums.

@@ -56,7 +56,7 @@ pub(crate) const TABLES: &[Table] = &[
 /// database starts without any), a PostgreSQL database's `office` row (its role prefix and days
 /// belong to that server), and the statistics' roll-ups (the database makes them again from
 /// the rows as they go in).
-pub(crate) const NOT_COPIED: &[&str] = &["_sqlx_migrations", "sign_in_throttle", "office", "stat_days"];
+pub(crate) const NOT_COPIED: &[&str] = &["_sqlx_migrations", "sign_in_throttle", "office", "stat_days", "stat_months"];
 
 /// Left out of the checksums: a password lives where the backend keeps it (an argon2 hash in a
 /// local file, the login role on an office server), so it does not travel between backends.

@@ -7,7 +7,7 @@
 
 use std::sync::atomic::AtomicBool;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike as _, Duration, NaiveDate, Utc};
 use crm::bulk::{LeadAction, Selection};
 use crm::clients::Conversion;
 use crm::db::Query;
@@ -135,9 +135,9 @@ async fn step(t: &TestCrm, w: &mut World, rng: &mut Rng) {
             expected(t.crm.set_lead_archived(&t.admin, id, lead.version, !lead.is_archived).await);
         }
         5 => {
-            // another day, often near a midnight
+            // another day (another month, or the edge of one)
             let Some(id) = lead_id else { return };
-            let minutes = rng.below(6 * 24 * 60) as i64;
+            let minutes = rng.below(100 * 24 * 60) as i64;
             let at = Utc::now() - Duration::minutes(minutes);
             let mut tx = t.crm.db().write().await.unwrap();
             tx.execute(Query::new("update leads set created_at = $1 where id = $2").bind(at).bind(id)).await.unwrap();
@@ -205,7 +205,15 @@ async fn step(t: &TestCrm, w: &mut World, rng: &mut Rng) {
 /// A random period (often none), channel and service.
 fn filter(w: &World, rng: &mut Rng) -> StatsFilter {
     let today = Utc::now().date_naive();
-    let day = |rng: &mut Rng| today - Duration::days(rng.below(9) as i64 - 1);
+    // often a month's first or last day, so that whole months and broken ones both occur
+    let day = |rng: &mut Rng| {
+        let day = today - Duration::days(rng.below(110) as i64 - 1);
+        match rng.below(4) {
+            0 => day.with_day(1).unwrap(),
+            1 => (day.with_day(1).unwrap() + chrono::Months::new(1)).pred_opt().unwrap(),
+            _ => day,
+        }
+    };
     let (mut from, mut to) = (rng.chance(60).then(|| day(rng)), rng.chance(60).then(|| day(rng)));
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
