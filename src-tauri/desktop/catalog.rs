@@ -6,6 +6,7 @@ use super::error::Reply;
 use super::state::Desktop;
 use crate::app::Page;
 use crate::services::{Service, ServiceFilter, ServiceInput};
+use crate::stats::series::{Series, SeriesFilter};
 use crate::stats::{CampaignStats, ClientSales, ClientSalesFilter, StatsFilter};
 
 #[tauri::command(rename_all = "snake_case")]
@@ -54,6 +55,12 @@ pub async fn service_options(state: State<'_, Desktop>, search: Option<String>) 
 pub async fn campaign_stats(state: State<'_, Desktop>, filter: StatsFilter) -> Reply<CampaignStats> {
     let s = state.session().await?;
     s.reply(s.crm.campaign_stats(&s.actor, &filter).await)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn stats_series(state: State<'_, Desktop>, filter: SeriesFilter) -> Reply<Series> {
+    let s = state.session().await?;
+    s.reply(s.crm.stats_series(&s.actor, &filter).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]

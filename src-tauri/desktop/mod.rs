@@ -59,6 +59,7 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             catalog::delete_service,
             catalog::service_options,
             catalog::campaign_stats,
+            catalog::stats_series,
             catalog::client_sales,
             sales::list_campaigns,
             sales::campaign_options,

@@ -15,6 +15,7 @@ use crm::i18n::Lang;
 use crm::import::{ImportKind, ImportOptions};
 use crm::leads::{Lead, LeadInput, LeadStatus};
 use crm::merge::MergeInput;
+use crm::stats::series::{SeriesFilter, Step};
 use crm::stats::StatsFilter;
 use crm::Error;
 
@@ -230,6 +231,24 @@ fn filter(w: &World, rng: &mut Rng) -> StatsFilter {
 
 async fn assert_same(t: &TestCrm, filter: &StatsFilter, context: &str) {
     let kept = t.crm.campaign_stats(&t.admin, filter).await.unwrap();
+    // the chart over time adds up to the table's total, whatever its step
+    for step in [Step::Day, Step::Week, Step::Month] {
+        let series = SeriesFilter {
+            from: filter.from,
+            to: filter.to,
+            step,
+            channel_id: filter.channel_id,
+            service_id: filter.service_id,
+            campaign_id: None,
+        };
+        let series = t.crm.stats_series(&t.admin, &series).await.unwrap();
+        let sum = |f: fn(&crm::stats::series::Point) -> i64| series.points.iter().map(f).sum::<i64>();
+        assert_eq!(
+            (sum(|p| p.leads), sum(|p| p.clients), sum(|p| p.revenue.kopecks())),
+            (kept.total.leads, kept.total.clients, kept.total.revenue.kopecks()),
+            "{context}, {filter:?}, by {step:?}"
+        );
+    }
     let reference = t.crm.campaign_stats_reference(&t.admin, filter).await.unwrap();
     let (kept, reference) = (serde_json::to_value(&kept).unwrap(), serde_json::to_value(&reference).unwrap());
     assert!(kept == reference, "{context}, {filter:?}:\nroll-ups: {kept:#}\nrows: {reference:#}");
@@ -285,6 +304,47 @@ both_backends! {
         assert_eq!(serde_json::to_value(after).unwrap(), serde_json::to_value(before).unwrap());
         let history = t.crm.history(&t.admin, &Default::default()).await.unwrap();
         assert_eq!(history.items[0].action, "rebuild_stats");
+    }
+
+    async fn the_chart_spreads_a_budget_over_its_days_and_narrows_to_one_campaign(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        let channel = t.crm.list_channels(&t.admin, false).await.unwrap()[0].id;
+        let input = crm::campaigns::CampaignInput {
+            name: "Весна".into(),
+            service_id: Some(seo),
+            channel_id: Some(channel),
+            budget: "3 100".into(),
+            starts_on: "2026-03-01".into(),
+            ends_on: "2026-03-31".into(),
+        };
+        let spring = t.crm.create_campaign(&t.admin, &input).await.unwrap().id;
+        let other = crm::campaigns::CampaignInput { name: "Другая".into(), ends_on: "2026-03-10".into(), ..input };
+        t.crm.create_campaign(&t.admin, &other).await.unwrap();
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let filter = SeriesFilter {
+            from: Some(day("2026-02-23")),
+            to: Some(day("2026-03-15")),
+            step: Step::Week,
+            campaign_id: Some(spring),
+            ..Default::default()
+        };
+        let series = t.crm.stats_series(&t.admin, &filter).await.unwrap();
+        let weeks: Vec<(String, String, String)> =
+            series.points.iter().map(|p| (p.start.to_string(), p.end.to_string(), p.spend.to_string())).collect();
+        assert_eq!(
+            weeks,
+            [
+                ("2026-02-23".into(), "2026-03-01".into(), "100.00".into()),
+                ("2026-03-02".into(), "2026-03-08".into(), "700.00".into()),
+                ("2026-03-09".into(), "2026-03-15".into(), "700.00".into()),
+            ]
+        );
+        let both = SeriesFilter { campaign_id: None, step: Step::Month, ..filter };
+        let months = t.crm.stats_series(&t.admin, &both).await.unwrap();
+        assert_eq!(months.points.len(), 2);
+        assert_eq!(months.points[1].spend.to_string(), "4600.00", "1,500 of Весна and all 3,100 of the other");
+        let backwards = SeriesFilter { from: Some(day("2026-03-15")), to: Some(day("2026-03-01")), ..Default::default() };
+        assert!(matches!(t.crm.stats_series(&t.admin, &backwards).await, Err(Error::Invalid(_))));
     }
 
     async fn the_demo_and_an_import_with_its_undo_keep_the_roll_ups(t: TestCrm) {

@@ -6,6 +6,10 @@ import { t, fmtMoney, fmtMoneyCompact, fmtRoubles, fmtPercent, fmtRatio, fmtNumb
 import { listPage } from '../list.js';
 import { dateField } from '../datepicker.js';
 import { exportControls } from '../exporter.js';
+import { timeChart } from '../timechart.js';
+
+/** Campaign rows drawn at once: the rest are a page away (2,000 rows cost a second to paint). */
+const TABLE_PAGE = 50;
 
 const COLUMNS = [
   { key: 'name', label: 'stats.campaign', text: true },
@@ -21,7 +25,8 @@ const COLUMNS = [
 ];
 
 export function render(container, ctx) {
-  const state = { filter: { from: null, to: null, channel_id: null, service_id: null }, sort: 'revenue', direction: 'desc', data: null, channels: null };
+  const state = { filter: { from: null, to: null, channel_id: null, service_id: null }, sort: 'revenue', direction: 'desc', data: null, channels: null, offset: 0,
+    step: 'month', campaign: null };
   let salesList = null;
   const periodField = (name, label) => {
     const d = dateField({ name, label, cls: 'date-input',
@@ -47,13 +52,17 @@ export function render(container, ctx) {
   const summary = h('div', { class: 'summary' });
   const chart = h('div', { class: 'chart card' });
   const table = h('table', { class: 'table stats-table', 'data-list': 'campaign_stats' });
+  const tablePager = h('div', { class: 'pager' });
+  const overTime = h('div', { class: 'time-chart-card card', 'data-chart': 'series' });
   const sales = h('div', { class: 'sales' });
   clear(container).append(
     h('header', { class: 'page-header' }, h('h1', { text: t('nav.stats') }),
       exportControls(() => ({ list: 'stats', filter: state.filter }), { canExport: ctx.can('data.export') })),
     h('div', { class: 'toolbar' }, periodField('from', t('stats.from')), periodField('to', t('stats.to')), channel, service),
     summary,
+    overTime,
     h('div', { class: 'table-wrap' }, table),
+    tablePager,
     chart,
     sales);
 
@@ -68,9 +77,36 @@ export function render(container, ctx) {
       state.channels = state.data.channels.map((c) => [c.channel_id, c.channel]);
       channel.append(...state.channels.map(([id, name]) => h('option', { value: id, text: name })));
     }
+    state.offset = 0;
     renderSummary();
     renderTable();
     renderChart();
+    loadSeries();
+  }
+
+  // The figures over time; a click on a campaign's row narrows the chart to it.
+  let seriesAsked = 0;
+  async function loadSeries() {
+    const asked = ++seriesAsked;
+    const filter = { ...state.filter, step: state.step, campaign_id: state.campaign ? state.campaign.id : null };
+    let series;
+    try {
+      series = await call('stats_series', { filter });
+    } catch (error) {
+      clear(overTime).append(h('p', { class: 'error-text', text: error.message }));
+      return;
+    }
+    if (asked !== seriesAsked) return; // a later answer is on its way
+    const steps = h('select', { class: 'filter', name: 'step', 'aria-label': t('stats.step'),
+      onchange: (e) => { state.step = e.target.value; loadSeries(); } },
+    ['day', 'week', 'month'].map((s) => h('option', { value: s, text: t(`stats.step_${s}`) })));
+    steps.value = series.step;
+    const which = state.campaign
+      ? h('span', { class: 'chip', 'data-chart-campaign': state.campaign.name }, state.campaign.name,
+        h('button', { class: 'chip-close', 'aria-label': t('stats.all_campaigns'), title: t('stats.all_campaigns'), text: '×',
+          onclick: () => { state.campaign = null; loadSeries(); } }))
+      : h('span', { class: 'muted', text: t('stats.series_hint') });
+    clear(overTime).append(h('div', { class: 'chart-head' }, h('h2', { text: t('stats.series_title') }), steps, which), timeChart(series));
   }
 
   function renderSummary() {
@@ -105,6 +141,7 @@ export function render(container, ctx) {
           onclick: () => {
             state.direction = active && state.direction === 'desc' ? 'asc' : (active ? 'desc' : (c.text ? 'asc' : 'desc'));
             state.sort = c.key;
+            state.offset = 0;
             renderTable();
           } }));
     }));
@@ -114,10 +151,27 @@ export function render(container, ctx) {
     const body = h('tbody', {}, rows.length === 0
       ? h('tr', { class: 'empty-row' }, h('td', { class: 'empty', colspan: COLUMNS.length },
         h('div', { class: 'empty-title', text: t('stats.empty') }), h('div', { class: 'empty-hint', text: t('stats.empty_hint') })))
-      : rows.map((row) => h('tr', { 'data-campaign': row.name }, COLUMNS.map((c) => cell(c, row)))));
+      : rows.slice(state.offset, state.offset + TABLE_PAGE).map((row) => h('tr', { 'data-campaign': row.name, class: 'clickable', title: t('stats.show_over_time'),
+        onclick: () => { state.campaign = { id: row.campaign_id, name: row.name }; loadSeries(); overTime.scrollIntoView({ block: 'nearest', behavior: 'smooth' }); } },
+      COLUMNS.map((c) => cell(c, row)))));
     const total = { ...state.data.total, name: t('stats.total'), channel: '', service: '' };
     const foot = h('tfoot', {}, h('tr', { class: 'total-row' }, COLUMNS.map((c) => cell(c, total))));
     clear(table).append(h('thead', {}, head), body, foot);
+    renderTablePager(rows.length);
+  }
+
+  function renderTablePager(total) {
+    clear(tablePager);
+    if (total <= TABLE_PAGE) return;
+    const to = Math.min(state.offset + TABLE_PAGE, total);
+    const go = (offset) => { state.offset = offset; renderTable(); };
+    const lastOffset = Math.floor((total - 1) / TABLE_PAGE) * TABLE_PAGE;
+    tablePager.append(
+      h('span', { class: 'pager-range', text: t('list.range', { from: fmtNumber(state.offset + 1), to: fmtNumber(to), total: fmtNumber(total) }) }),
+      h('button', { class: 'btn btn-small', 'data-action': 'first', disabled: state.offset === 0, title: t('list.first'), text: '«', onclick: () => go(0) }),
+      h('button', { class: 'btn btn-small', 'data-action': 'prev', disabled: state.offset === 0, text: t('list.prev'), onclick: () => go(Math.max(0, state.offset - TABLE_PAGE)) }),
+      h('button', { class: 'btn btn-small', 'data-action': 'next', disabled: to >= total, text: t('list.next'), onclick: () => go(state.offset + TABLE_PAGE) }),
+      h('button', { class: 'btn btn-small', 'data-action': 'last', disabled: to >= total, title: t('list.last'), text: '»', onclick: () => go(lastOffset) }));
   }
 
   function renderChart() {
