@@ -159,7 +159,9 @@ impl Crm {
             insert_campaigns(&mut tx, &mut rng, options, &services, &channels, &suffix, operator).await?;
         // every campaign made, the planned ones too (only the started ones get leads)
         report.campaigns = created;
+        let bulk = crate::stats::start_bulk_load(&mut tx).await?;
         let people = generate_people(&mut tx, &mut rng, options, &campaigns, &services, operator, manager).await?;
+        crate::stats::finish_bulk_load(&mut tx, bulk).await?;
         report.leads = people.0;
         report.clients = people.1;
         report.contracts = people.2;

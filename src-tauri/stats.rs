@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 pub mod series;
 
 use crate::app::{Crm, Page, PageRequest};
-use crate::db::{reading, transact, Backend, Query};
+use crate::db::{reading, transact, Backend, Query, Tx};
 use crate::domain::{date, text, Money};
 use crate::error::{Error, Result};
 use crate::leads::Search;
@@ -495,6 +495,32 @@ fn recomputed(backend: Backend) -> &'static str {
              group by 1, 2"
         }
     }
+}
+
+/// For a bulk load (the demo generator, a restore, a move): on an office server, when the
+/// session is the database owner's, the roll-up triggers of this transaction stand aside
+/// (`crm.stat_bulk`) and [`finish_bulk_load`] makes the roll-ups once at the end. Returns
+/// whether they stand aside; anyone else's load keeps them by the triggers, only slower.
+pub(crate) async fn start_bulk_load(tx: &mut Tx) -> Result<bool> {
+    match tx.backend() {
+        Backend::Sqlite => Ok(false),
+        Backend::Postgres => {
+            tx.scalar(Query::new(
+                "select pg_has_role(session_user, d.datdba, 'member') and set_config('crm.stat_bulk', 'on', true) = 'on'
+                 from pg_database d where d.datname = current_database()",
+            ))
+            .await
+        }
+    }
+}
+
+/// Ends what [`start_bulk_load`] started: the roll-ups made from the rows, the triggers back.
+pub(crate) async fn finish_bulk_load(tx: &mut Tx, deferred: bool) -> Result<()> {
+    if deferred {
+        tx.scalar::<i64>(Query::new("select crm_stat_rebuild()")).await?;
+        tx.execute(Query::new("select set_config('crm.stat_bulk', 'off', true)")).await?;
+    }
+    Ok(())
 }
 
 /// Days summed into their months (`rows` ordered by campaign and day, as is the result).

@@ -458,7 +458,9 @@ async fn replace(
         }
     }
     clear(&mut to_tx).await?;
+    let bulk = crate::stats::start_bulk_load(&mut to_tx).await?;
     let copied = copy_all(&mut from_tx, &mut to_tx, progress).await?;
+    crate::stats::finish_bulk_load(&mut to_tx, bulk).await?;
     let one_time_passwords = one_time_passwords(&mut to_tx).await?;
     verify(&mut to_tx, &copied).await?;
     // the History says what happened to the database (by nobody's account: the copied log has

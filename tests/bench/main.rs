@@ -180,6 +180,15 @@ async fn queries(crm: &Crm, manager: &Actor, args: &Args, anchor: NaiveDate) {
         stats(crm, manager, StatsFilter { service_id: Some(1), ..last_month.clone() })
     })
     .await;
+    let year = crm::stats::series::SeriesFilter {
+        from: Some(anchor - chrono::Days::new(364)),
+        to: Some(anchor),
+        step: crm::stats::series::Step::Week,
+        ..Default::default()
+    };
+    time("chart over time, a year by week", || async { crm.stats_series(manager, &year).await.map(drop) }).await;
+    let one = crm::stats::series::SeriesFilter { campaign_id: Some(1), ..Default::default() };
+    time("chart over time, one campaign by day", || async { crm.stats_series(manager, &one).await.map(drop) }).await;
     time("statistics from the rows (reference), all", || async {
         crm.campaign_stats_reference(manager, &StatsFilter::default()).await.map(drop)
     })
