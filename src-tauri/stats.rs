@@ -221,6 +221,23 @@ fn push_campaign_conditions(q: &mut Query, filter: &StatsFilter, alias: &'static
 /// months from `stat_months`, the days of the broken months at its edges from `stat_days`.
 /// (A year is twelve rows a campaign and at most sixty days.)
 fn push_rollup_rows(q: &mut Query, from: Option<NaiveDate>, to: Option<NaiveDate>) {
+    push_rollup_rows_by(q, from, to, false);
+}
+
+/// [`push_rollup_rows`], with each row's `day` too (a month's first day for a whole month) when
+/// `with_day`.
+pub(crate) fn push_rollup_rows_by(q: &mut Query, from: Option<NaiveDate>, to: Option<NaiveDate>, with_day: bool) {
+    let (day_rows, month_rows) = if with_day {
+        (
+            "select campaign_id, day, leads, clients, revenue from stat_days",
+            "select campaign_id, month as day, leads, clients, revenue from stat_months",
+        )
+    } else {
+        (
+            "select campaign_id, leads, clients, revenue from stat_days",
+            "select campaign_id, leads, clients, revenue from stat_months",
+        )
+    };
     let month_after = |d: NaiveDate| d.with_day(1).and_then(|m| m.checked_add_months(chrono::Months::new(1)));
     // whole months from `first` (inclusive) to `end` (exclusive); None: no bound
     let first = from.map(|d| if d.day() == 1 { Some(d) } else { month_after(d) });
@@ -235,7 +252,7 @@ fn push_rollup_rows(q: &mut Query, from: Option<NaiveDate>, to: Option<NaiveDate
         _ => true,
     };
     if !whole_months {
-        q.push("select campaign_id, leads, clients, revenue from stat_days where 1 = 1");
+        q.push(day_rows).push(" where 1 = 1");
         if let Some(from) = from {
             q.push(" and day >= ").push_bind(from);
         }
@@ -244,7 +261,7 @@ fn push_rollup_rows(q: &mut Query, from: Option<NaiveDate>, to: Option<NaiveDate
         }
         return;
     }
-    q.push("select campaign_id, leads, clients, revenue from stat_months where 1 = 1");
+    q.push(month_rows).push(" where 1 = 1");
     if let Some(Some(first)) = first {
         q.push(" and month >= ").push_bind(first);
     }
@@ -252,12 +269,16 @@ fn push_rollup_rows(q: &mut Query, from: Option<NaiveDate>, to: Option<NaiveDate
         q.push(" and month < ").push_bind(end);
     }
     // one select per edge: an OR of the two ranges would read every day (no index serves it)
-    const DAYS: &str = " union all select campaign_id, leads, clients, revenue from stat_days where day >= ";
     if let (Some(from), Some(Some(first))) = (from, first) {
-        q.push(DAYS).push_bind(from).push(" and day < ").push_bind(first);
+        q.push(" union all ")
+            .push(day_rows)
+            .push(" where day >= ")
+            .push_bind(from)
+            .push(" and day < ")
+            .push_bind(first);
     }
     if let (Some(to), Some(Some(end))) = (to, end) {
-        q.push(DAYS).push_bind(end).push(" and day <= ").push_bind(to);
+        q.push(" union all ").push(day_rows).push(" where day >= ").push_bind(end).push(" and day <= ").push_bind(to);
     }
 }
 

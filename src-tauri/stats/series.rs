@@ -125,9 +125,16 @@ impl Crm {
         let mut q = Query::new(
             "select d.day, cast(sum(d.leads) as bigint) as leads, cast(sum(d.clients) as bigint) as clients,
                     cast(sum(d.revenue) as bigint) as revenue
-             from stat_days d where d.day >= ",
+             from (",
         );
-        q.push_bind(from).push(" and d.day <= ").push_bind(to);
+        if step == Step::Month {
+            // whole months from the month roll-ups: a year is twelve rows a campaign
+            super::push_rollup_rows_by(&mut q, Some(from), Some(to), true);
+        } else {
+            q.push("select campaign_id, day, leads, clients, revenue from stat_days where day >= ");
+            q.push_bind(from).push(" and day <= ").push_bind(to);
+        }
+        q.push(") d where 1 = 1");
         narrow(&mut q);
         q.push(" group by d.day order by d.day");
         let days: Vec<Day> = reading!(actor.db, |tx| {

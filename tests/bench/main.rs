@@ -187,6 +187,8 @@ async fn queries(crm: &Crm, manager: &Actor, args: &Args, anchor: NaiveDate) {
         ..Default::default()
     };
     time("chart over time, a year by week", || async { crm.stats_series(manager, &year).await.map(drop) }).await;
+    let by_month = crm::stats::series::SeriesFilter { step: crm::stats::series::Step::Month, ..year.clone() };
+    time("chart over time, a year by month", || async { crm.stats_series(manager, &by_month).await.map(drop) }).await;
     let one = crm::stats::series::SeriesFilter { campaign_id: Some(1), ..Default::default() };
     time("chart over time, one campaign by day", || async { crm.stats_series(manager, &one).await.map(drop) }).await;
     time("statistics from the rows (reference), all", || async {

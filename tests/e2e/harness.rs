@@ -271,6 +271,19 @@ impl App {
         self.wait(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// Moves the mouse over the element at `css` (hover).
+    pub async fn hover(&self, css: &str) {
+        use fantoccini::actions::{InputSource, MouseActions, PointerAction};
+        let element = self.wait(css).await;
+        let mouse = MouseActions::new("mouse".into()).then(PointerAction::MoveToElement {
+            element,
+            duration: Some(Duration::from_millis(50)),
+            x: 0.0,
+            y: 0.0,
+        });
+        self.client.perform_actions(mouse).await.unwrap_or_else(|e| panic!("hover {css}: {e}"));
+    }
+
     /// Drags the element at `from` onto the element at `to` with the mouse, in small steps as a
     /// hand would, so that pointer events fire along the way.
     pub async fn drag(&self, from: &str, to: &str) {

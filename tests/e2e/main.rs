@@ -161,7 +161,15 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
     app.wait_text("[data-total=leads] .tile-value", "20 000").await;
     app.wait("tr[data-campaign]").await;
     assert!(app.texts("tr[data-campaign]").await.len() > 10, "every demo campaign has a row");
+    // the chart over time: a year by month of the demo, then one campaign by a click on its row
+    app.wait("[data-chart=series] svg .hit").await;
+    assert!(app.texts("[data-chart=series] .axis-x").await.len() >= 6, "the months are named on the axis");
     app.screenshot("01-statistics").await;
+    let first = app.texts("tr[data-campaign] td[data-col=name] .stack span:first-child").await.remove(0);
+    app.click("tr[data-campaign]").await;
+    app.wait_text("[data-chart-campaign]", &first).await;
+    app.hover("[data-chart=series] .hit").await;
+    app.wait_text(".chart-tip", "Расход").await;
     for page in ["leads", "clients", "contracts"] {
         app.go(page).await;
         app.wait(&format!("table[data-list=list_{page}] tbody tr[data-id]")).await;
