@@ -166,7 +166,7 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
     assert!(app.texts("[data-chart=series] .axis-x").await.len() >= 6, "the months are named on the axis");
     app.screenshot("01-statistics").await;
     let first = app.texts("tr[data-campaign] td[data-col=name] .stack span:first-child").await.remove(0);
-    app.click("tr[data-campaign]").await;
+    app.click("tr[data-campaign] td[data-col=leads]").await;
     app.wait_text("[data-chart-campaign]", &first).await;
     app.hover("[data-chart=series] .hit").await;
     app.wait_text(".chart-tip", "Расход").await;

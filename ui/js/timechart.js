@@ -6,7 +6,7 @@ import { h, svg } from './dom.js';
 import { t, getLang, fmtRoubles, fmtNumber, fmtDate } from './i18n.js';
 
 const WIDTH = 1000;
-const HEIGHT = 260;
+const HEIGHT = 220;
 const PAD = { left: 64, right: 44, top: 12, bottom: 28 };
 
 const locale = () => (getLang() === 'ru' ? 'ru-RU' : 'en-GB');
