@@ -325,12 +325,7 @@ impl Crm {
         );
         push_rollup_rows(&mut q, filter.from, filter.to);
         q.push(") d group by d.campaign_id) x on x.campaign_id = c.id where 1 = 1");
-        push_campaign_conditions(&mut q, filter, "c");
-        push_period_conditions(&mut q, filter);
-        reading!(actor.db, |tx| {
-            let raw: Vec<RawRow> = tx.fetch_all(q.clone()).await?;
-            Ok(assemble(raw))
-        })
+        campaign_rows(actor, q, filter).await
     }
 
     /// The same figures as [`Crm::campaign_stats`], aggregated from the raw rows: the
@@ -367,12 +362,7 @@ impl Crm {
         );
         push_lead_conditions(&mut q, filter);
         q.push(" group by l.campaign_id) y on y.campaign_id = c.id where 1 = 1");
-        push_campaign_conditions(&mut q, filter, "c");
-        push_period_conditions(&mut q, filter);
-        reading!(actor.db, |tx| {
-            let raw: Vec<RawRow> = tx.fetch_all(q.clone()).await?;
-            Ok(assemble(raw))
-        })
+        campaign_rows(actor, q, filter).await
     }
 
     /// Every campaign and day (and month) where the kept roll-ups differ from the rows,
@@ -542,6 +532,17 @@ pub(crate) async fn finish_bulk_load(tx: &mut Tx, deferred: bool) -> Result<()> 
         tx.execute(Query::new("select set_config('crm.stat_bulk', 'off', true)")).await?;
     }
     Ok(())
+}
+
+/// The campaign rows of `q` (their figures joined, ending in `where 1 = 1`) narrowed by the
+/// filter, with the channels and the total.
+async fn campaign_rows(actor: &Actor, mut q: Query, filter: &StatsFilter) -> Result<CampaignStats> {
+    push_campaign_conditions(&mut q, filter, "c");
+    push_period_conditions(&mut q, filter);
+    reading!(actor.db, |tx| {
+        let raw: Vec<RawRow> = tx.fetch_all(q.clone()).await?;
+        Ok(assemble(raw))
+    })
 }
 
 /// Days summed into their months (`rows` ordered by campaign and day, as is the result).

@@ -35,7 +35,8 @@ create index stat_months_month on stat_months (month, campaign_id) include (lead
 
 -- The roll-up of what a statement changed: `added` and `removed` are the transition tables of a
 -- statement-level trigger (one aggregate per statement, not a call per row: an import of 100,000
--- leads is one upsert per table). An update that moves nothing (a status, a name) sums to zero
+-- leads is one upsert per table, its rows taken in key order so that two statements never
+-- wait for each other's rows crosswise). An update that moves nothing (a status, a name) sums to zero
 -- and writes nothing. Owned by the database owner and run with its rights: no staff role may
 -- write the roll-ups itself, so the figures are as trustworthy as the rows.
 create function crm_stat_leads() returns trigger
@@ -63,12 +64,13 @@ begin
             having sum(x.leads) <> 0 or sum(x.clients) <> 0 or sum(x.revenue) <> 0
         ), days as (
             insert into stat_days as s (campaign_id, day, leads, clients, revenue)
-            select campaign_id, day, leads, clients, revenue from delta
+            select campaign_id, day, leads, clients, revenue from delta order by campaign_id, day
             on conflict (campaign_id, day) do update set
                 leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue
         )
         insert into stat_months as s (campaign_id, month, leads, clients, revenue)
-        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta group by 1, 2
+        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta
+        group by 1, 2 order by 1, 2
         on conflict (campaign_id, month) do update set
             leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue;
     elsif tg_op = 'UPDATE' then
@@ -89,12 +91,13 @@ begin
             having sum(x.leads) <> 0 or sum(x.clients) <> 0 or sum(x.revenue) <> 0
         ), days as (
             insert into stat_days as s (campaign_id, day, leads, clients, revenue)
-            select campaign_id, day, leads, clients, revenue from delta
+            select campaign_id, day, leads, clients, revenue from delta order by campaign_id, day
             on conflict (campaign_id, day) do update set
                 leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue
         )
         insert into stat_months as s (campaign_id, month, leads, clients, revenue)
-        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta group by 1, 2
+        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta
+        group by 1, 2 order by 1, 2
         on conflict (campaign_id, month) do update set
             leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue;
     else
@@ -110,12 +113,13 @@ begin
             having sum(x.leads) <> 0 or sum(x.clients) <> 0 or sum(x.revenue) <> 0
         ), days as (
             insert into stat_days as s (campaign_id, day, leads, clients, revenue)
-            select campaign_id, day, leads, clients, revenue from delta
+            select campaign_id, day, leads, clients, revenue from delta order by campaign_id, day
             on conflict (campaign_id, day) do update set
                 leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue
         )
         insert into stat_months as s (campaign_id, month, leads, clients, revenue)
-        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta group by 1, 2
+        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta
+        group by 1, 2 order by 1, 2
         on conflict (campaign_id, month) do update set
             leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue;
     end if;
@@ -148,12 +152,13 @@ begin
             having sum(x.leads) <> 0 or sum(x.clients) <> 0 or sum(x.revenue) <> 0
         ), days as (
             insert into stat_days as s (campaign_id, day, leads, clients, revenue)
-            select campaign_id, day, leads, clients, revenue from delta
+            select campaign_id, day, leads, clients, revenue from delta order by campaign_id, day
             on conflict (campaign_id, day) do update set
                 leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue
         )
         insert into stat_months as s (campaign_id, month, leads, clients, revenue)
-        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta group by 1, 2
+        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta
+        group by 1, 2 order by 1, 2
         on conflict (campaign_id, month) do update set
             leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue;
     elsif tg_op = 'UPDATE' then
@@ -174,12 +179,13 @@ begin
             having sum(x.leads) <> 0 or sum(x.clients) <> 0 or sum(x.revenue) <> 0
         ), days as (
             insert into stat_days as s (campaign_id, day, leads, clients, revenue)
-            select campaign_id, day, leads, clients, revenue from delta
+            select campaign_id, day, leads, clients, revenue from delta order by campaign_id, day
             on conflict (campaign_id, day) do update set
                 leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue
         )
         insert into stat_months as s (campaign_id, month, leads, clients, revenue)
-        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta group by 1, 2
+        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta
+        group by 1, 2 order by 1, 2
         on conflict (campaign_id, month) do update set
             leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue;
     else
@@ -195,12 +201,13 @@ begin
             having sum(x.leads) <> 0 or sum(x.clients) <> 0 or sum(x.revenue) <> 0
         ), days as (
             insert into stat_days as s (campaign_id, day, leads, clients, revenue)
-            select campaign_id, day, leads, clients, revenue from delta
+            select campaign_id, day, leads, clients, revenue from delta order by campaign_id, day
             on conflict (campaign_id, day) do update set
                 leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue
         )
         insert into stat_months as s (campaign_id, month, leads, clients, revenue)
-        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta group by 1, 2
+        select campaign_id, date_trunc('month', day)::date, sum(leads), sum(clients), sum(revenue) from delta
+        group by 1, 2 order by 1, 2
         on conflict (campaign_id, month) do update set
             leads = s.leads + excluded.leads, clients = s.clients + excluded.clients, revenue = s.revenue + excluded.revenue;
     end if;
