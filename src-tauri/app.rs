@@ -196,11 +196,20 @@ pub(crate) struct ListQuery {
     pub count: String,
     pub select: String,
     pub order: String,
+    /// The total read from kept counts instead of counting the rows, where the filter allows.
+    pub kept_count: Option<Query>,
 }
 
 impl ListQuery {
     pub fn new(clause: Query, count: &str, select: &str, order: &str) -> Self {
-        Self { clause, count: count.to_owned(), select: select.to_owned(), order: order.to_owned() }
+        Self { clause, count: count.to_owned(), select: select.to_owned(), order: order.to_owned(), kept_count: None }
+    }
+
+    /// The same list whose total is `count` (a sum of kept counts: exact, and a few thousand
+    /// rows where counting would read a million).
+    pub fn with_kept_count(mut self, count: Query) -> Self {
+        self.kept_count = Some(count);
+        self
     }
 
     /// The same list with other columns (an export's own, say).
@@ -210,7 +219,10 @@ impl ListQuery {
     }
 
     fn count(&self) -> Query {
-        self.clause.clone().prefixed(&self.count)
+        match &self.kept_count {
+            Some(kept) => kept.clone(),
+            None => self.clause.clone().prefixed(&self.count),
+        }
     }
 
     /// The ids of every row the list holds, as `id_column` (e.g. `c.id`), in no order yet.

@@ -151,7 +151,7 @@ impl Crm {
             Selection::Ids { ids } => checked(ids.clone())?,
             Selection::Matching { filter } => {
                 crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
-                let mut q = crate::clients::filter_clause(filter, self.settings.phone_region)
+                let mut q = crate::clients::filter_clause(filter, self.settings.phone_region, self.db.backend())
                     .prefixed("select cl.id from clients cl");
                 q.push(" order by cl.id limit ").push_bind(MAX_ROWS as i64 + 1);
                 self.ids(actor, q).await?

@@ -172,6 +172,9 @@ pub enum OfficeCommand {
     /// (each user becomes a PostgreSQL login role) and print a one-time password for every user,
     /// with which they choose their own at their next sign-in.
     Upgrade,
+    /// Create the trigram indexes of substring search (pg_trgm), where the migration found the
+    /// extension missing: run once a superuser has installed it (Debian: postgresql-contrib).
+    SearchIndexes,
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -287,7 +290,18 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
                         serde_json::to_string_pretty(&differences).map_err(|e| Error::Internal(e.to_string()))?;
                     out!("{text}");
                 } else {
-                    for d in differences.iter().take(100) {
+                    for d in differences.lead_counts.iter().take(100) {
+                        out!(
+                            "leads of campaign {} owned by {} with status {}{}: kept {}, the records say {}",
+                            d.campaign_id,
+                            d.owner_id,
+                            d.status,
+                            if d.is_archived { " (archived)" } else { "" },
+                            d.kept,
+                            d.counted
+                        );
+                    }
+                    for d in differences.roll_ups.iter().take(100) {
                         let when = match d.period {
                             "month" => format!("in {}", d.day.format("%Y-%m")),
                             _ => format!("on {}", d.day),
@@ -357,6 +371,14 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
             let crm = open_as_owner(database_url).await?;
             let settings = Settings::from_config(&ConfigFile::load()?)?;
             backup::move_to(&crm, &to, settings).await?;
+        }
+        Command::Office { command: OfficeCommand::SearchIndexes } => {
+            let crm = open_as_owner(database_url).await?;
+            if crm.enable_trigram_search().await? {
+                out!("substring search reads its trigram indexes");
+            } else {
+                return Err(Error::state("trigram_missing"));
+            }
         }
         Command::Office { command: OfficeCommand::Upgrade } => {
             let crm = open_as_owner(database_url).await?;

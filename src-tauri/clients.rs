@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit_entry, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
 use crate::contracts::{fetch_contract, Contract, ContractInput, DocumentUpload};
-use crate::db::{reading, transact, Lock, Query, Tx};
+use crate::db::{reading, transact, Backend, Lock, Query, Tx};
 use crate::domain::contact::{self, Email, Phone};
 use crate::domain::text::{self, PersonName};
 use crate::domain::Money;
@@ -116,7 +116,7 @@ impl Crm {
     pub(crate) fn clients_query(&self, actor: &Actor, filter: &ClientFilter) -> Result<ListQuery> {
         actor.require(Permission::ClientsView)?;
         crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
-        let clause = filter_clause(filter, self.settings.phone_region);
+        let clause = filter_clause(filter, self.settings.phone_region, self.db.backend());
         let (column, default_direction) = match filter.sort {
             ClientSort::CreatedAt => ("cl.created_at", Direction::Desc),
             ClientSort::FullName => ("cl.full_name", Direction::Asc),
@@ -242,13 +242,13 @@ struct ValidClient {
 
 /// `where` over clients `cl` and their leads `l`, shared by the count and the page. The search
 /// box reads as the lead list's does (see [`Search`]).
-pub(crate) fn filter_clause(filter: &ClientFilter, region: Country) -> Query {
+pub(crate) fn filter_clause(filter: &ClientFilter, region: Country, backend: Backend) -> Query {
     let mut clause = Query::new(" where 1 = 1");
     if !filter.include_archived {
         clause.push(" and cl.is_archived = false");
     }
     if let Some(search) = Search::parse(&filter.search, region) {
-        search.push_condition(&mut clause, "clients", "cl");
+        search.push_condition(&mut clause, backend, "clients", "cl");
     }
     if let Some(campaign_id) = filter.campaign_id {
         clause.push(" and cl.lead_id in (select id from leads where campaign_id = ").push_bind(campaign_id).push(")");

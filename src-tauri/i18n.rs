@@ -221,6 +221,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "This is another program's database, not a CRM backup",
     ),
     (
+        "trigram_missing",
+        "На сервере PostgreSQL нет расширения pg_trgm: поиск по части имени, телефона или почты работает, но медленнее. Суперпользователь сервера устанавливает пакет расширения (Debian: postgresql-contrib), затем владелец базы выполняет: crm office search-indexes",
+        "The PostgreSQL server lacks the pg_trgm extension: searching by part of a name, phone or e-mail works, but slower. A superuser of the server installs the extension's package (Debian: postgresql-contrib), then the database owner runs: crm office search-indexes",
+    ),
+    (
         "stats_differ",
         "Сводные цифры статистики расходятся с записями за {days} дн. (кампания и день). Исправить: crm stats --rebuild (администратор)",
         "The statistics' roll-ups differ from the records on {days} campaign-days. To repair: crm stats --rebuild (an administrator)",

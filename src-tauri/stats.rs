@@ -127,6 +127,35 @@ pub struct RollupDifference {
     pub revenue: i64,
 }
 
+/// A kept count of leads (per campaign, owner, status, archived; 0 for none) that differs from
+/// the rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountDifference {
+    pub campaign_id: i64,
+    pub owner_id: i64,
+    pub status: String,
+    pub is_archived: bool,
+    pub kept: i64,
+    pub counted: i64,
+}
+
+/// What `crm stats --verify` found: nothing, when the kept figures agree with the rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub roll_ups: Vec<RollupDifference>,
+    pub lead_counts: Vec<CountDifference>,
+}
+
+impl Verification {
+    pub fn is_empty(&self) -> bool {
+        self.roll_ups.is_empty() && self.lead_counts.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.roll_ups.len() + self.lead_counts.len()
+    }
+}
+
 /// One row of a roll-up, kept or recomputed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 struct Tally {
@@ -368,25 +397,48 @@ impl Crm {
     /// Every campaign and day (and month) where the kept roll-ups differ from the rows,
     /// recomputed (a whole read of the leads: seconds at a million). Empty when they agree.
     #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn verify_stats(&self, actor: &Actor) -> Result<Vec<RollupDifference>> {
+    pub async fn verify_stats(&self, actor: &Actor) -> Result<Verification> {
         actor.require(Permission::StatsView)?;
-        let (kept_days, kept_months, rows): (Vec<Tally>, Vec<Tally>, Vec<Tally>) = reading!(actor.db, |tx| {
-            let live = " where leads <> 0 or clients <> 0 or revenue <> 0 order by 1, 2";
-            let days = tx
-                .fetch_all(Query::new(format!("select campaign_id, day, leads, clients, revenue from stat_days{live}")))
-                .await?;
-            let months = tx
-                .fetch_all(Query::new(format!(
-                    "select campaign_id, month as day, leads, clients, revenue from stat_months{live}"
-                )))
-                .await?;
-            let rows = tx.fetch_all(Query::new(format!("{} order by 1, 2", recomputed(tx.backend())))).await?;
-            Ok((days, months, rows))
-        })?;
+        let counts_too = actor.can(Permission::LeadsView);
+        let (kept_days, kept_months, rows, lead_counts): (Vec<Tally>, Vec<Tally>, Vec<Tally>, Vec<CountDifference>) =
+            reading!(actor.db, |tx| {
+                let live = " where leads <> 0 or clients <> 0 or revenue <> 0 order by 1, 2";
+                let days = tx
+                    .fetch_all(Query::new(format!(
+                        "select campaign_id, day, leads, clients, revenue from stat_days{live}"
+                    )))
+                    .await?;
+                let months = tx
+                    .fetch_all(Query::new(format!(
+                        "select campaign_id, month as day, leads, clients, revenue from stat_months{live}"
+                    )))
+                    .await?;
+                let rows = tx.fetch_all(Query::new(format!("{} order by 1, 2", recomputed(tx.backend())))).await?;
+                // the counts are compared where the leads may be read (every role that counts them)
+                let counts = if counts_too {
+                    let kept: Vec<Count> = tx
+                        .fetch_all(Query::new(
+                            "select campaign_id, owner_id, status, is_archived, n from lead_counts where n <> 0
+                             order by 1, 2, 3, 4",
+                        ))
+                        .await?;
+                    let counted: Vec<Count> = tx
+                        .fetch_all(Query::new(
+                            "select coalesce(campaign_id, 0) as campaign_id, coalesce(owner_id, 0) as owner_id, status,
+                                    is_archived, count(*) as n
+                             from leads group by 1, 2, 3, 4 order by 1, 2, 3, 4",
+                        ))
+                        .await?;
+                    compare_counts(kept, counted)
+                } else {
+                    Vec::new()
+                };
+                Ok((days, months, rows, counts))
+            })?;
         let row_months = by_month(&rows);
-        let mut differences = compare(&kept_days, &rows, "day");
-        differences.extend(compare(&kept_months, &row_months, "month"));
-        Ok(differences)
+        let mut roll_ups = compare(&kept_days, &rows, "day");
+        roll_ups.extend(compare(&kept_months, &row_months, "month"));
+        Ok(Verification { roll_ups, lead_counts })
     }
 
     /// Makes the roll-ups again from the rows (administrators): the repair for what
@@ -408,6 +460,13 @@ impl Crm {
                         "insert into stat_months (campaign_id, month, leads, clients, revenue)
                          select campaign_id, date(day, 'start of month'), sum(leads), sum(clients), sum(revenue)
                          from stat_days group by 1, 2",
+                    ))
+                    .await?;
+                    tx.execute(Query::new("delete from lead_counts")).await?;
+                    tx.execute(Query::new(
+                        "insert into lead_counts (campaign_id, owner_id, status, is_archived, n)
+                         select coalesce(campaign_id, 0), coalesce(owner_id, 0), status, is_archived, count(*)
+                         from leads group by 1, 2, 3, 4",
                     ))
                     .await?;
                     made
@@ -464,7 +523,7 @@ impl Crm {
             )
         };
         if let Some(search) = Search::parse(&filter.search, self.settings.phone_region) {
-            search.push_condition(&mut clause, "stat_clients", "cl");
+            search.push_condition(&mut clause, self.db.backend(), "stat_clients", "cl");
         }
         let count = clause.clone().prefixed("select count(*)");
         // the page is cut first; the campaign is looked up for its rows only
@@ -543,6 +602,38 @@ async fn campaign_rows(actor: &Actor, mut q: Query, filter: &StatsFilter) -> Res
         let raw: Vec<RawRow> = tx.fetch_all(q.clone()).await?;
         Ok(assemble(raw))
     })
+}
+
+/// A kept or counted number of leads.
+#[derive(sqlx::FromRow)]
+struct Count {
+    campaign_id: i64,
+    owner_id: i64,
+    status: String,
+    is_archived: bool,
+    n: i64,
+}
+
+/// The differences of the kept counts and the counted ones, each ordered by their key.
+fn compare_counts(kept: Vec<Count>, counted: Vec<Count>) -> Vec<CountDifference> {
+    let mut all: std::collections::BTreeMap<(i64, i64, String, bool), (i64, i64)> = Default::default();
+    for c in kept {
+        all.entry((c.campaign_id, c.owner_id, c.status, c.is_archived)).or_default().0 = c.n;
+    }
+    for c in counted {
+        all.entry((c.campaign_id, c.owner_id, c.status, c.is_archived)).or_default().1 = c.n;
+    }
+    all.into_iter()
+        .filter(|(_, (kept, counted))| kept != counted)
+        .map(|((campaign_id, owner_id, status, is_archived), (kept, counted))| CountDifference {
+            campaign_id,
+            owner_id,
+            status,
+            is_archived,
+            kept,
+            counted,
+        })
+        .collect()
 }
 
 /// Days summed into their months (`rows` ordered by campaign and day, as is the result).

@@ -54,9 +54,13 @@ pub(crate) const TABLES: &[Table] = &[
 
 /// What a backup leaves out: each database's own migration ledger, sign-in pauses (a restored
 /// database starts without any), a PostgreSQL database's `office` row (its role prefix and days
-/// belong to that server), and the statistics' roll-ups (the database makes them again from
-/// the rows as they go in).
-pub(crate) const NOT_COPIED: &[&str] = &["_sqlx_migrations", "sign_in_throttle", "office", "stat_days", "stat_months"];
+/// belong to that server), and what the database derives from the rows and makes again as they
+/// go in: the statistics' roll-ups, the lead counts, and (below) the trigram search indexes.
+pub(crate) const NOT_COPIED: &[&str] =
+    &["_sqlx_migrations", "sign_in_throttle", "office", "stat_days", "stat_months", "lead_counts"];
+
+/// SQLite's full-text tables and their shadow tables (`leads_search_data`, ...): derived too.
+const DERIVED_PREFIXES: &[&str] = &["leads_search", "clients_search"];
 
 /// Left out of the checksums: a password lives where the backend keeps it (an argon2 hash in a
 /// local file, the login role on an office server), so it does not travel between backends.
@@ -73,7 +77,12 @@ pub(crate) async fn check_tables(sqlite: &mut Tx) -> Result<()> {
             "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name <> 'crm_backup'",
         ))
         .await?;
-    match names.into_iter().find(|(n,)| !TABLES.iter().any(|t| t.name == n) && !NOT_COPIED.contains(&n.as_str())) {
+    let copied_or_derived = |n: &str| {
+        TABLES.iter().any(|t| t.name == n)
+            || NOT_COPIED.contains(&n)
+            || DERIVED_PREFIXES.iter().any(|p| n.starts_with(p))
+    };
+    match names.into_iter().find(|(n,)| !copied_or_derived(n)) {
         Some((name,)) => Err(Error::Internal(format!("table {name} is in no backup: name it in backup/copy.rs"))),
         None => Ok(()),
     }

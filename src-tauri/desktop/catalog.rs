@@ -57,6 +57,14 @@ pub async fn campaign_stats(state: State<'_, Desktop>, filter: StatsFilter) -> R
     s.reply(s.crm.campaign_stats(&s.actor, &filter).await)
 }
 
+/// What an administrator should hear about the database at sign-in, in words.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn server_notices(state: State<'_, Desktop>) -> Reply<Vec<String>> {
+    let s = state.session().await?;
+    let codes = s.reply(s.crm.server_notices(&s.actor).await)?;
+    Ok(codes.into_iter().map(|code| crate::i18n::message(s.lang, code, &[])).collect())
+}
+
 #[tauri::command(rename_all = "snake_case")]
 pub async fn stats_series(state: State<'_, Desktop>, filter: SeriesFilter) -> Reply<Series> {
     let s = state.session().await?;

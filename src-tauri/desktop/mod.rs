@@ -60,6 +60,7 @@ pub fn run(database_url: Option<String>) -> ExitCode {
             catalog::service_options,
             catalog::campaign_stats,
             catalog::stats_series,
+            catalog::server_notices,
             catalog::client_sales,
             sales::list_campaigns,
             sales::campaign_options,

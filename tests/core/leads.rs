@@ -214,6 +214,44 @@ both_backends! {
         assert_eq!(total(&t, search("петров")).await, 0);
     }
 
+    async fn substring_search_through_the_trigram_index_finds_what_a_scan_finds(t: TestCrm) {
+        let names = [
+            "Смирнова Анна Петровна", "Смирнов Олег", "Анна-Мария Near", "O'Brien \"Jack\" *star*",
+            "Ёлкин-Палкин Ёж", "Иванов 50% скидка", "a_b^c-d", "Петров Ivan NEAR Moscow",
+        ];
+        for (n, name) in names.iter().enumerate() {
+            let email = format!("user{n}.mail@example.ru");
+            t.crm.create_lead(&t.admin, &lead(name, &format!("+7912777{n:04}"), &email)).await.unwrap();
+        }
+        let scan = |needle: &str| {
+            let pattern = crm::domain::text::like_pattern(needle);
+            Query::new("select count(*) from leads where is_archived = false and search like $1 escape '\\'").bind(pattern)
+        };
+        let needles = [
+            "смирнов", "СМИРНОВА", "анна", "near", "NEAR", "o'brien", "\"jack\"", "*star", "ёлкин", "ЁЖ", "50%", "a_b",
+            "^c-", "777000", "7912777", "user3.mail", "example.ru", "петровна", "нова ан", "ivan near", "xyz", "мос",
+        ];
+        for needle in needles {
+            let mut tx = t.crm.db().read().await.unwrap();
+            let expected: i64 = tx.scalar(scan(needle)).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(total(&t, LeadFilter { search: needle.into(), ..Default::default() }).await, expected, "{needle:?}");
+        }
+        assert_eq!(total(&t, LeadFilter { search: "смирнов".into(), ..Default::default() }).await, 2);
+
+        // the index follows edits, archiving and restoring
+        let page = t.crm.list_leads(&t.admin, &LeadFilter { search: "олег".into(), ..Default::default() }).await.unwrap();
+        let oleg = &page.items[0];
+        let renamed = LeadInput { full_name: "Кузнецов Олег".into(), ..lead(&oleg.full_name, "+79127770001", "user1.mail@example.ru") };
+        let oleg = t.crm.update_lead(&t.admin, oleg.id, oleg.version, &renamed).await.unwrap();
+        assert_eq!(total(&t, LeadFilter { search: "смирнов олег".into(), ..Default::default() }).await, 0);
+        assert_eq!(total(&t, LeadFilter { search: "кузнецов".into(), ..Default::default() }).await, 1);
+        t.crm.set_lead_archived(&t.admin, oleg.id, oleg.version, true).await.unwrap();
+        assert_eq!(total(&t, LeadFilter { search: "кузнецов".into(), ..Default::default() }).await, 0);
+        let archived_too = LeadFilter { search: "кузнецов".into(), include_archived: true, ..Default::default() };
+        assert_eq!(total(&t, archived_too).await, 1);
+    }
+
     async fn filters_by_status_campaign_and_creation_days_with_totals(t: TestCrm) {
         let spring = campaign(&t, "Весна").await;
         let today = Utc::now().date_naive();

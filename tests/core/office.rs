@@ -98,6 +98,8 @@ const SQL_MATRIX: &[(&str, [bool; 5])] = &[
     ("update stat_days set revenue = revenue + 1",                               [N, N, N, N, N]),
     ("delete from stat_days",                                                    [N, N, N, N, N]),
     ("select crm_stat_rebuild()",                                                [Y, N, N, N, N]),
+    ("select * from lead_counts",                                                [Y, Y, N, Y, N]),
+    ("update lead_counts set n = n + 1",                                         [N, N, N, N, N]),
     // services and campaigns: marketers
     ("insert into services (name, name_key, price, created_at, updated_at) values ('S', 's', 1, now(), now())",
                                                                                  [Y, N, Y, N, N]),
@@ -179,6 +181,30 @@ crate::office_only! {
         tx.commit().await.unwrap();
         let ungranted: Vec<String> = ungranted.into_iter().map(|(c,)| c).collect();
         assert_eq!(ungranted, owners_alone, "columns without grants");
+    }
+
+    async fn administrators_hear_when_search_has_no_trigram_index_and_the_owner_makes_it(t: TestCrm) {
+        assert_eq!(t.crm.server_notices(&t.admin).await.unwrap(), Vec::<&str>::new(), "the test server has pg_trgm");
+        let mut tx = t.crm.db().write().await.unwrap();
+        tx.execute(crm::db::Query::new("drop index leads_search_trgm")).await.unwrap();
+        tx.execute(crm::db::Query::new("update office set trigram_search = false")).await.unwrap();
+        tx.commit().await.unwrap();
+        let olga = t.user("olga", &["operator"]).await;
+        assert_eq!(t.crm.server_notices(&olga).await.unwrap(), Vec::<&str>::new(), "only administrators hear it");
+        assert_eq!(t.crm.server_notices(&t.admin).await.unwrap(), ["trigram_missing"]);
+        // search still works without the index
+        let search = crm::leads::LeadFilter { search: "петров".into(), ..Default::default() };
+        t.crm.list_leads(&olga, &search).await.unwrap();
+
+        assert!(t.crm.enable_trigram_search().await.unwrap());
+        assert_eq!(t.crm.server_notices(&t.admin).await.unwrap(), Vec::<&str>::new());
+        let mut tx = t.crm.db().read().await.unwrap();
+        let indexes: i64 = tx
+            .scalar(crm::db::Query::new("select count(*) from pg_indexes where indexname in ('leads_search_trgm', 'clients_search_trgm')"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(indexes, 2);
     }
 
     async fn staff_read_only_the_timeline_entries_and_tasks_their_role_may_see(t: TestCrm) {

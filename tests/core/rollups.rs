@@ -254,6 +254,24 @@ async fn assert_same(t: &TestCrm, filter: &StatsFilter, context: &str) {
     assert!(kept == reference, "{context}, {filter:?}:\nroll-ups: {kept:#}\nrows: {reference:#}");
 }
 
+/// The lead list's total from the kept counts against the rows counted (a created-from filter
+/// that holds every lead makes the list count them), for a random status, campaign, owner.
+async fn assert_counts(t: &TestCrm, w: &World, rng: &mut Rng, context: &str) {
+    use crm::leads::LeadFilter;
+    let statuses = [LeadStatus::New, LeadStatus::InWork, LeadStatus::Converted, LeadStatus::Lost];
+    let filter = LeadFilter {
+        status: if rng.chance(50) { Some(statuses[rng.below(4)]) } else { None },
+        campaign_id: if rng.chance(40) { rng.pick(&w.campaigns) } else { None },
+        owner_id: if rng.chance(30) { Some(t.admin.user_id) } else { None },
+        include_archived: rng.chance(30),
+        ..Default::default()
+    };
+    let kept = t.crm.list_leads(&t.admin, &filter).await.unwrap().total;
+    let all_time = LeadFilter { created_from: NaiveDate::from_ymd_opt(1900, 1, 1), ..filter.clone() };
+    let counted = t.crm.list_leads(&t.admin, &all_time).await.unwrap().total;
+    assert_eq!(kept, counted, "{context}: {filter:?}");
+}
+
 async fn run_sequence(t: &TestCrm, seed: u64, steps: u64) {
     let mut rng = Rng(seed);
     let mut w = world(t).await;
@@ -263,11 +281,16 @@ async fn run_sequence(t: &TestCrm, seed: u64, steps: u64) {
             for _ in 0..3 {
                 let f = filter(&w, &mut rng);
                 assert_same(t, &f, &format!("seed {seed}, after step {i}")).await;
+                assert_counts(t, &w, &mut rng, &format!("seed {seed}, after step {i}")).await;
             }
         }
     }
     assert_same(t, &StatsFilter::default(), &format!("seed {seed}, at the end")).await;
-    assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), [], "seed {seed}: verify finds a difference");
+    assert_eq!(
+        t.crm.verify_stats(&t.admin).await.unwrap(),
+        Default::default(),
+        "seed {seed}: verify finds a difference"
+    );
 }
 
 both_backends! {
@@ -287,11 +310,14 @@ both_backends! {
         // someone with the owner's rights changes the kept figures behind the app's back
         let mut tx = t.crm.db().write().await.unwrap();
         tx.execute(Query::new("update stat_days set leads = leads + 5 where campaign_id = $1").bind(w.campaigns[0])).await.unwrap();
+        tx.execute(Query::new("insert into lead_counts (campaign_id, owner_id, status, is_archived, n) values ($1, 999999, 'new', false, 2)").bind(w.campaigns[2])).await.unwrap();
         tx.execute(Query::new("insert into stat_days (campaign_id, day, leads, clients, revenue) values ($1, $2, 1, 1, 100)")
             .bind(w.campaigns[1]).bind(NaiveDate::from_ymd_opt(2001, 1, 1).unwrap())).await.unwrap();
         tx.commit().await.unwrap();
 
-        let found = t.crm.verify_stats(&t.admin).await.unwrap();
+        let verification = t.crm.verify_stats(&t.admin).await.unwrap();
+        assert!(!verification.lead_counts.is_empty() && verification.lead_counts.iter().all(|d| d.campaign_id == w.campaigns[2] && d.owner_id == 999_999 && (d.kept, d.counted) == (2, 0)), "{verification:?}");
+        let found = verification.roll_ups;
         assert!(found.iter().any(|d| d.campaign_id == w.campaigns[1] && d.kept_leads == 1 && d.leads == 0), "{found:?}");
         assert!(found.iter().filter(|d| d.campaign_id == w.campaigns[0]).all(|d| d.kept_leads == d.leads + 5), "{found:?}");
         let operator = t.user("olga", &["operator"]).await;
@@ -299,7 +325,7 @@ both_backends! {
         assert!(!t.crm.verify_stats(&operator).await.unwrap().is_empty(), "every role may verify");
 
         t.crm.rebuild_stats(&t.admin).await.unwrap();
-        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), []);
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default());
         let after = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
         assert_eq!(serde_json::to_value(after).unwrap(), serde_json::to_value(before).unwrap());
         let history = t.crm.history(&t.admin, &Default::default()).await.unwrap();
@@ -357,7 +383,7 @@ both_backends! {
             with_other_users: false,
         };
         t.crm.generate_demo(Some(&t.admin), &options).await.unwrap();
-        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), [], "after the demo");
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default(), "after the demo");
         assert_same(&t, &StatsFilter::default(), "after the demo").await;
 
         let campaign = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap().campaigns[0].campaign_id;
@@ -374,10 +400,10 @@ both_backends! {
             .import(&t.admin, &path, "leads.csv", ImportKind::Leads, &options, Lang::Ru, &|_| {}, &AtomicBool::new(false))
             .await
             .unwrap();
-        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), [], "after the import");
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default(), "after the import");
         assert_same(&t, &StatsFilter::default(), "after the import").await;
         t.crm.undo_import(&t.admin, report.import_id.unwrap()).await.unwrap();
-        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), [], "after the undo");
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default(), "after the undo");
         let today = Some(Utc::now().date_naive());
         assert_same(&t, &StatsFilter { from: today, to: today, ..Default::default() }, "after the undo").await;
 
@@ -386,7 +412,7 @@ both_backends! {
         let made = crm::backup::make(t.crm.db(), &dir.path().join("b.crm-backup"), &|_| {}).await.unwrap();
         t.crm.create_lead(&t.admin, &LeadInput { full_name: "После копии".into(), phone: "+79990000001".into(), campaign_id: Some(campaign), ..Default::default() }).await.unwrap();
         crm::backup::restore(t.crm.db(), &made.path, &dir.path().join("aside.crm-backup"), &|_| {}).await.unwrap();
-        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), [], "after the restore");
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default(), "after the restore");
         let after = t.crm.campaign_stats(&t.admin, &StatsFilter::default()).await.unwrap();
         assert_eq!(serde_json::to_value(after).unwrap(), serde_json::to_value(before).unwrap());
     }

@@ -97,7 +97,11 @@ export function showShell(app, info, route) {
   const fromHash = () => navigate(location.hash.replace(/^#\//, '') || home);
   window.onhashchange = fromHash;
   fromHash();
-  // the overdue tasks are announced once a sign-in, not again when the language changes
+  // the overdue tasks (and an administrator's notices about the database) are announced once a
+  // sign-in, not again when the language changes
+  if (reminders.announcedFor !== user.user_id && can('users.manage')) {
+    call('server_notices').then((notices) => notices.forEach((text) => toast(text, 'warning'))).catch(() => {});
+  }
   startReminders(reminders.announcedFor !== user.user_id);
   reminders.announcedFor = user.user_id;
   permissionsWatch.current = checkPermissions;
