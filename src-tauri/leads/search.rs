@@ -62,6 +62,35 @@ impl Search {
             Self::Email(email) => {
                 q.push(&format!(" and {alias}.email = ")).push_bind(email.as_str());
             }
+            Self::PhoneDigits(patterns) if matches!(table, "leads" | "clients") => {
+                // The phone's digits are part of the search text, whose trigram index names the
+                // candidates (SQLite's FTS5 table takes one `like` a select; PostgreSQL combines
+                // its GIN index over an `or`); the stored phone is then checked as before.
+                match backend {
+                    Backend::Sqlite => {
+                        q.push(&format!(" and {alias}.id in ("));
+                        for (i, pattern) in patterns.iter().enumerate() {
+                            q.push(if i == 0 { "" } else { " union " });
+                            q.push(&format!("select rowid from {table}_search where search like "))
+                                .push_bind(pattern.as_str());
+                        }
+                    }
+                    Backend::Postgres => {
+                        // on the row itself: the planner combines the index's bitmaps with the
+                        // list's other conditions (no second visit of each match through its id)
+                        for (i, pattern) in patterns.iter().enumerate() {
+                            q.push(if i == 0 { " and (" } else { " or " });
+                            q.push(&format!("{alias}.search like ")).push_bind(pattern.as_str());
+                        }
+                    }
+                }
+                q.push(")");
+                for (i, pattern) in patterns.iter().enumerate() {
+                    q.push(if i == 0 { " and (" } else { " or " });
+                    q.push(&format!("{alias}.phone like ")).push_bind(pattern.as_str());
+                }
+                q.push(")");
+            }
             Self::PhoneDigits(patterns) => {
                 q.push(&format!(" and {alias}.id in (select s.id from {table} s where "));
                 for (i, pattern) in patterns.iter().enumerate() {
@@ -78,8 +107,11 @@ impl Search {
                 q.push_bind(pattern.as_str()).push(")");
                 q.push(&format!(" and {alias}.search like ")).push_bind(pattern.as_str()).push(" escape '\\'");
             }
+            Self::Text(pattern) if backend == Backend::Postgres && matches!(table, "leads" | "clients") => {
+                // pg_trgm's index serves this `like` (migrations/postgres/0016), on the row itself
+                q.push(&format!(" and {alias}.search like ")).push_bind(pattern.as_str()).push(" escape '\\'");
+            }
             Self::Text(pattern) => {
-                // on PostgreSQL pg_trgm's index serves this `like` (migrations/postgres/0016)
                 q.push(&format!(" and {alias}.id in (select s.id from {table} s where s.search like "));
                 q.push_bind(pattern.as_str()).push(" escape '\\')");
             }
