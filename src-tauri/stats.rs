@@ -339,19 +339,15 @@ impl Crm {
     pub async fn campaign_stats(&self, actor: &Actor, filter: &StatsFilter) -> Result<CampaignStats> {
         actor.require(Permission::StatsView)?;
         check_period(filter.from, filter.to)?;
-        let mut q = Query::new(
-            "select c.id as campaign_id, c.name, ch.id as channel_id, ch.name as channel,
-                    s.id as service_id, s.name as service, c.starts_on, c.ends_on, c.is_archived, c.budget,
-                    coalesce(x.leads, 0) as leads, coalesce(x.clients, 0) as clients,
+        let mut q = Query::new(format!(
+            "{CAMPAIGN_COLUMNS} coalesce(x.leads, 0) as leads, coalesce(x.clients, 0) as clients,
                     coalesce(x.revenue, 0) as revenue
-             from campaigns c
-             join channels ch on ch.id = c.channel_id
-             join services s on s.id = c.service_id
+             {CAMPAIGN_JOINS}
              left join (
                  select d.campaign_id, cast(sum(d.leads) as bigint) as leads,
                         cast(sum(d.clients) as bigint) as clients, cast(sum(d.revenue) as bigint) as revenue
-                 from (",
-        );
+                 from ("
+        ));
         push_rollup_rows(&mut q, filter.from, filter.to);
         q.push(") d group by d.campaign_id) x on x.campaign_id = c.id where 1 = 1");
         campaign_rows(actor, q, filter).await
@@ -368,18 +364,14 @@ impl Crm {
         // revenue from the (much smaller) clients table, whose rows keep their contracts' total
         // (store::refresh_client_totals): one row per client, so nothing is counted twice, and
         // no client is probed once per lead.
-        let mut q = Query::new(
-            "select c.id as campaign_id, c.name, ch.id as channel_id, ch.name as channel,
-                    s.id as service_id, s.name as service, c.starts_on, c.ends_on, c.is_archived, c.budget,
-                    coalesce(x.leads, 0) as leads, coalesce(y.clients, 0) as clients,
+        let mut q = Query::new(format!(
+            "{CAMPAIGN_COLUMNS} coalesce(x.leads, 0) as leads, coalesce(y.clients, 0) as clients,
                     coalesce(y.revenue, 0) as revenue
-             from campaigns c
-             join channels ch on ch.id = c.channel_id
-             join services s on s.id = c.service_id
+             {CAMPAIGN_JOINS}
              left join (
                  select l.campaign_id, count(*) as leads from stat_leads l
-                 where l.is_archived = false and l.campaign_id is not null",
-        );
+                 where l.is_archived = false and l.campaign_id is not null"
+        ));
         push_lead_conditions(&mut q, filter);
         q.push(
             " group by l.campaign_id) x on x.campaign_id = c.id
@@ -592,6 +584,12 @@ pub(crate) async fn finish_bulk_load(tx: &mut Tx, deferred: bool) -> Result<()> 
     }
     Ok(())
 }
+
+/// What a campaign's row shows besides its figures, and where it comes from (`c`, `ch`, `s`).
+const CAMPAIGN_COLUMNS: &str = "select c.id as campaign_id, c.name, ch.id as channel_id, ch.name as channel,
+    s.id as service_id, s.name as service, c.starts_on, c.ends_on, c.is_archived, c.budget,";
+const CAMPAIGN_JOINS: &str =
+    "from campaigns c join channels ch on ch.id = c.channel_id join services s on s.id = c.service_id";
 
 /// The campaign rows of `q` (their figures joined, ending in `where 1 = 1`) narrowed by the
 /// filter, with the channels and the total.

@@ -47,13 +47,12 @@ impl Search {
     }
 
     /// Appends ` and ...` on `alias`, a row of `table` (`leads` or `clients`: both have `id`,
-    /// `phone`, `email` and `search`). Substring matches are a subquery: the planners then find
-    /// the matches in one scan and sort only those, where a plain condition made SQLite walk the
-    /// whole date index testing row after row (2 s instead of 0.3 s at a million leads).
-    ///
-    /// On SQLite a substring of three characters or more is looked up in the table's trigram
-    /// index first (`{table}_search`, for leads and clients); PostgreSQL's planner finds its
-    /// pg_trgm index itself.
+    /// `phone`, `email` and `search`). On SQLite substring matches are a subquery: the planner
+    /// then finds the matches first and sorts only those, where a plain condition made it walk
+    /// the whole date index testing row after row (2 s instead of 0.3 s at a million leads); of
+    /// three characters or more, the table's trigram index (`{table}_search`, leads and clients)
+    /// names them. On PostgreSQL the condition is on the row, where the planner combines pg_trgm's
+    /// index with the list's other conditions.
     pub(crate) fn push_condition(&self, q: &mut Query, backend: Backend, table: &'static str, alias: &'static str) {
         match self {
             Self::Phone(phone) => {
@@ -65,37 +64,24 @@ impl Search {
             Self::PhoneDigits(patterns) if matches!(table, "leads" | "clients") => {
                 // The phone's digits are part of the search text, whose trigram index names the
                 // candidates (SQLite's FTS5 table takes one `like` a select; PostgreSQL combines
-                // its GIN index over an `or`); the stored phone is then checked as before.
-                match backend {
-                    Backend::Sqlite => {
-                        q.push(&format!(" and {alias}.id in ("));
-                        for (i, pattern) in patterns.iter().enumerate() {
-                            q.push(if i == 0 { "" } else { " union " });
-                            q.push(&format!("select rowid from {table}_search where search like "))
-                                .push_bind(pattern.as_str());
-                        }
+                // its GIN index over an `or` on the row itself); the stored phone is then
+                // checked as before.
+                if backend == Backend::Sqlite {
+                    q.push(&format!(" and {alias}.id in ("));
+                    for (i, pattern) in patterns.iter().enumerate() {
+                        q.push(if i == 0 { "" } else { " union " });
+                        q.push(&format!("select rowid from {table}_search where search like "))
+                            .push_bind(pattern.as_str());
                     }
-                    Backend::Postgres => {
-                        // on the row itself: the planner combines the index's bitmaps with the
-                        // list's other conditions (no second visit of each match through its id)
-                        for (i, pattern) in patterns.iter().enumerate() {
-                            q.push(if i == 0 { " and (" } else { " or " });
-                            q.push(&format!("{alias}.search like ")).push_bind(pattern.as_str());
-                        }
-                    }
+                    q.push(")");
+                } else {
+                    push_like_any(q, &format!("{alias}.search"), patterns);
                 }
-                q.push(")");
-                for (i, pattern) in patterns.iter().enumerate() {
-                    q.push(if i == 0 { " and (" } else { " or " });
-                    q.push(&format!("{alias}.phone like ")).push_bind(pattern.as_str());
-                }
-                q.push(")");
+                push_like_any(q, &format!("{alias}.phone"), patterns);
             }
             Self::PhoneDigits(patterns) => {
-                q.push(&format!(" and {alias}.id in (select s.id from {table} s where "));
-                for (i, pattern) in patterns.iter().enumerate() {
-                    q.push(if i == 0 { "s.phone like " } else { " or s.phone like " }).push_bind(pattern.as_str());
-                }
+                q.push(&format!(" and {alias}.id in (select s.id from {table} s where 1 = 1"));
+                push_like_any(q, "s.phone", patterns);
                 q.push(")");
             }
             Self::Text(pattern)
@@ -145,6 +131,15 @@ impl crate::app::Crm {
         tx.commit().await?;
         Ok(ready)
     }
+}
+
+/// ` and ({column} like p1 or {column} like p2 ...)`: patterns of digits, which need no escape.
+fn push_like_any(q: &mut Query, column: &str, patterns: &[String]) {
+    for (i, pattern) in patterns.iter().enumerate() {
+        q.push(if i == 0 { " and (" } else { " or " });
+        q.push(&format!("{column} like ")).push_bind(pattern.as_str());
+    }
+    q.push(")");
 }
 
 /// Whether a `like` pattern of [`text::like_pattern`] can be served by a trigram index: three

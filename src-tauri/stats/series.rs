@@ -106,47 +106,40 @@ impl Crm {
         conditions(&mut budgets_query);
         let mut first_query = Query::new("select min(d.day) from stat_days d where d.leads <> 0");
         narrow(&mut first_query);
-        let (budgets, first_day): (Vec<Budget>, Option<NaiveDate>) = reading!(actor.db, |tx| {
-            let budgets = tx.fetch_all(budgets_query.clone()).await?;
-            let first_day = match filter.from {
-                Some(_) => None,
-                None => tx.scalar::<Option<NaiveDate>>(first_query.clone()).await?,
+        // one snapshot: the campaigns' budgets, where "all time" starts, the days' figures
+        let (budgets, from, to, step, buckets, days) = reading!(actor.db, |tx| {
+            let budgets: Vec<Budget> = tx.fetch_all(budgets_query.clone()).await?;
+            let to = filter.to.unwrap_or(today);
+            let from = match filter.from {
+                Some(from) => from,
+                // all time: from the first lead, or the first campaign's start, to today
+                None => {
+                    let first_day: Option<NaiveDate> = tx.scalar(first_query.clone()).await?;
+                    let started = budgets.iter().map(|b| b.starts_on).min();
+                    [first_day, started].into_iter().flatten().min().filter(|d| *d <= to).unwrap_or(to)
+                }
             };
-            Ok((budgets, first_day))
-        })?;
-        let to = filter.to.unwrap_or(today);
-        // all time: from the first lead, or the first campaign's start, to today
-        let from = filter.from.unwrap_or_else(|| {
-            let started = budgets.iter().map(|b| b.starts_on).min();
-            [first_day, started].into_iter().flatten().min().filter(|d| *d <= to).unwrap_or(to)
-        });
-        let (step, buckets) = buckets(from, to, filter.step);
-
-        let mut q = Query::new(
-            "select d.day, cast(sum(d.leads) as bigint) as leads, cast(sum(d.clients) as bigint) as clients,
-                    cast(sum(d.revenue) as bigint) as revenue
-             from (",
-        );
-        if step == Step::Month {
-            // whole months from the month roll-ups: a year is twelve rows a campaign
-            super::push_rollup_rows_by(&mut q, Some(from), Some(to), true);
-        } else {
-            q.push("select campaign_id, day, leads, clients, revenue from stat_days where day >= ");
-            q.push_bind(from).push(" and day <= ").push_bind(to);
-        }
-        q.push(") d where 1 = 1");
-        narrow(&mut q);
-        q.push(" group by d.day order by d.day");
-        let days: Vec<Day> = reading!(actor.db, |tx| {
-            let days = tx.fetch_all(q.clone()).await?;
-            Ok(days)
+            let (step, buckets) = buckets(from, to, filter.step);
+            let mut q = Query::new(
+                "select d.day, cast(sum(d.leads) as bigint) as leads, cast(sum(d.clients) as bigint) as clients,
+                        cast(sum(d.revenue) as bigint) as revenue
+                 from (",
+            );
+            if step == Step::Month {
+                // whole months from the month roll-ups: a year is twelve rows a campaign
+                super::push_rollup_rows_by(&mut q, Some(from), Some(to), true);
+            } else {
+                q.push("select campaign_id, day, leads, clients, revenue from stat_days where day >= ");
+                q.push_bind(from).push(" and day <= ").push_bind(to);
+            }
+            q.push(") d where 1 = 1");
+            narrow(&mut q);
+            q.push(" group by d.day order by d.day");
+            let days: Vec<Day> = tx.fetch_all(q).await?;
+            Ok((budgets, from, to, step, buckets, days))
         })?;
 
-        let mut points: Vec<Point> = buckets
-            .iter()
-            .map(|&(start, end)| Point { start, end, leads: 0, clients: 0, revenue: Money::ZERO, spend: Money::ZERO })
-            .collect();
-        let mut sums = vec![[0i64; 3]; points.len()];
+        let mut sums = vec![[0i64; 3]; buckets.len()];
         for day in days {
             let i = buckets.partition_point(|(start, _)| *start <= day.day).saturating_sub(1);
             if let Some(sum) = sums.get_mut(i) {
@@ -155,16 +148,23 @@ impl Crm {
                 sum[2] = sum[2].saturating_add(day.revenue);
             }
         }
-        let mut spend = vec![0i128; points.len()];
+        let mut spend = vec![0i128; buckets.len()];
         for b in &budgets {
             spread(b, today, &buckets, &mut spend);
         }
-        for ((point, sum), spent) in points.iter_mut().zip(sums).zip(spend) {
-            point.leads = sum[0];
-            point.clients = sum[1];
-            point.revenue = Money::from_kopecks(sum[2]);
-            point.spend = Money::from_kopecks(i64::try_from(spent).unwrap_or(i64::MAX));
-        }
+        let points = buckets
+            .iter()
+            .zip(sums)
+            .zip(spend)
+            .map(|((&(start, end), [leads, clients, revenue]), spent)| Point {
+                start,
+                end,
+                leads,
+                clients,
+                revenue: Money::from_kopecks(revenue),
+                spend: Money::from_kopecks(i64::try_from(spent).unwrap_or(i64::MAX)),
+            })
+            .collect();
         Ok(Series { step, from, to, points })
     }
 }
