@@ -14,7 +14,7 @@ pub use input::CampaignInput;
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
+use crate::app::{audit, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
 use crate::db::{reading, transact, Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Error, Result};
@@ -198,8 +198,8 @@ impl Crm {
             CampaignSort::Budget => ("c.budget", Direction::Desc),
             CampaignSort::CreatedAt => ("c.created_at", Direction::Desc),
         };
-        let order = order_by(column, filter.direction.unwrap_or(default_direction), "c.id");
-        Ok(ListQuery::new(clause, "select count(*)", &format!("select {COLUMNS}"), &order))
+        let keyset = Keyset::new(&[column, "c.id"], filter.direction.unwrap_or(default_direction), " from campaigns c");
+        Ok(ListQuery::keyed(clause, "select count(*)", &format!("select {COLUMNS}"), keyset))
     }
 
     /// Live campaigns for pickers: the lead form and the statistics filters.

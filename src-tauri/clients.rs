@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use phonenumber::country::Id as Country;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit_entry, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
+use crate::app::{audit_entry, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
 use crate::contracts::{fetch_contract, Contract, ContractInput, DocumentUpload};
 use crate::db::{reading, transact, Backend, Lock, Query, Tx};
 use crate::domain::contact::{self, Email, Phone};
@@ -122,11 +122,11 @@ impl Crm {
             ClientSort::FullName => ("cl.full_name", Direction::Asc),
             ClientSort::Revenue => ("cl.revenue", Direction::Desc),
         };
-        let order = order_by(column, filter.direction.unwrap_or(default_direction), "cl.id");
+        let keyset = Keyset::new(&[column, "cl.id"], filter.direction.unwrap_or(default_direction), " from clients cl");
         // the filters read clients only (the campaign through a subquery), so the count joins
         // nothing: at a million leads, joining each client to its lead cost ~0.3 s per page
         let count = "select count(*) from clients cl";
-        Ok(ListQuery::new(clause, count, COLUMNS, &order))
+        Ok(ListQuery::keyed(clause, count, COLUMNS, keyset))
     }
 
     /// One client with its contract count and revenue.

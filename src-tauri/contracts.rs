@@ -12,7 +12,7 @@ mod structure;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
+use crate::app::{audit, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
 use crate::db::{reading, transact, Lock, Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
@@ -111,9 +111,9 @@ impl Crm {
             ContractSort::Amount => ("c.amount", Direction::Desc),
             ContractSort::ValidTo => ("c.valid_to", Direction::Asc),
         };
-        let order = order_by(column, filter.direction.unwrap_or(default_direction), "c.id");
+        let keyset = Keyset::new(&[column, "c.id"], filter.direction.unwrap_or(default_direction), " from contracts c");
         let (count, select) = (format!("select count(*){FROM}"), format!("{COLUMNS}{FROM}"));
-        Ok(ListQuery::new(clause, &count, &select, &order))
+        Ok(ListQuery::keyed(clause, &count, &select, keyset))
     }
 
     /// One contract with its document's details (not its bytes).

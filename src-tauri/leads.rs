@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use self::input::violated_contact;
 use phonenumber::country::Id as Country;
 
-use crate::app::{audit, audit_entry, now, Crm, Direction, ListQuery, Page, PageRequest};
+use crate::app::{audit, audit_entry, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
 use crate::db::{reading, transact, Query, Tx};
 use crate::domain::date;
 use crate::error::{Error, FieldError, Result};
@@ -151,16 +151,14 @@ impl Crm {
             LeadSort::CreatedAt => Direction::Desc,
             LeadSort::FullName | LeadSort::Status => Direction::Asc,
         });
-        let columns: &[&str] = match filter.sort {
+        let columns: &[&'static str] = match filter.sort {
             LeadSort::CreatedAt => &["l.created_at", "l.id"],
             LeadSort::FullName => &["l.full_name", "l.id"],
             LeadSort::Status => &["l.status", "l.created_at", "l.id"],
         };
-        // one direction for every column, so the index is read forwards or backwards, not sorted
-        let order: Vec<String> = columns.iter().map(|c| format!("{c}{}", direction.sql())).collect();
-        let order = format!(" order by {}", order.join(", "));
+        let keyset = Keyset::new(columns, direction, " from leads l");
         let select = format!("select {COLUMNS} from leads l{JOINS}");
-        let list = ListQuery::new(clause, "select count(*) from leads l", &select, &order);
+        let list = ListQuery::keyed(clause, "select count(*) from leads l", &select, keyset);
         Ok(match self.kept_lead_count(filter) {
             Some(kept) => list.with_kept_count(kept),
             None => list,

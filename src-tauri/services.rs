@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{audit, now, order_by, Crm, Direction, ListQuery, Page, PageRequest};
+use crate::app::{audit, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
 use crate::db::{reading, transact, Query, Tx};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
@@ -98,8 +98,8 @@ impl Crm {
             ServiceSort::Price => ("price", Direction::Desc),
             ServiceSort::CreatedAt => ("created_at", Direction::Desc),
         };
-        let order = order_by(column, filter.direction.unwrap_or(default_direction), "id");
-        Ok(ListQuery::new(clause, "select count(*)", &format!("select {COLUMNS}"), &order))
+        let keyset = Keyset::new(&[column, "id"], filter.direction.unwrap_or(default_direction), " from services");
+        Ok(ListQuery::keyed(clause, "select count(*)", &format!("select {COLUMNS}"), keyset))
     }
 
     /// Live services for pickers (campaign and contract forms, statistics filters).

@@ -14,9 +14,9 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use crm::clients::ClientFilter;
+use crm::clients::{ClientFilter, ClientSort};
 use crm::demo::DemoOptions;
-use crm::leads::{LeadFilter, LeadStatus};
+use crm::leads::{LeadFilter, LeadSort, LeadStatus};
 use crm::stats::{ClientSalesFilter, StatsFilter};
 use crm::{Actor, Crm, PageRequest, Settings};
 
@@ -155,7 +155,7 @@ async fn run(backend: &str, url: &str, args: &Args, anchor: NaiveDate) {
     line(how, started.elapsed(), started.elapsed(), started.elapsed());
 
     if args.wants("queries") {
-        queries(&crm, &manager, args, anchor).await;
+        queries(&crm, &manager, anchor).await;
     }
     let admin = crm.sign_in("admin", "bench-password").await.expect("sign in");
     if args.wants("day") {
@@ -167,7 +167,7 @@ async fn run(backend: &str, url: &str, args: &Args, anchor: NaiveDate) {
 }
 
 /// The statistics and the lists at a million leads.
-async fn queries(crm: &Crm, manager: &Actor, args: &Args, anchor: NaiveDate) {
+async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     let (crm, manager) = (crm, manager);
     let last_quarter =
         StatsFilter { from: Some(anchor - chrono::Days::new(90)), to: Some(anchor), ..Default::default() };
@@ -207,8 +207,9 @@ async fn queries(crm: &Crm, manager: &Actor, args: &Args, anchor: NaiveDate) {
     time("leads, first page + total", || leads(crm, manager, LeadFilter::default())).await;
     let in_work = LeadFilter { status: Some(LeadStatus::InWork), ..Default::default() };
     time("leads, status filter", || leads(crm, manager, in_work.clone())).await;
-    let deep = LeadFilter { page: PageRequest::new(args.leads as i64 / 2, 50), ..Default::default() };
-    time("leads, page in the middle (offset)", || leads(crm, manager, deep.clone())).await;
+    for (sort, name) in [(LeadSort::CreatedAt, "date"), (LeadSort::FullName, "name"), (LeadSort::Status, "status")] {
+        lead_pages(crm, manager, name, LeadFilter { sort, ..Default::default() }).await;
+    }
     let by_name = LeadFilter { search: "смирнова".into(), ..Default::default() };
     time("leads, search by name", || leads(crm, manager, by_name.clone())).await;
     let by_phone = LeadFilter { search: "8 912 3".into(), ..Default::default() };
@@ -219,6 +220,41 @@ async fn queries(crm: &Crm, manager: &Actor, args: &Args, anchor: NaiveDate) {
         crm.list_clients(manager, &ClientFilter::default()).await.map(drop)
     })
     .await;
+    for (sort, name) in
+        [(ClientSort::CreatedAt, "date"), (ClientSort::FullName, "name"), (ClientSort::Revenue, "revenue")]
+    {
+        let filter = ClientFilter { sort, ..Default::default() };
+        let at = |page: PageRequest| ClientFilter { page, ..filter.clone() };
+        let first = crm.list_clients(manager, &filter).await.expect("a page");
+        let total = first.total;
+        let next = at(PageRequest::new(50, 50).after(first.items.last().map_or(0, |c| c.id)));
+        time(&format!("clients by {name}, next page"), || async { crm.list_clients(manager, &next).await.map(drop) })
+            .await;
+        let last = at(PageRequest::last(50));
+        time(&format!("clients by {name}, last page"), || async { crm.list_clients(manager, &last).await.map(drop) })
+            .await;
+        let middle = at(PageRequest::new(total / 2 / 50 * 50, 50));
+        time(&format!("clients by {name}, go to the middle page"), || async {
+            crm.list_clients(manager, &middle).await.map(drop)
+        })
+        .await;
+    }
+}
+
+/// The next, previous, last and middle pages of the lead list sorted as `filter` says.
+async fn lead_pages(crm: &Crm, manager: &Actor, name: &str, filter: LeadFilter) {
+    let at = |page: PageRequest| LeadFilter { page, ..filter.clone() };
+    let first = crm.list_leads(manager, &filter).await.expect("a page");
+    let total = first.total;
+    let next = at(PageRequest::new(50, 50).after(first.items.last().map_or(0, |l| l.id)));
+    time(&format!("leads by {name}, next page"), || leads(crm, manager, next.clone())).await;
+    let last = at(PageRequest::last(50));
+    time(&format!("leads by {name}, last page"), || leads(crm, manager, last.clone())).await;
+    let last_page = crm.list_leads(manager, &last).await.expect("the last page");
+    let before = at(PageRequest::new(last_page.offset - 50, 50).before(last_page.items.first().map_or(0, |l| l.id)));
+    time(&format!("leads by {name}, previous page"), || leads(crm, manager, before.clone())).await;
+    let middle = at(PageRequest::new(total / 2 / 50 * 50, 50));
+    time(&format!("leads by {name}, go to the middle page"), || leads(crm, manager, middle.clone())).await;
 }
 
 /// The day's work: cards, the board, my day, the history page.

@@ -289,7 +289,8 @@ fn number() -> impl Strategy<Value = i64> {
 }
 
 fn page() -> impl Strategy<Value = PageRequest> {
-    (number(), number()).prop_map(|(offset, limit)| PageRequest { offset, limit })
+    (number(), number(), prop::option::of(number()), prop::option::of(number()), any::<bool>())
+        .prop_map(|(offset, limit, after, before, last)| PageRequest { offset, limit, after, before, last })
 }
 
 fn pick() -> impl Strategy<Value = Pick> {
@@ -830,7 +831,7 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
             let record = Record::Lead(id_of(&known.leads, p).0);
             match crm.add_note(actor, record, &body).await {
                 Ok(entry) => {
-                    let first = PageRequest { offset: 0, limit: 50 };
+                    let first = PageRequest::new(0, 50);
                     checked(match crm.timeline(actor, record, first).await {
                         Err(e) => Err(format!("the timeline of a noted lead does not read: {e}")),
                         Ok(page) => match page.items.iter().find(|e| e.id == entry.id) {

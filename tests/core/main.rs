@@ -16,6 +16,7 @@ mod import;
 mod leads;
 mod migrations;
 mod office;
+mod pages;
 mod permissions;
 mod rollups;
 mod services;

@@ -267,6 +267,15 @@ impl App {
         out
     }
 
+    /// The value of `attribute` of every element matching `css`, in document order.
+    pub async fn attributes(&self, css: &str, attribute: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for element in self.client.find_all(Locator::Css(css)).await.unwrap_or_default() {
+            out.push(element.attr(attribute).await.ok().flatten().unwrap_or_default());
+        }
+        out
+    }
+
     pub async fn click(&self, css: &str) {
         self.wait(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }

@@ -134,11 +134,15 @@ export function listPage(container, spec) {
     return spec.mapFilter ? spec.mapFilter(filter) : filter;
   }
 
-  async function load({ keepSelection = false } = {}) {
+  /** Reads the page at state.offset; `edge` names the row the page starts after ({after: id})
+   *  or ends before ({before: id}), or asks for the last page ({last: true}): the core then
+   *  finds it by that row's sort key instead of counting rows from the top. */
+  async function load({ keepSelection = false, edge = null } = {}) {
     const request = ++state.request;
     if (!keepSelection) { state.selected.clear(); state.allMatching = false; }
     renderHead();
     const filter = currentFilter();
+    if (edge) filter.page = { ...filter.page, ...edge };
     let page;
     try {
       page = await call(spec.command, { filter });
@@ -154,6 +158,8 @@ export function listPage(container, spec) {
 
   function renderRows(page) {
     state.page = page;
+    // the core may place the page otherwise than asked (the last page, the top reached early)
+    state.offset = page.offset;
     clear(body);
     const span = spec.columns.length + (spec.actions ? 1 : 0) + (spec.bulk ? 1 : 0);
     if (page.items.length === 0) {
@@ -231,19 +237,31 @@ export function listPage(container, spec) {
     // a capped total ("more than 10,000") has no last page to offer
     const pages = Math.max(1, Math.ceil(page.total / state.limit));
     const current = Math.floor(page.offset / state.limit) + 1;
-    const go = (n) => { state.offset = (Math.min(Math.max(1, n), pages) - 1) * state.limit; load({ keepSelection: true }); };
+    const go = (n) => {
+      const to = Math.min(Math.max(1, n), pages);
+      state.offset = (to - 1) * state.limit;
+      load({ keepSelection: true, edge: to === pages && pages > 1 && !page.capped ? { last: true } : null });
+    };
+    // an empty field (cleared to type another number) goes nowhere
+    const goTo = (value) => { const n = Number(value); if (value !== '' && Number.isInteger(n) && n !== current) go(n); };
+    const edgeId = (row) => (row && row.id != null ? row.id : null);
+    const step = (by, edge) => {
+      state.offset = Math.max(0, state.offset + by);
+      load({ keepSelection: true, edge: state.offset > 0 && edge != null ? edge : null });
+    };
     const number = h('input', { type: 'number', class: 'page-input', min: 1, max: pages, value: current, 'aria-label': t('list.go_to_page'), 'data-action': 'page',
-      onchange: (e) => { const n = Number(e.target.value); if (Number.isInteger(n)) go(n); } });
+      onchange: (e) => goTo(e.target.value),
+      onkeydown: (e) => { if (e.key === 'Enter') { e.preventDefault(); goTo(e.target.value); } } });
     const last = page.capped ? page.items.length < state.limit : page.offset + page.items.length >= page.total;
     clear(pager).append(
       h('span', { class: 'pager-range', text: t(page.capped ? 'list.range_capped' : 'list.range', { from: fmtNumber(from), to: fmtNumber(to), total: fmtNumber(page.total) }) }),
       size,
       h('button', { class: 'btn btn-small', 'data-action': 'first', disabled: page.offset === 0, title: t('list.first'), text: '«', onclick: () => go(1) }),
       h('button', { class: 'btn btn-small', 'data-action': 'prev', disabled: page.offset === 0, text: t('list.prev'),
-        onclick: () => { state.offset = Math.max(0, state.offset - state.limit); load({ keepSelection: true }); } }),
+        onclick: () => step(-state.limit, edgeId(page.items[0]) != null ? { before: edgeId(page.items[0]) } : null) }),
       h('label', { class: 'pager-page' }, number, page.capped ? null : h('span', { text: t('list.of_pages', { pages: fmtNumber(pages) }) })),
       h('button', { class: 'btn btn-small', 'data-action': 'next', disabled: last, text: t('list.next'),
-        onclick: () => { state.offset += state.limit; load({ keepSelection: true }); } }),
+        onclick: () => step(state.limit, edgeId(page.items.at(-1)) != null ? { after: edgeId(page.items.at(-1)) } : null) }),
       page.capped ? null : h('button', { class: 'btn btn-small', 'data-action': 'last', disabled: last, title: t('list.last'), text: '»', onclick: () => go(pages) }));
   }
 

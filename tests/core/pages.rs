@@ -1,0 +1,160 @@
+//! Pages read by key (`app::ListQuery::page`): next, previous, last and "go to page N" give
+//! exactly the rows of the list's order, for every sort and direction of every keyed list.
+
+use chrono::NaiveDate;
+use crm::app::Direction;
+use crm::campaigns::{CampaignFilter, CampaignSort};
+use crm::clients::{ClientFilter, ClientSort};
+use crm::contracts::{ContractFilter, ContractSort};
+use crm::db::Query;
+use crm::leads::{LeadFilter, LeadSort, LeadStatus};
+use crm::services::{ServiceFilter, ServiceSort};
+use crm::{Page, PageRequest};
+
+use crate::both_backends;
+use crate::support::TestCrm;
+
+/// A list screen's filter; `read` sets its page.
+#[derive(Debug, Clone)]
+enum List {
+    Leads(LeadFilter),
+    Clients(ClientFilter),
+    Contracts(ContractFilter),
+    Campaigns(CampaignFilter),
+    Services(ServiceFilter),
+}
+
+impl List {
+    async fn read(&self, t: &TestCrm, page: PageRequest) -> Page<i64> {
+        let (crm, admin) = (&t.crm, &t.admin);
+        let result = match self.clone() {
+            Self::Leads(f) => crm.list_leads(admin, &LeadFilter { page, ..f }).await.map(|p| p.map(|r| r.id)),
+            Self::Clients(f) => crm.list_clients(admin, &ClientFilter { page, ..f }).await.map(|p| p.map(|r| r.id)),
+            Self::Contracts(f) => {
+                crm.list_contracts(admin, &ContractFilter { page, ..f }).await.map(|p| p.map(|r| r.id))
+            }
+            Self::Campaigns(f) => {
+                crm.list_campaigns(admin, &CampaignFilter { page, ..f }).await.map(|p| p.map(|r| r.id))
+            }
+            Self::Services(f) => crm.list_services(admin, &ServiceFilter { page, ..f }).await.map(|p| p.map(|r| r.id)),
+        };
+        result.unwrap_or_else(|e| panic!("{self:?} at {page:?}: {e:?}"))
+    }
+}
+
+/// Walks `list` in pages of `limit` every way a screen can, comparing each page with the
+/// list's order read at once.
+async fn check(t: &TestCrm, list: &List, limit: i64) {
+    let whole = list.read(t, PageRequest::new(0, PageRequest::MAX_LIMIT)).await;
+    let order = whole.items;
+    let total = whole.total;
+    assert_eq!(order.len() as i64, total, "{list:?}: the test's lists fit one page of the maximum");
+    let slice = |offset: i64| order[offset as usize..((offset + limit) as usize).min(order.len())].to_vec();
+
+    // by number, every page and one past the end
+    let pages = (total + limit - 1) / limit;
+    for k in 0..=pages {
+        let page = list.read(t, PageRequest::new(k * limit, limit)).await;
+        let expected = if k < pages { slice(k * limit) } else { Vec::new() };
+        assert_eq!(page.items, expected, "{list:?}: page {k} of {pages} by number");
+        assert_eq!((page.offset, page.total), (k * limit, total));
+    }
+    // first to last by "next"
+    let mut page = list.read(t, PageRequest::new(0, limit)).await;
+    let mut seen = page.items.clone();
+    while page.offset + limit < total {
+        let edge = *page.items.last().expect("a full page");
+        page = list.read(t, PageRequest::new(page.offset + limit, limit).after(edge)).await;
+        assert_eq!(page.items, slice(page.offset), "{list:?}: next page at {}", page.offset);
+        seen.extend(&page.items);
+    }
+    assert_eq!(seen, order, "{list:?}: every row once by next");
+    // the last page, then back to the first by "previous"
+    let mut page = list.read(t, PageRequest::last(limit)).await;
+    let last = if total == 0 { 0 } else { (total - 1) / limit * limit };
+    assert_eq!((page.offset, page.items.clone()), (last, slice(last)), "{list:?}: the last page");
+    let mut seen = page.items.clone();
+    while page.offset > 0 {
+        let edge = page.items[0];
+        page = list.read(t, PageRequest::new(page.offset - limit, limit).before(edge)).await;
+        assert_eq!(page.items, slice(page.offset), "{list:?}: previous page at {}", page.offset);
+        seen.splice(0..0, page.items.iter().copied());
+    }
+    assert_eq!(seen, order, "{list:?}: every row once by previous");
+    if total > 2 * limit {
+        // an edge row that is gone (merged, deleted): the page is found by its number
+        let page = list.read(t, PageRequest::new(limit, limit).after(i64::MAX)).await;
+        assert_eq!(page.items, slice(limit), "{list:?}: after a missing row");
+        let page = list.read(t, PageRequest::new(limit, limit).before(i64::MAX)).await;
+        assert_eq!(page.items, slice(limit), "{list:?}: before a missing row");
+        // a screen whose place is stale (rows added above): "previous" near the top gives the first page
+        let page = list.read(t, PageRequest::new(limit, limit).before(order[2])).await;
+        assert_eq!((page.offset, page.items), (0, slice(0)), "{list:?}: previous from the top");
+    }
+}
+
+async fn demo(t: &TestCrm) {
+    let options = crm::demo::DemoOptions {
+        seed: 11,
+        leads: 300,
+        anchor: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        append: false,
+        password: "demo-password".into(),
+        with_other_users: false,
+    };
+    t.crm.generate_demo(Some(&t.admin), &options).await.expect("demo");
+    // ties in every sort key, so that the id decides: equal times, names, amounts
+    let mut tx = t.crm.db().write().await.unwrap();
+    for sql in [
+        "update leads set created_at = (select min(created_at) from leads) where id % 5 = 0",
+        "update leads set full_name = 'Иванов Иван' where id % 7 = 0",
+        "update leads set is_archived = true where id % 11 = 0 and id not in (select lead_id from clients)",
+        "update clients set created_at = (select min(created_at) from clients) where id % 3 = 0",
+        "update contracts set signed_on = (select min(signed_on) from contracts) where id % 3 = 0",
+        "update contracts set amount = 100000 where id % 4 = 0",
+    ] {
+        tx.execute(Query::new(sql)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+both_backends! {
+    async fn every_keyed_list_pages_by_key_exactly_as_by_position(t: TestCrm) {
+        demo(&t).await;
+        let directions = [None, Some(Direction::Asc), Some(Direction::Desc)];
+        let mut lists = Vec::new();
+        for direction in directions {
+            for sort in [LeadSort::CreatedAt, LeadSort::FullName, LeadSort::Status] {
+                lists.push(List::Leads(LeadFilter { sort, direction, ..Default::default() }));
+            }
+            lists.push(List::Leads(LeadFilter {
+                sort: LeadSort::FullName,
+                direction,
+                include_archived: true,
+                ..Default::default()
+            }));
+            lists.push(List::Leads(LeadFilter { status: Some(LeadStatus::InWork), direction, ..Default::default() }));
+            lists.push(List::Leads(LeadFilter { search: "ов".into(), direction, ..Default::default() }));
+            for sort in [ClientSort::CreatedAt, ClientSort::FullName, ClientSort::Revenue] {
+                lists.push(List::Clients(ClientFilter { sort, direction, ..Default::default() }));
+            }
+            for sort in [ContractSort::SignedOn, ContractSort::Name, ContractSort::Amount, ContractSort::ValidTo] {
+                lists.push(List::Contracts(ContractFilter { sort, direction, ..Default::default() }));
+            }
+            for sort in [CampaignSort::Name, CampaignSort::StartsOn, CampaignSort::Budget, CampaignSort::CreatedAt] {
+                lists.push(List::Campaigns(CampaignFilter { sort, direction, include_archived: true, ..Default::default() }));
+            }
+            for sort in [ServiceSort::Name, ServiceSort::Price, ServiceSort::CreatedAt] {
+                lists.push(List::Services(ServiceFilter { sort, direction, ..Default::default() }));
+            }
+        }
+        for list in &lists {
+            // a limit that leaves a short last page in the big lists
+            check(&t, list, 7).await;
+        }
+        // the demo gave each kind of list enough rows to page
+        for list in &lists[..3] {
+            assert!(list.read(&t, PageRequest::new(0, 1)).await.total > 200, "{list:?}");
+        }
+    }
+}
