@@ -45,6 +45,8 @@ struct Args {
     keep: Option<std::path::PathBuf>,
     /// Where to write every figure as JSON too.
     json: Option<std::path::PathBuf>,
+    /// The JSON of an earlier run (say at 20,000 leads) to print each figure's growth against.
+    compare: Option<std::path::PathBuf>,
 }
 
 impl Args {
@@ -61,6 +63,7 @@ fn args() -> Args {
         only: Vec::new(),
         keep: None,
         json: None,
+        compare: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -70,6 +73,7 @@ fn args() -> Args {
             "--backend" => args.backends = vec![it.next().expect("--backend sqlite|postgres")],
             "--keep" => args.keep = Some(it.next().expect("--keep FILE").into()),
             "--json" => args.json = Some(it.next().expect("--json FILE").into()),
+            "--compare" => args.compare = Some(it.next().expect("--compare FILE").into()),
             "--only" => {
                 let parts = it.next().expect("--only PART[,PART...]");
                 args.only = parts.split(',').map(str::to_owned).collect();
@@ -78,7 +82,7 @@ fn args() -> Args {
             "--bench" => {}
             other => panic!(
                 "unknown argument {other}; use --leads N, --seed N, --backend sqlite|postgres, \
-                 --only queries,day,export,import,backup,move, --keep FILE, --json FILE"
+                 --only queries,day,export,import,backup,move, --keep FILE, --json FILE, --compare FILE"
             ),
         }
     }
@@ -118,6 +122,32 @@ async fn main() {
         let doc = serde_json::json!({ "leads": args.leads, "seed": args.seed, "figures": figures });
         std::fs::write(path, serde_json::to_string_pretty(&doc).expect("json")).expect("write the JSON figures");
         println!("figures written to {}", path.display());
+    }
+    if let Some(path) = &args.compare {
+        compare(path, args.leads);
+    }
+}
+
+/// Prints how much each figure of this run grew against the same figure of an earlier run's
+/// JSON (the issue's goal: at most 1.5x from 20,000 to 1,000,000 leads for the statistics,
+/// searches and pages). Figures of one run only, and the data loads, are left out.
+fn compare(path: &std::path::Path, leads: u64) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("the JSON of an earlier run");
+    let before: std::collections::HashMap<(String, String), f64> = doc["figures"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .filter_map(|f| Some(((f["backend"].as_str()?.to_owned(), f["what"].as_str()?.to_owned()), f["ms"].as_f64()?)))
+        .collect();
+    println!("\ngrowth from {} to {leads} leads ({}):", doc["leads"], path.display());
+    println!("{:<10} {:<46} {:>10} {:>10} {:>7}", "backend", "figure", "before", "now", "growth");
+    for (backend, what, ms) in FIGURES.lock().expect("figures").iter() {
+        if let Some(&old) = before.get(&(backend.clone(), what.clone())) {
+            let growth = ms / old.max(0.001);
+            let mark = if growth > 1.5 { "  > 1.5x" } else { "" };
+            println!("{backend:<10} {what:<46} {old:>7.1} ms {ms:>7.1} ms {growth:>6.2}x{mark}");
+        }
     }
 }
 

@@ -73,8 +73,12 @@ export function confirmDialog(message, okLabel = t('action.confirm'), danger = f
   });
 }
 
+/** How long typing must pause before a search box searches: short, since a search answers in
+ *  milliseconds (a stale answer is dropped when a newer one is asked for). */
+export const TYPING_PAUSE_MS = 150;
+
 /** Calls `fn` once typing has paused for `ms`. */
-export function debounce(fn, ms = 300) {
+export function debounce(fn, ms = TYPING_PAUSE_MS) {
   let timer;
   return (...args) => {
     clearTimeout(timer);

@@ -3,7 +3,7 @@
 // "converted" opens the conversion, to "lost" asks why. Each card also has a "move to" menu
 // for the keyboard.
 import { call } from '../api.js';
-import { h, clear, debounce, toast } from '../dom.js';
+import { h, clear, debounce, toast, TYPING_PAUSE_MS } from '../dom.js';
 import { t, fmtDateTime, fmtPhone, fmtNumber } from '../i18n.js';
 import { filterControl } from '../list.js';
 import { openCard, setStatus } from '../card.js';
@@ -16,7 +16,7 @@ export function render(container, ctx) {
   const canConvert = ctx.can('leads.convert');
   const state = { search: '', filters: { campaign_id: null, owner_id: null }, request: 0 };
   const search = h('input', { type: 'search', class: 'search', placeholder: t('lead.search'), 'data-search': true, maxlength: 200, 'aria-label': t('list.search') });
-  search.addEventListener('input', debounce(() => { state.search = search.value; load(); }, 250));
+  search.addEventListener('input', debounce(() => { state.search = search.value; load(); }, TYPING_PAUSE_MS));
   const filters = [
     { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },
     { name: 'owner_id', type: 'select', label: t('card.owner'), all: t('lead.all_owners'), numeric: true, options: [[ctx.user.user_id, t('lead.mine')]],
