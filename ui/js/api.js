@@ -4,6 +4,9 @@ import { t } from './i18n.js';
 
 const listeners = new Set();
 const refusals = new Set();
+// commands begun and settled: the window benchmark (tests/window) times a click to the moment
+// every command it caused has answered and the result is painted
+const calls = (window.__crmCalls = { started: 0, settled: 0, recent: [] });
 
 /** Called when a command is refused for want of a permission: the user's roles may have changed
  *  since the navigation was drawn. */
@@ -17,6 +20,8 @@ export function onUnauthenticated(callback) {
 }
 
 export async function call(command, args = {}) {
+  calls.started += 1;
+  const began = performance.now();
   try {
     return await window.__TAURI__.core.invoke(command, args);
   } catch (raw) {
@@ -26,6 +31,11 @@ export async function call(command, args = {}) {
     }
     if (error.code === 'forbidden') refusals.forEach((callback) => callback(error));
     throw error;
+  } finally {
+    calls.settled += 1;
+    // the last few commands and how long each took to answer, for the same benchmark
+    calls.recent.push([command, began, performance.now()]);
+    if (calls.recent.length > 20) calls.recent.shift();
   }
 }
 

@@ -2,9 +2,8 @@
 // English), or picked from a month calendar in the user's language (Monday first). Arrows move
 // the day, PageUp/PageDown the month, Enter picks, Esc closes.
 import { h, clear } from './dom.js';
-import { t, getLang, dateToIso, isoToInput } from './i18n.js';
+import { t, dateToIso, isoToInput, dateFormat } from './i18n.js';
 
-const locale = () => (getLang() === 'ru' ? 'ru-RU' : 'en-GB');
 const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 const parse = (text) => {
   const value = dateToIso(text);
@@ -35,8 +34,8 @@ export function dateField({ id, name, value = '', label, cls = '', onChange = ()
     const first = new Date(shown.getFullYear(), shown.getMonth(), 1);
     const start = new Date(first);
     start.setDate(1 - ((first.getDay() + 6) % 7)); // back to Monday
-    const title = new Intl.DateTimeFormat(locale(), { month: 'long', year: 'numeric' }).format(first);
-    const weekdays = [...Array(7)].map((_, i) => new Intl.DateTimeFormat(locale(), { weekday: 'short' }).format(new Date(2024, 0, 1 + i)));
+    const title = dateFormat({ month: 'long', year: 'numeric' }).format(first);
+    const weekdays = [...Array(7)].map((_, i) => dateFormat({ weekday: 'short' }).format(new Date(2024, 0, 1 + i)));
     const today = iso(new Date());
     const chosen = parse(input.value);
     const days = [...Array(42)].map((_, i) => {

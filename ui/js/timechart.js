@@ -3,13 +3,11 @@
 // chart library it would replace is larger than this file. Hovering (or focusing) a period shows
 // its figures; the chart is redrawn whole for each answer of the core (a few hundred points).
 import { h, svg } from './dom.js';
-import { t, getLang, fmtRoubles, fmtNumber, fmtDate } from './i18n.js';
+import { t, fmtRoubles, fmtNumber, fmtDate, dateFormat, numberFormat } from './i18n.js';
 
 const WIDTH = 1000;
 const HEIGHT = 220;
 const PAD = { left: 64, right: 44, top: 12, bottom: 28 };
-
-const locale = () => (getLang() === 'ru' ? 'ru-RU' : 'en-GB');
 
 /** A period's label on the axis: `12.03`, `мар 2026`, `12 Mar`. */
 function periodLabel(point, step, short) {
@@ -18,7 +16,7 @@ function periodLabel(point, step, short) {
   const options = step === 'month'
     ? { month: short ? 'short' : 'long', year: 'numeric' }
     : { day: 'numeric', month: 'short' };
-  return new Intl.DateTimeFormat(locale(), { ...options, timeZone: 'UTC' }).format(date);
+  return dateFormat({ ...options, timeZone: 'UTC' }).format(date);
 }
 
 /** Round steps for an axis up to `max`: 0, 1/2/5 x 10^k, ... */
@@ -35,7 +33,7 @@ function ticks(max, count = 4) {
 
 /** A compact money figure for an axis: `1,2 млн`, `350 тыс.` / `1.2M`, `350K`. */
 function axisMoney(value) {
-  return new Intl.NumberFormat(locale(), { notation: 'compact', maximumFractionDigits: 1 }).format(value);
+  return numberFormat({ notation: 'compact', maximumFractionDigits: 1 }).format(value);
 }
 
 /** The chart of `series` ({ step, points: [{ start, end, leads, clients, revenue, spend }] }). */

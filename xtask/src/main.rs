@@ -9,7 +9,8 @@
 //! - `cargo xtask bundle [ARGS]`: the installable packages (`.deb` and `.rpm` by default) through
 //!   tauri-cli, installed once into `target/tools`; ARGS go to `cargo tauri build`.
 //! - `cargo xtask bench [--leads N] [--backend sqlite|postgres]`: the benchmarks (optimised
-//!   build), printing figures for both backends.
+//!   build), printing figures for both backends; with `--window`, the release app in its webview
+//!   (click to painted result, memory) on SQLite.
 //! - `cargo xtask soak [--computers N] [--seconds S | --minutes M]`: many office computers
 //!   working the same records on PostgreSQL (optimised build), printing errors and invariants.
 //!
@@ -34,6 +35,13 @@ fn main() -> ExitCode {
         Some("setup") => setup(true),
         Some("bundle") => setup(false).and_then(|()| bundle(&str_args(&args[1..]))),
         // PostgreSQL is needed too: the benchmark measures both backends.
+        // `--window`: the release app in its webview instead (tests/window), SQLite only.
+        Some("bench") if args.iter().any(|a| a == "--window") => setup(true).and_then(|()| {
+            let driver = ensure_tauri_driver()?;
+            let driver = driver.to_str().ok_or("non-UTF-8 path")?.to_owned();
+            let bench = ["bench", "--bench", "window", "--"];
+            cargo(&[&bench[..], &str_args(&args[1..])].concat(), &[("CRM_TAURI_DRIVER", driver.as_str())])
+        }),
         Some("bench") => setup(true).and_then(|()| {
             let bench = ["bench", "--no-default-features", "--bench", "crm", "--"];
             cargo(&[&bench[..], &str_args(&args[1..])].concat(), &[])

@@ -1,0 +1,285 @@
+//! The window at N leads (`cargo xtask bench --window [--leads N] [--keep FILE]`): the release
+//! app in its webview under Xvfb, driven over WebDriver, on a SQLite file of demo data.
+//!
+//! - Each figure is the time from a click (or a typed search, a changed period) to the painted
+//!   result: measured inside the page, from the event to the frame painted after every command
+//!   it caused has answered (`window.__crmCalls` in ui/js/api.js), median of several runs.
+//! - The memory (PSS) of the app and its WebKit processes after visiting every page, at N leads
+//!   and on an empty database, and the difference.
+//!
+//! `--keep FILE` reuses (or keeps) the generated data, as `cargo xtask bench --keep` does: the
+//! same users (`admin`, `manager`, ... with `bench-password`).
+
+#[allow(dead_code)]
+#[path = "../e2e/harness.rs"]
+mod harness;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use harness::{App, Launch};
+use serde_json::json;
+
+const PASSWORD: &str = "bench-password";
+const RUNS: usize = 5;
+const PAUSE_MS: u64 = 500;
+
+struct Args {
+    leads: u64,
+    keep: Option<PathBuf>,
+}
+
+fn args() -> Args {
+    let mut args = Args { leads: 1_000_000, keep: None };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--leads" => args.leads = it.next().and_then(|v| v.parse().ok()).expect("--leads N"),
+            "--keep" => args.keep = Some(it.next().expect("--keep FILE").into()),
+            "--bench" | "--window" => {}
+            other => panic!("unknown argument {other}; use --leads N, --keep FILE"),
+        }
+    }
+    args
+}
+
+/// Runs the CLI on `url`; panics with its message when it fails.
+fn cli(url: &str, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_crm"))
+        .args(["--database-url", url])
+        .args(args)
+        .env("CRM_ADMIN_PASSWORD", PASSWORD)
+        .env("CRM_PASSWORD", PASSWORD)
+        .env("CRM_DEMO_PASSWORD", PASSWORD)
+        .output()
+        .expect("run crm");
+    assert!(out.status.success(), "crm {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A database file of `leads` demo leads in `dir` (copied from `keep` when it exists; kept
+/// there when it did not).
+fn data(dir: &Path, leads: u64, keep: Option<&Path>) -> String {
+    let file = dir.join("window.db");
+    let url = format!("sqlite://{}", file.display());
+    if let Some(kept) = keep.filter(|k| k.exists()) {
+        std::fs::copy(kept, &file).expect("copy the kept data");
+        println!("(the data of an earlier run, kept in {})", kept.display());
+        return url;
+    }
+    let started = std::time::Instant::now();
+    cli(&url, &["create-admin", "--username", "admin"]);
+    if leads > 0 {
+        cli(&url, &["demo", "--seed", "1", "--leads", &leads.to_string(), "--user", "admin"]);
+        println!("{:<46} {:>10.1} s", "generate demo data (CLI)", started.elapsed().as_secs_f64());
+        if let Some(kept) = keep {
+            std::fs::copy(&file, kept).expect("keep the data");
+        }
+    }
+    url
+}
+
+/// Milliseconds from running `action` (JavaScript) in the page to the frame painted once every
+/// command it caused has answered.
+async fn timed(app: &App, action: &str) -> f64 {
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+        const calls = window.__crmCalls;
+        const before = calls.started;
+        const t0 = performance.now();
+        const quiet = () => calls.started > before && calls.settled === calls.started;
+        // once quiet: let the answers' renderers run, paint a frame, and check it stayed quiet
+        const settle = () => {{
+          // (a click that asks nothing, e.g. on a disabled button: -1 after a second)
+          if (calls.started === before && performance.now() - t0 > 1000) {{ done([-1, '']); return; }}
+          if (!quiet()) {{ setTimeout(settle, 1); return; }}
+          setTimeout(() => requestAnimationFrame(() => setTimeout(() => {{
+            if (!quiet()) {{ settle(); return; }}
+            const ms = performance.now() - t0;
+            const asked = calls.recent.filter(([, began]) => began >= t0)
+              .map(([command, began, answered]) => `${{command}} +${{Math.round(began - t0)}} ${{Math.round(answered - began)}}`);
+            done([ms, `click handled in ${{Math.round(acted)}} ms; ${{asked.join(', ')}}`]);
+          }}, 0)), 0);
+        }};
+        {action};
+        const acted = performance.now() - t0;
+        settle();"
+    );
+    let answer = app.client.execute_async(&script, vec![]).await.expect("a timed action");
+    let ms = answer[0].as_f64().expect("milliseconds");
+    if std::env::var_os("CRM_WINDOW_DETAIL").is_some() {
+        println!("    {ms:>6.1} ms: {}", answer[1].as_str().unwrap_or_default());
+    }
+    ms
+}
+
+/// Runs `setup` (untimed) then `action` `RUNS` times; prints and returns the median.
+async fn measure(app: &App, what: &str, setup: &str, action: &str) -> f64 {
+    let mut runs = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        if !setup.is_empty() {
+            timed(app, setup).await;
+        }
+        // a person's pause between clicks: the last frame's compositing (the app's UI process
+        // and Xvfb, on the same two cores) is over before the next click
+        tokio::time::sleep(std::time::Duration::from_millis(PAUSE_MS)).await;
+        let ms = timed(app, action).await;
+        assert!(ms >= 0.0, "{what}: the action asked the core nothing");
+        runs.push(ms);
+    }
+    runs.sort_by(f64::total_cmp);
+    let median = runs[RUNS / 2];
+    println!("{what:<46} {median:>10.1} ms (min {:.1}, max {:.1})", runs[0], runs[RUNS - 1]);
+    median
+}
+
+fn click(css: &str) -> String {
+    format!("document.querySelector({}).click()", json!(css))
+}
+
+/// Types `text` into the input `css` as a person would leave it (one `input` event).
+fn type_into(css: &str, text: &str) -> String {
+    format!(
+        "const el = document.querySelector({}); el.value = {}; el.dispatchEvent(new Event('input', {{ bubbles: true }}))",
+        json!(css),
+        json!(text)
+    )
+}
+
+/// Sets a date field and commits it (`change`), as the calendar does.
+fn set_date(css: &str, text: &str) -> String {
+    format!(
+        "const el = document.querySelector({}); el.value = {}; el.dispatchEvent(new Event('change', {{ bubbles: true }}))",
+        json!(css),
+        json!(text)
+    )
+}
+
+/// The figures of the window at this database, then every page visited; returns the memory.
+async fn run(url: &str, label: &str, with_data: bool) -> u64 {
+    let app = App::start(label, Launch { database_url: Some(url.to_owned()), ..Launch::default() }, None).await;
+    app.wait("[data-stage=sign_in]").await;
+    app.fill("[name=username]", "admin").await;
+    app.fill("[name=password]", PASSWORD).await;
+    let sign_in = timed(&app, &click("[data-action=submit]")).await;
+    app.wait(".shell").await;
+    if with_data {
+        println!("{:<46} {sign_in:>10.1} ms", "sign in to the first page painted");
+        let stats = click("a.nav-link[data-page=stats]");
+        let today = click("a.nav-link[data-page=today]");
+        measure(&app, "statistics page opened", &today, &stats).await;
+        timed(&app, &stats).await;
+        app.wait("tr[data-campaign]").await;
+        measure(
+            &app,
+            "statistics, period changed",
+            &set_date("input[name=from]", ""),
+            &set_date("input[name=from]", "01.06.2026"),
+        )
+        .await;
+        timed(&app, &set_date("input[name=from]", "")).await;
+
+        let leads = click("a.nav-link[data-page=leads]");
+        measure(&app, "leads page opened", &today, &leads).await;
+        timed(&app, &leads).await;
+        let search = "input[data-search]";
+        measure(&app, "leads, search a surname (typed)", &type_into(search, ""), &type_into(search, "смирнова")).await;
+        measure(&app, "leads, search part of a phone (typed)", &type_into(search, ""), &type_into(search, "912 34"))
+            .await;
+        timed(&app, &type_into(search, "")).await;
+        let first = click(".pager [data-action=first]");
+        measure(&app, "leads, last page", &first, &click(".pager [data-action=last]")).await;
+        measure(&app, "leads, next page", &first, &click(".pager [data-action=next]")).await;
+        let to_page = "const p = document.querySelector('.pager [data-action=page]'); p.value = '10000'; \
+             p.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }))";
+        measure(&app, "leads, go to page 10,000", &first, to_page).await;
+        measure(&app, "leads, sort by name", &click("th [data-sort=created_at]"), &click("th [data-sort=full_name]"))
+            .await;
+
+        let clients = click("a.nav-link[data-page=clients]");
+        measure(&app, "clients page opened", &today, &clients).await;
+        timed(&app, &clients).await;
+        measure(
+            &app,
+            "clients, sort by revenue",
+            &click("th [data-sort=created_at]"),
+            &click("th [data-sort=revenue]"),
+        )
+        .await;
+        measure(&app, "board opened", &today, &click("a.nav-link[data-page=board]")).await;
+    }
+    // every page once, then the memory of the app with its WebKit processes
+    for page in
+        ["today", "stats", "leads", "board", "clients", "contracts", "campaigns", "services", "admin", "history"]
+    {
+        timed(&app, &click(&format!("a.nav-link[data-page={page}]"))).await;
+        app.wait(&format!("#page[data-page={page}]")).await;
+    }
+    app.screenshot("visited").await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let pss = app_pss_kb();
+    app.stop().await;
+    pss
+}
+
+/// The proportional set size, in kB, of every running `crm` app process (this binary) and
+/// every process below it (WebKit's web and network processes); prints each.
+fn app_pss_kb() -> u64 {
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_crm")).expect("the app binary");
+    let mut parents = std::collections::HashMap::new();
+    let mut roots = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // pid (comm) state ppid ...: the command may hold spaces, the ppid follows its ')'
+        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parents.insert(pid, ppid);
+        }
+        if std::fs::read_link(entry.path().join("exe")).is_ok_and(|p| p == exe) {
+            roots.push(pid);
+        }
+    }
+    let below = |mut pid: u32| loop {
+        if roots.contains(&pid) {
+            return true;
+        }
+        match parents.get(&pid) {
+            Some(&parent) if parent > 1 => pid = parent,
+            _ => return false,
+        }
+    };
+    let mut total = 0;
+    for pid in parents.keys().filter(|&&pid| below(pid)) {
+        let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        let pss = rollup
+            .lines()
+            .find(|l| l.starts_with("Pss:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .unwrap_or(0);
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        println!("    {:<24} {:>6.0} MB", name.trim(), pss as f64 / 1024.0);
+        total += pss;
+    }
+    total
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let args = args();
+    println!("crm window benchmark: {} leads, release build, median of {RUNS} runs\n", args.leads);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let full = data(dir.path(), args.leads, args.keep.as_deref());
+    let memory_full = run(&full, "window-full", true).await;
+    let empty_dir = tempfile::tempdir().expect("temp dir");
+    let empty = data(empty_dir.path(), 0, None);
+    let memory_empty = run(&empty, "window-empty", false).await;
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    println!(
+        "\nmemory (PSS, app + WebKit) after every page: {:.0} MB at {} leads, {:.0} MB empty: {:+.0} MB",
+        mb(memory_full),
+        args.leads,
+        mb(memory_empty),
+        mb(memory_full) - mb(memory_empty)
+    );
+}
