@@ -250,6 +250,13 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
         crm.list_clients(manager, &ClientFilter::default()).await.map(drop)
     })
     .await;
+    time("contracts, first page + total", || async {
+        crm.list_contracts(manager, &crm::contracts::ContractFilter::default()).await.map(drop)
+    })
+    .await;
+    let expiring = crm::contracts::ContractFilter { expiring: true, ..Default::default() };
+    time("contracts, ending within 30 days", || async { crm.list_contracts(manager, &expiring).await.map(drop) }).await;
+    time("my day (manager: tasks and ending contracts)", || async { crm.my_day(manager).await.map(drop) }).await;
     for (sort, name) in
         [(ClientSort::CreatedAt, "date"), (ClientSort::FullName, "name"), (ClientSort::Revenue, "revenue")]
     {

@@ -67,6 +67,8 @@ export function render(container, ctx) {
     sales);
 
   async function load() {
+    // the chart over time asks beside the table, not after it: one wait, not two
+    loadSeries();
     try {
       state.data = await call('campaign_stats', { filter: state.filter });
     } catch (error) {
@@ -81,7 +83,6 @@ export function render(container, ctx) {
     renderSummary();
     renderTable();
     renderChart();
-    loadSeries();
   }
 
   // The figures over time; a click on a campaign's row narrows the chart to it.

@@ -4,3 +4,8 @@
 -- with 8 MiB (now the default: see `Db::connect`), 0.65 s from a cold file. Counted and paged
 -- from this index alone: 2 ms.
 create index clients_sales on clients (revenue, id) where is_archived = false and contracts > 0;
+
+-- "My day" of everyone who sees contracts lists those ending within 30 days (and the contracts
+-- list has the same filter): the validity index held archived contracts too, so each of the
+-- ~13,000 in the window at a million leads was visited to be ruled out (22 ms from the file).
+create index contracts_live_valid_to on contracts (valid_to, id) where is_archived = false;
