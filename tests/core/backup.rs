@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::NaiveDate;
 use crm::backup::{self, BackupInfo, Progress};
 use crm::db::Query;
 use crm::{Crm, Error};
@@ -18,15 +17,7 @@ fn quiet(_: Progress) {}
 /// A database with rows in every table a backup holds: demo data (users, services, campaigns,
 /// leads, clients, contracts, tasks, history), a document, a merged lead and a saved filter.
 async fn fill(t: &TestCrm) {
-    let options = crm::demo::DemoOptions {
-        seed: 5,
-        leads: 300,
-        anchor: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
-        append: false,
-        password: "demo-password".into(),
-        with_other_users: false,
-    };
-    t.crm.generate_demo(Some(&t.admin), &options).await.expect("demo");
+    t.demo(5, 300).await;
     let contract = t.crm.list_contracts(&t.admin, &Default::default()).await.unwrap().items.remove(0);
     t.crm.attach_document(&t.admin, contract.id, contract.version, upload("Договор.pdf", files::pdf())).await.unwrap();
     let filter = serde_json::json!({ "status": "new" });

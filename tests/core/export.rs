@@ -2,7 +2,6 @@
 //! from CSV (as Excel reads it), only what the user may view, and only with the permission.
 
 use calamine::{open_workbook, Data, DataType as _, Reader, Xlsx};
-use chrono::NaiveDate;
 use crm::app::Direction;
 use crm::backup::Progress;
 use crm::export::{ExportList, Format};
@@ -16,15 +15,7 @@ use crate::support::TestCrm;
 fn quiet(_: Progress) {}
 
 async fn demo(t: &TestCrm) {
-    let options = crm::demo::DemoOptions {
-        seed: 2,
-        leads: 1200,
-        anchor: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
-        append: false,
-        password: "demo-password".into(),
-        with_other_users: false,
-    };
-    t.crm.generate_demo(Some(&t.admin), &options).await.expect("demo");
+    t.demo(2, 1200).await;
 }
 
 fn sheet(path: &std::path::Path, name: &str) -> Vec<Vec<Data>> {

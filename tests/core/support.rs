@@ -53,6 +53,20 @@ impl TestCrm {
         Crm::open(&self.url, settings_for(&self.url, settings)).await.expect("reopen with settings")
     }
 
+    /// The demo data set of `leads` leads from `seed`, its year ending on 2026-06-30 (users
+    /// `operator`, `marketer`, `manager` with the password `demo-password`).
+    pub async fn demo(&self, seed: u64, leads: u64) {
+        let options = crm::demo::DemoOptions {
+            seed,
+            leads,
+            anchor: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).expect("a date"),
+            append: false,
+            password: "demo-password".into(),
+            with_other_users: false,
+        };
+        self.crm.generate_demo(Some(&self.admin), &options).await.expect("demo");
+    }
+
     /// Rows in `table` (a literal from the test), to prove that a refused write wrote nothing.
     pub async fn count(&self, table: &str) -> i64 {
         let mut tx = self.crm.db().read().await.expect("read");
