@@ -314,10 +314,7 @@ impl ListQuery {
         way: Way,
         limit: i64,
     ) -> Result<Vec<T>> {
-        let direction = match way {
-            Way::Forwards => keys.direction,
-            Way::Backwards => keys.direction.reversed(),
-        };
+        let direction = keys.reading(way);
         let mut query = self.clause.clone().prefixed(&self.select);
         if let Some((id, inclusive)) = edge {
             keys.push_after(&mut query, direction, id, inclusive);
@@ -329,10 +326,7 @@ impl ListQuery {
     /// The id of the row `skip` rows from the top (or the bottom) of the list; read from the
     /// sort's index alone where the filter allows.
     async fn nth_id(&self, tx: &mut Tx, keys: &Keyset, way: Way, skip: i64) -> Result<i64> {
-        let direction = match way {
-            Way::Forwards => keys.direction,
-            Way::Backwards => keys.direction.reversed(),
-        };
+        let direction = keys.reading(way);
         let mut query = self.clone().ids(keys.id());
         query.push(&keys.order(direction)).push(" limit 1 offset ").push_bind(skip);
         tx.scalar(query).await
@@ -365,6 +359,14 @@ impl Keyset {
     /// skip rows) in `direction`, read from `table`.
     pub fn new(columns: &[&'static str], direction: Direction, table: &'static str) -> Self {
         Self { columns: columns.to_vec(), direction, table }
+    }
+
+    /// The order rows are read in going `way`: the list's, or its reverse.
+    fn reading(&self, way: Way) -> Direction {
+        match way {
+            Way::Forwards => self.direction,
+            Way::Backwards => self.direction.reversed(),
+        }
     }
 
     fn id(&self) -> &'static str {
