@@ -116,6 +116,10 @@ pub struct LeadFilter {
     /// Last day of creation (local calendar day), inclusive.
     pub created_to: Option<NaiveDate>,
     pub include_archived: bool,
+    /// Only leads that share their phone or e-mail with another lead, live or archived (leads
+    /// merged away aside): the office-wide list of probable duplicates. A card also finds the
+    /// same name with a close phone or e-mail, which no index can pair across a million leads.
+    pub duplicates: bool,
     pub sort: LeadSort,
     pub direction: Option<Direction>,
     pub page: PageRequest,
@@ -171,7 +175,8 @@ impl Crm {
         let searched = Search::parse(&filter.search, self.settings.phone_region).is_some();
         // (ids below 1 exist nowhere, while the counts keep "none" as 0)
         let unknown = filter.campaign_id.is_some_and(|id| id < 1) || filter.owner_id.is_some_and(|id| id < 1);
-        if searched || unknown || filter.created_from.is_some() || filter.created_to.is_some() {
+        let dated = filter.created_from.is_some() || filter.created_to.is_some();
+        if searched || unknown || dated || filter.duplicates {
             return None;
         }
         let mut q = Query::new("select cast(coalesce(sum(k.n), 0) as bigint) from lead_counts k where 1 = 1");
@@ -214,6 +219,9 @@ impl Crm {
         }
         if let Some(search) = Search::parse(&filter.search, self.settings.phone_region) {
             search.push_condition(&mut q, self.db.backend(), "leads", "l");
+        }
+        if filter.duplicates {
+            push_duplicated(&mut q);
         }
         q
     }
@@ -468,6 +476,26 @@ pub(crate) async fn change_lead(
     let lead = fetch(tx, id).await?;
     audit_entry(tx, actor, "update", "lead", id, &lead.full_name, &changes(&current, &lead)).await?;
     Ok(lead)
+}
+
+/// ` and l.id in (...)`: the leads that share a phone or an e-mail with another lead, neither
+/// merged away. Live leads cannot share one (unique indexes), so each such pair holds an archived
+/// lead `a`, found through the archived leads' own indexes (migrations/*/0019), and its twin `d`
+/// through the index over all leads; both ends of every pair are listed, from the pairs found
+/// once (36 ms at a million leads with 25,000 archived on SQLite; 62 ms finding them twice).
+fn push_duplicated(q: &mut Query) {
+    let pairs = |contact: &str| {
+        format!(
+            "select a.id as a_id, d.id as d_id from leads a join leads d on d.{contact} = a.{contact} \
+             where a.is_archived = true and a.merged_into is null and a.{contact} is not null \
+             and d.id <> a.id and d.merged_into is null"
+        )
+    };
+    q.push(" and l.merged_into is null and l.id in (with pairs as materialized (")
+        .push(&pairs("phone"))
+        .push(" union all ")
+        .push(&pairs("email"))
+        .push(") select a_id from pairs union all select d_id from pairs)");
 }
 
 #[cfg(test)]

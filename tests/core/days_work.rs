@@ -406,6 +406,16 @@ both_backends! {
         let ids: Vec<i64> = found.iter().map(|d| d.lead.id).collect();
         assert!(ids.contains(&archived.id), "archived leads count: {found:?}");
 
+        // the office-wide list: both ends of a shared phone or e-mail, not the close name alone
+        let duplicated = |include_archived| LeadFilter { duplicates: true, include_archived, ..Default::default() };
+        let listed = |page: crm::Page<crm::leads::Lead>| {
+            let mut ids: Vec<i64> = page.items.iter().map(|l| l.id).collect();
+            ids.sort_unstable();
+            (ids, page.total)
+        };
+        assert_eq!(listed(t.crm.list_leads(&olga, &duplicated(false)).await.unwrap()), (vec![twin.id], 1));
+        assert_eq!(listed(t.crm.list_leads(&olga, &duplicated(true)).await.unwrap()), (vec![archived.id, twin.id], 2));
+
         // notes and tasks of both end on the one that stays
         t.crm.add_note(&olga, Record::Lead(first.id), "Первая заметка").await.unwrap();
         t.crm.add_note(&olga, Record::Lead(twin.id), "Заметка дубля").await.unwrap();
@@ -425,6 +435,13 @@ both_backends! {
         assert_eq!(notes, ["Заметка дубля", "Первая заметка"]);
         assert_eq!(card.timeline.items[0].action, "merged", "newest first: the dropped lead's entry, then the merge");
         assert!(card.timeline.items.iter().any(|e| e.action == "merge"));
+        // the merged lead leaves the list; the one that took its e-mail now pairs with the archived one
+        assert_eq!(listed(t.crm.list_leads(&olga, &duplicated(true)).await.unwrap()), (vec![first.id, archived.id], 2));
+        let by_phone = t.crm.create_lead(&olga, &lead("Кто-то ещё", "+7 912 000-00-00")).await;
+        assert!(by_phone.is_err(), "a live lead's phone stays unique");
+        let board = crm::board::BoardFilter { leads: duplicated(false), per_column: None };
+        let columns = t.crm.lead_board(&olga, &board).await.unwrap();
+        assert_eq!(columns.iter().map(|c| c.cards.total).sum::<i64>(), 1, "the board filters the same way");
         let again = MergeInput { keep: first.id, keep_version: merged.version, drop: twin.id, drop_version: gone.version, take: vec![] };
         assert_eq!(t.crm.merge_leads(&olga, &again).await.unwrap_err().code(), "merge_already_merged");
     }

@@ -388,6 +388,19 @@ async fn leads_come_in_from_a_spreadsheet_through_the_import_wizard() {
     app.wait_text("#toasts", "Загрузка отменена").await;
     let leads = app.invoke("list_leads", serde_json::json!({ "filter": {} })).await.expect("leads");
     assert_eq!(leads["total"], 0, "the imported leads are archived");
+
+    // Anna calls again and is typed in anew: the leads list finds her archived twin
+    let again = serde_json::json!({ "input": { "full_name": "Петрова Анна", "phone": "8 912 000-00-02" } });
+    app.invoke("create_lead", again).await.expect("a lead with an archived lead's phone");
+    app.go("leads").await;
+    app.wait_text(".list-total", "1").await;
+    app.click("label.filter [name=duplicates]").await;
+    app.wait_text("table[data-list=list_leads] td[data-col=full_name]", "Петрова Анна").await;
+    app.click("label.filter [name=include_archived]").await;
+    app.wait_text(".list-total", "2").await;
+    let names = app.texts("table[data-list=list_leads] td[data-col=full_name]").await;
+    assert_eq!(names.len(), 2, "both ends of the shared phone: {names:?}");
+    assert!(names.iter().all(|n| n.contains("Петрова Анна")), "{names:?}");
     app.stop().await;
 }
 

@@ -42,6 +42,8 @@ export default {
   'list.empty': 'Nothing here yet',
   'list.nothing_found': 'Nothing found. Change the search or the filters',
   'list.show_archived': 'Show archived',
+  'lead.duplicates_only': 'Duplicates only',
+  'lead.duplicates_hint': 'Leads sharing a phone or e-mail with another lead, archived ones included; open a lead to merge it',
 
   'error.internal': 'Internal error. See the log for details',
   'error.no_access_title': 'No access',

@@ -42,6 +42,8 @@ export default {
   'list.empty': 'Пока пусто',
   'list.nothing_found': 'Ничего не найдено. Измените поиск или фильтры',
   'list.show_archived': 'Показать архив',
+  'lead.duplicates_only': 'Только дубли',
+  'lead.duplicates_hint': 'Лиды с тем же телефоном или e-mail, что у другого лида, в том числе архивного; откройте лид, чтобы объединить',
 
   'error.internal': 'Внутренняя ошибка. Подробности в журнале',
   'error.no_access_title': 'Нет доступа',

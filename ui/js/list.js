@@ -13,7 +13,7 @@ const PAGE_SIZES = [25, 50, 100];
 /**
  * command: the list command; it gets {filter: {search, sort, direction, page: {offset, limit}, ...filters}}.
  * columns: [{key, label, sort?, value(row) -> text|Node, num?}]
- * filters: [{name, label, type: select|checkbox|date, options?, value?}]
+ * filters: [{name, label, type: select|checkbox|date, options?, value?, title?}]
  * create: {label, open()} or null; onRow(row) opens it; actions(row) -> [Node].
  */
 export function listPage(container, spec) {
@@ -289,7 +289,7 @@ export function filterControl(f, state, changed) {
   if (f.type === 'checkbox') {
     const box = h('input', { type: 'checkbox', name: f.name, checked: Boolean(state.filters[f.name]),
       onchange: (e) => { state.filters[f.name] = e.target.checked; changed(); } });
-    return h('label', { class: 'check filter' }, box, ' ', f.label);
+    return h('label', { class: 'check filter', title: f.title || null }, box, ' ', f.label);
   }
   if (f.type === 'select') {
     const select = h('select', { name: f.name, class: 'filter', 'aria-label': f.label,

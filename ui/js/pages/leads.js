@@ -33,6 +33,7 @@ export function render(container, ctx) {
       { name: 'created_from', type: 'date', label: t('stats.from') },
       { name: 'created_to', type: 'date', label: t('stats.to') },
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
+      { name: 'duplicates', type: 'checkbox', label: t('lead.duplicates_only'), title: t('lead.duplicates_hint') },
     ],
     columns: [
       { key: 'full_name', label: t('lead.full_name'), sort: 'full_name', value: (r) => nameCell(r.full_name, r.is_archived) },
