@@ -304,6 +304,13 @@ impl ListQuery {
         }
     }
 
+    /// The list's first `limit` rows, uncounted (a card's open tasks, say).
+    pub async fn first<T: Row>(self, tx: &mut Tx, limit: i64) -> Result<Vec<T>> {
+        let mut query = self.rows();
+        query.push(" limit ").push_bind(limit);
+        tx.fetch_all(query).await
+    }
+
     /// Up to `limit` rows read `way` from the key of row `edge` (included if `.1`), or from
     /// the list's end.
     async fn read_from<T: Row>(

@@ -63,19 +63,22 @@ pub struct UserOption {
 const FIRST_ENTRIES: i64 = 20;
 /// Contracts a client card lists (a client with more is rare; the contracts list has them all).
 const CARD_CONTRACTS: i64 = 100;
+/// Open tasks a card lists (the task list pages through any more).
+const CARD_TASKS: i64 = 100;
 
 impl Crm {
     /// A lead's card, for everyone who may view leads.
     #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn lead_card(&self, actor: &Actor, id: i64) -> Result<LeadCard> {
         actor.require(Permission::LeadsView)?;
-        let (lead, origin, timeline) = reading!(actor.db, |tx| {
+        let open_tasks = self.record_tasks(actor, Record::Lead(id))?;
+        let (lead, origin, timeline, tasks) = reading!(actor.db, |tx| {
             let lead = leads::fetch(tx, id).await?;
             let origin = origin(tx, lead.campaign_id).await?;
             let timeline = read_timeline(tx, Record::Lead(id), PageRequest::new(0, FIRST_ENTRIES)).await?;
-            Ok((lead, origin, timeline))
+            let tasks = open_tasks.clone().first(tx, CARD_TASKS).await?;
+            Ok((lead, origin, timeline, tasks))
         })?;
-        let tasks = self.record_tasks(actor, Record::Lead(id)).await?;
         Ok(LeadCard { lead, origin, tasks, timeline })
     }
 
@@ -83,12 +86,14 @@ impl Crm {
     #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn client_card(&self, actor: &Actor, id: i64) -> Result<ClientCard> {
         actor.require(Permission::ClientsView)?;
-        let (client, lead, origin, timeline) = reading!(actor.db, |tx| {
+        let open_tasks = self.record_tasks(actor, Record::Client(id))?;
+        let (client, lead, origin, timeline, tasks) = reading!(actor.db, |tx| {
             let client = fetch_client(tx, id).await?;
             let lead = leads::fetch(tx, client.lead_id).await?;
             let origin = origin(tx, lead.campaign_id).await?;
             let timeline = read_timeline(tx, Record::Client(id), PageRequest::new(0, FIRST_ENTRIES)).await?;
-            Ok((client, lead, origin, timeline))
+            let tasks = open_tasks.clone().first(tx, CARD_TASKS).await?;
+            Ok((client, lead, origin, timeline, tasks))
         })?;
         let contracts = if actor.can(Permission::ContractsView) {
             let filter = ContractFilter {
@@ -101,13 +106,14 @@ impl Crm {
         } else {
             None
         };
-        let tasks = self.record_tasks(actor, Record::Client(id)).await?;
         Ok(ClientCard { client, lead, origin, contracts, tasks, timeline })
     }
 
-    async fn record_tasks(&self, actor: &Actor, record: Record) -> Result<Vec<Task>> {
+    /// The open tasks of a record that the actor may see, soonest first (read with the card, in
+    /// its snapshot).
+    fn record_tasks(&self, actor: &Actor, record: Record) -> Result<crate::app::ListQuery> {
         let filter = TaskFilter { record: Some(record), state: TaskState::Open, ..Default::default() };
-        Ok(self.list_tasks(actor, &filter).await?.items)
+        self.tasks_query(actor, &filter)
     }
 
     /// Moves a lead (read at `version`) to another status; `lost` needs a reason from the list.

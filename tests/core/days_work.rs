@@ -26,6 +26,21 @@ fn call_back(subject: &str, due_at: String, record: Option<Record>) -> TaskInput
     TaskInput { subject: subject.into(), kind: TaskKind::Call, due_at, record, ..Default::default() }
 }
 
+/// `n` History entries (channels created by the administrator), written at once.
+async fn add_entries(t: &crate::support::TestCrm, n: i64) {
+    let mut tx = t.crm.db().write().await.expect("write");
+    let insert = crm::db::Query::new(
+        "insert into audit_log (at, user_id, action, entity, entity_id, details, changes)
+         with recursive n(i) as (select 1 union all select i + 1 from n where i < $1)
+         select $2, $3, 'create', 'channel', i, 'Канал', '' from n",
+    )
+    .bind(n)
+    .bind(chrono::Utc::now())
+    .bind(t.admin.user_id);
+    tx.execute(insert).await.expect("add entries");
+    tx.commit().await.expect("commit");
+}
+
 both_backends! {
     async fn a_manager_opens_a_leads_card_with_its_origin_owner_and_story(t: TestCrm) {
         let service = t.crm.create_service(&t.admin, &crm::services::ServiceInput {
@@ -290,6 +305,19 @@ both_backends! {
         let backwards = HistoryFilter { from: Some(today), to: today.pred_opt(), ..Default::default() };
         assert_eq!(field_errors(t.crm.history(&t.admin, &backwards).await.unwrap_err()), [("to", "end_before_start")]);
         assert!(matches!(t.crm.history(&olga, &HistoryFilter::default()).await, Err(Error::Forbidden("history.view"))));
+    }
+
+    async fn the_history_page_counts_up_to_ten_thousand_then_says_more(t: TestCrm) {
+        let bound = crm::history::COUNT_BOUND;
+        add_entries(&t, bound - t.count("audit_log").await).await;
+        let all = HistoryFilter::default();
+        let page = t.crm.history(&t.admin, &all).await.unwrap();
+        assert_eq!((page.total, page.capped), (bound, false), "exactly the bound: counted");
+        add_entries(&t, 1).await;
+        let page = t.crm.history(&t.admin, &all).await.unwrap();
+        assert_eq!((page.total, page.capped), (bound, true), "one more: \"more than 10,000\"");
+        let far = HistoryFilter { page: PageRequest::new(bound, 50), ..Default::default() };
+        assert_eq!(t.crm.history(&t.admin, &far).await.unwrap().items.len(), 1, "the entry past the bound is still reachable");
     }
 
     async fn the_board_has_a_column_per_status_each_paged_with_the_next_task(t: TestCrm) {
