@@ -64,6 +64,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("password_mismatch", "Пароли не совпадают", "The passwords do not match"),
     ("password_wrong", "Неверный текущий пароль", "The current password is wrong"),
     ("date_invalid", "Неверная дата", "Not a valid date"),
+    ("time_invalid", "Укажите время как ЧЧ:ММ, например 10:30", "Enter the time as HH:MM, e.g. 10:30"),
     ("end_before_start", "Окончание не может быть раньше начала", "The end cannot be before the start"),
     ("unknown", "Такой записи нет", "No such record"),
     ("archived", "Запись в архиве", "This record is archived"),

@@ -159,10 +159,12 @@ fn parse_due(input: &str) -> Result<DateTime<Utc>, FieldError> {
         return Err(FieldError::new("due_at", "required"));
     }
     let formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M"];
-    let local = formats
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(trimmed, f).ok())
-        .ok_or_else(|| FieldError::new("due_at", "date_invalid"))?;
+    let local = formats.iter().find_map(|f| NaiveDateTime::parse_from_str(trimmed, f).ok()).ok_or_else(|| {
+        // a good day with a bad or missing time says which half is wrong
+        let day = trimmed.split(['T', ' ']).next().unwrap_or_default();
+        let day_ok = ["%Y-%m-%d", "%d.%m.%Y"].iter().any(|f| chrono::NaiveDate::parse_from_str(day, f).is_ok());
+        FieldError::new("due_at", if day_ok { "time_invalid" } else { "date_invalid" })
+    })?;
     date::plausible("due_at", local.date())?;
     // a time inside a daylight-saving gap is taken as the first instant after it
     Ok(local.and_local_timezone(Local).earliest().map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc)))
@@ -276,6 +278,12 @@ impl Crm {
     /// One page of tasks, soonest due first (done ones: latest done first).
     #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
     pub async fn list_tasks(&self, actor: &Actor, filter: &TaskFilter) -> Result<Page<Task>> {
+        let list = self.tasks_query(actor, filter)?;
+        self.read_page(actor, list, filter.page).await
+    }
+
+    /// The query of a task list for `filter`, after the checks every reader of it needs.
+    pub(crate) fn tasks_query(&self, actor: &Actor, filter: &TaskFilter) -> Result<crate::app::ListQuery> {
         actor.require_signed_in()?;
         if filter.everyone || filter.assignee_id.is_some_and(|a| a != actor.user_id) {
             actor.require(Permission::TasksAll)?;
@@ -313,8 +321,7 @@ impl Crm {
             }
             TaskState::All => " order by t.is_done, t.due_at, t.id",
         };
-        let list = crate::app::ListQuery::new(q, "select count(*) from tasks t", &select(actor), order);
-        self.read_page(actor, list, filter.page).await
+        Ok(crate::app::ListQuery::new(q, "select count(*) from tasks t", &select(actor), order))
     }
 
     /// The actor's open tasks counted as overdue, due today and later, with the next to fall due.
@@ -458,6 +465,9 @@ mod tests {
         }
         assert_eq!(parse_due(" ").unwrap_err().code, "required");
         assert_eq!(parse_due("завтра").unwrap_err().code, "date_invalid");
+        assert_eq!(parse_due("2026-12-05T").unwrap_err().code, "time_invalid");
+        assert_eq!(parse_due("2026-12-05T25:00").unwrap_err().code, "time_invalid");
+        assert_eq!(parse_due("2026-13-05T10:00").unwrap_err().code, "date_invalid");
         assert_eq!(parse_due("0001-01-01T10:00").unwrap_err().code, "date_invalid");
         assert_eq!(parse_due("30.02.2026 10:00").unwrap_err().code, "date_invalid");
     }

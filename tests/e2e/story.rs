@@ -259,6 +259,22 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.click("dialog [data-action=save]").await;
     app.gone("dialog").await;
     app.wait_text("[data-group=upcoming] p.muted", "Запланированных задач нет").await;
+    // A task of her own from "My day", about Мария Сидорова picked by name (the core searches).
+    app.click("#page [data-action=create]").await;
+    app.wait("dialog[data-form=task]").await;
+    app.fill("dialog [name=subject]", "Отправить КП").await;
+    // the day as the app shows it, the time on the 24-hour clock; a bad time says so
+    let tomorrow = (chrono::Local::now() + chrono::Duration::days(1)).format("%d.%m.%Y").to_string();
+    app.fill("dialog [name=due_at_date]", &tomorrow).await;
+    app.fill("dialog [name=due_at_time]", "25:00").await;
+    app.select("dialog [name=about]", "Мария Сидорова").await;
+    app.click("dialog [data-action=save]").await;
+    app.wait_text("dialog [data-field=due_at] .field-error", "Укажите время как ЧЧ:ММ").await;
+    app.fill("dialog [name=due_at_time]", "1100").await;
+    shot("24-task-about").await;
+    app.click("dialog [data-action=save]").await;
+    app.gone("dialog").await;
+    app.wait_text("[data-group=upcoming] [data-action=open-record]", "Мария Сидорова").await;
 
     // On the board she drags Мария Сидорова from "new" to "in work".
     app.go("board").await;

@@ -2,6 +2,7 @@
 export default {
   'app.name': 'CRM',
   'format.date': 'DD Mon YYYY',
+  'format.time': 'HH:MM',
   'format.money_example': '1,250.50',
   'format.budget_example': '100,000',
   'format.phone_example': '+7 912 345-67-89',
@@ -48,7 +49,7 @@ export default {
   'error.internal': 'Internal error. See the log for details',
   'error.no_access_title': 'No access',
   'error.no_access': 'Your account has no permission for this section. Ask an administrator.',
-  'error.date_invalid': 'Enter the date as YYYY-MM-DD',
+  'error.date_invalid': 'Enter the date as 29 Nov 2026',
 
   'auth.title': 'Sign in',
   'auth.sign_in': 'Sign in',
@@ -432,6 +433,10 @@ export default {
   'task.kind': "Kind",
   'task.due_at': "Due",
   'task.assignee': "Assignee",
+  'task.about': "About",
+  'task.about_nobody': "Nobody in particular",
+  'task.about_lead': "lead",
+  'task.about_client': "client",
   'task.saved': "Task saved",
   'task.kind_call': "Call",
   'task.kind_meeting': "Meeting",

@@ -2,6 +2,7 @@
 export default {
   'app.name': 'CRM',
   'format.date': 'ДД.ММ.ГГГГ',
+  'format.time': 'ЧЧ:ММ',
   'format.money_example': '1 250,50',
   'format.budget_example': '100 000',
   'format.phone_example': '+7 912 345-67-89',
@@ -432,6 +433,10 @@ export default {
   'task.kind': "Тип",
   'task.due_at': "Срок",
   'task.assignee': "Исполнитель",
+  'task.about': "О ком",
+  'task.about_nobody': "Ни о ком",
+  'task.about_lead': "лид",
+  'task.about_client': "клиент",
   'task.saved': "Задача сохранена",
   'task.kind_call': "Звонок",
   'task.kind_meeting': "Встреча",

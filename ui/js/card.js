@@ -69,7 +69,7 @@ function renderCard(card, record, ctx, actions, changed, dialog) {
     isLead ? null : contractsBlock(card),
     !isLead ? h('p', { class: 'muted', text: t('card.from_lead', { date: fmtDate(lead.created_at), name: lead.created_by_name }) }) : null,
     isLead ? duplicatesBlock(card.lead, ctx, changed, dialog) : null,
-    tasksBlock(card, record, changed),
+    tasksBlock(card, record, ctx, changed),
     ctx.can('notes.add') ? noteBox(record, changed) : null,
     timelineBlock(card, record),
   ];
@@ -121,7 +121,7 @@ function buttons(card, record, ctx, actions, changed, dialog) {
     }
     if (ctx.can('leads.convert') && live && actions.convert) {
       row.append(h('button', { class: 'btn btn-small btn-primary', 'data-action': 'convert', text: t('lead.convert'),
-        onclick: () => { dialog.close(); actions.convert(lead); } }));
+        onclick: () => { dialog.close(); actions.convert(lead, card.origin); } }));
     }
     if (ctx.can('leads.edit') && lead.status !== 'converted') {
       row.append(archiveButton(lead, 'set_lead_archived', changed));
@@ -218,7 +218,7 @@ function mergeDialog(current, other, changed) {
   });
 }
 
-function tasksBlock(card, record, changed) {
+function tasksBlock(card, record, ctx, changed) {
   const quick = h('button', { class: 'btn btn-small', 'data-action': 'call-back', text: t('task.call_back_tomorrow'),
     onclick: async () => {
       try {
@@ -227,7 +227,7 @@ function tasksBlock(card, record, changed) {
       } catch (e) { toast(e.message, 'error'); }
     } });
   const add = h('button', { class: 'btn btn-small btn-ghost', 'data-action': 'new-task', text: t('task.new'),
-    onclick: () => taskForm(null, { record, onSaved: changed }) });
+    onclick: () => taskForm(null, { record, onSaved: changed, ctx }) });
   return h('section', { class: 'card-section', 'data-section': 'tasks' },
     h('div', { class: 'section-head' }, h('h3', { text: t('task.open_tasks') }), quick, add),
     card.tasks.length === 0 ? h('p', { class: 'muted', text: t('task.none_open') }) :

@@ -165,6 +165,23 @@ function renderField(field, value) {
         label, d.element, field.hint ? h('div', { class: 'field-hint', text: field.hint }) : null, error);
       return { row, get: d.get, focus: () => d.input.focus() };
     }
+    case 'datetime': {
+      // a day in the app's own date field and a 24-hour time: the same forms the app shows
+      // (a native date-time input follows the system's locale, not the app's language)
+      const [day, time] = String(value || '').split('T');
+      const d = dateField({ id, name: `${field.name}_date`, value: day || '', label: field.label });
+      d.input.setAttribute('aria-describedby', `${id}-error`);
+      const clock = h('input', { type: 'text', name: `${field.name}_time`, class: 'time-input', inputmode: 'numeric', autocomplete: 'off',
+        maxlength: 5, placeholder: t('format.time'), 'aria-label': `${field.label}: ${t('format.time')}`, value: (time || '').slice(0, 5) });
+      const row = h('div', { class: `field${field.wide ? ' field-wide' : ''}`, dataset: { field: field.name } },
+        label, h('div', { class: 'datetime-field' }, d.element, clock), error);
+      const get = () => {
+        const on = d.get();
+        const at = clock.value.trim().replace(/^(\d{1,2})[.\s-]?(\d{2})$/, '$1:$2').replace(/^(\d{1,2})$/, '$1:00').replace(/^(\d):/, '0$1:');
+        return on || at ? `${on}T${at}` : '';
+      };
+      return { row, get, focus: () => d.input.focus() };
+    }
     case 'money':
       control = h('input', { ...common, type: 'text', inputmode: 'decimal', value: value ?? '', placeholder: field.placeholder || t('format.money_example') });
       get = () => moneyToCore(control.value);

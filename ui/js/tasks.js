@@ -1,7 +1,7 @@
 // Tasks as every page shows them: one row (done box, when, what, about whom) and the task form.
 import { call } from './api.js';
 import { h, toast } from './dom.js';
-import { t, fmtDateTime } from './i18n.js';
+import { t, fmtDateTime, fmtPhone } from './i18n.js';
 import { openForm } from './form.js';
 
 export const KINDS = ['call', 'meeting', 'email', 'other'];
@@ -39,8 +39,23 @@ export function taskRow(task, changed, { showRecord = true, open = null } = {}) 
     h('span', { class: 'muted task-who', text: task.assignee_name }));
 }
 
-/** The task form: new (about `record`, if any) or an edit of `task`. */
-export async function taskForm(task, { record = null, onSaved }) {
+/** The first leads and clients the user may see whose name, phone or e-mail has `text`, as
+ *  picker options `lead:12` / `client:5` (a task on its own may be about either). */
+async function recordOptions(text, ctx) {
+  const filter = { search: text, page: { offset: 0, limit: 8 } };
+  const [leads, clients] = await Promise.all([
+    ctx.can('leads.view') ? call('list_leads', { filter }) : null,
+    ctx.can('clients.view') ? call('list_clients', { filter }) : null,
+  ]);
+  const option = (kind, r) => [`${kind}:${r.id}`, `${r.full_name} · ${t(`task.about_${kind}`)}${r.phone ? ` · ${fmtPhone(r.phone)}` : ''}`];
+  // a converted lead is offered as its client
+  return [...(leads?.items || []).filter((l) => !clients || l.status !== 'converted').map((l) => option('lead', l)),
+    ...(clients?.items || []).map((c) => option('client', c))];
+}
+
+/** The task form: new (about `record`, if any) or an edit of `task`. A new task without a record
+ *  offers to pick the lead or client it is about (`ctx` says which the user may see). */
+export async function taskForm(task, { record = null, onSaved, ctx = null }) {
   let users = [];
   try { users = await call('user_options'); } catch (e) { toast(e.message, 'error'); return; }
   const local = (iso) => {
@@ -54,12 +69,17 @@ export async function taskForm(task, { record = null, onSaved }) {
     fields: [
       { name: 'subject', label: t('task.subject'), wide: true },
       { name: 'kind', label: t('task.kind'), type: 'select', options: KINDS.map((k) => [k, t(`task.kind_${k}`)]) },
-      { name: 'due_at', label: t('task.due_at'), type: 'datetime-local' },
+      { name: 'due_at', label: t('task.due_at'), type: 'datetime' },
       { name: 'assignee_id', label: t('task.assignee'), type: 'select', numeric: true, options: users.map((u) => [u.id, u.full_name]), wide: true },
+      ...(!task && !record && ctx && (ctx.can('leads.view') || ctx.can('clients.view'))
+        ? [{ name: 'about', label: t('task.about'), type: 'picker', empty: t('task.about_nobody'), wide: true, search: (text) => recordOptions(text, ctx) }]
+        : []),
     ],
-    values: task ? { ...task, due_at: local(task.due_at) } : { kind: 'call', due_at: '', assignee_id: null },
+    values: task ? { ...task, due_at: local(task.due_at) } : { kind: 'call', due_at: '', assignee_id: ctx?.user?.user_id ?? null },
     submit: (v) => {
-      const input = { subject: v.subject, kind: v.kind, due_at: v.due_at, assignee_id: v.assignee_id, record: task ? null : record };
+      const [kind, id] = String(v.about ?? '').split(':');
+      const about = id ? { kind, id: Number(id) } : record;
+      const input = { subject: v.subject, kind: v.kind, due_at: v.due_at, assignee_id: v.assignee_id, record: task ? null : about };
       return task ? call('update_task', { id: task.id, version: task.version, input }) : call('create_task', { input });
     },
     onSaved: () => { toast(t('task.saved')); if (onSaved) onSaved(); },

@@ -88,8 +88,8 @@ export function render(container, ctx) {
     return buttons;
   }
 
-  function convert(lead) {
-    convertLead(lead, ctx, () => list.reload());
+  function convert(lead, origin) {
+    convertLead(lead, ctx, () => list.reload(), origin);
   }
 }
 
@@ -118,9 +118,12 @@ export async function pickOwner() {
 }
 
 /** Converts `lead` with a new or an existing contract; `onDone` after it. */
-export async function convertLead(lead, ctx, onDone) {
-  let origin = null;
-  try { origin = (await call('lead_card', { id: lead.id })).origin; } catch (e) { toast(e.message, 'error'); return; }
+/** Converts `lead` into a client; `origin` (its campaign, channel and service) pre-fills the
+ *  contract: the card has it, a list row does not, so it is read then. */
+export async function convertLead(lead, ctx, onDone, origin) {
+  if (origin === undefined) {
+    try { origin = (await call('lead_card', { id: lead.id })).origin; } catch (e) { toast(e.message, 'error'); return; }
+  }
   const canCreate = ctx.can('contracts.edit');
   const modes = [canCreate ? ['new_contract', t('convert.new_contract')] : null, ['existing_contract', t('convert.existing_contract')]].filter(Boolean);
   const dialog = openForm({

@@ -8,7 +8,7 @@ import { taskForm, taskRow } from '../tasks.js';
 
 export function render(container, ctx) {
   const body = h('div', { class: 'day' });
-  const add = h('button', { class: 'btn btn-primary', 'data-action': 'create', text: t('task.new'), onclick: () => taskForm(null, { onSaved: load }) });
+  const add = h('button', { class: 'btn btn-primary', 'data-action': 'create', text: t('task.new'), onclick: () => taskForm(null, { onSaved: load, ctx }) });
   clear(container).append(h('header', { class: 'page-header' }, h('h1', { text: t('nav.today') }), add), body);
   const open = (record) => openCard(record, ctx, { onChanged: load });
 
