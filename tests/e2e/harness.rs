@@ -374,6 +374,31 @@ impl App {
         }
     }
 
+    /// Asserts the page fits the window sideways: nothing scrolls or is cut off at the right
+    /// (the window opens at 1280 px, inside a 1366x768 screen).
+    pub async fn assert_fits(&self, what: &str) {
+        let script = "const w = document.documentElement.clientWidth, out = [];
+            const name = (el) => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().replace(/\\s+/g, '.') : '')
+              + (el.dataset.col ? `[${el.dataset.col}]` : '')
+              + (el.querySelector('table[data-list]') ? `(${el.querySelector('table[data-list]').dataset.list})` : '');
+            if (document.documentElement.scrollWidth > w) out.push(`page ${document.documentElement.scrollWidth} > ${w}`);
+            for (const el of document.querySelectorAll('body *')) {
+              const r = el.getBoundingClientRect();
+              if (r.width === 0 || r.height === 0 || el.closest('dialog:not([open])')) continue;
+              const s = getComputedStyle(el);
+              if (r.right > w + 1 && s.position !== 'fixed') out.push(`${name(el)} ends at ${Math.round(r.right)} > ${w}`);
+              if (['auto', 'scroll'].includes(s.overflowX) && el.tagName !== 'TEXTAREA' && el.scrollWidth > el.clientWidth + 1)
+                out.push(`${name(el)} scrolls sideways (${el.scrollWidth} > ${el.clientWidth})`);
+            }
+            return out.slice(0, 8);";
+        let found = self.client.execute(script, vec![]).await.expect("measure the page");
+        let found: Vec<String> = serde_json::from_value(found).unwrap_or_default();
+        if !found.is_empty() {
+            self.screenshot(&format!("failed-fit-{what}")).await;
+        }
+        assert!(found.is_empty(), "{what} does not fit the window: {found:?}");
+    }
+
     pub async fn sign_in(&self, username: &str, password: &str) {
         self.wait("[data-stage=sign_in]").await;
         self.fill("[name=username]", username).await;

@@ -200,7 +200,34 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
         app.wait(&format!("table[data-list=list_{page}] tbody tr[data-id]")).await;
         app.screenshot(&format!("03-{page}")).await;
     }
+    every_page_fits(&app, "ru").await;
     app.stop().await;
+
+    // the same office in English: longer words, other number formats, still no sideways scrolling
+    let launch = Launch { database_url: Some(url.clone()), lang: "en_GB.UTF-8", ..Launch::default() };
+    let app = App::start("demo-en", launch, None).await;
+    app.sign_in("boss", story::ADMIN_PASSWORD).await;
+    every_page_fits(&app, "en").await;
+    app.go("leads").await;
+    app.wait_text(".pager-range", "1–50 of 20,000").await;
+    app.screenshot("04-leads-en").await;
+    app.sign_out().await;
+    app.sign_in("manager", "demo-password").await;
+    every_page_fits(&app, "en-manager").await;
+    app.stop().await;
+}
+
+/// Visits every page the signed-in user's navigation offers and checks each fits the window.
+async fn every_page_fits(app: &App, who: &str) {
+    let pages = app.attributes("a.nav-link[data-page]", "data-page").await;
+    assert!(pages.len() >= 4, "{pages:?}");
+    for page in pages {
+        app.go(&page).await;
+        // the page's data painted: a list's rows, the statistics' table, or the page's heading
+        app.wait(&format!("#page[data-page={page}] h1, #page[data-page={page}] h2")).await;
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        app.assert_fits(&format!("{who}-{page}")).await;
+    }
 }
 
 /// Settings → backups of this computer's database: the daily backup is there from the first

@@ -12,7 +12,6 @@ import { importButton } from '../import.js';
 
 export function render(container, ctx) {
   const canEdit = ctx.can('clients.edit');
-  const canAddContract = ctx.can('contracts.edit');
   const list = listPage(container, {
     title: t('nav.clients'),
     command: 'list_clients',
@@ -43,8 +42,8 @@ export function render(container, ctx) {
       ].filter(Boolean);
       return actions.length ? { command: 'bulk_clients', actions } : null;
     })(),
+    // adding a contract is on the card a row opens (a button per row did not fit 1280 pixels)
     onRow: (row) => openCard({ kind: 'client', id: row.id }, ctx, { actions: { edit, addContract }, onChanged: () => list.reload() }),
-    actions: canAddContract ? (row, reload) => actions(row, reload) : null,
   });
 
   function edit(client, changed) {
@@ -74,11 +73,5 @@ export function render(container, ctx) {
       },
       onSaved: (contract) => { toast(t('common.saved', { name: contract.name })); list.reload(); if (changed) changed(); },
     });
-  }
-
-  function actions(row, reload) {
-    return [
-      canAddContract && !row.is_archived ? h('button', { class: 'btn btn-small', 'data-action': 'add-contract', text: t('client.add_contract_short'), onclick: () => addContract(row) }) : null,
-    ].filter(Boolean);
   }
 }

@@ -147,7 +147,7 @@ export function render(container, ctx) {
           } }));
     }));
     const cell = (c, row) => (c.key === 'name' && row.channel
-      ? h('td', { 'data-col': c.key }, h('span', { class: 'stack' }, h('span', { text: row.name }), h('span', { class: 'sub', text: [row.channel, row.service, row.is_archived ? t('stats.archived') : null].filter(Boolean).join(' · ') })))
+      ? nameCell(c, row)
       : h('td', { class: c.text ? '' : 'num', 'data-col': c.key, text: c.format ? c.format(row[c.key]) : row[c.key] }));
     const body = h('tbody', {}, rows.length === 0
       ? h('tr', { class: 'empty-row' }, h('td', { class: 'empty', colspan: COLUMNS.length },
@@ -217,4 +217,12 @@ export function render(container, ctx) {
     searchPlaceholder: t('stats.search_client'),
     sub: true,
   });
+}
+
+/** A campaign's name over its channel and service: each line cut to the column with an ellipsis,
+ *  the whole in the tooltip (nine columns must fit a 1280-pixel window). */
+function nameCell(column, row) {
+  const sub = [row.channel, row.service, row.is_archived ? t('stats.archived') : null].filter(Boolean).join(' · ');
+  return h('td', { 'data-col': column.key, class: 'campaign-cell', title: sub ? `${row.name}\n${sub}` : row.name },
+    h('span', { class: 'stack' }, h('span', { class: 'clip-line', text: row.name }), h('span', { class: 'sub clip-line', text: sub })));
 }
