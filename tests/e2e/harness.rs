@@ -418,6 +418,9 @@ impl App {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let toasts = |visibility: &str| format!("document.getElementById('toasts').style.visibility = '{visibility}'");
         let _ = self.client.execute(&toasts("hidden"), vec![]).await;
+        // painted hidden before the picture is taken (a frame here takes 100-150 ms)
+        let frames = "requestAnimationFrame(() => requestAnimationFrame(arguments[0]))";
+        let _ = self.client.execute_async(frames, vec![]).await;
         let shot = self.client.screenshot().await;
         let _ = self.client.execute(&toasts(""), vec![]).await;
         let Ok(png) = shot else { return };

@@ -428,6 +428,7 @@ async fn leads_come_in_from_a_spreadsheet_through_the_import_wizard() {
     let names = app.texts("table[data-list=list_leads] td[data-col=full_name]").await;
     assert_eq!(names.len(), 2, "both ends of the shared phone: {names:?}");
     assert!(names.iter().all(|n| n.contains("Петрова Анна")), "{names:?}");
+    app.screenshot("33-duplicates").await;
     app.stop().await;
 }
 

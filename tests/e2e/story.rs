@@ -264,14 +264,18 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.wait("dialog[data-form=task]").await;
     app.fill("dialog [name=subject]", "Отправить КП").await;
     // the day as the app shows it, the time on the 24-hour clock; a bad time says so
-    let tomorrow = (chrono::Local::now() + chrono::Duration::days(1)).format("%d.%m.%Y").to_string();
-    app.fill("dialog [name=due_at_date]", &tomorrow).await;
+    // the day picked from the calendar
+    let tomorrow = (chrono::Local::now() + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    app.click("dialog [data-field=due_at] [data-action=calendar]").await;
+    app.wait(&format!("dialog .calendar [data-date='{tomorrow}']")).await;
+    shot("24-task-calendar").await;
+    app.click(&format!("dialog .calendar [data-date='{tomorrow}']")).await;
     app.fill("dialog [name=due_at_time]", "25:00").await;
     app.select("dialog [name=about]", "Мария Сидорова").await;
     app.click("dialog [data-action=save]").await;
     app.wait_text("dialog [data-field=due_at] .field-error", "Укажите время как ЧЧ:ММ").await;
-    app.fill("dialog [name=due_at_time]", "1100").await;
     shot("24-task-about").await;
+    app.fill("dialog [name=due_at_time]", "1100").await;
     app.click("dialog [data-action=save]").await;
     app.gone("dialog").await;
     app.wait_text("[data-group=upcoming] [data-action=open-record]", "Мария Сидорова").await;

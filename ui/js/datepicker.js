@@ -22,7 +22,11 @@ export function dateField({ id, name, value = '', label, cls = '', onChange = ()
   let shown = null;
   let focused = null;
 
-  const close = () => { popup.hidden = true; document.removeEventListener('mousedown', outside, true); };
+  const close = () => {
+    popup.hidden = true;
+    document.removeEventListener('mousedown', outside, true);
+    document.removeEventListener('scroll', close, true);
+  };
   const outside = (e) => { if (!element.contains(e.target)) close(); };
   const pick = (date) => {
     input.value = isoToInput(iso(date));
@@ -60,7 +64,20 @@ export function dateField({ id, name, value = '', label, cls = '', onChange = ()
     shown = new Date(focused.getFullYear(), focused.getMonth(), 1);
     render();
     popup.hidden = false;
+    place();
     document.addEventListener('mousedown', outside, true);
+    // fixed to the window: a scroll would leave it behind
+    document.addEventListener('scroll', close, true);
+  };
+  // Under the field, or above it when the window has no room below; fixed to the window, so
+  // that a dialog's edge (which scrolls and clips) does not cut it.
+  const place = () => {
+    const field = input.getBoundingClientRect();
+    const height = popup.offsetHeight;
+    const below = field.bottom + 4;
+    const top = below + height <= window.innerHeight - 8 ? below : Math.max(8, field.top - 4 - height);
+    popup.style.top = `${top}px`;
+    popup.style.left = `${Math.min(field.left, window.innerWidth - popup.offsetWidth - 8)}px`;
   };
   button.addEventListener('click', () => (popup.hidden ? open() : close()));
   input.addEventListener('keydown', (e) => {
