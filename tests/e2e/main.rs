@@ -212,8 +212,11 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
     app.wait_text(".pager-range", "1–50 of 20,000").await;
     app.screenshot("04-leads-en").await;
     app.sign_out().await;
-    app.sign_in("manager", "demo-password").await;
-    every_page_fits(&app, "en-manager").await;
+    for role in ["manager", "operator", "marketer"] {
+        app.sign_in(role, "demo-password").await;
+        every_page_fits(&app, &format!("en-{role}")).await;
+        app.sign_out().await;
+    }
     app.stop().await;
 }
 
