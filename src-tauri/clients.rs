@@ -126,7 +126,19 @@ impl Crm {
         // the filters read clients only (the campaign through a subquery), so the count joins
         // nothing: at a million leads, joining each client to its lead cost ~0.3 s per page
         let count = "select count(*) from clients cl";
-        Ok(ListQuery::keyed(clause, count, COLUMNS, keyset))
+        let list = ListQuery::keyed(clause, count, COLUMNS, keyset);
+        let region = self.settings.phone_region;
+        Ok(match Search::parse(&filter.search, region).filter(Search::is_substring) {
+            // as the leads list (see `leads_query`): counted up to a bound, walked by date
+            Some(search) => {
+                let backend = self.db.backend();
+                let on_row = conditions(filter, region, backend, true);
+                let count = search.bounded_count(backend, "clients", "cl", on_row.clone());
+                let walkable = backend == Backend::Sqlite && matches!(filter.sort, ClientSort::CreatedAt);
+                list.searched(count, walkable.then_some(on_row))
+            }
+            None => list,
+        })
     }
 
     /// One client with its contract count and revenue.
@@ -243,12 +255,19 @@ struct ValidClient {
 /// `where` over clients `cl` and their leads `l`, shared by the count and the page. The search
 /// box reads as the lead list's does (see [`Search`]).
 pub(crate) fn filter_clause(filter: &ClientFilter, region: Country, backend: Backend) -> Query {
+    conditions(filter, region, backend, false)
+}
+
+/// [`filter_clause`], with a substring search tested `on_row` only if asked.
+fn conditions(filter: &ClientFilter, region: Country, backend: Backend, on_row: bool) -> Query {
     let mut clause = Query::new(" where 1 = 1");
     if !filter.include_archived {
         clause.push(" and cl.is_archived = false");
     }
-    if let Some(search) = Search::parse(&filter.search, region) {
-        search.push_condition(&mut clause, backend, "clients", "cl");
+    match Search::parse(&filter.search, region) {
+        Some(search) if on_row => search.push_on_row(&mut clause, backend, "clients", "cl"),
+        Some(search) => search.push_condition(&mut clause, backend, "clients", "cl"),
+        None => {}
     }
     if let Some(campaign_id) = filter.campaign_id {
         clause.push(" and cl.lead_id in (select id from leads where campaign_id = ").push_bind(campaign_id).push(")");

@@ -203,8 +203,18 @@ impl Query {
 /// Replaces each `$n` (1 <= n <= `arg_count`) outside string literals and comments with `?` and
 /// returns the zero-based argument index of each placeholder in order of occurrence.
 fn positional(sql: &str, arg_count: usize) -> (String, Vec<usize>) {
-    let mut out = String::with_capacity(sql.len());
     let mut order = Vec::with_capacity(arg_count);
+    let out = rewrite_placeholders(sql, arg_count, |i, out| {
+        out.push('?');
+        order.push(i);
+    });
+    (out, order)
+}
+
+/// `sql` with each `$n` (1 <= n <= `arg_count`) outside string literals and comments replaced
+/// by what `write` writes for the zero-based argument index `n - 1`.
+fn rewrite_placeholders(sql: &str, arg_count: usize, mut write: impl FnMut(usize, &mut String)) -> String {
+    let mut out = String::with_capacity(sql.len());
     let mut rest = sql;
     while let Some(c) = rest.chars().next() {
         // copied verbatim: a string literal, a line comment, a block comment
@@ -223,8 +233,7 @@ fn positional(sql: &str, arg_count: usize) -> (String, Vec<usize>) {
             let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
             if let Ok(n) = rest[1..1 + digits].parse::<usize>() {
                 if (1..=arg_count).contains(&n) {
-                    out.push('?');
-                    order.push(n - 1);
+                    write(n - 1, &mut out);
                     rest = &rest[1 + digits..];
                     continue;
                 }
@@ -233,7 +242,7 @@ fn positional(sql: &str, arg_count: usize) -> (String, Vec<usize>) {
         out.push(c);
         rest = &rest[c.len_utf8()..];
     }
-    (out, order)
+    out
 }
 
 impl Query {
@@ -242,11 +251,34 @@ impl Query {
     pub fn prefixed(self, head: &str) -> Self {
         Self { sql: format!("{head}{}", self.sql), args: self.args }
     }
+
+    /// Appends `other` (its own `$1`, `$2`, ... renumbered after this query's arguments).
+    pub fn append(&mut self, other: Query) -> &mut Self {
+        let offset = self.args.len();
+        let sql = rewrite_placeholders(&other.sql, other.args.len(), |i, out| {
+            out.push('$');
+            out.push_str(&(i + 1 + offset).to_string());
+        });
+        self.sql.push_str(&sql);
+        self.args.extend(other.args);
+        self
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_appended_query_numbers_its_arguments_after_the_first_ones() {
+        let mut q = Query::new("select 1 from (select a from t where b = $1) s").bind(1i64);
+        q.append(Query::new(" where c = $1 and d = '$1' and e = $2 or f = $1").bind(2i64).bind(3i64));
+        assert_eq!(
+            q.sql(),
+            "select 1 from (select a from t where b = $1) s where c = $2 and d = '$1' and e = $3 or f = $2"
+        );
+        assert_eq!(q.args.len(), 3);
+    }
 
     #[test]
     fn sqlite_placeholders_follow_occurrence_and_repeat_reused_arguments() {

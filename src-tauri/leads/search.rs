@@ -105,6 +105,71 @@ impl Search {
     }
 }
 
+/// A substring search counts its matches up to this many, then says "more than": a common
+/// surname matches thousands of a million leads, and counting them all cost more than the page.
+pub const SEARCH_COUNT_BOUND: i64 = 1_000;
+
+impl Search {
+    /// Whether the search is a substring of the search text, which may match a great many rows
+    /// (a whole phone or e-mail matches one; part of a phone, few).
+    pub(crate) fn is_substring(&self) -> bool {
+        matches!(self, Self::Text(_))
+    }
+
+    /// Appends the condition as a test of each row (` and {alias}.search like ...`), without
+    /// the trigram index's candidates: for reading along the sort's index when matches are
+    /// dense. Other searches as [`Search::push_condition`].
+    pub(crate) fn push_on_row(&self, q: &mut Query, backend: Backend, table: &'static str, alias: &'static str) {
+        match self {
+            Self::Text(pattern) => {
+                q.push(&format!(" and {alias}.search like ")).push_bind(pattern.as_str()).push(" escape '\\'");
+            }
+            _ => self.push_condition(q, backend, table, alias),
+        }
+    }
+
+    /// The ids the trigram index names for this search (`select rowid as id from
+    /// {table}_search where ...`), where SQLite's index serves it.
+    fn trigram_candidates(&self, backend: Backend, table: &'static str) -> Option<Query> {
+        match self {
+            Self::Text(pattern) if backend == Backend::Sqlite && trigram_ready(pattern) => {
+                let mut q = Query::new(format!("select rowid as id from {table}_search where search like "));
+                q.push_bind(pattern.as_str());
+                Some(q)
+            }
+            _ => None,
+        }
+    }
+
+    /// `select count(*)` of the rows of `table` `alias` that `on_row` (the list's conditions,
+    /// the search as [`Search::push_on_row`]) keeps, counting no further than one past
+    /// [`SEARCH_COUNT_BOUND`]. On SQLite the trigram index's candidates drive it (FTS5 yields
+    /// them one by one, so the count stops at the bound: 6 ms for a surname a million leads
+    /// hold 12,659 times, where all candidates cost 54 ms); PostgreSQL's planner chooses.
+    pub(crate) fn bounded_count(
+        &self,
+        backend: Backend,
+        table: &'static str,
+        alias: &'static str,
+        on_row: Query,
+    ) -> Query {
+        let limit = |q: &mut Query| {
+            q.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1).push(") counted");
+        };
+        let mut count = match self.trigram_candidates(backend, table) {
+            Some(candidates) => {
+                let mut q = Query::new("select count(*) from (select 1 from (");
+                q.append(candidates).push(&format!(") s cross join {table} {alias}"));
+                q.append(on_row).push(&format!(" and {alias}.id = s.id"));
+                q
+            }
+            None => on_row.prefixed(&format!("select count(*) from (select 1 from {table} {alias}")),
+        };
+        limit(&mut count);
+        count
+    }
+}
+
 impl crate::app::Crm {
     /// What an administrator should hear at sign-in about this database: `trigram_missing` when
     /// an office server could not get the pg_trgm extension (search scans). Nothing for others.

@@ -564,4 +564,5 @@ export default {
   'date.today': 'Today',
   'list.range_capped': '{from}–{to} of more than {total}',
   'list.total_capped': 'More than {count}',
+  'list.more_than': 'more than {count}',
 };

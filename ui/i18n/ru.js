@@ -564,4 +564,5 @@ export default {
   'date.today': 'Сегодня',
   'list.range_capped': '{from}–{to} из более чем {total}',
   'list.total_capped': 'Всего: больше {count}',
+  'list.more_than': 'более {count}',
 };

@@ -45,7 +45,8 @@ export function render(container, ctx) {
     const add = (page) => {
       list.append(...page.items.map(card));
       shown += page.items.length;
-      more.hidden = shown >= page.total;
+      // a searched column counted up to a bound has more while pages come full
+      more.hidden = page.capped ? page.items.length < PER_COLUMN : shown >= page.total;
     };
     more.addEventListener('click', async () => {
       try {
@@ -55,7 +56,7 @@ export function render(container, ctx) {
     });
     add(col.cards);
     return h('section', { class: `board-column board-${col.status}`, 'data-column': col.status },
-      h('h2', {}, t(`lead.status_${col.status}`), h('span', { class: 'count', text: fmtNumber(col.cards.total) })),
+      h('h2', {}, t(`lead.status_${col.status}`), h('span', { class: 'count', text: col.cards.capped ? `${fmtNumber(col.cards.total)}+` : fmtNumber(col.cards.total) })),
       list, more);
   }
 
