@@ -198,14 +198,15 @@ pub(crate) struct ListQuery {
     searched: Option<Searched>,
 }
 
-/// A list searched for a substring: its total counted only up to
-/// [`crate::leads::SEARCH_COUNT_BOUND`] (`count`), and, when more rows match, its pages
-/// read through `walk`, the same conditions testing each row along the sort's index: with
-/// matches that dense a page is found within a few thousand rows, where sorting every
-/// candidate the trigram index names cost 47 ms for a common surname.
+/// A list searched for a substring: the ids of its rows, read only up to one past
+/// [`crate::leads::SEARCH_COUNT_BOUND`] (`ids`). No more than the bound: the list is those
+/// rows (the search is not run twice). More: the total says "more than", and the pages are read
+/// through `walk`, the same conditions testing each row along the sort's index (with matches
+/// that dense a page is found within a few thousand rows, where sorting every candidate the
+/// trigram index names cost 47 ms for a common surname), or the list's own clause.
 #[derive(Clone)]
 struct Searched {
-    count: Query,
+    ids: Query,
     walk: Option<Query>,
 }
 
@@ -222,10 +223,10 @@ impl ListQuery {
         }
     }
 
-    /// The same list for a substring search: counted by `count` (which stops one row past the
-    /// bound), and read through `walk` when more rows match than the bound, if given.
-    pub fn searched(mut self, count: Query, walk: Option<Query>) -> Self {
-        self.searched = Some(Searched { count, walk });
+    /// The same list for a substring search: its ids found by `ids` (which stops one row past
+    /// the bound), and read through `walk` when more rows match than the bound, if given.
+    pub fn searched(mut self, ids: Query, walk: Option<Query>) -> Self {
+        self.searched = Some(Searched { ids, walk });
         self
     }
 
@@ -281,14 +282,23 @@ impl ListQuery {
             return self.page_of(tx, request, total, false).await;
         };
         let bound = crate::leads::SEARCH_COUNT_BOUND;
-        let counted: i64 = tx.scalar(searched.count.clone()).await?;
-        match &searched.walk {
-            Some(walk) if counted > bound => {
-                let walked = Self { clause: walk.clone(), searched: None, ..self.clone() };
-                walked.page_of(tx, request, bound, true).await
-            }
-            _ => self.page_of(tx, request, counted.min(bound), counted > bound).await,
+        let ids: Vec<(i64,)> = tx.fetch_all(searched.ids.clone()).await?;
+        let plain = Self { searched: None, ..self.clone() };
+        if ids.len() as i64 > bound {
+            return match &searched.walk {
+                Some(walk) => Self { clause: walk.clone(), ..plain }.page_of(tx, request, bound, true).await,
+                None => plain.page_of(tx, request, bound, true).await,
+            };
         }
+        // the list is these rows: read by id, in the list's order
+        let id = self.keyset.as_ref().map_or("id", Keyset::id);
+        // (`null` first: an empty list is still valid SQL, and matches nothing)
+        let mut clause = Query::new(format!(" where {id} in (null"));
+        for (found,) in &ids {
+            clause.push(", ").push_bind(*found);
+        }
+        clause.push(")");
+        Self { clause, ..plain }.page_of(tx, request, ids.len() as i64, false).await
     }
 
     /// The page `request` asks for of a list of `total` rows (at least `total` when `capped`:

@@ -133,9 +133,9 @@ impl Crm {
             Some(search) => {
                 let backend = self.db.backend();
                 let on_row = conditions(filter, region, backend, true);
-                let count = search.bounded_count(backend, "clients", "cl", on_row.clone());
+                let ids = search.bounded_ids(backend, "clients", "cl", on_row.clone());
                 let walkable = backend == Backend::Sqlite && matches!(filter.sort, ClientSort::CreatedAt);
-                list.searched(count, walkable.then_some(on_row))
+                list.searched(ids, walkable.then_some(on_row))
             }
             None => list,
         })

@@ -167,13 +167,13 @@ impl Crm {
         if let Some(search) = Search::parse(&filter.search, self.settings.phone_region).filter(Search::is_substring) {
             let backend = self.db.backend();
             let on_row = self.conditions(filter, true);
-            let count = search.bounded_count(backend, "leads", "l", on_row.clone());
+            let ids = search.bounded_ids(backend, "leads", "l", on_row.clone());
             // past the bound, walk the sort's index testing each row: by date (or status, then
             // date) the rows come in the table's own order; by name it would read the table at
             // random (3 s at a million leads), so those sort the trigram index's candidates.
             // PostgreSQL's planner makes that choice itself.
             let walkable = backend == Backend::Sqlite && matches!(filter.sort, LeadSort::CreatedAt | LeadSort::Status);
-            return Ok(list.searched(count, walkable.then_some(on_row)));
+            return Ok(list.searched(ids, walkable.then_some(on_row)));
         }
         Ok(match self.kept_lead_count(filter) {
             Some(kept) => list.with_kept_count(kept),

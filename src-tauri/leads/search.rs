@@ -141,32 +141,30 @@ impl Search {
         }
     }
 
-    /// `select count(*)` of the rows of `table` `alias` that `on_row` (the list's conditions,
-    /// the search as [`Search::push_on_row`]) keeps, counting no further than one past
-    /// [`SEARCH_COUNT_BOUND`]. On SQLite the trigram index's candidates drive it (FTS5 yields
-    /// them one by one, so the count stops at the bound: 6 ms for a surname a million leads
-    /// hold 12,659 times, where all candidates cost 54 ms); PostgreSQL's planner chooses.
-    pub(crate) fn bounded_count(
+    /// The ids of the rows of `table` `alias` that `on_row` (the list's conditions, the search
+    /// as [`Search::push_on_row`]) keeps, no more than one past [`SEARCH_COUNT_BOUND`]: their
+    /// number is the list's total (or "more than"), and when they are fewer they are the list.
+    /// On SQLite the trigram index's candidates drive it (FTS5 yields them one by one, so it
+    /// stops at the bound: 6 ms for a surname a million leads hold 12,659 times, where all the
+    /// candidates cost 54 ms); PostgreSQL's planner chooses.
+    pub(crate) fn bounded_ids(
         &self,
         backend: Backend,
         table: &'static str,
         alias: &'static str,
         on_row: Query,
     ) -> Query {
-        let limit = |q: &mut Query| {
-            q.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1).push(") counted");
-        };
-        let mut count = match self.trigram_candidates(backend, table) {
+        let mut ids = match self.trigram_candidates(backend, table) {
             Some(candidates) => {
-                let mut q = Query::new("select count(*) from (select 1 from (");
+                let mut q = Query::new("select s.id from (");
                 q.append(candidates).push(&format!(") s cross join {table} {alias}"));
                 q.append(on_row).push(&format!(" and {alias}.id = s.id"));
                 q
             }
-            None => on_row.prefixed(&format!("select count(*) from (select 1 from {table} {alias}")),
+            None => on_row.prefixed(&format!("select {alias}.id from {table} {alias}")),
         };
-        limit(&mut count);
-        count
+        ids.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
+        ids
     }
 }
 
