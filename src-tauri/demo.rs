@@ -166,6 +166,7 @@ impl Crm {
         report.clients = people.1;
         report.contracts = people.2;
         tx.commit().await?;
+        self.db.settle_after_bulk_load().await;
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }

@@ -479,6 +479,7 @@ async fn replace(
         .await?;
     to_tx.commit().await?;
     from_tx.commit().await?;
+    to.settle_after_bulk_load().await;
     Ok(Replaced { tables: copied.sums, one_time_passwords })
 }
 

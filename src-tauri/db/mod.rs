@@ -316,6 +316,25 @@ impl Db {
         }
     }
 
+    /// After a bulk load has committed (the demo, a restore, a move): on PostgreSQL, what
+    /// autovacuum would do a minute later, now: merge the trigram indexes' pending lists (each
+    /// search scans them whole until then: 0.85 s instead of 27 ms for a first name and
+    /// surname at a million leads), set the visibility map (skipping half a million index
+    /// entries for "go to page" visits the rows without it: 390 instead of 35 ms) and the
+    /// planner's statistics. Only the owner may vacuum; anyone else gets a notice and nothing
+    /// changes. Best effort: the load has committed, and autovacuum will come anyway, so a
+    /// failure here is logged, not reported. SQLite needs none of it.
+    pub async fn settle_after_bulk_load(&self) {
+        if let Self::Postgres(pool) = self {
+            // not in a transaction: VACUUM refuses to run inside one
+            let tables = "leads, clients, contracts, tasks, audit_log, stat_days, stat_months, lead_counts";
+            let vacuum = sqlx::query(sqlx::AssertSqlSafe(format!("vacuum (analyze) {tables}")));
+            if let Err(error) = vacuum.execute(&pool.pool).await {
+                tracing::warn!(%error, "vacuum after a bulk load");
+            }
+        }
+    }
+
     pub async fn close(&self) {
         db_run!(self, Db, pool => pool.close().await)
     }
