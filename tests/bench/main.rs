@@ -242,6 +242,12 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     }
     let by_name = LeadFilter { search: "смирнова".into(), ..Default::default() };
     time("leads, search by name", || leads(crm, manager, by_name.clone())).await;
+    let by_name_sorted = LeadFilter { sort: LeadSort::FullName, ..by_name.clone() };
+    time("leads, search by name, sorted by name", || leads(crm, manager, by_name_sorted.clone())).await;
+    let rarer = LeadFilter { search: "смирнова анна".into(), ..Default::default() };
+    time("leads, search by name and first name", || leads(crm, manager, rarer.clone())).await;
+    let two_letters = LeadFilter { search: "ов".into(), ..Default::default() };
+    time("leads, search by two letters", || leads(crm, manager, two_letters.clone())).await;
     let by_phone = LeadFilter { search: "8 912 3".into(), ..Default::default() };
     time("leads, search by part of a phone", || leads(crm, manager, by_phone.clone())).await;
     let exact = LeadFilter { search: "+79012345678".into(), ..Default::default() };
@@ -255,7 +261,16 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     })
     .await;
     let expiring = crm::contracts::ContractFilter { expiring: true, ..Default::default() };
-    time("contracts, ending within 30 days", || async { crm.list_contracts(manager, &expiring).await.map(drop) }).await;
+    time("contracts, ending within 30 days, by signing", || async {
+        crm.list_contracts(manager, &expiring).await.map(drop)
+    })
+    .await;
+    // the order the list takes when the filter is ticked: soonest first
+    let soonest = crm::contracts::ContractFilter { sort: crm::contracts::ContractSort::ValidTo, ..expiring.clone() };
+    time("contracts, ending within 30 days, soonest first", || async {
+        crm.list_contracts(manager, &soonest).await.map(drop)
+    })
+    .await;
     time("my day (manager: tasks and ending contracts)", || async { crm.my_day(manager).await.map(drop) }).await;
     for (sort, name) in
         [(ClientSort::CreatedAt, "date"), (ClientSort::FullName, "name"), (ClientSort::Revenue, "revenue")]

@@ -176,6 +176,23 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
         app.wait_text(".pager-range", "1–50 из").await;
         app.screenshot(&format!("02-{page}")).await;
     }
+    // contracts that run out soon come soonest first, each ending within the next 30 days
+    app.go("contracts").await;
+    app.click("label.filter [name=expiring]").await;
+    app.wait("th[aria-sort=ascending] [data-sort=valid_to]").await;
+    let soonest = serde_json::json!({ "filter": { "expiring": true, "sort": "valid_to", "direction": "asc" } });
+    let expected = app.invoke("list_contracts", soonest).await.expect("contracts");
+    let ids: Vec<String> =
+        expected["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap().to_string()).collect();
+    assert!(!ids.is_empty(), "the demo has contracts ending soon");
+    let started = std::time::Instant::now();
+    while app.attributes("table[data-list=list_contracts] tbody tr[data-id]", "data-id").await != ids {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the list shows the ending contracts, soonest first"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     // the pager: last, previous, a page by number, next; each the rows the core has there
     app.go("leads").await;
     app.wait_text(".pager-range", "1–50 из").await;

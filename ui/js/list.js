@@ -13,7 +13,7 @@ const PAGE_SIZES = [25, 50, 100];
 /**
  * command: the list command; it gets {filter: {search, sort, direction, page: {offset, limit}, ...filters}}.
  * columns: [{key, label, sort?, value(row) -> text|Node, num?}]
- * filters: [{name, label, type: select|checkbox|date, options?, value?, title?}]
+ * filters: [{name, label, type: select|checkbox|date, options?, value?, title?, sortsBy?: {sort, direction}}]
  * create: {label, open()} or null; onRow(row) opens it; actions(row) -> [Node].
  */
 export function listPage(container, spec) {
@@ -153,6 +153,11 @@ export function listPage(container, spec) {
       return;
     }
     if (request !== state.request) return;
+    // a page of several parts paints them in one frame: this list waits for the others
+    if (spec.beforeRender) {
+      await spec.beforeRender();
+      if (request !== state.request) return;
+    }
     renderRows(page);
   }
 
@@ -290,7 +295,12 @@ function showSummary(summary) {
 export function filterControl(f, state, changed) {
   if (f.type === 'checkbox') {
     const box = h('input', { type: 'checkbox', name: f.name, checked: Boolean(state.filters[f.name]),
-      onchange: (e) => { state.filters[f.name] = e.target.checked; changed(); } });
+      onchange: (e) => {
+        state.filters[f.name] = e.target.checked;
+        // a filter with an order of its own ("ending soon": soonest first) sorts so when ticked
+        if (e.target.checked && f.sortsBy) Object.assign(state, f.sortsBy);
+        changed();
+      } });
     return h('label', { class: 'check filter', title: f.title || null }, box, ' ', f.label);
   }
   if (f.type === 'select') {

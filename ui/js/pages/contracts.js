@@ -24,7 +24,7 @@ export function render(container, ctx) {
       { name: 'signed_from', type: 'date', label: t('contract.signed_from') },
       { name: 'signed_to', type: 'date', label: t('stats.to') },
       { name: 'unassigned_only', type: 'checkbox', label: t('contract.unassigned_only') },
-      { name: 'expiring', type: 'checkbox', label: t('contract.expiring') },
+      { name: 'expiring', type: 'checkbox', label: t('contract.expiring'), sortsBy: { sort: 'valid_to', direction: 'asc' } },
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
     ],
     columns: [

@@ -66,38 +66,60 @@ export function render(container, ctx) {
     chart,
     sales);
 
+  // The table, the chart over time and the sales per client are asked for at once and painted
+  // in one go (each part painted on its own arrival cost a frame each: 100-150 ms apiece on a
+  // machine without a GPU); the sales list waits for this promise before it paints.
+  let statsPainted = Promise.resolve();
+
   async function load() {
-    // the chart over time asks beside the table, not after it: one wait, not two
-    loadSeries();
+    let painted;
+    statsPainted = new Promise((resolve) => { painted = resolve; });
     try {
-      state.data = await call('campaign_stats', { filter: state.filter });
-    } catch (error) {
-      clear(table).append(h('tbody', {}, h('tr', {}, h('td', { class: 'empty error-text', text: error.message }))));
-      return;
+      const [stats, series] = await Promise.all([
+        call('campaign_stats', { filter: state.filter }).then((data) => ({ data }), (error) => ({ error })),
+        fetchSeries(),
+      ]);
+      paintSeries(series);
+      if (stats.error) {
+        clear(table).append(h('tbody', {}, h('tr', {}, h('td', { class: 'empty error-text', text: stats.error.message }))));
+        return;
+      }
+      state.data = stats.data;
+      if (!state.channels) {
+        state.channels = state.data.channels.map((c) => [c.channel_id, c.channel]);
+        channel.append(...state.channels.map(([id, name]) => h('option', { value: id, text: name })));
+      }
+      state.offset = 0;
+      renderSummary();
+      renderTable();
+      renderChart();
+    } finally {
+      painted();
     }
-    if (!state.channels) {
-      state.channels = state.data.channels.map((c) => [c.channel_id, c.channel]);
-      channel.append(...state.channels.map(([id, name]) => h('option', { value: id, text: name })));
-    }
-    state.offset = 0;
-    renderSummary();
-    renderTable();
-    renderChart();
   }
 
-  // The figures over time; a click on a campaign's row narrows the chart to it.
+  // The figures over time; a click on a campaign's row (or another step) asks for them alone.
   let seriesAsked = 0;
   async function loadSeries() {
+    paintSeries(await fetchSeries());
+  }
+
+  async function fetchSeries() {
     const asked = ++seriesAsked;
     const filter = { ...state.filter, step: state.step, campaign_id: state.campaign ? state.campaign.id : null };
-    let series;
     try {
-      series = await call('stats_series', { filter });
+      return { asked, series: await call('stats_series', { filter }) };
     } catch (error) {
+      return { asked, error };
+    }
+  }
+
+  function paintSeries({ asked, series, error }) {
+    if (asked !== seriesAsked) return; // a later answer is on its way
+    if (error) {
       clear(overTime).append(h('p', { class: 'error-text', text: error.message }));
       return;
     }
-    if (asked !== seriesAsked) return; // a later answer is on its way
     const steps = h('select', { class: 'filter', name: 'step', 'aria-label': t('stats.step'),
       onchange: (e) => { state.step = e.target.value; loadSeries(); } },
     ['day', 'week', 'month'].map((s) => h('option', { value: s, text: t(`stats.step_${s}`) })));
@@ -216,6 +238,7 @@ export function render(container, ctx) {
     emptyText: t('stats.sales_empty'),
     searchPlaceholder: t('stats.search_client'),
     sub: true,
+    beforeRender: () => statsPainted,
   });
 }
 
