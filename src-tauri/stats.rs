@@ -577,10 +577,17 @@ pub(crate) async fn start_bulk_load(tx: &mut Tx) -> Result<bool> {
 }
 
 /// Ends what [`start_bulk_load`] started: the roll-ups made from the rows, the triggers back.
+/// On PostgreSQL the load's commit then waits until it is on disk, whatever the server's
+/// `synchronous_commit`: until it is, no vacuum may mark the loaded rows visible to everyone
+/// (with it off, the vacuum right after the demo left all of leads' pages unmarked, and "go to
+/// page" fetched half a million heap rows: 400 ms instead of 36).
 pub(crate) async fn finish_bulk_load(tx: &mut Tx, deferred: bool) -> Result<()> {
     if deferred {
         tx.scalar::<i64>(Query::new("select crm_stat_rebuild()")).await?;
         tx.execute(Query::new("select set_config('crm.stat_bulk', 'off', true)")).await?;
+    }
+    if tx.backend() == Backend::Postgres {
+        tx.execute(Query::new("select set_config('synchronous_commit', 'on', true)")).await?;
     }
     Ok(())
 }
