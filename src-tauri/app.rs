@@ -285,10 +285,8 @@ impl ListQuery {
         let ids: Vec<(i64,)> = tx.fetch_all(searched.ids.clone()).await?;
         let plain = Self { searched: None, ..self.clone() };
         if ids.len() as i64 > bound {
-            return match &searched.walk {
-                Some(walk) => Self { clause: walk.clone(), ..plain }.page_of(tx, request, bound, true).await,
-                None => plain.page_of(tx, request, bound, true).await,
-            };
+            let clause = searched.walk.clone().unwrap_or_else(|| self.clause.clone());
+            return Self { clause, ..plain }.page_of(tx, request, bound, true).await;
         }
         // the list is these rows: read by id, in the list's order
         let id = self.keyset.as_ref().map_or("id", Keyset::id);

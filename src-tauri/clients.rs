@@ -129,13 +129,11 @@ impl Crm {
         let list = ListQuery::keyed(clause, count, COLUMNS, keyset);
         let region = self.settings.phone_region;
         Ok(match Search::parse(&filter.search, region).filter(Search::is_substring) {
-            // as the leads list (see `leads_query`): counted up to a bound, walked by date
             Some(search) => {
                 let backend = self.db.backend();
                 let on_row = conditions(filter, region, backend, true);
-                let ids = search.bounded_ids(backend, "clients", "cl", on_row.clone());
-                let walkable = backend == Backend::Sqlite && matches!(filter.sort, ClientSort::CreatedAt);
-                list.searched(ids, walkable.then_some(on_row))
+                let in_table_order = matches!(filter.sort, ClientSort::CreatedAt);
+                search.bounded_list(list, backend, ("clients", "cl"), on_row, in_table_order)
             }
             None => list,
         })

@@ -18,7 +18,7 @@ use self::input::violated_contact;
 use phonenumber::country::Id as Country;
 
 use crate::app::{audit, audit_entry, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
-use crate::db::{reading, transact, Backend, Query, Tx};
+use crate::db::{reading, transact, Query, Tx};
 use crate::domain::date;
 use crate::error::{Error, FieldError, Result};
 use crate::history::Changes;
@@ -165,15 +165,9 @@ impl Crm {
         let select = format!("select {COLUMNS} from leads l{JOINS}");
         let list = ListQuery::keyed(clause, "select count(*) from leads l", &select, keyset);
         if let Some(search) = Search::parse(&filter.search, self.settings.phone_region).filter(Search::is_substring) {
-            let backend = self.db.backend();
+            let in_table_order = matches!(filter.sort, LeadSort::CreatedAt | LeadSort::Status);
             let on_row = self.conditions(filter, true);
-            let ids = search.bounded_ids(backend, "leads", "l", on_row.clone());
-            // past the bound, walk the sort's index testing each row: by date (or status, then
-            // date) the rows come in the table's own order; by name it would read the table at
-            // random (3 s at a million leads), so those sort the trigram index's candidates.
-            // PostgreSQL's planner makes that choice itself.
-            let walkable = backend == Backend::Sqlite && matches!(filter.sort, LeadSort::CreatedAt | LeadSort::Status);
-            return Ok(list.searched(ids, walkable.then_some(on_row)));
+            return Ok(search.bounded_list(list, self.db.backend(), ("leads", "l"), on_row, in_table_order));
         }
         Ok(match self.kept_lead_count(filter) {
             Some(kept) => list.with_kept_count(kept),

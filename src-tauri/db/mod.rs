@@ -317,11 +317,10 @@ impl Db {
     }
 
     /// After a bulk load has committed (the demo, a restore, a move): on PostgreSQL, what
-    /// autovacuum would do a minute later, now: merge the trigram indexes' pending lists (each
-    /// search scans them whole until then: 0.85 s instead of 27 ms for a first name and
-    /// surname at a million leads), set the visibility map (skipping half a million index
-    /// entries for "go to page" visits the rows without it: 390 instead of 35 ms) and the
-    /// planner's statistics. Only the owner may vacuum; anyone else gets a notice and nothing
+    /// autovacuum would do a minute later, now: merge the trigram indexes' pending lists (which
+    /// every search reads whole until then), set the visibility map (without it, skipping half a
+    /// million index entries for "go to page" visits as many rows: 390 instead of 36 ms at a
+    /// million leads) and the planner's statistics. Only the owner may vacuum; anyone else gets a notice and nothing
     /// changes. Best effort: the load has committed, and autovacuum will come anyway, so a
     /// failure here is logged, not reported. SQLite needs none of it.
     pub async fn settle_after_bulk_load(&self) {

@@ -6,6 +6,7 @@
 
 use phonenumber::country::Id as Country;
 
+use crate::app::ListQuery;
 use crate::db::{Backend, Query};
 use crate::domain::{contact, text};
 use crate::permission::Actor;
@@ -91,11 +92,11 @@ impl Search {
                 // `like` on each keeps the answer exactly what a scan would give
                 q.push(&format!(" and {alias}.id in (select rowid from {table}_search where search like "));
                 q.push_bind(pattern.as_str()).push(")");
-                q.push(&format!(" and {alias}.search like ")).push_bind(pattern.as_str()).push(" escape '\\'");
+                push_like(q, alias, pattern);
             }
             Self::Text(pattern) if backend == Backend::Postgres && matches!(table, "leads" | "clients") => {
                 // pg_trgm's index serves this `like` (migrations/postgres/0016), on the row itself
-                q.push(&format!(" and {alias}.search like ")).push_bind(pattern.as_str()).push(" escape '\\'");
+                push_like(q, alias, pattern);
             }
             Self::Text(pattern) => {
                 q.push(&format!(" and {alias}.id in (select s.id from {table} s where s.search like "));
@@ -121,9 +122,7 @@ impl Search {
     /// dense. Other searches as [`Search::push_condition`].
     pub(crate) fn push_on_row(&self, q: &mut Query, backend: Backend, table: &'static str, alias: &'static str) {
         match self {
-            Self::Text(pattern) => {
-                q.push(&format!(" and {alias}.search like ")).push_bind(pattern.as_str()).push(" escape '\\'");
-            }
+            Self::Text(pattern) => push_like(q, alias, pattern),
             _ => self.push_condition(q, backend, table, alias),
         }
     }
@@ -141,30 +140,35 @@ impl Search {
         }
     }
 
-    /// The ids of the rows of `table` `alias` that `on_row` (the list's conditions, the search
-    /// as [`Search::push_on_row`]) keeps, no more than one past [`SEARCH_COUNT_BOUND`]: their
-    /// number is the list's total (or "more than"), and when they are fewer they are the list.
-    /// On SQLite the trigram index's candidates drive it (FTS5 yields them one by one, so it
-    /// stops at the bound: 6 ms for a surname a million leads hold 12,659 times, where all the
-    /// candidates cost 54 ms); PostgreSQL's planner chooses.
-    pub(crate) fn bounded_ids(
+    /// `list` searched for this substring: its matching ids read no further than one past
+    /// [`SEARCH_COUNT_BOUND`] (their number is the total, or "more than"; fewer, they are the
+    /// list), from the rows of `table` `alias` that `on_row` keeps (the list's conditions, the
+    /// search as [`Search::push_on_row`]). On SQLite the trigram index's candidates drive that
+    /// look-up (FTS5 yields them one by one, so it stops at the bound: 6 ms for a surname a
+    /// million leads hold 12,659 times, where all the candidates cost 54 ms), and past the bound
+    /// a list sorted in the table's own order (`in_table_order`: by creation) walks its sort's
+    /// index testing each row; by name that would read the table at random (3 s at a million
+    /// leads), so those sort the candidates. PostgreSQL's planner makes both choices itself.
+    pub(crate) fn bounded_list(
         &self,
+        list: ListQuery,
         backend: Backend,
-        table: &'static str,
-        alias: &'static str,
+        (table, alias): (&'static str, &'static str),
         on_row: Query,
-    ) -> Query {
+        in_table_order: bool,
+    ) -> ListQuery {
         let mut ids = match self.trigram_candidates(backend, table) {
             Some(candidates) => {
                 let mut q = Query::new("select s.id from (");
                 q.append(candidates).push(&format!(") s cross join {table} {alias}"));
-                q.append(on_row).push(&format!(" and {alias}.id = s.id"));
+                q.append(on_row.clone()).push(&format!(" and {alias}.id = s.id"));
                 q
             }
-            None => on_row.prefixed(&format!("select {alias}.id from {table} {alias}")),
+            None => on_row.clone().prefixed(&format!("select {alias}.id from {table} {alias}")),
         };
         ids.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
-        ids
+        let walk = (backend == Backend::Sqlite && in_table_order).then_some(on_row);
+        list.searched(ids, walk)
     }
 }
 
@@ -194,6 +198,12 @@ impl crate::app::Crm {
         tx.commit().await?;
         Ok(ready)
     }
+}
+
+/// ` and {alias}.search like ...`: the search text holds the pattern, escaped as
+/// [`text::like_pattern`] escapes it.
+fn push_like(q: &mut Query, alias: &str, pattern: &str) {
+    q.push(&format!(" and {alias}.search like ")).push_bind(pattern).push(" escape '\\'");
 }
 
 /// ` and ({column} like p1 or {column} like p2 ...)`: patterns of digits, which need no escape.

@@ -209,11 +209,11 @@ export function listPage(container, spec) {
     if (!spec.bulk) return;
     const count = state.allMatching ? page.total : state.selected.size;
     // a search counted up to a bound: "more than 1,000", not a number
-    const counted = (n) => (page.capped && state.allMatching ? t('list.more_than', { count: fmtNumber(n) }) : fmtNumber(n));
+    const matching = page.capped ? t('list.more_than', { count: fmtNumber(page.total) }) : fmtNumber(page.total);
     bulkBar.hidden = count === 0;
     if (count === 0) { clear(bulkBar); return; }
     const all = !spec.bulk.idsOnly && !state.allMatching && page.total > state.selected.size
-      ? h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'select-all', text: t('bulk.select_all', { count: page.capped ? t('list.more_than', { count: fmtNumber(page.total) }) : fmtNumber(page.total) }),
+      ? h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'select-all', text: t('bulk.select_all', { count: matching }),
         onclick: () => { state.allMatching = true; renderRows(page); } }) : null;
     const actions = spec.bulk.actions.map((a) => h('button', { class: 'btn btn-small', 'data-bulk-action': a.id, text: a.label,
       onclick: async () => {
@@ -230,7 +230,7 @@ export function listPage(container, spec) {
         load();
       } }));
     clear(bulkBar).append(
-      h('strong', { 'data-selected': count, text: t('bulk.selected', { count: counted(count) }) }), all, ...actions,
+      h('strong', { 'data-selected': count, text: t('bulk.selected', { count: state.allMatching ? matching : fmtNumber(count) }) }), all, ...actions,
       h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'clear-selection', text: t('bulk.clear'),
         onclick: () => { state.selected.clear(); state.allMatching = false; renderRows(page); } }));
   }
