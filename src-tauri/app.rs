@@ -465,7 +465,7 @@ pub(crate) async fn audit(
     actor: &Actor,
     action: &str,
     entity: &str,
-    id: i64,
+    id: impl Into<i64>,
     details: &str,
 ) -> Result<()> {
     audit_entry(tx, actor, action, entity, id, details, &Changes::default()).await
@@ -478,10 +478,11 @@ pub(crate) async fn audit_entry(
     actor: &Actor,
     action: &str,
     entity: &str,
-    id: i64,
+    id: impl Into<i64>,
     details: &str,
     changes: &Changes,
 ) -> Result<()> {
+    let id: i64 = id.into();
     tx.execute(
         Query::new(
             "insert into audit_log (at, user_id, action, entity, entity_id, details, changes)

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::app::{audit, now, Crm};
 use crate::db::{reading, transact, Backend, Db, Lock, Query, Tx};
+use crate::domain::id::UserId;
 use crate::domain::text::{self, key};
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
@@ -131,7 +132,7 @@ pub(crate) fn check_username(field: &'static str, input: &str) -> Result<String,
 
 #[derive(sqlx::FromRow)]
 struct Credentials {
-    id: i64,
+    id: UserId,
     password_hash: String,
     is_active: bool,
 }
@@ -167,7 +168,7 @@ impl Crm {
                 let db = Db::connect_as(options, pool.named_statements()).await.map_err(office_sign_in_error)?;
                 db.check_schema().await?;
                 let mut tx = db.read().await?;
-                let id: Option<i64> = tx.scalar(Query::new("select crm_user_id()")).await?;
+                let id: Option<UserId> = tx.scalar(Query::new("select crm_user_id()")).await?;
                 let actor = match id {
                     Some(id) => load_actor(&mut tx, &db, id).await?,
                     None => None,
@@ -224,7 +225,7 @@ impl Crm {
 
     /// The signed-in user as they are now (roles and permissions re-read): fails with
     /// `Unauthenticated` when the account is gone or deactivated, so every call re-checks it.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn refresh(&self, actor: &Actor) -> Result<Actor> {
         // every command of the window starts here: after a restart of the office server, this is
         // where a person's dead connections are met first
@@ -283,7 +284,7 @@ impl Crm {
     }
 
     /// Changes the signed-in user's own password; the current one must be given.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn change_own_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
         check_password("new_password", new).map_err(|e| Error::Invalid(vec![e]))?;
         match &actor.db {
@@ -352,7 +353,7 @@ impl Crm {
         }
         transact!(self.db, |tx| {
             tx.lock(Lock::Users).await?;
-            let users: Vec<(i64, String)> = tx
+            let users: Vec<(UserId, String)> = tx
                 .fetch_all(Query::new(
                     "select id, username from users where is_active = true and must_change_password = true order by username_key",
                 ))
@@ -379,7 +380,7 @@ impl Crm {
 }
 
 /// Marks a change of the user row that its edit form must not silently overwrite.
-pub(crate) async fn bump_user_version(tx: &mut Tx, id: i64) -> Result<()> {
+pub(crate) async fn bump_user_version(tx: &mut Tx, id: UserId) -> Result<()> {
     tx.execute(
         Query::new("update users set version = version + 1, updated_at = $1 where id = $2").bind(now()).bind(id),
     )
@@ -422,7 +423,7 @@ fn scram_verifier(password: &str) -> String {
 /// users table of a local file, the login role's SCRAM verifier on an office server (through a
 /// function of the database owner: staff hold no CREATEROLE). Lifts any sign-in pause. A
 /// `one_time` password (an administrator's reset) lets its user do nothing but choose their own.
-pub(crate) async fn store_password(tx: &mut Tx, id: i64, password: &str, one_time: bool) -> Result<()> {
+pub(crate) async fn store_password(tx: &mut Tx, id: UserId, password: &str, one_time: bool) -> Result<()> {
     match tx.backend() {
         Backend::Sqlite => {
             let hash = hash_password(password.to_owned()).await?;
@@ -503,7 +504,7 @@ async fn reserve_attempt(db: &Db, key: &str) -> Result<Option<i64>> {
     Ok(None)
 }
 
-pub(crate) async fn insert_user(tx: &mut Tx, username: &str, full_name: &str, password: &str) -> Result<i64> {
+pub(crate) async fn insert_user(tx: &mut Tx, username: &str, full_name: &str, password: &str) -> Result<UserId> {
     let key = text::key(username);
     let taken: Option<(i64,)> =
         tx.fetch_optional(Query::new("select id from users where username_key = $1").bind(&key)).await?;
@@ -538,7 +539,7 @@ pub(crate) async fn insert_user(tx: &mut Tx, username: &str, full_name: &str, pa
 
 /// The user's roles and effective permissions (from roles and granted directly), or `None` when
 /// the user is missing or deactivated.
-pub(crate) async fn load_actor(tx: &mut Tx, db: &Db, user_id: i64) -> Result<Option<Actor>> {
+pub(crate) async fn load_actor(tx: &mut Tx, db: &Db, user_id: UserId) -> Result<Option<Actor>> {
     let user: Option<(String, String, bool, bool)> = tx
         .fetch_optional(
             Query::new("select username, full_name, is_active, must_change_password from users where id = $1")

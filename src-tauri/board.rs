@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{Crm, Page, PageRequest};
 use crate::db::{reading, Query};
+use crate::domain::id::LeadId;
 use crate::error::Result;
 use crate::leads::{Lead, LeadFilter, LeadStatus};
 use crate::permission::{Actor, Permission};
@@ -21,7 +22,7 @@ pub struct BoardCard {
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct NextTask {
-    pub lead_id: i64,
+    pub lead_id: LeadId,
     pub subject: String,
     pub due_at: DateTime<Utc>,
 }
@@ -47,7 +48,7 @@ const PER_COLUMN: i64 = 20;
 
 impl Crm {
     /// Every status's column: its count and its first cards, newest first.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn lead_board(&self, actor: &Actor, filter: &BoardFilter) -> Result<Vec<BoardColumn>> {
         actor.require(Permission::LeadsView)?;
         let page = PageRequest::new(0, filter.per_column.unwrap_or(PER_COLUMN));
@@ -59,7 +60,7 @@ impl Crm {
     }
 
     /// One column's page of cards (for "more" under a column).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn board_column(
         &self,
         actor: &Actor,

@@ -9,13 +9,16 @@ use crate::app::Crm;
 use crate::cards::{change_owner, change_status};
 use crate::clients::ClientFilter;
 use crate::db::{reading, transact, Query, Tx};
+use crate::domain::id::{ClientId, LeadId, LostReasonId, UserId, Version};
 use crate::error::{Error, FieldError, Result};
 use crate::history::Record;
 use crate::leads::{self, LeadFilter, LeadStatus};
 use crate::permission::{Actor, Permission};
 use crate::store::set_archived;
 
-/// Which rows: the ids ticked in the list, or every row the list's filter matches.
+/// Which rows: the ids ticked in the list, or every row the list's filter matches. The ids are
+/// of the list's kind of record (leads, clients, ...), one mechanism for all of them: each
+/// action types them as it reads its rows.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Selection<F> {
@@ -26,8 +29,8 @@ pub enum Selection<F> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum LeadAction {
-    SetStatus { status: LeadStatus, lost_reason_id: Option<i64> },
-    SetOwner { owner_id: i64 },
+    SetStatus { status: LeadStatus, lost_reason_id: Option<LostReasonId> },
+    SetOwner { owner_id: UserId },
     Archive,
     Restore,
 }
@@ -35,7 +38,7 @@ pub enum LeadAction {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum ClientAction {
-    SetOwner { owner_id: i64 },
+    SetOwner { owner_id: UserId },
     Archive,
     Restore,
 }
@@ -82,7 +85,7 @@ impl Crm {
     /// Applies `action` to the selected leads. Status and archive need `leads.edit`, an owner
     /// `owners.assign`; a converted lead, a restore whose phone is taken, a lost status without
     /// a reason are refused per record.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn bulk_leads(
         &self,
         actor: &Actor,
@@ -109,7 +112,7 @@ impl Crm {
         transact!(actor.db, |tx| {
             let mut outcome = BulkOutcome::default();
             for &id in &ids {
-                let lead = match leads::fetch(tx, id).await {
+                let lead = match leads::fetch(tx, LeadId::new(id)).await {
                     Ok(lead) => lead,
                     Err(error) => {
                         outcome.refused.push(Refusal { id, name: String::new(), error });
@@ -121,7 +124,7 @@ impl Crm {
                         change_status(tx, actor, &lead, lead.version, *status, *lost_reason_id).await
                     }
                     LeadAction::SetOwner { owner_id } => {
-                        change_owner(tx, actor, Record::Lead(id), lead.version, *owner_id).await
+                        change_owner(tx, actor, Record::Lead(lead.id), lead.version, *owner_id).await
                     }
                     LeadAction::Archive => leads::change_archived(tx, actor, &lead, lead.version, true).await,
                     LeadAction::Restore => leads::change_archived(tx, actor, &lead, lead.version, false).await,
@@ -135,7 +138,7 @@ impl Crm {
 
     /// Applies `action` to the selected clients: an owner needs `owners.assign`, archiving
     /// `clients.edit`.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn bulk_clients(
         &self,
         actor: &Actor,
@@ -160,7 +163,7 @@ impl Crm {
         transact!(actor.db, |tx| {
             let mut outcome = BulkOutcome::default();
             for &id in &ids {
-                let client = match crate::clients::fetch_client(tx, id).await {
+                let client = match crate::clients::fetch_client(tx, ClientId::new(id)).await {
                     Ok(client) => client,
                     Err(error) => {
                         outcome.refused.push(Refusal { id, name: String::new(), error });
@@ -169,7 +172,7 @@ impl Crm {
                 };
                 let result = savepoint(tx, async |tx: &mut Tx| match action {
                     ClientAction::SetOwner { owner_id } => {
-                        change_owner(tx, actor, Record::Client(id), client.version, *owner_id).await
+                        change_owner(tx, actor, Record::Client(client.id), client.version, *owner_id).await
                     }
                     ClientAction::Archive | ClientAction::Restore => {
                         let archived = matches!(action, ClientAction::Archive);
@@ -186,7 +189,7 @@ impl Crm {
     /// Archives (or restores) the ticked contracts, campaigns or services, or every one the
     /// list's filter matches (the filter as the list page sends it), each as it is now, with
     /// the permission that archives one of them.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn bulk_archive(
         &self,
         actor: &Actor,
@@ -217,7 +220,7 @@ impl Crm {
         transact!(actor.db, |tx| {
             let mut outcome = BulkOutcome::default();
             for &id in &ids {
-                let row: Option<(String, i64, bool)> = tx
+                let row: Option<(String, Version, bool)> = tx
                     .fetch_optional(
                         Query::new(format!("select name, version, is_archived from {table} where id = $1")).bind(id),
                     )

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
 use crate::db::{reading, transact, Query, Tx};
+use crate::domain::id::{CampaignId, ChannelId, ImportId, ServiceId, Version};
 use crate::domain::{text, Money};
 use crate::error::{Error, Result};
 use crate::permission::{Actor, Permission};
@@ -80,11 +81,11 @@ pub fn today() -> NaiveDate {
 /// A campaign as lists and forms show it, with its service's and channel's names.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Campaign {
-    pub id: i64,
+    pub id: CampaignId,
     pub name: String,
-    pub service_id: i64,
+    pub service_id: ServiceId,
     pub service_name: String,
-    pub channel_id: i64,
+    pub channel_id: ChannelId,
     pub channel_name: String,
     #[sqlx(try_from = "i64")]
     pub budget: Money,
@@ -96,7 +97,7 @@ pub struct Campaign {
     #[sqlx(skip)]
     pub status: CampaignStatus,
     pub is_archived: bool,
-    pub version: i64,
+    pub version: Version,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -131,8 +132,8 @@ pub enum CampaignSort {
 pub struct CampaignFilter {
     pub search: String,
     pub status: Option<CampaignStatus>,
-    pub channel_id: Option<i64>,
-    pub service_id: Option<i64>,
+    pub channel_id: Option<ChannelId>,
+    pub service_id: Option<ServiceId>,
     pub include_archived: bool,
     pub sort: CampaignSort,
     pub direction: Option<Direction>,
@@ -145,7 +146,7 @@ const FROM: &str = " from campaigns c join services s on s.id = c.service_id joi
 
 impl Crm {
     /// One page of campaigns and how many match; archived ones only when asked for.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn list_campaigns(&self, actor: &Actor, filter: &CampaignFilter) -> Result<Page<Campaign>> {
         let today = today();
         let list = self.campaigns_query(actor, filter, today)?;
@@ -203,20 +204,20 @@ impl Crm {
     }
 
     /// Live campaigns for pickers: the lead form and the statistics filters.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn campaign_options(&self, actor: &Actor, search: &str) -> Result<Vec<(i64, String)>> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn campaign_options(&self, actor: &Actor, search: &str) -> Result<Vec<(CampaignId, String)>> {
         actor.require_any(&[
             Permission::LeadsView,
             Permission::LeadsEdit,
             Permission::CampaignsView,
             Permission::StatsView,
         ])?;
-        crate::store::options(actor, "campaigns", search).await
+        crate::store::options(actor, "campaigns", search, CampaignId::new).await
     }
 
     /// One campaign with its status as of today.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn get_campaign(&self, actor: &Actor, id: i64) -> Result<Campaign> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn get_campaign(&self, actor: &Actor, id: CampaignId) -> Result<Campaign> {
         actor.require(Permission::CampaignsView)?;
         reading!(actor.db, |tx| {
             let campaign = fetch(tx, id).await?;
@@ -225,7 +226,7 @@ impl Crm {
     }
 
     /// Creates a campaign after checking every field, its service and its channel.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn create_campaign(&self, actor: &Actor, input: &CampaignInput) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         transact!(actor.db, |tx| {
@@ -236,12 +237,12 @@ impl Crm {
     }
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn update_campaign(
         &self,
         actor: &Actor,
-        id: i64,
-        version: i64,
+        id: CampaignId,
+        version: Version,
         input: &CampaignInput,
     ) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
@@ -271,8 +272,8 @@ impl Crm {
     }
 
     /// Starts a planned campaign now; a start date still ahead moves to today.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn start_campaign(&self, actor: &Actor, id: i64, version: i64) -> Result<Campaign> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn start_campaign(&self, actor: &Actor, id: CampaignId, version: Version) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         let today = today();
         transact!(actor.db, |tx| {
@@ -287,8 +288,8 @@ impl Crm {
 
     /// Finishes an active campaign now; an end date still ahead (or none) becomes today, but
     /// never before the start date.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn finish_campaign(&self, actor: &Actor, id: i64, version: i64) -> Result<Campaign> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn finish_campaign(&self, actor: &Actor, id: CampaignId, version: Version) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
         let today = today();
         transact!(actor.db, |tx| {
@@ -307,12 +308,12 @@ impl Crm {
 
     /// Archives (or restores) a campaign: it leaves the lead form's picker, its leads and
     /// statistics stay.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn set_campaign_archived(
         &self,
         actor: &Actor,
-        id: i64,
-        version: i64,
+        id: CampaignId,
+        version: Version,
         archived: bool,
     ) -> Result<Campaign> {
         actor.require(Permission::CampaignsEdit)?;
@@ -324,8 +325,8 @@ impl Crm {
     }
 
     /// Deletes a campaign no lead refers to; one with leads must be archived instead.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn delete_campaign(&self, actor: &Actor, id: i64) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn delete_campaign(&self, actor: &Actor, id: CampaignId) -> Result<()> {
         actor.require(Permission::CampaignsEdit)?;
         transact!(actor.db, |tx| {
             fetch(tx, id).await?;
@@ -342,7 +343,7 @@ async fn stamp(
     actor: &Actor,
     action: &str,
     current: &Campaign,
-    version: i64,
+    version: Version,
     mut update: Query,
 ) -> Result<Campaign> {
     update.push(", version = version + 1, updated_at = ").push_bind(now());
@@ -352,10 +353,10 @@ async fn stamp(
     fetch(tx, current.id).await
 }
 
-async fn fetch(tx: &mut Tx, id: i64) -> Result<Campaign> {
+async fn fetch(tx: &mut Tx, id: CampaignId) -> Result<Campaign> {
     let campaign: Option<Campaign> =
         tx.fetch_optional(Query::new(format!("select {COLUMNS}{FROM} where c.id = $1")).bind(id)).await?;
-    campaign.map(|c| c.with_status(today())).ok_or(Error::NotFound { entity: "campaign", id })
+    campaign.map(|c| c.with_status(today())).ok_or(Error::NotFound { entity: "campaign", id: id.get() })
 }
 
 /// Adds a campaign in the caller's transaction after checking it as the form does;
@@ -364,11 +365,11 @@ pub(crate) async fn add_campaign(
     tx: &mut Tx,
     actor: &Actor,
     input: &CampaignInput,
-    import_id: Option<i64>,
-) -> Result<i64> {
+    import_id: Option<ImportId>,
+) -> Result<CampaignId> {
     let valid = input.validate(tx, None).await?;
     let at = now();
-    let id: i64 = tx
+    let id: CampaignId = tx
         .scalar(
             Query::new(
                 "insert into campaigns (name, name_key, search, service_id, channel_id, budget, starts_on, ends_on,

@@ -14,6 +14,10 @@ use crate::history::{read_timeline, Changes, Entry, Record};
 use crate::leads::{self, Lead, LeadStatus};
 use crate::permission::{Actor, Permission};
 use crate::reference::{Item, LOST_REASONS};
+
+/// A reason a lead was lost, from the reference list.
+pub type LostReason = Item<LostReasonId>;
+use crate::domain::id::{CampaignId, ClientId, LeadId, LostReasonId, ServiceId, UserId, Version};
 use crate::store::update_versioned;
 use crate::tasks::{Task, TaskFilter, TaskState};
 
@@ -21,10 +25,10 @@ use crate::tasks::{Task, TaskFilter, TaskState};
 /// conversion's contract starts from).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Origin {
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     pub campaign_name: String,
     pub channel_name: String,
-    pub service_id: i64,
+    pub service_id: ServiceId,
     pub service_name: String,
     #[sqlx(try_from = "i64")]
     pub service_price: Money,
@@ -55,7 +59,7 @@ pub struct ClientCard {
 /// A person to pick as an owner or assignee.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct UserOption {
-    pub id: i64,
+    pub id: UserId,
     pub full_name: String,
 }
 
@@ -68,8 +72,8 @@ const CARD_TASKS: i64 = 100;
 
 impl Crm {
     /// A lead's card, for everyone who may view leads.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn lead_card(&self, actor: &Actor, id: i64) -> Result<LeadCard> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn lead_card(&self, actor: &Actor, id: LeadId) -> Result<LeadCard> {
         actor.require(Permission::LeadsView)?;
         let open_tasks = self.record_tasks(actor, Record::Lead(id))?;
         let (lead, origin, timeline, tasks) = reading!(actor.db, |tx| {
@@ -83,8 +87,8 @@ impl Crm {
     }
 
     /// A client's card, for everyone who may view clients; contracts for those who see them.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn client_card(&self, actor: &Actor, id: i64) -> Result<ClientCard> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn client_card(&self, actor: &Actor, id: ClientId) -> Result<ClientCard> {
         actor.require(Permission::ClientsView)?;
         let open_tasks = self.record_tasks(actor, Record::Client(id))?;
         let (client, lead, origin, timeline, tasks) = reading!(actor.db, |tx| {
@@ -118,14 +122,14 @@ impl Crm {
 
     /// Moves a lead (read at `version`) to another status; `lost` needs a reason from the list.
     /// `converted` is reached only by converting.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn set_lead_status(
         &self,
         actor: &Actor,
-        id: i64,
-        version: i64,
+        id: LeadId,
+        version: Version,
         status: LeadStatus,
-        lost_reason_id: Option<i64>,
+        lost_reason_id: Option<LostReasonId>,
     ) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         transact!(actor.db, |tx| {
@@ -137,8 +141,8 @@ impl Crm {
     }
 
     /// Makes `owner_id` responsible for a lead or client read at `version`.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn set_owner(&self, actor: &Actor, record: Record, version: i64, owner_id: i64) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn set_owner(&self, actor: &Actor, record: Record, version: Version, owner_id: UserId) -> Result<()> {
         actor.require(Permission::OwnersAssign)?;
         actor.require(record.view_permission())?;
         transact!(actor.db, |tx| {
@@ -149,7 +153,7 @@ impl Crm {
 
     /// Active colleagues by name, for owner and assignee pickers: every signed-in user may see
     /// who works here.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn user_options(&self, actor: &Actor) -> Result<Vec<UserOption>> {
         actor.require_signed_in()?;
         reading!(actor.db, |tx| {
@@ -161,8 +165,8 @@ impl Crm {
     }
 
     /// Why leads are lost, by name: for everyone who sets a lead's status or reads statistics.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn list_lost_reasons(&self, actor: &Actor, include_archived: bool) -> Result<Vec<Item>> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn list_lost_reasons(&self, actor: &Actor, include_archived: bool) -> Result<Vec<LostReason>> {
         actor.require_any(&[
             Permission::LeadsView,
             Permission::LeadsEdit,
@@ -172,20 +176,32 @@ impl Crm {
         LOST_REASONS.list(actor, include_archived).await
     }
 
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn create_lost_reason(&self, actor: &Actor, name: &str) -> Result<Item> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn create_lost_reason(&self, actor: &Actor, name: &str) -> Result<LostReason> {
         actor.require(Permission::ReasonsEdit)?;
         LOST_REASONS.create(actor, name).await
     }
 
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn rename_lost_reason(&self, actor: &Actor, id: i64, version: i64, name: &str) -> Result<Item> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn rename_lost_reason(
+        &self,
+        actor: &Actor,
+        id: LostReasonId,
+        version: Version,
+        name: &str,
+    ) -> Result<LostReason> {
         actor.require(Permission::ReasonsEdit)?;
         LOST_REASONS.rename(actor, id, version, name).await
     }
 
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn set_lost_reason_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Item> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn set_lost_reason_archived(
+        &self,
+        actor: &Actor,
+        id: LostReasonId,
+        version: Version,
+        archived: bool,
+    ) -> Result<LostReason> {
         actor.require(Permission::ReasonsEdit)?;
         LOST_REASONS.set_archived(actor, id, version, archived).await
     }
@@ -197,9 +213,9 @@ pub(crate) async fn change_status(
     tx: &mut Tx,
     actor: &Actor,
     before: &Lead,
-    version: i64,
+    version: Version,
     status: LeadStatus,
-    lost_reason_id: Option<i64>,
+    lost_reason_id: Option<LostReasonId>,
 ) -> Result<()> {
     if status == LeadStatus::Converted {
         return Err(Error::field("status", "convert_instead"));
@@ -233,8 +249,8 @@ pub(crate) async fn change_owner(
     tx: &mut Tx,
     actor: &Actor,
     record: Record,
-    version: i64,
-    owner_id: i64,
+    version: Version,
+    owner_id: UserId,
 ) -> Result<()> {
     let (entity, id) = record.parts();
     let table = if entity == "lead" { "leads" } else { "clients" };
@@ -269,7 +285,7 @@ pub(crate) async fn change_owner(
     audit_entry(tx, actor, "owner", entity, id, &name, &changes).await
 }
 
-async fn origin(tx: &mut Tx, campaign: Option<i64>) -> Result<Option<Origin>> {
+async fn origin(tx: &mut Tx, campaign: Option<CampaignId>) -> Result<Option<Origin>> {
     let Some(campaign) = campaign else { return Ok(None) };
     tx.fetch_optional(
         Query::new(

@@ -7,6 +7,7 @@ use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
 use crate::app::{Crm, Settings};
 use crate::config::{redact_url, resolve_location, ConfigFile, Location};
 use crate::demo::DemoOptions;
+use crate::domain::id::{ChannelId, ServiceId};
 use crate::error::{Error, Result};
 use crate::i18n::{error_message, Lang};
 use crate::stats::{CampaignStats, Figures, StatsFilter};
@@ -74,10 +75,10 @@ pub enum Command {
         to: Option<NaiveDate>,
         /// Only campaigns of this channel id.
         #[arg(long)]
-        channel: Option<i64>,
+        channel: Option<ChannelId>,
         /// Only campaigns of this service id.
         #[arg(long)]
-        service: Option<i64>,
+        service: Option<ServiceId>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,

@@ -12,6 +12,7 @@ use crate::app::{audit_entry, now, Crm, Direction, Keyset, ListQuery, Page, Page
 use crate::contracts::{fetch_contract, Contract, ContractInput, DocumentUpload};
 use crate::db::{reading, transact, Backend, Lock, Query, Tx};
 use crate::domain::contact::{self, Email, Phone};
+use crate::domain::id::{CampaignId, ClientId, LeadId, UserId, Version};
 use crate::domain::text::{self, PersonName};
 use crate::domain::Money;
 use crate::error::{Checks, Error, Result};
@@ -25,9 +26,9 @@ pub use conversion::Conversion;
 /// An active client with what it has bought so far.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Client {
-    pub id: i64,
+    pub id: ClientId,
     /// The lead this client was converted from.
-    pub lead_id: i64,
+    pub lead_id: LeadId,
     pub full_name: String,
     /// E.164, e.g. `+79123456789`; serialized as people read it (`+7 912 345-67-89`).
     #[serde(serialize_with = "crate::domain::contact::serialize_phone")]
@@ -36,7 +37,7 @@ pub struct Client {
     pub email: Option<String>,
     pub note: String,
     /// The campaign that brought the client, through the lead.
-    pub campaign_id: Option<i64>,
+    pub campaign_id: Option<CampaignId>,
     pub campaign_name: Option<String>,
     /// How many contracts the client has.
     pub contracts: i64,
@@ -44,12 +45,12 @@ pub struct Client {
     #[sqlx(try_from = "i64")]
     pub revenue: Money,
     pub is_archived: bool,
-    pub version: i64,
+    pub version: Version,
     pub converted_by_name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Who is responsible for the client (the manager who converted it unless reassigned).
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<UserId>,
     pub owner_name: Option<String>,
 }
 
@@ -80,9 +81,9 @@ pub struct ClientFilter {
     /// in the lead list.
     pub search: String,
     /// Clients brought by this campaign (through their lead).
-    pub campaign_id: Option<i64>,
+    pub campaign_id: Option<CampaignId>,
     /// The responsible person's clients.
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<UserId>,
     pub include_archived: bool,
     pub sort: ClientSort,
     pub direction: Option<Direction>,
@@ -106,7 +107,7 @@ const MAX_NOTE: usize = 5000;
 
 impl Crm {
     /// One page of clients, newest first unless asked otherwise, with the total.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn list_clients(&self, actor: &Actor, filter: &ClientFilter) -> Result<Page<Client>> {
         let list = self.clients_query(actor, filter)?;
         self.read_page(actor, list, filter.page).await
@@ -140,8 +141,8 @@ impl Crm {
     }
 
     /// One client with its contract count and revenue.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn get_client(&self, actor: &Actor, id: i64) -> Result<Client> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn get_client(&self, actor: &Actor, id: ClientId) -> Result<Client> {
         actor.require(Permission::ClientsView)?;
         reading!(actor.db, |tx| {
             let client = fetch_client(tx, id).await?;
@@ -151,8 +152,14 @@ impl Crm {
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`. The client's
     /// contracts are searched by its name too, so their search text follows.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn update_client(&self, actor: &Actor, id: i64, version: i64, input: &ClientInput) -> Result<Client> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn update_client(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        version: Version,
+        input: &ClientInput,
+    ) -> Result<Client> {
         actor.require(Permission::ClientsEdit)?;
         let valid = self.validate_client(input)?;
         transact!(actor.db, |tx| {
@@ -193,8 +200,14 @@ impl Crm {
 
     /// Archives (or restores) a client: it leaves the list and takes no new contracts; its
     /// contracts and the statistics keep it.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn set_client_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Client> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn set_client_archived(
+        &self,
+        actor: &Actor,
+        id: ClientId,
+        version: Version,
+        archived: bool,
+    ) -> Result<Client> {
         actor.require(Permission::ClientsEdit)?;
         transact!(actor.db, |tx| {
             set_archived(tx, actor, "clients", "client", id, version, archived).await?;
@@ -204,11 +217,11 @@ impl Crm {
     }
 
     /// A further contract for an existing, live client, optionally with its document.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn add_contract_to_client(
         &self,
         actor: &Actor,
-        client_id: i64,
+        client_id: ClientId,
         input: &ContractInput,
         document: Option<DocumentUpload>,
     ) -> Result<Contract> {
@@ -221,7 +234,7 @@ impl Crm {
                 .fetch_optional(Query::new("select full_name, is_archived from clients where id = $1").bind(client_id))
                 .await?;
             let Some((name, archived)) = holder else {
-                return Err(Error::NotFound { entity: "client", id: client_id });
+                return Err(Error::NotFound { entity: "client", id: client_id.get() });
             };
             if archived {
                 return Err(Error::state("client_archived"));
@@ -276,8 +289,8 @@ fn conditions(filter: &ClientFilter, region: Country, backend: Backend, on_row: 
     clause
 }
 
-pub(crate) async fn fetch_client(tx: &mut Tx, id: i64) -> Result<Client> {
+pub(crate) async fn fetch_client(tx: &mut Tx, id: ClientId) -> Result<Client> {
     tx.fetch_optional(Query::new(format!("{COLUMNS} where cl.id = $1")).bind(id))
         .await?
-        .ok_or(Error::NotFound { entity: "client", id })
+        .ok_or(Error::NotFound { entity: "client", id: id.get() })
 }

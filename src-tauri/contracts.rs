@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
 use crate::db::{reading, transact, Lock, Query, Tx};
+use crate::domain::id::{ClientId, ContractId, ImportId, ServiceId, Version};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::permission::{Actor, Permission};
@@ -29,11 +30,11 @@ use row::{ensure_exists, ContractRow, COLUMNS, FROM};
 /// A contract as screens show it, with its service's and client's names.
 #[derive(Debug, Clone, Serialize)]
 pub struct Contract {
-    pub id: i64,
+    pub id: ContractId,
     pub name: String,
-    pub service_id: i64,
+    pub service_id: ServiceId,
     pub service_name: String,
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     pub client_name: Option<String>,
     pub signed_on: NaiveDate,
     pub valid_from: NaiveDate,
@@ -42,7 +43,7 @@ pub struct Contract {
     /// The document's details; its bytes come only from [`Crm::get_document`].
     pub document: Option<DocumentInfo>,
     pub is_archived: bool,
-    pub version: i64,
+    pub version: Version,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -62,8 +63,8 @@ pub enum ContractSort {
 pub struct ContractFilter {
     /// Matches the contract's name and its client's name, ignoring case.
     pub search: String,
-    pub service_id: Option<i64>,
-    pub client_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
+    pub client_id: Option<ClientId>,
     /// Only contracts with no client yet: the picker of a lead conversion.
     pub unassigned_only: bool,
     /// Only live contracts whose validity ends within the office's warning period
@@ -79,7 +80,7 @@ pub struct ContractFilter {
 
 impl Crm {
     /// One page of contracts, latest signed first unless asked otherwise, with the total.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn list_contracts(&self, actor: &Actor, filter: &ContractFilter) -> Result<Page<Contract>> {
         let list = self.contracts_query(actor, filter)?;
         let page: Page<ContractRow> = self.read_page(actor, list, filter.page).await?;
@@ -119,8 +120,8 @@ impl Crm {
     }
 
     /// One contract with its document's details (not its bytes).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn get_contract(&self, actor: &Actor, id: i64) -> Result<Contract> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn get_contract(&self, actor: &Actor, id: ContractId) -> Result<Contract> {
         actor.require(Permission::ContractsView)?;
         reading!(actor.db, |tx| {
             let contract = fetch_contract(tx, id).await?;
@@ -130,7 +131,7 @@ impl Crm {
 
     /// Creates a contract with no client yet (it is attached when a lead converts), optionally
     /// with its document; every field error, the document's included, comes back at once.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn create_contract(
         &self,
         actor: &Actor,
@@ -147,12 +148,12 @@ impl Crm {
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`. The client and
     /// the document are changed by their own use cases.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn update_contract(
         &self,
         actor: &Actor,
-        id: i64,
-        version: i64,
+        id: ContractId,
+        version: Version,
         input: &ContractInput,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
@@ -194,12 +195,12 @@ impl Crm {
     }
 
     /// Stores the contract's document, replacing any earlier one; a new version of the contract.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn attach_document(
         &self,
         actor: &Actor,
-        contract_id: i64,
-        version: i64,
+        contract_id: ContractId,
+        version: Version,
         document: DocumentUpload,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
@@ -228,7 +229,7 @@ impl Crm {
 
     /// Reads a document file the user picked (see [`DocumentUpload::read_picked`]) for a contract
     /// form: only those who may save contracts may load files through the CRM.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn read_document_file(&self, actor: &Actor, path: std::path::PathBuf) -> Result<DocumentUpload> {
         self.may_read_document_files(actor)?;
         let rules = self.settings.document_rules();
@@ -239,8 +240,8 @@ impl Crm {
     }
 
     /// The contract's document with its bytes; `no_document` when it has none.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn get_document(&self, actor: &Actor, contract_id: i64) -> Result<Document> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn get_document(&self, actor: &Actor, contract_id: ContractId) -> Result<Document> {
         actor.require(Permission::ContractsView)?;
         let document = reading!(actor.db, |tx| {
             ensure_exists(tx, contract_id).await?;
@@ -250,12 +251,12 @@ impl Crm {
     }
 
     /// Archives (or restores) a contract: it leaves the lists and pickers, its history stays.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn set_contract_archived(
         &self,
         actor: &Actor,
-        id: i64,
-        version: i64,
+        id: ContractId,
+        version: Version,
         archived: bool,
     ) -> Result<Contract> {
         actor.require(Permission::ContractsEdit)?;
@@ -274,9 +275,9 @@ impl Crm {
         actor: &Actor,
         input: &ContractInput,
         document: Option<DocumentUpload>,
-        client: Option<(i64, &str)>,
-        import_id: Option<i64>,
-    ) -> Result<i64> {
+        client: Option<(ClientId, &str)>,
+        import_id: Option<ImportId>,
+    ) -> Result<ContractId> {
         let mut checks = Checks::new();
         let valid = check_input(tx, &mut checks, input, None).await?;
         let document = document.and_then(|d| checks.take(d.check(self.settings.document_rules())));
@@ -330,9 +331,9 @@ async fn insert_contract(
     tx: &mut Tx,
     actor: &Actor,
     valid: &ValidContract,
-    client: Option<(i64, &str)>,
-    import_id: Option<i64>,
-) -> Result<i64> {
+    client: Option<(ClientId, &str)>,
+    import_id: Option<ImportId>,
+) -> Result<ContractId> {
     let at = now();
     let id = tx
         .scalar(

@@ -194,7 +194,7 @@ impl Crm {
         .await?;
         tx.commit().await?;
         report.users_created.push(username.to_owned());
-        Ok(id)
+        Ok(id.get())
     }
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{Crm, Page, PageRequest};
 use crate::db::{reading, transact, Query, Tx};
+use crate::domain::id::{ClientId, LeadId, UserId};
 use crate::domain::{date, text};
 use crate::error::{Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
@@ -15,16 +16,16 @@ use crate::permission::{Actor, Permission};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Record {
-    Lead(i64),
-    Client(i64),
+    Lead(LeadId),
+    Client(ClientId),
 }
 
 impl Record {
     /// The audit log's entity name and the record's id.
     pub fn parts(self) -> (&'static str, i64) {
         match self {
-            Self::Lead(id) => ("lead", id),
-            Self::Client(id) => ("client", id),
+            Self::Lead(id) => ("lead", id.get()),
+            Self::Client(id) => ("client", id.get()),
         }
     }
 
@@ -95,7 +96,7 @@ impl TryFrom<String> for Changes {
 pub struct Entry {
     pub id: i64,
     pub at: DateTime<Utc>,
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub user_name: Option<String>,
     /// `create`, `update`, `note`, `status`, `owner`, `convert`, `archive`, `restore`,
     /// `attach_document`, `task_added`, `task_done`, ...
@@ -132,7 +133,7 @@ pub const ENTITIES: [&str; 12] = [
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct HistoryFilter {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// One of [`ENTITIES`].
     pub entity: Option<String>,
     /// First local day, inclusive.
@@ -151,7 +152,7 @@ pub const MAX_NOTE: usize = 10_000;
 impl Crm {
     /// A lead's or client's timeline, newest first. A client's includes its lead's story and its
     /// contracts' entries.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn timeline(&self, actor: &Actor, record: Record, page: PageRequest) -> Result<Page<Entry>> {
         actor.require(record.view_permission())?;
         reading!(actor.db, |tx| {
@@ -162,7 +163,7 @@ impl Crm {
     }
 
     /// Adds a note (plain text, several lines) to a lead's or client's timeline.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn add_note(&self, actor: &Actor, record: Record, body: &str) -> Result<Entry> {
         actor.require(Permission::NotesAdd)?;
         actor.require(record.view_permission())?;
@@ -190,7 +191,7 @@ impl Crm {
     }
 
     /// Every change, newest first, filtered by user, kind of record and period.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn history(&self, actor: &Actor, filter: &HistoryFilter) -> Result<Page<Entry>> {
         actor.require(Permission::HistoryView)?;
         date::check_period(("from", filter.from), ("to", filter.to))?;

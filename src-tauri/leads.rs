@@ -20,6 +20,7 @@ use phonenumber::country::Id as Country;
 use crate::app::{audit, audit_entry, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
 use crate::db::{reading, transact, Query, Tx};
 use crate::domain::date;
+use crate::domain::id::{CampaignId, ClientId, ImportId, LeadId, LostReasonId, UserId, Version};
 use crate::error::{Error, FieldError, Result};
 use crate::history::Changes;
 use crate::permission::{Actor, Permission};
@@ -62,34 +63,34 @@ impl TryFrom<String> for LeadStatus {
 /// A lead as lists and forms show it, with its campaign's and creator's names.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Lead {
-    pub id: i64,
+    pub id: LeadId,
     pub full_name: String,
     /// E.164, e.g. `+79123456789`; serialized as people read it (`+7 912 345-67-89`).
     #[serde(serialize_with = "crate::domain::contact::serialize_phone")]
     pub phone: Option<String>,
     /// Lower-cased.
     pub email: Option<String>,
-    pub campaign_id: Option<i64>,
+    pub campaign_id: Option<CampaignId>,
     pub campaign_name: Option<String>,
     #[sqlx(try_from = "String")]
     pub status: LeadStatus,
     pub note: String,
     pub is_archived: bool,
-    pub version: i64,
-    pub created_by: i64,
+    pub version: Version,
+    pub created_by: UserId,
     pub created_by_name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The active client this lead became, once converted.
-    pub client_id: Option<i64>,
+    pub client_id: Option<ClientId>,
     /// Who is responsible for the lead (its creator unless someone else was chosen).
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<UserId>,
     pub owner_name: Option<String>,
     /// Why the lead was lost, when its status is `lost`.
-    pub lost_reason_id: Option<i64>,
+    pub lost_reason_id: Option<LostReasonId>,
     pub lost_reason: Option<String>,
     /// The lead this one was merged into (it is archived then).
-    pub merged_into: Option<i64>,
+    pub merged_into: Option<LeadId>,
 }
 
 /// Columns the lead list may be sorted by; each has an index.
@@ -109,9 +110,9 @@ pub struct LeadFilter {
     /// Part of a name, phone or e-mail; phone-like text also matches other national forms.
     pub search: String,
     pub status: Option<LeadStatus>,
-    pub campaign_id: Option<i64>,
+    pub campaign_id: Option<CampaignId>,
     /// The responsible person's leads ("mine": the actor's own id).
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<UserId>,
     /// First day of creation (local calendar day), inclusive.
     pub created_from: Option<NaiveDate>,
     /// Last day of creation (local calendar day), inclusive.
@@ -140,7 +141,7 @@ impl Crm {
     /// One page of leads, newest first unless asked otherwise. Every filter and sort is served by
     /// an index of migration 0003, so pages stay fast at a million leads; only substring search
     /// scans (see `search`).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn list_leads(&self, actor: &Actor, filter: &LeadFilter) -> Result<Page<Lead>> {
         let list = self.leads_query(actor, filter)?;
         self.read_page(actor, list, filter.page).await
@@ -180,7 +181,8 @@ impl Crm {
     fn kept_lead_count(&self, filter: &LeadFilter) -> Option<Query> {
         let searched = Search::parse(&filter.search, self.settings.phone_region).is_some();
         // (ids below 1 exist nowhere, while the counts keep "none" as 0)
-        let unknown = filter.campaign_id.is_some_and(|id| id < 1) || filter.owner_id.is_some_and(|id| id < 1);
+        let unknown =
+            filter.campaign_id.is_some_and(|id| id.get() < 1) || filter.owner_id.is_some_and(|id| id.get() < 1);
         let dated = filter.created_from.is_some() || filter.created_to.is_some();
         if searched || unknown || dated || filter.duplicates {
             return None;
@@ -241,8 +243,8 @@ impl Crm {
     }
 
     /// One lead, archived or not.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn get_lead(&self, actor: &Actor, id: i64) -> Result<Lead> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn get_lead(&self, actor: &Actor, id: LeadId) -> Result<Lead> {
         actor.require(Permission::LeadsView)?;
         reading!(actor.db, |tx| {
             let lead = fetch(tx, id).await?;
@@ -252,7 +254,7 @@ impl Crm {
 
     /// Creates a lead (status `new` unless the form says otherwise), refusing a phone or e-mail
     /// that a live lead already has.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn create_lead(&self, actor: &Actor, input: &LeadInput) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         if input.owner_id.is_some_and(|owner| owner != actor.user_id) {
@@ -273,15 +275,15 @@ impl Crm {
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`, and a
     /// converted lead is frozen.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn update_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn update_lead(&self, actor: &Actor, id: LeadId, version: Version, input: &LeadInput) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         let updated = self.save_lead(actor, id, version, input).await;
         let (phone, email) = input.normalised_contacts(self.settings.phone_region);
         self.explain_duplicate(actor, updated, (phone.as_deref(), email.as_deref()), Some(id)).await
     }
 
-    async fn save_lead(&self, actor: &Actor, id: i64, version: i64, input: &LeadInput) -> Result<Lead> {
+    async fn save_lead(&self, actor: &Actor, id: LeadId, version: Version, input: &LeadInput) -> Result<Lead> {
         transact!(actor.db, |tx| {
             let lead = change_lead(tx, actor, id, Some(version), input, self.settings.phone_region).await?;
             Ok(lead)
@@ -289,8 +291,8 @@ impl Crm {
     }
     /// Archives a lead (it leaves the lists and frees its phone and e-mail) or restores it, which
     /// is refused while a live lead holds the same phone or e-mail.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn set_lead_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Lead> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn set_lead_archived(&self, actor: &Actor, id: LeadId, version: Version, archived: bool) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         let result = self.archive_lead(actor, id, version, archived).await;
         if result.as_ref().err().and_then(violated_contact).is_none() {
@@ -300,7 +302,7 @@ impl Crm {
         self.explain_duplicate(actor, result, (lead.phone.as_deref(), lead.email.as_deref()), Some(id)).await
     }
 
-    async fn archive_lead(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Lead> {
+    async fn archive_lead(&self, actor: &Actor, id: LeadId, version: Version, archived: bool) -> Result<Lead> {
         transact!(actor.db, |tx| {
             let current = fetch(tx, id).await?;
             change_archived(tx, actor, &current, version, archived).await?;
@@ -317,7 +319,7 @@ impl Crm {
         actor: &Actor,
         result: Result<Lead>,
         contacts: (Option<&str>, Option<&str>),
-        except: Option<i64>,
+        except: Option<LeadId>,
     ) -> Result<Lead> {
         let Some(field) = result.as_ref().err().and_then(violated_contact) else { return result };
         let (phone, email) = contacts;
@@ -338,7 +340,7 @@ pub(crate) async fn change_archived(
     tx: &mut Tx,
     actor: &Actor,
     current: &Lead,
-    version: i64,
+    version: Version,
     archived: bool,
 ) -> Result<()> {
     ensure_not_converted(current)?;
@@ -373,10 +375,10 @@ pub(crate) fn ensure_not_converted(lead: &Lead) -> Result<()> {
     Ok(())
 }
 
-pub(crate) async fn fetch(tx: &mut Tx, id: i64) -> Result<Lead> {
+pub(crate) async fn fetch(tx: &mut Tx, id: LeadId) -> Result<Lead> {
     tx.fetch_optional(Query::new(format!("select {COLUMNS} from leads l{JOINS} where l.id = $1")).bind(id))
         .await?
-        .ok_or(Error::NotFound { entity: "lead", id })
+        .ok_or(Error::NotFound { entity: "lead", id: id.get() })
 }
 
 const INSERT_LEADS: &str = "insert into leads (full_name, phone, email, campaign_id, status, note, search,
@@ -384,7 +386,7 @@ const INSERT_LEADS: &str = "insert into leads (full_name, phone, email, campaign
 
 /// One lead's `(...)` after [`INSERT_LEADS`], made by `actor` at `at` (its owner unless it names
 /// one), by import `import_id` if any.
-fn push_values(q: &mut Query, lead: &ValidLead, actor: &Actor, at: DateTime<Utc>, import_id: Option<i64>) {
+fn push_values(q: &mut Query, lead: &ValidLead, actor: &Actor, at: DateTime<Utc>, import_id: Option<ImportId>) {
     q.push("(").push_bind(lead.full_name.as_str()).push(", ");
     q.push_bind(lead.phone.as_deref()).push(", ");
     q.push_bind(lead.email.as_deref()).push(", ");
@@ -407,13 +409,13 @@ pub(crate) async fn add_lead(
     actor: &Actor,
     input: &LeadInput,
     region: Country,
-    import_id: Option<i64>,
-) -> Result<i64> {
+    import_id: Option<ImportId>,
+) -> Result<LeadId> {
     let valid = input.validate(tx, region, None).await?;
     let mut q = Query::new(INSERT_LEADS);
     push_values(&mut q, &valid, actor, now(), import_id);
     q.push(" returning id");
-    let id: i64 = tx.scalar(q).await?;
+    let id: LeadId = tx.scalar(q).await?;
     let action = if import_id.is_some() { "import" } else { "create" };
     audit(tx, actor, action, "lead", id, &valid.full_name).await?;
     Ok(id)
@@ -423,7 +425,7 @@ pub(crate) async fn add_lead(
 /// no live lead holds, with their history entries: two multi-row statements for 300 leads where
 /// [`add_lead`] makes several for each lead. A contact taken meanwhile fails the batch with the
 /// unique index's error (the caller goes back to one lead at a time).
-pub(crate) async fn add_leads(tx: &mut Tx, actor: &Actor, leads: &[ValidLead], import_id: i64) -> Result<()> {
+pub(crate) async fn add_leads(tx: &mut Tx, actor: &Actor, leads: &[ValidLead], import_id: ImportId) -> Result<()> {
     let at = now();
     // 13 values a lead: 300 leads stay well inside both backends' limits on parameters
     for chunk in leads.chunks(300) {
@@ -461,8 +463,8 @@ pub(crate) async fn add_leads(tx: &mut Tx, actor: &Actor, leads: &[ValidLead], i
 pub(crate) async fn change_lead(
     tx: &mut Tx,
     actor: &Actor,
-    id: i64,
-    version: Option<i64>,
+    id: LeadId,
+    version: Option<Version>,
     input: &LeadInput,
     region: Country,
 ) -> Result<Lead> {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit_entry, now, Crm};
 use crate::db::{reading, transact, Query, Tx};
+use crate::domain::id::{LeadId, Version};
 use crate::error::{Error, Result};
 use crate::history::Changes;
 use crate::leads::{self, search_text, Lead, LeadStatus};
@@ -23,13 +24,13 @@ pub struct Duplicate {
 
 /// Merging `drop` into `keep`, each as read at its version; `take` names the fields whose value
 /// comes from `drop` (`full_name`, `phone`, `email`, `campaign_id`, `note`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct MergeInput {
-    pub keep: i64,
-    pub keep_version: i64,
-    pub drop: i64,
-    pub drop_version: i64,
+    pub keep: LeadId,
+    pub keep_version: Version,
+    pub drop: LeadId,
+    pub drop_version: Version,
+    #[serde(default)]
     pub take: Vec<String>,
 }
 
@@ -41,8 +42,8 @@ const MAX_DUPLICATES: i64 = 20;
 
 impl Crm {
     /// Probable duplicates of lead `id`, live and archived (leads already merged aside).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn lead_duplicates(&self, actor: &Actor, id: i64) -> Result<Vec<Duplicate>> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn lead_duplicates(&self, actor: &Actor, id: LeadId) -> Result<Vec<Duplicate>> {
         actor.require(Permission::LeadsView)?;
         reading!(actor.db, |tx| {
             let lead = leads::fetch(tx, id).await?;
@@ -54,7 +55,7 @@ impl Crm {
     /// Merges lead `drop` into lead `keep`. A converted lead always stays (`drop` converted is
     /// `merge_converted_survives`, both `merge_both_converted`); a converted lead's fields stay as
     /// they are.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn merge_leads(&self, actor: &Actor, input: &MergeInput) -> Result<Lead> {
         actor.require(Permission::LeadsEdit)?;
         actor.require(Permission::LeadsMerge)?;
@@ -81,7 +82,7 @@ impl Crm {
             if !drop.is_archived {
                 set_archived(tx, actor, "leads", "lead", drop.id, input.drop_version, true).await?;
             }
-            let version = if drop.is_archived { input.drop_version } else { input.drop_version + 1 };
+            let version = if drop.is_archived { input.drop_version } else { input.drop_version.next() };
             let point =
                 Query::new("update leads set merged_into = $1, version = version + 1 where id = $2 and version = $3")
                     .bind(keep.id)

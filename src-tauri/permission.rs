@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::db::Db;
+use crate::domain::id::UserId;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -123,7 +124,7 @@ impl Permission {
 /// building one for an arbitrary user id.
 #[derive(Debug, Clone, Serialize)]
 pub struct Actor {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub username: String,
     pub full_name: String,
     pub roles: Vec<String>,

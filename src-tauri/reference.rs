@@ -7,51 +7,63 @@ use serde::Serialize;
 
 use crate::app::{audit, now};
 use crate::db::{reading, transact, Query, Tx};
+use crate::domain::id::{ChannelId, LostReasonId, Version};
 use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::permission::Actor;
 use crate::store::{archive_action, ensure_name_free, name_race, update_versioned};
 
-/// One entry of a reference list.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Item {
-    pub id: i64,
+/// One entry of a reference list, whose ids are `I`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item<I> {
+    pub id: I,
     pub name: String,
     pub is_archived: bool,
-    pub version: i64,
+    pub version: Version,
 }
 
 /// A reference list's table (with `name`, `name_key`, `is_archived`, `version`, `created_at`)
-/// and its rows' name in errors and the audit log. Both are literals of this module.
-pub(crate) struct List {
+/// and its rows' name in errors and the audit log (both literals of this module), and how its
+/// ids are typed.
+pub(crate) struct List<I> {
     table: &'static str,
     entity: &'static str,
+    id: fn(i64) -> I,
 }
 
-pub(crate) const CHANNELS: List = List { table: "channels", entity: "channel" };
-pub(crate) const LOST_REASONS: List = List { table: "lost_reasons", entity: "lost_reason" };
+pub(crate) const CHANNELS: List<ChannelId> = List { table: "channels", entity: "channel", id: ChannelId::new };
+pub(crate) const LOST_REASONS: List<LostReasonId> =
+    List { table: "lost_reasons", entity: "lost_reason", id: LostReasonId::new };
+
+/// A row as read: id, name, archived, version.
+type ItemRow = (i64, String, bool, Version);
 
 /// Longest name: it is a label in pickers and statistics tables.
 const MAX_NAME: usize = 100;
 
-impl List {
+impl<I: Copy + Into<i64>> List<I> {
+    fn item(&self, (id, name, is_archived, version): ItemRow) -> Item<I> {
+        Item { id: (self.id)(id), name, is_archived, version }
+    }
+
     /// The entries by name, archived ones too when asked.
-    pub(crate) async fn list(&self, actor: &Actor, include_archived: bool) -> Result<Vec<Item>> {
+    pub(crate) async fn list(&self, actor: &Actor, include_archived: bool) -> Result<Vec<Item<I>>> {
         let mut q = Query::new(format!("select id, name, is_archived, version from {}", self.table));
         if !include_archived {
             q.push(" where is_archived = false");
         }
         q.push(" order by name_key");
-        reading!(actor.db, |tx| {
-            let items = tx.fetch_all(q.clone()).await?;
-            Ok(items)
-        })
+        let rows: Vec<ItemRow> = reading!(actor.db, |tx| {
+            let rows = tx.fetch_all(q.clone()).await?;
+            Ok(rows)
+        })?;
+        Ok(rows.into_iter().map(|row| self.item(row)).collect())
     }
 
-    pub(crate) async fn create(&self, actor: &Actor, name: &str) -> Result<Item> {
+    pub(crate) async fn create(&self, actor: &Actor, name: &str) -> Result<Item<I>> {
         let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
         transact!(actor.db, |tx| {
-            ensure_name_free(tx, self.table, &name, None).await?;
+            ensure_name_free(tx, self.table, &name, None::<I>).await?;
             let insert =
                 format!("insert into {} (name, name_key, created_at) values ($1, $2, $3) returning id", self.table);
             let id: i64 = tx
@@ -59,13 +71,13 @@ impl List {
                 .await
                 .map_err(name_race)?;
             audit(tx, actor, "create", self.entity, id, &name).await?;
-            let item = self.fetch(tx, id).await?;
+            let item = self.fetch(tx, (self.id)(id)).await?;
             Ok(item)
         })
     }
 
     /// Renames entry `id` read at `version`; records follow since they refer to it by id.
-    pub(crate) async fn rename(&self, actor: &Actor, id: i64, version: i64, name: &str) -> Result<Item> {
+    pub(crate) async fn rename(&self, actor: &Actor, id: I, version: Version, name: &str) -> Result<Item<I>> {
         let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
         transact!(actor.db, |tx| {
             ensure_name_free(tx, self.table, &name, Some(id)).await?;
@@ -81,7 +93,7 @@ impl List {
     }
 
     /// Archives (or restores) entry `id`: it leaves the pickers; records keep it.
-    pub(crate) async fn set_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Item> {
+    pub(crate) async fn set_archived(&self, actor: &Actor, id: I, version: Version, archived: bool) -> Result<Item<I>> {
         transact!(actor.db, |tx| {
             let update =
                 Query::new(format!("update {} set is_archived = $1, version = version + 1", self.table)).bind(archived);
@@ -94,13 +106,16 @@ impl List {
 
     /// Runs `update` (an `update {table} set ...`) for row `id` at `version`. These tables have
     /// no `updated_at`, so the shared `set_archived` helper does not apply.
-    async fn save(&self, tx: &mut Tx, mut update: Query, id: i64, version: i64) -> Result<()> {
+    async fn save(&self, tx: &mut Tx, mut update: Query, id: I, version: Version) -> Result<()> {
+        let id: i64 = id.into();
         update.push(" where id = ").push_bind(id).push(" and version = ").push_bind(version);
         update_versioned(tx, self.table, self.entity, id, update).await.map_err(name_race)
     }
 
-    async fn fetch(&self, tx: &mut Tx, id: i64) -> Result<Item> {
+    async fn fetch(&self, tx: &mut Tx, id: I) -> Result<Item<I>> {
+        let id: i64 = id.into();
         let select = format!("select id, name, is_archived, version from {} where id = $1", self.table);
-        tx.fetch_optional(Query::new(select).bind(id)).await?.ok_or(Error::NotFound { entity: self.entity, id })
+        let row: Option<ItemRow> = tx.fetch_optional(Query::new(select).bind(id)).await?;
+        row.map(|row| self.item(row)).ok_or(Error::NotFound { entity: self.entity, id })
     }
 }

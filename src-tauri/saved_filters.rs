@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, Crm};
 use crate::db::{reading, transact, Query};
+use crate::domain::id::SavedFilterId;
 use crate::domain::text;
 use crate::error::{Error, FieldError, Result};
 use crate::permission::Actor;
@@ -14,7 +15,7 @@ pub const LISTS: [&str; 6] = ["leads", "clients", "contracts", "campaigns", "ser
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SavedFilter {
-    pub id: i64,
+    pub id: SavedFilterId,
     pub list: String,
     pub name: String,
     /// The list's filter as the window sent it: an object, given back as it was.
@@ -41,7 +42,7 @@ const MAX_FILTER_BYTES: usize = 4096;
 
 impl Crm {
     /// The actor's saved filters of `list`, by name.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn saved_filters(&self, actor: &Actor, list: &str) -> Result<Vec<SavedFilter>> {
         actor.require_signed_in()?;
         let list = known(list)?;
@@ -60,7 +61,7 @@ impl Crm {
     }
 
     /// Saves `filter` under `name` for the actor; a filter of the same name is replaced.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn save_filter(
         &self,
         actor: &Actor,
@@ -87,7 +88,7 @@ impl Crm {
                     .bind(key.as_str()),
             )
             .await?;
-            let id: i64 = tx
+            let id: SavedFilterId = tx
                 .scalar(
                     Query::new(
                         "insert into saved_filters (user_id, list, name, name_key, filter, created_at)
@@ -107,8 +108,8 @@ impl Crm {
     }
 
     /// Deletes one of the actor's saved filters.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn delete_saved_filter(&self, actor: &Actor, id: i64) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn delete_saved_filter(&self, actor: &Actor, id: SavedFilterId) -> Result<()> {
         actor.require_signed_in()?;
         transact!(actor.db, |tx| {
             let deleted = tx
@@ -117,7 +118,7 @@ impl Crm {
                 )
                 .await?;
             if deleted == 0 {
-                return Err(Error::NotFound { entity: "saved_filter", id });
+                return Err(Error::NotFound { entity: "saved_filter", id: id.get() });
             }
             audit(tx, actor, "delete", "saved_filter", id, "").await?;
             Ok(())

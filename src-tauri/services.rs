@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{audit, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
 use crate::db::{reading, transact, Query, Tx};
+use crate::domain::id::{ImportId, ServiceId, Version};
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::permission::{Actor, Permission};
@@ -13,13 +14,13 @@ use crate::store::{delete_unreferenced, ensure_name_free, name_race, set_archive
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Service {
-    pub id: i64,
+    pub id: ServiceId,
     pub name: String,
     pub description: String,
     #[sqlx(try_from = "i64")]
     pub price: Money,
     pub is_archived: bool,
-    pub version: i64,
+    pub version: Version,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -76,7 +77,7 @@ pub struct ServiceFilter {
 const COLUMNS: &str = "id, name, description, price, is_archived, version, created_at, updated_at";
 
 impl Crm {
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn list_services(&self, actor: &Actor, filter: &ServiceFilter) -> Result<Page<Service>> {
         let list = self.services_query(actor, filter)?;
         self.read_page(actor, list, filter.page).await
@@ -103,19 +104,19 @@ impl Crm {
     }
 
     /// Live services for pickers (campaign and contract forms, statistics filters).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn service_options(&self, actor: &Actor, search: &str) -> Result<Vec<(i64, String)>> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn service_options(&self, actor: &Actor, search: &str) -> Result<Vec<(ServiceId, String)>> {
         actor.require_any(&[
             Permission::ServicesView,
             Permission::CampaignsEdit,
             Permission::ContractsEdit,
             Permission::StatsView,
         ])?;
-        crate::store::options(actor, "services", search).await
+        crate::store::options(actor, "services", search, ServiceId::new).await
     }
 
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn get_service(&self, actor: &Actor, id: i64) -> Result<Service> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn get_service(&self, actor: &Actor, id: ServiceId) -> Result<Service> {
         actor.require(Permission::ServicesView)?;
         reading!(actor.db, |tx| {
             let service = fetch(tx, id).await?;
@@ -123,7 +124,7 @@ impl Crm {
         })
     }
 
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn create_service(&self, actor: &Actor, input: &ServiceInput) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
         transact!(actor.db, |tx| {
@@ -134,8 +135,14 @@ impl Crm {
     }
 
     /// Saves an edit made on `version`; someone else's newer save is a `Conflict`.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn update_service(&self, actor: &Actor, id: i64, version: i64, input: &ServiceInput) -> Result<Service> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn update_service(
+        &self,
+        actor: &Actor,
+        id: ServiceId,
+        version: Version,
+        input: &ServiceInput,
+    ) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
         let valid = input.validate()?;
         transact!(actor.db, |tx| {
@@ -159,8 +166,14 @@ impl Crm {
     }
 
     /// Archives (or restores) a service: it disappears from pickers but its history stays.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn set_service_archived(&self, actor: &Actor, id: i64, version: i64, archived: bool) -> Result<Service> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn set_service_archived(
+        &self,
+        actor: &Actor,
+        id: ServiceId,
+        version: Version,
+        archived: bool,
+    ) -> Result<Service> {
         actor.require(Permission::ServicesEdit)?;
         transact!(actor.db, |tx| {
             set_archived(tx, actor, "services", "service", id, version, archived).await?;
@@ -170,8 +183,8 @@ impl Crm {
     }
 
     /// Deletes a service nobody refers to; one with campaigns or contracts must be archived.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn delete_service(&self, actor: &Actor, id: i64) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn delete_service(&self, actor: &Actor, id: ServiceId) -> Result<()> {
         actor.require(Permission::ServicesEdit)?;
         transact!(actor.db, |tx| {
             fetch(tx, id).await?;
@@ -183,10 +196,10 @@ impl Crm {
     }
 }
 
-async fn fetch(tx: &mut Tx, id: i64) -> Result<Service> {
+async fn fetch(tx: &mut Tx, id: ServiceId) -> Result<Service> {
     tx.fetch_optional(Query::new(format!("select {COLUMNS} from services where id = $1")).bind(id))
         .await?
-        .ok_or(Error::NotFound { entity: "service", id })
+        .ok_or(Error::NotFound { entity: "service", id: id.get() })
 }
 /// Adds a service in the caller's transaction after checking it as the form does; `import_id`
 /// marks one an import created. Returns its id.
@@ -194,12 +207,12 @@ pub(crate) async fn add_service(
     tx: &mut Tx,
     actor: &Actor,
     input: &ServiceInput,
-    import_id: Option<i64>,
-) -> Result<i64> {
+    import_id: Option<ImportId>,
+) -> Result<ServiceId> {
     let valid = input.validate()?;
-    ensure_name_free(tx, "services", &valid.name, None).await?;
+    ensure_name_free(tx, "services", &valid.name, None::<ServiceId>).await?;
     let at = now();
-    let id: i64 = tx
+    let id: ServiceId = tx
         .scalar(
             Query::new(
                 "insert into services (name, name_key, description, price, created_by, created_at, updated_at, import_id)

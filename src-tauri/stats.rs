@@ -29,6 +29,7 @@ pub mod series;
 
 use crate::app::{Crm, Page, PageRequest};
 use crate::db::{reading, transact, Backend, Query, Tx};
+use crate::domain::id::{CampaignId, ChannelId, ClientId, ServiceId};
 use crate::domain::{date, text, Money};
 use crate::error::{Error, Result};
 use crate::leads::Search;
@@ -41,8 +42,8 @@ pub struct StatsFilter {
     pub from: Option<NaiveDate>,
     /// Last day of the period (inclusive).
     pub to: Option<NaiveDate>,
-    pub channel_id: Option<i64>,
-    pub service_id: Option<i64>,
+    pub channel_id: Option<ChannelId>,
+    pub service_id: Option<ServiceId>,
 }
 
 /// The figures of one campaign, one channel, or the total.
@@ -62,11 +63,11 @@ pub struct Figures {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CampaignRow {
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     pub name: String,
-    pub channel_id: i64,
+    pub channel_id: ChannelId,
     pub channel: String,
-    pub service_id: i64,
+    pub service_id: ServiceId,
     pub service: String,
     pub starts_on: NaiveDate,
     pub ends_on: Option<NaiveDate>,
@@ -77,7 +78,7 @@ pub struct CampaignRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ChannelRow {
-    pub channel_id: i64,
+    pub channel_id: ChannelId,
     pub channel: String,
     pub campaigns: i64,
     #[serde(flatten)]
@@ -93,11 +94,11 @@ pub struct CampaignStats {
 
 #[derive(sqlx::FromRow)]
 struct RawRow {
-    campaign_id: i64,
+    campaign_id: CampaignId,
     name: String,
-    channel_id: i64,
+    channel_id: ChannelId,
     channel: String,
-    service_id: i64,
+    service_id: ServiceId,
     service: String,
     starts_on: NaiveDate,
     ends_on: Option<NaiveDate>,
@@ -169,7 +170,7 @@ struct Tally {
 /// Sales volume of one client: how many contracts and for how much.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ClientSales {
-    pub client_id: i64,
+    pub client_id: ClientId,
     pub full_name: String,
     pub campaign: Option<String>,
     pub contracts: i64,
@@ -335,7 +336,7 @@ impl Crm {
     /// Statistics per campaign, per channel and in total for a period and filters, from the
     /// roll-ups (`stat_days`, one row per campaign and day, kept by the database in the
     /// transaction of every write: migrations/*/0014_stat_days.sql).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn campaign_stats(&self, actor: &Actor, filter: &StatsFilter) -> Result<CampaignStats> {
         actor.require(Permission::StatsView)?;
         check_period(filter.from, filter.to)?;
@@ -356,7 +357,7 @@ impl Crm {
     /// The same figures as [`Crm::campaign_stats`], aggregated from the raw rows: the
     /// definitions' reference, which the roll-ups are tested against (and `--verify`'s witness).
     /// Hundreds of milliseconds at a million leads: never on a screen.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn campaign_stats_reference(&self, actor: &Actor, filter: &StatsFilter) -> Result<CampaignStats> {
         actor.require(Permission::StatsView)?;
         check_period(filter.from, filter.to)?;
@@ -388,7 +389,7 @@ impl Crm {
 
     /// Every campaign and day (and month) where the kept roll-ups differ from the rows,
     /// recomputed (a whole read of the leads: seconds at a million). Empty when they agree.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn verify_stats(&self, actor: &Actor) -> Result<Verification> {
         actor.require(Permission::StatsView)?;
         let counts_too = actor.can(Permission::LeadsView);
@@ -435,7 +436,7 @@ impl Crm {
 
     /// Makes the roll-ups again from the rows (administrators): the repair for what
     /// [`Crm::verify_stats`] reports. Returns the number of campaign-days kept.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn rebuild_stats(&self, actor: &Actor) -> Result<i64> {
         actor.require(Permission::UsersManage)?;
         transact!(actor.db, |tx| {
@@ -481,7 +482,7 @@ impl Crm {
     }
 
     /// Sales volume per client, largest first: contracts signed in the period and their sum.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn client_sales(&self, actor: &Actor, filter: &ClientSalesFilter) -> Result<Page<ClientSales>> {
         actor.require(Permission::StatsView)?;
         check_period(filter.from, filter.to)?;
@@ -703,7 +704,7 @@ fn compare(kept: &[Tally], rows: &[Tally], period: &'static str) -> Vec<RollupDi
 
 /// Campaign rows with their ratios, the per-channel roll-up and the total, from the raw sums.
 fn assemble(raw: Vec<RawRow>) -> CampaignStats {
-    let mut channels: Vec<(i64, String, i64, [i64; 4])> = Vec::new();
+    let mut channels: Vec<(ChannelId, String, i64, [i64; 4])> = Vec::new();
     let mut total = [0i64; 4];
     let campaigns = raw
         .into_iter()

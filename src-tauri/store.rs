@@ -6,7 +6,8 @@
 use sqlx::error::DatabaseError;
 
 use crate::app::{audit, now};
-use crate::db::{reading, Lock, Query, Tx};
+use crate::db::{reading, Lock, Query, Tx, Value};
+use crate::domain::id::{ClientId, Version};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::Actor;
@@ -18,9 +19,10 @@ pub(crate) async fn update_versioned(
     tx: &mut Tx,
     table: &'static str,
     entity: &'static str,
-    id: i64,
+    id: impl Into<i64>,
     update: Query,
 ) -> Result<()> {
+    let id = id.into();
     if tx.execute(update).await? > 0 {
         return Ok(());
     }
@@ -38,10 +40,11 @@ pub(crate) async fn set_archived(
     actor: &Actor,
     table: &'static str,
     entity: &'static str,
-    id: i64,
-    version: i64,
+    id: impl Into<i64>,
+    version: Version,
     archived: bool,
 ) -> Result<()> {
+    let id = id.into();
     let update = Query::new(format!(
         "update {table} set is_archived = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4"
     ))
@@ -81,9 +84,10 @@ async fn ensure_unreferenced(tx: &mut Tx, id: i64, references: &[(&'static str, 
 pub(crate) async fn delete_unreferenced(
     tx: &mut Tx,
     table: &'static str,
-    id: i64,
+    id: impl Into<i64>,
     references: &[(&'static str, &'static str)],
 ) -> Result<()> {
+    let id = id.into();
     ensure_unreferenced(tx, id, references).await?;
     let deleted = tx.execute(Query::new(format!("delete from {table} where id = $1")).bind(id)).await;
     match deleted {
@@ -98,14 +102,14 @@ pub(crate) async fn delete_unreferenced(
 /// Checks that row `id` of `table` exists (`unknown`) and is live (`archived`), recording the
 /// problem on `field`. A reference the record already had (`current`) may stay although it was
 /// archived since, so old records remain editable.
-pub(crate) async fn check_reference(
+pub(crate) async fn check_reference<I: Copy + PartialEq + Into<Value>>(
     tx: &mut Tx,
     checks: &mut Checks,
     field: &'static str,
     table: &'static str,
-    id: i64,
-    current: Option<i64>,
-) -> Result<Option<i64>> {
+    id: I,
+    current: Option<I>,
+) -> Result<Option<I>> {
     let row: Option<(bool,)> =
         tx.fetch_optional(Query::new(format!("select is_archived from {table} where id = $1")).bind(id)).await?;
     let problem = match row {
@@ -119,14 +123,14 @@ pub(crate) async fn check_reference(
 
 /// A reference the form must have: `required` on `field` when it is missing, else as
 /// [`check_reference`].
-pub(crate) async fn check_required_reference(
+pub(crate) async fn check_required_reference<I: Copy + PartialEq + Into<Value>>(
     tx: &mut Tx,
     checks: &mut Checks,
     field: &'static str,
     table: &'static str,
-    id: Option<i64>,
-    current: Option<i64>,
-) -> Result<Option<i64>> {
+    id: Option<I>,
+    current: Option<I>,
+) -> Result<Option<I>> {
     match id {
         Some(id) => check_reference(tx, checks, field, table, id, current).await,
         None => {
@@ -138,19 +142,29 @@ pub(crate) async fn check_required_reference(
 
 /// Whether a row of `table` other than `except` already has this name, ignoring case (`table`
 /// has a unique `name_key`).
-pub(crate) async fn name_taken(tx: &mut Tx, table: &'static str, name: &str, except: Option<i64>) -> Result<bool> {
+pub(crate) async fn name_taken(
+    tx: &mut Tx,
+    table: &'static str,
+    name: &str,
+    except: Option<impl Into<i64>>,
+) -> Result<bool> {
     let taken: Option<(i64,)> = tx
         .fetch_optional(
             Query::new(format!("select id from {table} where name_key = $1 and id <> $2"))
                 .bind(text::key(name))
-                .bind(except.unwrap_or(0)),
+                .bind(except.map_or(0, Into::into)),
         )
         .await?;
     Ok(taken.is_some())
 }
 
 /// Fails with `name_taken` on `name` when [`name_taken`] says so.
-pub(crate) async fn ensure_name_free(tx: &mut Tx, table: &'static str, name: &str, except: Option<i64>) -> Result<()> {
+pub(crate) async fn ensure_name_free(
+    tx: &mut Tx,
+    table: &'static str,
+    name: &str,
+    except: Option<impl Into<i64>>,
+) -> Result<()> {
     if name_taken(tx, table, name, except).await? {
         return Err(Error::field("name", "name_taken"));
     }
@@ -183,7 +197,7 @@ pub(crate) fn name_race(error: Error) -> Error {
 ///
 /// Two contract writes for one client at once on PostgreSQL: the lock makes the second wait for
 /// the first to commit, and its recount (a new statement, so a new snapshot) then counts both.
-pub(crate) async fn refresh_client_totals(tx: &mut Tx, client_id: i64) -> Result<()> {
+pub(crate) async fn refresh_client_totals(tx: &mut Tx, client_id: ClientId) -> Result<()> {
     tx.lock(Lock::Client(client_id)).await?;
     tx.execute(
         Query::new(
@@ -204,15 +218,21 @@ pub const OPTIONS_LIMIT: i64 = 50;
 /// Live rows of `table` (a literal with `name` and `name_key`) whose name contains `search`
 /// ignoring case, by name, for a picker: at most [`OPTIONS_LIMIT`], so a picker stays quick
 /// at thousands of campaigns.
-pub(crate) async fn options(actor: &Actor, table: &'static str, search: &str) -> Result<Vec<(i64, String)>> {
+pub(crate) async fn options<I>(
+    actor: &Actor,
+    table: &'static str,
+    search: &str,
+    id: impl Fn(i64) -> I,
+) -> Result<Vec<(I, String)>> {
     text::check_search(search).map_err(|e| Error::Invalid(vec![e]))?;
     let mut q = Query::new(format!("select id, name from {table} where is_archived = false"));
     if !search.trim().is_empty() {
         q.push(" and name_key like ").push_bind(text::like_pattern(search)).push(" escape '\\'");
     }
     q.push(" order by name_key limit ").push_bind(OPTIONS_LIMIT);
-    reading!(actor.db, |tx| {
+    let rows: Vec<(i64, String)> = reading!(actor.db, |tx| {
         let rows = tx.fetch_all(q.clone()).await?;
         Ok(rows)
-    })
+    })?;
+    Ok(rows.into_iter().map(|(row, name)| (id(row), name)).collect())
 }

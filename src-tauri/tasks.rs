@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::{audit_entry, now, Crm, Page, PageRequest};
 use crate::contracts::{Contract, ContractFilter, ContractSort};
 use crate::db::{reading, transact, Query, Tx};
+use crate::domain::id::{ClientId, LeadId, TaskId, UserId, Version};
 use crate::domain::{date, text};
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::history::{Change, Changes, Record};
@@ -50,22 +51,22 @@ impl TryFrom<String> for TaskKind {
 /// A task as lists and cards show it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Task {
-    pub id: i64,
+    pub id: TaskId,
     pub subject: String,
     #[sqlx(try_from = "String")]
     pub kind: TaskKind,
     pub due_at: DateTime<Utc>,
-    pub assignee_id: i64,
+    pub assignee_id: UserId,
     pub assignee_name: String,
-    pub lead_id: Option<i64>,
-    pub client_id: Option<i64>,
+    pub lead_id: Option<LeadId>,
+    pub client_id: Option<ClientId>,
     /// The lead's or client's name.
     pub record_name: Option<String>,
     pub is_done: bool,
     pub done_at: Option<DateTime<Utc>>,
     pub result: String,
-    pub version: i64,
-    pub created_by: i64,
+    pub version: Version,
+    pub created_by: UserId,
     pub created_by_name: String,
     pub created_at: DateTime<Utc>,
 }
@@ -97,7 +98,7 @@ pub struct TaskInput {
     /// or `30.11.2026 10:00`.
     pub due_at: String,
     /// Whose task it is; the author's own when empty.
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<UserId>,
     /// The lead or client it is about, if any. Fixed once the task exists.
     pub record: Option<Record>,
 }
@@ -116,7 +117,7 @@ pub enum TaskState {
 #[serde(default)]
 pub struct TaskFilter {
     /// Whose tasks: the actor's own when empty; someone else's needs `tasks.all`.
-    pub assignee_id: Option<i64>,
+    pub assignee_id: Option<UserId>,
     /// Everyone's (needs `tasks.all`).
     pub everyone: bool,
     pub record: Option<Record>,
@@ -173,7 +174,7 @@ fn parse_due(input: &str) -> Result<DateTime<Utc>, FieldError> {
 impl Crm {
     /// Creates a task, the author's own unless assigned to a colleague; about a lead or client
     /// the author may view.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn create_task(&self, actor: &Actor, input: &TaskInput) -> Result<Task> {
         actor.require_signed_in()?;
         if let Some(record) = input.record {
@@ -193,7 +194,7 @@ impl Crm {
                 }
             }
             let at = now();
-            let id: i64 = tx
+            let id: TaskId = tx
                 .scalar(
                     Query::new(
                         "insert into tasks (subject, kind, due_at, assignee_id, lead_id, client_id, created_by, created_at,
@@ -216,8 +217,8 @@ impl Crm {
     }
 
     /// Changes a task's subject, kind, due time or assignee (its record stays).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn update_task(&self, actor: &Actor, id: i64, version: i64, input: &TaskInput) -> Result<Task> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn update_task(&self, actor: &Actor, id: TaskId, version: Version, input: &TaskInput) -> Result<Task> {
         actor.require_signed_in()?;
         transact!(actor.db, |tx| {
             let current = fetch(tx, actor, id).await?;
@@ -247,8 +248,15 @@ impl Crm {
     }
 
     /// Marks a task done, with what came of it, or open again.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn set_task_done(&self, actor: &Actor, id: i64, version: i64, done: bool, result: &str) -> Result<Task> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn set_task_done(
+        &self,
+        actor: &Actor,
+        id: TaskId,
+        version: Version,
+        done: bool,
+        result: &str,
+    ) -> Result<Task> {
         actor.require_signed_in()?;
         let result = text::free_text("result", result, MAX_RESULT).map_err(|e| Error::Invalid(vec![e]))?;
         transact!(actor.db, |tx| {
@@ -276,7 +284,7 @@ impl Crm {
     }
 
     /// One page of tasks, soonest due first (done ones: latest done first).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn list_tasks(&self, actor: &Actor, filter: &TaskFilter) -> Result<Page<Task>> {
         let list = self.tasks_query(actor, filter)?;
         self.read_page(actor, list, filter.page).await
@@ -325,7 +333,7 @@ impl Crm {
     }
 
     /// The actor's open tasks counted as overdue, due today and later, with the next to fall due.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn task_counts(&self, actor: &Actor) -> Result<TaskCounts> {
         actor.require_signed_in()?;
         reading!(actor.db, |tx| {
@@ -336,7 +344,7 @@ impl Crm {
 
     /// "My day": the actor's overdue, today's and upcoming open tasks, and the contracts that run
     /// out within the office's warning period when the actor may see contracts.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn my_day(&self, actor: &Actor) -> Result<Day> {
         actor.require_signed_in()?;
         let end = end_of_today();
@@ -379,7 +387,7 @@ impl Crm {
 struct ValidTask {
     subject: String,
     due_at: DateTime<Utc>,
-    assignee_id: i64,
+    assignee_id: UserId,
 }
 
 async fn validate(tx: &mut Tx, actor: &Actor, input: &TaskInput) -> Result<ValidTask> {
@@ -402,10 +410,10 @@ fn visible(q: &mut Query, actor: &Actor) {
 }
 
 /// Task `id` if the actor may see it; `NotFound` otherwise, as on an office server.
-async fn fetch(tx: &mut Tx, actor: &Actor, id: i64) -> Result<Task> {
+async fn fetch(tx: &mut Tx, actor: &Actor, id: TaskId) -> Result<Task> {
     let mut q = Query::new(format!("{} where t.id = $1", select(actor))).bind(id);
     visible(&mut q, actor);
-    tx.fetch_optional(q).await?.ok_or(Error::NotFound { entity: "task", id })
+    tx.fetch_optional(q).await?.ok_or(Error::NotFound { entity: "task", id: id.get() })
 }
 
 /// The start of tomorrow, local time: the end of "today" on the day page.
@@ -446,9 +454,9 @@ async fn counts(tx: &mut Tx, actor: &Actor) -> Result<TaskCounts> {
 /// A task's entry on its record's timeline (or, for a task about nobody, under its own id).
 async fn record_event(tx: &mut Tx, actor: &Actor, task: &Task, action: &str, changes: Changes) -> Result<()> {
     let (entity, id) = match (task.lead_id, task.client_id) {
-        (Some(lead), _) => ("lead", lead),
-        (None, Some(client)) => ("client", client),
-        (None, None) => ("task", task.id),
+        (Some(lead), _) => ("lead", lead.get()),
+        (None, Some(client)) => ("client", client.get()),
+        (None, None) => ("task", task.id.get()),
     };
     audit_entry(tx, actor, action, entity, id, &task.subject, &changes).await
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::{audit, now, Crm};
 use crate::auth::{bump_user_version, check_password, check_username, insert_user, store_password};
 use crate::db::{reading, transact, Lock, Query, Tx};
+use crate::domain::id::{RoleId, UserId, Version};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
@@ -16,11 +17,11 @@ use crate::store::update_versioned;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub full_name: String,
     pub is_active: bool,
-    pub version: i64,
+    pub version: Version,
     pub created_at: DateTime<Utc>,
     #[sqlx(skip)]
     pub roles: Vec<String>,
@@ -30,11 +31,11 @@ pub struct User {
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Role {
-    pub id: i64,
+    pub id: RoleId,
     pub code: String,
     pub name: String,
     pub is_builtin: bool,
-    pub version: i64,
+    pub version: Version,
     #[sqlx(skip)]
     pub permissions: Vec<String>,
 }
@@ -80,7 +81,7 @@ fn parse_permissions(codes: &[String]) -> Result<BTreeSet<Permission>, FieldErro
 }
 
 impl Crm {
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
         actor.require(Permission::UsersManage)?;
         reading!(actor.db, |tx| {
@@ -93,8 +94,8 @@ impl Crm {
         })
     }
 
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn get_user(&self, actor: &Actor, id: i64) -> Result<User> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn get_user(&self, actor: &Actor, id: UserId) -> Result<User> {
         actor.require(Permission::UsersManage)?;
         reading!(actor.db, |tx| {
             let user = fetch_user(tx, id).await?;
@@ -102,7 +103,7 @@ impl Crm {
         })
     }
 
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn create_user(&self, actor: &Actor, input: &NewUser) -> Result<User> {
         actor.require(Permission::UsersManage)?;
         let mut checks = Checks::new();
@@ -128,8 +129,8 @@ impl Crm {
     }
 
     /// Edits a user's name, active flag, roles and extra permissions in one save.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn update_user(&self, actor: &Actor, id: i64, version: i64, input: &UserUpdate) -> Result<User> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn update_user(&self, actor: &Actor, id: UserId, version: Version, input: &UserUpdate) -> Result<User> {
         actor.require(Permission::UsersManage)?;
         let mut checks = Checks::new();
         let full_name = checks.take(text::name("full_name", &input.full_name, 200));
@@ -161,15 +162,15 @@ impl Crm {
 
     /// Sets a one-time password for a user (who forgot theirs) and lifts any sign-in pause: with
     /// it they can only choose their own (on an office server it also expires in a week).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn reset_password(&self, actor: &Actor, id: i64, password: &str) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn reset_password(&self, actor: &Actor, id: UserId, password: &str) -> Result<()> {
         actor.require(Permission::UsersManage)?;
         check_password("password", password).map_err(|e| Error::Invalid(vec![e]))?;
         transact!(actor.db, |tx| {
-            let found: Option<(i64,)> =
+            let found: Option<(UserId,)> =
                 tx.fetch_optional(Query::new("select id from users where id = $1").bind(id)).await?;
             if found.is_none() {
-                return Err(Error::NotFound { entity: "user", id });
+                return Err(Error::NotFound { entity: "user", id: id.get() });
             }
             store_password(tx, id, password, true).await?;
             bump_user_version(tx, id).await?;
@@ -179,13 +180,13 @@ impl Crm {
 
     /// Every permission the CRM knows, in display order: what the administration page offers
     /// for roles and extra permissions (so a new permission needs no change in the window).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn list_permissions(&self, actor: &Actor) -> Result<Vec<Permission>> {
         actor.require(Permission::UsersManage)?;
         Ok(Permission::ALL.to_vec())
     }
 
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn list_roles(&self, actor: &Actor) -> Result<Vec<Role>> {
         actor.require(Permission::UsersManage)?;
         reading!(actor.db, |tx| {
@@ -199,12 +200,12 @@ impl Crm {
     }
 
     /// Replaces the permissions of a role (saved on `version`).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn set_role_permissions(
         &self,
         actor: &Actor,
-        role_id: i64,
-        version: i64,
+        role_id: RoleId,
+        version: Version,
         codes: &[String],
     ) -> Result<Role> {
         actor.require(Permission::UsersManage)?;
@@ -238,11 +239,11 @@ impl Crm {
     }
 }
 
-async fn fetch_user(tx: &mut Tx, id: i64) -> Result<User> {
+async fn fetch_user(tx: &mut Tx, id: UserId) -> Result<User> {
     let mut user: User = tx
         .fetch_optional(Query::new(format!("select {USER_COLUMNS} from users where id = $1")).bind(id))
         .await?
-        .ok_or(Error::NotFound { entity: "user", id })?;
+        .ok_or(Error::NotFound { entity: "user", id: id.get() })?;
     fill_user(tx, &mut user).await?;
     Ok(user)
 }
@@ -265,7 +266,7 @@ async fn fill_user(tx: &mut Tx, user: &mut User) -> Result<()> {
     Ok(())
 }
 
-async fn role_permissions(tx: &mut Tx, role_id: i64) -> Result<Vec<String>> {
+async fn role_permissions(tx: &mut Tx, role_id: RoleId) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = tx
         .fetch_all(
             Query::new(
@@ -280,7 +281,7 @@ async fn role_permissions(tx: &mut Tx, role_id: i64) -> Result<Vec<String>> {
 
 async fn set_roles_and_permissions(
     tx: &mut Tx,
-    user_id: i64,
+    user_id: UserId,
     roles: &BTreeSet<String>,
     extra: &BTreeSet<Permission>,
 ) -> Result<()> {

@@ -497,7 +497,7 @@ async fn one_time_passwords(tx: &mut Tx) -> Result<Vec<(String, String)>> {
              order by username_key"
         }
     };
-    let users: Vec<(i64, String)> = tx.fetch_all(Query::new(sql)).await?;
+    let users: Vec<(crate::domain::id::UserId, String)> = tx.fetch_all(Query::new(sql)).await?;
     let mut issued = Vec::with_capacity(users.len());
     for (id, username) in users {
         let password = crate::auth::generate_password();
@@ -520,14 +520,14 @@ impl crate::app::Crm {
     }
 
     /// "Back up now".
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn back_up(&self, actor: &Actor, out: &Path, progress: OnProgress<'_>) -> Result<BackupInfo> {
         self.check_backups(actor)?;
         make(&self.db, out, progress).await
     }
 
     /// "Restore" on the settings page.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn restore_backup(
         &self,
         actor: &Actor,
@@ -540,7 +540,7 @@ impl crate::app::Crm {
     }
 
     /// "Move to an office database": `office` is opened with the owner's login (and migrated).
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn move_to_office(
         &self,
         actor: &Actor,

@@ -5,8 +5,9 @@ use serde::Deserialize;
 
 use super::Campaign;
 use crate::db::Tx;
+use crate::domain::id::{ChannelId, ServiceId};
 use crate::domain::{date, text, Money};
-use crate::error::{Checks, FieldError, Result};
+use crate::error::{Checks, Error, FieldError, Result};
 use crate::store::{check_required_reference, name_taken};
 
 /// What the campaign form sends: raw text, parsed and checked by the core.
@@ -14,8 +15,8 @@ use crate::store::{check_required_reference, name_taken};
 #[serde(default)]
 pub struct CampaignInput {
     pub name: String,
-    pub service_id: Option<i64>,
-    pub channel_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
+    pub channel_id: Option<ChannelId>,
     pub budget: String,
     /// `YYYY-MM-DD` or `DD.MM.YYYY`.
     pub starts_on: String,
@@ -25,8 +26,8 @@ pub struct CampaignInput {
 
 pub(super) struct ValidCampaign {
     pub(super) name: String,
-    pub(super) service_id: i64,
-    pub(super) channel_id: i64,
+    pub(super) service_id: ServiceId,
+    pub(super) channel_id: ChannelId,
     pub(super) budget: Money,
     pub(super) starts_on: NaiveDate,
     pub(super) ends_on: Option<NaiveDate>,
@@ -58,8 +59,9 @@ impl CampaignInput {
         checks.finish()?;
         Ok(ValidCampaign {
             name: name.unwrap_or_default(),
-            service_id: service_id.unwrap_or_default(),
-            channel_id: channel_id.unwrap_or_default(),
+            // both required: `finish` refused a missing one
+            service_id: service_id.ok_or_else(|| Error::Internal("a checked service is missing".into()))?,
+            channel_id: channel_id.ok_or_else(|| Error::Internal("a checked channel is missing".into()))?,
             budget: budget.unwrap_or_default(),
             starts_on: starts_on.unwrap_or_default(),
             ends_on: ends_on.flatten(),

@@ -11,6 +11,7 @@ use crate::app::Crm;
 use crate::campaigns::CampaignFilter;
 use crate::clients::ClientFilter;
 use crate::contracts::ContractFilter;
+use crate::domain::id::{CampaignId, ChannelId, ServiceId};
 use crate::error::{Error, Result};
 use crate::export::{ExportList, Format};
 use crate::i18n::Lang;
@@ -63,13 +64,13 @@ pub struct ExportArgs {
     pub status: Option<Status>,
     /// Leads or clients of this campaign id.
     #[arg(long)]
-    pub campaign: Option<i64>,
+    pub campaign: Option<CampaignId>,
     /// Campaigns (or statistics) of this channel id.
     #[arg(long)]
-    pub channel: Option<i64>,
+    pub channel: Option<ChannelId>,
     /// Campaigns, contracts (or statistics) of this service id.
     #[arg(long)]
-    pub service: Option<i64>,
+    pub service: Option<ServiceId>,
     /// First day, YYYY-MM-DD: leads created, contracts signed, the statistics' period.
     #[arg(long)]
     pub from: Option<NaiveDate>,

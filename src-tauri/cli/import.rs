@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{printable, read_secret};
 use crate::app::Crm;
+use crate::domain::id::{CampaignId, ImportId};
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
 use crate::import::{ImportKind, ImportOptions, OnDuplicate};
@@ -46,7 +47,7 @@ pub struct ImportArgs {
     pub map: Vec<String>,
     /// The campaign (id) of lead rows that name none.
     #[arg(long)]
-    pub campaign: Option<i64>,
+    pub campaign: Option<CampaignId>,
     /// What a duplicate does.
     #[arg(long, value_enum, default_value = "skip")]
     pub on_duplicate: Duplicate,
@@ -63,7 +64,7 @@ pub struct ImportArgs {
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
-    import_id: Option<i64>,
+    import_id: Option<ImportId>,
     dry_run: bool,
     rows: u64,
     created: u64,

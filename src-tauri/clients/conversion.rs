@@ -8,6 +8,7 @@ use super::{fetch_client, Client};
 use crate::app::{audit, now, Crm};
 use crate::contracts::{ContractInput, DocumentUpload};
 use crate::db::{transact, Query, Tx};
+use crate::domain::id::{ClientId, ContractId, ImportId, LeadId, Version};
 use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::permission::{Actor, Permission};
@@ -24,7 +25,7 @@ pub enum Conversion {
         document: Option<DocumentUpload>,
     },
     /// A contract prepared earlier that has no client yet.
-    ExistingContract { contract_id: i64 },
+    ExistingContract { contract_id: ContractId },
 }
 
 impl Crm {
@@ -32,12 +33,12 @@ impl Crm {
     /// Errors: `already_converted`, `lead_archived`, `Conflict` for a stale version, field errors
     /// of the new contract, or `contract_taken` / `archived` / `unknown` on `contract_id`; on any
     /// of them nothing is written.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn convert_lead(
         &self,
         actor: &Actor,
-        lead_id: i64,
-        lead_version: i64,
+        lead_id: LeadId,
+        lead_version: Version,
         conversion: Conversion,
     ) -> Result<Client> {
         actor.require(Permission::LeadsConvert)?;
@@ -71,10 +72,10 @@ impl Crm {
         &self,
         tx: &mut Tx,
         actor: &Actor,
-        lead_id: i64,
-        version: i64,
+        lead_id: LeadId,
+        version: Version,
         contract: &ContractInput,
-        import_id: Option<i64>,
+        import_id: Option<ImportId>,
     ) -> Result<()> {
         mark_converted(tx, lead_id, version).await?;
         let (client_id, name) = insert_client(tx, actor, lead_id, import_id).await?;
@@ -86,7 +87,7 @@ impl Crm {
 /// Sets the lead's status, guarded so that only a live, unconverted lead at `version` changes.
 /// A concurrent conversion that won holds the row (PostgreSQL) or the write lock (SQLite) until
 /// it commits; this update then finds the newer version and changes nothing.
-async fn mark_converted(tx: &mut Tx, lead_id: i64, version: i64) -> Result<()> {
+async fn mark_converted(tx: &mut Tx, lead_id: LeadId, version: Version) -> Result<()> {
     let changed = tx
         .execute(
             Query::new(
@@ -104,18 +105,23 @@ async fn mark_converted(tx: &mut Tx, lead_id: i64, version: i64) -> Result<()> {
     let lead: Option<(String, bool)> =
         tx.fetch_optional(Query::new("select status, is_archived from leads where id = $1").bind(lead_id)).await?;
     Err(match lead {
-        None => Error::NotFound { entity: "lead", id: lead_id },
+        None => Error::NotFound { entity: "lead", id: lead_id.get() },
         Some((status, _)) if status == "converted" => Error::state("already_converted"),
         Some((_, true)) => Error::state("lead_archived"),
-        Some(_) => Error::Conflict { entity: "lead", id: lead_id },
+        Some(_) => Error::Conflict { entity: "lead", id: lead_id.get() },
     })
 }
 
 /// Creates the client from the lead's details; returns its id and name. The unique `lead_id`
 /// is the last guard against a second client for one lead.
-async fn insert_client(tx: &mut Tx, actor: &Actor, lead_id: i64, import_id: Option<i64>) -> Result<(i64, String)> {
+async fn insert_client(
+    tx: &mut Tx,
+    actor: &Actor,
+    lead_id: LeadId,
+    import_id: Option<ImportId>,
+) -> Result<(ClientId, String)> {
     let at = now();
-    let created: (i64, String) = tx
+    let created: (ClientId, String) = tx
         .fetch_one(
             Query::new(
                 "insert into clients (lead_id, full_name, phone, email, note, search, converted_by, created_at, updated_at,
@@ -135,7 +141,13 @@ async fn insert_client(tx: &mut Tx, actor: &Actor, lead_id: i64, import_id: Opti
 }
 
 /// Gives the client a live contract that has no client yet.
-async fn attach_contract(tx: &mut Tx, actor: &Actor, contract_id: i64, client_id: i64, name: &str) -> Result<()> {
+async fn attach_contract(
+    tx: &mut Tx,
+    actor: &Actor,
+    contract_id: ContractId,
+    client_id: ClientId,
+    name: &str,
+) -> Result<()> {
     let changed = tx
         .execute(
             // name_key is the contract's name lower-cased, so this equals contracts::search_text
@@ -153,7 +165,7 @@ async fn attach_contract(tx: &mut Tx, actor: &Actor, contract_id: i64, client_id
         refresh_client_totals(tx, client_id).await?;
     }
     if changed == 0 {
-        let contract: Option<(Option<i64>, bool)> = tx
+        let contract: Option<(Option<ClientId>, bool)> = tx
             .fetch_optional(Query::new("select client_id, is_archived from contracts where id = $1").bind(contract_id))
             .await?;
         let code = match contract {
@@ -169,13 +181,19 @@ async fn attach_contract(tx: &mut Tx, actor: &Actor, contract_id: i64, client_id
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::id::ServiceId;
 
     #[test]
     fn a_conversion_reads_from_json_tagged_by_kind() {
         let json = r#"{"kind": "new_contract", "contract": {"name": "Д-1", "service_id": 3, "amount": "750"}}"#;
         let Conversion::NewContract { contract, document } = serde_json::from_str(json).unwrap() else { panic!() };
-        assert_eq!((contract.name.as_str(), contract.service_id, document.is_none()), ("Д-1", Some(3), true));
+        assert_eq!(
+            (contract.name.as_str(), contract.service_id, document.is_none()),
+            ("Д-1", Some(ServiceId::new(3)), true)
+        );
         let json = r#"{"kind": "existing_contract", "contract_id": 7}"#;
-        assert!(matches!(serde_json::from_str(json).unwrap(), Conversion::ExistingContract { contract_id: 7 }));
+        assert!(
+            matches!(serde_json::from_str(json).unwrap(), Conversion::ExistingContract { contract_id } if contract_id == ContractId::new(7))
+        );
     }
 }

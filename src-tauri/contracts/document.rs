@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::now;
 use crate::db::{Query, Tx};
+use crate::domain::id::ContractId;
 use crate::domain::text::is_bidi_control;
 use crate::error::{FieldError, Result};
 use crate::permission::Actor;
@@ -241,7 +242,7 @@ fn megabytes(bytes: usize) -> String {
 pub(crate) async fn store_document(
     tx: &mut Tx,
     actor: &Actor,
-    contract_id: i64,
+    contract_id: ContractId,
     document: CheckedDocument,
 ) -> Result<()> {
     let size = i64::try_from(document.bytes.len()).unwrap_or(i64::MAX);
@@ -269,7 +270,7 @@ pub(crate) async fn store_document(
 }
 
 /// The document's bytes, or `None` when the contract has none.
-pub(crate) async fn load_document(tx: &mut Tx, contract_id: i64) -> Result<Option<Document>> {
+pub(crate) async fn load_document(tx: &mut Tx, contract_id: ContractId) -> Result<Option<Document>> {
     tx.fetch_optional(
         Query::new("select file_name, media_type, content as bytes from contract_documents where contract_id = $1")
             .bind(contract_id),

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::db::Tx;
+use crate::domain::id::ServiceId;
 use crate::domain::{date, text, Money};
 use crate::error::{Checks, FieldError, Result};
 use crate::store::{check_required_reference, name_taken};
@@ -16,7 +17,7 @@ use super::Contract;
 #[serde(default)]
 pub struct ContractInput {
     pub name: String,
-    pub service_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
     pub signed_on: String,
     pub valid_from: String,
     pub valid_to: String,
@@ -26,7 +27,7 @@ pub struct ContractInput {
 /// A contract form that passed every check.
 pub(crate) struct ValidContract {
     pub name: String,
-    pub service_id: i64,
+    pub service_id: ServiceId,
     pub signed_on: NaiveDate,
     pub valid_from: NaiveDate,
     pub valid_to: NaiveDate,
@@ -67,7 +68,8 @@ pub(super) async fn check_input(
     }));
     Ok(ValidContract {
         name: name.unwrap_or_default(),
-        service_id: service_id.unwrap_or_default(),
+        // a missing service is in `checks`, which the caller finishes before using this
+        service_id: service_id.unwrap_or(ServiceId::new(0)),
         signed_on: signed_on.unwrap_or_default(),
         valid_from: valid_from.unwrap_or_default(),
         valid_to: valid_to.unwrap_or_default(),

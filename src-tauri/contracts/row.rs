@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{Query, Tx};
+use crate::domain::id::{ClientId, ContractId, ServiceId, Version};
 use crate::domain::Money;
 use crate::error::{Error, Result};
 
@@ -20,26 +21,26 @@ pub(super) const COLUMNS: &str = "select c.id, c.name, c.service_id, s.name as s
     d.sha256 as doc_sha256, d.uploaded_at as doc_uploaded_at,
     c.is_archived, c.version, c.created_at, c.updated_at";
 
-pub(super) async fn ensure_exists(tx: &mut Tx, id: i64) -> Result<()> {
+pub(super) async fn ensure_exists(tx: &mut Tx, id: ContractId) -> Result<()> {
     let found: Option<(i64,)> =
         tx.fetch_optional(Query::new("select id from contracts where id = $1").bind(id)).await?;
-    found.map(|_| ()).ok_or(Error::NotFound { entity: "contract", id })
+    found.map(|_| ()).ok_or(Error::NotFound { entity: "contract", id: id.get() })
 }
 
-pub(crate) async fn fetch_contract(tx: &mut Tx, id: i64) -> Result<Contract> {
+pub(crate) async fn fetch_contract(tx: &mut Tx, id: ContractId) -> Result<Contract> {
     let row: Option<ContractRow> =
         tx.fetch_optional(Query::new(format!("{COLUMNS}{FROM} where c.id = $1")).bind(id)).await?;
-    row.map(Contract::from).ok_or(Error::NotFound { entity: "contract", id })
+    row.map(Contract::from).ok_or(Error::NotFound { entity: "contract", id: id.get() })
 }
 
 /// A contract as selected, the document's details flattened by the left join.
 #[derive(sqlx::FromRow)]
 pub(super) struct ContractRow {
-    id: i64,
+    id: ContractId,
     name: String,
-    service_id: i64,
+    service_id: ServiceId,
     service_name: String,
-    client_id: Option<i64>,
+    client_id: Option<ClientId>,
     client_name: Option<String>,
     signed_on: NaiveDate,
     valid_from: NaiveDate,
@@ -52,7 +53,7 @@ pub(super) struct ContractRow {
     doc_sha256: Option<String>,
     doc_uploaded_at: Option<DateTime<Utc>>,
     is_archived: bool,
-    version: i64,
+    version: Version,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }

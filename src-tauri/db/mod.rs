@@ -17,6 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+use crate::domain::id::ClientId;
 use crate::error::{Error, Result};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -553,7 +554,7 @@ pub enum Lock {
     /// remains" are checks over many rows that a concurrent writer could invalidate.
     Users,
     /// One client's contracts, whose count and revenue the client row keeps.
-    Client(i64),
+    Client(ClientId),
 }
 
 impl Lock {
@@ -561,7 +562,7 @@ impl Lock {
     fn key(self) -> i64 {
         match self {
             Self::Users => 1 << 48,
-            Self::Client(id) => (2 << 48) | (id & ((1 << 48) - 1)),
+            Self::Client(id) => (2 << 48) | (id.get() & ((1 << 48) - 1)),
         }
     }
 }

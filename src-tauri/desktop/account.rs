@@ -6,6 +6,7 @@ use tauri::State;
 
 use super::error::{Reply, UiError};
 use super::state::Desktop;
+use crate::domain::id::{RoleId, UserId, Version};
 use crate::permission::Actor;
 use crate::users::{NewUser, Role, User, UserUpdate};
 
@@ -68,13 +69,13 @@ pub async fn create_user(state: State<'_, Desktop>, input: NewUser) -> Reply<Use
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn update_user(state: State<'_, Desktop>, id: i64, version: i64, input: UserUpdate) -> Reply<User> {
+pub async fn update_user(state: State<'_, Desktop>, id: UserId, version: Version, input: UserUpdate) -> Reply<User> {
     let s = state.session().await?;
     s.reply(s.crm.update_user(&s.actor, id, version, &input).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn reset_password(state: State<'_, Desktop>, id: i64, password: String) -> Reply<()> {
+pub async fn reset_password(state: State<'_, Desktop>, id: UserId, password: String) -> Reply<()> {
     let s = state.session().await?;
     s.reply(s.crm.reset_password(&s.actor, id, &password).await)
 }
@@ -94,8 +95,8 @@ pub async fn list_roles(state: State<'_, Desktop>) -> Reply<Vec<Role>> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_role_permissions(
     state: State<'_, Desktop>,
-    role_id: i64,
-    version: i64,
+    role_id: RoleId,
+    version: Version,
     permissions: Vec<String>,
 ) -> Reply<Role> {
     let s = state.session().await?;

@@ -5,6 +5,7 @@ use tauri::State;
 use super::error::Reply;
 use super::state::Desktop;
 use crate::app::Page;
+use crate::domain::id::{ServiceId, Version};
 use crate::services::{Service, ServiceFilter, ServiceInput};
 use crate::stats::series::{Series, SeriesFilter};
 use crate::stats::{CampaignStats, ClientSales, ClientSalesFilter, StatsFilter};
@@ -16,7 +17,7 @@ pub async fn list_services(state: State<'_, Desktop>, filter: ServiceFilter) -> 
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn get_service(state: State<'_, Desktop>, id: i64) -> Reply<Service> {
+pub async fn get_service(state: State<'_, Desktop>, id: ServiceId) -> Reply<Service> {
     let s = state.session().await?;
     s.reply(s.crm.get_service(&s.actor, id).await)
 }
@@ -28,25 +29,35 @@ pub async fn create_service(state: State<'_, Desktop>, input: ServiceInput) -> R
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn update_service(state: State<'_, Desktop>, id: i64, version: i64, input: ServiceInput) -> Reply<Service> {
+pub async fn update_service(
+    state: State<'_, Desktop>,
+    id: ServiceId,
+    version: Version,
+    input: ServiceInput,
+) -> Reply<Service> {
     let s = state.session().await?;
     s.reply(s.crm.update_service(&s.actor, id, version, &input).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn set_service_archived(state: State<'_, Desktop>, id: i64, version: i64, archived: bool) -> Reply<Service> {
+pub async fn set_service_archived(
+    state: State<'_, Desktop>,
+    id: ServiceId,
+    version: Version,
+    archived: bool,
+) -> Reply<Service> {
     let s = state.session().await?;
     s.reply(s.crm.set_service_archived(&s.actor, id, version, archived).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn delete_service(state: State<'_, Desktop>, id: i64) -> Reply<()> {
+pub async fn delete_service(state: State<'_, Desktop>, id: ServiceId) -> Reply<()> {
     let s = state.session().await?;
     s.reply(s.crm.delete_service(&s.actor, id).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn service_options(state: State<'_, Desktop>, search: Option<String>) -> Reply<Vec<(i64, String)>> {
+pub async fn service_options(state: State<'_, Desktop>, search: Option<String>) -> Reply<Vec<(ServiceId, String)>> {
     let s = state.session().await?;
     s.reply(s.crm.service_options(&s.actor, search.as_deref().unwrap_or_default()).await)
 }

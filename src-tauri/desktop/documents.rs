@@ -18,6 +18,7 @@ use super::error::{Reply, UiError};
 use super::state::Desktop;
 use crate::config::documents_cache_dir;
 use crate::contracts::{extension_of, Document};
+use crate::domain::id::ContractId;
 use crate::i18n::{message, Lang};
 
 /// A test seam's value (see the module's documentation); never in a release build.
@@ -126,7 +127,7 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
 /// "Open": writes a copy into the user's own cache directory (named by content type, so the
 /// system picks the viewer for what the file is) and hands it to the default application.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn open_document(state: State<'_, Desktop>, contract_id: i64) -> Reply<()> {
+pub async fn open_document(state: State<'_, Desktop>, contract_id: ContractId) -> Reply<()> {
     let s = state.session().await?;
     let document = s.reply(s.crm.get_document(&s.actor, contract_id).await)?;
     let dir = s.reply(documents_cache_dir())?.join(contract_id.to_string());
@@ -148,7 +149,11 @@ pub async fn open_document(state: State<'_, Desktop>, contract_id: i64) -> Reply
 
 /// "Save a copy…": the native save dialog; returns where it was saved, or `None` if cancelled.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn save_document_copy(app: AppHandle, state: State<'_, Desktop>, contract_id: i64) -> Reply<Option<String>> {
+pub async fn save_document_copy(
+    app: AppHandle,
+    state: State<'_, Desktop>,
+    contract_id: ContractId,
+) -> Reply<Option<String>> {
     let s = state.session().await?;
     let document = s.reply(s.crm.get_document(&s.actor, contract_id).await)?;
     let name = copy_name(&document);

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::domain::id::LeadId;
 use crate::error::Error;
 use crate::i18n::{error_message, field_message, message, Lang};
 
@@ -19,7 +20,7 @@ pub struct UiField {
     pub message: String,
     /// The lead the message names (a phone or e-mail already taken), so the form can open its card.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lead_id: Option<i64>,
+    pub lead_id: Option<LeadId>,
 }
 
 /// What every command returns.

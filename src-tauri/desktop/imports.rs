@@ -12,6 +12,7 @@ use tauri::{AppHandle, State};
 use super::documents::{e2e_seam, on_dialog_thread};
 use super::error::{Reply, UiError};
 use super::state::Desktop;
+use crate::domain::id::ImportId;
 use crate::error::Error;
 use crate::import::{ImportKind, ImportOptions, Preview, Rejected, Report};
 
@@ -47,7 +48,7 @@ pub struct PickedTable {
 /// What the window shows of a report: the figures and the first rejected rows.
 #[derive(Debug, Serialize)]
 pub struct ImportResult {
-    pub import_id: Option<i64>,
+    pub import_id: Option<ImportId>,
     pub dry_run: bool,
     pub rows: u64,
     pub created: u64,
@@ -161,7 +162,7 @@ pub async fn save_rejected_rows(app: AppHandle, state: State<'_, Desktop>) -> Re
 
 /// "Undo the import" on the History page.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn undo_import(state: State<'_, Desktop>, id: i64) -> Reply<u64> {
+pub async fn undo_import(state: State<'_, Desktop>, id: ImportId) -> Reply<u64> {
     let s = state.session().await?;
     s.reply(s.crm.undo_import(&s.actor, id).await)
 }

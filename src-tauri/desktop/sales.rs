@@ -10,6 +10,7 @@ use crate::app::Page;
 use crate::campaigns::{Campaign, CampaignFilter, CampaignInput, Channel};
 use crate::clients::{Client, ClientFilter, ClientInput, Conversion};
 use crate::contracts::{Contract, ContractFilter, ContractInput};
+use crate::domain::id::{CampaignId, ChannelId, ClientId, ContractId, LeadId, Version};
 use crate::leads::{Lead, LeadFilter, LeadInput};
 
 // ------------------------------------------------------------------ campaigns and channels
@@ -21,7 +22,7 @@ pub async fn list_campaigns(state: State<'_, Desktop>, filter: CampaignFilter) -
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn campaign_options(state: State<'_, Desktop>, search: Option<String>) -> Reply<Vec<(i64, String)>> {
+pub async fn campaign_options(state: State<'_, Desktop>, search: Option<String>) -> Reply<Vec<(CampaignId, String)>> {
     let s = state.session().await?;
     s.reply(s.crm.campaign_options(&s.actor, search.as_deref().unwrap_or_default()).await)
 }
@@ -35,8 +36,8 @@ pub async fn create_campaign(state: State<'_, Desktop>, input: CampaignInput) ->
 #[tauri::command(rename_all = "snake_case")]
 pub async fn update_campaign(
     state: State<'_, Desktop>,
-    id: i64,
-    version: i64,
+    id: CampaignId,
+    version: Version,
     input: CampaignInput,
 ) -> Reply<Campaign> {
     let s = state.session().await?;
@@ -44,13 +45,13 @@ pub async fn update_campaign(
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn start_campaign(state: State<'_, Desktop>, id: i64, version: i64) -> Reply<Campaign> {
+pub async fn start_campaign(state: State<'_, Desktop>, id: CampaignId, version: Version) -> Reply<Campaign> {
     let s = state.session().await?;
     s.reply(s.crm.start_campaign(&s.actor, id, version).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn finish_campaign(state: State<'_, Desktop>, id: i64, version: i64) -> Reply<Campaign> {
+pub async fn finish_campaign(state: State<'_, Desktop>, id: CampaignId, version: Version) -> Reply<Campaign> {
     let s = state.session().await?;
     s.reply(s.crm.finish_campaign(&s.actor, id, version).await)
 }
@@ -58,8 +59,8 @@ pub async fn finish_campaign(state: State<'_, Desktop>, id: i64, version: i64) -
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_campaign_archived(
     state: State<'_, Desktop>,
-    id: i64,
-    version: i64,
+    id: CampaignId,
+    version: Version,
     archived: bool,
 ) -> Reply<Campaign> {
     let s = state.session().await?;
@@ -79,13 +80,23 @@ pub async fn create_channel(state: State<'_, Desktop>, name: String) -> Reply<Ch
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn rename_channel(state: State<'_, Desktop>, id: i64, version: i64, name: String) -> Reply<Channel> {
+pub async fn rename_channel(
+    state: State<'_, Desktop>,
+    id: ChannelId,
+    version: Version,
+    name: String,
+) -> Reply<Channel> {
     let s = state.session().await?;
     s.reply(s.crm.rename_channel(&s.actor, id, version, &name).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn set_channel_archived(state: State<'_, Desktop>, id: i64, version: i64, archived: bool) -> Reply<Channel> {
+pub async fn set_channel_archived(
+    state: State<'_, Desktop>,
+    id: ChannelId,
+    version: Version,
+    archived: bool,
+) -> Reply<Channel> {
     let s = state.session().await?;
     s.reply(s.crm.set_channel_archived(&s.actor, id, version, archived).await)
 }
@@ -99,7 +110,7 @@ pub async fn list_leads(state: State<'_, Desktop>, filter: LeadFilter) -> Reply<
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn get_lead(state: State<'_, Desktop>, id: i64) -> Reply<Lead> {
+pub async fn get_lead(state: State<'_, Desktop>, id: LeadId) -> Reply<Lead> {
     let s = state.session().await?;
     s.reply(s.crm.get_lead(&s.actor, id).await)
 }
@@ -111,13 +122,13 @@ pub async fn create_lead(state: State<'_, Desktop>, input: LeadInput) -> Reply<L
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn update_lead(state: State<'_, Desktop>, id: i64, version: i64, input: LeadInput) -> Reply<Lead> {
+pub async fn update_lead(state: State<'_, Desktop>, id: LeadId, version: Version, input: LeadInput) -> Reply<Lead> {
     let s = state.session().await?;
     s.reply(s.crm.update_lead(&s.actor, id, version, &input).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn set_lead_archived(state: State<'_, Desktop>, id: i64, version: i64, archived: bool) -> Reply<Lead> {
+pub async fn set_lead_archived(state: State<'_, Desktop>, id: LeadId, version: Version, archived: bool) -> Reply<Lead> {
     let s = state.session().await?;
     s.reply(s.crm.set_lead_archived(&s.actor, id, version, archived).await)
 }
@@ -133,15 +144,15 @@ pub enum ConversionRequest {
         document: Option<u64>,
     },
     ExistingContract {
-        contract_id: i64,
+        contract_id: ContractId,
     },
 }
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn convert_lead(
     state: State<'_, Desktop>,
-    lead_id: i64,
-    lead_version: i64,
+    lead_id: LeadId,
+    lead_version: Version,
     conversion: ConversionRequest,
 ) -> Reply<Client> {
     let s = state.session().await?;
@@ -163,13 +174,23 @@ pub async fn list_clients(state: State<'_, Desktop>, filter: ClientFilter) -> Re
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn update_client(state: State<'_, Desktop>, id: i64, version: i64, input: ClientInput) -> Reply<Client> {
+pub async fn update_client(
+    state: State<'_, Desktop>,
+    id: ClientId,
+    version: Version,
+    input: ClientInput,
+) -> Reply<Client> {
     let s = state.session().await?;
     s.reply(s.crm.update_client(&s.actor, id, version, &input).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn set_client_archived(state: State<'_, Desktop>, id: i64, version: i64, archived: bool) -> Reply<Client> {
+pub async fn set_client_archived(
+    state: State<'_, Desktop>,
+    id: ClientId,
+    version: Version,
+    archived: bool,
+) -> Reply<Client> {
     let s = state.session().await?;
     s.reply(s.crm.set_client_archived(&s.actor, id, version, archived).await)
 }
@@ -177,7 +198,7 @@ pub async fn set_client_archived(state: State<'_, Desktop>, id: i64, version: i6
 #[tauri::command(rename_all = "snake_case")]
 pub async fn add_contract_to_client(
     state: State<'_, Desktop>,
-    client_id: i64,
+    client_id: ClientId,
     input: ContractInput,
     document: Option<u64>,
 ) -> Reply<Contract> {
@@ -208,8 +229,8 @@ pub async fn create_contract(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn update_contract(
     state: State<'_, Desktop>,
-    id: i64,
-    version: i64,
+    id: ContractId,
+    version: Version,
     input: ContractInput,
 ) -> Reply<Contract> {
     let s = state.session().await?;
@@ -220,8 +241,8 @@ pub async fn update_contract(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn attach_document(
     state: State<'_, Desktop>,
-    contract_id: i64,
-    version: i64,
+    contract_id: ContractId,
+    version: Version,
     document: Option<u64>,
 ) -> Reply<Contract> {
     let s = state.session().await?;
@@ -233,8 +254,8 @@ pub async fn attach_document(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_contract_archived(
     state: State<'_, Desktop>,
-    id: i64,
-    version: i64,
+    id: ContractId,
+    version: Version,
     archived: bool,
 ) -> Reply<Contract> {
     let s = state.session().await?;

@@ -9,24 +9,25 @@ use super::state::Desktop;
 use crate::app::{Page, PageRequest};
 use crate::board::{BoardColumn, BoardFilter};
 use crate::bulk::{ArchiveList, BulkOutcome, ClientAction, LeadAction, Selection};
+use crate::cards::LostReason;
 use crate::cards::{ClientCard, LeadCard, UserOption};
 use crate::clients::ClientFilter;
+use crate::domain::id::{ClientId, LeadId, LostReasonId, SavedFilterId, TaskId, UserId, Version};
 use crate::history::{Entry, HistoryFilter, Record};
 use crate::i18n::{error_message, Lang};
 use crate::leads::{Lead, LeadFilter, LeadStatus};
 use crate::merge::{Duplicate, MergeInput};
-use crate::reference::Item;
 use crate::saved_filters::SavedFilter;
 use crate::tasks::{Day, Task, TaskCounts, TaskFilter, TaskInput};
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn lead_card(state: State<'_, Desktop>, id: i64) -> Reply<LeadCard> {
+pub async fn lead_card(state: State<'_, Desktop>, id: LeadId) -> Reply<LeadCard> {
     let s = state.session().await?;
     s.reply(s.crm.lead_card(&s.actor, id).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn client_card(state: State<'_, Desktop>, id: i64) -> Reply<ClientCard> {
+pub async fn client_card(state: State<'_, Desktop>, id: ClientId) -> Reply<ClientCard> {
     let s = state.session().await?;
     s.reply(s.crm.client_card(&s.actor, id).await)
 }
@@ -52,17 +53,17 @@ pub async fn history(state: State<'_, Desktop>, filter: HistoryFilter) -> Reply<
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_lead_status(
     state: State<'_, Desktop>,
-    id: i64,
-    version: i64,
+    id: LeadId,
+    version: Version,
     status: LeadStatus,
-    lost_reason_id: Option<i64>,
+    lost_reason_id: Option<LostReasonId>,
 ) -> Reply<Lead> {
     let s = state.session().await?;
     s.reply(s.crm.set_lead_status(&s.actor, id, version, status, lost_reason_id).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn set_owner(state: State<'_, Desktop>, record: Record, version: i64, owner_id: i64) -> Reply<()> {
+pub async fn set_owner(state: State<'_, Desktop>, record: Record, version: Version, owner_id: UserId) -> Reply<()> {
     let s = state.session().await?;
     s.reply(s.crm.set_owner(&s.actor, record, version, owner_id).await)
 }
@@ -74,25 +75,35 @@ pub async fn user_options(state: State<'_, Desktop>) -> Reply<Vec<UserOption>> {
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn list_lost_reasons(state: State<'_, Desktop>, include_archived: bool) -> Reply<Vec<Item>> {
+pub async fn list_lost_reasons(state: State<'_, Desktop>, include_archived: bool) -> Reply<Vec<LostReason>> {
     let s = state.session().await?;
     s.reply(s.crm.list_lost_reasons(&s.actor, include_archived).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn create_lost_reason(state: State<'_, Desktop>, name: String) -> Reply<Item> {
+pub async fn create_lost_reason(state: State<'_, Desktop>, name: String) -> Reply<LostReason> {
     let s = state.session().await?;
     s.reply(s.crm.create_lost_reason(&s.actor, &name).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn rename_lost_reason(state: State<'_, Desktop>, id: i64, version: i64, name: String) -> Reply<Item> {
+pub async fn rename_lost_reason(
+    state: State<'_, Desktop>,
+    id: LostReasonId,
+    version: Version,
+    name: String,
+) -> Reply<LostReason> {
     let s = state.session().await?;
     s.reply(s.crm.rename_lost_reason(&s.actor, id, version, &name).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn set_lost_reason_archived(state: State<'_, Desktop>, id: i64, version: i64, archived: bool) -> Reply<Item> {
+pub async fn set_lost_reason_archived(
+    state: State<'_, Desktop>,
+    id: LostReasonId,
+    version: Version,
+    archived: bool,
+) -> Reply<LostReason> {
     let s = state.session().await?;
     s.reply(s.crm.set_lost_reason_archived(&s.actor, id, version, archived).await)
 }
@@ -104,7 +115,7 @@ pub async fn create_task(state: State<'_, Desktop>, input: TaskInput) -> Reply<T
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn update_task(state: State<'_, Desktop>, id: i64, version: i64, input: TaskInput) -> Reply<Task> {
+pub async fn update_task(state: State<'_, Desktop>, id: TaskId, version: Version, input: TaskInput) -> Reply<Task> {
     let s = state.session().await?;
     s.reply(s.crm.update_task(&s.actor, id, version, &input).await)
 }
@@ -112,8 +123,8 @@ pub async fn update_task(state: State<'_, Desktop>, id: i64, version: i64, input
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_task_done(
     state: State<'_, Desktop>,
-    id: i64,
-    version: i64,
+    id: TaskId,
+    version: Version,
     done: bool,
     result: String,
 ) -> Reply<Task> {
@@ -219,13 +230,13 @@ pub async fn save_filter(
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn delete_saved_filter(state: State<'_, Desktop>, id: i64) -> Reply<()> {
+pub async fn delete_saved_filter(state: State<'_, Desktop>, id: SavedFilterId) -> Reply<()> {
     let s = state.session().await?;
     s.reply(s.crm.delete_saved_filter(&s.actor, id).await)
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn lead_duplicates(state: State<'_, Desktop>, id: i64) -> Reply<Vec<Duplicate>> {
+pub async fn lead_duplicates(state: State<'_, Desktop>, id: LeadId) -> Reply<Vec<Duplicate>> {
     let s = state.session().await?;
     s.reply(s.crm.lead_duplicates(&s.actor, id).await)
 }

@@ -2,6 +2,7 @@
 
 pub mod contact;
 pub mod date;
+pub mod id;
 pub mod money;
 pub mod text;
 

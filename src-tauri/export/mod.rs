@@ -271,7 +271,7 @@ impl Crm {
     }
 
     /// Writes `what` to `out` as `format` in `lang`; `progress` hears the rows written.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn export(
         &self,
         actor: &Actor,
@@ -379,7 +379,7 @@ impl Crm {
                 let list = self.clients_query(actor, filter)?;
                 self.read_all(actor, list, start, |c: crate::clients::Client| {
                     let cells = [
-                        Cell::Int(c.id),
+                        Cell::Int(c.id.get()),
                         Cell::text(c.full_name),
                         Cell::opt_text(c.phone.as_deref().map(crate::domain::contact::display_phone)),
                         Cell::opt_text(c.email),
@@ -410,7 +410,7 @@ impl Crm {
                 book.table(title, &columns(lang, &keys))?;
                 self.each_contract(actor, filter, start, |c| {
                     let cells = [
-                        Cell::Int(c.id),
+                        Cell::Int(c.id.get()),
                         Cell::text(c.name),
                         Cell::text(c.service_name),
                         Cell::opt_text(c.client_name),
@@ -440,7 +440,7 @@ impl Crm {
                 book.table(title, &columns(lang, &keys))?;
                 self.each_campaign(actor, filter, start, |c| {
                     let cells = [
-                        Cell::Int(c.id),
+                        Cell::Int(c.id.get()),
                         Cell::text(c.name),
                         Cell::text(c.service_name),
                         Cell::text(c.channel_name),
@@ -460,7 +460,7 @@ impl Crm {
                 let list = self.services_query(actor, filter)?;
                 self.read_all(actor, list, start, |s: crate::services::Service| {
                     let cells = [
-                        Cell::Int(s.id),
+                        Cell::Int(s.id.get()),
                         Cell::text(s.name),
                         Cell::text(s.description),
                         Cell::Money(s.price.amount()),

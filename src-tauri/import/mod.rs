@@ -20,6 +20,7 @@ pub use fields::ImportKind;
 use crate::app::{audit, now, Crm};
 use crate::backup::{OnProgress, Progress};
 use crate::db::{Query, Tx};
+use crate::domain::id::{CampaignId, ImportId, LeadId};
 use crate::error::{Error, Result};
 use crate::i18n::Lang;
 use crate::permission::{Actor, Permission};
@@ -48,7 +49,7 @@ pub struct ImportOptions {
     /// The field of each column (`None`: not imported); guessed from the headers when absent.
     pub mapping: Option<Vec<Option<String>>>,
     /// The campaign of lead rows that name none.
-    pub campaign_id: Option<i64>,
+    pub campaign_id: Option<CampaignId>,
     pub on_duplicate: OnDuplicate,
     /// Check everything, write nothing.
     pub dry_run: bool,
@@ -86,7 +87,7 @@ pub struct Rejected {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     /// The import's id (none for a dry run): its History entry, and what an undo names.
-    pub import_id: Option<i64>,
+    pub import_id: Option<ImportId>,
     pub dry_run: bool,
     pub rows: u64,
     pub created: u64,
@@ -113,7 +114,7 @@ impl Crm {
     }
 
     /// The wizard's preview of `path` as `kind`: sheets, headers, first rows, the guessed mapping.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn preview_import(
         &self,
         actor: &Actor,
@@ -149,7 +150,7 @@ impl Crm {
     /// Imports `path` (shown to people as `file_name`) as `kind`. `cancel` stops it between
     /// batches of rows; then nothing is imported.
     #[allow(clippy::too_many_arguments)]
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn import(
         &self,
         actor: &Actor,
@@ -171,7 +172,7 @@ impl Crm {
         let columns = fields::check(kind, &mapping, lang)?;
         // (progress tells the rows read so far: a streamed file's row count is known at its end)
         let mut tx = actor.db.write().await?;
-        let import_id: i64 = tx
+        let import_id: ImportId = tx
             .scalar(
                 Query::new("insert into imports (kind, file_name, user_id, at) values ($1, $2, $3, $4) returning id")
                     .bind(kind.name())
@@ -235,13 +236,13 @@ impl Crm {
     /// Undoes import `id`: archives every record it created, when none of them was changed since
     /// (otherwise nothing is archived, and the answer says how many were changed). Records the
     /// import updated keep their new values. Returns how many were archived.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
-    pub async fn undo_import(&self, actor: &Actor, id: i64) -> Result<u64> {
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
+    pub async fn undo_import(&self, actor: &Actor, id: ImportId) -> Result<u64> {
         actor.require(Permission::DataImport)?;
         let mut tx = actor.db.write().await?;
         let found: Option<(String, Option<chrono::DateTime<chrono::Utc>>)> =
             tx.fetch_optional(Query::new("select kind, undone_at from imports where id = $1").bind(id)).await?;
-        let Some((kind, undone)) = found else { return Err(Error::NotFound { entity: "import", id }) };
+        let Some((kind, undone)) = found else { return Err(Error::NotFound { entity: "import", id: id.get() }) };
         if undone.is_some() {
             return Err(Error::state("import_undone_already"));
         }
@@ -281,7 +282,7 @@ impl Crm {
 
 /// Refuses an undo while any of `tables` has a row matching its condition on import `$1`: a
 /// record changed since the import, whose change the undo would lose.
-async fn ensure_untouched(tx: &mut Tx, tables: &[(&str, &str)], import_id: i64) -> Result<()> {
+async fn ensure_untouched(tx: &mut Tx, tables: &[(&str, &str)], import_id: ImportId) -> Result<()> {
     let mut touched = 0i64;
     for (table, condition) in tables {
         let count: i64 =
@@ -301,7 +302,7 @@ async fn archive_imported(
     actor: &Actor,
     table: &str,
     at: chrono::DateTime<chrono::Utc>,
-    import_id: i64,
+    import_id: ImportId,
 ) -> Result<u64> {
     let entity = table.trim_end_matches('s');
     tx.execute(
@@ -330,7 +331,7 @@ async fn archive_imported(
 /// made from a lead older than the import (un-converting a lead is not archiving it: those are
 /// archived one by one), and while anything of it was changed since: a client or contract
 /// edited or archived, a contract added to one of its clients, one of its leads edited.
-async fn undo_clients(tx: &mut Tx, actor: &Actor, at: chrono::DateTime<chrono::Utc>, id: i64) -> Result<u64> {
+async fn undo_clients(tx: &mut Tx, actor: &Actor, at: chrono::DateTime<chrono::Utc>, id: ImportId) -> Result<u64> {
     let older: i64 = tx
         .scalar(
             Query::new(
@@ -371,7 +372,7 @@ struct Run<'a> {
     kind: ImportKind,
     columns: Vec<(&'static str, usize)>,
     headers: Vec<String>,
-    import_id: i64,
+    import_id: ImportId,
     lang: Lang,
     report: Report,
 }
@@ -523,7 +524,7 @@ impl Run<'_> {
 
 /// `phone_taken` / `email_taken` for the contacts a live lead holds, as the form reports them.
 fn taken_by(
-    holders: &std::collections::HashMap<String, (i64, String)>,
+    holders: &std::collections::HashMap<String, (LeadId, String)>,
     phone: Option<&str>,
     email: Option<&str>,
 ) -> Vec<crate::error::FieldError> {

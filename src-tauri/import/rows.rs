@@ -8,6 +8,7 @@ use phonenumber::country::Id as Country;
 use super::{ImportOptions, OnDuplicate, Outcome};
 use crate::campaigns::CampaignInput;
 use crate::db::{Query, Tx};
+use crate::domain::id::{CampaignId, ChannelId, ImportId, LeadId, LostReasonId, ServiceId, UserId};
 use crate::domain::text::key;
 use crate::error::{Error, FieldError, Result};
 use crate::i18n::{field_message, message, Lang};
@@ -48,16 +49,17 @@ pub(super) struct Context<'a> {
     pub(super) region: Country,
     pub(super) options: &'a ImportOptions,
     lang: Lang,
-    campaigns: HashMap<String, i64>,
-    services: HashMap<String, i64>,
-    channels: HashMap<String, i64>,
-    users: HashMap<String, i64>,
-    reasons: HashMap<String, i64>,
+    campaigns: HashMap<String, CampaignId>,
+    services: HashMap<String, ServiceId>,
+    channels: HashMap<String, ChannelId>,
+    users: HashMap<String, UserId>,
+    reasons: HashMap<String, LostReasonId>,
 }
 
-async fn names(tx: &mut Tx, sql: &str) -> Result<HashMap<String, i64>> {
+/// Rows `(id, name)` of `sql` by the name's key, their ids typed by `id`.
+async fn names<I>(tx: &mut Tx, sql: &str, id: fn(i64) -> I) -> Result<HashMap<String, I>> {
     let rows: Vec<(i64, String)> = tx.fetch_all(Query::new(sql)).await?;
-    Ok(rows.into_iter().map(|(id, name)| (key(&name), id)).collect())
+    Ok(rows.into_iter().map(|(row, name)| (key(&name), id(row))).collect())
 }
 
 impl<'a> Context<'a> {
@@ -70,14 +72,14 @@ impl<'a> Context<'a> {
     ) -> Result<Self> {
         let can = |p: Permission| actor.can(p);
         let campaigns = if can(Permission::LeadsEdit) || can(Permission::CampaignsEdit) {
-            names(tx, "select id, name from campaigns where is_archived = false").await?
+            names(tx, "select id, name from campaigns where is_archived = false", CampaignId::new).await?
         } else {
             HashMap::new()
         };
         let (services, channels) = if can(Permission::CampaignsEdit) || can(Permission::ContractsEdit) {
             (
-                names(tx, "select id, name from services where is_archived = false").await?,
-                names(tx, "select id, name from channels where is_archived = false").await?,
+                names(tx, "select id, name from services where is_archived = false", ServiceId::new).await?,
+                names(tx, "select id, name from channels where is_archived = false", ChannelId::new).await?,
             )
         } else {
             (HashMap::new(), HashMap::new())
@@ -86,14 +88,15 @@ impl<'a> Context<'a> {
         let mut reasons = HashMap::new();
         if can(Permission::LeadsEdit) {
             // a person by their username or their full name
-            let rows: Vec<(i64, String, String)> = tx
+            let rows: Vec<(UserId, String, String)> = tx
                 .fetch_all(Query::new("select id, username_key, full_name from users where is_active = true"))
                 .await?;
             for (id, username, full_name) in rows {
                 users.insert(username, id);
                 users.entry(key(&full_name)).or_insert(id);
             }
-            reasons = names(tx, "select id, name from lost_reasons where is_archived = false").await?;
+            reasons =
+                names(tx, "select id, name from lost_reasons where is_archived = false", LostReasonId::new).await?;
         }
         if let Some(id) = options.campaign_id {
             // the campaign of rows that name none: checked once, for the whole file
@@ -129,12 +132,12 @@ impl<'a> Context<'a> {
 
     /// The id of what the cell of `field` names, looked up in `names`: none for an empty cell,
     /// the row's refusal (naming the column) for a name that is not there.
-    fn look_up(
+    fn look_up<I: Copy>(
         &self,
-        names: &HashMap<String, i64>,
+        names: &HashMap<String, I>,
         values: &Values,
         field: &str,
-    ) -> std::result::Result<Option<i64>, Outcome> {
+    ) -> std::result::Result<Option<I>, Outcome> {
         let name = values.get(field);
         if name.is_empty() {
             return Ok(None);
@@ -187,7 +190,7 @@ impl<'a> Context<'a> {
     }
 
     /// A lead row: created, or (a live lead has its phone or e-mail) skipped or updated.
-    pub(super) async fn lead(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: i64) -> Result<Outcome> {
+    pub(super) async fn lead(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: ImportId) -> Result<Outcome> {
         let input = match self.lead_input(values) {
             Ok(input) => input,
             Err(refused) => return Ok(refused),
@@ -209,7 +212,7 @@ impl<'a> Context<'a> {
     }
 
     /// Updates the live lead `id` with the row's non-empty values.
-    async fn update_lead(&self, tx: &mut Tx, id: i64, row: LeadInput) -> Result<Outcome> {
+    async fn update_lead(&self, tx: &mut Tx, id: LeadId, row: LeadInput) -> Result<Outcome> {
         let current: crate::leads::Lead = crate::leads::fetch(tx, id).await?;
         if current.status == LeadStatus::Converted {
             return Ok(Outcome::Rejected(message(self.lang, "import_duplicate_converted", &[("id", id.to_string())])));
@@ -236,7 +239,7 @@ impl<'a> Context<'a> {
     }
 
     /// A service row: created, or (its name exists) skipped.
-    pub(super) async fn service(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: i64) -> Result<Outcome> {
+    pub(super) async fn service(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: ImportId) -> Result<Outcome> {
         let input = ServiceInput {
             name: values.get("name").to_owned(),
             description: values.get("description").to_owned(),
@@ -250,7 +253,7 @@ impl<'a> Context<'a> {
     }
 
     /// A campaign row: created, or (its name exists) skipped.
-    pub(super) async fn campaign(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: i64) -> Result<Outcome> {
+    pub(super) async fn campaign(&mut self, tx: &mut Tx, values: &Values<'_>, import_id: ImportId) -> Result<Outcome> {
         let service = values.get("service");
         let Some(service_id) = self.services.get(&key(service)).copied() else {
             return Ok(self.unknown(values, "service", service));
@@ -281,7 +284,7 @@ impl<'a> Context<'a> {
         tx: &mut Tx,
         crm: &crate::app::Crm,
         values: &Values<'_>,
-        import_id: i64,
+        import_id: ImportId,
     ) -> Result<Outcome> {
         let service = values.get("service");
         let Some(service_id) = self.services.get(&key(service)).copied() else {

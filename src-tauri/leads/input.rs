@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::{Lead, LeadStatus};
 use crate::db::{Query, Tx};
 use crate::domain::contact::{self, Email, Phone};
+use crate::domain::id::{CampaignId, LeadId, LostReasonId, UserId};
 use crate::domain::text::{self, PersonName};
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::store::{check_reference, unique_violation};
@@ -19,16 +20,16 @@ pub struct LeadInput {
     /// Any common form (`8 (912) 345-67-89`, `+7 912 ...`); stored as E.164.
     pub phone: String,
     pub email: String,
-    pub campaign_id: Option<i64>,
+    pub campaign_id: Option<CampaignId>,
     pub note: String,
     /// `None` keeps the current status (`new` for a new lead). `converted` is refused: only the
     /// conversion use case sets it.
     pub status: Option<LeadStatus>,
     /// Why the lead is lost: required when the status becomes `lost`, cleared otherwise.
-    pub lost_reason_id: Option<i64>,
+    pub lost_reason_id: Option<LostReasonId>,
     /// The responsible person of a new lead (the creator when empty; someone else needs
     /// `owners.assign`). Ignored by edits: reassigning is its own use case.
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<UserId>,
 }
 
 /// A lead that passed the form's checks.
@@ -36,11 +37,11 @@ pub(crate) struct ValidLead {
     pub(super) full_name: PersonName,
     pub(crate) phone: Option<Phone>,
     pub(crate) email: Option<Email>,
-    pub(super) campaign_id: Option<i64>,
+    pub(super) campaign_id: Option<CampaignId>,
     pub(super) note: String,
     pub(super) status: Option<LeadStatus>,
-    pub(super) lost_reason_id: Option<i64>,
-    pub(super) owner_id: Option<i64>,
+    pub(super) lost_reason_id: Option<LostReasonId>,
+    pub(super) owner_id: Option<UserId>,
 }
 
 /// The name, phone, e-mail and note as checked (`None` where refused).
@@ -90,7 +91,7 @@ impl LeadInput {
     }
 
     /// The lead that passed, from the checked fields and the references found.
-    fn valid(&self, fields: Fields, lost_reason_id: Option<i64>, owner_id: Option<i64>) -> ValidLead {
+    fn valid(&self, fields: Fields, lost_reason_id: Option<LostReasonId>, owner_id: Option<UserId>) -> ValidLead {
         let (full_name, phone, email, note) = fields;
         ValidLead {
             full_name: full_name.unwrap_or_default(),
@@ -145,9 +146,9 @@ pub(crate) async fn lost_reason(
     tx: &mut Tx,
     checks: &mut Checks,
     status: LeadStatus,
-    reason: Option<i64>,
+    reason: Option<LostReasonId>,
     current: Option<&Lead>,
-) -> Result<Option<i64>> {
+) -> Result<Option<LostReasonId>> {
     if status != LeadStatus::Lost {
         return Ok(None);
     }
@@ -164,7 +165,12 @@ pub(crate) async fn lost_reason(
 }
 
 /// `id` when it is an active user, else `unknown` or `user_inactive` on `field`.
-pub(crate) async fn active_user(tx: &mut Tx, checks: &mut Checks, field: &'static str, id: i64) -> Result<Option<i64>> {
+pub(crate) async fn active_user(
+    tx: &mut Tx,
+    checks: &mut Checks,
+    field: &'static str,
+    id: UserId,
+) -> Result<Option<UserId>> {
     let active: Option<(bool,)> =
         tx.fetch_optional(Query::new("select is_active from users where id = $1").bind(id)).await?;
     match active {
@@ -187,19 +193,19 @@ pub(crate) async fn duplicates(
     tx: &mut Tx,
     phone: Option<&str>,
     email: Option<&str>,
-    except: Option<i64>,
+    except: Option<LeadId>,
 ) -> Result<Vec<FieldError>> {
     let mut errors = Vec::new();
     for (field, code, value) in [("phone", "phone_taken", phone), ("email", "email_taken", email)] {
         let Some(value) = value else { continue };
         // `field` is one of two literals; the partial unique indexes make this a point look-up
-        let holder: Option<(i64, String)> = tx
+        let holder: Option<(LeadId, String)> = tx
             .fetch_optional(
                 Query::new(format!(
                     "select id, full_name from leads where {field} = $1 and is_archived = false and id <> $2 limit 1"
                 ))
                 .bind(value)
-                .bind(except.unwrap_or(0)),
+                .bind(except.map_or(0, i64::from)),
             )
             .await?;
         if let Some((id, name)) = holder {
@@ -215,7 +221,7 @@ pub(crate) async fn holders(
     tx: &mut Tx,
     phones: &[&str],
     emails: &[&str],
-) -> Result<std::collections::HashMap<String, (i64, String)>> {
+) -> Result<std::collections::HashMap<String, (LeadId, String)>> {
     let mut found = std::collections::HashMap::new();
     // `column` is one of two literals; each `in` list is a set of point look-ups in the partial
     // unique indexes (two queries, not one with an `or`, which PostgreSQL would scan)
@@ -228,7 +234,7 @@ pub(crate) async fn holders(
                 q.push(if i == 0 { "" } else { ", " }).push_bind(*value);
             }
             q.push(")");
-            let rows: Vec<(i64, String, String)> = tx.fetch_all(q).await?;
+            let rows: Vec<(LeadId, String, String)> = tx.fetch_all(q).await?;
             for (id, full_name, contact) in rows {
                 found.insert(contact, (id, full_name));
             }

@@ -175,7 +175,7 @@ impl Search {
 impl crate::app::Crm {
     /// What an administrator should hear at sign-in about this database: `trigram_missing` when
     /// an office server could not get the pg_trgm extension (search scans). Nothing for others.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn server_notices(&self, actor: &Actor) -> crate::error::Result<Vec<&'static str>> {
         if !actor.can(crate::permission::Permission::UsersManage) || actor.db.backend() == Backend::Sqlite {
             return Ok(Vec::new());

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{check_period, push_campaign_conditions, StatsFilter};
 use crate::app::Crm;
 use crate::db::{reading, Query};
+use crate::domain::id::{CampaignId, ChannelId, ServiceId};
 use crate::domain::Money;
 use crate::error::Result;
 use crate::permission::{Actor, Permission};
@@ -37,9 +38,9 @@ pub struct SeriesFilter {
     /// Last day (inclusive); today when empty.
     pub to: Option<NaiveDate>,
     pub step: Step,
-    pub channel_id: Option<i64>,
-    pub service_id: Option<i64>,
-    pub campaign_id: Option<i64>,
+    pub channel_id: Option<ChannelId>,
+    pub service_id: Option<ServiceId>,
+    pub campaign_id: Option<CampaignId>,
 }
 
 /// One day, week (Monday to Sunday) or month, cut to the period at its edges.
@@ -80,7 +81,7 @@ struct Budget {
 
 impl Crm {
     /// The figures of a period per day, week or month.
-    #[tracing::instrument(skip_all, fields(user = actor.user_id), err(level = "info"))]
+    #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn stats_series(&self, actor: &Actor, filter: &SeriesFilter) -> Result<Series> {
         actor.require(Permission::StatsView)?;
         check_period(filter.from, filter.to)?;

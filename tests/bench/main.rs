@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use crm::clients::{ClientFilter, ClientSort};
 use crm::demo::DemoOptions;
+use crm::domain::id::{CampaignId, ChannelId, ClientId, LeadId, ServiceId};
 use crm::leads::{LeadFilter, LeadSort, LeadStatus};
 use crm::stats::{ClientSalesFilter, StatsFilter};
 use crm::{Actor, Crm, PageRequest, Settings};
@@ -201,13 +202,13 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     let (crm, manager) = (crm, manager);
     let last_quarter =
         StatsFilter { from: Some(anchor - chrono::Days::new(90)), to: Some(anchor), ..Default::default() };
-    let one_channel = StatsFilter { channel_id: Some(1), ..Default::default() };
+    let one_channel = StatsFilter { channel_id: Some(ChannelId::new(1)), ..Default::default() };
     time("statistics, all campaigns", || stats(crm, manager, StatsFilter::default())).await;
     time("statistics, last 90 days", || stats(crm, manager, last_quarter.clone())).await;
     time("statistics, one channel", || stats(crm, manager, one_channel.clone())).await;
     let last_month = StatsFilter { from: Some(anchor - chrono::Days::new(30)), to: Some(anchor), ..Default::default() };
     time("statistics, last 30 days, one service", || {
-        stats(crm, manager, StatsFilter { service_id: Some(1), ..last_month.clone() })
+        stats(crm, manager, StatsFilter { service_id: Some(ServiceId::new(1)), ..last_month.clone() })
     })
     .await;
     let year = crm::stats::series::SeriesFilter {
@@ -219,7 +220,7 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     time("chart over time, a year by week", || async { crm.stats_series(manager, &year).await.map(drop) }).await;
     let by_month = crm::stats::series::SeriesFilter { step: crm::stats::series::Step::Month, ..year.clone() };
     time("chart over time, a year by month", || async { crm.stats_series(manager, &by_month).await.map(drop) }).await;
-    let one = crm::stats::series::SeriesFilter { campaign_id: Some(1), ..Default::default() };
+    let one = crm::stats::series::SeriesFilter { campaign_id: Some(CampaignId::new(1)), ..Default::default() };
     time("chart over time, one campaign by day", || async { crm.stats_series(manager, &one).await.map(drop) }).await;
     time("statistics from the rows (reference), all", || async {
         crm.campaign_stats_reference(manager, &StatsFilter::default()).await.map(drop)
@@ -279,7 +280,7 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
         let at = |page: PageRequest| ClientFilter { page, ..filter.clone() };
         let first = crm.list_clients(manager, &filter).await.expect("a page");
         let total = first.total;
-        let next = at(PageRequest::new(50, 50).after(first.items.last().map_or(0, |c| c.id)));
+        let next = at(PageRequest::new(50, 50).after(first.items.last().map_or(0, |c| c.id.get())));
         time(&format!("clients by {name}, next page"), || async { crm.list_clients(manager, &next).await.map(drop) })
             .await;
         let last = at(PageRequest::last(50));
@@ -298,12 +299,13 @@ async fn lead_pages(crm: &Crm, manager: &Actor, name: &str, filter: LeadFilter) 
     let at = |page: PageRequest| LeadFilter { page, ..filter.clone() };
     let first = crm.list_leads(manager, &filter).await.expect("a page");
     let total = first.total;
-    let next = at(PageRequest::new(50, 50).after(first.items.last().map_or(0, |l| l.id)));
+    let next = at(PageRequest::new(50, 50).after(first.items.last().map_or(0, |l| l.id.get())));
     time(&format!("leads by {name}, next page"), || leads(crm, manager, next.clone())).await;
     let last = at(PageRequest::last(50));
     time(&format!("leads by {name}, last page"), || leads(crm, manager, last.clone())).await;
     let last_page = crm.list_leads(manager, &last).await.expect("the last page");
-    let before = at(PageRequest::new(last_page.offset - 50, 50).before(last_page.items.first().map_or(0, |l| l.id)));
+    let before =
+        at(PageRequest::new(last_page.offset - 50, 50).before(last_page.items.first().map_or(0, |l| l.id.get())));
     time(&format!("leads by {name}, previous page"), || leads(crm, manager, before.clone())).await;
     let middle = at(PageRequest::new(total / 2 / 50 * 50, 50));
     time(&format!("leads by {name}, go to the middle page"), || leads(crm, manager, middle.clone())).await;
@@ -322,8 +324,12 @@ async fn days_work(crm: &Crm, manager: &Actor) {
     let operator = crm.sign_in("operator", "bench-password").await.expect("sign in");
     let admin = crm.sign_in("admin", "bench-password").await.expect("sign in");
     let (lead, client) = middle_records(crm).await;
-    time("lead card + first timeline page", || async { crm.lead_card(manager, lead).await.map(drop) }).await;
-    time("client card + contracts + timeline", || async { crm.client_card(manager, client).await.map(drop) }).await;
+    time("lead card + first timeline page", || async { crm.lead_card(manager, LeadId::new(lead)).await.map(drop) })
+        .await;
+    time("client card + contracts + timeline", || async {
+        crm.client_card(manager, ClientId::new(client)).await.map(drop)
+    })
+    .await;
     time("board, every column's first page", || async {
         crm.lead_board(&operator, &Default::default()).await.map(drop)
     })
@@ -332,10 +338,17 @@ async fn days_work(crm: &Crm, manager: &Actor) {
         crm.campaign_options(&operator, "осень").await.map(drop)
     })
     .await;
-    time("lead duplicates on a card", || async { crm.lead_duplicates(manager, lead).await.map(drop) }).await;
+    time("lead duplicates on a card", || async { crm.lead_duplicates(manager, LeadId::new(lead)).await.map(drop) })
+        .await;
     // a bulk owner change of one page of leads, back and forth so that every run changes them
-    let page: Vec<i64> =
-        crm.list_leads(&admin, &LeadFilter::default()).await.expect("a page").items.iter().map(|l| l.id).collect();
+    let page: Vec<i64> = crm
+        .list_leads(&admin, &LeadFilter::default())
+        .await
+        .expect("a page")
+        .items
+        .iter()
+        .map(|l| l.id.get())
+        .collect();
     let owners = [operator.user_id, manager.user_id];
     let mut turn = 0usize;
     time("bulk owner change, 50 leads", || {

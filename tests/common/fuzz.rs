@@ -21,6 +21,7 @@ use crm::app::Direction;
 use crm::campaigns::{CampaignFilter, CampaignInput, CampaignSort, CampaignStatus};
 use crm::clients::{ClientFilter, ClientInput, ClientSort, Conversion};
 use crm::contracts::{ContractFilter, ContractInput, ContractSort};
+use crm::domain::id::{CampaignId, ChannelId, ClientId, LeadId, LostReasonId, ServiceId, UserId, Version};
 use crm::history::{HistoryFilter, Record};
 use crm::leads::{LeadFilter, LeadInput, LeadSort, LeadStatus};
 use crm::services::{ServiceFilter, ServiceInput, ServiceSort};
@@ -353,8 +354,8 @@ fn lead_filter() -> impl Strategy<Value = LeadFilter> {
                 LeadFilter {
                     search,
                     status,
-                    campaign_id,
-                    owner_id,
+                    campaign_id: campaign_id.map(CampaignId::new),
+                    owner_id: owner_id.map(UserId::new),
                     created_from,
                     created_to,
                     include_archived,
@@ -408,34 +409,34 @@ fn list_ops() -> impl Strategy<Value = Op> {
             prop::sample::select(vec![CampaignSort::Name, CampaignSort::StartsOn, CampaignSort::Budget,
             CampaignSort::CreatedAt]), direction(), page())
             .prop_map(|(search, status, channel_id, service_id, include_archived, sort, direction, page)| {
-                Op::ListCampaigns(CampaignFilter { search, status, channel_id, service_id, include_archived, sort,
+                Op::ListCampaigns(CampaignFilter { search, status, channel_id: channel_id.map(ChannelId::new), service_id: service_id.map(ServiceId::new), include_archived, sort,
                     direction, page })
             }),
         1 => (text(), prop::option::of(number()), prop::option::of(number()), any::<bool>(),
             prop::sample::select(vec![ClientSort::CreatedAt, ClientSort::FullName, ClientSort::Revenue]), direction(), page())
             .prop_map(|(search, campaign_id, owner_id, include_archived, sort, direction, page)| {
-                Op::ListClients(ClientFilter { search, campaign_id, owner_id, include_archived, sort, direction, page })
+                Op::ListClients(ClientFilter { search, campaign_id: campaign_id.map(CampaignId::new), owner_id: owner_id.map(UserId::new), include_archived, sort, direction, page })
             }),
         1 => (text(), prop::option::of(number()), prop::option::of(number()), (any::<bool>(), any::<bool>()),
             (maybe_date(), maybe_date()), any::<bool>(), prop::sample::select(vec![ContractSort::SignedOn,
             ContractSort::Name, ContractSort::Amount, ContractSort::ValidTo]), direction(), page())
             .prop_map(|(search, service_id, client_id, (unassigned_only, expiring), (signed_from, signed_to),
                 include_archived, sort, direction, page)| {
-                Op::ListContracts(ContractFilter { search, service_id, client_id, unassigned_only, expiring, signed_from,
+                Op::ListContracts(ContractFilter { search, service_id: service_id.map(ServiceId::new), client_id: client_id.map(ClientId::new), unassigned_only, expiring, signed_from,
                     signed_to, include_archived, sort, direction, page })
             }),
         2 => (maybe_date(), maybe_date(), prop::option::of(number()), prop::option::of(number()))
-            .prop_map(|(from, to, channel_id, service_id)| Op::Stats(StatsFilter { from, to, channel_id, service_id })),
+            .prop_map(|(from, to, channel_id, service_id)| Op::Stats(StatsFilter { from, to, channel_id: channel_id.map(ChannelId::new), service_id: service_id.map(ServiceId::new) })),
         1 => (text(), maybe_date(), maybe_date(), page())
             .prop_map(|(search, from, to, page)| Op::Sales(ClientSalesFilter { search, from, to, page })),
         1 => (prop::option::of(number()), prop::option::of(prop_oneof![3 => prop::sample::select(vec!["lead", "client",
             "contract", "service", "campaign", "user", "task"]).prop_map(str::to_owned), 1 => text()]),
             maybe_date(), maybe_date(), page())
-            .prop_map(|(user_id, entity, from, to, page)| Op::History(HistoryFilter { user_id, entity, from, to, page })),
+            .prop_map(|(user_id, entity, from, to, page)| Op::History(HistoryFilter { user_id: user_id.map(UserId::new), entity, from, to, page })),
         1 => (pick(), page()).prop_map(|(p, page)| Op::Timeline(p, page)),
         1 => (prop::option::of(number()), any::<bool>(), prop::sample::select(vec![TaskState::Open, TaskState::Done,
             TaskState::All]), page())
-            .prop_map(|(assignee_id, everyone, state, page)| Op::ListTasks(TaskFilter { assignee_id, everyone, state, page,
+            .prop_map(|(assignee_id, everyone, state, page)| Op::ListTasks(TaskFilter { assignee_id: assignee_id.map(UserId::new), everyone, state, page,
                 ..Default::default() })),
         1 => text().prop_map(Op::Pickers),
         1 => pick().prop_map(Op::LeadCard),
@@ -537,7 +538,7 @@ fn id_of(list: &[(i64, i64)], pick: Pick) -> (i64, i64) {
 /// A user to edit: one the run made, never one of its people (who keep working as they are).
 fn other_user(known: &Known, people: &[Actor], pick: Pick) -> (i64, i64) {
     let (id, version) = id_of(&known.made_users, pick);
-    if people.iter().any(|p| p.user_id == id) {
+    if people.iter().any(|p| p.user_id == UserId::new(id)) {
         (i64::MAX, version)
     } else {
         (id, version)
@@ -627,12 +628,12 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
     };
     let outcome = match case.op {
         Op::CreateLead(mut input, [campaign, reason, owner]) => {
-            input.campaign_id = campaign.map(|p| id_of(&known.campaigns, p).0);
-            input.lost_reason_id = reason.map(|p| plain_id(&known.reasons, p));
-            input.owner_id = owner.map(|p| plain_id(&known.users, p));
+            input.campaign_id = (campaign.map(|p| id_of(&known.campaigns, p).0)).map(CampaignId::new);
+            input.lost_reason_id = (reason.map(|p| plain_id(&known.reasons, p))).map(LostReasonId::new);
+            input.owner_id = (owner.map(|p| plain_id(&known.users, p))).map(UserId::new);
             match crm.create_lead(actor, &input).await {
                 Ok(lead) => {
-                    made = Some(("lead", lead.id, lead.version));
+                    made = Some(("lead", lead.id.get(), lead.version.get()));
                     let read = crm.get_lead(actor, lead.id).await;
                     checked(match read {
                         Err(e) => Err(format!("a new lead does not read back: {e}")),
@@ -651,10 +652,10 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         Op::UpdateLead(p, v, mut input) => {
             let (id, current) = id_of(&known.leads, p);
             input.campaign_id = None;
-            match crm.update_lead(actor, id, version(current, v), &input).await {
+            match crm.update_lead(actor, LeadId::new(id), Version::new(version(current, v)), &input).await {
                 Ok(lead) => {
-                    made = Some(("lead", lead.id, lead.version));
-                    checked(match crm.get_lead(actor, id).await {
+                    made = Some(("lead", lead.id.get(), lead.version.get()));
+                    checked(match crm.get_lead(actor, LeadId::new(id)).await {
                         Err(e) => Err(format!("a saved lead does not read back: {e}")),
                         Ok(read) => same("lead", &lead, &read)
                             .and(expect("name not kept as typed", lead.full_name == folded(&input.full_name))),
@@ -666,18 +667,25 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         Op::SetLeadStatus(p, v, status, reason) => {
             let (id, current) = id_of(&known.leads, p);
             let result = crm
-                .set_lead_status(actor, id, version(current, v), status, reason.map(|r| plain_id(&known.reasons, r)))
+                .set_lead_status(
+                    actor,
+                    LeadId::new(id),
+                    Version::new(version(current, v)),
+                    status,
+                    (reason.map(|r| plain_id(&known.reasons, r))).map(LostReasonId::new),
+                )
                 .await;
             if let Ok(lead) = &result {
-                made = Some(("lead", lead.id, lead.version));
+                made = Some(("lead", lead.id.get(), lead.version.get()));
             }
             answer(&result)
         }
         Op::ArchiveLead(p, v, archived) => {
             let (id, current) = id_of(&known.leads, p);
-            let result = crm.set_lead_archived(actor, id, version(current, v), archived).await;
+            let result =
+                crm.set_lead_archived(actor, LeadId::new(id), Version::new(version(current, v)), archived).await;
             if let Ok(lead) = &result {
-                made = Some(("lead", lead.id, lead.version));
+                made = Some(("lead", lead.id.get(), lead.version.get()));
             }
             answer(&result)
         }
@@ -685,24 +693,30 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         Op::Board(filter, per_column) => {
             answer(&crm.lead_board(actor, &crm::board::BoardFilter { leads: filter, per_column }).await)
         }
-        Op::LeadCard(p) => answer(&crm.lead_card(actor, id_of(&known.leads, p).0).await),
-        Op::Duplicates(p) => answer(&crm.lead_duplicates(actor, id_of(&known.leads, p).0).await),
+        Op::LeadCard(p) => answer(&crm.lead_card(actor, LeadId::new(id_of(&known.leads, p).0)).await),
+        Op::Duplicates(p) => answer(&crm.lead_duplicates(actor, LeadId::new(id_of(&known.leads, p).0)).await),
         Op::Merge(a, b, take) => {
             let ((keep, keep_version), (drop, drop_version)) = (id_of(&known.leads, a), id_of(&known.leads, b));
-            let input = crm::merge::MergeInput { keep, keep_version, drop, drop_version, take };
+            let input = crm::merge::MergeInput {
+                keep: LeadId::new(keep),
+                keep_version: Version::new(keep_version),
+                drop: LeadId::new(drop),
+                drop_version: Version::new(drop_version),
+                take,
+            };
             let result = crm.merge_leads(actor, &input).await;
             if let Ok(lead) = &result {
-                made = Some(("lead", lead.id, lead.version));
+                made = Some(("lead", lead.id.get(), lead.version.get()));
             }
             answer(&result)
         }
         Op::Convert(p, v, mut contract) => {
             let (id, current) = id_of(&known.leads, p);
-            contract.service_id = known.services.first().map(|s| s.0);
+            contract.service_id = (known.services.first().map(|s| s.0)).map(ServiceId::new);
             let conversion = Conversion::NewContract { contract, document: None };
-            match crm.convert_lead(actor, id, version(current, v), conversion).await {
+            match crm.convert_lead(actor, LeadId::new(id), Version::new(version(current, v)), conversion).await {
                 Ok(client) => {
-                    made = Some(("client", client.id, client.version));
+                    made = Some(("client", client.id.get(), client.version.get()));
                     checked(match crm.get_client(actor, client.id).await {
                         Err(e) => Err(format!("a new client does not read back: {e}")),
                         Ok(read) => same("client", &client, &read),
@@ -713,7 +727,7 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         }
         Op::CreateService(input) => match crm.create_service(actor, &input).await {
             Ok(service) => {
-                made = Some(("service", service.id, service.version));
+                made = Some(("service", service.id.get(), service.version.get()));
                 checked(match crm.get_service(actor, service.id).await {
                     Err(e) => Err(format!("a new service does not read back: {e}")),
                     Ok(read) => same("service", &service, &read)
@@ -725,10 +739,10 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         },
         Op::UpdateService(p, v, input) => {
             let (id, current) = id_of(&known.services, p);
-            match crm.update_service(actor, id, version(current, v), &input).await {
+            match crm.update_service(actor, ServiceId::new(id), Version::new(version(current, v)), &input).await {
                 Ok(service) => {
-                    made = Some(("service", service.id, service.version));
-                    checked(match crm.get_service(actor, id).await {
+                    made = Some(("service", service.id.get(), service.version.get()));
+                    checked(match crm.get_service(actor, ServiceId::new(id)).await {
                         Err(e) => Err(format!("a saved service does not read back: {e}")),
                         Ok(read) => same("service", &service, &read),
                     })
@@ -738,11 +752,11 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         }
         Op::ListServices(filter) => page_answer(crm.list_services(actor, &filter).await),
         Op::CreateCampaign(mut input, [service, channel]) => {
-            input.service_id = service.map(|p| id_of(&known.services, p).0);
-            input.channel_id = channel.map(|p| plain_id(&known.channels, p));
+            input.service_id = (service.map(|p| id_of(&known.services, p).0)).map(ServiceId::new);
+            input.channel_id = (channel.map(|p| plain_id(&known.channels, p))).map(ChannelId::new);
             match crm.create_campaign(actor, &input).await {
                 Ok(campaign) => {
-                    made = Some(("campaign", campaign.id, campaign.version));
+                    made = Some(("campaign", campaign.id.get(), campaign.version.get()));
                     checked(match crm.get_campaign(actor, campaign.id).await {
                         Err(e) => Err(format!("a new campaign does not read back: {e}")),
                         Ok(read) => same("campaign", &campaign, &read)
@@ -754,12 +768,12 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         }
         Op::UpdateCampaign(p, v, mut input) => {
             let (id, current) = id_of(&known.campaigns, p);
-            input.service_id = known.services.first().map(|s| s.0);
-            input.channel_id = known.channels.first().copied();
-            match crm.update_campaign(actor, id, version(current, v), &input).await {
+            input.service_id = (known.services.first().map(|s| s.0)).map(ServiceId::new);
+            input.channel_id = (known.channels.first().copied()).map(ChannelId::new);
+            match crm.update_campaign(actor, CampaignId::new(id), Version::new(version(current, v)), &input).await {
                 Ok(campaign) => {
-                    made = Some(("campaign", campaign.id, campaign.version));
-                    checked(match crm.get_campaign(actor, id).await {
+                    made = Some(("campaign", campaign.id.get(), campaign.version.get()));
+                    checked(match crm.get_campaign(actor, CampaignId::new(id)).await {
                         Err(e) => Err(format!("a saved campaign does not read back: {e}")),
                         Ok(read) => same("campaign", &campaign, &read),
                     })
@@ -774,24 +788,24 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         },
         Op::CreateChannel(name) => match crm.create_channel(actor, &name).await {
             Ok(channel) => {
-                made = Some(("channel", channel.id, channel.version));
+                made = Some(("channel", channel.id.get(), channel.version.get()));
                 checked(expect("channel name not kept as typed", channel.name == folded(&name)))
             }
             Err(e) => judge(&e),
         },
         Op::CreateLostReason(name) => match crm.create_lost_reason(actor, &name).await {
             Ok(reason) => {
-                made = Some(("reason", reason.id, reason.version));
+                made = Some(("reason", reason.id.get(), reason.version.get()));
                 checked(expect("reason not kept as typed", reason.name == folded(&name)))
             }
             Err(e) => judge(&e),
         },
         Op::UpdateClient(p, v, input) => {
             let (id, current) = id_of(&known.clients, p);
-            match crm.update_client(actor, id, version(current, v), &input).await {
+            match crm.update_client(actor, ClientId::new(id), Version::new(version(current, v)), &input).await {
                 Ok(client) => {
-                    made = Some(("client", client.id, client.version));
-                    checked(match crm.get_client(actor, id).await {
+                    made = Some(("client", client.id.get(), client.version.get()));
+                    checked(match crm.get_client(actor, ClientId::new(id)).await {
                         Err(e) => Err(format!("a saved client does not read back: {e}")),
                         Ok(read) => same("client", &client, &read)
                             .and(expect("name not kept as typed", client.full_name == folded(&input.full_name))),
@@ -802,7 +816,7 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         }
         Op::ListClients(filter) => page_answer(crm.list_clients(actor, &filter).await),
         Op::CreateContract(mut input, service) => {
-            input.service_id = service.map(|p| id_of(&known.services, p).0);
+            input.service_id = (service.map(|p| id_of(&known.services, p).0)).map(ServiceId::new);
             match crm.create_contract(actor, &input, None).await {
                 Ok(contract) => checked(match crm.get_contract(actor, contract.id).await {
                     Err(e) => Err(format!("a new contract does not read back: {e}")),
@@ -813,9 +827,9 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
             }
         }
         Op::AddContract(p, mut input) => {
-            input.service_id = known.services.first().map(|s| s.0);
+            input.service_id = (known.services.first().map(|s| s.0)).map(ServiceId::new);
             let (id, _) = id_of(&known.clients, p);
-            match crm.add_contract_to_client(actor, id, &input, None).await {
+            match crm.add_contract_to_client(actor, ClientId::new(id), &input, None).await {
                 Ok(contract) => checked(match crm.get_contract(actor, contract.id).await {
                     Err(e) => Err(format!("a new contract does not read back: {e}")),
                     Ok(read) => same("contract", &contract, &read),
@@ -827,9 +841,11 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         Op::Stats(filter) => answer(&crm.campaign_stats(actor, &filter).await),
         Op::Sales(filter) => page_answer(crm.client_sales(actor, &filter).await),
         Op::History(filter) => page_answer(crm.history(actor, &filter).await),
-        Op::Timeline(p, page) => page_answer(crm.timeline(actor, Record::Lead(id_of(&known.leads, p).0), page).await),
+        Op::Timeline(p, page) => {
+            page_answer(crm.timeline(actor, Record::Lead(LeadId::new(id_of(&known.leads, p).0)), page).await)
+        }
         Op::AddNote(p, body) => {
-            let record = Record::Lead(id_of(&known.leads, p).0);
+            let record = Record::Lead(LeadId::new(id_of(&known.leads, p).0));
             match crm.add_note(actor, record, &body).await {
                 Ok(entry) => {
                     let first = PageRequest::new(0, 50);
@@ -846,7 +862,7 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
             }
         }
         Op::CreateTask(mut input, record) => {
-            input.record = record.map(|p| Record::Lead(id_of(&known.leads, p).0));
+            input.record = record.map(|p| Record::Lead(LeadId::new(id_of(&known.leads, p).0)));
             match crm.create_task(actor, &input).await {
                 Ok(task) => checked(expect("subject not kept as typed", task.subject == folded(&input.subject))),
                 Err(e) => judge(&e),
@@ -855,7 +871,7 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         Op::ListTasks(filter) => page_answer(crm.list_tasks(actor, &filter).await),
         Op::CreateUser(input) => match crm.create_user(actor, &input).await {
             Ok(user) => {
-                made = Some(("user", user.id, user.version));
+                made = Some(("user", user.id.get(), user.version.get()));
                 let read = crm.get_user(actor, user.id).await;
                 let signed = crm.sign_in(&input.username, &input.password).await;
                 checked(match (read, signed) {
@@ -870,10 +886,10 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         },
         Op::UpdateUser(p, v, input) => {
             let (id, current) = other_user(&known, &people, p);
-            match crm.update_user(actor, id, version(current, v), &input).await {
+            match crm.update_user(actor, UserId::new(id), Version::new(version(current, v)), &input).await {
                 Ok(user) => {
-                    made = Some(("user", user.id, user.version));
-                    checked(match crm.get_user(actor, id).await {
+                    made = Some(("user", user.id.get(), user.version.get()));
+                    checked(match crm.get_user(actor, UserId::new(id)).await {
                         Err(e) => Err(format!("a saved user does not read back: {e}")),
                         Ok(read) => same("user", &user, &read)
                             .and(expect("name not kept as typed", user.full_name == folded(&input.full_name))),
@@ -884,7 +900,7 @@ async fn call(crm: Crm, people: Vec<Actor>, known: Known, case: Case) -> (Outcom
         }
         Op::ResetPassword(p, password) => {
             let (id, _) = other_user(&known, &people, p);
-            answer(&crm.reset_password(actor, id, &password).await)
+            answer(&crm.reset_password(actor, UserId::new(id), &password).await)
         }
         Op::SignIn(username, password) => answer(&crm.sign_in(&username, &password).await),
         Op::SaveFilter(list, name, filter) => answer(&crm.save_filter(actor, &list, &name, &filter).await),
@@ -982,11 +998,11 @@ pub async fn run(crm: &Crm, people: &[Actor], options: &Options) -> Report {
     // something of each kind to work on from the start
     let admin = &people[0];
     let channel = crm.create_channel(admin, "Fuzz channel").await.expect("channel");
-    known.channels.push(channel.id);
+    known.channels.push(channel.id.get());
     let service = ServiceInput { name: "Fuzz service".into(), description: String::new(), price: "1000".into() };
     let service = crm.create_service(admin, &service).await.expect("service");
-    known.services.push((service.id, service.version));
-    known.users.extend(people.iter().map(|p| p.user_id));
+    known.services.push((service.id.get(), service.version.get()));
+    known.users.extend(people.iter().map(|p| p.user_id.get()));
     let mut report = Report::default();
     for _ in 0..options.cases {
         let mut tree = strategy.new_tree(&mut runner).expect("a case");

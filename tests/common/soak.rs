@@ -17,6 +17,7 @@ use crm::campaigns::CampaignFilter;
 use crm::clients::{ClientInput, Conversion};
 use crm::config::OfficeServer;
 use crm::contracts::ContractInput;
+use crm::domain::id::{ClientId, ContractId, LeadId, ServiceId};
 use crm::leads::{LeadFilter, LeadInput};
 use crm::services::{ServiceFilter, ServiceInput};
 use crm::stats::StatsFilter;
@@ -81,19 +82,19 @@ impl Report {
 /// Acknowledged writes per record, to be found again in the data afterwards.
 #[derive(Debug, Default)]
 struct Acks {
-    lead_updates: BTreeMap<i64, i64>,
-    client_updates: BTreeMap<i64, i64>,
-    contract_updates: BTreeMap<i64, i64>,
+    lead_updates: BTreeMap<LeadId, i64>,
+    client_updates: BTreeMap<ClientId, i64>,
+    contract_updates: BTreeMap<ContractId, i64>,
 }
 
 struct Hot {
-    service: i64,
+    service: ServiceId,
     /// Leads the operators keep editing (never converted).
-    leads: Vec<i64>,
+    leads: Vec<LeadId>,
     /// Leads the managers race to convert: one of them wins each.
-    convertible: Vec<i64>,
-    clients: Vec<i64>,
-    contracts: Vec<i64>,
+    convertible: Vec<LeadId>,
+    clients: Vec<ClientId>,
+    contracts: Vec<ContractId>,
 }
 
 /// Runs the soak on the office database at `url` (the owner's login: it sets up the users and
@@ -208,7 +209,7 @@ async fn hot_records(owner: &Crm, admin: &Actor, count: usize) -> Hot {
     Hot { service, leads, convertible, clients, contracts }
 }
 
-fn contract(service: i64, amount: &str) -> ContractInput {
+fn contract(service: ServiceId, amount: &str) -> ContractInput {
     ContractInput {
         name: "Договор".into(),
         service_id: Some(service),
@@ -231,7 +232,9 @@ async fn work(
     serial: u64,
     acks: &Mutex<Acks>,
 ) -> crm::Result<()> {
-    let pick = |rng: &mut rand_chacha::ChaCha8Rng, ids: &[i64]| ids[rng.gen_range(0..ids.len())];
+    fn pick<T: Copy>(rng: &mut rand_chacha::ChaCha8Rng, ids: &[T]) -> T {
+        ids[rng.gen_range(0..ids.len())]
+    }
     match (role, rng.gen_range(0..4)) {
         ("operator", 0) => {
             // a mobile number of this computer's own (9, then 10-99 by computer, then the serial):
@@ -340,9 +343,15 @@ async fn check(url: &str, acks: &Acks, unknown_outcomes: bool) -> Vec<String> {
         violations.push(format!("a contract searched by its client's old name: {stale}"));
     }
     // every acknowledged write is in the history, and nothing else was written
-    let audited =
-        [("lead", &acks.lead_updates), ("client", &acks.client_updates), ("contract", &acks.contract_updates)];
-    for (entity, acked) in audited {
+    fn by_id<I: Copy + Into<i64>>(acked: &BTreeMap<I, i64>) -> BTreeMap<i64, i64> {
+        acked.iter().map(|(id, count)| ((*id).into(), *count)).collect()
+    }
+    let audited = [
+        ("lead", by_id(&acks.lead_updates)),
+        ("client", by_id(&acks.client_updates)),
+        ("contract", by_id(&acks.contract_updates)),
+    ];
+    for (entity, acked) in &audited {
         for (id, count) in acked {
             let written: i64 = sqlx::query_scalar(
                 "select count(*) from audit_log where entity = $1 and entity_id = $2 and action = 'update'",

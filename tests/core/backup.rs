@@ -11,6 +11,7 @@ use crm::{Crm, Error};
 use crate::both_backends;
 use crate::contracts::{files, upload};
 use crate::support::{TestCrm, PASSWORD};
+use crm::domain::id::ServiceId;
 
 fn quiet(_: Progress) {}
 
@@ -85,7 +86,7 @@ both_backends! {
         let service = t.crm.create_service(&t.admin, &crm::services::ServiceInput {
             name: "После восстановления".into(), description: String::new(), price: "10".into(),
         }).await.unwrap();
-        assert!(service.id > made.rows("services") as i64);
+        assert!(service.id > ServiceId::new(made.rows("services") as i64));
     }
 
     async fn bad_backup_files_each_get_their_own_answer_and_change_nothing(t: TestCrm) {

@@ -6,6 +6,7 @@ use crm::{Error, PageRequest};
 use crate::both_backends;
 use crate::contracts::{field_errors as fields, service};
 use crate::support::TestCrm;
+use crm::domain::id::{ChannelId, ServiceId};
 
 /// A day relative to today, the way the campaign rules count days.
 fn day(offset: i64) -> NaiveDate {
@@ -22,11 +23,18 @@ fn iso(offset: i64) -> String {
 }
 
 /// The id of the `n`th seeded channel (by name).
-async fn channel(t: &TestCrm, n: usize) -> i64 {
+async fn channel(t: &TestCrm, n: usize) -> ChannelId {
     t.crm.list_channels(&t.admin, false).await.unwrap()[n].id
 }
 
-fn input(name: &str, service: i64, channel: i64, budget: &str, starts: i64, ends: Option<i64>) -> CampaignInput {
+fn input(
+    name: &str,
+    service: ServiceId,
+    channel: ChannelId,
+    budget: &str,
+    starts: i64,
+    ends: Option<i64>,
+) -> CampaignInput {
     CampaignInput {
         name: name.into(),
         service_id: Some(service),
@@ -38,7 +46,7 @@ fn input(name: &str, service: i64, channel: i64, budget: &str, starts: i64, ends
 }
 
 /// Service and channel for tests that need just one campaign.
-async fn basics(t: &TestCrm) -> (i64, i64) {
+async fn basics(t: &TestCrm) -> (ServiceId, ChannelId) {
     (service(t, "Аудит сайта").await, channel(t, 0).await)
 }
 
@@ -53,14 +61,14 @@ both_backends! {
         assert_eq!((created.budget.kopecks(), created.starts_on, created.ends_on), (15_000_050, day(5), None));
         assert_eq!(created.status, CampaignStatus::Planned);
         let edited = t.crm.update_campaign(&marketer, created.id, created.version, &input("Весна", s, ch, "0", 5, Some(30))).await.unwrap();
-        assert_eq!((edited.version, edited.ends_on, edited.budget.kopecks()), (created.version + 1, Some(day(30)), 0));
+        assert_eq!((edited.version, edited.ends_on, edited.budget.kopecks()), (created.version.next(), Some(day(30)), 0));
     }
 
     async fn invalid_campaign_input_names_every_bad_field_and_writes_nothing(t: TestCrm) {
         let form = CampaignInput {
             name: " ".into(),
             service_id: None,
-            channel_id: Some(999_999),
+            channel_id: Some(ChannelId::new(999_999)),
             budget: "-1".into(),
             starts_on: "31.02.2025".into(),
             ends_on: "someday".into(),
@@ -221,7 +229,7 @@ both_backends! {
         let created = t.crm.create_channel(&marketer, "  Подкасты ").await.unwrap();
         assert_eq!(created.name, "Подкасты");
         let renamed = t.crm.rename_channel(&marketer, created.id, created.version, "Подкасты и блоги").await.unwrap();
-        assert_eq!((renamed.name.as_str(), renamed.version), ("Подкасты и блоги", created.version + 1));
+        assert_eq!((renamed.name.as_str(), renamed.version), ("Подкасты и блоги", created.version.next()));
         let archived = t.crm.set_channel_archived(&marketer, renamed.id, renamed.version, true).await.unwrap();
         assert!(archived.is_archived);
         assert_eq!(t.crm.list_channels(&marketer, false).await.unwrap().len(), seeded);

@@ -7,6 +7,7 @@ use crm::{Actor, Error};
 use crate::both_backends;
 use crate::contracts::{contract, field_errors, files, service, upload};
 use crate::support::{TestCrm, PASSWORD};
+use crm::domain::id::{ContractId, LeadId, Version};
 
 async fn lead(t: &TestCrm, name: &str, phone: &str) -> Lead {
     let input =
@@ -61,7 +62,7 @@ both_backends! {
         let conversion = Conversion::ExistingContract { contract_id: prepared.id };
         let client = t.crm.convert_lead(&closer, l.id, l.version, conversion).await.unwrap();
         let attached = t.crm.get_contract(&closer, prepared.id).await.unwrap();
-        assert_eq!((attached.client_id, attached.version), (Some(client.id), prepared.version + 1));
+        assert_eq!((attached.client_id, attached.version), (Some(client.id), prepared.version.next()));
         assert_eq!(client.revenue.to_string(), "1000.00");
         let unassigned = ContractFilter { unassigned_only: true, ..Default::default() };
         assert_eq!(t.crm.list_contracts(&closer, &unassigned).await.unwrap().total, 0);
@@ -193,7 +194,7 @@ both_backends! {
         t.crm.update_lead(&t.admin, l.id, l.version, &edit).await.unwrap();
         let err = t.crm.convert_lead(&t.admin, l.id, l.version, new_contract(contract("Д-1", seo, "1"))).await.unwrap_err();
         assert!(matches!(err, Error::Conflict { .. }), "{err:?}");
-        let err = t.crm.convert_lead(&t.admin, 9999, 1, new_contract(contract("Д-1", seo, "1"))).await.unwrap_err();
+        let err = t.crm.convert_lead(&t.admin, LeadId::new(9999), Version::new(1), new_contract(contract("Д-1", seo, "1"))).await.unwrap_err();
         assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
         assert_eq!(t.count("clients").await, 0);
     }
@@ -214,7 +215,7 @@ both_backends! {
         let (seo, l) = (service(&t, "SEO").await, lead(&t, "Петров", "+7 912 345 67 10").await);
         let c = t.crm.create_contract(&t.admin, &contract("Д-1", seo, "1"), None).await.unwrap();
         t.crm.set_contract_archived(&t.admin, c.id, c.version, true).await.unwrap();
-        for (contract_id, code) in [(c.id, "archived"), (9999, "unknown")] {
+        for (contract_id, code) in [(c.id, "archived"), (ContractId::new(9999), "unknown")] {
             let conversion = Conversion::ExistingContract { contract_id };
             let err = t.crm.convert_lead(&t.admin, l.id, l.version, conversion).await.unwrap_err();
             assert_eq!(field_errors(err), vec![("contract_id", code)]);

@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::both_backends;
 use crate::support::TestCrm;
+use crm::domain::id::{ContractId, ServiceId};
 
 /// Tiny files of each accepted kind, built here so the tests need no fixtures on disk.
 pub mod files {
@@ -35,12 +36,12 @@ pub mod files {
     }
 }
 
-pub async fn service(t: &TestCrm, name: &str) -> i64 {
+pub async fn service(t: &TestCrm, name: &str) -> ServiceId {
     let input = ServiceInput { name: name.into(), description: String::new(), price: "1000".into() };
     t.crm.create_service(&t.admin, &input).await.expect("service").id
 }
 
-pub fn contract(name: &str, service_id: i64, amount: &str) -> ContractInput {
+pub fn contract(name: &str, service_id: ServiceId, amount: &str) -> ContractInput {
     ContractInput {
         name: name.into(),
         service_id: Some(service_id),
@@ -121,7 +122,7 @@ both_backends! {
         t.crm.set_service_archived(&t.admin, old.id, old.version, true).await.unwrap();
         let err = t.crm.create_contract(&t.admin, &contract("Д-1", old.id, "10"), None).await.unwrap_err();
         assert_eq!(field_errors(err), vec![("service_id", "archived")]);
-        let err = t.crm.create_contract(&t.admin, &contract("Д-1", 9999, "10"), None).await.unwrap_err();
+        let err = t.crm.create_contract(&t.admin, &contract("Д-1", ServiceId::new(9999), "10"), None).await.unwrap_err();
         assert_eq!(field_errors(err), vec![("service_id", "unknown")]);
         assert_eq!(t.count("contracts").await, 0);
     }
@@ -240,7 +241,7 @@ both_backends! {
         let seo = service(&t, "SEO").await;
         let c = t.crm.create_contract(&t.admin, &contract("Д-1", seo, "10"), Some(upload("a.pdf", files::pdf()))).await.unwrap();
         let c2 = t.crm.attach_document(&t.admin, c.id, c.version, upload("scan.png", files::png())).await.unwrap();
-        assert_eq!(c2.version, c.version + 1);
+        assert_eq!(c2.version, c.version.next());
         assert_eq!(c2.document.unwrap().file_name, "scan.png");
         assert_eq!(t.crm.get_document(&t.admin, c.id).await.unwrap().bytes, files::png());
         assert_eq!(t.count("contract_documents").await, 1);
@@ -253,7 +254,7 @@ both_backends! {
         let c = t.crm.create_contract(&t.admin, &contract("Д-1", seo, "10"), None).await.unwrap();
         assert!(c.document.is_none());
         assert_eq!(t.crm.get_document(&t.admin, c.id).await.unwrap_err().code(), "no_document");
-        assert!(matches!(t.crm.get_document(&t.admin, 9999).await, Err(Error::NotFound { .. })));
+        assert!(matches!(t.crm.get_document(&t.admin, ContractId::new(9999)).await, Err(Error::NotFound { .. })));
     }
 
     async fn saving_over_a_newer_version_of_a_contract_is_a_conflict(t: TestCrm) {

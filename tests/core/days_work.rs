@@ -12,6 +12,7 @@ use crm::{Error, PageRequest};
 
 use crate::both_backends;
 use crate::contracts::{contract, field_errors};
+use crm::domain::id::{ClientId, LeadId, LostReasonId, UserId};
 
 fn lead(name: &str, phone: &str) -> LeadInput {
     LeadInput { full_name: name.into(), phone: phone.into(), ..Default::default() }
@@ -76,7 +77,7 @@ both_backends! {
         // a marketer may not open it
         let marketer = t.user("maria", &["marketer"]).await;
         assert!(matches!(t.crm.lead_card(&marketer, created.id).await, Err(Error::Forbidden("leads.view"))));
-        assert!(matches!(t.crm.lead_card(&manager, 999_999).await, Err(Error::NotFound { entity: "lead", .. })));
+        assert!(matches!(t.crm.lead_card(&manager, LeadId::new(999_999)).await, Err(Error::NotFound { entity: "lead", .. })));
     }
 
     async fn notes_are_entries_of_the_timeline_and_an_empty_one_is_refused(t: TestCrm) {
@@ -88,7 +89,7 @@ both_backends! {
         let long = "я".repeat(crm::history::MAX_NOTE + 1);
         assert_eq!(field_errors(t.crm.add_note(&t.admin, record, &long).await.unwrap_err()), [("note", "too_long")]);
         assert_eq!(field_errors(t.crm.add_note(&t.admin, record, "a\u{0}b").await.unwrap_err()), [("note", "control_chars")]);
-        assert!(matches!(t.crm.add_note(&t.admin, Record::Lead(999_999), "x").await, Err(Error::NotFound { .. })));
+        assert!(matches!(t.crm.add_note(&t.admin, Record::Lead(LeadId::new(999_999)), "x").await, Err(Error::NotFound { .. })));
 
         let timeline = t.crm.timeline(&t.admin, record, PageRequest::new(0, 1)).await.unwrap();
         assert_eq!(timeline.total, 2, "create and the note");
@@ -101,7 +102,7 @@ both_backends! {
         let created = t.crm.create_lead(&t.admin, &lead("Сидоров", "+7 912 345-67-03")).await.unwrap();
         let err = t.crm.set_lead_status(&t.admin, created.id, created.version, LeadStatus::Lost, None).await.unwrap_err();
         assert_eq!(field_errors(err), [("lost_reason_id", "lost_reason_required")]);
-        let err = t.crm.set_lead_status(&t.admin, created.id, created.version, LeadStatus::Lost, Some(999_999)).await.unwrap_err();
+        let err = t.crm.set_lead_status(&t.admin, created.id, created.version, LeadStatus::Lost, Some(LostReasonId::new(999_999))).await.unwrap_err();
         assert_eq!(field_errors(err), [("lost_reason_id", "unknown")]);
         let err = t.crm.set_lead_status(&t.admin, created.id, created.version, LeadStatus::Converted, None).await.unwrap_err();
         assert_eq!(field_errors(err), [("status", "convert_instead")]);
@@ -198,16 +199,16 @@ both_backends! {
     }
 
     async fn bad_task_input_is_a_field_error(t: TestCrm) {
-        let bad = TaskInput { subject: " ".into(), due_at: "0001-01-01T10:00".into(), assignee_id: Some(999_999), ..Default::default() };
+        let bad = TaskInput { subject: " ".into(), due_at: "0001-01-01T10:00".into(), assignee_id: Some(UserId::new(999_999)), ..Default::default() };
         let err = t.crm.create_task(&t.admin, &bad).await.unwrap_err();
         assert_eq!(field_errors(err), [("subject", "required"), ("due_at", "date_invalid"), ("assignee_id", "unknown")]);
         let no_time = TaskInput { subject: "x".into(), due_at: "завтра".into(), ..Default::default() };
         assert_eq!(field_errors(t.crm.create_task(&t.admin, &no_time).await.unwrap_err()), [("due_at", "date_invalid")]);
-        let nowhere = call_back("x", in_hours(1), Some(Record::Lead(999_999)));
+        let nowhere = call_back("x", in_hours(1), Some(Record::Lead(LeadId::new(999_999))));
         assert_eq!(field_errors(t.crm.create_task(&t.admin, &nowhere).await.unwrap_err()), [("record", "unknown")]);
         // about a client needs the right to see clients
         let olga = t.user("olga", &["operator"]).await;
-        let about_client = call_back("x", in_hours(1), Some(Record::Client(1)));
+        let about_client = call_back("x", in_hours(1), Some(Record::Client(ClientId::new(1))));
         assert!(matches!(t.crm.create_task(&olga, &about_client).await, Err(Error::Forbidden("clients.view"))));
     }
 
@@ -361,16 +362,16 @@ both_backends! {
         t.crm.convert_lead(&t.admin, c.id, c.version, conversion).await.unwrap();
 
         let olga = t.user("olga", &["operator"]).await;
-        let ids = Selection::Ids { ids: vec![a.id, b.id, c.id, a.id] };
+        let ids = Selection::Ids { ids: vec![a.id.get(), b.id.get(), c.id.get(), a.id.get()] };
         let to_work = LeadAction::SetStatus { status: LeadStatus::InWork, lost_reason_id: None };
         let outcome = t.crm.bulk_leads(&olga, &ids, &to_work).await.unwrap();
-        assert_eq!(outcome.changed, [a.id, b.id], "each once, the converted one aside");
+        assert_eq!(outcome.changed, [a.id.get(), b.id.get()], "each once, the converted one aside");
         assert_eq!(outcome.refused.len(), 1);
-        assert_eq!((outcome.refused[0].id, outcome.refused[0].error.code()), (c.id, "lead_converted_locked"));
+        assert_eq!((outcome.refused[0].id, outcome.refused[0].error.code()), (c.id.get(), "lead_converted_locked"));
         assert_eq!(t.crm.get_lead(&olga, a.id).await.unwrap().status, LeadStatus::InWork);
         // lost without a reason: refused for every record, nothing written
         let lost = LeadAction::SetStatus { status: LeadStatus::Lost, lost_reason_id: None };
-        let outcome = t.crm.bulk_leads(&olga, &Selection::Ids { ids: vec![a.id, b.id] }, &lost).await.unwrap();
+        let outcome = t.crm.bulk_leads(&olga, &Selection::Ids { ids: vec![a.id.get(), b.id.get()] }, &lost).await.unwrap();
         assert!(outcome.changed.is_empty());
         assert!(outcome.refused.iter().all(|r| r.error.code() == "invalid"));
 
@@ -383,11 +384,11 @@ both_backends! {
         assert_eq!(outcome.refused.len(), 1, "a converted lead belongs to its client");
 
         // archive both, a new lead takes b's phone, the restore of b alone is refused
-        t.crm.bulk_leads(&olga, &Selection::Ids { ids: vec![a.id, b.id] }, &LeadAction::Archive).await.unwrap();
+        t.crm.bulk_leads(&olga, &Selection::Ids { ids: vec![a.id.get(), b.id.get()] }, &LeadAction::Archive).await.unwrap();
         t.crm.create_lead(&olga, &lead("Новый", "+7 912 345-61-02")).await.unwrap();
-        let outcome = t.crm.bulk_leads(&olga, &Selection::Ids { ids: vec![a.id, b.id] }, &LeadAction::Restore).await.unwrap();
-        assert_eq!(outcome.changed, [a.id]);
-        assert_eq!((outcome.refused[0].id, outcome.refused[0].error.code()), (b.id, "invalid"));
+        let outcome = t.crm.bulk_leads(&olga, &Selection::Ids { ids: vec![a.id.get(), b.id.get()] }, &LeadAction::Restore).await.unwrap();
+        assert_eq!(outcome.changed, [a.id.get()]);
+        assert_eq!((outcome.refused[0].id, outcome.refused[0].error.code()), (b.id.get(), "invalid"));
         let timeline = t.crm.timeline(&olga, Record::Lead(a.id), PageRequest::default()).await.unwrap();
         let actions: Vec<&str> = timeline.items.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["restore", "archive", "owner", "status", "create"], "each change on the record's timeline");
@@ -428,16 +429,16 @@ both_backends! {
         let twin = t.crm.create_lead(&olga, &with_email).await.unwrap();
 
         let found = t.crm.lead_duplicates(&olga, first.id).await.unwrap();
-        let why: Vec<(i64, Vec<&str>)> = found.iter().map(|d| (d.lead.id, d.reasons.clone())).collect();
+        let why: Vec<(LeadId, Vec<&str>)> = found.iter().map(|d| (d.lead.id, d.reasons.clone())).collect();
         assert_eq!(why, [(close.id, vec!["name_phone"])], "the same name with a phone ending alike");
         let found = t.crm.lead_duplicates(&olga, twin.id).await.unwrap();
-        let ids: Vec<i64> = found.iter().map(|d| d.lead.id).collect();
+        let ids: Vec<LeadId> = found.iter().map(|d| d.lead.id).collect();
         assert!(ids.contains(&archived.id), "archived leads count: {found:?}");
 
         // the office-wide list: both ends of a shared phone or e-mail, not the close name alone
         let duplicated = |include_archived| LeadFilter { duplicates: true, include_archived, ..Default::default() };
         let listed = |page: crm::Page<crm::leads::Lead>| {
-            let mut ids: Vec<i64> = page.items.iter().map(|l| l.id).collect();
+            let mut ids: Vec<LeadId> = page.items.iter().map(|l| l.id).collect();
             ids.sort_unstable();
             (ids, page.total)
         };
@@ -525,24 +526,24 @@ both_backends! {
             ids.push(t.crm.create_service(&t.admin, &input).await.unwrap().id);
         }
         let marketer = t.user("maria", &["marketer"]).await;
-        let outcome = t.crm.bulk_archive(&marketer, ArchiveList::Services, &ticked(&[ids[0], ids[1], 999_999]), true).await.unwrap();
-        assert_eq!(outcome.changed, [ids[0], ids[1]]);
+        let outcome = t.crm.bulk_archive(&marketer, ArchiveList::Services, &ticked(&[ids[0].get(), ids[1].get(), 999_999]), true).await.unwrap();
+        assert_eq!(outcome.changed, [ids[0].get(), ids[1].get()]);
         assert_eq!((outcome.refused[0].id, outcome.refused[0].error.code()), (999_999, "not_found"));
         assert!(t.crm.get_service(&marketer, ids[0]).await.unwrap().is_archived);
         let operator = t.user("olga", &["operator"]).await;
-        let refused = t.crm.bulk_archive(&operator, ArchiveList::Services, &ticked(&[ids[2]]), true).await;
+        let refused = t.crm.bulk_archive(&operator, ArchiveList::Services, &ticked(&[ids[2].get()]), true).await;
         assert!(matches!(refused, Err(Error::Forbidden("services.edit"))));
         let contracts = t.crm.bulk_archive(&marketer, ArchiveList::Contracts, &ticked(&[1]), true).await;
         assert!(matches!(contracts, Err(Error::Forbidden("contracts.edit"))), "a marketer archives no contracts");
-        let restored = t.crm.bulk_archive(&marketer, ArchiveList::Services, &ticked(&ids), false).await.unwrap();
-        assert_eq!(restored.changed, [ids[0], ids[1]], "the one that was never archived is left alone");
+        let restored = t.crm.bulk_archive(&marketer, ArchiveList::Services, &ticked(&ids.iter().map(|id| id.get()).collect::<Vec<_>>()), false).await.unwrap();
+        assert_eq!(restored.changed, [ids[0].get(), ids[1].get()], "the one that was never archived is left alone");
         // every service the list's filter matches ("ре": Реклама; the page's filter as it sends it)
         let matching = Selection::Matching { filter: serde_json::json!({ "search": "ре", "include_archived": false }) };
         let outcome = t.crm.bulk_archive(&marketer, ArchiveList::Services, &matching, true).await.unwrap();
-        assert_eq!(outcome.changed, [ids[1]]);
+        assert_eq!(outcome.changed, [ids[1].get()]);
         let everything = Selection::Matching { filter: serde_json::json!({ "include_archived": true }) };
         let outcome = t.crm.bulk_archive(&marketer, ArchiveList::Services, &everything, false).await.unwrap();
-        assert_eq!(outcome.changed, [ids[1]], "restored: the one archived, not the live ones");
+        assert_eq!(outcome.changed, [ids[1].get()], "restored: the one archived, not the live ones");
         let nonsense = Selection::Matching { filter: serde_json::json!({ "search": 5 }) };
         let refused = t.crm.bulk_archive(&marketer, ArchiveList::Services, &nonsense, true).await.unwrap_err();
         assert!(matches!(&refused, Error::Invalid(f) if f[0].field == "selection"), "{refused:?}");

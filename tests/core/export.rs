@@ -11,6 +11,7 @@ use crm::{Error, PageRequest};
 
 use crate::both_backends;
 use crate::support::TestCrm;
+use crm::domain::id::LeadId;
 
 fn quiet(_: Progress) {}
 
@@ -57,7 +58,7 @@ both_backends! {
         assert_eq!(heard.lock().unwrap().last().copied(), Some(listed.len() as u64));
         let rows = sheet(&out, "Лиды");
         assert_eq!(rows[0][..3], [Data::String("№".into()), Data::String("ФИО".into()), Data::String("Телефон".into())]);
-        let exported: Vec<(i64, String)> = rows[1..].iter().map(|r| (r[0].as_i64().unwrap(), r[1].to_string())).collect();
+        let exported: Vec<(LeadId, String)> = rows[1..].iter().map(|r| (LeadId::new(r[0].as_i64().unwrap()), r[1].to_string())).collect();
         assert_eq!(exported, listed, "the same rows in the same order");
         // the creation time is a date Excel can compute with, not text
         assert!(matches!(rows[1][8], Data::DateTime(_)), "{:?}", rows[1][8]);
@@ -66,7 +67,7 @@ both_backends! {
         t.crm.export(&t.admin, &what, Format::Csv, Lang::Ru, &out, &quiet).await.unwrap();
         let rows = csv_rows(&out, b';');
         assert_eq!(rows[0][1], "ФИО");
-        let exported: Vec<(i64, String)> = rows[1..].iter().map(|r| (r[0].parse().unwrap(), r[1].clone())).collect();
+        let exported: Vec<(LeadId, String)> = rows[1..].iter().map(|r| (r[0].parse().unwrap(), r[1].clone())).collect();
         assert_eq!(exported, listed);
         assert!(rows[1][8].len() == 16 && rows[1][8].as_bytes()[2] == b'.', "21.11.2026 14:05: {}", rows[1][8]);
     }

@@ -12,6 +12,7 @@ use crm::{Actor, Crm, Error};
 
 use crate::both_backends;
 use crate::support::TestCrm;
+use crm::domain::id::{CampaignId, ChannelId};
 
 fn quiet(_: Progress) {}
 
@@ -32,7 +33,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
-async fn campaign(t: &TestCrm, name: &str) -> i64 {
+async fn campaign(t: &TestCrm, name: &str) -> CampaignId {
     let service = t
         .crm
         .create_service(
@@ -48,7 +49,7 @@ async fn campaign(t: &TestCrm, name: &str) -> i64 {
     let input = crm::campaigns::CampaignInput {
         name: name.into(),
         service_id: Some(service.id),
-        channel_id: Some(1),
+        channel_id: Some(ChannelId::new(1)),
         budget: "5000".into(),
         starts_on: "2026-01-01".into(),
         ends_on: String::new(),

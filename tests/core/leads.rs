@@ -8,13 +8,14 @@ use crm::{Error, FieldError, PageRequest};
 use crate::both_backends;
 use crate::contracts::field_errors as codes;
 use crate::support::TestCrm;
+use crm::domain::id::CampaignId;
 
 fn lead(name: &str, phone: &str, email: &str) -> LeadInput {
     LeadInput { full_name: name.into(), phone: phone.into(), email: email.into(), ..Default::default() }
 }
 
 /// A live campaign (with its service) to attach leads to.
-pub async fn campaign(t: &TestCrm, name: &str) -> i64 {
+pub async fn campaign(t: &TestCrm, name: &str) -> CampaignId {
     let service = ServiceInput { name: format!("Услуга {name}"), description: String::new(), price: "1".into() };
     let service = t.crm.create_service(&t.admin, &service).await.unwrap().id;
     let channel = t.crm.list_channels(&t.admin, false).await.unwrap()[0].id;
@@ -105,7 +106,7 @@ both_backends! {
         let created = t.crm.create_lead(&t.admin, &lead("Анна", "", "anna@example.ru")).await.unwrap();
         let input = LeadInput { status: Some(LeadStatus::InWork), ..lead("Анна Смирнова", "+7 912 000 11 22", "anna@example.ru") };
         let edited = t.crm.update_lead(&t.admin, created.id, created.version, &input).await.unwrap();
-        assert_eq!((edited.full_name.as_str(), edited.status, edited.version), ("Анна Смирнова", LeadStatus::InWork, created.version + 1));
+        assert_eq!((edited.full_name.as_str(), edited.status, edited.version), ("Анна Смирнова", LeadStatus::InWork, created.version.next()));
         assert_eq!(edited.phone.as_deref(), Some("+79120001122"));
         let kept = t.crm.update_lead(&t.admin, edited.id, edited.version, &lead("Анна Смирнова", "", "anna@example.ru")).await.unwrap();
         assert_eq!((kept.status, kept.phone), (LeadStatus::InWork, None), "no status in the form keeps the current one");
@@ -116,7 +117,7 @@ both_backends! {
             full_name: "  ".into(),
             phone: "12-34".into(),
             email: "ivan@".into(),
-            campaign_id: Some(999_999),
+            campaign_id: Some(CampaignId::new(999_999)),
             note: "я".repeat(5001),
             status: Some(LeadStatus::Converted),
             ..Default::default()
@@ -306,7 +307,7 @@ both_backends! {
     async fn a_converted_lead_can_be_neither_edited_nor_archived(t: TestCrm) {
         let l = t.crm.create_lead(&t.admin, &lead("Клиент", "+79123456789", "")).await.unwrap();
         sql(&t, Query::new("update leads set status = 'converted', version = version + 1 where id = $1").bind(l.id)).await;
-        let version = l.version + 1;
+        let version = l.version.next();
         let err = t.crm.update_lead(&t.admin, l.id, version, &lead("Другое имя", "+79123456789", "")).await.unwrap_err();
         assert_eq!(err.code(), "lead_converted_locked");
         let err = t.crm.set_lead_archived(&t.admin, l.id, version, true).await.unwrap_err();

@@ -8,6 +8,7 @@ use crm::users::{NewUser, UserUpdate};
 use crm::Error;
 
 use crate::support::{pg, TestCrm, PASSWORD};
+use crm::domain::id::UserId;
 
 /// A plain SQL connection as the CRM user `username`: what psql gives a staff member.
 async fn psql(t: &TestCrm, username: &str, password: &str) -> Result<PgConnection, sqlx::Error> {
@@ -33,7 +34,7 @@ async fn attempt(conn: &mut PgConnection, sql: &str) -> Result<(), String> {
 }
 
 /// A user holding exactly `roles`, and their id.
-async fn staff(t: &TestCrm, username: &str, roles: &[&str]) -> i64 {
+async fn staff(t: &TestCrm, username: &str, roles: &[&str]) -> UserId {
     t.user(username, roles).await.user_id
 }
 
@@ -227,7 +228,7 @@ crate::office_only! {
         let entities: Vec<(String,)> =
             sqlx::query_as("select distinct entity from audit_log").fetch_all(&mut conn).await.unwrap();
         assert_eq!(entities, [("lead".to_owned(),)], "an operator reads leads' entries only");
-        let tasks: Vec<(String, i64)> =
+        let tasks: Vec<(String, UserId)> =
             sqlx::query_as("select subject, assignee_id from tasks").fetch_all(&mut conn).await.unwrap();
         assert_eq!(tasks, [("Админ".to_owned(), olga)], "only the task set for her");
     }
@@ -395,7 +396,7 @@ crate::office_only! {
                 match round {
                     "save" => crm.update_lead(&actor, lead.id, lead.version, &LeadInput { note: "перезвонить".into(), ..input })
                         .await
-                        .map(|l| (l.version, l.note)),
+                        .map(|l| (l.version.get(), l.note)),
                     _ => crm.list_leads(&actor, &LeadFilter::default()).await.map(|page| (page.total, String::new())),
                 }
             });
@@ -404,7 +405,7 @@ crate::office_only! {
             let done = work.await.expect("task");
             match round {
                 // saved once: one version further, not two
-                "save" => assert_eq!(done.unwrap(), (lead.version + 1, "перезвонить".to_owned())),
+                "save" => assert_eq!(done.unwrap(), (lead.version.next().get(), "перезвонить".to_owned())),
                 _ => assert_eq!(done.unwrap().0, 1),
             }
         }

@@ -25,17 +25,22 @@ enum List {
 
 impl List {
     async fn read(&self, t: &TestCrm, page: PageRequest) -> Page<i64> {
+        // ids of whichever kind the list holds, as the pager sends them back
         let (crm, admin) = (&t.crm, &t.admin);
         let result = match self.clone() {
-            Self::Leads(f) => crm.list_leads(admin, &LeadFilter { page, ..f }).await.map(|p| p.map(|r| r.id)),
-            Self::Clients(f) => crm.list_clients(admin, &ClientFilter { page, ..f }).await.map(|p| p.map(|r| r.id)),
+            Self::Leads(f) => crm.list_leads(admin, &LeadFilter { page, ..f }).await.map(|p| p.map(|r| r.id.get())),
+            Self::Clients(f) => {
+                crm.list_clients(admin, &ClientFilter { page, ..f }).await.map(|p| p.map(|r| r.id.get()))
+            }
             Self::Contracts(f) => {
-                crm.list_contracts(admin, &ContractFilter { page, ..f }).await.map(|p| p.map(|r| r.id))
+                crm.list_contracts(admin, &ContractFilter { page, ..f }).await.map(|p| p.map(|r| r.id.get()))
             }
             Self::Campaigns(f) => {
-                crm.list_campaigns(admin, &CampaignFilter { page, ..f }).await.map(|p| p.map(|r| r.id))
+                crm.list_campaigns(admin, &CampaignFilter { page, ..f }).await.map(|p| p.map(|r| r.id.get()))
             }
-            Self::Services(f) => crm.list_services(admin, &ServiceFilter { page, ..f }).await.map(|p| p.map(|r| r.id)),
+            Self::Services(f) => {
+                crm.list_services(admin, &ServiceFilter { page, ..f }).await.map(|p| p.map(|r| r.id.get()))
+            }
         };
         result.unwrap_or_else(|e| panic!("{self:?} at {page:?}: {e:?}"))
     }

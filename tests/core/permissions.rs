@@ -23,6 +23,9 @@ use crm::{Actor, Error};
 use crate::both_backends;
 use crate::contracts::{contract, files, upload};
 use crate::support::{TestCrm, PASSWORD};
+use crm::domain::id::{
+    CampaignId, ChannelId, ClientId, ContractId, ImportId, LeadId, LostReasonId, RoleId, ServiceId, UserId, Version,
+};
 
 const Y: bool = true;
 const N: bool = false;
@@ -205,24 +208,24 @@ async fn check_column(t: TestCrm, column: usize) {
 
 /// What the use cases are called on, made by the first administrator.
 struct Fixture {
-    service: i64,
+    service: ServiceId,
     /// Referenced by nothing, so `delete_service` can succeed.
-    unused_service: i64,
-    channel: i64,
+    unused_service: ServiceId,
+    channel: ChannelId,
     /// Planned, so `start_campaign` and then `finish_campaign` succeed.
-    campaign: i64,
-    unused_campaign: i64,
-    lead: i64,
-    lead_to_convert: i64,
+    campaign: CampaignId,
+    unused_campaign: CampaignId,
+    lead: LeadId,
+    lead_to_convert: LeadId,
     /// Unassigned, with a PDF.
-    contract: i64,
-    client: i64,
-    user: i64,
-    operator_role: i64,
-    lost_reason: i64,
+    contract: ContractId,
+    client: ClientId,
+    user: UserId,
+    operator_role: RoleId,
+    lost_reason: LostReasonId,
     /// Two leads of one person, to merge.
-    merge_keep: i64,
-    merge_drop: i64,
+    merge_keep: LeadId,
+    merge_drop: LeadId,
 }
 
 async fn fixture(t: &TestCrm) -> Fixture {
@@ -268,7 +271,6 @@ async fn fixture(t: &TestCrm) -> Fixture {
 /// so that allowed edits succeed rather than conflict. Only whether it is `Forbidden` matters.
 async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<(), Error> {
     let crm = &t.crm;
-    let v = |table: &'static str, id: i64| version(t, table, id);
     let pdf = || upload("d.pdf", files::pdf());
     match name {
         "list_services" => crm.list_services(actor, &ServiceFilter::default()).await.map(drop),
@@ -276,20 +278,20 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         "service_options" => crm.service_options(actor, "").await.map(drop),
         "create_service" => crm.create_service(actor, &service_input("Аудит")).await.map(drop),
         "update_service" => crm
-            .update_service(actor, fx.service, v("services", fx.service).await, &service_input("SEO"))
+            .update_service(actor, fx.service, version(t, "services", fx.service).await, &service_input("SEO"))
             .await
             .map(drop),
         "set_service_archived" => {
-            crm.set_service_archived(actor, fx.service, v("services", fx.service).await, false).await.map(drop)
+            crm.set_service_archived(actor, fx.service, version(t, "services", fx.service).await, false).await.map(drop)
         }
         "delete_service" => crm.delete_service(actor, fx.unused_service).await,
         "list_channels" => crm.list_channels(actor, false).await.map(drop),
         "create_channel" => crm.create_channel(actor, "Соцсети").await.map(drop),
         "rename_channel" => {
-            crm.rename_channel(actor, fx.channel, v("channels", fx.channel).await, "Контекст").await.map(drop)
+            crm.rename_channel(actor, fx.channel, version(t, "channels", fx.channel).await, "Контекст").await.map(drop)
         }
         "set_channel_archived" => {
-            crm.set_channel_archived(actor, fx.channel, v("channels", fx.channel).await, false).await.map(drop)
+            crm.set_channel_archived(actor, fx.channel, version(t, "channels", fx.channel).await, false).await.map(drop)
         }
         "list_campaigns" => crm.list_campaigns(actor, &CampaignFilter::default()).await.map(drop),
         "get_campaign" => crm.get_campaign(actor, fx.campaign).await.map(drop),
@@ -299,25 +301,32 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         }
         "update_campaign" => {
             let input = campaign_input("Весна", fx.service, fx.channel);
-            crm.update_campaign(actor, fx.campaign, v("campaigns", fx.campaign).await, &input).await.map(drop)
+            crm.update_campaign(actor, fx.campaign, version(t, "campaigns", fx.campaign).await, &input).await.map(drop)
         }
-        "start_campaign" => crm.start_campaign(actor, fx.campaign, v("campaigns", fx.campaign).await).await.map(drop),
-        "finish_campaign" => crm.finish_campaign(actor, fx.campaign, v("campaigns", fx.campaign).await).await.map(drop),
-        "set_campaign_archived" => {
-            crm.set_campaign_archived(actor, fx.campaign, v("campaigns", fx.campaign).await, false).await.map(drop)
+        "start_campaign" => {
+            crm.start_campaign(actor, fx.campaign, version(t, "campaigns", fx.campaign).await).await.map(drop)
         }
+        "finish_campaign" => {
+            crm.finish_campaign(actor, fx.campaign, version(t, "campaigns", fx.campaign).await).await.map(drop)
+        }
+        "set_campaign_archived" => crm
+            .set_campaign_archived(actor, fx.campaign, version(t, "campaigns", fx.campaign).await, false)
+            .await
+            .map(drop),
         "delete_campaign" => crm.delete_campaign(actor, fx.unused_campaign).await,
         "list_leads" => crm.list_leads(actor, &LeadFilter::default()).await.map(drop),
         "get_lead" => crm.get_lead(actor, fx.lead).await.map(drop),
         "create_lead" => crm.create_lead(actor, &lead_input("Новиков Олег", "04", fx.campaign)).await.map(drop),
         "update_lead" => {
             let input = lead_input("Иванов Иван", "01", fx.campaign);
-            crm.update_lead(actor, fx.lead, v("leads", fx.lead).await, &input).await.map(drop)
+            crm.update_lead(actor, fx.lead, version(t, "leads", fx.lead).await, &input).await.map(drop)
         }
-        "set_lead_archived" => crm.set_lead_archived(actor, fx.lead, v("leads", fx.lead).await, false).await.map(drop),
+        "set_lead_archived" => {
+            crm.set_lead_archived(actor, fx.lead, version(t, "leads", fx.lead).await, false).await.map(drop)
+        }
         "convert_lead" => {
             let conversion = Conversion::NewContract { contract: contract_input("Д-3", fx.service), document: None };
-            let version = v("leads", fx.lead_to_convert).await;
+            let version = version(t, "leads", fx.lead_to_convert).await;
             crm.convert_lead(actor, fx.lead_to_convert, version, conversion).await.map(drop)
         }
         "list_contracts" => crm.list_contracts(actor, &ContractFilter::default()).await.map(drop),
@@ -328,10 +337,10 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         }
         "update_contract" => {
             let input = contract("Д-1", fx.service, "1000");
-            crm.update_contract(actor, fx.contract, v("contracts", fx.contract).await, &input).await.map(drop)
+            crm.update_contract(actor, fx.contract, version(t, "contracts", fx.contract).await, &input).await.map(drop)
         }
         "attach_document" => {
-            crm.attach_document(actor, fx.contract, v("contracts", fx.contract).await, pdf()).await.map(drop)
+            crm.attach_document(actor, fx.contract, version(t, "contracts", fx.contract).await, pdf()).await.map(drop)
         }
         "read_document_file" => {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -339,18 +348,19 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             std::fs::write(&path, &pdf().bytes).expect("write the file");
             crm.read_document_file(actor, path).await.map(drop)
         }
-        "set_contract_archived" => {
-            crm.set_contract_archived(actor, fx.contract, v("contracts", fx.contract).await, false).await.map(drop)
-        }
+        "set_contract_archived" => crm
+            .set_contract_archived(actor, fx.contract, version(t, "contracts", fx.contract).await, false)
+            .await
+            .map(drop),
         "list_clients" => crm.list_clients(actor, &ClientFilter::default()).await.map(drop),
         "get_client" => crm.get_client(actor, fx.client).await.map(drop),
         "update_client" => {
             let input =
                 ClientInput { full_name: "Петров Пётр".into(), phone: phone("03"), ..Default::default() };
-            crm.update_client(actor, fx.client, v("clients", fx.client).await, &input).await.map(drop)
+            crm.update_client(actor, fx.client, version(t, "clients", fx.client).await, &input).await.map(drop)
         }
         "set_client_archived" => {
-            crm.set_client_archived(actor, fx.client, v("clients", fx.client).await, false).await.map(drop)
+            crm.set_client_archived(actor, fx.client, version(t, "clients", fx.client).await, false).await.map(drop)
         }
         "add_contract_to_client" => {
             crm.add_contract_to_client(actor, fx.client, &contract_input("Д-5", fx.service), None).await.map(drop)
@@ -375,7 +385,7 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         }
         "update_user" => {
             let input = UserUpdate { full_name: "Someone".into(), is_active: true, ..Default::default() };
-            crm.update_user(actor, fx.user, v("users", fx.user).await, &input).await.map(drop)
+            crm.update_user(actor, fx.user, version(t, "users", fx.user).await, &input).await.map(drop)
         }
         "reset_password" => crm.reset_password(actor, fx.user, "a fresh password").await,
         "list_roles" => crm.list_roles(actor).await.map(drop),
@@ -391,19 +401,20 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         "timeline" => crm.timeline(actor, Record::Lead(fx.lead), PageRequest::default()).await.map(drop),
         "add_note" => crm.add_note(actor, Record::Lead(fx.lead), "Перезвонить после обеда").await.map(drop),
         "history" => crm.history(actor, &HistoryFilter::default()).await.map(drop),
-        "set_lead_status" => {
-            crm.set_lead_status(actor, fx.lead, v("leads", fx.lead).await, LeadStatus::InWork, None).await.map(drop)
-        }
-        "set_owner" => crm.set_owner(actor, Record::Lead(fx.lead), v("leads", fx.lead).await, fx.user).await,
+        "set_lead_status" => crm
+            .set_lead_status(actor, fx.lead, version(t, "leads", fx.lead).await, LeadStatus::InWork, None)
+            .await
+            .map(drop),
+        "set_owner" => crm.set_owner(actor, Record::Lead(fx.lead), version(t, "leads", fx.lead).await, fx.user).await,
         "user_options" => crm.user_options(actor).await.map(drop),
         "list_lost_reasons" => crm.list_lost_reasons(actor, true).await.map(drop),
         "create_lost_reason" => crm.create_lost_reason(actor, "Переехал").await.map(drop),
         "rename_lost_reason" => {
-            let version = v("lost_reasons", fx.lost_reason).await;
+            let version = version(t, "lost_reasons", fx.lost_reason).await;
             crm.rename_lost_reason(actor, fx.lost_reason, version, "Дорого").await.map(drop)
         }
         "set_lost_reason_archived" => {
-            let version = v("lost_reasons", fx.lost_reason).await;
+            let version = version(t, "lost_reasons", fx.lost_reason).await;
             crm.set_lost_reason_archived(actor, fx.lost_reason, version, false).await.map(drop)
         }
         "lead_board" => crm.lead_board(actor, &Default::default()).await.map(drop),
@@ -411,7 +422,7 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             crm.board_column(actor, &LeadFilter::default(), LeadStatus::New, PageRequest::default()).await.map(drop)
         }
         "bulk_leads" => {
-            let selection = Selection::Ids { ids: vec![fx.lead] };
+            let selection = Selection::Ids { ids: vec![fx.lead.get()] };
             crm.bulk_leads(
                 actor,
                 &selection,
@@ -421,7 +432,7 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             .map(drop)
         }
         "bulk_clients" => {
-            let selection = Selection::Ids { ids: vec![fx.client] };
+            let selection = Selection::Ids { ids: vec![fx.client.get()] };
             crm.bulk_clients(actor, &selection, &ClientAction::Restore).await.map(drop)
         }
         "saved_filters" => crm.saved_filters(actor, "leads").await.map(drop),
@@ -455,7 +466,7 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
                     .map(drop)
             }
         }
-        "undo_import" => crm.undo_import(actor, 999_999).await.map(drop),
+        "undo_import" => crm.undo_import(actor, ImportId::new(999_999)).await.map(drop),
         "back_up" => {
             let dir = tempfile::tempdir().expect("temp dir");
             crm.back_up(actor, &dir.path().join("b.crm-backup"), &|_| {}).await.map(drop)
@@ -471,15 +482,20 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
         "merge_leads" => {
             let input = MergeInput {
                 keep: fx.merge_keep,
-                keep_version: v("leads", fx.merge_keep).await,
+                keep_version: version(t, "leads", fx.merge_keep).await,
                 drop: fx.merge_drop,
-                drop_version: v("leads", fx.merge_drop).await,
+                drop_version: version(t, "leads", fx.merge_drop).await,
                 take: vec!["email".into()],
             };
             crm.merge_leads(actor, &input).await.map(drop)
         }
         "bulk_archive" => crm
-            .bulk_archive(actor, ArchiveList::Services, &crm::bulk::Selection::Ids { ids: vec![fx.service] }, false)
+            .bulk_archive(
+                actor,
+                ArchiveList::Services,
+                &crm::bulk::Selection::Ids { ids: vec![fx.service.get()] },
+                false,
+            )
             .await
             .map(drop),
         "create_task" => crm.create_task(actor, &task_input(None)).await.map(drop),
@@ -512,7 +528,7 @@ fn service_input(name: &str) -> ServiceInput {
 }
 
 /// A planned campaign: it starts far in the future.
-fn campaign_input(name: &str, service: i64, channel: i64) -> CampaignInput {
+fn campaign_input(name: &str, service: ServiceId, channel: ChannelId) -> CampaignInput {
     CampaignInput {
         name: name.into(),
         service_id: Some(service),
@@ -527,7 +543,7 @@ fn phone(last_two_digits: &str) -> String {
     format!("+7 912 345 67 {last_two_digits}")
 }
 
-fn lead_input(full_name: &str, last_two_digits: &str, campaign: i64) -> LeadInput {
+fn lead_input(full_name: &str, last_two_digits: &str, campaign: CampaignId) -> LeadInput {
     LeadInput {
         full_name: full_name.into(),
         phone: phone(last_two_digits),
@@ -536,12 +552,13 @@ fn lead_input(full_name: &str, last_two_digits: &str, campaign: i64) -> LeadInpu
     }
 }
 
-fn contract_input(name: &str, service: i64) -> crm::contracts::ContractInput {
+fn contract_input(name: &str, service: ServiceId) -> crm::contracts::ContractInput {
     contract(name, service, "500")
 }
 
 /// The current version of row `id` of `table` (a literal from this file).
-async fn version(t: &TestCrm, table: &str, id: i64) -> i64 {
+async fn version(t: &TestCrm, table: &str, id: impl Into<i64>) -> Version {
+    let id: i64 = id.into();
     let mut tx = t.crm.db().read().await.expect("read");
     let query = Query::new(format!("select version from {table} where id = $1")).bind(id);
     let version = tx.scalar(query).await.expect("version");

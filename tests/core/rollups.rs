@@ -22,6 +22,7 @@ use crm::Error;
 use crate::both_backends;
 use crate::contracts::{contract, service};
 use crate::support::TestCrm;
+use crm::domain::id::{CampaignId, ChannelId, ClientId, ContractId, LeadId, ServiceId};
 
 /// A small, fast, reproducible generator (splitmix64): the sequence is the seed's.
 struct Rng(u64);
@@ -54,18 +55,19 @@ fn env_number(name: &str) -> Option<u64> {
 
 /// What the sequence works with.
 struct World {
-    campaigns: Vec<i64>,
-    channels: Vec<i64>,
-    services: Vec<i64>,
-    leads: Vec<i64>,
-    clients: Vec<i64>,
-    contracts: Vec<i64>,
+    campaigns: Vec<CampaignId>,
+    channels: Vec<ChannelId>,
+    services: Vec<ServiceId>,
+    leads: Vec<LeadId>,
+    clients: Vec<ClientId>,
+    contracts: Vec<ContractId>,
     serial: u32,
 }
 
 async fn world(t: &TestCrm) -> World {
     let services = vec![service(t, "SEO").await, service(t, "Сайты").await];
-    let channels: Vec<i64> = t.crm.list_channels(&t.admin, false).await.unwrap().iter().take(2).map(|c| c.id).collect();
+    let channels: Vec<ChannelId> =
+        t.crm.list_channels(&t.admin, false).await.unwrap().iter().take(2).map(|c| c.id).collect();
     let mut campaigns = Vec::new();
     for (n, (service_id, channel_id)) in
         services.iter().flat_map(|s| channels.iter().map(move |c| (*s, *c))).enumerate()
@@ -192,7 +194,7 @@ async fn step(t: &TestCrm, w: &mut World, rng: &mut Rng) {
         }
         _ => {
             // several at once: archive, restore or a status
-            let ids: Vec<i64> = (0..3).filter_map(|_| rng.pick(&w.leads)).collect();
+            let ids: Vec<i64> = (0..3).filter_map(|_| rng.pick(&w.leads)).map(LeadId::get).collect();
             let action = match rng.below(3) {
                 0 => LeadAction::Archive,
                 1 => LeadAction::Restore,
@@ -316,10 +318,10 @@ both_backends! {
         tx.commit().await.unwrap();
 
         let verification = t.crm.verify_stats(&t.admin).await.unwrap();
-        assert!(!verification.lead_counts.is_empty() && verification.lead_counts.iter().all(|d| d.campaign_id == w.campaigns[2] && d.owner_id == 999_999 && (d.kept, d.counted) == (2, 0)), "{verification:?}");
+        assert!(!verification.lead_counts.is_empty() && verification.lead_counts.iter().all(|d| d.campaign_id == w.campaigns[2].get() && d.owner_id == 999_999 && (d.kept, d.counted) == (2, 0)), "{verification:?}");
         let found = verification.roll_ups;
-        assert!(found.iter().any(|d| d.campaign_id == w.campaigns[1] && d.kept_leads == 1 && d.leads == 0), "{found:?}");
-        assert!(found.iter().filter(|d| d.campaign_id == w.campaigns[0]).all(|d| d.kept_leads == d.leads + 5), "{found:?}");
+        assert!(found.iter().any(|d| d.campaign_id == w.campaigns[1].get() && d.kept_leads == 1 && d.leads == 0), "{found:?}");
+        assert!(found.iter().filter(|d| d.campaign_id == w.campaigns[0].get()).all(|d| d.kept_leads == d.leads + 5), "{found:?}");
         let operator = t.user("olga", &["operator"]).await;
         assert!(matches!(t.crm.rebuild_stats(&operator).await, Err(Error::Forbidden(_))));
         assert!(!t.crm.verify_stats(&operator).await.unwrap().is_empty(), "every role may verify");

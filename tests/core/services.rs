@@ -14,7 +14,7 @@ both_backends! {
         assert_eq!(created.name, "Аудит сайта");
         assert_eq!(created.price.kopecks(), 1_500_050);
         let edited = t.crm.update_service(&marketer, created.id, created.version, &input("Аудит сайта", "16000")).await.unwrap();
-        assert_eq!(edited.version, created.version + 1);
+        assert_eq!(edited.version, created.version.next());
         assert_eq!(edited.price.to_string(), "16000.00");
     }
 

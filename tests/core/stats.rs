@@ -11,13 +11,14 @@ use rust_decimal::Decimal;
 use crate::both_backends;
 use crate::contracts::{contract, service};
 use crate::support::TestCrm;
+use crm::domain::id::{CampaignId, ChannelId, ClientId, ServiceId};
 
-async fn channels(t: &TestCrm) -> (i64, i64) {
+async fn channels(t: &TestCrm) -> (ChannelId, ChannelId) {
     let all = t.crm.list_channels(&t.admin, false).await.unwrap();
     (all[0].id, all[1].id)
 }
 
-async fn campaign(t: &TestCrm, name: &str, service_id: i64, channel_id: i64, budget: &str) -> i64 {
+async fn campaign(t: &TestCrm, name: &str, service_id: ServiceId, channel_id: ChannelId, budget: &str) -> CampaignId {
     let input = CampaignInput {
         name: name.into(),
         service_id: Some(service_id),
@@ -29,7 +30,7 @@ async fn campaign(t: &TestCrm, name: &str, service_id: i64, channel_id: i64, bud
     t.crm.create_campaign(&t.admin, &input).await.expect("campaign").id
 }
 
-async fn lead(t: &TestCrm, campaign_id: Option<i64>, n: u32) -> Lead {
+async fn lead(t: &TestCrm, campaign_id: Option<CampaignId>, n: u32) -> Lead {
     let input = LeadInput {
         full_name: format!("Клиент {n}"),
         phone: format!("+7912{n:07}"),
@@ -39,7 +40,7 @@ async fn lead(t: &TestCrm, campaign_id: Option<i64>, n: u32) -> Lead {
     t.crm.create_lead(&t.admin, &input).await.expect("lead")
 }
 
-async fn convert(t: &TestCrm, lead: &Lead, contract_name: &str, service_id: i64, amount: &str) -> Client {
+async fn convert(t: &TestCrm, lead: &Lead, contract_name: &str, service_id: ServiceId, amount: &str) -> Client {
     let conversion = Conversion::NewContract { contract: contract(contract_name, service_id, amount), document: None };
     t.crm.convert_lead(&t.admin, lead.id, lead.version, conversion).await.expect("conversion")
 }
@@ -51,7 +52,7 @@ async fn backdate(t: &TestCrm, lead: &Lead, days: i64) {
     tx.commit().await.unwrap();
 }
 
-fn row(rows: &[CampaignRow], id: i64) -> &CampaignRow {
+fn row(rows: &[CampaignRow], id: CampaignId) -> &CampaignRow {
     rows.iter().find(|r| r.campaign_id == id).expect("campaign in the statistics")
 }
 
@@ -176,12 +177,12 @@ both_backends! {
 
         let only_context = StatsFilter { channel_id: Some(context), ..Default::default() };
         let stats = t.crm.campaign_stats(&t.admin, &only_context).await.unwrap();
-        let ids: Vec<i64> = stats.campaigns.iter().map(|r| r.campaign_id).collect();
+        let ids: Vec<CampaignId> = stats.campaigns.iter().map(|r| r.campaign_id).collect();
         assert_eq!((ids.len(), stats.total.leads, stats.total.budget.to_string()), (2, 3, "3000.00".into()));
 
         let only_seo = StatsFilter { service_id: Some(seo), ..Default::default() };
         let stats = t.crm.campaign_stats(&t.admin, &only_seo).await.unwrap();
-        let mut ids: Vec<i64> = stats.campaigns.iter().map(|r| r.campaign_id).collect();
+        let mut ids: Vec<CampaignId> = stats.campaigns.iter().map(|r| r.campaign_id).collect();
         ids.sort();
         assert_eq!(ids, vec![a, c]);
 
@@ -227,7 +228,7 @@ both_backends! {
         t.crm.add_contract_to_client(&t.admin, small.id, &later, None).await.unwrap();
 
         let page = t.crm.client_sales(&t.admin, &ClientSalesFilter::default()).await.unwrap();
-        let rows: Vec<(i64, i64, String)> =
+        let rows: Vec<(ClientId, i64, String)> =
             page.items.iter().map(|r| (r.client_id, r.contracts, r.revenue.to_string())).collect();
         assert_eq!(page.total, 2);
         assert_eq!(rows, vec![(big.id, 1, "700.00".into()), (small.id, 2, "150.00".into())]);
