@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::app::{audit, now, Crm};
 use crate::db::{reading, transact, Backend, Db, Lock, Query, Tx};
 use crate::domain::id::UserId;
+use crate::domain::text::PersonName;
 use crate::domain::text::{self, key};
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
@@ -256,7 +257,7 @@ impl Crm {
     pub async fn create_first_admin(&self, username: &str, full_name: &str, password: &str) -> Result<Actor> {
         let mut checks = Checks::new();
         let username = checks.take(check_username("username", username));
-        let full_name = checks.take(text::name("full_name", full_name, 200));
+        let full_name = checks.take(PersonName::parse("full_name", full_name));
         checks.take(check_password("password", password));
         checks.finish()?;
         let (username, full_name) = (username.unwrap_or_default(), full_name.unwrap_or_default());

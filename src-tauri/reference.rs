@@ -9,6 +9,7 @@ use crate::app::{audit, now};
 use crate::db::{reading, transact, Query, Tx};
 use crate::domain::id::{ChannelId, LostReasonId, Version};
 use crate::domain::text;
+use crate::domain::text::Name;
 use crate::error::{Error, Result};
 use crate::permission::Actor;
 use crate::store::{archive_action, ensure_name_free, name_race, update_versioned};
@@ -61,7 +62,7 @@ impl<I: Copy + Into<i64>> List<I> {
     }
 
     pub(crate) async fn create(&self, actor: &Actor, name: &str) -> Result<Item<I>> {
-        let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
+        let name = Name::parse("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
         transact!(actor.db, |tx| {
             ensure_name_free(tx, self.table, &name, None::<I>).await?;
             let insert =
@@ -78,7 +79,7 @@ impl<I: Copy + Into<i64>> List<I> {
 
     /// Renames entry `id` read at `version`; records follow since they refer to it by id.
     pub(crate) async fn rename(&self, actor: &Actor, id: I, version: Version, name: &str) -> Result<Item<I>> {
-        let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
+        let name = Name::parse("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
         transact!(actor.db, |tx| {
             ensure_name_free(tx, self.table, &name, Some(id)).await?;
             let update =

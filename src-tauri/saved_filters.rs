@@ -7,6 +7,7 @@ use crate::app::{audit, now, Crm};
 use crate::db::{reading, transact, Query};
 use crate::domain::id::SavedFilterId;
 use crate::domain::text;
+use crate::domain::text::Name;
 use crate::error::{Error, FieldError, Result};
 use crate::permission::Actor;
 
@@ -71,7 +72,7 @@ impl Crm {
     ) -> Result<SavedFilter> {
         actor.require_signed_in()?;
         let list = known(list)?;
-        let name = text::name("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
+        let name = Name::parse("name", name, MAX_NAME).map_err(|e| Error::Invalid(vec![e]))?;
         if !filter.is_object() {
             return Err(Error::field("filter", "not_allowed"));
         }
@@ -103,7 +104,12 @@ impl Crm {
                 )
                 .await?;
             audit(tx, actor, "create", "saved_filter", id, &name).await?;
-            Ok(SavedFilter { id, list: list.to_owned(), name: name.clone(), filter: FilterJson(filter.clone()) })
+            Ok(SavedFilter {
+                id,
+                list: list.to_owned(),
+                name: name.as_str().to_owned(),
+                filter: FilterJson(filter.clone()),
+            })
         })
     }
 

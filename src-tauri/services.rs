@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::{audit, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
 use crate::db::{reading, transact, Query, Tx};
 use crate::domain::id::{ImportId, ServiceId, Version};
+use crate::domain::text::Name;
 use crate::domain::{text, Money};
 use crate::error::{Checks, Error, Result};
 use crate::permission::{Actor, Permission};
@@ -35,7 +36,7 @@ pub struct ServiceInput {
 }
 
 struct ValidService {
-    name: String,
+    name: Name,
     description: String,
     price: Money,
 }
@@ -43,7 +44,7 @@ struct ValidService {
 impl ServiceInput {
     fn validate(&self) -> Result<ValidService> {
         let mut checks = Checks::new();
-        let name = checks.take(text::name("name", &self.name, 200));
+        let name = checks.take(Name::parse("name", &self.name, 200));
         let description = checks.take(text::free_text("description", &self.description, 5000));
         let price = checks.take(Money::parse("price", &self.price));
         checks.finish()?;

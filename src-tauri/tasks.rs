@@ -10,6 +10,7 @@ use crate::app::{audit_entry, now, Crm, Page, PageRequest};
 use crate::contracts::{Contract, ContractFilter, ContractSort};
 use crate::db::{reading, transact, Query, Tx};
 use crate::domain::id::{ClientId, LeadId, TaskId, UserId, Version};
+use crate::domain::text::Name;
 use crate::domain::{date, text};
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::history::{Change, Changes, Record};
@@ -385,14 +386,14 @@ impl Crm {
 }
 
 struct ValidTask {
-    subject: String,
+    subject: Name,
     due_at: DateTime<Utc>,
     assignee_id: UserId,
 }
 
 async fn validate(tx: &mut Tx, actor: &Actor, input: &TaskInput) -> Result<ValidTask> {
     let mut checks = Checks::new();
-    let subject = checks.take(text::name("subject", &input.subject, MAX_SUBJECT));
+    let subject = checks.take(Name::parse("subject", &input.subject, MAX_SUBJECT));
     let due_at = checks.take(parse_due(&input.due_at));
     let assignee_id = input.assignee_id.unwrap_or(actor.user_id);
     crate::leads::active_user(tx, &mut checks, "assignee_id", assignee_id).await?;

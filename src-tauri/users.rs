@@ -10,7 +10,7 @@ use crate::app::{audit, now, Crm};
 use crate::auth::{bump_user_version, check_password, check_username, insert_user, store_password};
 use crate::db::{reading, transact, Lock, Query, Tx};
 use crate::domain::id::{RoleId, UserId, Version};
-use crate::domain::text;
+use crate::domain::text::PersonName;
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::permission::{Actor, Permission};
 use crate::store::update_versioned;
@@ -108,7 +108,7 @@ impl Crm {
         actor.require(Permission::UsersManage)?;
         let mut checks = Checks::new();
         let username = checks.take(check_username("username", &input.username));
-        let full_name = checks.take(text::name("full_name", &input.full_name, 200));
+        let full_name = checks.take(PersonName::parse("full_name", &input.full_name));
         checks.take(check_password("password", &input.password));
         let roles = checks.take(parse_roles(&input.roles));
         let extra = checks.take(parse_permissions(&input.extra_permissions));
@@ -133,7 +133,7 @@ impl Crm {
     pub async fn update_user(&self, actor: &Actor, id: UserId, version: Version, input: &UserUpdate) -> Result<User> {
         actor.require(Permission::UsersManage)?;
         let mut checks = Checks::new();
-        let full_name = checks.take(text::name("full_name", &input.full_name, 200));
+        let full_name = checks.take(PersonName::parse("full_name", &input.full_name));
         let roles = checks.take(parse_roles(&input.roles));
         let extra = checks.take(parse_permissions(&input.extra_permissions));
         checks.finish()?;

@@ -6,7 +6,8 @@ use serde::Deserialize;
 use super::Campaign;
 use crate::db::Tx;
 use crate::domain::id::{ChannelId, ServiceId};
-use crate::domain::{date, text, Money};
+use crate::domain::text::Name;
+use crate::domain::{date, Money};
 use crate::error::{Checks, Error, FieldError, Result};
 use crate::store::{check_required_reference, name_taken};
 
@@ -25,7 +26,7 @@ pub struct CampaignInput {
 }
 
 pub(super) struct ValidCampaign {
-    pub(super) name: String,
+    pub(super) name: Name,
     pub(super) service_id: ServiceId,
     pub(super) channel_id: ChannelId,
     pub(super) budget: Money,
@@ -37,7 +38,7 @@ impl CampaignInput {
     /// Checks every field, the references included, and reports all problems at once.
     pub(super) async fn validate(&self, tx: &mut Tx, current: Option<&Campaign>) -> Result<ValidCampaign> {
         let mut checks = Checks::new();
-        let name = checks.take(text::name("name", &self.name, 200));
+        let name = checks.take(Name::parse("name", &self.name, 200));
         let budget = checks.take(Money::parse("budget", &self.budget));
         let starts_on = checks.take(date::required("starts_on", &self.starts_on));
         let ends_on = checks.take(date::optional("ends_on", &self.ends_on));

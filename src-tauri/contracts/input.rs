@@ -5,7 +5,8 @@ use serde::Deserialize;
 
 use crate::db::Tx;
 use crate::domain::id::ServiceId;
-use crate::domain::{date, text, Money};
+use crate::domain::text::Name;
+use crate::domain::{date, Money};
 use crate::error::{Checks, FieldError, Result};
 use crate::store::{check_required_reference, name_taken};
 
@@ -26,7 +27,7 @@ pub struct ContractInput {
 
 /// A contract form that passed every check.
 pub(crate) struct ValidContract {
-    pub name: String,
+    pub name: Name,
     pub service_id: ServiceId,
     pub signed_on: NaiveDate,
     pub valid_from: NaiveDate,
@@ -42,7 +43,7 @@ pub(super) async fn check_input(
     input: &ContractInput,
     current: Option<&Contract>,
 ) -> Result<ValidContract> {
-    let name = checks.take(text::name("name", &input.name, 200));
+    let name = checks.take(Name::parse("name", &input.name, 200));
     if let Some(name) = &name {
         if name_taken(tx, "contracts", name, current.map(|c| c.id)).await? {
             checks.push(FieldError::new("name", "name_taken"));

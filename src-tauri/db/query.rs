@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 use crate::domain::contact::{Email, Phone};
-use crate::domain::text::PersonName;
+use crate::domain::text::{Name, PersonName};
 
 /// An argument of a [`Query`]. Each kind carries an `Option` so that a NULL keeps its SQL type,
 /// which PostgreSQL needs.
@@ -132,7 +132,7 @@ macro_rules! text_from {
     )*};
 }
 
-text_from!(Phone, Email, PersonName);
+text_from!(Phone, Email, PersonName, Name);
 
 /// SQL text plus arguments. Static text uses `$1..$n` written by hand with [`Query::bind`];
 /// text built from parts (filters, sort) uses [`Query::push`] and [`Query::push_bind`], which

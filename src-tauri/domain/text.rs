@@ -5,7 +5,7 @@ use crate::error::FieldError;
 /// A required single-line name: trimmed, inner runs of white space folded, 1..=max characters,
 /// and no control characters (NUL, ESC, BEL, ...) nor bidi controls, which could hide or reorder
 /// what people read (`Иван\u{202E}вонаИ`) or recolour a terminal.
-pub fn name(field: &'static str, input: &str, max: usize) -> Result<String, FieldError> {
+fn name(field: &'static str, input: &str, max: usize) -> Result<String, FieldError> {
     if input.chars().any(|c| (c.is_control() && !c.is_whitespace()) || is_bidi_control(c)) {
         return Err(FieldError::new(field, "control_chars"));
     }
@@ -37,6 +37,30 @@ impl PersonName {
 }
 
 impl std::ops::Deref for PersonName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name of a record (a service, campaign, contract, channel, lost reason, saved filter) or a
+/// task's subject, as stored: one line, white space folded, 1..=max characters, no control or
+/// bidi characters. Only [`Name::parse`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(field: &'static str, input: &str, max: usize) -> Result<Self, FieldError> {
+        name(field, input, max).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Name {
     type Target = str;
 
     fn deref(&self) -> &str {
@@ -106,6 +130,13 @@ mod tests {
     #[test]
     fn names_are_trimmed_and_folded() {
         assert_eq!(name("name", "  Иван   Петров ", 200).unwrap(), "Иван Петров");
+    }
+
+    #[test]
+    fn a_record_name_is_held_only_as_parsed() {
+        assert_eq!(Name::parse("name", "  Аудит \t сайта ", 11).unwrap().as_str(), "Аудит сайта");
+        assert_eq!(Name::parse("name", "Аудит сайта!", 11).unwrap_err().code, "too_long");
+        assert_eq!(Name::parse("subject", "Звонок\u{0}", 100).unwrap_err().code, "control_chars");
     }
 
     #[test]
