@@ -50,16 +50,15 @@ pub struct Report {
     /// What must never reach a person: generic database and internal errors, by message.
     pub failures: BTreeMap<String, u64>,
     pub latencies: Vec<Duration>,
+    /// The same, by what was done (where the slow ones are).
+    pub by_operation: BTreeMap<&'static str, Vec<Duration>>,
     /// Invariants the data broke, in words.
     pub violations: Vec<String>,
 }
 
 impl Report {
     pub fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-        sorted.get(((sorted.len().saturating_sub(1)) as f64 * p).round() as usize).copied().unwrap_or_default()
+        percentile(&self.latencies, p)
     }
 
     pub fn print(&self, options: &Options) {
@@ -72,6 +71,14 @@ impl Report {
             self.percentile(0.5).as_secs_f64() * 1000.0,
             self.percentile(0.99).as_secs_f64() * 1000.0,
         );
+        for (operation, latencies) in &self.by_operation {
+            println!(
+                "  {operation}: {} operations, p50 {:.1} ms, p99 {:.1} ms",
+                latencies.len(),
+                percentile(latencies, 0.5).as_secs_f64() * 1000.0,
+                percentile(latencies, 0.99).as_secs_f64() * 1000.0,
+            );
+        }
         println!("  refused as people see it: {:?}", self.refused);
         println!("  server failures said in words: {:?}", self.said);
         println!("  errors people must never see: {} {:?}", self.failures.values().sum::<u64>(), self.failures);
@@ -95,6 +102,13 @@ struct Hot {
     convertible: Vec<LeadId>,
     clients: Vec<ClientId>,
     contracts: Vec<ContractId>,
+}
+
+fn percentile(latencies: &[Duration], p: f64) -> Duration {
+    let mut sorted = latencies.to_vec();
+    sorted.sort();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    sorted.get(((sorted.len().saturating_sub(1)) as f64 * p).round() as usize).copied().unwrap_or_default()
 }
 
 /// Runs the soak on the office database at `url` (the owner's login: it sets up the users and
@@ -132,12 +146,14 @@ pub async fn run(url: &str, settings: Settings, options: &Options) -> Report {
             let mut serial = 0u64;
             while Instant::now() < deadline {
                 serial += 1;
+                let operation = next_operation(role, &mut rng);
                 let started = Instant::now();
-                let outcome = work(&office, &person, role, &hot, &mut rng, seed, serial, &acks).await;
+                let outcome = work(&office, &person, operation, &hot, &mut rng, seed, serial, &acks).await;
                 let took = started.elapsed();
                 let mut report = report.lock().unwrap();
                 report.operations += 1;
                 report.latencies.push(took);
+                report.by_operation.entry(operation).or_default().push(took);
                 if let Err(e) = outcome {
                     let (bucket, key) = if expected(&e) {
                         (&mut report.refused, e.code().to_owned())
@@ -220,12 +236,28 @@ fn contract(service: ServiceId, amount: &str) -> ContractInput {
     }
 }
 
-/// One operation a person of `role` does, on a hot record most of the time.
+/// What a person of `role` does next, on a hot record most of the time.
+fn next_operation(role: &str, rng: &mut rand_chacha::ChaCha8Rng) -> &'static str {
+    match (role, rng.gen_range(0..4)) {
+        ("operator", 0) => "create a lead",
+        ("operator", 1 | 2) => "edit a hot lead",
+        ("operator", _) => "search leads",
+        ("manager", 0) => "edit a hot client",
+        ("manager", 1) => "edit a hot contract",
+        ("manager", 2) => "add a contract to a hot client",
+        ("manager", _) => "convert a hot lead",
+        ("marketer", 0 | 1) => "campaign statistics",
+        ("marketer", 2) => "list campaigns",
+        (_, _) => "list services",
+    }
+}
+
+/// Does `operation` (from [`next_operation`]) as `person`.
 #[allow(clippy::too_many_arguments)]
 async fn work(
     office: &Crm,
     person: &Actor,
-    role: &str,
+    operation: &str,
     hot: &Hot,
     rng: &mut rand_chacha::ChaCha8Rng,
     seed: u64,
@@ -235,15 +267,15 @@ async fn work(
     fn pick<T: Copy>(rng: &mut rand_chacha::ChaCha8Rng, ids: &[T]) -> T {
         ids[rng.gen_range(0..ids.len())]
     }
-    match (role, rng.gen_range(0..4)) {
-        ("operator", 0) => {
+    match operation {
+        "create a lead" => {
             // a mobile number of this computer's own (9, then 10-99 by computer, then the serial):
             // never a hot lead's (900 000 ...), never another computer's, ten million a run
             let phone = format!("+79{:02}{:07}", 10 + seed % 1000 % 90, serial % 10_000_000);
             let input = LeadInput { full_name: format!("Новый {seed}-{serial}"), phone, ..Default::default() };
             office.create_lead(person, &input).await.map(drop)
         }
-        ("operator", 1 | 2) => {
+        "edit a hot lead" => {
             let id = pick(rng, &hot.leads);
             let lead = office.get_lead(person, id).await?;
             let input = LeadInput {
@@ -258,11 +290,11 @@ async fn work(
             *acks.lock().unwrap().lead_updates.entry(id).or_default() += 1;
             Ok(())
         }
-        ("operator", _) => {
+        "search leads" => {
             let filter = LeadFilter { search: "горячий".into(), ..Default::default() };
             office.list_leads(person, &filter).await.map(drop)
         }
-        ("manager", 0) => {
+        "edit a hot client" => {
             let id = pick(rng, &hot.clients);
             let client = office.get_client(person, id).await?;
             // a new name each time: the client's contracts are searched by it
@@ -276,7 +308,7 @@ async fn work(
             *acks.lock().unwrap().client_updates.entry(id).or_default() += 1;
             Ok(())
         }
-        ("manager", 1) => {
+        "edit a hot contract" => {
             let id = pick(rng, &hot.contracts);
             let current = office.get_contract(person, id).await?;
             let amount = format!("{}", rng.gen_range(1000..100_000));
@@ -285,12 +317,12 @@ async fn work(
             *acks.lock().unwrap().contract_updates.entry(id).or_default() += 1;
             Ok(())
         }
-        ("manager", 2) => {
+        "add a contract to a hot client" => {
             let id = pick(rng, &hot.clients);
             let input = ContractInput { name: format!("Доп {seed}-{serial}"), ..contract(hot.service, "500") };
             office.add_contract_to_client(person, id, &input, None).await.map(drop)
         }
-        ("manager", _) => {
+        "convert a hot lead" => {
             // converting a lead: one of the managers wins, the others hear it is converted
             let id = pick(rng, &hot.convertible);
             let lead = office.get_lead(person, id).await?;
@@ -298,9 +330,9 @@ async fn work(
             let conversion = Conversion::NewContract { contract: input, document: None };
             office.convert_lead(person, id, lead.version, conversion).await.map(drop)
         }
-        ("marketer", 0 | 1) => office.campaign_stats(person, &StatsFilter::default()).await.map(drop),
-        ("marketer", 2) => office.list_campaigns(person, &CampaignFilter::default()).await.map(drop),
-        (_, _) => office.list_services(person, &ServiceFilter::default()).await.map(drop),
+        "campaign statistics" => office.campaign_stats(person, &StatsFilter::default()).await.map(drop),
+        "list campaigns" => office.list_campaigns(person, &CampaignFilter::default()).await.map(drop),
+        _ => office.list_services(person, &ServiceFilter::default()).await.map(drop),
     }
 }
 
@@ -324,6 +356,20 @@ async fn check(url: &str, acks: &Acks, unknown_outcomes: bool) -> Vec<String> {
             "a phone held by two live leads",
             "select count(*) from (select phone from leads where is_archived = false and phone is not null
              group by phone having count(*) > 1) d",
+        ),
+        (
+            "a kept lead count that differs from the leads",
+            "select count(*) from (
+                 select coalesce(campaign_id, 0) as campaign_id, coalesce(owner_id, 0) as owner_id, status, is_archived,
+                        count(*) as n
+                 from leads group by 1, 2, 3, 4
+             ) r full join (select * from lead_counts where n <> 0) k
+               on (k.campaign_id, k.owner_id, k.status, k.is_archived) = (r.campaign_id, r.owner_id, r.status, r.is_archived)
+             where k.n is distinct from r.n",
+        ),
+        (
+            "a write's change to the counts left unapplied after its commit",
+            "select (select count(*) from lead_count_deltas) + (select count(*) from stat_day_deltas)",
         ),
     ];
     for (what, sql) in checks {
