@@ -212,7 +212,7 @@ impl Crm {
             Permission::CampaignsView,
             Permission::StatsView,
         ])?;
-        crate::store::options(actor, "campaigns", search, CampaignId::new).await
+        crate::store::options(actor, "campaigns", search).await
     }
 
     /// One campaign with its status as of today.

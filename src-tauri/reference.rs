@@ -3,10 +3,12 @@
 //! records refer to are archived, never deleted; names are unique ignoring case. The use cases
 //! (`list_channels`, `create_lost_reason`, ...) check their own permissions and call these.
 
+use std::marker::PhantomData;
+
 use serde::Serialize;
 
 use crate::app::{audit, now};
-use crate::db::{reading, transact, Query, Tx};
+use crate::db::{reading, transact, Query, Row, Tx};
 use crate::domain::id::{ChannelId, LostReasonId, Version};
 use crate::domain::text;
 use crate::domain::text::Name;
@@ -24,27 +26,30 @@ pub struct Item<I> {
 }
 
 /// A reference list's table (with `name`, `name_key`, `is_archived`, `version`, `created_at`)
-/// and its rows' name in errors and the audit log (both literals of this module), and how its
-/// ids are typed.
+/// and its rows' name in errors and the audit log (both literals of this module); its ids are `I`.
 pub(crate) struct List<I> {
     table: &'static str,
     entity: &'static str,
-    id: fn(i64) -> I,
+    ids: PhantomData<I>,
 }
 
-pub(crate) const CHANNELS: List<ChannelId> = List { table: "channels", entity: "channel", id: ChannelId::new };
+pub(crate) const CHANNELS: List<ChannelId> = List { table: "channels", entity: "channel", ids: PhantomData };
 pub(crate) const LOST_REASONS: List<LostReasonId> =
-    List { table: "lost_reasons", entity: "lost_reason", id: LostReasonId::new };
+    List { table: "lost_reasons", entity: "lost_reason", ids: PhantomData };
 
 /// A row as read: id, name, archived, version.
-type ItemRow = (i64, String, bool, Version);
+type ItemRow<I> = (I, String, bool, Version);
 
 /// Longest name: it is a label in pickers and statistics tables.
 const MAX_NAME: usize = 100;
 
-impl<I: Copy + Into<i64>> List<I> {
-    fn item(&self, (id, name, is_archived, version): ItemRow) -> Item<I> {
-        Item { id: (self.id)(id), name, is_archived, version }
+impl<I: Copy + Into<i64>> List<I>
+where
+    ItemRow<I>: Row,
+    (I,): Row,
+{
+    fn item((id, name, is_archived, version): ItemRow<I>) -> Item<I> {
+        Item { id, name, is_archived, version }
     }
 
     /// The entries by name, archived ones too when asked.
@@ -54,11 +59,11 @@ impl<I: Copy + Into<i64>> List<I> {
             q.push(" where is_archived = false");
         }
         q.push(" order by name_key");
-        let rows: Vec<ItemRow> = reading!(actor.db, |tx| {
+        let rows: Vec<ItemRow<I>> = reading!(actor.db, |tx| {
             let rows = tx.fetch_all(q.clone()).await?;
             Ok(rows)
         })?;
-        Ok(rows.into_iter().map(|row| self.item(row)).collect())
+        Ok(rows.into_iter().map(Self::item).collect())
     }
 
     pub(crate) async fn create(&self, actor: &Actor, name: &str) -> Result<Item<I>> {
@@ -67,12 +72,12 @@ impl<I: Copy + Into<i64>> List<I> {
             ensure_name_free(tx, self.table, &name, None::<I>).await?;
             let insert =
                 format!("insert into {} (name, name_key, created_at) values ($1, $2, $3) returning id", self.table);
-            let id: i64 = tx
+            let id: I = tx
                 .scalar(Query::new(insert).bind(&name).bind(text::key(&name)).bind(now()))
                 .await
                 .map_err(name_race)?;
             audit(tx, actor, "create", self.entity, id, &name).await?;
-            let item = self.fetch(tx, (self.id)(id)).await?;
+            let item = self.fetch(tx, id).await?;
             Ok(item)
         })
     }
@@ -116,7 +121,7 @@ impl<I: Copy + Into<i64>> List<I> {
     async fn fetch(&self, tx: &mut Tx, id: I) -> Result<Item<I>> {
         let id: i64 = id.into();
         let select = format!("select id, name, is_archived, version from {} where id = $1", self.table);
-        let row: Option<ItemRow> = tx.fetch_optional(Query::new(select).bind(id)).await?;
-        row.map(|row| self.item(row)).ok_or(Error::NotFound { entity: self.entity, id })
+        let row: Option<ItemRow<I>> = tx.fetch_optional(Query::new(select).bind(id)).await?;
+        row.map(Self::item).ok_or(Error::NotFound { entity: self.entity, id })
     }
 }

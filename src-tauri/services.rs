@@ -113,7 +113,7 @@ impl Crm {
             Permission::ContractsEdit,
             Permission::StatsView,
         ])?;
-        crate::store::options(actor, "services", search, ServiceId::new).await
+        crate::store::options(actor, "services", search).await
     }
 
     #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]

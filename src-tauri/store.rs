@@ -6,7 +6,7 @@
 use sqlx::error::DatabaseError;
 
 use crate::app::{audit, now};
-use crate::db::{reading, Lock, Query, Tx, Value};
+use crate::db::{reading, Lock, Query, Row, Tx, Value};
 use crate::domain::id::{ClientId, Version};
 use crate::domain::text;
 use crate::error::{Checks, Error, FieldError, Result};
@@ -218,21 +218,18 @@ pub const OPTIONS_LIMIT: i64 = 50;
 /// Live rows of `table` (a literal with `name` and `name_key`) whose name contains `search`
 /// ignoring case, by name, for a picker: at most [`OPTIONS_LIMIT`], so a picker stays quick
 /// at thousands of campaigns.
-pub(crate) async fn options<I>(
-    actor: &Actor,
-    table: &'static str,
-    search: &str,
-    id: impl Fn(i64) -> I,
-) -> Result<Vec<(I, String)>> {
+pub(crate) async fn options<I>(actor: &Actor, table: &'static str, search: &str) -> Result<Vec<(I, String)>>
+where
+    (I, String): Row,
+{
     text::check_search(search).map_err(|e| Error::Invalid(vec![e]))?;
     let mut q = Query::new(format!("select id, name from {table} where is_archived = false"));
     if !search.trim().is_empty() {
         q.push(" and name_key like ").push_bind(text::like_pattern(search)).push(" escape '\\'");
     }
     q.push(" order by name_key limit ").push_bind(OPTIONS_LIMIT);
-    let rows: Vec<(i64, String)> = reading!(actor.db, |tx| {
+    reading!(actor.db, |tx| {
         let rows = tx.fetch_all(q.clone()).await?;
         Ok(rows)
-    })?;
-    Ok(rows.into_iter().map(|(row, name)| (id(row), name)).collect())
+    })
 }

@@ -10,7 +10,9 @@
 -- Now a write's triggers only append its change to a delta table (an insert with no key: nothing
 -- to wait for), and a deferred constraint trigger adds the transaction's deltas to the counters
 -- when it commits, in one fixed order of tables and keys (no two commits wait for each other
--- crosswise): the rows stay locked for the commit alone. The figures are the same; another
+-- crosswise): the rows stay locked for the commit alone. That trigger is on a marker row, one a
+-- transaction (a deferred trigger fires per row: on the delta rows themselves, a bulk action on
+-- 10,000 leads would have applied 10,000 times at its commit). The figures are the same; another
 -- transaction never sees a delta (it is uncommitted until applied, and applied before commit).
 -- The delta tables are the owner's and only its functions touch them: no grants.
 
@@ -30,15 +32,32 @@ create table stat_day_deltas (
     revenue     bigint not null
 );
 
-revoke all on lead_count_deltas, stat_day_deltas from public;
+-- One row per transaction that appended deltas: what the commit-time trigger hangs on.
+create table count_delta_commits (pending boolean not null default true);
 
--- Adds every delta this transaction appended to the counters and removes them. Runs at commit,
--- once per delta row (a deferred trigger is per row): the first run takes them all, the others
--- find none. Counts first, then days, then months, each in key order.
+revoke all on lead_count_deltas, stat_day_deltas, count_delta_commits from public;
+
+-- Called by the triggers below after they append deltas: the transaction's marker, once (the
+-- setting is the transaction's own, and a rolled-back savepoint takes it back with its rows).
+create function crm_deltas_appended() returns void
+language plpgsql security definer set search_path from current
+as $$
+begin
+    if current_setting('crm.deltas_pending', true) is distinct from 'on' then
+        perform set_config('crm.deltas_pending', 'on', true);
+        insert into count_delta_commits default values;
+    end if;
+end
+$$;
+revoke execute on function crm_deltas_appended() from public;
+
+-- Adds every delta this transaction appended to the counters and removes them, at commit:
+-- counts first, then days, then months, each in key order.
 create function crm_apply_deltas() returns trigger
 language plpgsql security definer set search_path from current
 as $$
 begin
+    delete from count_delta_commits;
     with d as (delete from lead_count_deltas returning *)
     insert into lead_counts as s (campaign_id, owner_id, status, is_archived, n)
     select campaign_id, owner_id, status, is_archived, sum(n) from d
@@ -68,9 +87,7 @@ end
 $$;
 revoke execute on function crm_apply_deltas() from public;
 
-create constraint trigger lead_count_deltas_at_commit after insert on lead_count_deltas
-    deferrable initially deferred for each row execute function crm_apply_deltas();
-create constraint trigger stat_day_deltas_at_commit after insert on stat_day_deltas
+create constraint trigger count_deltas_at_commit after insert on count_delta_commits
     deferrable initially deferred for each row execute function crm_apply_deltas();
 
 -- 0015's counts, appended as deltas.
@@ -104,6 +121,7 @@ begin
         select coalesce(campaign_id, 0), coalesce(owner_id, 0), status, is_archived, -count(*)
         from removed group by 1, 2, 3, 4;
     end if;
+    perform crm_deltas_appended();
     return null;
 end
 $$;
@@ -155,6 +173,7 @@ begin
         ) x
         group by x.campaign_id, x.day;
     end if;
+    perform crm_deltas_appended();
     return null;
 end
 $$;
@@ -201,6 +220,7 @@ begin
         ) x
         group by x.campaign_id, x.day;
     end if;
+    perform crm_deltas_appended();
     return null;
 end
 $$;

@@ -7,7 +7,7 @@ use phonenumber::country::Id as Country;
 
 use super::{ImportOptions, OnDuplicate, Outcome};
 use crate::campaigns::CampaignInput;
-use crate::db::{Query, Tx};
+use crate::db::{Query, Row, Tx};
 use crate::domain::id::{CampaignId, ChannelId, ImportId, LeadId, LostReasonId, ServiceId, UserId};
 use crate::domain::text::key;
 use crate::error::{Error, FieldError, Result};
@@ -56,10 +56,13 @@ pub(super) struct Context<'a> {
     reasons: HashMap<String, LostReasonId>,
 }
 
-/// Rows `(id, name)` of `sql` by the name's key, their ids typed by `id`.
-async fn names<I>(tx: &mut Tx, sql: &str, id: fn(i64) -> I) -> Result<HashMap<String, I>> {
-    let rows: Vec<(i64, String)> = tx.fetch_all(Query::new(sql)).await?;
-    Ok(rows.into_iter().map(|(row, name)| (key(&name), id(row))).collect())
+/// Rows `(id, name)` of `sql` by the name's key.
+async fn names<I>(tx: &mut Tx, sql: &str) -> Result<HashMap<String, I>>
+where
+    (I, String): Row,
+{
+    let rows: Vec<(I, String)> = tx.fetch_all(Query::new(sql)).await?;
+    Ok(rows.into_iter().map(|(id, name)| (key(&name), id)).collect())
 }
 
 impl<'a> Context<'a> {
@@ -72,14 +75,14 @@ impl<'a> Context<'a> {
     ) -> Result<Self> {
         let can = |p: Permission| actor.can(p);
         let campaigns = if can(Permission::LeadsEdit) || can(Permission::CampaignsEdit) {
-            names(tx, "select id, name from campaigns where is_archived = false", CampaignId::new).await?
+            names(tx, "select id, name from campaigns where is_archived = false").await?
         } else {
             HashMap::new()
         };
         let (services, channels) = if can(Permission::CampaignsEdit) || can(Permission::ContractsEdit) {
             (
-                names(tx, "select id, name from services where is_archived = false", ServiceId::new).await?,
-                names(tx, "select id, name from channels where is_archived = false", ChannelId::new).await?,
+                names(tx, "select id, name from services where is_archived = false").await?,
+                names(tx, "select id, name from channels where is_archived = false").await?,
             )
         } else {
             (HashMap::new(), HashMap::new())
@@ -95,8 +98,7 @@ impl<'a> Context<'a> {
                 users.insert(username, id);
                 users.entry(key(&full_name)).or_insert(id);
             }
-            reasons =
-                names(tx, "select id, name from lost_reasons where is_archived = false", LostReasonId::new).await?;
+            reasons = names(tx, "select id, name from lost_reasons where is_archived = false").await?;
         }
         if let Some(id) = options.campaign_id {
             // the campaign of rows that name none: checked once, for the whole file

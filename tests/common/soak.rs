@@ -369,7 +369,8 @@ async fn check(url: &str, acks: &Acks, unknown_outcomes: bool) -> Vec<String> {
         ),
         (
             "a write's change to the counts left unapplied after its commit",
-            "select (select count(*) from lead_count_deltas) + (select count(*) from stat_day_deltas)",
+            "select (select count(*) from lead_count_deltas) + (select count(*) from stat_day_deltas)
+                    + (select count(*) from count_delta_commits)",
         ),
     ];
     for (what, sql) in checks {

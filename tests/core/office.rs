@@ -157,6 +157,7 @@ crate::office_only! {
             "_sqlx_migrations.installed_on",
             // a write's changes to the counts, added to them at its commit (0021) by the owner's
             // functions; always empty outside a transaction
+            "count_delta_commits.pending",
             "lead_count_deltas.campaign_id",
             "lead_count_deltas.is_archived",
             "lead_count_deltas.n",
