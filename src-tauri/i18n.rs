@@ -227,6 +227,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "The PostgreSQL server lacks the pg_trgm extension: searching by part of a name, phone or e-mail works, but slower. A superuser of the server installs the extension's package (Debian: postgresql-contrib), then the database owner runs: crm office search-indexes",
     ),
     (
+        "trigram_ascii",
+        "База данных офиса создана с LC_CTYPE=C: индексы поиска не видят русских букв, и поиск по части имени медленный. Создайте базу заново с LC_CTYPE в UTF-8 (createdb --template=template0 --lc-ctype=C.UTF-8) и восстановите в неё резервную копию: README, «An office on PostgreSQL»",
+        "The office database was created with LC_CTYPE=C: the search indexes do not see Russian letters, so searching by part of a name is slow. Create the database again with a UTF-8 LC_CTYPE (createdb --template=template0 --lc-ctype=C.UTF-8) and restore a backup into it: README, \"An office on PostgreSQL\"",
+    ),
+    (
         "stats_differ",
         "Сводные цифры статистики расходятся с записями за {days} дн. (кампания и день). Исправить: crm stats --rebuild (администратор)",
         "The statistics' roll-ups differ from the records on {days} campaign-days. To repair: crm stats --rebuild (an administrator)",

@@ -174,17 +174,29 @@ impl Search {
 
 impl crate::app::Crm {
     /// What an administrator should hear at sign-in about this database: `trigram_missing` when
-    /// an office server could not get the pg_trgm extension (search scans). Nothing for others.
+    /// an office server could not get the pg_trgm extension (search scans), `trigram_ascii` when
+    /// the database classifies characters as the C locale does (`LC_CTYPE` C or POSIX): pg_trgm
+    /// then takes no Cyrillic letter into a trigram, and its index names every row for a search
+    /// of a Russian name (0.7 s at a million leads instead of 10 ms). Nothing for others.
     #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn server_notices(&self, actor: &Actor) -> crate::error::Result<Vec<&'static str>> {
         if !actor.can(crate::permission::Permission::UsersManage) || actor.db.backend() == Backend::Sqlite {
             return Ok(Vec::new());
         }
-        let ready: bool = crate::db::reading!(actor.db, |tx| {
+        let (ready, ascii): (bool, bool) = crate::db::reading!(actor.db, |tx| {
             let ready = tx.scalar(Query::new("select trigram_search from office")).await?;
-            Ok(ready)
+            let ascii = tx
+                .scalar(Query::new(
+                    "select datctype in ('C', 'POSIX') from pg_database where datname = current_database()",
+                ))
+                .await?;
+            Ok((ready, ascii))
         })?;
-        Ok(if ready { Vec::new() } else { vec!["trigram_missing"] })
+        Ok(match (ready, ascii) {
+            (false, _) => vec!["trigram_missing"],
+            (true, true) => vec!["trigram_ascii"],
+            (true, false) => Vec::new(),
+        })
     }
 
     /// Creates the trigram indexes of search on an office server (the owner's login: `crm

@@ -29,6 +29,13 @@ impl TestCrm {
         Self::open(url, None).await
     }
 
+    /// On a PostgreSQL database made with `options` (see `pg::postgres_database_with`).
+    #[allow(dead_code)]
+    pub async fn postgres_with(options: &str) -> Self {
+        let url = pg::postgres_database_with(options).await;
+        Self::open(url, None).await
+    }
+
     async fn open(url: String, dir: Option<tempfile::TempDir>) -> Self {
         let crm = Crm::open(&url, settings_for(&url, Settings::default())).await.expect("open and migrate");
         let admin = crm.create_first_admin("admin", "Администратор", PASSWORD).await.expect("first admin");
