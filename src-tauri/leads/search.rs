@@ -6,7 +6,7 @@
 
 use phonenumber::country::Id as Country;
 
-use crate::app::ListQuery;
+use crate::app::{ListQuery, PastBound};
 use crate::db::{Backend, Query};
 use crate::domain::{contact, text};
 use crate::permission::Actor;
@@ -144,11 +144,14 @@ impl Search {
     /// [`SEARCH_COUNT_BOUND`] (their number is the total, or "more than"; fewer, they are the
     /// list), from the rows of `table` `alias` that `on_row` keeps (the list's conditions, the
     /// search as [`Search::push_on_row`]). On SQLite the trigram index's candidates drive that
-    /// look-up (FTS5 yields them one by one, so it stops at the bound: 6 ms for a surname a
-    /// million leads hold 12,659 times, where all the candidates cost 54 ms), and past the bound
-    /// a list sorted in the table's own order (`in_table_order`: by creation) walks its sort's
-    /// index testing each row; by name that would read the table at random (3 s at a million
-    /// leads), so those sort the candidates. PostgreSQL's planner makes both choices itself.
+    /// look-up (FTS5 yields them one by one, in id order, so it stops at the bound: 6 ms for a
+    /// surname a million leads hold 12,659 times, where all the candidates cost 54 ms).
+    ///
+    /// Past the bound, a list sorted in the table's own order (`in_table_order`: by creation)
+    /// walks its sort's index testing each row (SQLite; PostgreSQL's planner chooses so itself).
+    /// Other sorts (by name) depend on how many rows match (see [`PastBound::ByDensity`]): a
+    /// surname's matches sit together in the index of names, so walking it to them reads most
+    /// of the table, while a fragment most names hold is found within a few rows of any start.
     pub(crate) fn bounded_list(
         &self,
         list: ListQuery,
@@ -167,8 +170,21 @@ impl Search {
             None => on_row.clone().prefixed(&format!("select {alias}.id from {table} {alias}")),
         };
         ids.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
-        let walk = (backend == Backend::Sqlite && in_table_order).then_some(on_row);
-        list.searched(ids, walk)
+        let past = match (in_table_order, backend) {
+            (true, Backend::Sqlite) => PastBound::Clause(on_row),
+            (true, Backend::Postgres) => PastBound::Clause(list.clause.clone()),
+            (false, _) => {
+                // SQLite sorts the trigram index's candidates (the list's own clause); PostgreSQL
+                // is told to find the matches first (its planner would walk the names)
+                let sorted = match backend {
+                    Backend::Sqlite => list.clone(),
+                    Backend::Postgres => list.fenced(table, alias, on_row.clone()),
+                };
+                let last_id = Query::new(format!("select max(id) from {table}"));
+                PastBound::ByDensity { last_id, walk: on_row, sorted: Box::new(sorted) }
+            }
+        };
+        list.searched(ids, past)
     }
 }
 

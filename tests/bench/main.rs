@@ -245,6 +245,9 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     time("leads, search by name", || leads(crm, manager, by_name.clone())).await;
     let by_name_sorted = LeadFilter { sort: LeadSort::FullName, ..by_name.clone() };
     time("leads, search by name, sorted by name", || leads(crm, manager, by_name_sorted.clone())).await;
+    // a fragment a third of the names hold: past the bound, the index of names is walked
+    let common = LeadFilter { search: "ова".into(), sort: LeadSort::FullName, ..Default::default() };
+    time("leads, search by a common fragment, sorted by name", || leads(crm, manager, common.clone())).await;
     let rarer = LeadFilter { search: "смирнова анна".into(), ..Default::default() };
     time("leads, search by name and first name", || leads(crm, manager, rarer.clone())).await;
     let two_letters = LeadFilter { search: "ов".into(), ..Default::default() };
