@@ -214,15 +214,26 @@ both_backends! {
 /// previous and next from there, at the end and past it: the rows of the unsearched list in its
 /// order, kept where the id matches.
 async fn pages_of_a_search_past_the_bound(t: &TestCrm, cases: &[(&str, LeadSort, Option<Direction>)]) {
+    let lists: Vec<(List, List)> = cases
+        .iter()
+        .map(|&(needle, sort, direction)| {
+            let plain = LeadFilter { sort, direction, ..Default::default() };
+            (List::Leads(plain.clone()), List::Leads(LeadFilter { search: needle.into(), ..plain }))
+        })
+        .collect();
+    pages_past_the_bound(t, &lists, |id| id % 3 != 0).await;
+}
+
+/// Every page of each searched list of `lists` (the list, the same list searched), whose
+/// matches are the rows whose id `matches`: as for [`pages_of_a_search_past_the_bound`].
+async fn pages_past_the_bound(t: &TestCrm, lists: &[(List, List)], matches: impl Fn(i64) -> bool) {
     let bound = crm::leads::SEARCH_COUNT_BOUND;
     let limit = 50;
-    for &(needle, sort, direction) in cases {
-        let plain = List::Leads(LeadFilter { sort, direction, ..Default::default() });
-        let expected: Vec<i64> = whole(t, &plain).await.into_iter().filter(|id| id % 3 != 0).collect();
+    for (plain, list) in lists {
+        let expected: Vec<i64> = whole(t, plain).await.into_iter().filter(|id| matches(*id)).collect();
         assert!(expected.len() as i64 > bound + 300, "the test's search matches more than the bound");
-        let list = List::Leads(LeadFilter { search: needle.into(), sort, direction, ..Default::default() });
         let slice = |offset: usize| expected[offset..(offset + limit as usize).min(expected.len())].to_vec();
-        let what = format!("{needle} by {sort:?} {direction:?}");
+        let what = format!("{list:?}");
 
         let first = list.read(t, PageRequest::new(0, limit)).await;
         assert_eq!((first.total, first.capped), (bound, true), "{what}: counted to the bound");
@@ -247,4 +258,22 @@ async fn pages_of_a_search_past_the_bound(t: &TestCrm, cases: &[(&str, LeadSort,
 
 async fn list_page(t: &TestCrm, list: &List) -> Page<i64> {
     list.read(t, PageRequest::new(0, PageRequest::MAX_LIMIT)).await
+}
+
+both_backends! {
+    async fn a_clients_search_past_the_bound_is_paged_exactly_in_every_sort(t: TestCrm) {
+        t.demo(13, 20_000).await;
+        // three clients in four hold "zqx": more than the bound
+        let mut tx = t.crm.db().write().await.unwrap();
+        tx.execute(Query::new("update clients set search = search || ' zqx' where id % 4 <> 0")).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut lists = Vec::new();
+        for sort in [ClientSort::CreatedAt, ClientSort::FullName, ClientSort::Revenue] {
+            for direction in [None, Some(Direction::Asc)] {
+                let plain = ClientFilter { sort, direction, ..Default::default() };
+                lists.push((List::Clients(plain.clone()), List::Clients(ClientFilter { search: "zqx".into(), ..plain })));
+            }
+        }
+        pages_past_the_bound(&t, &lists, |id| id % 4 != 0).await;
+    }
 }
