@@ -307,9 +307,14 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
                             "month" => format!("in {}", d.day.format("%Y-%m")),
                             _ => format!("on {}", d.day),
                         };
+                        let what = match d.period {
+                            crate::stats::SHARE_PERIOD => {
+                                format!("all campaigns of share {} (id modulo 16)", d.campaign_id)
+                            }
+                            _ => format!("campaign {}", d.campaign_id),
+                        };
                         out!(
-                            "campaign {} {when}: kept {} leads, {} clients, {} revenue; the records say {}, {}, {}",
-                            d.campaign_id,
+                            "{what} {when}: kept {} leads, {} clients, {} revenue; the records say {}, {}, {}",
                             d.kept_leads,
                             d.kept_clients,
                             crate::domain::Money::from_kopecks(d.kept_revenue),

@@ -116,7 +116,8 @@ pub struct RollupDifference {
     pub campaign_id: i64,
     /// The day, or the first day of the month.
     pub day: NaiveDate,
-    /// `day` (stat_days) or `month` (stat_months).
+    /// `day` (stat_days), `month` (stat_months) or `share of all campaigns' day`
+    /// (stat_day_totals: then `campaign_id` is the share, campaign ids modulo 16).
     pub period: &'static str,
     /// What the roll-up holds: leads, clients, revenue in kopecks.
     pub kept_leads: i64,
@@ -393,7 +394,8 @@ impl Crm {
     pub async fn verify_stats(&self, actor: &Actor) -> Result<Verification> {
         actor.require(Permission::StatsView)?;
         let counts_too = actor.can(Permission::LeadsView);
-        let (kept_days, kept_months, rows, lead_counts): (Vec<Tally>, Vec<Tally>, Vec<Tally>, Vec<CountDifference>) =
+        type Kept = (Vec<Tally>, Vec<Tally>, Vec<Tally>);
+        let ((kept_days, kept_months, kept_totals), rows, lead_counts): (Kept, Vec<Tally>, Vec<CountDifference>) =
             reading!(actor.db, |tx| {
                 let live = " where leads <> 0 or clients <> 0 or revenue <> 0 order by 1, 2";
                 let days = tx
@@ -404,6 +406,11 @@ impl Crm {
                 let months = tx
                     .fetch_all(Query::new(format!(
                         "select campaign_id, month as day, leads, clients, revenue from stat_months{live}"
+                    )))
+                    .await?;
+                let totals = tx
+                    .fetch_all(Query::new(format!(
+                        "select shard as campaign_id, day, leads, clients, revenue from stat_day_totals{live}"
                     )))
                     .await?;
                 let rows = tx.fetch_all(Query::new(format!("{} order by 1, 2", recomputed(tx.backend())))).await?;
@@ -426,11 +433,12 @@ impl Crm {
                 } else {
                     Vec::new()
                 };
-                Ok((days, months, rows, counts))
+                Ok(((days, months, totals), rows, counts))
             })?;
         let row_months = by_month(&rows);
         let mut roll_ups = compare(&kept_days, &rows, "day");
         roll_ups.extend(compare(&kept_months, &row_months, "month"));
+        roll_ups.extend(compare(&kept_totals, &by_share(&rows), SHARE_PERIOD));
         Ok(Verification { roll_ups, lead_counts })
     }
 
@@ -453,6 +461,14 @@ impl Crm {
                         "insert into stat_months (campaign_id, month, leads, clients, revenue)
                          select campaign_id, date(day, 'start of month'), sum(leads), sum(clients), sum(revenue)
                          from stat_days group by 1, 2",
+                    ))
+                    .await?;
+                    // (its triggers followed the days; whatever the totals held before, this
+                    // is the repair)
+                    tx.execute(Query::new("delete from stat_day_totals")).await?;
+                    tx.execute(Query::new(
+                        "insert into stat_day_totals (day, shard, leads, clients, revenue)
+                         select day, campaign_id % 16, sum(leads), sum(clients), sum(revenue) from stat_days group by 1, 2",
                     ))
                     .await?;
                     tx.execute(Query::new("delete from lead_counts")).await?;
@@ -657,6 +673,29 @@ fn by_month(rows: &[Tally]) -> Vec<Tally> {
         }
     }
     months
+}
+
+/// The `period` of a difference in the all-campaign totals (its `campaign_id` is the share).
+pub const SHARE_PERIOD: &str = "share of all campaigns' day";
+
+/// The days of all campaigns in their 16 shares (migration 0022: a campaign's id modulo 16), as
+/// [`Tally`]s whose `campaign_id` is the share, ordered by share and day.
+fn by_share(rows: &[Tally]) -> Vec<Tally> {
+    let mut shares: std::collections::BTreeMap<(i64, NaiveDate), Tally> = std::collections::BTreeMap::new();
+    for row in rows {
+        let share = row.campaign_id.rem_euclid(16);
+        let sum = shares.entry((share, row.day)).or_insert(Tally {
+            campaign_id: share,
+            leads: 0,
+            clients: 0,
+            revenue: 0,
+            ..*row
+        });
+        sum.leads += row.leads;
+        sum.clients += row.clients;
+        sum.revenue += row.revenue;
+    }
+    shares.into_values().filter(|t| t.leads != 0 || t.clients != 0 || t.revenue != 0).collect()
 }
 
 /// The differences of two roll-ups, each ordered by campaign and day.

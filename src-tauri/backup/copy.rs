@@ -57,7 +57,7 @@ pub(crate) const TABLES: &[Table] = &[
 /// belong to that server), and what the database derives from the rows and makes again as they
 /// go in: the statistics' roll-ups, the lead counts, and (below) the trigram search indexes.
 pub(crate) const NOT_COPIED: &[&str] =
-    &["_sqlx_migrations", "sign_in_throttle", "office", "stat_days", "stat_months", "lead_counts"];
+    &["_sqlx_migrations", "sign_in_throttle", "office", "stat_days", "stat_months", "stat_day_totals", "lead_counts"];
 
 /// SQLite's full-text tables and their shadow tables (`leads_search_data`, ...): derived too.
 const DERIVED_PREFIXES: &[&str] = &["leads_search", "clients_search"];

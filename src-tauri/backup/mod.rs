@@ -279,6 +279,7 @@ async fn clear(tx: &mut Tx) -> Result<()> {
             tx.execute(Query::new("delete from sign_in_throttle")).await?;
             tx.execute(Query::new("delete from stat_days")).await?;
             tx.execute(Query::new("delete from stat_months")).await?;
+            tx.execute(Query::new("delete from stat_day_totals")).await?;
             tx.execute(Query::new("delete from lead_counts")).await?;
         }
         Backend::Postgres => {
@@ -297,8 +298,10 @@ async fn clear(tx: &mut Tx) -> Result<()> {
             ))
             .await?;
             let names = TABLES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ");
-            tx.execute(Query::new(format!("truncate {names}, sign_in_throttle, stat_days, stat_months, lead_counts")))
-                .await?;
+            tx.execute(Query::new(format!(
+                "truncate {names}, sign_in_throttle, stat_days, stat_months, stat_day_totals, lead_counts"
+            )))
+            .await?;
         }
     }
     Ok(())

@@ -315,13 +315,21 @@ both_backends! {
         tx.execute(Query::new("insert into lead_counts (campaign_id, owner_id, status, is_archived, n) values ($1, 999999, 'new', false, 2)").bind(w.campaigns[2])).await.unwrap();
         tx.execute(Query::new("insert into stat_days (campaign_id, day, leads, clients, revenue) values ($1, $2, 1, 1, 100)")
             .bind(w.campaigns[1]).bind(NaiveDate::from_ymd_opt(2001, 1, 1).unwrap())).await.unwrap();
+        // (the all-campaign totals follow the days by their triggers; changed on their own too)
+        tx.execute(Query::new("insert into stat_day_totals (day, shard, leads, clients, revenue) values ($1, 5, 3, 0, 0)")
+            .bind(NaiveDate::from_ymd_opt(2002, 2, 2).unwrap())).await.unwrap();
         tx.commit().await.unwrap();
 
         let verification = t.crm.verify_stats(&t.admin).await.unwrap();
         assert!(!verification.lead_counts.is_empty() && verification.lead_counts.iter().all(|d| d.campaign_id == w.campaigns[2].get() && d.owner_id == 999_999 && (d.kept, d.counted) == (2, 0)), "{verification:?}");
         let found = verification.roll_ups;
+        let (shares, found): (Vec<_>, Vec<_>) = found.into_iter().partition(|d| d.period == "share of all campaigns' day");
         assert!(found.iter().any(|d| d.campaign_id == w.campaigns[1].get() && d.kept_leads == 1 && d.leads == 0), "{found:?}");
         assert!(found.iter().filter(|d| d.campaign_id == w.campaigns[0].get()).all(|d| d.kept_leads == d.leads + 5), "{found:?}");
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert!(shares.iter().any(|d| (d.campaign_id, d.day, d.kept_leads, d.leads) == (5, day(2002, 2, 2), 3, 0)), "{shares:?}");
+        let share_of_first = w.campaigns[1].get() % 16;
+        assert!(shares.iter().any(|d| (d.campaign_id, d.day, d.kept_leads, d.leads) == (share_of_first, day(2001, 1, 1), 1, 0)), "{shares:?}");
         let operator = t.user("olga", &["operator"]).await;
         assert!(matches!(t.crm.rebuild_stats(&operator).await, Err(Error::Forbidden(_))));
         assert!(!t.crm.verify_stats(&operator).await.unwrap().is_empty(), "every role may verify");
