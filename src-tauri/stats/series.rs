@@ -126,13 +126,14 @@ impl Crm {
                         cast(sum(d.revenue) as bigint) as revenue
                  from (",
             );
-            if step == Step::Month {
-                // whole months from the month roll-ups: a year is twelve rows a campaign
-                super::push_rollup_rows_by(&mut q, Some(from), Some(to), true);
-            } else if !narrowed {
+            if !narrowed {
                 // all campaigns: at most 16 rows a day (migration 0022), not one per campaign
+                // and day or month (a year of 2,000 campaigns by month: 9 ms; by day: 24 ms)
                 q.push("select shard as campaign_id, day, leads, clients, revenue from stat_day_totals where day >= ");
                 q.push_bind(from).push(" and day <= ").push_bind(to);
+            } else if step == Step::Month {
+                // whole months from the month roll-ups: a year is twelve rows a campaign
+                super::push_rollup_rows_by(&mut q, Some(from), Some(to), true);
             } else {
                 q.push("select campaign_id, day, leads, clients, revenue from stat_days where day >= ");
                 q.push_bind(from).push(" and day <= ").push_bind(to);
