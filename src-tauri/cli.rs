@@ -268,6 +268,11 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
         Command::Migrate => {
             let crm = open_as_owner(database_url).await?;
             out!("database is up to date ({:?})", crm.db().backend());
+            // what administrators would hear at sign-in: said to the owner now, while the
+            // database is cheap to make again
+            for code in crm.database_notices().await? {
+                eprintln!("crm: {}", crate::i18n::message(lang, code, &[]));
+            }
         }
         Command::CreateAdmin { username, full_name } => {
             let crm = open_as_owner(database_url).await?;

@@ -196,25 +196,39 @@ impl crate::app::Crm {
     /// of a Russian name (0.7 s at a million leads instead of 10 ms). Nothing for others.
     #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn server_notices(&self, actor: &Actor) -> crate::error::Result<Vec<&'static str>> {
-        if !actor.can(crate::permission::Permission::UsersManage) || actor.db.backend() == Backend::Sqlite {
+        if !actor.can(crate::permission::Permission::UsersManage) {
             return Ok(Vec::new());
         }
-        let (ready, ascii): (bool, bool) = crate::db::reading!(actor.db, |tx| {
-            let ready = tx.scalar(Query::new("select trigram_search from office")).await?;
-            let ascii = tx
-                .scalar(Query::new(
-                    "select datctype in ('C', 'POSIX') from pg_database where datname = current_database()",
-                ))
-                .await?;
-            Ok((ready, ascii))
-        })?;
-        Ok(match (ready, ascii) {
-            (false, _) => vec!["trigram_missing"],
-            (true, true) => vec!["trigram_ascii"],
-            (true, false) => Vec::new(),
-        })
+        database_notices(&actor.db).await
     }
 
+    /// What [`Crm::server_notices`] tells administrators, for whoever opened this database
+    /// (`crm migrate` prints it to the owner, before the office has data to move).
+    pub async fn database_notices(&self) -> crate::error::Result<Vec<&'static str>> {
+        database_notices(&self.db).await
+    }
+}
+
+/// The notices of [`crate::app::Crm::server_notices`] for the database behind `db`.
+async fn database_notices(db: &crate::db::Db) -> crate::error::Result<Vec<&'static str>> {
+    if db.backend() == Backend::Sqlite {
+        return Ok(Vec::new());
+    }
+    let (ready, ascii): (bool, bool) = crate::db::reading!(db, |tx| {
+        let ready = tx.scalar(Query::new("select trigram_search from office")).await?;
+        let ascii = tx
+            .scalar(Query::new("select datctype in ('C', 'POSIX') from pg_database where datname = current_database()"))
+            .await?;
+        Ok((ready, ascii))
+    })?;
+    Ok(match (ready, ascii) {
+        (false, _) => vec!["trigram_missing"],
+        (true, true) => vec!["trigram_ascii"],
+        (true, false) => Vec::new(),
+    })
+}
+
+impl crate::app::Crm {
     /// Creates the trigram indexes of search on an office server (the owner's login: `crm
     /// office search-indexes`); whether search now reads them. A local file always has them.
     pub async fn enable_trigram_search(&self) -> crate::error::Result<bool> {

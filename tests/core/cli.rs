@@ -547,3 +547,21 @@ async fn a_writer_killed_mid_transaction_leaves_an_intact_file_and_the_other_pro
     let page = app.list_leads(&operator, &LeadFilter::default()).await.unwrap();
     assert_eq!((page.total, saved.full_name.as_str()), (leads + 2, "Петров"));
 }
+
+/// `crm migrate` tells the owner at once what administrators would hear at sign-in: here, an
+/// office database whose `LC_CTYPE=C` hides Russian letters from the trigram indexes (while the
+/// database is still empty and cheap to create again); a UTF-8 one migrates without a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_names_an_office_database_that_hides_russian_letters_from_search() {
+    let ascii = pg::postgres_database_with("template template0 lc_collate 'C' lc_ctype 'C'").await;
+    let out = crm(&ascii, &["migrate"], &[]);
+    let said = ok(&out);
+    assert!(said.contains("up to date"), "{said}");
+    let warning = String::from_utf8_lossy(&out.stderr);
+    assert!(warning.contains("LC_CTYPE=C") && warning.contains("--lc-ctype=C.UTF-8"), "{warning}");
+
+    let utf8 = pg::postgres_database().await;
+    let out = crm(&utf8, &["migrate"], &[]);
+    ok(&out);
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "", "nothing to say");
+}
