@@ -1,5 +1,7 @@
-//! The window at N leads (`cargo xtask bench --window [--leads N] [--keep FILE]`): the release
-//! app in its webview under Xvfb, driven over WebDriver, on a SQLite file of demo data.
+//! The window at N leads (`cargo xtask bench --window [--leads N] [--keep FILE] [--backend
+//! sqlite|postgres|both]`): the release app in its webview under Xvfb, driven over WebDriver, on
+//! a SQLite file of demo data, and as an office computer on a throwaway PostgreSQL database of
+//! the same data (each person signing in as their own role).
 //!
 //! - Each figure is the time from a click (or a typed search, a changed period) to the painted
 //!   result: measured inside the page, from the event to the frame painted after every command
@@ -13,6 +15,9 @@
 #[allow(dead_code)]
 #[path = "../e2e/harness.rs"]
 mod harness;
+#[allow(dead_code)]
+#[path = "../common/pg.rs"]
+mod pg;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,17 +32,25 @@ const PAUSE_MS: u64 = 500;
 struct Args {
     leads: u64,
     keep: Option<PathBuf>,
+    sqlite: bool,
+    postgres: bool,
 }
 
 fn args() -> Args {
-    let mut args = Args { leads: 1_000_000, keep: None };
+    let mut args = Args { leads: 1_000_000, keep: None, sqlite: true, postgres: true };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--leads" => args.leads = it.next().and_then(|v| v.parse().ok()).expect("--leads N"),
             "--keep" => args.keep = Some(it.next().expect("--keep FILE").into()),
+            "--backend" => match it.next().as_deref() {
+                Some("sqlite") => args.postgres = false,
+                Some("postgres") => args.sqlite = false,
+                Some("both") => {}
+                other => panic!("--backend sqlite|postgres|both, not {other:?}"),
+            },
             "--bench" | "--window" => {}
-            other => panic!("unknown argument {other}; use --leads N, --keep FILE"),
+            other => panic!("unknown argument {other}; use --leads N, --keep FILE, --backend B"),
         }
     }
     args
@@ -48,6 +61,7 @@ fn cli(url: &str, args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_crm"))
         .args(["--database-url", url])
         .args(args)
+        .env("CRM_ROLE_PREFIX", pg::role_prefix(url))
         .env("CRM_ADMIN_PASSWORD", PASSWORD)
         .env("CRM_PASSWORD", PASSWORD)
         .env("CRM_DEMO_PASSWORD", PASSWORD)
@@ -66,16 +80,40 @@ fn data(dir: &Path, leads: u64, keep: Option<&Path>) -> String {
         println!("(the data of an earlier run, kept in {})", kept.display());
         return url;
     }
-    let started = std::time::Instant::now();
-    cli(&url, &["create-admin", "--username", "admin"]);
-    if leads > 0 {
-        cli(&url, &["demo", "--seed", "1", "--leads", &leads.to_string(), "--user", "admin"]);
-        println!("{:<46} {:>10.1} s", "generate demo data (CLI)", started.elapsed().as_secs_f64());
-        if let Some(kept) = keep {
-            std::fs::copy(&file, kept).expect("keep the data");
-        }
+    generate(&url, leads);
+    if let Some(kept) = keep.filter(|_| leads > 0) {
+        std::fs::copy(&file, kept).expect("keep the data");
     }
     url
+}
+
+/// The first administrator and `leads` demo leads in the database at `url` (the owner's login).
+fn generate(url: &str, leads: u64) {
+    let started = std::time::Instant::now();
+    cli(url, &["create-admin", "--username", "admin"]);
+    if leads > 0 {
+        cli(url, &["demo", "--seed", "1", "--leads", &leads.to_string(), "--user", "admin"]);
+        println!("{:<46} {:>10.1} s", "generate demo data (CLI)", started.elapsed().as_secs_f64());
+    }
+}
+
+/// A new database of `leads` demo leads on the throwaway PostgreSQL (the owner's URL), and how
+/// an office computer reaches it: a settings folder whose `[office]` names the server (people
+/// sign in as themselves, as on the first-run screen's office database).
+async fn office(leads: u64) -> (String, tempfile::TempDir) {
+    let url = pg::postgres_database().await;
+    generate(&url, leads);
+    // postgres://OWNER:PASSWORD@HOST:PORT/DB?...
+    let rest = url.trim_start_matches("postgres://");
+    let (_, rest) = rest.split_once('@').expect("a login in the URL");
+    let (host_port, database) = rest.split_once('/').expect("a database in the URL");
+    let (host, port) = host_port.split_once(':').expect("a port in the URL");
+    let database = database.split('?').next().unwrap_or(database);
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("config")).expect("config dir");
+    let config = format!("[office]\nhost = \"{host}\"\nport = {port}\ndatabase = \"{database}\"\ntls = \"disable\"\n");
+    std::fs::write(dir.path().join("config/config.toml"), config).expect("write config.toml");
+    (url, dir)
 }
 
 /// Milliseconds from running `action` (JavaScript) in the page to the frame painted once every
@@ -154,9 +192,10 @@ fn set_date(css: &str, text: &str) -> String {
     )
 }
 
-/// The figures of the window at this database, then every page visited; returns the memory.
-async fn run(url: &str, label: &str, with_data: bool) -> u64 {
-    let app = App::start(label, Launch { database_url: Some(url.to_owned()), ..Launch::default() }, None).await;
+/// The figures of the window started as `launch` says (in the folder `dir`, if given), then
+/// every page visited; returns the memory.
+async fn run(launch: Launch, dir: Option<tempfile::TempDir>, label: &str, with_data: bool) -> u64 {
+    let app = App::start(label, launch, dir).await;
     app.wait("[data-stage=sign_in]").await;
     app.fill("[name=username]", "admin").await;
     app.fill("[name=password]", PASSWORD).await;
@@ -267,19 +306,37 @@ fn app_pss_kb() -> u64 {
 async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let args = args();
-    println!("crm window benchmark: {} leads, release build, median of {RUNS} runs\n", args.leads);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let full = data(dir.path(), args.leads, args.keep.as_deref());
-    let memory_full = run(&full, "window-full", true).await;
-    let empty_dir = tempfile::tempdir().expect("temp dir");
-    let empty = data(empty_dir.path(), 0, None);
-    let memory_empty = run(&empty, "window-empty", false).await;
+    println!("crm window benchmark: {} leads, release build, median of {RUNS} runs", args.leads);
     let mb = |kb: u64| kb as f64 / 1024.0;
-    println!(
-        "\nmemory (PSS, app + WebKit) after every page: {:.0} MB at {} leads, {:.0} MB empty: {:+.0} MB",
-        mb(memory_full),
-        args.leads,
-        mb(memory_empty),
-        mb(memory_full) - mb(memory_empty)
-    );
+    let report = |backend: &str, full: u64, empty: u64| {
+        println!(
+            "\n{backend}: memory (PSS, app + WebKit) after every page: {:.0} MB at {} leads, {:.0} MB empty: {:+.0} MB",
+            mb(full),
+            args.leads,
+            mb(empty),
+            mb(full) - mb(empty)
+        );
+    };
+    if args.sqlite {
+        println!("\n== sqlite");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let full = data(dir.path(), args.leads, args.keep.as_deref());
+        let launch = |url: &str| Launch { database_url: Some(url.to_owned()), ..Launch::default() };
+        let memory_full = run(launch(&full), None, "window-full", true).await;
+        let empty_dir = tempfile::tempdir().expect("temp dir");
+        let empty = data(empty_dir.path(), 0, None);
+        let memory_empty = run(launch(&empty), None, "window-empty", false).await;
+        report("sqlite", memory_full, memory_empty);
+    }
+    if args.postgres {
+        println!("\n== postgres (an office computer; each person signs in as their own role)");
+        // as the core benchmark's server: a quarter of a 4 GB office machine
+        pg::set_shared_buffers("1GB");
+        let launch = |url: &str| Launch { role_prefix: Some(pg::role_prefix(url)), ..Launch::default() };
+        let (full, dir) = office(args.leads).await;
+        let memory_full = run(launch(&full), Some(dir), "window-pg-full", true).await;
+        let (empty, dir) = office(0).await;
+        let memory_empty = run(launch(&empty), Some(dir), "window-pg-empty", false).await;
+        report("postgres", memory_full, memory_empty);
+    }
 }

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Some("setup") => setup(true),
         Some("bundle") => setup(false).and_then(|()| bundle(&str_args(&args[1..]))),
         // PostgreSQL is needed too: the benchmark measures both backends.
-        // `--window`: the release app in its webview instead (tests/window), SQLite only.
+        // `--window`: the release app in its webview instead (tests/window), on both backends.
         Some("bench") if args.iter().any(|a| a == "--window") => setup(true).and_then(|()| {
             let driver = ensure_tauri_driver()?;
             let driver = driver.to_str().ok_or("non-UTF-8 path")?.to_owned();
