@@ -466,10 +466,11 @@ impl Crm {
                     // (its triggers followed the days; whatever the totals held before, this
                     // is the repair)
                     tx.execute(Query::new("delete from stat_day_totals")).await?;
-                    tx.execute(Query::new(
+                    tx.execute(Query::new(format!(
                         "insert into stat_day_totals (day, shard, leads, clients, revenue)
-                         select day, campaign_id % 16, sum(leads), sum(clients), sum(revenue) from stat_days group by 1, 2",
-                    ))
+                         select day, campaign_id % {SHARES}, sum(leads), sum(clients), sum(revenue)
+                         from stat_days group by 1, 2"
+                    )))
                     .await?;
                     tx.execute(Query::new("delete from lead_counts")).await?;
                     tx.execute(Query::new(
@@ -678,12 +679,16 @@ fn by_month(rows: &[Tally]) -> Vec<Tally> {
 /// The `period` of a difference in the all-campaign totals (its `campaign_id` is the share).
 pub const SHARE_PERIOD: &str = "share of all campaigns' day";
 
-/// The days of all campaigns in their 16 shares (migration 0022: a campaign's id modulo 16), as
-/// [`Tally`]s whose `campaign_id` is the share, ordered by share and day.
+/// How many shares `stat_day_totals` keeps each day in (a campaign's share: its id modulo this);
+/// migrations/*/0022_stat_day_totals.sql write the same number.
+const SHARES: i64 = 16;
+
+/// The days of all campaigns in their [`SHARES`] shares, as [`Tally`]s whose `campaign_id` is
+/// the share, ordered by share and day.
 fn by_share(rows: &[Tally]) -> Vec<Tally> {
     let mut shares: std::collections::BTreeMap<(i64, NaiveDate), Tally> = std::collections::BTreeMap::new();
     for row in rows {
-        let share = row.campaign_id.rem_euclid(16);
+        let share = row.campaign_id.rem_euclid(SHARES);
         let sum = shares.entry((share, row.day)).or_insert(Tally {
             campaign_id: share,
             leads: 0,
