@@ -235,6 +235,14 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
         crm.client_sales(manager, &ClientSalesFilter::default()).await.map(drop)
     })
     .await;
+    // the statistics page asks for it with every period chosen: the contracts signed in the
+    // period summed per client (half a year: about 70,000 contracts of 54,000 clients)
+    let half_year =
+        ClientSalesFilter { from: Some(anchor - chrono::Days::new(180)), to: Some(anchor), ..Default::default() };
+    time("sales per client, last 180 days, first page", || async {
+        crm.client_sales(manager, &half_year).await.map(drop)
+    })
+    .await;
     time("leads, first page + total", || leads(crm, manager, LeadFilter::default())).await;
     let in_work = LeadFilter { status: Some(LeadStatus::InWork), ..Default::default() };
     time("leads, status filter", || leads(crm, manager, in_work.clone())).await;
