@@ -314,7 +314,7 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
                         };
                         let what = match d.period {
                             crate::stats::SHARE_PERIOD => {
-                                format!("all campaigns of share {} (id modulo 16)", d.campaign_id)
+                                format!("all campaigns of share {} (id modulo {})", d.campaign_id, crate::stats::SHARES)
                             }
                             _ => format!("campaign {}", d.campaign_id),
                         };

@@ -681,7 +681,7 @@ pub const SHARE_PERIOD: &str = "share of all campaigns' day";
 
 /// How many shares `stat_day_totals` keeps each day in (a campaign's share: its id modulo this);
 /// migrations/*/0022_stat_day_totals.sql write the same number.
-const SHARES: i64 = 16;
+pub(crate) const SHARES: i64 = 16;
 
 /// The days of all campaigns in their [`SHARES`] shares, as [`Tally`]s whose `campaign_id` is
 /// the share, ordered by share and day.
