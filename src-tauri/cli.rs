@@ -328,6 +328,15 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
                             crate::domain::Money::from_kopecks(d.revenue)
                         );
                     }
+                    let day = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "none".to_owned(), |d| d.to_string());
+                    for d in differences.signing_order.iter().take(100) {
+                        out!(
+                            "contract {}: kept {} as its client's previous signing day, the records say {}",
+                            d.contract_id,
+                            day(d.kept),
+                            day(d.signed_before)
+                        );
+                    }
                 }
                 if differences.is_empty() {
                     if !json {
@@ -337,7 +346,7 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
                 }
                 return Err(Error::State {
                     code: "stats_differ",
-                    params: vec![("days", differences.len().to_string())],
+                    params: vec![("places", differences.len().to_string())],
                 });
             }
             let filter = StatsFilter { from, to, channel_id: channel, service_id: service };

@@ -233,8 +233,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "stats_differ",
-        "Сводные цифры статистики расходятся с записями за {days} дн. (кампания и день). Исправить: crm stats --rebuild (администратор)",
-        "The statistics' roll-ups differ from the records on {days} campaign-days. To repair: crm stats --rebuild (an administrator)",
+        "Сохранённые цифры статистики расходятся с записями в {places} местах (перечислены выше). Исправить: crm stats --rebuild (администратор)",
+        "The statistics' kept figures differ from the records in {places} places (listed above). To repair: crm stats --rebuild (an administrator)",
     ),
     (
         "backup_newer",

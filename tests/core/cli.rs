@@ -106,22 +106,30 @@ crate::both_backends! {
 
     async fn stats_verify_reports_a_difference_and_only_an_administrator_rebuilds(t: TestCrm) {
         let admin = [("CRM_PASSWORD", PASSWORD)];
+        t.demo(3, 300).await;
         let agree = ok(&crm(&t.url, &["stats", "--verify", "--user", "admin"], &admin));
         assert!(agree.contains("agree with the records"), "{agree}");
         let mut tx = t.crm.db().write().await.unwrap();
         tx.execute(crm::db::Query::new(
-            "insert into stat_days (campaign_id, day, leads, clients, revenue) values (77, '2026-03-08', 3, 1, 500)",
+            "insert into stat_days (campaign_id, day, leads, clients, revenue) values (77, '2024-03-08', 3, 1, 500)",
         ))
         .await
         .unwrap();
+        let contract: i64 =
+            tx.scalar(crm::db::Query::new("select min(id) from contracts where client_id is not null")).await.unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2001, 1, 1).unwrap();
+        let wrong = crm::db::Query::new("update contracts set prev_signed_on = $1 where id = $2").bind(day).bind(contract);
+        tx.execute(wrong).await.unwrap();
         tx.commit().await.unwrap();
         let out = crm(&t.url, &["stats", "--verify", "--user", "admin"], &admin);
         let err = fails(&out);
-        // the day, and the all-campaign total its trigger kept in step with it
-        assert!(err.contains("differ from the records on 2 campaign-days") && err.contains("--rebuild"), "{err}");
+        // the day, the all-campaign total its trigger kept in step with it, and the contract
+        assert!(err.contains("differ from the records in 3 places") && err.contains("--rebuild"), "{err}");
         let listed = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(listed.contains("campaign 77 on 2026-03-08: kept 3 leads"), "{listed}");
-        assert!(listed.contains("all campaigns of share 13 (id modulo 16) on 2026-03-08: kept 3 leads"), "{listed}");
+        assert!(listed.contains("campaign 77 on 2024-03-08: kept 3 leads"), "{listed}");
+        assert!(listed.contains("all campaigns of share 13 (id modulo 16) on 2024-03-08: kept 3 leads"), "{listed}");
+        let first = format!("contract {contract}: kept 2001-01-01 as its client's previous signing day, the records say");
+        assert!(listed.contains(&first), "{listed}");
         t.user("olga", &["operator"]).await;
         let refused = fails(&crm(&t.url, &["stats", "--rebuild", "--user", "olga"], &[("CRM_PASSWORD", PASSWORD)]));
         assert!(!refused.is_empty());

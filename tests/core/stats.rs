@@ -289,6 +289,81 @@ both_backends! {
         assert_eq!(wrong, 0);
     }
 
+    async fn sales_for_a_period_are_those_of_the_contracts_summed_whole_on_every_page(t: TestCrm) {
+        // 20,000 leads: about 2,900 contracts in the year, so a long period is paged from the
+        // clients of the largest totals and a short one summed whole (stats::DIRECT_SALES)
+        t.demo(14, 20_000).await;
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let seo = service(&t, "SEO").await;
+        // the signing order each contract keeps, changed every way a contract changes: a further
+        // contract on a day its client already signed, one before all of its others, a signing
+        // day moved back and forth; and clients archived at the top of the totals and below
+        let all_time = ClientSalesFilter { page: crm::PageRequest::new(0, 500), ..Default::default() };
+        let top = t.crm.client_sales(&t.admin, &all_time).await.unwrap().items;
+        let (first, third) = (top[0].client_id, top[7].client_id);
+        let mut tx = t.crm.db().read().await.unwrap();
+        let signed: NaiveDate = tx
+            .scalar(Query::new("select min(signed_on) from contracts where client_id = $1").bind(third))
+            .await
+            .unwrap();
+        drop(tx);
+        let mut same_day = contract("Д-той-же-даты", seo, "9000000");
+        (same_day.signed_on, same_day.valid_from, same_day.valid_to) =
+            (signed.to_string(), signed.to_string(), "2027-12-31".into());
+        t.crm.add_contract_to_client(&t.admin, third, &same_day, None).await.unwrap();
+        let mut earliest = contract("Д-ранний", seo, "1234");
+        (earliest.signed_on, earliest.valid_from, earliest.valid_to) =
+            ("2025-07-01".into(), "2025-07-01".into(), "2027-12-31".into());
+        let moved = t.crm.add_contract_to_client(&t.admin, third, &earliest, None).await.unwrap();
+        for (n, to) in [(1, "2026-04-15"), (2, "2025-08-02")] {
+            let current = t.crm.get_contract(&t.admin, moved.id).await.unwrap();
+            let mut input = contract(&format!("Д-ранний-{n}"), seo, "1234");
+            (input.signed_on, input.valid_from, input.valid_to) = (to.into(), to.into(), "2027-12-31".into());
+            t.crm.update_contract(&t.admin, moved.id, current.version, &input).await.unwrap();
+        }
+        for client in [first, top[40].client_id, top[300].client_id] {
+            let version = t.crm.get_client(&t.admin, client).await.unwrap().version;
+            t.crm.set_client_archived(&t.admin, client, version, true).await.unwrap();
+        }
+        assert!(t.crm.verify_stats(&t.admin).await.unwrap().is_empty());
+
+        let periods = [
+            (None, Some("2026-06-30")),
+            (Some("2025-07-01"), None),
+            (Some("2026-01-01"), Some("2026-06-30")),
+            (Some("2026-06-01"), Some("2026-06-30")),
+            (Some("2026-03-10"), Some("2026-03-10")),
+            (None, Some("2025-09-30")),
+            (Some("2030-01-01"), None),
+        ];
+        for (from, to) in periods {
+            let (from, to) = (from.map(day), to.map(day));
+            let mut tx = t.crm.db().read().await.unwrap();
+            let expected: Vec<(i64, i64, i64)> = tx
+                .fetch_all(
+                    Query::new(
+                        "select cl.id, count(*), cast(sum(k.amount) as bigint) from contracts k join clients cl on cl.id = k.client_id
+                         where cl.is_archived = false and k.signed_on >= $1 and k.signed_on <= $2
+                         group by cl.id order by sum(k.amount) desc, cl.id desc",
+                    )
+                    .bind(from.unwrap_or(day("1900-01-01")))
+                    .bind(to.unwrap_or(day("2100-01-01"))),
+                )
+                .await
+                .unwrap();
+            drop(tx);
+            for (offset, limit) in [(0, 50), (50, 50), (0, 500), (200, 100), (900, 100), (1500, 50)] {
+                let filter =
+                    ClientSalesFilter { from, to, page: crm::PageRequest::new(offset, limit), ..Default::default() };
+                let page = t.crm.client_sales(&t.admin, &filter).await.unwrap();
+                let got: Vec<(i64, i64, i64)> =
+                    page.items.iter().map(|r| (r.client_id.get(), r.contracts, r.revenue.kopecks())).collect();
+                let want: Vec<_> = expected.iter().skip(offset as usize).take(limit as usize).copied().collect();
+                assert_eq!((page.total, got), (expected.len() as i64, want), "{from:?}..{to:?} at {offset}+{limit}");
+            }
+        }
+    }
+
     async fn clients_are_filtered_by_the_campaign_that_brought_them(t: TestCrm) {
         let (seo, (context, _)) = (service(&t, "SEO").await, channels(&t).await);
         let (a, b) = (campaign(&t, "Весна", seo, context, "1").await, campaign(&t, "Лето", seo, context, "1").await);

@@ -1,0 +1,27 @@
+-- Sales per client for a period count the live clients who signed a contract in it. Counting
+-- them grouped the period's contracts by client (83,000 contracts of 63,000 clients in the last
+-- 180 days at a million leads; the page took 126 ms on SQLite, 183 on PostgreSQL). Each
+-- contract now keeps the signing day of its client's previous contract (by signing day, then
+-- id; null for the first): a client signed in [from, to] exactly once with a contract there
+-- whose previous one is older than `from`, so the count is one range of the index below.
+-- store::refresh_client_totals keeps it with every contract write, as it keeps the totals.
+alter table contracts add column prev_signed_on date;
+update contracts set prev_signed_on = p.prev
+from (select id, lag(signed_on) over (partition by client_id order by signed_on, id) as prev
+      from contracts where client_id is not null) p
+where contracts.id = p.id;
+create index contracts_firsts on contracts (signed_on, prev_signed_on) where client_id is not null;
+
+-- The archived clients among them are taken away: few, each looked up by its contracts.
+create index clients_archived_sales on clients (id) where is_archived = true and contracts > 0;
+
+-- What the statistics read: the new column, and the id that orders a client's contracts of
+-- one day (for `crm stats --verify`).
+create or replace view stat_contracts as
+    select client_id, signed_on, amount, prev_signed_on, id from contracts where client_id is not null;
+
+analyze clients;
+analyze contracts;
+
+-- Whoever converts a lead attaches its contract to the new client, which keeps the order.
+select crm_grant('perm', 'leads.convert', 'update (prev_signed_on) on contracts');
