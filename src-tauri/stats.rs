@@ -448,7 +448,7 @@ impl Crm {
                 } else {
                     Vec::new()
                 };
-                // the previous signing day each contract keeps (store::SIGNING_ORDER)
+                // the previous signing day each contract keeps (store::signing_order)
                 let order = tx
                     .fetch_all(Query::new(format!(
                         "select id as contract_id, prev_signed_on as kept, prev as signed_before from (
@@ -546,7 +546,7 @@ impl Crm {
                 return Ok(filter.page.page(tx.fetch_all(sales_page(sales(None), filter)).await?, total));
             }
             // A period without a search: the clients counted from the signing order each
-            // contract keeps (store::SIGNING_ORDER), and the first pages from the clients of the
+            // contract keeps (store::signing_order), and the first pages from the clients of the
             // largest totals of all time: a client's sales in a period are at most their total,
             // so once a page's last row sold more in the period than the next client's total,
             // no client further down the totals can be on it.
@@ -652,7 +652,7 @@ fn sales_page(clause: Query, filter: &ClientSalesFilter) -> Query {
 
 /// The contracts signed in a period, and the live clients who signed them: a client's first
 /// contract in the period is the one whose client signed nothing since its start before it
-/// (store::SIGNING_ORDER), less the archived clients among them.
+/// (store::signing_order), less the archived clients among them.
 fn period_counts(filter: &ClientSalesFilter) -> Query {
     let mut q = Query::new("select count(*), coalesce(sum(case when prev_signed_on is null");
     if let Some(from) = filter.from {

@@ -193,7 +193,7 @@ pub(crate) fn name_race(error: Error) -> Error {
 /// Recounts a client's contracts and their total amount (the `clients.contracts` and
 /// `clients.revenue` columns) after a contract of theirs was added or changed, in the same
 /// transaction, and the signing day each of them keeps of the one before it (see
-/// [`SIGNING_ORDER`]). Recomputing from the client's own contracts (an index look-up) rather than
+/// [`signing_order`]). Recomputing from the client's own contracts (an index look-up) rather than
 /// adding deltas keeps the totals right whatever the change was.
 ///
 /// Two contract writes for one client at once on PostgreSQL: the lock makes the second wait for
@@ -210,23 +210,27 @@ pub(crate) async fn refresh_client_totals(tx: &mut Tx, client_id: ClientId) -> R
         .bind(client_id),
     )
     .await?;
-    tx.execute(Query::new(format!("{SIGNING_ORDER} client_id = $1) p {SIGNING_ORDER_SET}")).bind(client_id)).await?;
+    tx.execute(Query::new(signing_order("client_id = $1")).bind(client_id)).await?;
     Ok(())
 }
 
-/// `contracts.prev_signed_on`: the signing day of the same client's previous contract, by
-/// signing day and then id (null for the first), so that sales per client for a period count
-/// the clients who signed in it from one index range (migrations/*/0023_signing_order.sql).
-/// Completed by the contracts it is for and [`SIGNING_ORDER_SET`].
-const SIGNING_ORDER: &str = "update contracts set prev_signed_on = p.prev
-     from (select id, lag(signed_on) over (partition by client_id order by signed_on, id) as prev
-           from contracts where client_id is not null and";
-/// Writes only what changed.
-const SIGNING_ORDER_SET: &str = "where contracts.id = p.id and contracts.prev_signed_on is distinct from p.prev";
+/// The update that makes `contracts.prev_signed_on` right for the contracts of the clients
+/// `clients` names (a condition on `client_id`): the signing day of the same client's previous
+/// contract, by signing day and then id (null for the first), so that sales per client for a
+/// period count the clients who signed in it from one index range
+/// (migrations/*/0023_signing_order.sql). Writes only what changed.
+fn signing_order(clients: &str) -> String {
+    format!(
+        "update contracts set prev_signed_on = p.prev
+         from (select id, lag(signed_on) over (partition by client_id order by signed_on, id) as prev
+               from contracts where client_id is not null and {clients}) p
+         where contracts.id = p.id and contracts.prev_signed_on is distinct from p.prev"
+    )
+}
 
-/// [`SIGNING_ORDER`] made again for every contract: after a bulk load, and as a repair.
+/// [`signing_order`] made again for every contract: after a bulk load, and as a repair.
 pub(crate) async fn refresh_signing_order(tx: &mut Tx) -> Result<u64> {
-    tx.execute(Query::new(format!("{SIGNING_ORDER} true) p {SIGNING_ORDER_SET}"))).await
+    tx.execute(Query::new(signing_order("true"))).await
 }
 
 /// Most entries a picker offers at once: it searches, it does not scroll through thousands.
