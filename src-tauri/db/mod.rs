@@ -262,14 +262,14 @@ impl Db {
     /// creates (see migrations/postgres/0008_office_roles.sql).
     pub async fn migrate(&self, role_prefix: &str) -> Result<()> {
         match self {
-            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await.map_err(refused_migration)?,
             Self::Postgres(pool) => {
                 // one connection of its own, which tells the migrations the prefix
                 let options = (*pool.connect_options()).clone().options([("crm.role_prefix", role_prefix)]);
                 let migrating = PgPoolOptions::new().max_connections(1).connect_with(options).await?;
                 let result = POSTGRES_MIGRATIONS.run(&migrating).await;
                 migrating.close().await;
-                result?;
+                result.map_err(refused_migration)?;
             }
         }
         Ok(())
@@ -345,16 +345,9 @@ impl Db {
     /// million index entries for "go to page" visits as many rows: 390 instead of 36 ms at a
     /// million leads) and the planner's statistics. Only the owner may vacuum; anyone else gets a notice and nothing
     /// changes. Best effort: the load has committed, and autovacuum will come anyway, so a
-    /// failure here is logged, not reported. SQLite needs none of it.
+    /// failure here is logged, not reported. On SQLite: [`Db::refresh_statistics`].
     pub async fn settle_after_bulk_load(&self) {
-        if let Self::Sqlite(pool) = self {
-            // fresh statistics for the tables the load changed, and no connection planning
-            // with the old ones
-            if let Err(error) = sqlx::query("pragma optimize").execute(pool).await {
-                tracing::warn!(%error, "pragma optimize after a bulk load");
-            }
-            statistics_changed();
-        }
+        self.refresh_statistics().await;
         if let Self::Postgres(pool) = self {
             // not in a transaction: VACUUM refuses to run inside one
             let tables =
@@ -367,8 +360,36 @@ impl Db {
         }
     }
 
+    /// After many rows were written at once (a bulk load, a large import): on SQLite, fresh
+    /// planner statistics for the tables that changed much, and no pooled connection planning
+    /// with the old ones (see [`Db::connect`]). PostgreSQL's autovacuum analyses on its own.
+    pub async fn refresh_statistics(&self) {
+        if let Self::Sqlite(pool) = self {
+            if let Err(error) = sqlx::query("pragma optimize").execute(pool).await {
+                tracing::warn!(%error, "pragma optimize after many rows");
+            }
+            statistics_changed();
+        }
+    }
+
     pub async fn close(&self) {
         db_run!(self, Db, pool => pool.close().await)
+    }
+}
+
+/// Why the schema could not be brought up to date, in words a person can act on: a database
+/// that a newer app has updated (a file copied from another computer, an office server already
+/// migrated by a newer version) is `app_outdated`; one whose applied step differs from this
+/// build's (made by another build of the CRM) is `schema_differs`. Anything else stays the
+/// database's own error, for the log.
+fn refused_migration(error: sqlx::migrate::MigrateError) -> Error {
+    use sqlx::migrate::MigrateError;
+    match error {
+        MigrateError::VersionMissing(_) => Error::state("app_outdated"),
+        MigrateError::VersionMismatch(version) | MigrateError::Dirty(version) => {
+            Error::State { code: "schema_differs", params: vec![("version", version.to_string())] }
+        }
+        other => Error::Migrate(other),
     }
 }
 

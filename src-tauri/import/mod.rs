@@ -106,6 +106,11 @@ enum Outcome {
     Rejected(String),
 }
 
+/// Rows written by one import past which SQLite's planner statistics are refreshed: a first
+/// import of 100,000 leads into a new file otherwise left its tables "empty" to the planner of
+/// every open connection until it aged out (half an hour).
+const REFRESHED_AFTER: u64 = 1_000;
+
 impl Crm {
     /// Whether the actor may import at all: asked before the file dialog opens (each kind of
     /// record needs its own create permission too, checked by the import).
@@ -229,6 +234,9 @@ impl Crm {
         } else {
             tx.commit().await?;
             report.import_id = Some(import_id);
+            if report.created + report.updated >= REFRESHED_AFTER {
+                actor.db.refresh_statistics().await;
+            }
         }
         Ok(report)
     }

@@ -322,6 +322,39 @@ fn a_database_that_cannot_be_opened_or_reached_is_one_line_saying_why() {
     assert!(err.contains("does not answer"), "{err}");
 }
 
+#[tokio::test]
+async fn a_database_from_a_newer_app_or_another_build_is_one_line_saying_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("crm.db").display());
+    ok(&crm(&url, &["migrate"], &[]));
+    let mut file = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let checksum: Vec<u8> = sqlx::query_scalar("select checksum from _sqlx_migrations where version = 5")
+        .fetch_one(&mut file)
+        .await
+        .unwrap();
+    // a step this build does not know: the file was updated by a newer app
+    sqlx::query("insert into _sqlx_migrations (version, description, success, checksum, execution_time) values (9999, 'later', true, x'00', 1)")
+        .execute(&mut file)
+        .await
+        .unwrap();
+    let err = fails(&crm(&url, &["migrate"], &[]));
+    assert!(err.contains("newer than this version of the app: update the app"), "{err}");
+    sqlx::query("delete from _sqlx_migrations where version = 9999").execute(&mut file).await.unwrap();
+    // a step applied by another build of the CRM
+    sqlx::query("update _sqlx_migrations set checksum = x'00' where version = 5").execute(&mut file).await.unwrap();
+    let err = fails(&crm(&url, &["migrate"], &[]));
+    assert!(err.contains("updated by a different build of the CRM (step 5 differs)"), "{err}");
+    assert!(!err.to_lowercase().contains("database error"), "{err}");
+    // the refusals changed nothing: with its own step back the file opens as before
+    sqlx::query("update _sqlx_migrations set checksum = $1 where version = 5")
+        .bind(checksum)
+        .execute(&mut file)
+        .await
+        .unwrap();
+    file.close().await.unwrap();
+    ok(&crm(&url, &["migrate"], &[]));
+}
+
 #[test]
 fn a_broken_settings_file_is_one_line_naming_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
