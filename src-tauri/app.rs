@@ -196,9 +196,17 @@ pub(crate) struct ListQuery {
     keyset: Option<Keyset>,
     /// A substring search's bounded count, and how its rows are read past the bound.
     searched: Option<Searched>,
-    /// What a page read by key is put inside (`head` + the page's query + `tail`, then the
-    /// order again): see [`ListQuery::fenced`].
-    wrap: Option<(String, String)>,
+    /// How a page read by key is fenced from the rest of the query, if it is.
+    fence: Option<Fence>,
+}
+
+/// What a page read by key is cut from before the list's joins see it.
+#[derive(Clone)]
+enum Fence {
+    /// `head` + the page's query + `tail`, then the order again: see [`ListQuery::fenced`].
+    Rows(String, String),
+    /// The page's ids read from the clause alone, then their rows: see [`ListQuery::cut_by_ids`].
+    Ids,
 }
 
 /// A list searched for a substring: the ids of its rows, read only up to one past
@@ -255,7 +263,7 @@ impl ListQuery {
             kept_count: None,
             keyset: None,
             searched: None,
-            wrap: None,
+            fence: None,
         }
     }
 
@@ -287,9 +295,19 @@ impl ListQuery {
             count: format!("select count(*) from (select * from {table} {alias}"),
             searched: None,
             kept_count: None,
-            wrap: Some((head, tail)),
+            fence: Some(Fence::Rows(head, tail)),
             ..self.clone()
         }
+    }
+
+    /// The same keyed list whose pages are cut as ids first, from its clause and the sort's
+    /// columns alone (`... where c.id in (select c.id from contracts c where ... order by ...
+    /// limit 50)`), then read with their joins: where the clause's rows are found by an index
+    /// other than the sort's, each of them was joined whole and sorted for one page (the
+    /// contracts ending within 30 days by signing date: 13,000 rows, 35-48 ms on SQLite), where
+    /// an index holding the sort's columns sorts them without visiting a row.
+    pub(crate) fn cut_by_ids(self) -> Self {
+        Self { fence: Some(Fence::Ids), ..self }
     }
 
     /// A list sorted by `keyset`, whose pages are read by key (see [`ListQuery::page`]).
@@ -449,13 +467,22 @@ impl ListQuery {
         limit: i64,
     ) -> Result<Vec<T>> {
         let direction = keys.reading(way);
-        let mut query = self.clause.clone().prefixed(&self.select);
+        let select = match self.fence {
+            Some(Fence::Ids) => self.count.replacen("count(*)", keys.id(), 1),
+            _ => self.select.clone(),
+        };
+        let mut query = self.clause.clone().prefixed(&select);
         if let Some((id, inclusive)) = edge {
             keys.push_after(&mut query, direction, id, inclusive);
         }
         query.push(&keys.order(direction)).push(" limit ").push_bind(limit);
-        if let Some((head, tail)) = &self.wrap {
-            let page = std::mem::replace(&mut query, Query::new(head.as_str()));
+        let outside = match &self.fence {
+            Some(Fence::Rows(head, tail)) => Some((head.clone(), tail.as_str())),
+            Some(Fence::Ids) => Some((format!("{} where {} in (", self.select, keys.id()), ")")),
+            None => None,
+        };
+        if let Some((head, tail)) = outside {
+            let page = std::mem::replace(&mut query, Query::new(head));
             query.append(page).push(tail).push(&keys.order(direction));
         }
         tx.fetch_all(query).await

@@ -111,6 +111,14 @@ async fn demo_with_ties(t: &TestCrm) {
     ] {
         tx.execute(Query::new(sql)).await.unwrap();
     }
+    // half the contracts end within the next 30 days, many on the same day
+    let soon = chrono::Local::now().date_naive() + chrono::Days::new(10);
+    tx.execute(
+        Query::new("update contracts set valid_to = $1 where id % 2 = 0 and valid_from <= $1 and is_archived = false")
+            .bind(soon),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -136,6 +144,8 @@ both_backends! {
             }
             for sort in [ContractSort::SignedOn, ContractSort::Name, ContractSort::Amount, ContractSort::ValidTo] {
                 lists.push(List::Contracts(ContractFilter { sort, direction, ..Default::default() }));
+                // (pages cut as ids first: see ListQuery::cut_by_ids)
+                lists.push(List::Contracts(ContractFilter { sort, direction, expiring: true, ..Default::default() }));
             }
             for sort in [CampaignSort::Name, CampaignSort::StartsOn, CampaignSort::Budget, CampaignSort::CreatedAt] {
                 lists.push(List::Campaigns(CampaignFilter { sort, direction, include_archived: true, ..Default::default() }));
@@ -152,6 +162,8 @@ both_backends! {
         for list in &lists[..3] {
             assert!(list.read(&t, PageRequest::new(0, 1)).await.total > 200, "{list:?}");
         }
+        let ending = List::Contracts(ContractFilter { expiring: true, ..Default::default() });
+        assert!(ending.read(&t, PageRequest::new(0, 1)).await.total > 20, "contracts ending soon, to page");
     }
 }
 
