@@ -8,7 +8,7 @@ use crate::app::Page;
 use crate::domain::id::{ServiceId, Version};
 use crate::services::{Service, ServiceFilter, ServiceInput};
 use crate::stats::series::{Series, SeriesFilter};
-use crate::stats::{CampaignStats, ClientSales, ClientSalesFilter, StatsFilter};
+use crate::stats::{CampaignStatsPage, CampaignView, ClientSales, ClientSalesFilter, StatsFilter};
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn list_services(state: State<'_, Desktop>, filter: ServiceFilter) -> Reply<Page<Service>> {
@@ -63,9 +63,13 @@ pub async fn service_options(state: State<'_, Desktop>, search: Option<String>) 
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn campaign_stats(state: State<'_, Desktop>, filter: StatsFilter) -> Reply<CampaignStats> {
+pub async fn campaign_stats(
+    state: State<'_, Desktop>,
+    filter: StatsFilter,
+    view: Option<CampaignView>,
+) -> Reply<CampaignStatsPage> {
     let s = state.session().await?;
-    s.reply(s.crm.campaign_stats(&s.actor, &filter).await)
+    s.reply(s.crm.campaign_stats(&s.actor, &filter).await.map(|stats| stats.page(&view.unwrap_or_default())))
 }
 
 /// What an administrator should hear about the database at sign-in, in words.

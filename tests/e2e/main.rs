@@ -170,6 +170,13 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
     app.wait_text("[data-chart-campaign]", &first).await;
     app.hover("[data-chart=series] .hit").await;
     app.wait_text(".chart-tip", "Расход").await;
+    // the campaigns come sorted from the core, a page at a time: by leads, the most first
+    app.click("th [data-sort=leads]").await;
+    app.wait("th[aria-sort=descending] [data-sort=leads]").await;
+    let view = serde_json::json!({ "filter": {}, "view": { "sort": "leads", "direction": "desc", "page": { "offset": 0, "limit": 1 } } });
+    let most = app.invoke("campaign_stats", view).await.expect("statistics");
+    let most = most["campaigns"]["items"][0]["name"].as_str().expect("a campaign").to_owned();
+    app.wait(&format!("tbody tr:first-child[data-campaign={}]", serde_json::json!(most))).await;
     for page in ["leads", "clients", "contracts"] {
         app.go(page).await;
         app.wait(&format!("table[data-list=list_{page}] tbody tr[data-id]")).await;

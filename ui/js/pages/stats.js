@@ -8,7 +8,8 @@ import { dateField } from '../datepicker.js';
 import { exportControls } from '../exporter.js';
 import { timeChart } from '../timechart.js';
 
-/** Campaign rows drawn at once: the rest are a page away (2,000 rows cost a second to paint). */
+/** Campaign rows drawn and asked for at once: the rest are a page away (2,000 rows cost a second
+ *  to paint, and 700 KB of figures to take in at every change of period). */
 const TABLE_PAGE = 50;
 
 const COLUMNS = [
@@ -75,26 +76,59 @@ export function render(container, ctx) {
     let painted;
     statsPainted = new Promise((resolve) => { painted = resolve; });
     try {
-      const [stats, series] = await Promise.all([
-        call('campaign_stats', { filter: state.filter }).then((data) => ({ data }), (error) => ({ error })),
-        fetchSeries(),
-      ]);
+      state.offset = 0;
+      const [stats, series] = await Promise.all([fetchStats(), fetchSeries()]);
       paintSeries(series);
-      if (stats.error) {
-        clear(table).append(h('tbody', {}, h('tr', {}, h('td', { class: 'empty error-text', text: stats.error.message }))));
-        return;
-      }
-      state.data = stats.data;
+      if (!paintStats(stats)) return;
       if (!state.channels) {
         state.channels = state.data.channels.map((c) => [c.channel_id, c.channel]);
         channel.append(...state.channels.map(([id, name]) => h('option', { value: id, text: name })));
       }
-      state.offset = 0;
       renderSummary();
       renderTable();
       renderChart();
+      shownFilter = stats.filter;
     } finally {
       painted();
+    }
+  }
+
+  // The campaigns come sorted and one page at a time; a sort or another page asks for them alone.
+  let statsAsked = 0;
+  // the period and filters the totals and the chart show (a page asked for just after a change
+  // of period may answer in place of the whole page's answer: then it paints them too)
+  let shownFilter = null;
+  async function fetchStats() {
+    const asked = ++statsAsked;
+    const filter = JSON.stringify(state.filter);
+    const view = { sort: state.sort, direction: state.direction, page: { offset: state.offset, limit: TABLE_PAGE } };
+    try {
+      return { asked, filter, data: await call('campaign_stats', { filter: state.filter, view }) };
+    } catch (error) {
+      return { asked, filter, error };
+    }
+  }
+
+  /** Takes an answer in; whether it is the latest and has figures to draw. */
+  function paintStats({ asked, data, error }) {
+    if (asked !== statsAsked) return false; // a later answer is on its way
+    if (error) {
+      clear(table).append(h('tbody', {}, h('tr', {}, h('td', { class: 'empty error-text', text: error.message }))));
+      clear(tablePager);
+      return false;
+    }
+    state.data = data;
+    return true;
+  }
+
+  async function loadTable() {
+    const stats = await fetchStats();
+    if (!paintStats(stats)) return;
+    renderTable();
+    if (stats.filter !== shownFilter) {
+      renderSummary();
+      renderChart();
+      shownFilter = stats.filter;
     }
   }
 
@@ -143,20 +177,8 @@ export function render(container, ctx) {
       tile(t('stats.roas'), fmtRatio(total.roas), 'roas', t('stats.roas_hint')));
   }
 
-  function sortValue(row, key) {
-    const column = COLUMNS.find((c) => c.key === key);
-    const v = row[key];
-    if (column.text) return String(v || '').toLocaleLowerCase();
-    return v === null || v === undefined ? -Infinity : Number(v);
-  }
-
   function renderTable() {
-    const rows = [...state.data.campaigns].sort((a, b) => {
-      const x = sortValue(a, state.sort);
-      const y = sortValue(b, state.sort);
-      const order = x < y ? -1 : x > y ? 1 : 0;
-      return state.direction === 'asc' ? order : -order;
-    });
+    const rows = state.data.campaigns.items;
     const head = h('tr', {}, COLUMNS.map((c) => {
       const active = state.sort === c.key;
       return h('th', { class: c.text ? '' : 'num', title: c.hint ? t(c.hint) : null, 'aria-sort': active ? (state.direction === 'asc' ? 'ascending' : 'descending') : 'none' },
@@ -165,7 +187,7 @@ export function render(container, ctx) {
             state.direction = active && state.direction === 'desc' ? 'asc' : (active ? 'desc' : (c.text ? 'asc' : 'desc'));
             state.sort = c.key;
             state.offset = 0;
-            renderTable();
+            loadTable();
           } }));
     }));
     const cell = (c, row) => (c.key === 'name' && row.channel
@@ -174,20 +196,20 @@ export function render(container, ctx) {
     const body = h('tbody', {}, rows.length === 0
       ? h('tr', { class: 'empty-row' }, h('td', { class: 'empty', colspan: COLUMNS.length },
         h('div', { class: 'empty-title', text: t('stats.empty') }), h('div', { class: 'empty-hint', text: t('stats.empty_hint') })))
-      : rows.slice(state.offset, state.offset + TABLE_PAGE).map((row) => h('tr', { 'data-campaign': row.name, class: 'clickable', title: t('stats.show_over_time'),
+      : rows.map((row) => h('tr', { 'data-campaign': row.name, class: 'clickable', title: t('stats.show_over_time'),
         onclick: () => { state.campaign = { id: row.campaign_id, name: row.name }; loadSeries(); overTime.scrollIntoView({ block: 'nearest', behavior: 'smooth' }); } },
       COLUMNS.map((c) => cell(c, row)))));
     const total = { ...state.data.total, name: t('stats.total'), channel: '', service: '' };
     const foot = h('tfoot', {}, h('tr', { class: 'total-row' }, COLUMNS.map((c) => cell(c, total))));
     clear(table).append(h('thead', {}, head), body, foot);
-    renderTablePager(rows.length);
+    renderTablePager(state.data.campaigns.total);
   }
 
   function renderTablePager(total) {
     clear(tablePager);
     if (total <= TABLE_PAGE) return;
     const to = Math.min(state.offset + TABLE_PAGE, total);
-    const go = (offset) => { state.offset = offset; renderTable(); };
+    const go = (offset) => { state.offset = offset; loadTable(); };
     const lastOffset = Math.floor((total - 1) / TABLE_PAGE) * TABLE_PAGE;
     tablePager.append(
       h('span', { class: 'pager-range', text: t('list.range', { from: fmtNumber(state.offset + 1), to: fmtNumber(to), total: fmtNumber(total) }) }),
@@ -198,7 +220,7 @@ export function render(container, ctx) {
   }
 
   function renderChart() {
-    const rows = [...state.data.campaigns].sort((a, b) => Number(b.revenue) - Number(a.revenue)).slice(0, 8);
+    const rows = state.data.top;
     clear(chart).append(h('h2', { text: t('stats.chart_title') }));
     if (rows.length === 0) { chart.append(h('p', { class: 'muted', text: t('stats.empty') })); return; }
     const max = Math.max(1, ...rows.flatMap((r) => [Number(r.revenue), Number(r.budget)]));
