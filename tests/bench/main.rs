@@ -18,7 +18,7 @@ use crm::clients::{ClientFilter, ClientSort};
 use crm::demo::DemoOptions;
 use crm::domain::id::{CampaignId, ChannelId, ClientId, LeadId, ServiceId};
 use crm::leads::{LeadFilter, LeadSort, LeadStatus};
-use crm::stats::{ClientSalesFilter, StatsFilter};
+use crm::stats::{CampaignSort, CampaignView, ClientSalesFilter, StatsFilter};
 use crm::{Actor, Crm, PageRequest, Settings};
 
 /// The app's own allocator (src-tauri/main.rs), so that the figures are the app's.
@@ -206,6 +206,16 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     time("statistics, all campaigns", || stats(crm, manager, StatsFilter::default())).await;
     time("statistics, last 90 days", || stats(crm, manager, last_quarter.clone())).await;
     time("statistics, one channel", || stats(crm, manager, one_channel.clone())).await;
+    // a click on a column of the campaigns' table, then its third page
+    let by_conversion = CampaignView {
+        sort: CampaignSort::Conversion,
+        direction: crm::app::Direction::Asc,
+        page: PageRequest::new(100, 50),
+    };
+    time("statistics, sorted by conversion, third page", || {
+        stats_page(crm, manager, StatsFilter::default(), by_conversion)
+    })
+    .await;
     let last_month = StatsFilter { from: Some(anchor - chrono::Days::new(30)), to: Some(anchor), ..Default::default() };
     time("statistics, last 30 days, one service", || {
         stats(crm, manager, StatsFilter { service_id: Some(ServiceId::new(1)), ..last_month.clone() })
@@ -546,8 +556,13 @@ async fn middle_records(crm: &Crm) -> (i64, i64) {
     ids
 }
 
+/// The statistics as the page asks for them: the figures, sorted and cut to the table's page.
 async fn stats(crm: &Crm, actor: &Actor, filter: StatsFilter) -> crm::Result<()> {
-    crm.campaign_stats(actor, &filter).await.map(drop)
+    stats_page(crm, actor, filter, CampaignView::default()).await
+}
+
+async fn stats_page(crm: &Crm, actor: &Actor, filter: StatsFilter, view: CampaignView) -> crm::Result<()> {
+    crm.campaign_stats(actor, &filter).await.map(|stats| drop(stats.page(&view)))
 }
 
 async fn leads(crm: &Crm, actor: &Actor, filter: LeadFilter) -> crm::Result<()> {
