@@ -164,7 +164,7 @@ impl Crm {
         };
         let keyset = Keyset::new(columns, direction, " from leads l");
         let select = format!("select {COLUMNS} from leads l{JOINS}");
-        let list = ListQuery::keyed(clause, "select count(*) from leads l", &select, keyset);
+        let list = ListQuery::keyed(clause, "select count(*) from leads l", &select, keyset).cut_by_ids();
         if let Some(search) = Search::parse(&filter.search, self.settings.phone_region).filter(Search::is_substring) {
             let in_table_order = matches!(filter.sort, LeadSort::CreatedAt | LeadSort::Status);
             let on_row = self.conditions(filter, true);
