@@ -6,7 +6,13 @@ const listeners = new Set();
 const refusals = new Set();
 // commands begun and settled: the window benchmark (tests/window) times a click to the moment
 // every command it caused has answered and the result is painted
-const calls = (window.__crmCalls = { started: 0, settled: 0, recent: [] });
+const calls = (window.__crmCalls = { started: 0, settled: 0, recent: [], rendered: 0 });
+
+/** Says that a page has put its answers into the document (the benchmark's detail lines then
+ *  tell the script's time from the layout and painting after it). */
+export function rendered() {
+  calls.rendered = performance.now();
+}
 
 /** Called when a command is refused for want of a permission: the user's roles may have changed
  *  since the navigation was drawn. */

@@ -73,15 +73,18 @@ export function confirmDialog(message, okLabel = t('action.confirm'), danger = f
   });
 }
 
-/** How long typing must pause before a search box searches: short, since a search answers in
- *  milliseconds (a stale answer is dropped when a newer one is asked for). */
-export const TYPING_PAUSE_MS = 150;
-
-/** Calls `fn` once typing has paused for `ms`. */
-export function debounce(fn, ms = TYPING_PAUSE_MS) {
-  let timer;
-  return (...args) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fn(...args), ms);
+/** A search box's runner: `fn` (async, reading what is typed when it runs) runs at once when
+ *  nothing of it is running, else once more as soon as the running one ends, for whatever was
+ *  typed last. A search answers in milliseconds, so the first letters are not waited for (a
+ *  pause after typing added 150 ms to every search), and a fast typist never queues more than
+ *  one; a stale answer is dropped by the caller when a newer one is asked for. */
+export function asTyped(fn) {
+  let running = false;
+  let again = false;
+  const run = async () => {
+    running = true;
+    try { await fn(); } catch (error) { console.error(error); } finally { running = false; }
+    if (again) { again = false; run(); }
   };
+  return () => { if (running) again = true; else run(); };
 }

@@ -1,7 +1,7 @@
-// One list screen: search (debounced), filters, sort by clicking a header, pages with totals,
+// One list screen: search (as typed), filters, sort by clicking a header, pages with totals,
 // empty states. Each page module describes its columns and calls the core's list command.
-import { call } from './api.js';
-import { h, clear, debounce, toast, TYPING_PAUSE_MS } from './dom.js';
+import { call, rendered } from './api.js';
+import { h, clear, asTyped, toast } from './dom.js';
 import { t, fmtNumber, isoToInput } from './i18n.js';
 import { openForm } from './form.js';
 import { picker } from './picker.js';
@@ -33,7 +33,7 @@ export function listPage(container, spec) {
   };
   const bulkBar = h('div', { class: 'bulk-bar', hidden: true, 'data-bulk': '' });
   const search = h('input', { type: 'search', class: 'search', placeholder: spec.searchPlaceholder || t('list.search'), 'data-search': true, maxlength: 200, 'aria-label': t('list.search') });
-  search.addEventListener('input', debounce(() => { state.search = search.value; state.offset = 0; load(); }, TYPING_PAUSE_MS));
+  search.addEventListener('input', asTyped(() => { state.search = search.value; state.offset = 0; return load(); }));
   const filterControls = (spec.filters || []).map((f) => filterControl(f, state, () => { state.offset = 0; load(); }));
   const total = h('span', { class: 'list-total' });
   const head = h('thead');
@@ -159,6 +159,7 @@ export function listPage(container, spec) {
       if (request !== state.request) return;
     }
     renderRows(page);
+    rendered();
   }
 
   function renderRows(page) {

@@ -1,7 +1,7 @@
 // A picker that searches: type part of a name, the core answers with the first matches, arrows
 // move, Enter picks, Esc closes. For campaigns, services and contracts, of which there can be
 // thousands (a select of 1,895 campaigns is no choice at all).
-import { h, clear, debounce, TYPING_PAUSE_MS } from './dom.js';
+import { h, clear, asTyped } from './dom.js';
 import { t } from './i18n.js';
 
 let counter = 0;
@@ -56,7 +56,7 @@ export function picker({ name, label, search, value = null, text = '', empty = n
     active = options.length ? 0 : -1;
     render();
   };
-  const typed = debounce(() => { if (typedCount !== typedAtPick) load(input.value.trim()); }, TYPING_PAUSE_MS);
+  const typed = asTyped(() => (typedCount !== typedAtPick ? load(input.value.trim()) : undefined));
   input.addEventListener('input', () => { typedCount++; typed(); });
   input.addEventListener('focus', () => { input.select(); load(''); });
   input.addEventListener('blur', () => { close(); input.value = chosenText; });

@@ -2,8 +2,8 @@
 // and filters. Dragging a card to another column changes the status through the core: to
 // "converted" opens the conversion, to "lost" asks why. Each card also has a "move to" menu
 // for the keyboard.
-import { call } from '../api.js';
-import { h, clear, debounce, toast, TYPING_PAUSE_MS } from '../dom.js';
+import { call, rendered } from '../api.js';
+import { h, clear, asTyped, toast } from '../dom.js';
 import { t, fmtDateTime, fmtPhone, fmtNumber } from '../i18n.js';
 import { filterControl } from '../list.js';
 import { openCard, setStatus } from '../card.js';
@@ -16,7 +16,7 @@ export function render(container, ctx) {
   const canConvert = ctx.can('leads.convert');
   const state = { search: '', filters: { campaign_id: null, owner_id: null }, request: 0 };
   const search = h('input', { type: 'search', class: 'search', placeholder: t('lead.search'), 'data-search': true, maxlength: 200, 'aria-label': t('list.search') });
-  search.addEventListener('input', debounce(() => { state.search = search.value; load(); }, TYPING_PAUSE_MS));
+  search.addEventListener('input', asTyped(() => { state.search = search.value; return load(); }));
   const filters = [
     { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },
     { name: 'owner_id', type: 'select', label: t('card.owner'), all: t('lead.all_owners'), numeric: true, options: [[ctx.user.user_id, t('lead.mine')]],
@@ -36,6 +36,7 @@ export function render(container, ctx) {
     try { columns = await call('lead_board', { filter: { ...leadFilter(), per_column: PER_COLUMN } }); } catch (e) { toast(e.message, 'error'); return; }
     if (request !== state.request) return;
     clear(board).append(...columns.map(column));
+    rendered();
   }
 
   function column(col) {

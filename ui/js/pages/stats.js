@@ -1,6 +1,6 @@
 // Statistics, the home page for everyone: per-campaign figures with totals, a chart of revenue
 // against budget, and sales volume per client. Figures come computed from the core.
-import { call } from '../api.js';
+import { call, rendered } from '../api.js';
 import { h, svg, clear, toast } from '../dom.js';
 import { t, fmtMoney, fmtMoneyCompact, fmtRoubles, fmtPercent, fmtRatio, fmtNumber } from '../i18n.js';
 import { listPage } from '../list.js';
@@ -88,6 +88,7 @@ export function render(container, ctx) {
       renderTable();
       renderChart();
       shownFilter = stats.filter;
+      rendered();
     } finally {
       painted();
     }
@@ -130,12 +131,14 @@ export function render(container, ctx) {
       renderChart();
       shownFilter = stats.filter;
     }
+    rendered();
   }
 
   // The figures over time; a click on a campaign's row (or another step) asks for them alone.
   let seriesAsked = 0;
   async function loadSeries() {
     paintSeries(await fetchSeries());
+    rendered();
   }
 
   async function fetchSeries() {
