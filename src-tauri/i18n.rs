@@ -394,6 +394,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Базу данных обновляла другая сборка программы (шаг {version} не совпадает): откройте её той сборкой или восстановите резервную копию",
         "The database was updated by a different build of the CRM (step {version} differs): open it with that build or restore a backup",
     ),
+    (
+        "schema_dirty",
+        "Обновление базы данных прервалось на шаге {version}: восстановите резервную копию",
+        "An update of the database stopped part-way at step {version}: restore a backup",
+    ),
     ("already_converted", "Лид уже переведён в клиенты", "This lead has already been converted"),
     ("lead_archived", "Лид в архиве", "This lead is archived"),
     ("lost_reason_required", "Укажите причину отказа", "Choose why the lead was lost"),

@@ -448,6 +448,17 @@ impl Crm {
         campaign_rows(actor, q, filter).await
     }
 
+    /// [`Crm::campaign_stats`] as the statistics page shows them: the campaigns sorted and cut
+    /// to the page `view` asks for (see [`CampaignStats::page`]).
+    pub async fn campaign_stats_page(
+        &self,
+        actor: &Actor,
+        filter: &StatsFilter,
+        view: &CampaignView,
+    ) -> Result<CampaignStatsPage> {
+        Ok(self.campaign_stats(actor, filter).await?.page(view))
+    }
+
     /// The same figures as [`Crm::campaign_stats`], aggregated from the raw rows: the
     /// definitions' reference, which the roll-ups are tested against (and `--verify`'s witness).
     /// Hundreds of milliseconds at a million leads: never on a screen.

@@ -381,14 +381,18 @@ impl Db {
 /// Why the schema could not be brought up to date, in words a person can act on: a database
 /// that a newer app has updated (a file copied from another computer, an office server already
 /// migrated by a newer version) is `app_outdated`; one whose applied step differs from this
-/// build's (made by another build of the CRM) is `schema_differs`. Anything else stays the
+/// build's (made by another build of the CRM) is `schema_differs`; one whose update failed
+/// part-way (a step recorded as not done) is `schema_dirty`. Anything else stays the
 /// database's own error, for the log.
 fn refused_migration(error: sqlx::migrate::MigrateError) -> Error {
     use sqlx::migrate::MigrateError;
     match error {
         MigrateError::VersionMissing(_) => Error::state("app_outdated"),
-        MigrateError::VersionMismatch(version) | MigrateError::Dirty(version) => {
+        MigrateError::VersionMismatch(version) => {
             Error::State { code: "schema_differs", params: vec![("version", version.to_string())] }
+        }
+        MigrateError::Dirty(version) => {
+            Error::State { code: "schema_dirty", params: vec![("version", version.to_string())] }
         }
         other => Error::Migrate(other),
     }

@@ -69,7 +69,7 @@ pub async fn campaign_stats(
     view: Option<CampaignView>,
 ) -> Reply<CampaignStatsPage> {
     let s = state.session().await?;
-    s.reply(s.crm.campaign_stats(&s.actor, &filter).await.map(|stats| stats.page(&view.unwrap_or_default())))
+    s.reply(s.crm.campaign_stats_page(&s.actor, &filter, &view.unwrap_or_default()).await)
 }
 
 /// What an administrator should hear about the database at sign-in, in words.

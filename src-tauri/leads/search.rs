@@ -270,10 +270,10 @@ const QUERIED_TRIGRAMS: usize = 32;
 
 /// The FTS5 query of the rows whose text holds trigrams covering every character of `pattern`
 /// (a [`trigram_ready`] pattern: `%needle%`): every third one from the first, and the last
-/// (`"сми" AND "рно" AND "ова"` for "смирнова"), each a quoted string, not `search like
-/// '%needle%'`: FTS5 then checks each candidate's text against the pattern itself, reading it
-/// from the table, and every caller tests the rows with that `like` anyway (a surname a
-/// million leads hold 12,659 times: 34 instead of 135 ms for the candidates). The trigrams
+/// (`"сми" AND "рно" AND "ова"` for "смирнова"), each a quoted string. Not FTS5's own `search
+/// like '%needle%'`, which checks each candidate against the text read from the table, where
+/// every caller tests the rows with that `like` anyway (a surname a million leads hold 12,659
+/// times: 34 instead of 135 ms for the candidates). The trigrams
 /// between add little (the same 12,659 candidates) and cost a posting list each (7-9 ms for
 /// all six of that surname, 3.5 ms for the three).
 fn trigram_query(pattern: &str) -> String {

@@ -562,7 +562,7 @@ async fn stats(crm: &Crm, actor: &Actor, filter: StatsFilter) -> crm::Result<()>
 }
 
 async fn stats_page(crm: &Crm, actor: &Actor, filter: StatsFilter, view: CampaignView) -> crm::Result<()> {
-    crm.campaign_stats(actor, &filter).await.map(|stats| drop(stats.page(&view)))
+    crm.campaign_stats_page(actor, &filter, &view).await.map(drop)
 }
 
 async fn leads(crm: &Crm, actor: &Actor, filter: LeadFilter) -> crm::Result<()> {

@@ -345,6 +345,11 @@ async fn a_database_from_a_newer_app_or_another_build_is_one_line_saying_what_to
     let err = fails(&crm(&url, &["migrate"], &[]));
     assert!(err.contains("updated by a different build of the CRM (step 5 differs)"), "{err}");
     assert!(!err.to_lowercase().contains("database error"), "{err}");
+    // a step recorded as failed: an update that stopped part-way
+    sqlx::query("update _sqlx_migrations set success = false where version = 5").execute(&mut file).await.unwrap();
+    let err = fails(&crm(&url, &["migrate"], &[]));
+    assert!(err.contains("stopped part-way at step 5"), "{err}");
+    sqlx::query("update _sqlx_migrations set success = true where version = 5").execute(&mut file).await.unwrap();
     // the refusals changed nothing: with its own step back the file opens as before
     sqlx::query("update _sqlx_migrations set checksum = $1 where version = 5")
         .bind(checksum)
