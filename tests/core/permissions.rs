@@ -81,6 +81,7 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("set_client_archived",    [Y,  N,  N,  Y,  N]),
     ("add_contract_to_client", [Y,  N,  N,  Y,  N]),
     ("campaign_stats",         [Y,  Y,  Y,  Y,  N]),
+    ("campaign_stats_page",    [Y,  Y,  Y,  Y,  N]),
     ("client_sales",           [Y,  Y,  Y,  Y,  N]),
     ("campaign_stats_reference", [Y, Y,  Y,  Y,  N]),
     ("stats_series",           [Y,  Y,  Y,  Y,  N]),
@@ -366,6 +367,9 @@ async fn call(t: &TestCrm, fx: &Fixture, actor: &Actor, name: &str) -> Result<()
             crm.add_contract_to_client(actor, fx.client, &contract_input("Д-5", fx.service), None).await.map(drop)
         }
         "campaign_stats" => crm.campaign_stats(actor, &StatsFilter::default()).await.map(drop),
+        "campaign_stats_page" => {
+            crm.campaign_stats_page(actor, &StatsFilter::default(), &Default::default()).await.map(drop)
+        }
         "client_sales" => crm.client_sales(actor, &ClientSalesFilter::default()).await.map(drop),
         "campaign_stats_reference" => crm.campaign_stats_reference(actor, &StatsFilter::default()).await.map(drop),
         "verify_stats" => crm.verify_stats(actor).await.map(drop),
