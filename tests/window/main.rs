@@ -6,8 +6,9 @@
 //! - Each figure is the time from a click (or a typed search, a changed period) to the painted
 //!   result: measured inside the page, from the event to the frame painted after every command
 //!   it caused has answered (`window.__crmCalls` in ui/js/api.js), median of several runs.
-//! - The memory (PSS) of the app and its WebKit processes after visiting every page, at N leads
-//!   and on an empty database, and the difference.
+//! - The memory (PSS) of the app and its WebKit processes after a freshly started app visited
+//!   every page, at N leads and on an empty database, and the difference; and at N leads after
+//!   every click above too. Each with its anonymous part and the SQLite file's mapped pages.
 //!
 //! `--keep FILE` reuses (or keeps) the generated data, as `cargo xtask bench --keep` does: the
 //! same users (`admin`, `manager`, ... with `bench-password`).
@@ -97,12 +98,16 @@ fn generate(url: &str, leads: u64) {
     }
 }
 
-/// A new database of `leads` demo leads on the throwaway PostgreSQL (the owner's URL), and how
-/// an office computer reaches it: a settings folder whose `[office]` names the server (people
-/// sign in as themselves, as on the first-run screen's office database).
-async fn office(leads: u64) -> (String, tempfile::TempDir) {
+/// A new database of `leads` demo leads on the throwaway PostgreSQL (the owner's URL).
+async fn office(leads: u64) -> String {
     let url = pg::postgres_database().await;
     generate(&url, leads);
+    url
+}
+
+/// How an office computer reaches the database at `url`: a settings folder whose `[office]`
+/// names the server (people sign in as themselves, as on the first-run screen's office database).
+fn office_computer(url: &str) -> tempfile::TempDir {
     // postgres://OWNER:PASSWORD@HOST:PORT/DB?...
     let rest = url.trim_start_matches("postgres://");
     let (_, rest) = rest.split_once('@').expect("a login in the URL");
@@ -113,7 +118,7 @@ async fn office(leads: u64) -> (String, tempfile::TempDir) {
     std::fs::create_dir_all(dir.path().join("config")).expect("config dir");
     let config = format!("[office]\nhost = \"{host}\"\nport = {port}\ndatabase = \"{database}\"\ntls = \"disable\"\n");
     std::fs::write(dir.path().join("config/config.toml"), config).expect("write config.toml");
-    (url, dir)
+    dir
 }
 
 /// Milliseconds from running `action` (JavaScript) in the page to the frame painted once every
@@ -210,9 +215,15 @@ fn set_date(css: &str, text: &str) -> String {
     )
 }
 
-/// The figures of the window started as `launch` says (in the folder `dir`, if given), then
-/// every page visited; returns the memory.
-async fn run(launch: Launch, dir: Option<tempfile::TempDir>, label: &str, with_data: bool) -> u64 {
+/// The figures of the window started as `launch` says (in the folder `dir`, if given): with
+/// `with_data`, each click's, then every page visited; returns the memory.
+async fn run(
+    launch: Launch,
+    dir: Option<tempfile::TempDir>,
+    label: &str,
+    with_data: bool,
+    database_file: Option<&Path>,
+) -> Memory {
     let app = App::start(label, launch, dir).await;
     app.wait("[data-stage=sign_in]").await;
     app.fill("[name=username]", "admin").await;
@@ -273,15 +284,30 @@ async fn run(launch: Launch, dir: Option<tempfile::TempDir>, label: &str, with_d
     }
     app.screenshot("visited").await;
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    let pss = app_pss_kb();
+    let memory = app_memory(database_file);
     app.stop().await;
-    pss
+    memory
 }
 
-/// The proportional set size, in kB, of every running `crm` app process (this binary) and
-/// every process below it (WebKit's web and network processes); prints each.
-fn app_pss_kb() -> u64 {
+/// The proportional set size of the app and its WebKit processes, in kB: all of it, its
+/// anonymous part (what the processes allocated), and the pages of the SQLite file mapped in
+/// the app: none while SQLite reads the file with `read()`. Tried at stop 26 with `mmap_size`:
+/// every SQLite figure of the core benchmark halved (a surname sorted by name 27 -> 14 ms), but
+/// each page read is then the OS's cached page charged to the app, with the 15 around it that
+/// the page fault maps too, and the day's backup at the first start reads the whole file: the
+/// app 968 MB more.
+#[derive(Clone, Copy, Default)]
+struct Memory {
+    total: u64,
+    anon: u64,
+    database: u64,
+}
+
+/// The [`Memory`] of every running `crm` app process (this binary) and every process below
+/// it (WebKit's web and network processes); prints each.
+fn app_memory(database_file: Option<&Path>) -> Memory {
     let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_crm")).expect("the app binary");
+    let database = database_file.and_then(|f| std::fs::canonicalize(f).ok());
     let mut parents = std::collections::HashMap::new();
     let mut roots = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
@@ -305,19 +331,42 @@ fn app_pss_kb() -> u64 {
             _ => return false,
         }
     };
-    let mut total = 0;
+    let kb = |line: &str| line.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let mut all = Memory::default();
     for pid in parents.keys().filter(|&&pid| below(pid)) {
         let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-        let pss = rollup
-            .lines()
-            .find(|l| l.starts_with("Pss:"))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .unwrap_or(0);
+        let field = |key: &str| rollup.lines().find(|l| l.starts_with(key)).map_or(0, kb);
+        let mut memory = Memory { total: field("Pss:"), anon: field("Pss_Anon:"), database: 0 };
+        if let Some(database) = &database {
+            let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+            let mut in_database = false;
+            for line in smaps.lines() {
+                // a mapping's head: "start-end perms offset dev inode [path]"; then "Key: N kB"
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                if fields.first().is_some_and(|f| f.contains('-') && !f.ends_with(':')) {
+                    in_database = fields.get(5).is_some_and(|p| Path::new(p) == database);
+                } else if in_database && line.starts_with("Pss:") {
+                    memory.database += kb(line);
+                }
+            }
+        }
         let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        println!("    {:<24} {:>6.0} MB", name.trim(), pss as f64 / 1024.0);
-        total += pss;
+        println!(
+            "    {:<24} {:>6.0} MB (anonymous {:.0}, the database file {:.0})",
+            name.trim(),
+            mb(memory.total),
+            mb(memory.anon),
+            mb(memory.database)
+        );
+        all.total += memory.total;
+        all.anon += memory.anon;
+        all.database += memory.database;
     }
-    total
+    all
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -325,36 +374,50 @@ async fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let args = args();
     println!("crm window benchmark: {} leads, release build, median of {RUNS} runs", args.leads);
-    let mb = |kb: u64| kb as f64 / 1024.0;
-    let report = |backend: &str, full: u64, empty: u64| {
-        println!(
-            "\n{backend}: memory (PSS, app + WebKit) after every page: {:.0} MB at {} leads, {:.0} MB empty: {:+.0} MB",
-            mb(full),
-            args.leads,
-            mb(empty),
-            mb(full) - mb(empty)
-        );
+    // the same visit of every page by a freshly started app, at N leads and empty; and the
+    // memory at N leads after the clicks timed above as well
+    let report = |backend: &str, visit: Memory, empty: Memory, session: Memory| {
+        let line = |what: &str, full: Memory| {
+            println!(
+                "{backend}: memory (PSS, app + WebKit) {what}: {:.0} MB at {} leads against {:.0} MB empty: {:+.0} MB \
+                 (anonymous {:+.0} MB; the database file's pages mapped {:.0} against {:.0} MB)",
+                mb(full.total),
+                args.leads,
+                mb(empty.total),
+                mb(full.total) - mb(empty.total),
+                mb(full.anon) - mb(empty.anon),
+                mb(full.database),
+                mb(empty.database),
+            );
+        };
+        println!();
+        line("after every page", visit);
+        line("after every page and the clicks above", session);
     };
     if args.sqlite {
         println!("\n== sqlite");
         let dir = tempfile::tempdir().expect("temp dir");
         let full = data(dir.path(), args.leads, args.keep.as_deref());
+        let full_file = dir.path().join("window.db");
         let launch = |url: &str| Launch { database_url: Some(url.to_owned()), ..Launch::default() };
-        let memory_full = run(launch(&full), None, "window-full", true).await;
+        let session = run(launch(&full), None, "window-full", true, Some(&full_file)).await;
+        let visit = run(launch(&full), None, "window-full-visit", false, Some(&full_file)).await;
         let empty_dir = tempfile::tempdir().expect("temp dir");
         let empty = data(empty_dir.path(), 0, None);
-        let memory_empty = run(launch(&empty), None, "window-empty", false).await;
-        report("sqlite", memory_full, memory_empty);
+        let empty_file = empty_dir.path().join("window.db");
+        let memory_empty = run(launch(&empty), None, "window-empty", false, Some(&empty_file)).await;
+        report("sqlite", visit, memory_empty, session);
     }
     if args.postgres {
         println!("\n== postgres (an office computer; each person signs in as their own role)");
         // as the core benchmark's server: a quarter of a 4 GB office machine
         pg::set_shared_buffers("1GB");
         let launch = |url: &str| Launch { role_prefix: Some(pg::role_prefix(url)), ..Launch::default() };
-        let (full, dir) = office(args.leads).await;
-        let memory_full = run(launch(&full), Some(dir), "window-pg-full", true).await;
-        let (empty, dir) = office(0).await;
-        let memory_empty = run(launch(&empty), Some(dir), "window-pg-empty", false).await;
-        report("postgres", memory_full, memory_empty);
+        let full = office(args.leads).await;
+        let session = run(launch(&full), Some(office_computer(&full)), "window-pg-full", true, None).await;
+        let visit = run(launch(&full), Some(office_computer(&full)), "window-pg-full-visit", false, None).await;
+        let empty = office(0).await;
+        let memory_empty = run(launch(&empty), Some(office_computer(&empty)), "window-pg-empty", false, None).await;
+        report("postgres", visit, memory_empty, session);
     }
 }
