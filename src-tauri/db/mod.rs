@@ -191,7 +191,11 @@ impl Db {
             .read_only(mode == FileMode::Read)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536");
+            // 64 MiB of page cache for a file being filled row by row (an office database's
+            // backup: each row goes into its indexes too); the pool's own 2 MiB for one read
+            // through or sealed (a million leads' backup, whose copy is read through once for
+            // its checksums: 4.4 instead of 5.1 s, at most 42 instead of 155 MB for the CLI).
+            .pragma("cache_size", if mode == FileMode::Create { "-65536" } else { "-2048" });
         if mode != FileMode::Read {
             // (a reader leaves the journal as it is: changing it needs a write)
             options = options.journal_mode(SqliteJournalMode::Delete);

@@ -230,6 +230,11 @@ async fn run(
     app.fill("[name=password]", PASSWORD).await;
     let (sign_in, _) = timed(&app, &click("[data-action=submit]")).await;
     app.wait(".shell").await;
+    // the day's backup, which a local database's first start makes in the background (4-5 s
+    // of one core at a million leads), is over before anything else is measured
+    if database_file.is_some() {
+        daily_backup_made(&app).await;
+    }
     if with_data {
         println!("{:<46} {sign_in:>10.1} ms", "sign in to the first page painted");
         let stats = click("a.nav-link[data-page=stats]");
@@ -287,6 +292,22 @@ async fn run(
     let memory = app_memory(database_file);
     app.stop().await;
     memory
+}
+
+/// Waits (up to two minutes) for the day's backup in the app's backups folder.
+async fn daily_backup_made(app: &App) {
+    let folder = app.dir.path().join("data/backups");
+    let started = std::time::Instant::now();
+    loop {
+        let names: Vec<String> = std::fs::read_dir(&folder)
+            .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        if names.iter().any(|n| n.ends_with(".crm-backup")) && !names.iter().any(|n| n.ends_with(".part")) {
+            return;
+        }
+        assert!(started.elapsed().as_secs() < 120, "no daily backup in {} after two minutes", folder.display());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// The proportional set size of the app and its WebKit processes, in kB: all of it, its
