@@ -194,6 +194,10 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    #[cfg(feature = "desktop")]
+    if cli.command.is_none() {
+        crate::desktop::before_start();
+    }
     let lang = Lang::from_locale(&std::env::var("LANG").unwrap_or_default());
     let _logging = crate::logging::init(crate::config::logs_dir().ok().as_deref());
     let Some(command) = cli.command else {

@@ -24,6 +24,27 @@ use std::process::ExitCode;
 pub use error::UiError;
 pub use state::Desktop;
 
+/// Chooses how WebKit paints, before anything starts GTK (the environment is read once, and
+/// must not change while other threads run). WebKitGTK paints with Skia on the GPU through
+/// OpenGL; a computer without a GPU (no DRM render node: a virtual machine, a remote desktop,
+/// this project's test machine) gets Mesa's software OpenGL, which does a GPU's work on the CPU
+/// and keeps every tile and texture as the page process's memory. There Skia's own CPU
+/// painting is the better fit: at a million leads, after every page, WebKit's page process held
+/// 193 MB instead of 291 (8 MB above an empty database's instead of 58), and clicks were
+/// painted as soon. An explicit `WEBKIT_SKIA_ENABLE_CPU_RENDERING` is left as it is.
+pub fn before_start() {
+    #[cfg(target_os = "linux")]
+    {
+        const CPU_PAINTING: &str = "WEBKIT_SKIA_ENABLE_CPU_RENDERING";
+        let has_gpu = std::fs::read_dir("/dev/dri")
+            .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD")))
+            .unwrap_or(false);
+        if !has_gpu && std::env::var_os(CPU_PAINTING).is_none() {
+            std::env::set_var(CPU_PAINTING, "1");
+        }
+    }
+}
+
 /// Opens the window. `database_url` (from `--database-url` / `CRM_DATABASE_URL`) skips the
 /// first-run screen.
 pub fn run(database_url: Option<String>) -> ExitCode {
