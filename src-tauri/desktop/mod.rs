@@ -30,8 +30,8 @@ pub use state::Desktop;
 /// this project's test machine) gets Mesa's software OpenGL, which does a GPU's work on the CPU
 /// and keeps every tile and texture as the page process's memory. There Skia's own CPU
 /// painting is the better fit: at a million leads, after every page, WebKit's page process held
-/// 193 MB instead of 291 (8 MB above an empty database's instead of 58), and clicks were
-/// painted as soon. An explicit `WEBKIT_SKIA_ENABLE_CPU_RENDERING` is left as it is.
+/// 206 MB instead of 301 (20 MB above an empty database's instead of 58), and clicks were
+/// painted as soon (tests/window). An explicit `WEBKIT_SKIA_ENABLE_CPU_RENDERING` is left as it is.
 pub fn before_start() {
     #[cfg(target_os = "linux")]
     {
