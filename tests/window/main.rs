@@ -8,7 +8,7 @@
 //!   it caused has answered (`window.__crmCalls` in ui/js/api.js), median of several runs.
 //! - The memory (PSS) of the app and its WebKit processes after a freshly started app visited
 //!   every page, at N leads and on an empty database, and the difference; and at N leads after
-//!   every click above too. Each with its anonymous part and the SQLite file's mapped pages.
+//!   every click above too. Each with its anonymous part.
 //!
 //! `--keep FILE` reuses (or keeps) the generated data, as `cargo xtask bench --keep` does: the
 //! same users (`admin`, `manager`, ... with `bench-password`).
@@ -216,14 +216,9 @@ fn set_date(css: &str, text: &str) -> String {
 }
 
 /// The figures of the window started as `launch` says (in the folder `dir`, if given): with
-/// `with_data`, each click's, then every page visited; returns the memory.
-async fn run(
-    launch: Launch,
-    dir: Option<tempfile::TempDir>,
-    label: &str,
-    with_data: bool,
-    database_file: Option<&Path>,
-) -> Memory {
+/// `with_data`, each click's, then every page visited; returns the memory. `local`: a SQLite
+/// file, whose day's backup the app makes at its start.
+async fn run(launch: Launch, dir: Option<tempfile::TempDir>, label: &str, with_data: bool, local: bool) -> Memory {
     let app = App::start(label, launch, dir).await;
     app.wait("[data-stage=sign_in]").await;
     app.fill("[name=username]", "admin").await;
@@ -232,7 +227,7 @@ async fn run(
     app.wait(".shell").await;
     // the day's backup, which a local database's first start makes in the background (4-5 s
     // of one core at a million leads), is over before anything else is measured
-    if database_file.is_some() {
+    if local {
         daily_backup_made(&app).await;
     }
     if with_data {
@@ -289,7 +284,7 @@ async fn run(
     }
     app.screenshot("visited").await;
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    let memory = app_memory(database_file);
+    let memory = app_memory();
     app.stop().await;
     memory
 }
@@ -310,25 +305,22 @@ async fn daily_backup_made(app: &App) {
     }
 }
 
-/// The proportional set size of the app and its WebKit processes, in kB: all of it, its
-/// anonymous part (what the processes allocated), and the pages of the SQLite file mapped in
-/// the app: none while SQLite reads the file with `read()`. Tried at stop 26 with `mmap_size`:
-/// every SQLite figure of the core benchmark halved (a surname sorted by name 27 -> 14 ms), but
-/// each page read is then the OS's cached page charged to the app, with the 15 around it that
-/// the page fault maps too, and the day's backup at the first start reads the whole file: the
-/// app 968 MB more.
+/// The proportional set size of the app and its WebKit processes, in kB: all of it, and its
+/// anonymous part (what the processes allocated; the rest is mostly their libraries). SQLite
+/// reads its file with `read()`: tried at stop 26 with `mmap_size`, every SQLite figure of the
+/// core benchmark halved, but each page read became the OS's cached page charged to the app
+/// (with the 15 around it that a page fault maps), and the day's backup, reading the whole
+/// file, took the app to 1,121 MB.
 #[derive(Clone, Copy, Default)]
 struct Memory {
     total: u64,
     anon: u64,
-    database: u64,
 }
 
 /// The [`Memory`] of every running `crm` app process (this binary) and every process below
 /// it (WebKit's web and network processes); prints each.
-fn app_memory(database_file: Option<&Path>) -> Memory {
+fn app_memory() -> Memory {
     let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_crm")).expect("the app binary");
-    let database = database_file.and_then(|f| std::fs::canonicalize(f).ok());
     let mut parents = std::collections::HashMap::new();
     let mut roots = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
@@ -357,31 +349,11 @@ fn app_memory(database_file: Option<&Path>) -> Memory {
     for pid in parents.keys().filter(|&&pid| below(pid)) {
         let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
         let field = |key: &str| rollup.lines().find(|l| l.starts_with(key)).map_or(0, kb);
-        let mut memory = Memory { total: field("Pss:"), anon: field("Pss_Anon:"), database: 0 };
-        if let Some(database) = &database {
-            let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
-            let mut in_database = false;
-            for line in smaps.lines() {
-                // a mapping's head: "start-end perms offset dev inode [path]"; then "Key: N kB"
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                if fields.first().is_some_and(|f| f.contains('-') && !f.ends_with(':')) {
-                    in_database = fields.get(5).is_some_and(|p| Path::new(p) == database);
-                } else if in_database && line.starts_with("Pss:") {
-                    memory.database += kb(line);
-                }
-            }
-        }
+        let memory = Memory { total: field("Pss:"), anon: field("Pss_Anon:") };
         let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        println!(
-            "    {:<24} {:>6.0} MB (anonymous {:.0}, the database file {:.0})",
-            name.trim(),
-            mb(memory.total),
-            mb(memory.anon),
-            mb(memory.database)
-        );
+        println!("    {:<24} {:>6.0} MB (anonymous {:.0})", name.trim(), mb(memory.total), mb(memory.anon));
         all.total += memory.total;
         all.anon += memory.anon;
-        all.database += memory.database;
     }
     all
 }
@@ -401,14 +373,12 @@ async fn main() {
         let line = |what: &str, full: Memory| {
             println!(
                 "{backend}: memory (PSS, app + WebKit) {what}: {:.0} MB at {} leads against {:.0} MB empty: {:+.0} MB \
-                 (anonymous {:+.0} MB; the database file's pages mapped {:.0} against {:.0} MB)",
+                 (anonymous {:+.0} MB)",
                 mb(full.total),
                 args.leads,
                 mb(empty.total),
                 mb(full.total) - mb(empty.total),
                 mb(full.anon) - mb(empty.anon),
-                mb(full.database),
-                mb(empty.database),
             );
         };
         println!();
@@ -419,14 +389,12 @@ async fn main() {
         println!("\n== sqlite");
         let dir = tempfile::tempdir().expect("temp dir");
         let full = data(dir.path(), args.leads, args.keep.as_deref());
-        let full_file = dir.path().join("window.db");
         let launch = |url: &str| Launch { database_url: Some(url.to_owned()), ..Launch::default() };
-        let session = run(launch(&full), None, "window-full", true, Some(&full_file)).await;
-        let visit = run(launch(&full), None, "window-full-visit", false, Some(&full_file)).await;
+        let session = run(launch(&full), None, "window-full", true, true).await;
+        let visit = run(launch(&full), None, "window-full-visit", false, true).await;
         let empty_dir = tempfile::tempdir().expect("temp dir");
         let empty = data(empty_dir.path(), 0, None);
-        let empty_file = empty_dir.path().join("window.db");
-        let memory_empty = run(launch(&empty), None, "window-empty", false, Some(&empty_file)).await;
+        let memory_empty = run(launch(&empty), None, "window-empty", false, true).await;
         report("sqlite", visit, memory_empty, session);
     }
     if args.postgres {
@@ -435,10 +403,10 @@ async fn main() {
         pg::set_shared_buffers("1GB");
         let launch = |url: &str| Launch { role_prefix: Some(pg::role_prefix(url)), ..Launch::default() };
         let full = office(args.leads).await;
-        let session = run(launch(&full), Some(office_computer(&full)), "window-pg-full", true, None).await;
-        let visit = run(launch(&full), Some(office_computer(&full)), "window-pg-full-visit", false, None).await;
+        let session = run(launch(&full), Some(office_computer(&full)), "window-pg-full", true, false).await;
+        let visit = run(launch(&full), Some(office_computer(&full)), "window-pg-full-visit", false, false).await;
         let empty = office(0).await;
-        let memory_empty = run(launch(&empty), Some(office_computer(&empty)), "window-pg-empty", false, None).await;
+        let memory_empty = run(launch(&empty), Some(office_computer(&empty)), "window-pg-empty", false, false).await;
         report("postgres", visit, memory_empty, session);
     }
 }
