@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use chrono::{Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use rand::distributions::{Distribution, WeightedIndex};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -307,8 +308,12 @@ async fn generate_people(
     let last_moment = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(20);
     let (mut leads, mut clients, mut contracts) = (Rows::new("leads"), Rows::new("clients"), Rows::new("contracts"));
     let (mut n_leads, mut n_clients, mut n_contracts) = (0u64, 0u64, 0u64);
+    // each campaign's leads spread over the days it brought them at one rate: picked evenly, a
+    // campaign started yesterday got as many leads as one that ran four months, in one or two
+    // days, and the last week of the year held twice a usual month's leads
+    let by_days = WeightedIndex::new(campaigns.iter().map(|c| c.lead_window_days.max(0) + 1)).ok();
     for _ in 0..options.leads {
-        let Some(campaign) = campaigns.choose(rng) else { break };
+        let Some(campaign) = by_days.as_ref().map(|d| &campaigns[d.sample(rng)]) else { break };
         let lead_id = next.lead;
         next.lead += 1;
         let person = Person::generate(rng, lead_id);

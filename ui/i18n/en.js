@@ -120,7 +120,6 @@ export default {
   'backups.when': 'Made',
   'backups.kind': 'Kind',
   'backups.size': 'Size',
-  'backups.size_mb': '{size} MB',
   'backups.made_daily': 'daily',
   'backups.made_manual': 'by hand',
   'backups.made_before_restore': 'before a restore',

@@ -120,7 +120,6 @@ export default {
   'backups.when': 'Когда',
   'backups.kind': 'Вид',
   'backups.size': 'Размер',
-  'backups.size_mb': '{size} МБ',
   'backups.made_daily': 'ежедневная',
   'backups.made_manual': 'вручную',
   'backups.made_before_restore': 'перед восстановлением',

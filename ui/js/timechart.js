@@ -7,7 +7,7 @@ import { t, fmtRoubles, fmtNumber, fmtDate, dateFormat, numberFormat } from './i
 
 const WIDTH = 1000;
 const HEIGHT = 220;
-const PAD = { left: 64, right: 44, top: 12, bottom: 28 };
+const PAD = { left: 64, right: 64, top: 12, bottom: 28 };
 
 /** A period's label on the axis: `12.03`, `мар 2026`, `12 Mar`. */
 function periodLabel(point, step, short) {
@@ -36,6 +36,11 @@ function axisMoney(value) {
   return numberFormat({ notation: 'compact', maximumFractionDigits: 1 }).format(value);
 }
 
+/** A count for an axis: `950`, `12 345`; from 100,000 compact (`200 тыс.` / `200K`), which fits. */
+function axisCount(value) {
+  return value >= 100000 ? axisMoney(value) : fmtNumber(value);
+}
+
 /** The chart of `series` ({ step, points: [{ start, end, leads, clients, revenue, spend }] }). */
 export function timeChart(series) {
   const points = series.points;
@@ -59,7 +64,7 @@ export function timeChart(series) {
     root.append(svg('line', { x1: PAD.left, x2: WIDTH - PAD.right, y1: y, y2: y, class: 'grid' }));
     root.append(svg('text', { x: PAD.left - 6, y: y + 4, class: 'axis axis-left', text: axisMoney(v) }));
     const count = counts.values[i];
-    if (count !== undefined) root.append(svg('text', { x: WIDTH - PAD.right + 6, y: yCount(count) + 4, class: 'axis', text: fmtNumber(count) }));
+    if (count !== undefined) root.append(svg('text', { x: WIDTH - PAD.right + 6, y: yCount(count) + 4, class: 'axis', text: axisCount(count) }));
   });
 
   const barW = Math.max(1, Math.min(18, slot * 0.36));

@@ -6,10 +6,7 @@ import { h, clear, toast, confirmDialog } from '../dom.js';
 import { t, fmtDateTime, fmtNumber } from '../i18n.js';
 import { openForm } from '../form.js';
 import { withProgress } from '../progress.js';
-
-function megabytes(bytes) {
-  return t('backups.size_mb', { size: (bytes / 1e6).toLocaleString(undefined, { maximumFractionDigits: 1 }) });
-}
+import { fmtSize } from '../documents.js';
 
 /** The one-time passwords a restore or a move issued, to hand over in person; then sign in. */
 function showReplacement(result, titleKey, route) {
@@ -65,7 +62,7 @@ export function backupsSection(ctx) {
       item.problem
         ? h('td', { colspan: 4, class: 'error-text', text: item.problem })
         : [h('td', { class: 'num', text: fmtNumber(item.leads) }), h('td', { class: 'num', text: fmtNumber(item.clients) }),
-          h('td', { class: 'num', text: fmtNumber(item.contracts) }), h('td', { class: 'num', text: megabytes(item.size_bytes) })],
+          h('td', { class: 'num', text: fmtNumber(item.contracts) }), h('td', { class: 'num', text: fmtSize(item.size_bytes) })],
       h('td', {}, item.problem ? null : (() => {
         const b = h('button', { class: 'btn btn-small', 'data-action': 'restore', text: t('backups.restore'), onclick: () => restore(item) });
         buttons.push(b);
@@ -83,7 +80,7 @@ export function backupsSection(ctx) {
       busy(true);
       try {
         const made = await withProgress(bar, () => call('back_up_now'));
-        toast(t('backups.made', { leads: fmtNumber(made.leads), size: megabytes(made.size_bytes) }));
+        toast(t('backups.made', { leads: fmtNumber(made.leads), size: fmtSize(made.size_bytes) }));
         await load();
       } catch (e) { toast(e.message, 'error'); } finally { busy(false); }
     } });
