@@ -87,9 +87,10 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 
 /// A search box's text: at most [`MAX_SEARCH_CHARS`] characters and no control characters (a
 /// NUL cannot even reach PostgreSQL, and a 50 KB pattern is "too complex" for SQLite). Any other
-/// text is searched for literally.
+/// text is searched for literally, its white space as one space (a name pasted from a
+/// spreadsheet's cells comes with tabs; see [`fold_search`]).
 pub fn check_search(input: &str) -> Result<(), FieldError> {
-    if input.chars().any(char::is_control) {
+    if input.chars().any(|c| c.is_control() && !c.is_whitespace()) {
         return Err(FieldError::new("search", "control_chars"));
     }
     if input.chars().count() > MAX_SEARCH_CHARS {
@@ -109,11 +110,18 @@ pub fn key(name: &str) -> String {
     name.to_lowercase()
 }
 
-/// A LIKE pattern matching `needle` anywhere, with wildcards in it escaped (use `escape '\'`).
+/// A search as stored text holds it: trimmed, each run of white space (tabs, line breaks) one
+/// space, as names are stored.
+pub fn fold_search(input: &str) -> String {
+    input.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A LIKE pattern matching `needle` anywhere (its white space folded as [`fold_search`] does),
+/// with wildcards in it escaped (use `escape '\'`).
 pub fn like_pattern(needle: &str) -> String {
     let mut pattern = String::with_capacity(needle.len() + 2);
     pattern.push('%');
-    for c in needle.trim().to_lowercase().chars() {
+    for c in fold_search(needle).to_lowercase().chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }

@@ -29,7 +29,8 @@ const MIN_PHONE_DIGITS: usize = 3;
 impl Search {
     /// Reads the search box; `None` when it is empty.
     pub(crate) fn parse(input: &str, region: Country) -> Option<Self> {
-        let input = input.trim();
+        let folded = text::fold_search(input);
+        let input = folded.as_str();
         if input.is_empty() {
             return None;
         }

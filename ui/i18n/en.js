@@ -478,6 +478,7 @@ export default {
   'entry.client.update': "Client changed",
   'entry.contract.create': "Contract made",
   'entry.contract.update': "Contract changed",
+  'field.search': "Search",
   'field.full_name': "Full name",
   'field.phone': "Phone",
   'field.email': "E-mail",

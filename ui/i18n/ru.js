@@ -478,6 +478,7 @@ export default {
   'entry.client.update': "Клиент изменён",
   'entry.contract.create': "Договор оформлен",
   'entry.contract.update': "Договор изменён",
+  'field.search': "Поиск",
   'field.full_name': "ФИО",
   'field.phone': "Телефон",
   'field.email': "E-mail",

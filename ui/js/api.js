@@ -1,6 +1,6 @@
 // The one door to the Rust side. Every command returns data or rejects with
 // {code, message, fields: [{field, message}]} already in the user's language.
-import { t } from './i18n.js';
+import { t, has } from './i18n.js';
 
 const listeners = new Set();
 const refusals = new Set();
@@ -47,7 +47,14 @@ export async function call(command, args = {}) {
 
 function normalise(raw) {
   if (raw && typeof raw === 'object' && typeof raw.code === 'string') {
-    return { fields: [], ...raw };
+    const error = { fields: [], ...raw };
+    // refused input: the message says what is wrong with which field wherever it is shown (a
+    // toast, a list); a form shows `title` ("check the highlighted fields") and each beside its field
+    if (error.code === 'invalid' && error.fields.length) {
+      error.title = error.message;
+      error.message = error.fields.map((f) => (has(`field.${f.field}`) ? `${t(`field.${f.field}`)}: ${f.message}` : f.message)).join('; ');
+    }
+    return error;
   }
   // Not one of ours (e.g. arguments that did not deserialise): log it, show a plain message.
   console.error('command failed', raw);

@@ -2,7 +2,7 @@
 // the timeline (the audit log, newest first). Opened from any list, task or search; the buttons
 // are the ones the user's permissions allow, and the core checks them again.
 import { call } from './api.js';
-import { h, clear, toast } from './dom.js';
+import { h, fill, toast } from './dom.js';
 import { t, fmtDate, fmtDateTime, fmtMoney, fmtPhone, DASH } from './i18n.js';
 import { openForm } from './form.js';
 import { statusBadge } from './pages/campaigns.js';
@@ -29,10 +29,10 @@ export async function openCard(record, ctx, { actions = {}, onChanged = () => {}
     try {
       card = await call(record.kind === 'lead' ? 'lead_card' : 'client_card', { id: record.id });
     } catch (e) {
-      clear(body).append(h('p', { class: 'form-banner', role: 'alert', text: e.message }));
+      fill(body, h('p', { class: 'form-banner', role: 'alert', text: e.message }));
       return;
     }
-    clear(body).append(...renderCard(card, record, ctx, actions, changed, dialog).filter(Boolean));
+    fill(body, ...renderCard(card, record, ctx, actions, changed, dialog).filter(Boolean));
   }
   await load();
   return dialog;

@@ -1,7 +1,7 @@
 // A date field: typed in the same form the app shows dates (21.11.2026, or 21 Nov 2026 in
 // English), or picked from a month calendar in the user's language (Monday first). Arrows move
 // the day, PageUp/PageDown the month, Enter picks, Esc closes.
-import { h, clear } from './dom.js';
+import { h, fill } from './dom.js';
 import { t, dateToIso, isoToInput, dateFormat } from './i18n.js';
 
 const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
@@ -51,7 +51,7 @@ export function dateField({ id, name, value = '', label, cls = '', onChange = ()
       'data-date': key, tabindex: -1, text: String(day.getDate()), onclick: () => pick(day) });
     });
     const move = (months) => { shown = new Date(shown.getFullYear(), shown.getMonth() + months, 1); render(); };
-    clear(popup).append(
+    fill(popup,
       h('div', { class: 'calendar-head' },
         h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'aria-label': t('date.previous_month'), text: '‹', onclick: () => move(-1) }),
         h('strong', { text: title }),

@@ -41,6 +41,14 @@ export function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replaces the children of `el` with `children`, as `h` takes them (a `null` or `false` left
+ *  out: `Element.append` would show it as the text "null"). */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
 export function clear(el) {
   el.replaceChildren();
   return el;

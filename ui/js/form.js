@@ -105,7 +105,7 @@ function showErrors(inputs, banner, error) {
   }
   banner.hidden = false;
   banner.classList.toggle('form-banner-conflict', error.code === 'conflict');
-  banner.append(h('div', { text: error.message }), ...unplaced.map((m) => h('div', { text: m })));
+  banner.append(h('div', { text: error.title || error.message }), ...unplaced.map((m) => h('div', { text: m })));
 }
 
 function renderField(field, value) {

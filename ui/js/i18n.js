@@ -14,6 +14,11 @@ export function getLang() {
   return lang;
 }
 
+/** Whether there is a text for `key`. */
+export function has(key) {
+  return key in dictionaries[lang] || key in dictionaries.ru;
+}
+
 /** The text for `key`, with `{name}` replaced from `params`. */
 export function t(key, params = {}) {
   let text = dictionaries[lang][key] ?? dictionaries.ru[key];

@@ -3,7 +3,7 @@
 // without one and what a duplicate does, check it (a dry run with the real figures), then import
 // with a progress bar and a cancel button; rejected rows are listed and saved to a file.
 import { call } from './api.js';
-import { h, clear, toast, confirmDialog } from './dom.js';
+import { h, fill, toast, confirmDialog } from './dom.js';
 import { t, fmtNumber } from './i18n.js';
 import { picker } from './picker.js';
 import { withProgress } from './progress.js';
@@ -37,7 +37,7 @@ export async function openImport(kind, { onDone = () => {} } = {}) {
       preview = await call('preview_import', { kind, sheet });
     } catch (e) {
       showError(e);
-      clear(buttons).append(h('button', { class: 'btn', 'data-action': 'cancel', text: t('action.close'), onclick: () => dialog.close() }));
+      fill(buttons, h('button', { class: 'btn', 'data-action': 'cancel', text: t('action.close'), onclick: () => dialog.close() }));
       return;
     }
     state.sheet = preview.sheet;
@@ -79,14 +79,14 @@ export async function openImport(kind, { onDone = () => {} } = {}) {
       kind === 'leads' ? h('option', { value: 'update', text: t('import.dup_update') }) : null);
     duplicates.value = state.onDuplicate;
     duplicates.addEventListener('change', () => { state.onDuplicate = duplicates.value; });
-    clear(body).append(
+    fill(body,
       h('div', { class: 'import-options', hidden: !sheetPicker && !how }, sheetPicker, how),
       h('p', { class: 'muted small', text: t('import.mapping_hint') }),
       h('div', { class: 'table-wrap import-preview' }, h('table', { class: 'table' }, h('thead', {}, h('tr', {}, heads)), h('tbody', {}, rows))),
       h('div', { class: 'import-options' },
         campaign ? h('div', { class: 'field' }, h('span', { class: 'field-label', text: t('import.default_campaign') }), campaign.element) : null,
         h('div', { class: 'field' }, h('span', { class: 'field-label', text: t('import.duplicates') }), duplicates)));
-    clear(buttons).append(
+    fill(buttons,
       h('button', { type: 'button', class: 'btn', 'data-action': 'cancel', text: t('action.cancel'), onclick: () => dialog.close() }),
       h('button', { type: 'button', class: 'btn', 'data-action': 'check', text: t('import.check'), onclick: () => run(true) }),
       h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'import', text: t('import.run'), onclick: () => run(false) }));
@@ -117,7 +117,7 @@ export async function openImport(kind, { onDone = () => {} } = {}) {
     const list = result.rejected.map((r) => h('tr', {}, h('td', { class: 'num', text: String(r.line) }), h('td', { text: r.reason })));
     const more = result.rejected_count > result.rejected.length
       ? h('p', { class: 'muted small', text: t('import.more_rejected', { n: fmtNumber(result.rejected_count - result.rejected.length) }) }) : null;
-    clear(body).append(...[
+    fill(body, ...[
       h('p', { 'data-outcome': result.dry_run ? 'check' : 'done', text: t(result.dry_run ? 'import.checked' : 'import.done', { rows: fmtNumber(result.rows) }) }),
       h('div', { class: 'import-figures' },
         figure(result.dry_run ? 'import.will_create' : 'import.created', result.created, 'created'),
@@ -138,7 +138,7 @@ export async function openImport(kind, { onDone = () => {} } = {}) {
         } })
       : null;
     if (result.dry_run) {
-      clear(buttons).append(...[save,
+      fill(buttons, ...[save,
         h('button', { type: 'button', class: 'btn', 'data-action': 'back', text: t('import.back'), onclick: () => renderMapping() }),
         h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'import', text: t('import.run'), onclick: () => run(false) })].filter(Boolean));
     } else {
@@ -155,7 +155,7 @@ export async function openImport(kind, { onDone = () => {} } = {}) {
             } catch (e) { showError(e); }
           } })
         : null;
-      clear(buttons).append(...[save, undo,
+      fill(buttons, ...[save, undo,
         h('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'close', text: t('action.close'), onclick: () => dialog.close() })].filter(Boolean));
       onDone(result);
     }

@@ -1,7 +1,7 @@
 // One list screen: search (as typed), filters, sort by clicking a header, pages with totals,
 // empty states. Each page module describes its columns and calls the core's list command.
 import { call, rendered } from './api.js';
-import { h, clear, asTyped, toast } from './dom.js';
+import { h, clear, fill, asTyped, toast } from './dom.js';
 import { t, fmtNumber, isoToInput } from './i18n.js';
 import { openForm } from './form.js';
 import { picker } from './picker.js';
@@ -48,7 +48,7 @@ export function listPage(container, spec) {
   const exporter = spec.exportAs
     ? exportControls(() => ({ list: spec.exportAs, filter: currentFilter() }), { canExport: spec.canExport })
     : null;
-  clear(container).append(
+  fill(container,
     h('header', { class: 'page-header' }, h(spec.sub ? 'h2' : 'h1', { text: spec.title }), exporter, spec.headerExtra || null, createButton),
     h('div', { class: 'toolbar' }, spec.noSearch ? null : search, filterControls, saved, h('span', { class: 'spacer' }), total),
     bulkBar,
@@ -63,7 +63,7 @@ export function listPage(container, spec) {
     let items = [];
     const refill = async (chosen = '') => {
       try { items = await call('saved_filters', { list: spec.savedAs }); } catch (e) { toast(e.message, 'error'); return; }
-      clear(select).append(h('option', { value: '', text: t('saved.title') }), ...items.map((f) => h('option', { value: String(f.id), text: f.name })));
+      fill(select, h('option', { value: '', text: t('saved.title') }), ...items.map((f) => h('option', { value: String(f.id), text: f.name })));
       select.value = chosen;
       remove.hidden = !chosen;
     };
@@ -124,7 +124,7 @@ export function listPage(container, spec) {
         }));
     });
     if (spec.actions) cells.push(h('th', { class: 'actions-col', text: '' }));
-    clear(head).append(h('tr', {}, pick, cells));
+    fill(head, h('tr', {}, pick, cells));
   }
 
   /** The filter of the list as shown: search, filters, sort and page. */
@@ -146,10 +146,7 @@ export function listPage(container, spec) {
     try {
       page = await call(spec.command, { filter });
     } catch (error) {
-      if (request === state.request) {
-        renderHead();
-        clear(body).append(h('tr', {}, h('td', { class: 'empty error-text', colspan: spec.columns.length + 1, text: error.message })));
-      }
+      if (request === state.request) renderFailure(error);
       return;
     }
     if (request !== state.request) return;
@@ -163,6 +160,19 @@ export function listPage(container, spec) {
     renderHead();
     renderRows(page);
     rendered();
+  }
+
+  /** A list the core refused to read (a search too long, say): what is wrong, in place of the
+   *  rows, and no total or pager left from the list before. */
+  function renderFailure(error) {
+    renderHead();
+    state.page = null;
+    const span = spec.columns.length + (spec.actions ? 1 : 0) + (spec.bulk ? 1 : 0);
+    fill(body, h('tr', { class: 'empty-row' }, h('td', { class: 'empty error-text', colspan: span, role: 'alert', text: error.message })));
+    total.textContent = '';
+    clear(pager);
+    bulkBar.hidden = true;
+    clear(bulkBar);
   }
 
   function renderRows(page) {
@@ -233,7 +243,7 @@ export function listPage(container, spec) {
         showSummary(summary);
         load();
       } }));
-    clear(bulkBar).append(
+    fill(bulkBar,
       h('strong', { 'data-selected': count, text: t('bulk.selected', { count: state.allMatching ? matching : fmtNumber(count) }) }), all, ...actions,
       h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'clear-selection', text: t('bulk.clear'),
         onclick: () => { state.selected.clear(); state.allMatching = false; renderRows(page); } }));
@@ -264,7 +274,7 @@ export function listPage(container, spec) {
       onchange: (e) => goTo(e.target.value),
       onkeydown: (e) => { if (e.key === 'Enter') { e.preventDefault(); goTo(e.target.value); } } });
     const last = page.capped ? page.items.length < state.limit : page.offset + page.items.length >= page.total;
-    clear(pager).append(
+    fill(pager,
       h('span', { class: 'pager-range', text: t(page.capped ? 'list.range_capped' : 'list.range', { from: fmtNumber(from), to: fmtNumber(to), total: fmtNumber(page.total) }) }),
       size,
       h('button', { class: 'btn btn-small', 'data-action': 'first', disabled: page.offset === 0, title: t('list.first'), text: '«', onclick: () => go(1) }),

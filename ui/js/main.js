@@ -1,7 +1,7 @@
 // Start-up: ask the Rust side where we stand, then show the first-run, sign-in or main screen.
 import { call, onUnauthenticated } from './api.js';
 import { setLang, t } from './i18n.js';
-import { h, clear, toast } from './dom.js';
+import { h, fill, toast } from './dom.js';
 import { showStart } from './pages/start.js';
 import { showShell } from './shell.js';
 
@@ -32,7 +32,7 @@ async function boot() {
   try {
     route(await call('app_start'));
   } catch (error) {
-    clear(app).append(h('p', { class: 'fatal', text: error.message }));
+    fill(app, h('p', { class: 'fatal', text: error.message }));
   }
 }
 

@@ -1,7 +1,7 @@
 // A picker that searches: type part of a name, the core answers with the first matches, arrows
 // move, Enter picks, Esc closes. For campaigns, services and contracts, of which there can be
 // thousands (a select of 1,895 campaigns is no choice at all).
-import { h, clear, asTyped } from './dom.js';
+import { h, fill, asTyped } from './dom.js';
 import { t } from './i18n.js';
 
 let counter = 0;
@@ -39,7 +39,7 @@ export function picker({ name, label, search, value = null, text = '', empty = n
     onChange(chosen);
   };
   const render = () => {
-    clear(list).append(...options.map(([id, label], i) => h('li', { role: 'option', 'data-value': id ?? '', 'aria-selected': String(i === active),
+    fill(list, ...options.map(([id, label], i) => h('li', { role: 'option', 'data-value': id ?? '', 'aria-selected': String(i === active),
       class: `${i === active ? 'active' : ''}${id === null ? ' picker-empty' : ''}`, text: label,
       // mousedown, not click: the input's blur would close the list first
       onmousedown: (e) => { e.preventDefault(); pick(i); } })));

@@ -1,7 +1,7 @@
 // The signed-in window: sidebar navigation (only what the user's permissions allow; the core
 // refuses the rest anyway), the page area and the keyboard shortcuts.
 import { call, onForbidden } from './api.js';
-import { h, clear, toast } from './dom.js';
+import { h, clear, fill, toast } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 
 /** Pages in navigation order; `permission` decides whether the link shows. */
@@ -71,13 +71,13 @@ export function showShell(app, info, route) {
         h('div', { class: 'user-name', 'data-user': user.username, text: user.full_name }),
         h('div', { class: 'user-roles', text: user.roles.map((r) => t(`role.${r}`)).join(', ') || t('role.none') }),
         h('div', { class: 'user-buttons' }, langButton, signOut))));
-  clear(app).append(h('div', { class: 'shell' }, sidebar, main));
+  fill(app, h('div', { class: 'shell' }, sidebar, main));
 
   async function navigate(id) {
     const page = PAGES.find((p) => p.id === id) || PAGES[0];
     for (const link of app.querySelectorAll('.nav-link')) link.classList.toggle('active', link.dataset.page === page.id);
     if (!can(page.permission)) {
-      clear(main).append(h('div', { class: 'no-access' }, h('h1', { text: t('error.no_access_title') }), h('p', { text: t('error.no_access') })));
+      fill(main, h('div', { class: 'no-access' }, h('h1', { text: t('error.no_access_title') }), h('p', { text: t('error.no_access') })));
       main.dataset.page = page.id;
       return;
     }

@@ -1,6 +1,6 @@
 // The signed-in user's own password.
 import { call } from '../api.js';
-import { h, clear, toast } from '../dom.js';
+import { h, fill, toast } from '../dom.js';
 import { t } from '../i18n.js';
 
 export function render(container, ctx) {
@@ -37,7 +37,7 @@ export function render(container, ctx) {
       toast(t('account.changed'));
     } catch (error) { fail(error); }
   });
-  clear(container).append(
+  fill(container,
     h('header', { class: 'page-header' }, h('h1', { text: t('nav.account') })),
     h('div', { class: 'card narrow profile' },
       h('div', { class: 'profile-name', text: ctx.user.full_name }),

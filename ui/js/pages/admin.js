@@ -1,7 +1,7 @@
 // Administration: users (create, edit name/active/roles/extra permissions, reset password) and
 // which permissions each role has. The core refuses all of it without users.manage.
 import { call } from '../api.js';
-import { h, clear, toast } from '../dom.js';
+import { h, fill, toast } from '../dom.js';
 import { t, fmtDate, fmtNumber } from '../i18n.js';
 import { openForm } from '../form.js';
 
@@ -17,7 +17,7 @@ export function render(container) {
   tabs.append(
     h('button', { class: 'tab', role: 'tab', dataset: { tab: 'users' }, text: t('admin.users'), onclick: () => show('users') }),
     h('button', { class: 'tab', role: 'tab', dataset: { tab: 'roles' }, text: t('admin.roles'), onclick: () => show('roles') }));
-  clear(container).append(h('header', { class: 'page-header' }, h('h1', { text: t('nav.admin') })), tabs, body);
+  fill(container, h('header', { class: 'page-header' }, h('h1', { text: t('nav.admin') })), tabs, body);
   show('users');
 }
 
@@ -28,7 +28,7 @@ async function renderUsers(body) {
   try {
     [users, roles, permissions] = await Promise.all([call('list_users'), call('list_roles'), call('list_permissions')]);
   } catch (error) {
-    clear(body).append(h('p', { class: 'error-text', text: error.message }));
+    fill(body, h('p', { class: 'error-text', text: error.message }));
     return;
   }
   const reload = () => renderUsers(body);
@@ -59,7 +59,7 @@ async function renderUsers(body) {
     nothing.hidden = shown > 0;
     total.textContent = t('list.total', { count: fmtNumber(shown) });
   });
-  clear(body).append(
+  fill(body,
     h('div', { class: 'toolbar' }, search, h('span', { class: 'spacer' }), total,
       h('button', { class: 'btn btn-primary', 'data-action': 'create', text: t('user.create'), onclick: () => create() })),
     h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'data-list': 'list_users' },
@@ -115,10 +115,10 @@ async function renderRoles(body) {
   try {
     [roles, permissions] = await Promise.all([call('list_roles'), call('list_permissions')]);
   } catch (error) {
-    clear(body).append(h('p', { class: 'error-text', text: error.message }));
+    fill(body, h('p', { class: 'error-text', text: error.message }));
     return;
   }
-  clear(body).append(h('p', { class: 'muted', text: t('admin.roles_intro') }),
+  fill(body, h('p', { class: 'muted', text: t('admin.roles_intro') }),
     h('div', { class: 'role-grid' }, roles.map((role) => roleCard(role, permissions, () => renderRoles(body)))));
 }
 

@@ -2,7 +2,7 @@
 // restoring from the list or from a file, and moving this computer's database to an office
 // server. The copies run in the core; this page shows their progress and what they did.
 import { call } from '../api.js';
-import { h, clear, toast, confirmDialog } from '../dom.js';
+import { h, fill, toast, confirmDialog } from '../dom.js';
 import { t, fmtDateTime, fmtNumber } from '../i18n.js';
 import { openForm } from '../form.js';
 import { withProgress } from '../progress.js';
@@ -53,9 +53,9 @@ export function backupsSection(ctx) {
 
   const load = async () => {
     let data;
-    try { data = await call('list_backups'); } catch (e) { clear(list).append(h('p', { class: 'form-banner', text: e.message })); return; }
+    try { data = await call('list_backups'); } catch (e) { fill(list, h('p', { class: 'form-banner', text: e.message })); return; }
     folder.textContent = t('backups.folder', { folder: data.folder });
-    if (!data.items.length) { clear(list).append(h('p', { class: 'muted', text: t('backups.none') })); return; }
+    if (!data.items.length) { fill(list, h('p', { class: 'muted', text: t('backups.none') })); return; }
     const rows = data.items.slice(0, 12).map((item) => h('tr', { dataset: { file: item.file_name } },
       h('td', { text: fmtDateTime(item.at) }),
       h('td', { text: t(`backups.made_${item.made}`) }),
@@ -68,7 +68,7 @@ export function backupsSection(ctx) {
         buttons.push(b);
         return b;
       })())));
-    clear(list).append(h('table', { class: 'table backups' },
+    fill(list, h('table', { class: 'table backups' },
       h('thead', {}, h('tr', {}, h('th', { text: t('backups.when') }), h('th', { text: t('backups.kind') }),
         h('th', { class: 'num', text: t('nav.leads') }), h('th', { class: 'num', text: t('nav.clients') }),
         h('th', { class: 'num', text: t('nav.contracts') }), h('th', { class: 'num', text: t('backups.size') }), h('th', {}))),

@@ -3,7 +3,7 @@
 // "converted" opens the conversion, to "lost" asks why. Each card also has a "move to" menu
 // for the keyboard.
 import { call, rendered } from '../api.js';
-import { h, clear, asTyped, toast } from '../dom.js';
+import { h, fill, asTyped, toast } from '../dom.js';
 import { t, fmtDateTime, fmtPhone, fmtNumber } from '../i18n.js';
 import { filterControl } from '../list.js';
 import { openCard, setStatus } from '../card.js';
@@ -23,7 +23,7 @@ export function render(container, ctx) {
       load: () => call('user_options').then((users) => users.filter((u) => u.id !== ctx.user.user_id).map((u) => [u.id, u.full_name])) },
   ].map((f) => filterControl(f, state, () => load()));
   const board = h('div', { class: 'board', 'data-board': '' });
-  clear(container).append(
+  fill(container,
     h('header', { class: 'page-header' }, h('h1', { text: t('nav.board') })),
     h('div', { class: 'toolbar' }, search, filters),
     board);
@@ -35,7 +35,7 @@ export function render(container, ctx) {
     let columns;
     try { columns = await call('lead_board', { filter: { ...leadFilter(), per_column: PER_COLUMN } }); } catch (e) { toast(e.message, 'error'); return; }
     if (request !== state.request) return;
-    clear(board).append(...columns.map(column));
+    fill(board, ...columns.map(column));
     rendered();
   }
 

@@ -1,6 +1,6 @@
 // Advertising campaigns: service, channel, budget, dates; start and finish; channels list.
 import { call } from '../api.js';
-import { h, clear, toast, confirmDialog } from '../dom.js';
+import { h, fill, toast, confirmDialog } from '../dom.js';
 import { t, fmtMoney, fmtDate, moneyInput } from '../i18n.js';
 import { listPage } from '../list.js';
 import { bulkArchive } from '../archive.js';
@@ -97,7 +97,7 @@ export function render(container, ctx) {
     const reload = async () => {
       try {
         const all = await call('list_channels', { include_archived: true });
-        clear(body).append(...all.map((c) => h('div', { class: `channel-row${c.is_archived ? ' archived' : ''}` },
+        fill(body, ...all.map((c) => h('div', { class: `channel-row${c.is_archived ? ' archived' : ''}` },
           h('span', { class: 'channel-name', text: c.name }),
           h('button', { class: 'btn btn-small btn-ghost', text: t('channel.rename'), onclick: () => rename(c) }),
           h('button', { class: 'btn btn-small btn-ghost', text: c.is_archived ? t('action.restore') : t('action.archive'),

@@ -55,7 +55,14 @@ export function nameCell(name, archived) {
 
 /** Phone above e-mail in one cell. */
 export function contacts(row) {
-  return h('span', { class: 'stack' }, h('span', { class: 'nowrap', text: fmtPhone(row.phone) }), row.email ? h('span', { class: 'sub', text: row.email }) : null);
+  return h('span', { class: 'stack' }, h('span', { class: 'nowrap', text: fmtPhone(row.phone) }), row.email ? emailLines(row.email) : null);
+}
+
+/** An e-mail that may break before its `@` (and nowhere else) where the table needs the room. */
+function emailLines(email) {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return h('span', { class: 'sub email', text: email });
+  return h('span', { class: 'sub email' }, email.slice(0, at), h('wbr'), email.slice(at));
 }
 
 /** A long text cell cut to one line, whole in its tooltip. */

@@ -1,6 +1,6 @@
 // Settings of this computer: language, and which database the window works on.
 import { call } from '../api.js';
-import { h, clear, toast, confirmDialog } from '../dom.js';
+import { h, clear, fill, toast, confirmDialog } from '../dom.js';
 import { t, getLang, setLang } from '../i18n.js';
 import { officeForm } from './start.js';
 import { backupsSection, moveSection } from './backups.js';
@@ -26,7 +26,7 @@ export function render(container, ctx) {
         } }),
       h('button', { class: 'btn', 'data-action': 'office-database', text: t('setup.office'),
         onclick: () => { clear(office); officeForm(office, {}, ctx.route); } }));
-  clear(container).append(
+  fill(container,
     h('header', { class: 'page-header' }, h('h1', { text: t('nav.settings') })),
     h('section', { class: 'card narrow' }, h('h2', { text: t('settings.language') }), lang),
     h('section', { class: 'card narrow' },

@@ -2,7 +2,7 @@
 // database up with its owner's login), a database that failed to open, the first administrator,
 // and sign-in.
 import { call } from '../api.js';
-import { h, clear, toast } from '../dom.js';
+import { h, fill, toast } from '../dom.js';
 import { t, getLang, setLang } from '../i18n.js';
 
 export function showStart(app, info, route) {
@@ -14,7 +14,7 @@ export function showStart(app, info, route) {
       setLang(next);
       route({ ...info, lang: next });
     } });
-  clear(app).append(h('div', { class: 'start' },
+  fill(app, h('div', { class: 'start' },
     h('div', { class: 'start-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { text: t('app.name') })),
     card, langButton));
   const screens = { choose_database: chooseDatabase, database_error: databaseError, first_admin: firstAdmin, sign_in: signIn, new_password: newPassword };

@@ -1,7 +1,7 @@
 // Statistics, the home page for everyone: per-campaign figures with totals, a chart of revenue
 // against budget, and sales volume per client. Figures come computed from the core.
 import { call, rendered } from '../api.js';
-import { h, svg, clear, toast } from '../dom.js';
+import { h, svg, clear, fill, toast } from '../dom.js';
 import { t, fmtMoney, fmtMoneyCompact, fmtRoubles, fmtPercent, fmtRatio, fmtNumber } from '../i18n.js';
 import { listPage } from '../list.js';
 import { dateField } from '../datepicker.js';
@@ -56,7 +56,7 @@ export function render(container, ctx) {
   const tablePager = h('div', { class: 'pager' });
   const overTime = h('div', { class: 'time-chart-card card', 'data-chart': 'series' });
   const sales = h('div', { class: 'sales' });
-  clear(container).append(
+  fill(container,
     h('header', { class: 'page-header' }, h('h1', { text: t('nav.stats') }),
       exportControls(() => ({ list: 'stats', filter: state.filter }), { canExport: ctx.can('data.export') })),
     h('div', { class: 'toolbar' }, periodField('from', t('stats.from')), periodField('to', t('stats.to')), channel, service),
@@ -114,7 +114,7 @@ export function render(container, ctx) {
   function paintStats({ asked, data, error }) {
     if (asked !== statsAsked) return false; // a later answer is on its way
     if (error) {
-      clear(table).append(h('tbody', {}, h('tr', {}, h('td', { class: 'empty error-text', text: error.message }))));
+      fill(table, h('tbody', {}, h('tr', {}, h('td', { class: 'empty error-text', text: error.message }))));
       clear(tablePager);
       return false;
     }
@@ -154,7 +154,7 @@ export function render(container, ctx) {
   function paintSeries({ asked, series, error }) {
     if (asked !== seriesAsked) return; // a later answer is on its way
     if (error) {
-      clear(overTime).append(h('p', { class: 'error-text', text: error.message }));
+      fill(overTime, h('p', { class: 'error-text', text: error.message }));
       return;
     }
     const steps = h('select', { class: 'filter', name: 'step', 'aria-label': t('stats.step'),
@@ -166,13 +166,13 @@ export function render(container, ctx) {
         h('button', { class: 'chip-close', 'aria-label': t('stats.all_campaigns'), title: t('stats.all_campaigns'), text: '×',
           onclick: () => { state.campaign = null; loadSeries(); } }))
       : h('span', { class: 'muted', text: t('stats.series_hint') });
-    clear(overTime).append(h('div', { class: 'chart-head' }, h('h2', { text: t('stats.series_title') }), steps, which), timeChart(series));
+    fill(overTime, h('div', { class: 'chart-head' }, h('h2', { text: t('stats.series_title') }), steps, which), timeChart(series));
   }
 
   function renderSummary() {
     const total = state.data.total;
     const tile = (label, value, key, exact) => h('div', { class: 'tile', 'data-total': key, title: exact || '' }, h('div', { class: 'tile-label', text: label }), h('div', { class: 'tile-value', text: value }));
-    clear(summary).append(
+    fill(summary,
       tile(t('stats.leads'), fmtNumber(total.leads), 'leads'),
       tile(t('stats.clients'), fmtNumber(total.clients), 'clients'),
       tile(t('stats.conversion'), fmtPercent(total.conversion), 'conversion'),
@@ -204,7 +204,7 @@ export function render(container, ctx) {
       COLUMNS.map((c) => cell(c, row)))));
     const total = { ...state.data.total, name: t('stats.total'), channel: '', service: '' };
     const foot = h('tfoot', {}, h('tr', { class: 'total-row' }, COLUMNS.map((c) => cell(c, total))));
-    clear(table).append(h('thead', {}, head), body, foot);
+    fill(table, h('thead', {}, head), body, foot);
     renderTablePager(state.data.campaigns.total);
   }
 
@@ -224,7 +224,7 @@ export function render(container, ctx) {
 
   function renderChart() {
     const rows = state.data.top;
-    clear(chart).append(h('h2', { text: t('stats.chart_title') }));
+    fill(chart, h('h2', { text: t('stats.chart_title') }));
     if (rows.length === 0) { chart.append(h('p', { class: 'muted', text: t('stats.empty') })); return; }
     const max = Math.max(1, ...rows.flatMap((r) => [Number(r.revenue), Number(r.budget)]));
     const labelWidth = 200;

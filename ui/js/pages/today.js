@@ -1,7 +1,7 @@
 // "My day": the user's overdue, today's and upcoming tasks, and for those who see contracts the
 // ones that run out soon. Every task opens its lead's or client's card.
 import { call } from '../api.js';
-import { h, clear, toast } from '../dom.js';
+import { h, fill, toast } from '../dom.js';
 import { t, fmtDate, fmtMoney } from '../i18n.js';
 import { openCard } from '../card.js';
 import { taskForm, taskRow } from '../tasks.js';
@@ -9,7 +9,7 @@ import { taskForm, taskRow } from '../tasks.js';
 export function render(container, ctx) {
   const body = h('div', { class: 'day' });
   const add = h('button', { class: 'btn btn-primary', 'data-action': 'create', text: t('task.new'), onclick: () => taskForm(null, { onSaved: load, ctx }) });
-  clear(container).append(h('header', { class: 'page-header' }, h('h1', { text: t('nav.today') }), add), body);
+  fill(container, h('header', { class: 'page-header' }, h('h1', { text: t('nav.today') }), add), body);
   const open = (record) => openCard(record, ctx, { onChanged: load });
 
   async function load() {
@@ -32,7 +32,7 @@ export function render(container, ctx) {
           h('strong', { text: fmtDate(c.valid_to) }), ` · ${c.name} · `,
           c.client_id ? h('a', { href: '#', text: c.client_name, onclick: (e) => { e.preventDefault(); open({ kind: 'client', id: c.client_id }); } }) : t('contract.no_client'),
           ` · ${fmtMoney(c.amount)}`)))) : null;
-    clear(body).append(...[columns, expiring].filter(Boolean));
+    fill(body, ...[columns, expiring].filter(Boolean));
   }
   load();
 }
