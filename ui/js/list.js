@@ -250,6 +250,8 @@ export function listPage(container, spec) {
   }
 
   function renderPager(page) {
+    // an empty list has no pages to go through ("0-0 of 0", page 1 of 1)
+    if (page.total === 0 && page.offset === 0 && !page.capped) { clear(pager); return; }
     const from = page.total === 0 ? 0 : page.offset + 1;
     const to = Math.min(page.offset + page.items.length, page.total);
     const size = h('select', { 'aria-label': t('list.page_size'), onchange: (e) => { state.limit = Number(e.target.value); state.offset = 0; load(); } },

@@ -45,7 +45,9 @@ function axisCount(value) {
 export function timeChart(series) {
   const points = series.points;
   const wrap = h('div', { class: 'time-chart' });
-  if (points.length === 0) {
+  // a period of nothing but zeros (a new database, a quiet month) is said, not drawn as flat axes
+  const nothing = points.every((p) => !p.leads && !p.clients && !Number(p.revenue) && !Number(p.spend));
+  if (nothing) {
     wrap.append(h('p', { class: 'muted', text: t('stats.series_empty') }));
     return wrap;
   }
