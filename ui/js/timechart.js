@@ -36,9 +36,10 @@ function axisMoney(value) {
   return numberFormat({ notation: 'compact', maximumFractionDigits: 1 }).format(value);
 }
 
-/** A count for an axis: `950`, `12 345`; from 100,000 compact (`200 тыс.` / `200K`), which fits. */
-function axisCount(value) {
-  return value >= 100000 ? axisMoney(value) : fmtNumber(value);
+/** A count for an axis up to `top`: `950`, `12 345`; all compact on an axis that reaches
+ *  100,000 (`50 тыс.`, `200 тыс.` / `50K`, `200K`), whose full figures would not fit. */
+function axisCount(value, top) {
+  return top >= 100000 ? axisMoney(value) : fmtNumber(value);
 }
 
 /** The chart of `series` ({ step, points: [{ start, end, leads, clients, revenue, spend }] }). */
@@ -66,7 +67,7 @@ export function timeChart(series) {
     root.append(svg('line', { x1: PAD.left, x2: WIDTH - PAD.right, y1: y, y2: y, class: 'grid' }));
     root.append(svg('text', { x: PAD.left - 6, y: y + 4, class: 'axis axis-left', text: axisMoney(v) }));
     const count = counts.values[i];
-    if (count !== undefined) root.append(svg('text', { x: WIDTH - PAD.right + 6, y: yCount(count) + 4, class: 'axis', text: axisCount(count) }));
+    if (count !== undefined) root.append(svg('text', { x: WIDTH - PAD.right + 6, y: yCount(count) + 4, class: 'axis', text: axisCount(count, counts.top) }));
   });
 
   const barW = Math.max(1, Math.min(18, slot * 0.36));
