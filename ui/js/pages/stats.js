@@ -166,7 +166,19 @@ export function render(container, ctx) {
         h('button', { class: 'chip-close', 'aria-label': t('stats.all_campaigns'), title: t('stats.all_campaigns'), text: '×',
           onclick: () => { state.campaign = null; loadSeries(); } }))
       : h('span', { class: 'muted', text: t('stats.series_hint') });
-    fill(overTime, h('div', { class: 'chart-head' }, h('h2', { text: t('stats.series_title') }), steps, which), timeChart(series));
+    // one campaign over no chosen period: its own weeks, not the months before and after it
+    const shown = state.campaign && !state.filter.from && !state.filter.to ? busyPart(series) : series;
+    fill(overTime, h('div', { class: 'chart-head' }, h('h2', { text: t('stats.series_title') }), steps, which), timeChart(shown));
+  }
+
+  /** `series` without the periods before its first figure and after its last. */
+  function busyPart(series) {
+    const busy = (p) => p.leads || p.clients || Number(p.revenue) || Number(p.spend);
+    const first = series.points.findIndex(busy);
+    if (first < 0) return series;
+    let last = series.points.length - 1;
+    while (!busy(series.points[last])) last -= 1;
+    return { ...series, points: series.points.slice(first, last + 1) };
   }
 
   function renderSummary() {
