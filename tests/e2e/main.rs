@@ -183,9 +183,12 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
         app.wait_text(".pager-range", "1–50 из").await;
         app.screenshot(&format!("02-{page}")).await;
     }
-    // contracts that run out soon come soonest first, each ending within the next 30 days
-    app.go("contracts").await;
-    app.click("label.filter [name=expiring]").await;
+    // contracts that run out soon: "My day" shows the first 50 and links to all of them, which
+    // come soonest first, each ending within the next 30 days
+    app.go("today").await;
+    app.click("[data-group=expiring] [data-action=all-expiring]").await;
+    app.wait("#page[data-page=contracts]").await;
+    app.wait("label.filter [name=expiring]:checked").await;
     app.wait("th[aria-sort=ascending] [data-sort=valid_to]").await;
     let soonest = serde_json::json!({ "filter": { "expiring": true, "sort": "valid_to", "direction": "asc" } });
     let expected = app.invoke("list_contracts", soonest).await.expect("contracts");

@@ -449,6 +449,7 @@ export default {
   'day.upcoming_none': "Nothing planned",
   'day.more': "…and {n} more",
   'day.expiring': "Contracts ending within {days} days",
+  'day.expiring_all': 'All {n} in Contracts, soonest first',
   'day.expiring_none': "No contracts end soon",
   'day.badge': "Overdue: {overdue}, today: {today}",
   'day.overdue_at_sign_in': "{n} overdue tasks: see “My day”",

@@ -73,7 +73,10 @@ export function showShell(app, info, route) {
         h('div', { class: 'user-buttons' }, langButton, signOut))));
   fill(app, h('div', { class: 'shell' }, sidebar, main));
 
-  async function navigate(id) {
+  async function navigate(target) {
+    // `contracts?expiring=1`: a page, and what it opens with (its module reads ctx.params)
+    const [id, query] = target.split('?');
+    ctx.params = new URLSearchParams(query || '');
     const page = PAGES.find((p) => p.id === id) || PAGES[0];
     for (const link of app.querySelectorAll('.nav-link')) link.classList.toggle('active', link.dataset.page === page.id);
     if (!can(page.permission)) {

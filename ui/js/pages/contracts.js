@@ -11,6 +11,8 @@ import { documentButtons, documentField } from '../documents.js';
 
 export function render(container, ctx) {
   const canEdit = ctx.can('contracts.edit');
+  // "My day" links here for all the contracts that end soon, soonest first
+  const expiring = ctx.params?.get('expiring') === '1';
   const list = listPage(container, {
     title: t('nav.contracts'),
     command: 'list_contracts',
@@ -18,13 +20,13 @@ export function render(container, ctx) {
     canExport: ctx.can('data.export'),
     bulk: canEdit ? bulkArchive('contracts') : null,
     savedAs: 'contracts',
-    defaultSort: { sort: 'signed_on', direction: 'desc' },
+    defaultSort: expiring ? { sort: 'valid_to', direction: 'asc' } : { sort: 'signed_on', direction: 'desc' },
     filters: [
       { name: 'service_id', type: 'picker', label: t('contract.service'), all: t('campaign.all_services'), search: (text) => call('service_options', { search: text }) },
       { name: 'signed_from', type: 'date', label: t('contract.signed_from') },
       { name: 'signed_to', type: 'date', label: t('stats.to') },
       { name: 'unassigned_only', type: 'checkbox', label: t('contract.unassigned_only') },
-      { name: 'expiring', type: 'checkbox', label: t('contract.expiring'), sortsBy: { sort: 'valid_to', direction: 'asc' } },
+      { name: 'expiring', type: 'checkbox', label: t('contract.expiring'), value: expiring, sortsBy: { sort: 'valid_to', direction: 'asc' } },
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
     ],
     columns: [

@@ -2,7 +2,7 @@
 // ones that run out soon. Every task opens its lead's or client's card.
 import { call } from '../api.js';
 import { h, fill, toast } from '../dom.js';
-import { t, fmtDate, fmtMoney } from '../i18n.js';
+import { t, fmtDate, fmtMoney, fmtNumber } from '../i18n.js';
 import { openCard } from '../card.js';
 import { taskForm, taskRow } from '../tasks.js';
 
@@ -31,7 +31,10 @@ export function render(container, ctx) {
         : h('ul', { class: 'card-list' }, day.expiring.items.map((c) => h('li', {},
           h('strong', { text: fmtDate(c.valid_to) }), ` · ${c.name} · `,
           c.client_id ? h('a', { href: '#', text: c.client_name, onclick: (e) => { e.preventDefault(); open({ kind: 'client', id: c.client_id }); } }) : t('contract.no_client'),
-          ` · ${fmtMoney(c.amount)}`)))) : null;
+          ` · ${fmtMoney(c.amount)}`))),
+      day.expiring.total > day.expiring.items.length
+        ? h('p', {}, h('a', { href: '#/contracts?expiring=1', 'data-action': 'all-expiring', text: t('day.expiring_all', { n: fmtNumber(day.expiring.total) }) }))
+        : null) : null;
     fill(body, ...[columns, expiring].filter(Boolean));
   }
   load();
