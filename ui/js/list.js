@@ -162,13 +162,17 @@ export function listPage(container, spec) {
     rendered();
   }
 
+  /** The table's columns: the list's own, its actions and its ticks. */
+  function columnCount() {
+    return spec.columns.length + (spec.actions ? 1 : 0) + (spec.bulk ? 1 : 0);
+  }
+
   /** A list the core refused to read (a search too long, say): what is wrong, in place of the
    *  rows, and no total or pager left from the list before. */
   function renderFailure(error) {
     renderHead();
     state.page = null;
-    const span = spec.columns.length + (spec.actions ? 1 : 0) + (spec.bulk ? 1 : 0);
-    fill(body, h('tr', { class: 'empty-row' }, h('td', { class: 'empty error-text', colspan: span, role: 'alert', text: error.message })));
+    fill(body, h('tr', { class: 'empty-row' }, h('td', { class: 'empty error-text', colspan: columnCount(), role: 'alert', text: error.message })));
     total.textContent = '';
     clear(pager);
     bulkBar.hidden = true;
@@ -180,7 +184,7 @@ export function listPage(container, spec) {
     // the core may place the page otherwise than asked (the last page, the top reached early)
     state.offset = page.offset;
     clear(body);
-    const span = spec.columns.length + (spec.actions ? 1 : 0) + (spec.bulk ? 1 : 0);
+    const span = columnCount();
     if (page.items.length === 0) {
       const filtered = state.search || Object.values(state.filters).some((v) => v !== null && v !== false && v !== '');
       body.append(h('tr', { class: 'empty-row' }, h('td', { class: 'empty', colspan: span },

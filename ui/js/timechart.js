@@ -42,13 +42,17 @@ function axisCount(value, top) {
   return top >= 100000 ? axisMoney(value) : fmtNumber(value);
 }
 
+/** Whether a period of the series has any figure other than zero. */
+export function hasFigures(point) {
+  return Boolean(point.leads || point.clients || Number(point.revenue) || Number(point.spend));
+}
+
 /** The chart of `series` ({ step, points: [{ start, end, leads, clients, revenue, spend }] }). */
 export function timeChart(series) {
   const points = series.points;
   const wrap = h('div', { class: 'time-chart' });
   // a period of nothing but zeros (a new database, a quiet month) is said, not drawn as flat axes
-  const nothing = points.every((p) => !p.leads && !p.clients && !Number(p.revenue) && !Number(p.spend));
-  if (nothing) {
+  if (!points.some(hasFigures)) {
     wrap.append(h('p', { class: 'muted', text: t('stats.series_empty') }));
     return wrap;
   }

@@ -6,7 +6,7 @@ import { t, fmtMoney, fmtMoneyCompact, fmtRoubles, fmtPercent, fmtRatio, fmtNumb
 import { listPage } from '../list.js';
 import { dateField } from '../datepicker.js';
 import { exportControls } from '../exporter.js';
-import { timeChart } from '../timechart.js';
+import { timeChart, hasFigures } from '../timechart.js';
 
 /** Campaign rows drawn and asked for at once: the rest are a page away (2,000 rows cost a second
  *  to paint, and 700 KB of figures to take in at every change of period). */
@@ -173,11 +173,10 @@ export function render(container, ctx) {
 
   /** `series` without the periods before its first figure and after its last. */
   function busyPart(series) {
-    const busy = (p) => p.leads || p.clients || Number(p.revenue) || Number(p.spend);
-    const first = series.points.findIndex(busy);
+    const first = series.points.findIndex(hasFigures);
     if (first < 0) return series;
     let last = series.points.length - 1;
-    while (!busy(series.points[last])) last -= 1;
+    while (!hasFigures(series.points[last])) last -= 1;
     return { ...series, points: series.points.slice(first, last + 1) };
   }
 
