@@ -2,7 +2,7 @@
 // holds a token for the picked file and the file's name.
 import { call } from './api.js';
 import { h, toast } from './dom.js';
-import { t, fmtNumber } from './i18n.js';
+import { t, fmtSize } from './i18n.js';
 
 /** A form field "Document: [Choose file…] name.pdf"; its value is the picked file's token. */
 export function documentField(label) {
@@ -28,12 +28,6 @@ export function documentField(label) {
       return { element: h('div', { class: 'file-box' }, button, name), get: () => token };
     },
   };
-}
-
-export function fmtSize(bytes) {
-  if (bytes < 1024) return t('document.bytes', { n: fmtNumber(bytes) });
-  if (bytes < 1024 * 1024) return t('document.kb', { n: fmtNumber(Math.round(bytes / 1024)) });
-  return t('document.mb', { n: fmtNumber(Math.round((bytes / 1024 / 1024) * 10) / 10) });
 }
 
 /** Open / save-a-copy buttons for a contract's document (or a dash). */

@@ -103,6 +103,13 @@ export function fmtPercent(fraction) {
   return numberFormat({ style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(Number(fraction));
 }
 
+/** A file's size: `850 Б`, `12 КБ`, `963,1 МБ` / `963.1 MB` (documents, backups). */
+export function fmtSize(bytes) {
+  if (bytes < 1024) return t('document.bytes', { n: fmtNumber(bytes) });
+  if (bytes < 1024 * 1024) return t('document.kb', { n: fmtNumber(Math.round(bytes / 1024)) });
+  return t('document.mb', { n: fmtNumber(Math.round((bytes / 1024 / 1024) * 10) / 10) });
+}
+
 export function fmtRatio(value) {
   if (value === null || value === undefined) return DASH;
   return numberFormat({ minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(value));

@@ -3,10 +3,9 @@
 // server. The copies run in the core; this page shows their progress and what they did.
 import { call } from '../api.js';
 import { h, fill, toast, confirmDialog } from '../dom.js';
-import { t, fmtDateTime, fmtNumber } from '../i18n.js';
+import { t, fmtDateTime, fmtNumber, fmtSize } from '../i18n.js';
 import { openForm } from '../form.js';
 import { withProgress } from '../progress.js';
-import { fmtSize } from '../documents.js';
 
 /** The one-time passwords a restore or a move issued, to hand over in person; then sign in. */
 function showReplacement(result, titleKey, route) {
