@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use chrono::{Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -17,6 +17,7 @@ use crate::auth::insert_user;
 use crate::db::{Backend, Query, Tx, Value};
 use crate::domain::text;
 use crate::error::{Error, Result};
+use crate::history::Changes;
 use crate::permission::{Actor, Permission};
 
 #[derive(Debug, Clone)]
@@ -298,11 +299,14 @@ async fn generate_people(
     manager: i64,
 ) -> Result<(u64, u64, u64)> {
     let mut next = NextIds::load(tx).await?;
-    let reasons: Vec<(i64,)> =
-        tx.fetch_all(Query::new("select id from lost_reasons where is_archived = false order by id")).await?;
+    let reasons: Vec<(i64, String)> =
+        tx.fetch_all(Query::new("select id, name from lost_reasons where is_archived = false order by id")).await?;
     // the day's work comes from a stream of its own, so the figures of a seed stay what they were
     let mut work_rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x5eed_da75);
+    // and so does each record's story (its timeline and the History page)
+    let mut story_rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x0057_0a1e);
     let mut tasks = Rows::new("tasks");
+    let mut history = Rows::new("audit_log");
     let anchor_noon = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(12);
     // nothing happens after the anchor day ("today"): no conversions or signatures to come
     let last_moment = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(20);
@@ -332,10 +336,8 @@ async fn generate_people(
             (false, r) if age_days > 30 || r < 50 => "in_work",
             _ => "new",
         };
-        let lost_reason = match (status, reasons.choose(&mut work_rng)) {
-            ("lost", Some((reason,))) => Value::from(Some(*reason)),
-            _ => Value::from(None::<i64>),
-        };
+        let reason = reasons.choose(&mut work_rng).filter(|_| status == "lost");
+        let lost_reason = Value::from(reason.map(|(id, _)| *id));
         leads.push(vec![
             lead_id.into(),
             person.full_name.clone().into(),
@@ -349,11 +351,34 @@ async fn generate_people(
             lost_reason,
             created_at.into(),
         ]);
+        history.push(entry(created_at, operator, "create", "lead", lead_id, &person.full_name, Changes::default()));
+        if status != "new" {
+            // taken into work within two days (before any conversion), lost up to two weeks later
+            let latest = if converted { converted_at - Duration::hours(1) } else { last_moment };
+            let worked_at =
+                (created_at + Duration::minutes(story_rng.gen_range(10..=2 * 24 * 60))).min(latest).max(created_at);
+            history.push(entry(worked_at, operator, "status", "lead", lead_id, &person.full_name, {
+                let mut changes = Changes::default();
+                changes.field("status", Some("new"), Some("in_work"));
+                changes
+            }));
+            if status == "lost" {
+                let lost_at = (worked_at + Duration::hours(story_rng.gen_range(1..=14 * 24))).min(last_moment);
+                let mut changes = Changes::default();
+                changes.field("status", Some("in_work"), Some("lost")).field(
+                    "lost_reason",
+                    None,
+                    reason.map(|(_, name)| name.as_str()),
+                );
+                history.push(entry(lost_at, operator, "status", "lead", lead_id, &person.full_name, changes));
+            }
+        }
         // one lead in ten being worked on has a call or meeting around "today"
         if matches!(status, "new" | "in_work") && work_rng.gen_bool(0.1) {
             let due = anchor_noon + Duration::minutes(work_rng.gen_range(-3 * 24 * 60..14 * 24 * 60));
             let done = due < anchor_noon - Duration::days(1) && work_rng.gen_bool(0.7);
             let (kind, subject) = *TASKS.choose(&mut work_rng).expect("task kinds");
+            let set_at = (due - Duration::days(2)).min(anchor_noon).max(created_at);
             tasks.push(vec![
                 subject.into(),
                 kind.into(),
@@ -363,8 +388,12 @@ async fn generate_people(
                 done.into(),
                 Value::from(done.then_some(due)),
                 operator.into(),
-                (due - Duration::days(2)).min(anchor_noon).max(created_at).into(),
+                set_at.into(),
             ]);
+            history.push(entry(set_at, operator, "task_added", "lead", lead_id, subject, Changes::default()));
+            if done {
+                history.push(entry(due, operator, "task_done", "lead", lead_id, subject, Changes::default()));
+            }
         }
         n_leads += 1;
         if converted {
@@ -376,6 +405,16 @@ async fn generate_people(
                 70..=91 => 2,
                 _ => 3,
             };
+            // as a conversion writes it: the client, its contracts, then the lead's entry
+            history.push(entry(
+                converted_at,
+                manager,
+                "create",
+                "client",
+                client_id,
+                &person.full_name,
+                Changes::default(),
+            ));
             let (mut revenue, mut signed) = (0i64, 0i64);
             for k in 0..how_many {
                 // a later contract comes up to a month after the previous one; none after today
@@ -409,8 +448,19 @@ async fn generate_people(
                     manager.into(),
                     converted_at.into(),
                 ]);
+                history.push(entry(
+                    converted_at,
+                    manager,
+                    "create",
+                    "contract",
+                    contract_id,
+                    &name,
+                    Changes::default(),
+                ));
                 n_contracts += 1;
             }
+            let details = format!("client {client_id}");
+            history.push(entry(converted_at, manager, "convert", "lead", lead_id, &details, Changes::default()));
             // the totals every contract write keeps (store::refresh_client_totals)
             clients.push(vec![
                 client_id.into(),
@@ -437,6 +487,9 @@ async fn generate_people(
             leads.flush(tx).await?;
             clients.flush(tx).await?;
         }
+        if history.len() >= BATCH {
+            history.flush(tx).await?;
+        }
         if contracts.len() >= BATCH {
             leads.flush(tx).await?;
             clients.flush(tx).await?;
@@ -447,6 +500,7 @@ async fn generate_people(
     clients.flush(tx).await?;
     contracts.flush(tx).await?;
     tasks.flush(tx).await?;
+    history.flush(tx).await?;
     next.sync_sequences(tx).await?;
     // fresh planner statistics: without them, queries after a bulk load can pick bad plans
     tx.execute(Query::new("analyze")).await?;
@@ -509,36 +563,60 @@ impl Rows {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let columns = match self.table {
-            "leads" => {
-                "id, full_name, phone, email, campaign_id, status, search, created_by, owner_id, lost_reason_id, created_at"
-            }
+        // rows end with created_at, which is their updated_at too; history entries have neither
+        let (columns, updated_at) = match self.table {
+            "leads" => (
+                "id, full_name, phone, email, campaign_id, status, search, created_by, owner_id, lost_reason_id, created_at",
+                true,
+            ),
             "clients" => {
-                "id, lead_id, full_name, phone, email, search, contracts, revenue, converted_by, owner_id, created_at"
+                ("id, lead_id, full_name, phone, email, search, contracts, revenue, converted_by, owner_id, created_at", true)
             }
-            "tasks" => "subject, kind, due_at, assignee_id, lead_id, is_done, done_at, created_by, created_at",
-            _ => "id, name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount, search, created_by, created_at",
+            "tasks" => ("subject, kind, due_at, assignee_id, lead_id, is_done, done_at, created_by, created_at", true),
+            "audit_log" => ("at, user_id, action, entity, entity_id, details, changes", false),
+            _ => (
+                "id, name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount, search, created_by, created_at",
+                true,
+            ),
         };
-        // ids are explicit (but for tasks): PostgreSQL's identity columns need to be told so,
-        // SQLite has no such clause
-        let explicit_ids = self.table != "tasks";
+        // ids are explicit (but for tasks and history): PostgreSQL's identity columns need to be
+        // told so, SQLite has no such clause
+        let explicit_ids = !matches!(self.table, "tasks" | "audit_log");
         let overriding =
             if explicit_ids && tx.backend() == Backend::Postgres { " overriding system value" } else { "" };
-        let mut q = Query::new(format!("insert into {} ({columns}, updated_at){overriding} values ", self.table));
+        let also = if updated_at { ", updated_at" } else { "" };
+        let mut q = Query::new(format!("insert into {} ({columns}{also}){overriding} values ", self.table));
         for (i, row) in self.rows.drain(..).enumerate() {
             q.push(if i == 0 { "(" } else { ", (" });
-            let updated_at = row.last().cloned().expect("rows end with created_at");
+            let last = row.last().cloned().filter(|_| updated_at);
             for (j, value) in row.into_iter().enumerate() {
                 if j > 0 {
                     q.push(", ");
                 }
                 q.push_bind(value);
             }
-            q.push(", ").push_bind(updated_at).push(")");
+            if let Some(updated_at) = last {
+                q.push(", ").push_bind(updated_at);
+            }
+            q.push(")");
         }
         tx.execute(q).await?;
         Ok(())
     }
+}
+
+/// An entry of the audit log (a record's timeline, the History page), as the use case making
+/// the same change writes it.
+fn entry(
+    at: DateTime<Utc>,
+    user: i64,
+    action: &str,
+    entity: &str,
+    id: i64,
+    details: &str,
+    changes: Changes,
+) -> Vec<Value> {
+    vec![at.into(), user.into(), action.into(), entity.into(), id.into(), details.into(), changes.to_text().into()]
 }
 
 struct Person {

@@ -190,7 +190,7 @@ impl Crm {
         })
     }
 
-    /// Every change, newest first, filtered by user, kind of record and period.
+    /// Every change, latest first, filtered by user, kind of record and period.
     #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn history(&self, actor: &Actor, filter: &HistoryFilter) -> Result<Page<Entry>> {
         actor.require(Permission::HistoryView)?;
@@ -215,7 +215,9 @@ impl Crm {
         let mut count = q.clone().prefixed("select count(*) from (select 1 from audit_log a");
         count.push(" limit ").push_bind(COUNT_BOUND + 1).push(") counted");
         let mut select = q.prefixed(ENTRY);
-        select.push(" order by a.id desc");
+        // by when it happened (the ids follow the order of writing, which a generated or
+        // imported story need not keep); `audit_log_at` and `audit_log_user` end in `at, id`
+        select.push(" order by a.at desc, a.id desc");
         filter.page.push_to(&mut select);
         let (counted, items): (i64, _) = reading!(actor.db, |tx| {
             let counted: i64 = tx.scalar(count.clone()).await?;
@@ -254,7 +256,7 @@ pub(crate) async fn read_timeline(tx: &mut Tx, record: Record, page: PageRequest
     let union = timeline_union(record);
     let total: i64 = tx.scalar(union.clone().prefixed("select count(*)")).await?;
     let mut query = union.prefixed("select t.*");
-    query.push(" order by t.id desc");
+    query.push(" order by t.at desc, t.id desc");
     page.push_to(&mut query);
     let items = tx.fetch_all(query).await?;
     Ok(page.page(items, total))

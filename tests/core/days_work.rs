@@ -308,6 +308,46 @@ both_backends! {
         assert!(matches!(t.crm.history(&olga, &HistoryFilter::default()).await, Err(Error::Forbidden("history.view"))));
     }
 
+    async fn the_demo_tells_each_records_story_in_the_order_it_happened(t: TestCrm) {
+        t.demo(15, 600).await;
+        let read = |sql: &'static str| {
+            let crm = t.crm.clone();
+            async move {
+                let mut tx = crm.db().read().await.unwrap();
+                let ids: (i64, i64) = tx.fetch_one(crm::db::Query::new(sql)).await.unwrap();
+                ids
+            }
+        };
+        // a converted lead: its client's card tells the lead's story, then the conversion
+        let (client, lead) = read("select id, lead_id from clients order by id limit 1").await;
+        let page = PageRequest::new(0, 50);
+        let story = t.crm.timeline(&t.admin, Record::Client(ClientId::new(client)), page).await.unwrap();
+        let kinds: Vec<(&str, &str)> =
+            story.items.iter().rev().map(|e| (e.entity.as_str(), e.action.as_str())).collect();
+        assert_eq!(kinds[..3], [("lead", "create"), ("lead", "status"), ("client", "create")], "{kinds:?}");
+        assert!(kinds.contains(&("contract", "create")) && kinds.contains(&("lead", "convert")), "{kinds:?}");
+        assert!(story.items.windows(2).all(|w| w[0].at >= w[1].at), "latest first");
+        let taken = &story.items.iter().rev().nth(1).unwrap().changes.0[0];
+        assert_eq!((taken.field.as_str(), taken.old.as_str(), taken.new.as_str()), ("status", "new", "in_work"));
+        let lead_card = t.crm.timeline(&t.admin, Record::Lead(LeadId::new(lead)), page).await.unwrap();
+        assert_eq!(lead_card.items[0].action, "convert");
+        // a lost lead says why on its timeline, as a status change made in the window does
+        let (lost, _) = read("select id, lost_reason_id from leads where lost_reason_id is not null order by id limit 1").await;
+        let story = t.crm.timeline(&t.admin, Record::Lead(LeadId::new(lost)), page).await.unwrap();
+        let fields: Vec<&str> = story.items[0].changes.0.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!((story.items[0].action.as_str(), fields), ("status", vec!["status", "lost_reason"]));
+        // the History page lists them by when they happened, none after the demo's "today"
+        let leads = HistoryFilter { entity: Some("lead".into()), page: PageRequest::new(0, 500), ..Default::default() };
+        let page = t.crm.history(&t.admin, &leads).await.unwrap();
+        assert!(page.capped || page.total > 1000, "a story for every lead: {}", page.total);
+        assert!(page.items.windows(2).all(|w| w[0].at >= w[1].at), "latest first");
+        let end = chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+        assert!(page.items[0].at < end, "{}", page.items[0].at);
+        let tasks = HistoryFilter { entity: Some("lead".into()), page: PageRequest::new(0, 10_000), ..Default::default() };
+        let all = t.crm.history(&t.admin, &tasks).await.unwrap().items;
+        assert!(all.iter().any(|e| e.action == "task_added") && all.iter().any(|e| e.action == "task_done"));
+    }
+
     async fn the_history_page_counts_up_to_ten_thousand_then_says_more(t: TestCrm) {
         let bound = crm::history::COUNT_BOUND;
         add_entries(&t, bound - t.count("audit_log").await).await;
