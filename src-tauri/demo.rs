@@ -147,7 +147,7 @@ impl Crm {
         self.demo_user(options, "marketer", "marketer", "Марк Маркетов", &mut report).await?;
         let manager = self.demo_user(options, "manager", "manager", "Мария Менеджерова", &mut report).await?;
 
-        let mut tx = self.db.write().await?;
+        let mut tx = self.db.write_large().await?;
         let suffix = if options.append { format!(" · {}", options.seed) } else { String::new() };
         let services = insert_services(&mut tx, &suffix, operator).await?;
         report.services = services.len() as u64;
@@ -306,7 +306,14 @@ async fn generate_people(
     // and so does each record's story (its timeline and the History page)
     let mut story_rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x0057_0a1e);
     let mut tasks = Rows::new("tasks");
-    let mut history = Rows::new("audit_log");
+    // Entries are written into the log in the order they happened at the end: written as each
+    // lead is made, the log's indexes by time and by user were filled in random order
+    tx.execute(Query::new(
+        "create temporary table demo_story as
+         select at, user_id, action, entity, entity_id, details, changes from audit_log where false",
+    ))
+    .await?;
+    let mut history = Rows::new("demo_story");
     let anchor_noon = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(12);
     // nothing happens after the anchor day ("today"): no conversions or signatures to come
     let last_moment = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(20);
@@ -501,6 +508,12 @@ async fn generate_people(
     contracts.flush(tx).await?;
     tasks.flush(tx).await?;
     history.flush(tx).await?;
+    tx.execute(Query::new(
+        "insert into audit_log (at, user_id, action, entity, entity_id, details, changes)
+         select at, user_id, action, entity, entity_id, details, changes from demo_story order by at",
+    ))
+    .await?;
+    tx.execute(Query::new("drop table demo_story")).await?;
     next.sync_sequences(tx).await?;
     // fresh planner statistics: without them, queries after a bulk load can pick bad plans
     tx.execute(Query::new("analyze")).await?;
@@ -573,7 +586,7 @@ impl Rows {
                 ("id, lead_id, full_name, phone, email, search, contracts, revenue, converted_by, owner_id, created_at", true)
             }
             "tasks" => ("subject, kind, due_at, assignee_id, lead_id, is_done, done_at, created_by, created_at", true),
-            "audit_log" => ("at, user_id, action, entity, entity_id, details, changes", false),
+            "demo_story" => ("at, user_id, action, entity, entity_id, details, changes", false),
             _ => (
                 "id, name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount, search, created_by, created_at",
                 true,
@@ -581,7 +594,7 @@ impl Rows {
         };
         // ids are explicit (but for tasks and history): PostgreSQL's identity columns need to be
         // told so, SQLite has no such clause
-        let explicit_ids = !matches!(self.table, "tasks" | "audit_log");
+        let explicit_ids = !matches!(self.table, "tasks" | "demo_story");
         let overriding =
             if explicit_ids && tx.backend() == Backend::Postgres { " overriding system value" } else { "" };
         let also = if updated_at { ", updated_at" } else { "" };
