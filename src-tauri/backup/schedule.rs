@@ -121,6 +121,7 @@ pub async fn list(dir: &Path, stem: &str, lang: crate::i18n::Lang) -> Vec<Listed
 /// The daily backup: made unless one of `stem` exists for the day of `now` (local time), then
 /// the old daily ones beyond seven days and four weeks are deleted. Returns the new backup.
 pub async fn daily(db: &Db, dir: &Path, stem: &str, now: NaiveDateTime) -> Result<Option<BackupInfo>> {
+    remove_abandoned(dir, stem);
     let dailies = daily_backups(dir, stem);
     if dailies.iter().any(|(at, _)| at.date() == now.date()) {
         return Ok(None);
@@ -136,6 +137,30 @@ pub async fn daily(db: &Db, dir: &Path, stem: &str, now: NaiveDateTime) -> Resul
         }
     }
     Ok(Some(made))
+}
+
+/// A part of a backup (or its SQLite journal) untouched this long was left by an app closed while
+/// writing it: a backup being written grows or is read through for its checksums all the time.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes the unfinished backups of `stem` that nothing writes any more. A backup is written as
+/// `NAME.crm-backup.part` and renamed when done; an app closed meanwhile (at a million leads the
+/// daily backup takes ten seconds) left the part behind, as large as the database, for good.
+fn remove_abandoned(dir: &Path, stem: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(finished) = name.strip_suffix(".part").or_else(|| name.strip_suffix(".part-journal")) else {
+            continue;
+        };
+        let idle = entry.metadata().and_then(|m| m.modified()).ok().and_then(|at| at.elapsed().ok());
+        if parse_name(stem, finished).is_some() && idle.is_some_and(|idle| idle >= ABANDONED_AFTER) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::info!("deleted an unfinished backup: {}", entry.path().display()),
+                Err(e) => tracing::warn!("could not delete the unfinished backup {}: {e}", entry.path().display()),
+            }
+        }
+    }
 }
 
 fn daily_backups(dir: &Path, stem: &str) -> Vec<(NaiveDateTime, PathBuf)> {
@@ -196,6 +221,36 @@ mod tests {
         assert_eq!(parse_name("other", "crm-2026-11-30-081205.crm-backup"), None);
         assert_eq!(parse_name("crm", "crm-2026-11-30-081205-copy.crm-backup"), None);
         assert_eq!(parse_name("crm", "crm-2026-11-30-081205.crm-backup.part"), None);
+    }
+
+    #[test]
+    fn an_unfinished_backup_nothing_writes_any_more_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let hours_ago = |h: u64| std::time::SystemTime::now() - std::time::Duration::from_secs(h * 3600);
+        let files = [
+            ("crm-2026-11-30-081205.crm-backup.part", hours_ago(2)),
+            ("crm-2026-11-30-081205.crm-backup.part-journal", hours_ago(2)),
+            // being written now (another backup of the same database, the command line's)
+            ("crm-2026-12-01-090000-manual.crm-backup.part", hours_ago(0)),
+            // another database's, and a finished backup
+            ("office-2026-11-30-081205.crm-backup.part", hours_ago(2)),
+            ("crm-2026-11-29-081205.crm-backup", hours_ago(30)),
+        ];
+        for (name, modified) in files {
+            std::fs::File::create(dir.path().join(name)).unwrap().set_modified(modified).unwrap();
+        }
+        remove_abandoned(dir.path(), "crm");
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "crm-2026-11-29-081205.crm-backup",
+                "crm-2026-12-01-090000-manual.crm-backup.part",
+                "office-2026-11-30-081205.crm-backup.part"
+            ]
+        );
     }
 
     #[test]

@@ -377,6 +377,21 @@ impl Db {
         }
     }
 
+    /// A pool of one connection to this SQLite database with the pool's own options, opened by
+    /// the calling thread (so its connection's worker thread is started from there, and runs at
+    /// that thread's priority): the daily backup reads through it on a thread of low priority.
+    /// On PostgreSQL the pool itself (the server does the work).
+    pub async fn alone(&self) -> Result<Self> {
+        match self {
+            Self::Sqlite(pool) => {
+                let options = (*pool.connect_options()).clone();
+                let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+                Ok(Self::Sqlite(pool))
+            }
+            Self::Postgres(_) => Ok(self.clone()),
+        }
+    }
+
     pub async fn close(&self) {
         db_run!(self, Db, pool => pool.close().await)
     }

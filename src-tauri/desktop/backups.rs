@@ -131,20 +131,52 @@ impl Desktop {
 
 /// Starts the daily backup of a local database that has just been opened, in the background;
 /// a failure is logged (the settings page lists what there is).
+///
+/// It runs on a thread of its own at the lowest priority, through a connection that thread
+/// opens (whose worker thread inherits the priority): at a million leads it reads and writes
+/// for seconds, just as the person signs in and opens the first pages, and the window's work
+/// goes first.
 pub fn start_daily(crm: &Crm) {
     if crm.db().backend() != Backend::Sqlite || crm.is_gateway() {
         return;
     }
     let db = crm.db().clone();
-    tauri::async_runtime::spawn(async move {
-        let Ok(dir) = backups_dir() else { return };
-        let now = chrono::Local::now().naive_local();
-        match schedule::daily(&db, &dir, &schedule::stem(&db), now).await {
-            Ok(Some(info)) => tracing::info!("daily backup made: {}", info.path.display()),
-            Ok(None) => {}
-            Err(e) => tracing::error!("the daily backup failed: {e}"),
-        }
+    let spawned = std::thread::Builder::new().name("daily-backup".into()).spawn(move || {
+        lowest_priority();
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(e) => return tracing::error!("the daily backup could not start: {e}"),
+        };
+        runtime.block_on(async move {
+            let Ok(dir) = backups_dir() else { return };
+            let now = chrono::Local::now().naive_local();
+            let made = async {
+                let own = db.alone().await?;
+                let made = schedule::daily(&own, &dir, &schedule::stem(&db), now).await;
+                own.close().await;
+                made
+            };
+            match made.await {
+                Ok(Some(info)) => tracing::info!("daily backup made: {}", info.path.display()),
+                Ok(None) => {}
+                Err(e) => tracing::error!("the daily backup failed: {e}"),
+            }
+        });
     });
+    if let Err(e) = spawned {
+        tracing::error!("the daily backup could not start: {e}");
+    }
+}
+
+/// Lowers the calling thread's priority to the least (Linux: nice 19; threads it starts
+/// inherit it). Elsewhere the thread keeps the usual priority.
+fn lowest_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority reads its three integer arguments only; on Linux PRIO_PROCESS with
+    // 0 names the calling thread (a thread's nice value is its own).
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+    }
 }
 
 #[tauri::command(rename_all = "snake_case")]
