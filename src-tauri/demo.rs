@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -310,10 +310,10 @@ async fn generate_people(
     // lead is made, the log's indexes by time and by user were filled in random order
     tx.execute(Query::new(
         "create temporary table demo_story as
-         select at, user_id, action, entity, entity_id, details, changes from audit_log where false",
+         select id as seq, at, user_id, action, entity, entity_id, details, changes from audit_log where false",
     ))
     .await?;
-    let mut history = Rows::new("demo_story");
+    let mut history = Story { rows: Rows::new("demo_story"), seq: 0 };
     let anchor_noon = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(12);
     // nothing happens after the anchor day ("today"): no conversions or signatures to come
     let last_moment = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(20);
@@ -358,26 +358,25 @@ async fn generate_people(
             lost_reason,
             created_at.into(),
         ]);
-        history.push(entry(created_at, operator, "create", "lead", lead_id, &person.full_name, Changes::default()));
+        history.add(created_at, operator, "create", ("lead", lead_id), &person.full_name, Changes::default());
         if status != "new" {
             // taken into work within two days (before any conversion), lost up to two weeks later
             let latest = if converted { converted_at - Duration::hours(1) } else { last_moment };
-            let worked_at =
-                (created_at + Duration::minutes(story_rng.gen_range(10..=2 * 24 * 60))).min(latest).max(created_at);
-            history.push(entry(worked_at, operator, "status", "lead", lead_id, &person.full_name, {
+            let worked_at = later(&mut story_rng, created_at, Duration::days(2), latest);
+            history.add(worked_at, operator, "status", ("lead", lead_id), &person.full_name, {
                 let mut changes = Changes::default();
                 changes.field("status", Some("new"), Some("in_work"));
                 changes
-            }));
+            });
             if status == "lost" {
-                let lost_at = (worked_at + Duration::hours(story_rng.gen_range(1..=14 * 24))).min(last_moment);
+                let lost_at = later(&mut story_rng, worked_at, Duration::days(14), last_moment);
                 let mut changes = Changes::default();
                 changes.field("status", Some("in_work"), Some("lost")).field(
                     "lost_reason",
                     None,
                     reason.map(|(_, name)| name.as_str()),
                 );
-                history.push(entry(lost_at, operator, "status", "lead", lead_id, &person.full_name, changes));
+                history.add(lost_at, operator, "status", ("lead", lead_id), &person.full_name, changes);
             }
         }
         // one lead in ten being worked on has a call or meeting around "today"
@@ -385,7 +384,9 @@ async fn generate_people(
             let due = anchor_noon + Duration::minutes(work_rng.gen_range(-3 * 24 * 60..14 * 24 * 60));
             let done = due < anchor_noon - Duration::days(1) && work_rng.gen_bool(0.7);
             let (kind, subject) = *TASKS.choose(&mut work_rng).expect("task kinds");
-            let set_at = (due - Duration::days(2)).min(anchor_noon).max(created_at);
+            // set in the week before it is due, and by "today" (noon) for one due later
+            let earliest = (due - Duration::days(7)).min(anchor_noon - Duration::days(2)).max(created_at);
+            let set_at = later(&mut story_rng, earliest, Duration::days(7), due.min(anchor_noon));
             tasks.push(vec![
                 subject.into(),
                 kind.into(),
@@ -397,9 +398,9 @@ async fn generate_people(
                 operator.into(),
                 set_at.into(),
             ]);
-            history.push(entry(set_at, operator, "task_added", "lead", lead_id, subject, Changes::default()));
+            history.add(set_at, operator, "task_added", ("lead", lead_id), subject, Changes::default());
             if done {
-                history.push(entry(due, operator, "task_done", "lead", lead_id, subject, Changes::default()));
+                history.add(due, operator, "task_done", ("lead", lead_id), subject, Changes::default());
             }
         }
         n_leads += 1;
@@ -413,15 +414,7 @@ async fn generate_people(
                 _ => 3,
             };
             // as a conversion writes it: the client, its contracts, then the lead's entry
-            history.push(entry(
-                converted_at,
-                manager,
-                "create",
-                "client",
-                client_id,
-                &person.full_name,
-                Changes::default(),
-            ));
+            history.add(converted_at, manager, "create", ("client", client_id), &person.full_name, Changes::default());
             let (mut revenue, mut signed) = (0i64, 0i64);
             for k in 0..how_many {
                 // a later contract comes up to a month after the previous one; none after today
@@ -455,19 +448,11 @@ async fn generate_people(
                     manager.into(),
                     converted_at.into(),
                 ]);
-                history.push(entry(
-                    converted_at,
-                    manager,
-                    "create",
-                    "contract",
-                    contract_id,
-                    &name,
-                    Changes::default(),
-                ));
+                history.add(converted_at, manager, "create", ("contract", contract_id), &name, Changes::default());
                 n_contracts += 1;
             }
             let details = format!("client {client_id}");
-            history.push(entry(converted_at, manager, "convert", "lead", lead_id, &details, Changes::default()));
+            history.add(converted_at, manager, "convert", ("lead", lead_id), &details, Changes::default());
             // the totals every contract write keeps (store::refresh_client_totals)
             clients.push(vec![
                 client_id.into(),
@@ -494,8 +479,8 @@ async fn generate_people(
             leads.flush(tx).await?;
             clients.flush(tx).await?;
         }
-        if history.len() >= BATCH {
-            history.flush(tx).await?;
+        if history.rows.len() >= BATCH {
+            history.rows.flush(tx).await?;
         }
         if contracts.len() >= BATCH {
             leads.flush(tx).await?;
@@ -507,10 +492,10 @@ async fn generate_people(
     clients.flush(tx).await?;
     contracts.flush(tx).await?;
     tasks.flush(tx).await?;
-    history.flush(tx).await?;
+    history.rows.flush(tx).await?;
     tx.execute(Query::new(
         "insert into audit_log (at, user_id, action, entity, entity_id, details, changes)
-         select at, user_id, action, entity, entity_id, details, changes from demo_story order by at",
+         select at, user_id, action, entity, entity_id, details, changes from demo_story order by at, seq",
     ))
     .await?;
     tx.execute(Query::new("drop table demo_story")).await?;
@@ -586,7 +571,7 @@ impl Rows {
                 ("id, lead_id, full_name, phone, email, search, contracts, revenue, converted_by, owner_id, created_at", true)
             }
             "tasks" => ("subject, kind, due_at, assignee_id, lead_id, is_done, done_at, created_by, created_at", true),
-            "demo_story" => ("at, user_id, action, entity, entity_id, details, changes", false),
+            "demo_story" => ("seq, at, user_id, action, entity, entity_id, details, changes", false),
             _ => (
                 "id, name, name_key, service_id, client_id, signed_on, valid_from, valid_to, amount, search, created_by, created_at",
                 true,
@@ -618,18 +603,54 @@ impl Rows {
     }
 }
 
-/// An entry of the audit log (a record's timeline, the History page), as the use case making
-/// the same change writes it.
-fn entry(
-    at: DateTime<Utc>,
-    user: i64,
-    action: &str,
-    entity: &str,
-    id: i64,
-    details: &str,
-    changes: Changes,
-) -> Vec<Value> {
-    vec![at.into(), user.into(), action.into(), entity.into(), id.into(), details.into(), changes.to_text().into()]
+/// A moment after `after`, within `within` of it and not after `latest`, in the hours the leads
+/// come (9:00-20:00 as they are made); `after` itself when no time is left. Drawn evenly over
+/// the time there is: capped at "today", the entries of the last weeks' leads piled up at its
+/// last moment.
+fn later(rng: &mut ChaCha8Rng, after: DateTime<Utc>, within: Duration, latest: DateTime<Utc>) -> DateTime<Utc> {
+    let minutes = ((after + within).min(latest) - after).num_minutes();
+    if minutes < 1 {
+        return after;
+    }
+    for _ in 0..8 {
+        let at = after + Duration::minutes(rng.gen_range(1..=minutes));
+        if (9..20).contains(&at.hour()) {
+            return at;
+        }
+    }
+    after + Duration::minutes(rng.gen_range(1..=minutes.min(30)))
+}
+
+/// The entries of the audit log (a record's timeline, the History page) the demo writes, as
+/// the use cases making the same changes write them.
+struct Story {
+    rows: Rows,
+    /// The order of writing, which breaks the ties of one moment (a conversion's entries).
+    seq: i64,
+}
+
+impl Story {
+    fn add(
+        &mut self,
+        at: DateTime<Utc>,
+        user: i64,
+        action: &str,
+        (entity, id): (&str, i64),
+        details: &str,
+        changes: Changes,
+    ) {
+        self.seq += 1;
+        self.rows.push(vec![
+            self.seq.into(),
+            at.into(),
+            user.into(),
+            action.into(),
+            entity.into(),
+            id.into(),
+            details.into(),
+            changes.to_text().into(),
+        ]);
+    }
 }
 
 struct Person {

@@ -52,7 +52,7 @@ function renderCard(card, record, ctx, actions, changed, dialog) {
   const facts = h('dl', { class: 'facts' },
     fact(t('lead.phone'), fmtPhone(main.phone)),
     fact(t('lead.email'), main.email || DASH),
-    fact(t('lead.campaign'), origin ? `${origin.campaign_name} · ${origin.channel_name}` : t('lead.no_campaign')),
+    fact(t('lead.campaign'), origin ? campaignWithChannel(origin) : t('lead.no_campaign')),
     fact(t('card.service'), origin ? `${origin.service_name}, ${fmtMoney(origin.service_price)}` : DASH),
     fact(t('card.owner'), ownerCell(main, record, ctx, changed)),
     fact(isLead ? t('lead.created_by') : t('card.converted_by'),
@@ -270,6 +270,12 @@ function timelineBlock(card, record) {
   });
   append(card.timeline);
   return h('section', { class: 'card-section' }, h('h3', { text: t('card.history', { n: card.timeline.total }) }), list, more);
+}
+
+/** A campaign and its channel, the channel once: marketers often name a campaign after it. */
+function campaignWithChannel(origin) {
+  const named = origin.campaign_name.toLocaleLowerCase().includes(origin.channel_name.toLocaleLowerCase());
+  return named ? origin.campaign_name : `${origin.campaign_name} · ${origin.channel_name}`;
 }
 
 /** One audit entry in words: who, when, what; field edits as old -> new. */
