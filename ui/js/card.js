@@ -6,6 +6,7 @@ import { h, fill, toast } from './dom.js';
 import { t, fmtDate, fmtDateTime, fmtMoney, fmtPhone, DASH } from './i18n.js';
 import { openForm } from './form.js';
 import { statusBadge } from './pages/campaigns.js';
+import { emailText } from './pages/services.js';
 import { taskForm, taskRow } from './tasks.js';
 import { archiveButton } from './archive.js';
 
@@ -51,7 +52,7 @@ function renderCard(card, record, ctx, actions, changed, dialog) {
   const origin = card.origin;
   const facts = h('dl', { class: 'facts' },
     fact(t('lead.phone'), fmtPhone(main.phone)),
-    fact(t('lead.email'), main.email || DASH),
+    fact(t('lead.email'), main.email ? emailText(main.email) : DASH),
     fact(t('lead.campaign'), origin ? campaignWithChannel(origin) : t('lead.no_campaign')),
     fact(t('card.service'), origin ? `${origin.service_name}, ${fmtMoney(origin.service_price)}` : DASH),
     fact(t('card.owner'), ownerCell(main, record, ctx, changed)),

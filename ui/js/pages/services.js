@@ -55,14 +55,15 @@ export function nameCell(name, archived) {
 
 /** Phone above e-mail in one cell. */
 export function contacts(row) {
-  return h('span', { class: 'stack' }, h('span', { class: 'nowrap', text: fmtPhone(row.phone) }), row.email ? emailLines(row.email) : null);
+  return h('span', { class: 'stack' }, h('span', { class: 'nowrap', text: fmtPhone(row.phone) }), row.email ? emailText(row.email, 'sub email') : null);
 }
 
-/** An e-mail that may break before its `@` (and nowhere else) where the table needs the room. */
-function emailLines(email) {
+/** An e-mail that breaks before its `@` rather than inside a word where the room runs out
+ *  (a table's cell, a card's column). */
+export function emailText(email, cls = 'email') {
   const at = email.lastIndexOf('@');
-  if (at <= 0) return h('span', { class: 'sub email', text: email });
-  return h('span', { class: 'sub email' }, email.slice(0, at), h('wbr'), email.slice(at));
+  if (at <= 0) return h('span', { class: cls, text: email });
+  return h('span', { class: cls }, email.slice(0, at), h('wbr'), email.slice(at));
 }
 
 /** A long text cell cut to one line, whole in its tooltip. */
