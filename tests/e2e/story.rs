@@ -405,6 +405,11 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.select("[name=user_id]", "Ольга Операторова").await;
     app.wait_text("table[data-list=history] .entry-note", "Просил перезвонить после обеда").await;
     shot("24-history").await;
+    // an entry's record opens its card
+    app.click("table[data-list=history] tr:has([data-action-kind=note]) [data-action=open-record]").await;
+    app.wait_text("dialog[data-card=lead] [data-card-title]", "Иван Петров").await;
+    app.click("dialog[data-card=lead] [data-action=close]").await;
+    app.gone("dialog").await;
     // ...and hands every client to the manager in one go.
     app.go("clients").await;
     app.click("[data-action=select-page]").await;

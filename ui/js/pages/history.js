@@ -1,9 +1,9 @@
-// The History page: every change, newest first, by user, kind of record and period (the audit log).
+// The History page: every change, latest first, by user, kind of record and period (the audit log).
 import { call } from '../api.js';
 import { h, toast, confirmDialog } from '../dom.js';
 import { t } from '../i18n.js';
 import { listPage } from '../list.js';
-import { entryRow } from '../card.js';
+import { entryRow, openCard } from '../card.js';
 
 const ENTITIES = ['lead', 'client', 'contract', 'task', 'service', 'campaign', 'channel', 'lost_reason', 'user', 'role', 'saved_filter', 'import'];
 
@@ -21,12 +21,22 @@ export function render(container, ctx) {
     ],
     columns: [
       { key: 'at', label: t('history.what'), value: (r) => h('ul', { class: 'timeline timeline-flat' }, entryRow(r)) },
-      { key: 'entity', label: t('history.record'), value: (r) => `${t(`history.kind_${r.entity}`)} №${r.entity_id ?? ''}` },
+      { key: 'entity', label: t('history.record'), value: (r) => recordCell(r) },
       { key: 'undo', label: '', value: (r) => undoButton(r) },
     ],
     emptyText: t('history.empty'),
   });
 
+
+  /** The record an entry is about; a lead or client opens its card, for whoever may see it. */
+  function recordCell(entry) {
+    const label = `${t(`history.kind_${entry.entity}`)} №${entry.entity_id ?? ''}`;
+    const kind = entry.entity;
+    const may = (kind === 'lead' && ctx.can('leads.view')) || (kind === 'client' && ctx.can('clients.view'));
+    if (!may || entry.entity_id == null) return label;
+    return h('a', { href: '#', 'data-action': 'open-record', text: label,
+      onclick: (event) => { event.preventDefault(); openCard({ kind, id: entry.entity_id }, ctx); } });
+  }
 
   /** An import's entry offers its undo to whoever may import. */
   function undoButton(entry) {
