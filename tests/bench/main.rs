@@ -389,6 +389,10 @@ async fn days_work(crm: &Crm, manager: &Actor) {
         crm.history(&admin, &crm::history::HistoryFilter::default()).await.map(drop)
     })
     .await;
+    let leads_only = crm::history::HistoryFilter { entity: Some("lead".into()), ..Default::default() };
+    time("history page, one kind (leads)", || async { crm.history(&admin, &leads_only).await.map(drop) }).await;
+    let users_only = crm::history::HistoryFilter { entity: Some("user".into()), ..Default::default() };
+    time("history page, a rare kind (users)", || async { crm.history(&admin, &users_only).await.map(drop) }).await;
     let by_user = crm::history::HistoryFilter { user_id: Some(manager.user_id), ..Default::default() };
     time("history page, one user", || async { crm.history(&admin, &by_user).await.map(drop) }).await;
 }

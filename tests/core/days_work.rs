@@ -366,6 +366,14 @@ both_backends! {
         assert_eq!((page.total, page.capped), (bound, true), "one more: \"more than 10,000\"");
         let far = HistoryFilter { page: PageRequest::new(bound, 50), ..Default::default() };
         assert_eq!(t.crm.history(&t.admin, &far).await.unwrap().items.len(), 1, "the entry past the bound is still reachable");
+        // a kind with more entries than the bound is read by time (not from the index of kinds)
+        add_entries(&t, 10).await;
+        let channels = HistoryFilter { entity: Some("channel".into()), ..Default::default() };
+        let page = t.crm.history(&t.admin, &channels).await.unwrap();
+        assert!(page.capped);
+        assert_eq!(page.items.len(), 50);
+        assert!(page.items.iter().all(|e| e.entity == "channel"));
+        assert!(page.items.windows(2).all(|w| (w[0].at, w[0].id) >= (w[1].at, w[1].id)), "latest first");
     }
 
     async fn the_board_has_a_column_per_status_each_paged_with_the_next_task(t: TestCrm) {
