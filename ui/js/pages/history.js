@@ -34,8 +34,8 @@ export function render(container, ctx) {
     const kind = entry.entity;
     const may = (kind === 'lead' && ctx.can('leads.view')) || (kind === 'client' && ctx.can('clients.view'));
     if (!may || entry.entity_id == null) return label;
-    return h('a', { href: '#', 'data-action': 'open-record', text: label,
-      onclick: (event) => { event.preventDefault(); openCard({ kind, id: entry.entity_id }, ctx); } });
+    return h('button', { type: 'button', class: 'link', 'data-action': 'open-record', text: label,
+      onclick: () => openCard({ kind, id: entry.entity_id }, ctx) });
   }
 
   /** An import's entry offers its undo to whoever may import. */
