@@ -236,7 +236,12 @@ impl Crm {
             // An office user deactivated meanwhile: their open connection has lost every
             // privilege (and a new one is refused), so the session is over.
             Err(Error::State { code: "rights_changed", .. }) => Err(Error::Unauthenticated),
-            Err(e) => Err(e),
+            // ... and a new connection of theirs (the pool's idle one closed after two minutes,
+            // or a second one) is refused: NOLOGIN, or a password reset by the administrator
+            Err(e) => match office_sign_in_error(e) {
+                Error::Deactivated | Error::BadCredentials => Err(Error::Unauthenticated),
+                e => Err(e),
+            },
         }
     }
 

@@ -152,6 +152,20 @@ both_backends! {
         let v = version(&t, "users", operator.user_id).await;
         t.crm.update_user(&t.admin, operator.user_id, v, &off).await.unwrap();
         assert!(matches!(t.crm.refresh(&operator).await, Err(Error::Unauthenticated)));
+        if t.crm.db().backend() == crm::db::Backend::Postgres {
+            // their open connection gone (closed when idle, or the server restarted): the new
+            // one is refused (NOLOGIN), which ends the session too, not "database error"
+            let mut tx = t.crm.db().write().await.unwrap();
+            tx.execute(crm::db::Query::new(
+                "select pg_terminate_backend(pid) from pg_stat_activity
+                 where datname = current_database() and usename <> current_user",
+            ))
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            let refreshed = t.crm.refresh(&operator).await;
+            assert!(matches!(refreshed, Err(Error::Unauthenticated)), "{refreshed:?}");
+        }
     }
 }
 
