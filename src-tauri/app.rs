@@ -198,6 +198,9 @@ pub(crate) struct ListQuery {
     searched: Option<Searched>,
     /// How a page read by key is fenced from the rest of the query, if it is.
     fence: Option<Fence>,
+    /// A second clause whose rows the list holds too (no row matches both): see
+    /// [`ListQuery::union`].
+    other: Option<Query>,
 }
 
 /// What a page read by key is cut from before the list's joins see it.
@@ -264,6 +267,7 @@ impl ListQuery {
             keyset: None,
             searched: None,
             fence: None,
+            other: None,
         }
     }
 
@@ -314,6 +318,14 @@ impl ListQuery {
         Self { fence: Some(Fence::Ids), ..self }
     }
 
+    /// The same keyed list whose rows are those `clause` keeps and those `other` keeps, which
+    /// no row matches both of, each read along its own index: a page is read from each up to
+    /// its length, by key, and the two merged in the list's order. A condition of either part
+    /// may choose an index that a condition on both (an `or`) would hide from the planner.
+    pub(crate) fn union(&self, clause: Query, other: Query) -> Self {
+        Self { clause, other: Some(other), searched: None, kept_count: None, ..self.clone() }
+    }
+
     /// A list sorted by `keyset`, whose pages are read by key (see [`ListQuery::page`]).
     pub fn keyed(clause: Query, count: &str, select: &str, keyset: Keyset) -> Self {
         let order = keyset.order(keyset.direction);
@@ -334,19 +346,34 @@ impl ListQuery {
     }
 
     fn count(&self) -> Query {
-        match &self.kept_count {
-            Some(kept) => kept.clone(),
-            None => self.clause.clone().prefixed(&self.count),
+        match (&self.kept_count, &self.other) {
+            (Some(kept), _) => kept.clone(),
+            (None, None) => self.clause.clone().prefixed(&self.count),
+            (None, Some(other)) => {
+                let mut q = self.clause.clone().prefixed(&format!("select ({}", self.count));
+                q.push(&format!(") + ({}", self.count)).append(other.clone()).push(")");
+                q
+            }
         }
     }
 
     /// The ids of every row the list holds, as `id_column` (e.g. `c.id`), in no order yet.
     pub fn ids(self, id_column: &str) -> Query {
         let select = self.count.replacen("count(*)", id_column, 1);
-        self.clause.prefixed(&select)
+        let mut ids = self.clause.prefixed(&select);
+        if let Some(other) = self.other {
+            ids.push(&format!(" union all {select}")).append(other);
+        }
+        ids
     }
 
     fn rows(self) -> Query {
+        if self.other.is_some() {
+            let (order, id) = (self.order.clone(), self.keyset.as_ref().map_or("id", Keyset::id));
+            let mut query = Query::new(format!("{} where {id} in (", self.select));
+            query.append(self.ids(id)).push(")").push(&order);
+            return query;
+        }
         let mut query = self.clause.prefixed(&self.select);
         query.push(&self.order);
         query
@@ -471,6 +498,24 @@ impl ListQuery {
         limit: i64,
     ) -> Result<Vec<T>> {
         let direction = keys.reading(way);
+        if let Some(other) = &self.other {
+            // each part's page by key, then the list's page of the two
+            let keyed = self.count.replacen("count(*)", &keys.columns.join(", "), 1);
+            let part = |clause: &Query, name: &str| {
+                let mut q = clause.clone().prefixed(&format!("select * from ({keyed}"));
+                if let Some((id, inclusive)) = edge {
+                    keys.push_after(&mut q, direction, id, inclusive);
+                }
+                q.push(&keys.order(direction)).push(" limit ").push_bind(limit).push(&format!(") {name}"));
+                q
+            };
+            let (id, alias) = (keys.id(), keys.alias());
+            let mut query = Query::new(format!("{} where {id} in (select {id} from (", self.select));
+            query.append(part(&self.clause, "a")).push(" union all ").append(part(other, "b"));
+            query.push(&format!(") {alias}{} limit ", keys.order(direction))).push_bind(limit).push(")");
+            query.push(&keys.order(direction));
+            return tx.fetch_all(query).await;
+        }
         let select = match self.fence {
             Some(Fence::Ids) => self.count.replacen("count(*)", keys.id(), 1),
             _ => self.select.clone(),
@@ -496,7 +541,16 @@ impl ListQuery {
     /// sort's index alone where the filter allows.
     async fn nth_id(&self, tx: &mut Tx, keys: &Keyset, way: Way, skip: i64) -> Result<Option<i64>> {
         let direction = keys.reading(way);
-        let mut query = self.clone().ids(keys.id());
+        let mut query = match &self.other {
+            None => self.clone().ids(keys.id()),
+            Some(other) => {
+                let keyed = self.count.replacen("count(*)", &keys.columns.join(", "), 1);
+                let mut q = self.clause.clone().prefixed(&format!("select {} from ({keyed}", keys.id()));
+                q.push(&format!(" union all {keyed}")).append(other.clone());
+                q.push(&format!(") {}", keys.alias()));
+                q
+            }
+        };
         query.push(&keys.order(direction)).push(" limit 1 offset ").push_bind(skip);
         Ok(tx.fetch_optional::<(i64,)>(query).await?.map(|(id,)| id))
     }
@@ -540,6 +594,11 @@ impl Keyset {
 
     fn id(&self) -> &'static str {
         self.columns.last().copied().unwrap_or("id")
+    }
+
+    /// The alias the columns are read on (`l` of ` from leads l`).
+    fn alias(&self) -> &'static str {
+        self.table.rsplit(' ').next().unwrap_or_default()
     }
 
     /// ` order by a desc, b desc, id desc`.

@@ -17,7 +17,7 @@ use crate::domain::text::{self, PersonName};
 use crate::domain::Money;
 use crate::error::{Checks, Error, Result};
 use crate::history::Changes;
-use crate::leads::Search;
+use crate::leads::{Search, SearchedSort};
 use crate::permission::{Actor, Permission};
 use crate::store::{set_archived, update_versioned};
 
@@ -133,8 +133,11 @@ impl Crm {
             Some(search) => {
                 let backend = self.db.backend();
                 let on_row = conditions(filter, region, backend, true);
-                let in_table_order = matches!(filter.sort, ClientSort::CreatedAt);
-                search.bounded_list(list, backend, ("clients", "cl"), on_row, in_table_order)
+                let sorted = match filter.sort {
+                    ClientSort::CreatedAt => SearchedSort::TableOrder,
+                    ClientSort::FullName | ClientSort::Revenue => SearchedSort::Other,
+                };
+                search.bounded_list(list, backend, ("clients", "cl"), on_row, sorted)
             }
             None => list,
         })

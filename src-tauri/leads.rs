@@ -8,8 +8,8 @@ mod search;
 
 pub(crate) use input::{active_user, duplicates, holders, lost_reason, Refused, ValidLead};
 pub use input::{search_text, LeadInput};
-pub(crate) use search::Search;
 pub use search::SEARCH_COUNT_BOUND;
+pub(crate) use search::{Search, SearchedSort};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -159,16 +159,21 @@ impl Crm {
         });
         let columns: &[&'static str] = match filter.sort {
             LeadSort::CreatedAt => &["l.created_at", "l.id"],
-            LeadSort::FullName => &["l.full_name", "l.id"],
+            // the search text starts with the lower-cased name: case does not split the alphabet
+            // (migration 0026), and a search's matches that start with it are one range
+            LeadSort::FullName => &["l.search", "l.id"],
             LeadSort::Status => &["l.status", "l.created_at", "l.id"],
         };
         let keyset = Keyset::new(columns, direction, " from leads l");
         let select = format!("select {COLUMNS} from leads l{JOINS}");
         let list = ListQuery::keyed(clause, "select count(*) from leads l", &select, keyset).cut_by_ids();
         if let Some(search) = Search::parse(&filter.search, self.settings.phone_region).filter(Search::is_substring) {
-            let in_table_order = matches!(filter.sort, LeadSort::CreatedAt | LeadSort::Status);
+            let sorted = match filter.sort {
+                LeadSort::CreatedAt | LeadSort::Status => SearchedSort::TableOrder,
+                LeadSort::FullName => SearchedSort::BySearchText,
+            };
             let on_row = self.conditions(filter, true);
-            return Ok(search.bounded_list(list, self.db.backend(), ("leads", "l"), on_row, in_table_order));
+            return Ok(search.bounded_list(list, self.db.backend(), ("leads", "l"), on_row, sorted));
         }
         Ok(match self.kept_lead_count(filter) {
             Some(kept) => list.with_kept_count(kept),

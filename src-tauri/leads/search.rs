@@ -148,18 +148,20 @@ impl Search {
     /// look-up (FTS5 yields them one by one, in id order, so it stops at the bound: 6 ms for a
     /// surname a million leads hold 12,659 times, where all the candidates cost 54 ms).
     ///
-    /// Past the bound, a list sorted in the table's own order (`in_table_order`: by creation)
-    /// walks its sort's index testing each row (SQLite; PostgreSQL's planner chooses so itself).
-    /// Other sorts (by name) depend on how many rows match (see [`PastBound::ByDensity`]): a
-    /// surname's matches sit together in the index of names, so walking it to them reads most
-    /// of the table, while a fragment most names hold is found within a few rows of any start.
+    /// Past the bound, a list sorted in the table's own order (by creation) walks its sort's
+    /// index testing each row (SQLite; PostgreSQL's planner chooses so itself). Other sorts
+    /// depend on how many rows match (see [`PastBound::ByDensity`]): a surname's matches sit
+    /// together in the index of names, so walking it to them reads most of the table, while a
+    /// fragment most names hold is found within a few rows of any start. Few enough to read,
+    /// a list sorted by its search text reads them in two parts (see [`Search::split`]); others
+    /// read every match and sort them.
     pub(crate) fn bounded_list(
         &self,
         list: ListQuery,
         backend: Backend,
         (table, alias): (&'static str, &'static str),
         on_row: Query,
-        in_table_order: bool,
+        sorted: SearchedSort,
     ) -> ListQuery {
         let mut ids = match self.trigram_candidates(backend, table) {
             Some(candidates) => {
@@ -171,22 +173,103 @@ impl Search {
             None => on_row.clone().prefixed(&format!("select {alias}.id from {table} {alias}")),
         };
         ids.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
-        let past = match (in_table_order, backend) {
-            (true, Backend::Sqlite) => PastBound::Clause(on_row),
-            (true, Backend::Postgres) => PastBound::Clause(list.clause.clone()),
-            (false, _) => {
+        let past = match (sorted, backend) {
+            (SearchedSort::TableOrder, Backend::Sqlite) => PastBound::Clause(on_row),
+            (SearchedSort::TableOrder, Backend::Postgres) => PastBound::Clause(list.clause.clone()),
+            (SearchedSort::BySearchText | SearchedSort::Other, _) => {
+                let split = match sorted {
+                    SearchedSort::BySearchText => self.split(&list, backend, (table, alias), &on_row),
+                    _ => None,
+                };
                 // SQLite sorts the trigram index's candidates (the list's own clause); PostgreSQL
                 // is told to find the matches first (its planner would walk the names)
-                let sorted = match backend {
+                let sorted = split.unwrap_or_else(|| match backend {
                     Backend::Sqlite => list.clone(),
                     Backend::Postgres => list.fenced(table, alias, on_row.clone()),
-                };
+                });
                 let last_id = Query::new(format!("select max(id) from {table}"));
                 PastBound::ByDensity { last_id, walk: on_row, sorted: Box::new(sorted) }
             }
         };
         list.searched(ids, past)
     }
+
+    /// `list`, sorted by the search text of `table` (leads: it starts with the lower-cased
+    /// name), as the union of two parts that no row is in both of: the rows whose text starts
+    /// with the needle, one range of the sort's index read in its order (the index holds the
+    /// text, so its `like` needs no row), and the rows that hold the needle further on, which
+    /// the trigram index of the text without its first character names (migration 0026: a
+    /// match at the very start leaves no trigram of it there). A surname's 12,659 matches at a
+    /// million leads all start their text: the page is read from the range, and the second
+    /// index names none (each match read and sorted: 27-58 ms). `None` where that index is
+    /// missing or cannot serve the needle.
+    fn split(
+        &self,
+        list: &ListQuery,
+        backend: Backend,
+        (table, alias): (&str, &str),
+        on_row: &Query,
+    ) -> Option<ListQuery> {
+        let Self::Text(pattern) = self else { return None };
+        if table != "leads" || !trigram_ready(pattern) {
+            return None;
+        }
+        let needle = pattern.strip_prefix('%').and_then(|p| p.strip_suffix('%'))?;
+        let above = prefix_bound(needle)?;
+        let in_range = |q: &mut Query| {
+            q.push(&format!(" and {alias}.search >= ")).push_bind(needle).push(&format!(" and {alias}.search < "));
+            q.push_bind(above.as_str());
+        };
+        let mut starting = on_row.clone();
+        in_range(&mut starting);
+        let mut further = on_row.clone();
+        match backend {
+            Backend::Sqlite => {
+                further.push(&format!(
+                    " and {alias}.id in (select rowid from {table}_search_tail where {table}_search_tail match "
+                ));
+                further.push_bind(trigram_query(pattern)).push(")");
+            }
+            // pg_trgm's index of the expression serves this `like` (or, without pg_trgm, a scan)
+            Backend::Postgres => {
+                further.push(&format!(" and substr({alias}.search, 2) like ")).push_bind(pattern.as_str());
+                further.push(" escape '\\'");
+            }
+        }
+        further.push(" and not (1 = 1");
+        in_range(&mut further);
+        further.push(")");
+        Some(list.union(starting, further))
+    }
+}
+
+/// How a searched list is sorted, which decides how its pages are read past the count's bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SearchedSort {
+    /// In the table's own order (by creation, or a status then creation).
+    TableOrder,
+    /// By the search text itself (leads by name).
+    BySearchText,
+    /// Anything else (clients by name or revenue).
+    Other,
+}
+
+/// The least string above every string that starts with `prefix` in code point order (as
+/// SQLite and PostgreSQL's collation "C" compare): the prefix with its last character raised
+/// by one ("смирнова" -> "смирновб"), past the surrogates; `None` when none is (only U+10FFFF).
+fn prefix_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match u32::from(last) {
+            0xd7ff => Some('\u{e000}'),
+            code => char::from_u32(code + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 impl crate::app::Crm {
@@ -347,6 +430,24 @@ mod tests {
         assert_eq!(trigram_query("%912%"), r#""912""#);
         let long = format!("%{}%", "абвгдежзийклмнопрстуфхцчшщъыьэюя".repeat(4));
         assert_eq!(trigram_query(&long).matches(" AND ").count(), QUERIED_TRIGRAMS - 1);
+    }
+
+    #[test]
+    fn the_strings_starting_with_a_prefix_end_below_its_bound() {
+        assert_eq!(prefix_bound("смирнова").as_deref(), Some("смирновб"));
+        assert_eq!(prefix_bound("ab z").as_deref(), Some("ab {"));
+        assert_eq!(prefix_bound("a\u{d7ff}").as_deref(), Some("a\u{e000}"));
+        assert_eq!(prefix_bound("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(prefix_bound("\u{10ffff}"), None);
+        for (prefix, s) in [("смирнова", "смирнова анна"), ("смирнова", "смирнова"), ("ab", "ab\u{10ffff}")]
+        {
+            let bound = prefix_bound(prefix).unwrap();
+            assert!(s >= prefix && s < bound.as_str(), "{s:?} in [{prefix:?}, {bound:?})");
+        }
+        for outside in ["смирнов", "смирновб", "смирновa"] {
+            let bound = prefix_bound("смирнова").unwrap();
+            assert!(!(outside >= "смирнова" && outside < bound.as_str()), "{outside:?}");
+        }
     }
 
     #[test]

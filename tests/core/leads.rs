@@ -286,6 +286,19 @@ both_backends! {
         assert_eq!(names(t.crm.list_leads(&t.admin, &by_name).await.unwrap()), vec!["Борисов", "Васильев"]);
     }
 
+    async fn leads_sorted_by_name_ignore_case(t: TestCrm) {
+        // by code point "борисова" sat after every capitalised name ("Я..." included)
+        for (n, name) in ["Яковлев", "борисова", "Борисов", "Абрамов", "Борисов Антон"].iter().enumerate() {
+            t.crm.create_lead(&t.admin, &lead(name, &format!("+7912000000{n}"), "")).await.unwrap();
+        }
+        let names = |page: crm::Page<crm::leads::Lead>| page.items.into_iter().map(|l| l.full_name).collect::<Vec<_>>();
+        let by_name = LeadFilter { sort: LeadSort::FullName, ..Default::default() };
+        let expected = ["Абрамов", "Борисов", "Борисов Антон", "борисова", "Яковлев"];
+        assert_eq!(names(t.crm.list_leads(&t.admin, &by_name).await.unwrap()), expected);
+        let searched = LeadFilter { search: "БОРИС".into(), direction: Some(crm::app::Direction::Desc), ..by_name };
+        assert_eq!(names(t.crm.list_leads(&t.admin, &searched).await.unwrap()), ["борисова", "Борисов Антон", "Борисов"]);
+    }
+
     async fn archived_leads_leave_the_list_unless_asked_for(t: TestCrm) {
         let l = t.crm.create_lead(&t.admin, &lead("Архивный", "+79123456789", "")).await.unwrap();
         let archived = t.crm.set_lead_archived(&t.admin, l.id, l.version, true).await.unwrap();

@@ -224,6 +224,29 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn a_search_sorted_by_name_merges_the_names_it_starts_and_the_others(t: TestCrm) {
+        t.demo(14, 2500).await;
+        // leads sorted by name read a search's matches in two parts (leads::Search::split):
+        // those whose search text starts with it (a third here), and those holding it further
+        // on, whose names sort before them ("a ...") or after them (the Cyrillic names)
+        let mut tx = t.crm.db().write().await.unwrap();
+        tx.execute(Query::new("update leads set search = 'zqx' || search where id % 3 = 1")).await.unwrap();
+        tx.execute(Query::new("update leads set search = 'a ' || search || ' zqx' where id % 6 = 2")).await.unwrap();
+        tx.execute(Query::new("update leads set search = search || ' zqx' where id % 6 = 5")).await.unwrap();
+        // one starts with it and holds it again: read once
+        tx.execute(Query::new("update leads set search = search || ' zqx' where id = 4")).await.unwrap();
+        tx.commit().await.unwrap();
+        let cases = [("zqx", LeadSort::FullName, None), ("zqx", LeadSort::FullName, Some(Direction::Desc))];
+        pages_of_a_search_past_the_bound(&t, &cases).await;
+        // and a needle that only starts the texts: the other part is empty
+        let mut tx = t.crm.db().write().await.unwrap();
+        tx.execute(Query::new("update leads set search = 'zqx' || replace(search, ' zqx', '') where id % 3 = 2")).await.unwrap();
+        tx.commit().await.unwrap();
+        pages_of_a_search_past_the_bound(&t, &cases).await;
+    }
+}
+
 /// Every page of each searched list of `cases` (needle, sort, direction), whose matches are the
 /// leads whose id is not a multiple of three, read first, next, by number past the bound,
 /// previous and next from there, at the end and past it: the rows of the unsearched list in its
