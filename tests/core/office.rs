@@ -200,7 +200,7 @@ crate::office_only! {
     async fn administrators_hear_when_search_has_no_trigram_index_and_the_owner_makes_it(t: TestCrm) {
         assert_eq!(t.crm.server_notices(&t.admin).await.unwrap(), Vec::<&str>::new(), "the test server has pg_trgm");
         let mut tx = t.crm.db().write().await.unwrap();
-        tx.execute(crm::db::Query::new("drop index leads_search_trgm")).await.unwrap();
+        tx.execute(crm::db::Query::new("drop index leads_search_tail_trgm")).await.unwrap();
         tx.execute(crm::db::Query::new("update office set trigram_search = false")).await.unwrap();
         tx.commit().await.unwrap();
         let olga = t.user("olga", &["operator"]).await;
@@ -214,7 +214,7 @@ crate::office_only! {
         assert_eq!(t.crm.server_notices(&t.admin).await.unwrap(), Vec::<&str>::new());
         let mut tx = t.crm.db().read().await.unwrap();
         let indexes: i64 = tx
-            .scalar(crm::db::Query::new("select count(*) from pg_indexes where indexname in ('leads_search_trgm', 'clients_search_trgm')"))
+            .scalar(crm::db::Query::new("select count(*) from pg_indexes where indexname in ('leads_search_tail_trgm', 'clients_search_trgm')"))
             .await
             .unwrap();
         tx.commit().await.unwrap();
