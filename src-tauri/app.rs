@@ -237,14 +237,15 @@ pub(crate) enum PastBound {
     /// the trigram index checks each candidate's text). `last_id` reads the table's largest id: the
     /// matches' ids come in the table's order, so the one where the bound was reached tells
     /// how many there are in all (see [`estimated_matches`]).
-    ByDensity { last_id: Query, walk: Query, sorted: Box<ListQuery> },
+    /// `most`: the most matches estimated for `sorted` (see [`SORTED_MATCHES`]).
+    ByDensity { last_id: Query, walk: Query, sorted: Box<ListQuery>, most: i64 },
 }
 
 /// Most matches estimated for reading them first and sorting them (past it, the sort's index
 /// is walked): 50,000 cost about four times a surname's 12,659; where 5 % of the rows or more
 /// match, a page is usually found within a few thousand rows of the index (a fragment a third
 /// of the names hold: 125-215 ms, where sorting its 337,525 matches would take seconds).
-const SORTED_MATCHES: i64 = 50_000;
+pub(crate) const SORTED_MATCHES: i64 = 50_000;
 
 /// How many rows match in all, estimated from the `found` first matches in id order, the last
 /// of them `reached`, of a table whose ids go up to `last`: the matches' density so far.
@@ -398,12 +399,12 @@ impl ListQuery {
         if ids.len() as i64 > bound {
             let list = match &searched.past {
                 PastBound::Clause(clause) => Self { clause: clause.clone(), ..plain },
-                PastBound::ByDensity { last_id, walk, sorted } => {
+                PastBound::ByDensity { last_id, walk, sorted, most } => {
                     let last: Option<i64> = tx.scalar(last_id.clone()).await?;
                     let reached = ids.iter().map(|(id,)| *id).max().unwrap_or_default();
                     let matches = estimated_matches(ids.len() as i64, reached, last.unwrap_or_default());
                     tracing::debug!(matches, "a searched list past its bound");
-                    if matches > SORTED_MATCHES {
+                    if matches > *most {
                         Self { clause: walk.clone(), ..plain }
                     } else {
                         (**sorted).clone()

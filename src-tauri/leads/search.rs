@@ -6,7 +6,7 @@
 
 use phonenumber::country::Id as Country;
 
-use crate::app::{ListQuery, PastBound};
+use crate::app::{ListQuery, PastBound, SORTED_MATCHES};
 use crate::db::{Backend, Query};
 use crate::domain::{contact, text};
 use crate::permission::Actor;
@@ -181,7 +181,16 @@ impl Search {
         ids.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
         let past = match (sorted, backend) {
             (SearchedSort::TableOrder, Backend::Sqlite) => PastBound::Clause(on_row),
-            (SearchedSort::TableOrder, Backend::Postgres) => PastBound::Clause(list.clause.clone()),
+            // PostgreSQL: walking the date index testing the `like` on each row finds a
+            // surname's page in 7.5 ms where its planner, given the list's own conditions, may
+            // read and sort all 12,659 (25-37 ms); sparser matches are read and sorted (a walk
+            // reads about 50 rows for each match a page needs: as many as the matches at 7,000)
+            (SearchedSort::TableOrder, Backend::Postgres) => PastBound::ByDensity {
+                last_id: Query::new(format!("select max(id) from {table}")),
+                walk: on_row,
+                sorted: Box::new(list.clone()),
+                most: DATE_SORTED_MATCHES,
+            },
             (SearchedSort::BySearchText | SearchedSort::Other, _) => {
                 let split = match sorted {
                     SearchedSort::BySearchText => self.split(&list, backend, (table, alias), &on_row),
@@ -194,7 +203,7 @@ impl Search {
                     Backend::Postgres => list.fenced(table, alias, on_row.clone()),
                 });
                 let last_id = Query::new(format!("select max(id) from {table}"));
-                PastBound::ByDensity { last_id, walk: on_row, sorted: Box::new(sorted) }
+                PastBound::ByDensity { last_id, walk: on_row, sorted: Box::new(sorted), most: SORTED_MATCHES }
             }
         };
         list.searched(ids, past)
@@ -249,6 +258,10 @@ impl Search {
         Some(list.union(starting, further))
     }
 }
+
+/// Most matches estimated for reading a PostgreSQL list in the table's order by sorting them
+/// rather than walking its sort's index (see [`PastBound::ByDensity`]).
+const DATE_SORTED_MATCHES: i64 = 5_000;
 
 /// How a searched list is sorted, which decides how its pages are read past the count's bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -214,7 +214,8 @@ both_backends! {
         let overriding = if t.url.starts_with("postgres") { "overriding system value" } else { "" };
         tx.execute(Query::new(format!("insert into leads {copy} {overriding} {copied}"))).await.unwrap();
         tx.commit().await.unwrap();
-        pages_of_a_search_past_the_bound(&t, &cases[3..5]).await;
+        // (and PostgreSQL walks the index of dates too)
+        pages_of_a_search_past_the_bound(&t, &cases[..5]).await;
 
         // a rare needle is counted exactly
         let rare = List::Leads(LeadFilter { search: "rareq".into(), ..Default::default() });
