@@ -151,7 +151,7 @@ impl Search {
     /// surname a million leads hold 12,659 times, where all the candidates cost 54 ms).
     ///
     /// Past the bound, a list sorted in the table's own order (by creation) walks its sort's
-    /// index testing each row (SQLite; PostgreSQL's planner chooses so itself). Other sorts
+    /// index testing each row (SQLite; on PostgreSQL where the matches are dense). Other sorts
     /// depend on how many rows match (see [`PastBound::ByDensity`]): a surname's matches sit
     /// together in the index of names, so walking it to them reads most of the table, while a
     /// fragment most names hold is found within a few rows of any start. Few enough to read,
