@@ -120,7 +120,8 @@ impl Crm {
         let clause = filter_clause(filter, self.settings.phone_region, self.db.backend());
         let (column, default_direction) = match filter.sort {
             ClientSort::CreatedAt => ("cl.created_at", Direction::Desc),
-            ClientSort::FullName => ("cl.full_name", Direction::Asc),
+            // the search text starts with the lower-cased name: case does not split the alphabet
+            ClientSort::FullName => ("cl.search", Direction::Asc),
             ClientSort::Revenue => ("cl.revenue", Direction::Desc),
         };
         let keyset = Keyset::new(&[column, "cl.id"], filter.direction.unwrap_or(default_direction), " from clients cl");

@@ -281,6 +281,21 @@ both_backends! {
         assert_eq!((page.total, page.items[0].full_name.as_str()), (3, "Борис"));
     }
 
+    async fn clients_sorted_by_name_ignore_case(t: TestCrm) {
+        let seo = service(&t, "SEO").await;
+        // by code point "борисова" sat after every capitalised name ("Я..." included)
+        for (i, name) in ["Яковлев", "борисова", "Борисов", "Абрамов"].into_iter().enumerate() {
+            let l = lead(&t, name, &format!("+7 912 345 67 4{i}")).await;
+            t.crm.convert_lead(&t.admin, l.id, l.version, new_contract(contract(name, seo, "1"))).await.unwrap();
+        }
+        let names = |page: crm::Page<crm::clients::Client>| page.items.into_iter().map(|c| c.full_name).collect::<Vec<_>>();
+        let by_name = ClientFilter { sort: ClientSort::FullName, ..Default::default() };
+        assert_eq!(names(t.crm.list_clients(&t.admin, &by_name).await.unwrap()), ["Абрамов", "Борисов", "борисова", "Яковлев"]);
+        let page = crm::PageRequest::new(2, 2);
+        let desc = ClientFilter { direction: Some(crm::app::Direction::Desc), page, ..by_name };
+        assert_eq!(names(t.crm.list_clients(&t.admin, &desc).await.unwrap()), ["Борисов", "Абрамов"]);
+    }
+
     async fn a_phone_typed_in_national_form_finds_the_client(t: TestCrm) {
         let seo = service(&t, "SEO").await;
         for (i, name) in ["Анна", "Борис"].into_iter().enumerate() {
