@@ -501,7 +501,7 @@ impl ListQuery {
         let direction = keys.reading(way);
         if let Some(other) = &self.other {
             // each part's page by key, then the list's page of the two
-            let keyed = self.count.replacen("count(*)", &keys.columns.join(", "), 1);
+            let keyed = self.keys_select(keys);
             let part = |clause: &Query, name: &str| {
                 let mut q = clause.clone().prefixed(&format!("select * from ({keyed}"));
                 if let Some((id, inclusive)) = edge {
@@ -545,7 +545,7 @@ impl ListQuery {
         let mut query = match &self.other {
             None => self.clone().ids(keys.id()),
             Some(other) => {
-                let keyed = self.count.replacen("count(*)", &keys.columns.join(", "), 1);
+                let keyed = self.keys_select(keys);
                 let mut q = self.clause.clone().prefixed(&format!("select {} from ({keyed}", keys.id()));
                 q.push(&format!(" union all {keyed}")).append(other.clone());
                 q.push(&format!(") {}", keys.alias()));
@@ -554,6 +554,12 @@ impl ListQuery {
         };
         query.push(&keys.order(direction)).push(" limit 1 offset ").push_bind(skip);
         Ok(tx.fetch_optional::<(i64,)>(query).await?.map(|(id,)| id))
+    }
+
+    /// `select` of the key columns of each row the list's count reads (its own table and
+    /// joins), for a part of a [`ListQuery::union`].
+    fn keys_select(&self, keys: &Keyset) -> String {
+        self.count.replacen("count(*)", &keys.columns.join(", "), 1)
     }
 
     async fn edge_missing(&self, tx: &mut Tx, keys: &Keyset, id: i64) -> Result<bool> {

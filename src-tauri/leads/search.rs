@@ -231,13 +231,9 @@ impl Search {
         }
         let needle = needle_of(pattern);
         let above = prefix_bound(&needle)?;
-        let in_range = |q: &mut Query| {
-            q.push(&format!(" and {alias}.search >= ")).push_bind(needle.as_str());
-            q.push(&format!(" and {alias}.search < "));
-            q.push_bind(above.as_str());
-        };
         let mut starting = on_row.clone();
-        in_range(&mut starting);
+        starting.push(" and ");
+        push_starts_with(&mut starting, alias, &needle, &above);
         let mut further = on_row.clone();
         match backend {
             Backend::Sqlite => {
@@ -252,8 +248,8 @@ impl Search {
                 further.push(" escape '\\'");
             }
         }
-        further.push(" and not (1 = 1");
-        in_range(&mut further);
+        further.push(" and not (");
+        push_starts_with(&mut further, alias, &needle, &above);
         further.push(")");
         Some(list.union(starting, further))
     }
@@ -367,8 +363,7 @@ fn push_holds(q: &mut Query, backend: Backend, table: &str, alias: &str, pattern
             .filter(|_| backend == Backend::Postgres && table == "leads" && needle.chars().count() >= 3);
         match range {
             Some(above) => {
-                q.push(&format!("{alias}.search >= ")).push_bind(needle);
-                q.push(&format!(" and {alias}.search < ")).push_bind(above);
+                push_starts_with(q, alias, &needle, &above);
                 q.push(&format!(" or substr({alias}.search, 2) like ")).push_bind(pattern.as_str());
             }
             None => {
@@ -378,6 +373,13 @@ fn push_holds(q: &mut Query, backend: Backend, table: &str, alias: &str, pattern
         q.push(" escape '\\'");
     }
     q.push(")");
+}
+
+/// `{alias}.search >= needle and {alias}.search < above`: the texts that start with `needle`,
+/// one range of the index of names (`above` from [`prefix_bound`]).
+fn push_starts_with(q: &mut Query, alias: &str, needle: &str, above: &str) {
+    q.push(&format!("{alias}.search >= ")).push_bind(needle);
+    q.push(&format!(" and {alias}.search < ")).push_bind(above);
 }
 
 /// What a `%needle%` pattern of [`text::like_pattern`] looks for, its escapes undone.
