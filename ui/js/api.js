@@ -14,6 +14,24 @@ export function rendered() {
   calls.rendered = performance.now();
 }
 
+// called whenever the last command in flight has answered
+const quietWatchers = new Set();
+
+/** Resolves once every command asked so far has answered and the code awaiting the answers
+ *  has run (a page drawing its rows), or after `limit` ms, whichever comes first. */
+export function answered(limit) {
+  return new Promise((resolve) => {
+    const finish = () => { clearTimeout(timer); quietWatchers.delete(check); resolve(); };
+    const timer = setTimeout(finish, limit);
+    // (a task after the answer: the awaiting code's promise reactions have run by then)
+    function check() {
+      if (calls.settled === calls.started) setTimeout(() => { if (calls.settled === calls.started) finish(); }, 0);
+    }
+    quietWatchers.add(check);
+    check();
+  });
+}
+
 /** Called when a command is refused for want of a permission: the user's roles may have changed
  *  since the navigation was drawn. */
 export function onForbidden(callback) {
@@ -39,6 +57,7 @@ export async function call(command, args = {}) {
     throw error;
   } finally {
     calls.settled += 1;
+    if (calls.settled === calls.started) quietWatchers.forEach((check) => check());
     // the last few commands and how long each took to answer, for the same benchmark
     calls.recent.push([command, began, performance.now()]);
     if (calls.recent.length > 20) calls.recent.shift();

@@ -1,6 +1,6 @@
 // The signed-in window: sidebar navigation (only what the user's permissions allow; the core
 // refuses the rest anyway), the page area and the keyboard shortcuts.
-import { call, onForbidden } from './api.js';
+import { call, onForbidden, answered } from './api.js';
 import { h, clear, fill, toast } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 
@@ -20,6 +20,9 @@ export const PAGES = [
   { id: 'settings', permission: null, module: () => import('./pages/settings.js'), footer: true },
 ];
 
+/** Longest a click on a link keeps the page it leaves while the new page's answers come. */
+const HOLD_MS = 150;
+
 let keyboardBound = false;
 const reminders = { poll: null, due: null, announcedFor: null };
 // the signed-in shell's permission check; refusals anywhere trigger it
@@ -37,7 +40,7 @@ function stopReminders() {
 export function showShell(app, info, route) {
   const user = info.user;
   const can = (permission) => !permission || user.permissions.includes(permission);
-  const main = h('main', { class: 'page', id: 'page', tabindex: -1 });
+  let main = h('main', { class: 'page', id: 'page', tabindex: -1 });
   const nav = h('nav', { class: 'nav', 'aria-label': t('nav.label') });
   const footerNav = h('div', { class: 'nav nav-footer' });
   const ctx = { user, can, info, route, navigate, refreshUser, updateBadge };
@@ -73,21 +76,32 @@ export function showShell(app, info, route) {
         h('div', { class: 'user-buttons' }, langButton, signOut))));
   fill(app, h('div', { class: 'shell' }, sidebar, main));
 
+  // navigations begun: a later one wins over one still waiting for its page's answers
+  let navigations = 0;
   async function navigate(target) {
+    const turn = ++navigations;
     // `contracts?expiring=1`: a page, and what it opens with (its module reads ctx.params)
     const [id, query] = target.split('?');
     ctx.params = new URLSearchParams(query || '');
     const page = PAGES.find((p) => p.id === id) || PAGES[0];
-    for (const link of app.querySelectorAll('.nav-link')) link.classList.toggle('active', link.dataset.page === page.id);
-    if (!can(page.permission)) {
-      fill(main, h('div', { class: 'no-access' }, h('h1', { text: t('error.no_access_title') }), h('p', { text: t('error.no_access') })));
-      main.dataset.page = page.id;
-      return;
+    const next = h('main', { class: 'page', id: 'page', tabindex: -1 });
+    if (can(page.permission)) {
+      const module = await page.module();
+      if (turn !== navigations) return;
+      module.render(next, ctx);
+      // The page is drawn aside and shown once its answers are in (or after HOLD_MS): the
+      // window changes in one frame, not an empty page then its rows. Without a GPU each frame
+      // that changes the page took 60-120 ms to composite, and the rows' frame waited for the
+      // empty page's.
+      await answered(HOLD_MS);
+      if (turn !== navigations) return;
+    } else {
+      fill(next, h('div', { class: 'no-access' }, h('h1', { text: t('error.no_access_title') }), h('p', { text: t('error.no_access') })));
     }
-    const module = await page.module();
-    clear(main);
-    module.render(main, ctx);
-    main.dataset.page = page.id;
+    for (const link of app.querySelectorAll('.nav-link')) link.classList.toggle('active', link.dataset.page === page.id);
+    next.dataset.page = page.id;
+    main.replaceWith(next);
+    main = next;
   }
 
   async function refreshUser() {
