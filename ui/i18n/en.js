@@ -1,6 +1,8 @@
 // English texts of the window. Keys are shared with ru.js.
 export default {
   'app.name': 'CRM',
+  'boot.opening': 'Opening the database…',
+  'boot.opening_hint': 'After an update of the app the database is brought up to date first: with a million leads this takes up to a minute. Please keep the window open.',
   'format.date': 'DD Mon YYYY',
   'format.time': 'HH:MM',
   'format.money_example': '1,250.50',

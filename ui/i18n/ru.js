@@ -1,6 +1,8 @@
 // Russian texts of the window. Keys are shared with en.js; a test in tests/e2e checks both have the same keys.
 export default {
   'app.name': 'CRM',
+  'boot.opening': 'Открываем базу данных…',
+  'boot.opening_hint': 'После обновления программы база данных сначала обновляется сама: с миллионом лидов это займёт до минуты. Не закрывайте окно.',
   'format.date': 'ДД.ММ.ГГГГ',
   'format.time': 'ЧЧ:ММ',
   'format.money_example': '1 250,50',

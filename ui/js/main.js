@@ -10,6 +10,8 @@ const app = document.getElementById('app');
 /** Shows the screen for a StartInfo from the Rust side. */
 export function route(info) {
   setLang(info.lang);
+  // the next start's first words before the answer (see boot)
+  try { localStorage.setItem(LANG_KEY, info.lang); } catch { /* storage off: the system's language */ }
   app.classList.remove('boot');
   app.removeAttribute('aria-busy');
   if (info.stage === 'signed_in') showShell(app, info, route);
@@ -28,10 +30,29 @@ onUnauthenticated(async () => {
   route(info.stage === 'sign_in' ? { ...info, notice: t('auth.session_ended') } : info);
 });
 
+/** Where the window remembers the language of its last start. */
+const LANG_KEY = 'crm.lang';
+
+/** How long the first answer may take before the window says what it is waiting for. */
+const BOOT_NOTE_MS = 700;
+
 async function boot() {
+  // Opening the database brings its schema up to date first: after an update of the app that
+  // can take a minute at a million leads (an index built anew). Meanwhile the window says so
+  // in the language of the last start, or the system's (the chosen one comes with the answer).
+  let last = null;
+  try { last = localStorage.getItem(LANG_KEY); } catch { /* storage off */ }
+  setLang(last || ((navigator.language || '').toLowerCase().startsWith('ru') ? 'ru' : 'en'));
+  const note = setTimeout(() => fill(app, h('div', { class: 'start', 'data-boot': '' },
+    h('div', { class: 'start-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { text: t('app.name') })),
+    h('div', { class: 'card start-card boot-note' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      h('div', {}, h('h1', { text: t('boot.opening') }), h('p', { class: 'muted', text: t('boot.opening_hint') }))))), BOOT_NOTE_MS);
   try {
-    route(await call('app_start'));
+    const info = await call('app_start');
+    clearTimeout(note);
+    route(info);
   } catch (error) {
+    clearTimeout(note);
     fill(app, h('p', { class: 'fatal', text: error.message }));
   }
 }
