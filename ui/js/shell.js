@@ -84,23 +84,25 @@ export function showShell(app, info, route) {
     const [id, query] = target.split('?');
     ctx.params = new URLSearchParams(query || '');
     const page = PAGES.find((p) => p.id === id) || PAGES[0];
-    const next = h('main', { class: 'page', id: 'page', tabindex: -1 });
+    // the shell's first page goes straight in (the shell itself is the frame before it)
+    const next = main.dataset.page ? h('main', { class: 'page', id: 'page', tabindex: -1 }) : main;
     if (can(page.permission)) {
       const module = await page.module();
       if (turn !== navigations) return;
+      clear(next);
       module.render(next, ctx);
       // The page is drawn aside and shown once its answers are in (or after HOLD_MS): the
       // window changes in one frame, not an empty page then its rows. Without a GPU each frame
       // that changes the page took 60-120 ms to composite, and the rows' frame waited for the
       // empty page's.
-      await answered(HOLD_MS);
+      if (next !== main) await answered(HOLD_MS);
       if (turn !== navigations) return;
     } else {
       fill(next, h('div', { class: 'no-access' }, h('h1', { text: t('error.no_access_title') }), h('p', { text: t('error.no_access') })));
     }
     for (const link of app.querySelectorAll('.nav-link')) link.classList.toggle('active', link.dataset.page === page.id);
     next.dataset.page = page.id;
-    main.replaceWith(next);
+    if (next !== main) main.replaceWith(next);
     main = next;
   }
 
