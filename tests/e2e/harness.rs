@@ -276,8 +276,18 @@ impl App {
         out
     }
 
+    /// Clicks the element at `css`. Found again when it went away between finding and clicking
+    /// (a list redrawn by an answer arriving meanwhile), as a person's click lands on what is
+    /// there; one that keeps failing fails the test.
     pub async fn click(&self, css: &str) {
-        self.wait(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let started = Instant::now();
+        loop {
+            match self.wait(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if started.elapsed() > WAIT => panic!("click {css}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 
     /// Moves the mouse over the element at `css` (hover).
