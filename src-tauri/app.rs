@@ -237,15 +237,9 @@ pub(crate) enum PastBound {
     /// the trigram index checks each candidate's text). `last_id` reads the table's largest id: the
     /// matches' ids come in the table's order, so the one where the bound was reached tells
     /// how many there are in all (see [`estimated_matches`]).
-    /// `most`: the most matches estimated for `sorted` (see [`SORTED_MATCHES`]).
+    /// `most`: the most matches estimated for reading `sorted` (more: `walk`).
     ByDensity { last_id: Query, walk: Query, sorted: Box<ListQuery>, most: i64 },
 }
-
-/// Most matches estimated for reading them first and sorting them (past it, the sort's index
-/// is walked): 50,000 cost about four times a surname's 12,659; where 5 % of the rows or more
-/// match, a page is usually found within a few thousand rows of the index (a fragment a third
-/// of the names hold: 125-215 ms, where sorting its 337,525 matches would take seconds).
-pub(crate) const SORTED_MATCHES: i64 = 50_000;
 
 /// How many rows match in all, estimated from the `found` first matches in id order, the last
 /// of them `reached`, of a table whose ids go up to `last`: the matches' density so far.

@@ -2,7 +2,7 @@
 import { call, onUnauthenticated } from './api.js';
 import { setLang, t } from './i18n.js';
 import { h, fill, toast } from './dom.js';
-import { showStart } from './pages/start.js';
+import { showStart, brand } from './pages/start.js';
 import { showShell } from './shell.js';
 
 const app = document.getElementById('app');
@@ -44,7 +44,7 @@ async function boot() {
   try { last = localStorage.getItem(LANG_KEY); } catch { /* storage off */ }
   setLang(last || ((navigator.language || '').toLowerCase().startsWith('ru') ? 'ru' : 'en'));
   const note = setTimeout(() => fill(app, h('div', { class: 'start', 'data-boot': '' },
-    h('div', { class: 'start-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { text: t('app.name') })),
+    brand(),
     h('div', { class: 'card start-card boot-note' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }),
       h('div', {}, h('h1', { text: t('boot.opening') }), h('p', { class: 'muted', text: t('boot.opening_hint') }))))), BOOT_NOTE_MS);
   try {

@@ -15,7 +15,7 @@ export function showStart(app, info, route) {
       route({ ...info, lang: next });
     } });
   fill(app, h('div', { class: 'start' },
-    h('div', { class: 'start-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { text: t('app.name') })),
+    brand(),
     card, langButton));
   const screens = { choose_database: chooseDatabase, database_error: databaseError, first_admin: firstAdmin, sign_in: signIn, new_password: newPassword };
   (screens[info.stage] || signIn)(card, info, route);
@@ -230,4 +230,9 @@ function newPassword(card, info, route) {
     extra: h('button', { type: 'button', class: 'btn btn-ghost', text: t('auth.sign_out'),
       onclick: async () => { await call('sign_out'); route(await call('app_start')); } }),
   });
+}
+
+/** The app's mark and name over the start screens (and the one while the database opens). */
+export function brand() {
+  return h('div', { class: 'start-brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { text: t('app.name') }));
 }
