@@ -365,6 +365,8 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // a list filtered by the choice shows its rows once read: what follows finds those
+        self.gone("[aria-busy=true]").await;
     }
 
     /// Opens a page of the signed-in window.

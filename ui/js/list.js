@@ -48,11 +48,12 @@ export function listPage(container, spec) {
   const exporter = spec.exportAs
     ? exportControls(() => ({ list: spec.exportAs, filter: currentFilter() }), { canExport: spec.canExport })
     : null;
+  const table = h('table', { class: 'table', 'data-list': spec.command }, head, body);
   fill(container,
     h('header', { class: 'page-header' }, h(spec.sub ? 'h2' : 'h1', { text: spec.title }), exporter, spec.headerExtra || null, createButton),
     h('div', { class: 'toolbar' }, spec.noSearch ? null : search, filterControls, saved, h('span', { class: 'spacer' }), total),
     bulkBar,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'table', 'data-list': spec.command }, head, body)),
+    h('div', { class: 'table-wrap' }, table),
     pager);
 
   /** The user's saved filters of this list: pick one, save the current one under a name, or
@@ -139,6 +140,8 @@ export function listPage(container, spec) {
    *  finds it by that row's sort key instead of counting rows from the top. */
   async function load({ keepSelection = false, edge = null } = {}) {
     const request = ++state.request;
+    // the rows shown are not yet those asked for (screen readers; tests wait on it)
+    table.setAttribute('aria-busy', 'true');
     if (!keepSelection) { state.selected.clear(); state.allMatching = false; }
     const filter = currentFilter();
     if (edge) filter.page = { ...filter.page, ...edge };
@@ -146,7 +149,7 @@ export function listPage(container, spec) {
     try {
       page = await call(spec.command, { filter });
     } catch (error) {
-      if (request === state.request) renderFailure(error);
+      if (request === state.request) { table.removeAttribute('aria-busy'); renderFailure(error); }
       return;
     }
     if (request !== state.request) return;
@@ -159,6 +162,7 @@ export function listPage(container, spec) {
     // made two, the rows' waiting for the head's to be composited (80 ms without a GPU)
     renderHead();
     renderRows(page);
+    table.removeAttribute('aria-busy');
     rendered();
   }
 
