@@ -171,7 +171,7 @@ impl CampaignStats {
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// A campaign's row of the statistics, as [`campaign_rows`] reads it.
 struct RawRow {
     campaign_id: CampaignId,
     name: String,
@@ -815,20 +815,92 @@ pub(crate) async fn finish_bulk_load(tx: &mut Tx, deferred: bool) -> Result<()> 
 }
 
 /// What a campaign's row shows besides its figures, and where it comes from (`c`, `ch`, `s`).
-const CAMPAIGN_COLUMNS: &str = "select c.id as campaign_id, c.name, ch.id as channel_id, ch.name as channel,
+const CAMPAIGN_COLUMNS: &str =
+    "select c.id as campaign_id, c.name, c.name_key, ch.id as channel_id, ch.name as channel,
     s.id as service_id, s.name as service, c.starts_on, c.ends_on, c.is_archived, c.budget,";
 const CAMPAIGN_JOINS: &str =
     "from campaigns c join channels ch on ch.id = c.channel_id join services s on s.id = c.service_id";
 
 /// The campaign rows of `q` (their figures joined, ending in `where 1 = 1`) narrowed by the
 /// filter, with the channels and the total.
+///
+/// The rows come as one JSON array, aggregated by the database: a query's rows each cross from
+/// SQLite's thread to the app's one by one (a wake-up each), which for 2,000 campaigns cost
+/// 20-25 ms of the 26-32 the statistics took at a million leads, where sqlite3 runs the query
+/// in 5.
 async fn campaign_rows(actor: &Actor, mut q: Query, filter: &StatsFilter) -> Result<CampaignStats> {
     push_campaign_conditions(&mut q, filter, "c");
     push_period_conditions(&mut q, filter);
     reading!(actor.db, |tx| {
-        let raw: Vec<RawRow> = tx.fetch_all(q.clone()).await?;
-        Ok(assemble(raw))
+        let (array, row) = match tx.backend() {
+            Backend::Sqlite => ("json_group_array", "json_array"),
+            Backend::Postgres => ("json_agg", "json_build_array"),
+        };
+        let mut whole = q.clone().prefixed(&format!(
+            "select cast(coalesce({array}({row}(r.campaign_id, r.name, r.channel_id, r.channel, r.service_id,
+                     r.service, r.starts_on, r.ends_on, cast(r.is_archived as integer), r.budget, r.leads,
+                     r.clients, r.revenue) order by r.name_key, r.campaign_id), '[]') as text)
+             from ("
+        ));
+        whole.push(") r");
+        let json: String = tx.scalar(whole).await?;
+        Ok(assemble(parse_rows(&json)?))
     })
+}
+
+/// The campaign rows of [`campaign_rows`]'s JSON array, each an array of [`RawRow`]'s fields.
+fn parse_rows(json: &str) -> Result<Vec<RawRow>> {
+    type Fields = (
+        CampaignId,
+        String,
+        ChannelId,
+        String,
+        ServiceId,
+        String,
+        NaiveDate,
+        Option<NaiveDate>,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    );
+    let rows: Vec<Fields> =
+        serde_json::from_str(json).map_err(|e| Error::Internal(format!("campaign statistics rows: {e}")))?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                campaign_id,
+                name,
+                channel_id,
+                channel,
+                service_id,
+                service,
+                starts_on,
+                ends_on,
+                archived,
+                budget,
+                leads,
+                clients,
+                revenue,
+            )| RawRow {
+                campaign_id,
+                name,
+                channel_id,
+                channel,
+                service_id,
+                service,
+                starts_on,
+                ends_on,
+                is_archived: archived != 0,
+                budget,
+                leads,
+                clients,
+                revenue,
+            },
+        )
+        .collect())
 }
 
 /// A kept or counted number of leads.

@@ -30,6 +30,9 @@ const RUNS: usize = 7;
 /// Every figure printed, for `--json FILE`: (backend, what, milliseconds).
 static FIGURES: std::sync::Mutex<Vec<(String, String, f64)>> = std::sync::Mutex::new(Vec::new());
 static BACKEND: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+/// `--rows TEXT`: only the timed rows whose name holds TEXT, and `--runs N` of them (profiling
+/// one row under `perf record`).
+static ROWS: std::sync::OnceLock<(Option<String>, usize)> = std::sync::OnceLock::new();
 
 fn record(what: &str, ms: f64) {
     let backend = BACKEND.lock().expect("backend").clone();
@@ -48,6 +51,10 @@ struct Args {
     json: Option<std::path::PathBuf>,
     /// The JSON of an earlier run (say at 20,000 leads) to print each figure's growth against.
     compare: Option<std::path::PathBuf>,
+    /// Only the timed rows whose name holds this.
+    rows: Option<String>,
+    /// Timed runs of each row.
+    runs: usize,
 }
 
 impl Args {
@@ -65,6 +72,8 @@ fn args() -> Args {
         keep: None,
         json: None,
         compare: None,
+        rows: None,
+        runs: RUNS,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -75,6 +84,8 @@ fn args() -> Args {
             "--keep" => args.keep = Some(it.next().expect("--keep FILE").into()),
             "--json" => args.json = Some(it.next().expect("--json FILE").into()),
             "--compare" => args.compare = Some(it.next().expect("--compare FILE").into()),
+            "--rows" => args.rows = Some(it.next().expect("--rows TEXT")),
+            "--runs" => args.runs = it.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).expect("--runs N"),
             "--only" => {
                 let parts = it.next().expect("--only PART[,PART...]");
                 args.only = parts.split(',').map(str::to_owned).collect();
@@ -83,7 +94,8 @@ fn args() -> Args {
             "--bench" => {}
             other => panic!(
                 "unknown argument {other}; use --leads N, --seed N, --backend sqlite|postgres, \
-                 --only queries,day,export,import,backup,move, --keep FILE, --json FILE, --compare FILE"
+                 --only queries,day,export,import,backup,move, --keep FILE, --json FILE, --compare FILE, \
+                 --rows TEXT, --runs N"
             ),
         }
     }
@@ -93,10 +105,14 @@ fn args() -> Args {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = args();
+    ROWS.set((args.rows.clone(), args.runs)).expect("rows set once");
     // the throwaway server's cache as an office server's: a quarter of a 4 GB machine (README)
     pg::set_shared_buffers("1GB");
     let anchor = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
-    println!("crm benchmarks: {} leads (seed {}), median of {RUNS} runs after a warm-up\n", args.leads, args.seed);
+    println!(
+        "crm benchmarks: {} leads (seed {}), median of {} runs after a warm-up\n",
+        args.leads, args.seed, args.runs
+    );
     for backend in &args.backends {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = match backend.as_str() {
@@ -576,15 +592,19 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = crm::Result<()>>,
 {
+    let (rows, count) = ROWS.get().cloned().unwrap_or((None, RUNS));
+    if rows.is_some_and(|rows| !what.contains(&rows)) {
+        return;
+    }
     op().await.expect(what);
-    let mut runs = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
+    let mut runs = Vec::with_capacity(count);
+    for _ in 0..count {
         let started = Instant::now();
         op().await.expect(what);
         runs.push(started.elapsed());
     }
     runs.sort();
-    line(what, runs[RUNS / 2], runs[0], runs[RUNS - 1]);
+    line(what, runs[count / 2], runs[0], runs[count - 1]);
 }
 
 fn line(what: &str, median: Duration, min: Duration, max: Duration) {
