@@ -171,7 +171,9 @@ impl CampaignStats {
     }
 }
 
-/// A campaign's row of the statistics, as [`campaign_rows`] reads it.
+/// A campaign's row of the statistics, as [`campaign_rows`] reads it (from an array of its
+/// fields in this order).
+#[derive(Deserialize)]
 struct RawRow {
     campaign_id: CampaignId,
     name: String,
@@ -832,14 +834,17 @@ async fn campaign_rows(actor: &Actor, mut q: Query, filter: &StatsFilter) -> Res
     push_campaign_conditions(&mut q, filter, "c");
     push_period_conditions(&mut q, filter);
     reading!(actor.db, |tx| {
-        let (array, row) = match tx.backend() {
-            Backend::Sqlite => ("json_group_array", "json_array"),
-            Backend::Postgres => ("json_agg", "json_build_array"),
+        // (SQLite keeps a boolean as 0 or 1: made JSON's true or false)
+        let (array, row, archived) = match tx.backend() {
+            Backend::Sqlite => {
+                ("json_group_array", "json_array", "json(case when r.is_archived then 'true' else 'false' end)")
+            }
+            Backend::Postgres => ("json_agg", "json_build_array", "r.is_archived"),
         };
         let mut whole = q.clone().prefixed(&format!(
             "select cast(coalesce({array}({row}(r.campaign_id, r.name, r.channel_id, r.channel, r.service_id,
-                     r.service, r.starts_on, r.ends_on, cast(r.is_archived as integer), r.budget, r.leads,
-                     r.clients, r.revenue) order by r.name_key, r.campaign_id), '[]') as text)
+                     r.service, r.starts_on, r.ends_on, {archived}, r.budget, r.leads, r.clients, r.revenue)
+                     order by r.name_key, r.campaign_id), '[]') as text)
              from ("
         ));
         whole.push(") r");
@@ -850,57 +855,7 @@ async fn campaign_rows(actor: &Actor, mut q: Query, filter: &StatsFilter) -> Res
 
 /// The campaign rows of [`campaign_rows`]'s JSON array, each an array of [`RawRow`]'s fields.
 fn parse_rows(json: &str) -> Result<Vec<RawRow>> {
-    type Fields = (
-        CampaignId,
-        String,
-        ChannelId,
-        String,
-        ServiceId,
-        String,
-        NaiveDate,
-        Option<NaiveDate>,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-    );
-    let rows: Vec<Fields> =
-        serde_json::from_str(json).map_err(|e| Error::Internal(format!("campaign statistics rows: {e}")))?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                campaign_id,
-                name,
-                channel_id,
-                channel,
-                service_id,
-                service,
-                starts_on,
-                ends_on,
-                archived,
-                budget,
-                leads,
-                clients,
-                revenue,
-            )| RawRow {
-                campaign_id,
-                name,
-                channel_id,
-                channel,
-                service_id,
-                service,
-                starts_on,
-                ends_on,
-                is_archived: archived != 0,
-                budget,
-                leads,
-                clients,
-                revenue,
-            },
-        )
-        .collect())
+    serde_json::from_str(json).map_err(|e| Error::Internal(format!("campaign statistics rows: {e}")))
 }
 
 /// A kept or counted number of leads.
