@@ -552,16 +552,25 @@ async fn a_writer_killed_mid_transaction_leaves_an_intact_file_and_the_other_pro
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("run crm demo");
-    // wait until the demo holds the file's write lock: its one long transaction has begun
+    // wait until the demo holds the file's write lock for a second on end: its one long
+    // transaction has begun (its short ones before it, checks and users, hold it for
+    // milliseconds, and a save waiting behind one of them went through at once)
     let probe = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap().busy_timeout(Duration::ZERO);
     let started = Instant::now();
+    let mut locked_since: Option<Instant> = None;
     loop {
         assert!(started.elapsed() < Duration::from_secs(60), "the demo never began writing");
         assert!(demo.try_wait().unwrap().is_none(), "the demo ended early");
         let mut conn = sqlx::SqliteConnection::connect_with(&probe).await.unwrap();
         match sqlx::query("begin immediate").execute(&mut conn).await {
-            Ok(_) => sqlx::query("rollback").execute(&mut conn).await.map(drop).unwrap(),
-            Err(_) => break,
+            Ok(_) => {
+                sqlx::query("rollback").execute(&mut conn).await.map(drop).unwrap();
+                locked_since = None;
+            }
+            Err(_) if locked_since.is_some_and(|since| since.elapsed() >= Duration::from_secs(1)) => break,
+            Err(_) => {
+                locked_since.get_or_insert_with(Instant::now);
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
