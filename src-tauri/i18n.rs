@@ -399,6 +399,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Обновление базы данных прервалось на шаге {version}: восстановите резервную копию",
         "An update of the database stopped part-way at step {version}: restore a backup",
     ),
+    (
+        "role_prefix_taken",
+        "Роли PostgreSQL с префиксом «{prefix}» уже служат другой базе этого сервера ({database}): у каждой базы CRM свой префикс — задайте другой (role_prefix в config.toml или CRM_ROLE_PREFIX) здесь и на каждом компьютере этой базы",
+        "The PostgreSQL roles with the prefix \"{prefix}\" already serve another database of this server ({database}): each CRM database has its own prefix, so set another one (role_prefix in config.toml or CRM_ROLE_PREFIX) here and on every computer that uses this database",
+    ),
     ("already_converted", "Лид уже переведён в клиенты", "This lead has already been converted"),
     ("lead_archived", "Лид в архиве", "This lead is archived"),
     ("lost_reason_required", "Укажите причину отказа", "Choose why the lead was lost"),

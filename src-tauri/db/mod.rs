@@ -274,7 +274,7 @@ impl Db {
                 let migrating = PgPoolOptions::new().max_connections(1).connect_with(options).await?;
                 let result = POSTGRES_MIGRATIONS.run(&migrating).await;
                 migrating.close().await;
-                result.map_err(refused_migration)?;
+                result.map_err(|error| refused_office_migration(error, role_prefix))?;
             }
         }
         Ok(())
@@ -415,6 +415,26 @@ fn refused_migration(error: sqlx::migrate::MigrateError) -> Error {
         }
         other => Error::Migrate(other),
     }
+}
+
+/// [`refused_migration`] on PostgreSQL, where a first migration also refuses a role prefix that
+/// another database of the server already uses (0008_office_roles.sql raises it with the other
+/// database's name in its message): the owner is told which prefix and how to choose another.
+fn refused_office_migration(error: sqlx::migrate::MigrateError, role_prefix: &str) -> Error {
+    use sqlx::migrate::MigrateError;
+    if let MigrateError::Execute(sqlx::Error::Database(db))
+    | MigrateError::ExecuteMigration(sqlx::Error::Database(db), _) = &error
+    {
+        const MARK: &str = "already serve another database (CRM roles of database ";
+        if let Some((_, rest)) = db.message().split_once(MARK) {
+            let database = rest.split_once(')').map_or(rest, |(name, _)| name).to_owned();
+            return Error::State {
+                code: "role_prefix_taken",
+                params: vec![("prefix", role_prefix.to_owned()), ("database", database)],
+            };
+        }
+    }
+    refused_migration(error)
 }
 
 /// When this process last changed SQLite's planner statistics in bulk, in milliseconds since

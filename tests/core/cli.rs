@@ -13,12 +13,13 @@ fn crm(url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         .arg("--database-url")
         .arg(url)
         .args(args)
-        .envs(env.iter().copied())
         // never read or write the real user's config
         .env("CRM_CONFIG_DIR", dir.path())
         .env("CRM_DATA_DIR", dir.path())
         .env("LANG", "en_US.UTF-8")
         .env("CRM_ROLE_PREFIX", pg::role_prefix(url))
+        // the test's own settings last: they win
+        .envs(env.iter().copied())
         .output()
         .expect("run crm")
 }
@@ -211,6 +212,25 @@ fn demo_data_never_lands_in_an_office_unasked_nor_with_a_published_password() {
     ));
     assert!(err.contains("ermission"), "an operator may not: {err}");
     ok(&crm(&url, &[&more[..], &["--with-other-users"]].concat(), &boss));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_office_database_on_the_roles_prefix_of_another_is_refused_with_what_to_do() {
+    let first = pg::postgres_database().await;
+    let second = pg::postgres_database().await;
+    let prefix = pg::role_prefix(&first);
+    ok(&crm(&first, &["migrate"], &[]));
+
+    let err = fails(&crm(&second, &["migrate"], &[("CRM_ROLE_PREFIX", &prefix)]));
+    let first_name = first.split('?').next().unwrap().rsplit('/').next().unwrap();
+    assert!(err.contains(&format!("prefix \"{prefix}\"")) && err.contains(&format!("({first_name})")), "{err}");
+    assert!(err.contains("CRM_ROLE_PREFIX") && !err.contains("atabase error"), "{err}");
+    let err = fails(&crm(&second, &["migrate"], &[("CRM_ROLE_PREFIX", &prefix), ("LANG", "ru_RU.UTF-8")]));
+    assert!(err.contains(&format!("префиксом «{prefix}»")) && !err.contains("Ошибка базы данных"), "{err}");
+
+    // nothing of the refused step stays: the second database migrates under a prefix of its own
+    ok(&crm(&second, &["migrate"], &[]));
+    ok(&crm(&first, &["migrate"], &[]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
