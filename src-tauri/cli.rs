@@ -311,6 +311,15 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
                             d.counted
                         );
                     }
+                    for d in &differences.list_counts {
+                        let what = if d.list == "contracts" { "contracts" } else { "clients with a contract" };
+                        out!(
+                            "{what}{}: kept {}, the records say {}",
+                            if d.is_archived { " (archived)" } else { "" },
+                            d.kept,
+                            d.counted
+                        );
+                    }
                     for d in differences.roll_ups.iter().take(100) {
                         let when = match d.period {
                             "month" => format!("in {}", d.day.format("%Y-%m")),

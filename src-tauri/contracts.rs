@@ -118,7 +118,11 @@ impl Crm {
         let (count, select) = ("select count(*) from contracts c", format!("{COLUMNS}{FROM}"));
         // the page is cut before the joins (the contracts ending soon from the validity index,
         // which migration 0024 makes hold the signing day and amount too)
-        Ok(ListQuery::keyed(clause, count, &select, keyset).cut_by_ids())
+        let list = ListQuery::keyed(clause, count, &select, keyset).cut_by_ids();
+        Ok(match kept_contract_count(filter) {
+            Some(kept) => list.with_kept_count(kept),
+            None => list,
+        })
     }
 
     /// One contract with its document's details (not its bytes).
@@ -291,6 +295,41 @@ impl Crm {
         }
         Ok(id)
     }
+}
+
+/// The total of a contracts list from the counts kept per archived or not
+/// (migrations/*/0028_list_counts.sql), when nothing else filters it.
+fn kept_contract_count(filter: &ContractFilter) -> Option<Query> {
+    // every field named: a filter added later must say here whether the counts serve it
+    let ContractFilter {
+        search,
+        service_id,
+        client_id,
+        unassigned_only,
+        expiring,
+        signed_from,
+        signed_to,
+        include_archived,
+        sort: _,
+        direction: _,
+        page: _,
+    } = filter;
+    let filtered = *expiring
+        || !search.trim().is_empty()
+        || service_id.is_some()
+        || client_id.is_some()
+        || *unassigned_only
+        || signed_from.is_some()
+        || signed_to.is_some();
+    if filtered {
+        return None;
+    }
+    let mut q =
+        Query::new("select cast(coalesce(sum(k.n), 0) as bigint) from list_counts k where k.list = 'contracts'");
+    if !include_archived {
+        q.push(" and k.is_archived = false");
+    }
+    Some(q)
 }
 
 fn filter_clause(filter: &ContractFilter, expiring_days: u32) -> Query {

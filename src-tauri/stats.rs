@@ -222,22 +222,36 @@ pub struct CountDifference {
     pub counted: i64,
 }
 
+/// A kept count of a list's rows (migrations/*/0028_list_counts.sql: `contracts`, or
+/// `sold_clients`, the clients with a contract; archived or not) that differs from the rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ListCountDifference {
+    pub list: String,
+    pub is_archived: bool,
+    pub kept: i64,
+    pub counted: i64,
+}
+
 /// What `crm stats --verify` found: nothing, when the kept figures agree with the rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Verification {
     pub roll_ups: Vec<RollupDifference>,
     pub lead_counts: Vec<CountDifference>,
+    pub list_counts: Vec<ListCountDifference>,
     /// At most [`SIGNING_LISTED`].
     pub signing_order: Vec<SigningDifference>,
 }
 
 impl Verification {
     pub fn is_empty(&self) -> bool {
-        self.roll_ups.is_empty() && self.lead_counts.is_empty() && self.signing_order.is_empty()
+        self.roll_ups.is_empty()
+            && self.lead_counts.is_empty()
+            && self.list_counts.is_empty()
+            && self.signing_order.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.roll_ups.len() + self.lead_counts.len() + self.signing_order.len()
+        self.roll_ups.len() + self.lead_counts.len() + self.list_counts.len() + self.signing_order.len()
     }
 }
 
@@ -500,63 +514,85 @@ impl Crm {
     pub async fn verify_stats(&self, actor: &Actor) -> Result<Verification> {
         actor.require(Permission::StatsView)?;
         let counts_too = actor.can(Permission::LeadsView);
+        let contracts_too = actor.can(Permission::ContractsView);
         type Kept = (Vec<Tally>, Vec<Tally>, Vec<Tally>);
-        type Others = (Vec<CountDifference>, Vec<SigningDifference>);
-        let ((kept_days, kept_months, kept_totals), rows, (lead_counts, signing_order)): (Kept, Vec<Tally>, Others) =
-            reading!(actor.db, |tx| {
-                let live = " where leads <> 0 or clients <> 0 or revenue <> 0 order by 1, 2";
-                let days = tx
-                    .fetch_all(Query::new(format!(
-                        "select campaign_id, day, leads, clients, revenue from stat_days{live}"
-                    )))
-                    .await?;
-                let months = tx
-                    .fetch_all(Query::new(format!(
-                        "select campaign_id, month as day, leads, clients, revenue from stat_months{live}"
-                    )))
-                    .await?;
-                let totals = tx
-                    .fetch_all(Query::new(format!(
-                        "select shard as campaign_id, day, leads, clients, revenue from stat_day_totals{live}"
-                    )))
-                    .await?;
-                let rows = tx.fetch_all(Query::new(format!("{} order by 1, 2", recomputed(tx.backend())))).await?;
-                // the counts are compared where the leads may be read (every role that counts them)
-                let counts = if counts_too {
-                    let kept: Vec<Count> = tx
-                        .fetch_all(Query::new(
-                            "select campaign_id, owner_id, status, is_archived, n from lead_counts where n <> 0
+        type Others = (Vec<CountDifference>, Vec<ListCountDifference>, Vec<SigningDifference>);
+        let ((kept_days, kept_months, kept_totals), rows, (lead_counts, list_counts, signing_order)): (
+            Kept,
+            Vec<Tally>,
+            Others,
+        ) = reading!(actor.db, |tx| {
+            let live = " where leads <> 0 or clients <> 0 or revenue <> 0 order by 1, 2";
+            let days = tx
+                .fetch_all(Query::new(format!("select campaign_id, day, leads, clients, revenue from stat_days{live}")))
+                .await?;
+            let months = tx
+                .fetch_all(Query::new(format!(
+                    "select campaign_id, month as day, leads, clients, revenue from stat_months{live}"
+                )))
+                .await?;
+            let totals = tx
+                .fetch_all(Query::new(format!(
+                    "select shard as campaign_id, day, leads, clients, revenue from stat_day_totals{live}"
+                )))
+                .await?;
+            let rows = tx.fetch_all(Query::new(format!("{} order by 1, 2", recomputed(tx.backend())))).await?;
+            // the counts are compared where the leads may be read (every role that counts them)
+            let counts = if counts_too {
+                let kept: Vec<Count> = tx
+                    .fetch_all(Query::new(
+                        "select campaign_id, owner_id, status, is_archived, n from lead_counts where n <> 0
                              order by 1, 2, 3, 4",
-                        ))
-                        .await?;
-                    let counted: Vec<Count> = tx
-                        .fetch_all(Query::new(
-                            "select coalesce(campaign_id, 0) as campaign_id, coalesce(owner_id, 0) as owner_id, status,
+                    ))
+                    .await?;
+                let counted: Vec<Count> = tx
+                    .fetch_all(Query::new(
+                        "select coalesce(campaign_id, 0) as campaign_id, coalesce(owner_id, 0) as owner_id, status,
                                     is_archived, count(*) as n
                              from leads group by 1, 2, 3, 4 order by 1, 2, 3, 4",
-                        ))
-                        .await?;
-                    compare_counts(kept, counted)
-                } else {
-                    Vec::new()
-                };
-                // the previous signing day each contract keeps (store::signing_order)
-                let order = tx
+                    ))
+                    .await?;
+                compare_counts(kept, counted)
+            } else {
+                Vec::new()
+            };
+            // the clients with a contract are the statistics' own; the contracts are
+            // compared where they may be read
+            let contracts = if contracts_too {
+                " union all select 'contracts', is_archived, count(*) from contracts group by is_archived"
+            } else {
+                ""
+            };
+            let lists = tx
                     .fetch_all(Query::new(format!(
-                        "select id as contract_id, prev_signed_on as kept, prev as signed_before from (
+                        "select list, is_archived, cast(sum(kept) as bigint) as kept, cast(sum(counted) as bigint) as counted from (
+                             select list, is_archived, n as kept, 0 as counted from list_counts
+                             where list = 'sold_clients' or {contracts_too}
+                             union all
+                             select list, is_archived, 0, n from (
+                                 select 'sold_clients' as list, is_archived, count(*) as n from stat_clients
+                                 where contracts > 0 group by is_archived{contracts}) c
+                         ) x
+                         group by list, is_archived having sum(kept) <> sum(counted) order by list, is_archived"
+                    )))
+                    .await?;
+            // the previous signing day each contract keeps (store::signing_order)
+            let order = tx
+                .fetch_all(Query::new(format!(
+                    "select id as contract_id, prev_signed_on as kept, prev as signed_before from (
                              select id, prev_signed_on,
                                     lag(signed_on) over (partition by client_id order by signed_on, id) as prev
                              from stat_contracts) k
                          where prev_signed_on is distinct from prev order by id limit {SIGNING_LISTED}"
-                    )))
-                    .await?;
-                Ok(((days, months, totals), rows, (counts, order)))
-            })?;
+                )))
+                .await?;
+            Ok(((days, months, totals), rows, (counts, lists, order)))
+        })?;
         let row_months = by_month(&rows);
         let mut roll_ups = compare(&kept_days, &rows, "day");
         roll_ups.extend(compare(&kept_months, &row_months, "month"));
         roll_ups.extend(compare(&kept_totals, &by_share(&rows), SHARE_PERIOD));
-        Ok(Verification { roll_ups, lead_counts, signing_order })
+        Ok(Verification { roll_ups, lead_counts, list_counts, signing_order })
     }
 
     /// Makes the roll-ups again from the rows (administrators): the repair for what
@@ -596,6 +632,8 @@ impl Crm {
                          from leads group by 1, 2, 3, 4",
                     ))
                     .await?;
+                    tx.execute(Query::new("delete from list_counts")).await?;
+                    tx.execute(Query::new(LIST_COUNTED)).await?;
                     made
                 }
                 Backend::Postgres => tx.scalar(Query::new("select crm_stat_rebuild()")).await?,
@@ -634,7 +672,16 @@ impl Crm {
         let (offset, limit) = filter.page.clamped();
         let page = reading!(actor.db, |tx| {
             if !period || search.is_some() {
-                let total: i64 = tx.scalar(sales(None).prefixed("select count(*)")).await?;
+                // all time without a search: the clients with a contract, counted as they change
+                // (migrations/*/0028_list_counts.sql)
+                let count = match search {
+                    None => Query::new(
+                        "select cast(coalesce(sum(n), 0) as bigint) from list_counts
+                         where list = 'sold_clients' and is_archived = false",
+                    ),
+                    Some(_) => sales(None).prefixed("select count(*)"),
+                };
+                let total: i64 = tx.scalar(count).await?;
                 return Ok(filter.page.page(tx.fetch_all(sales_page(sales(None), filter)).await?, total));
             }
             // A period without a search: the clients counted from the signing order each
@@ -857,6 +904,12 @@ async fn campaign_rows(actor: &Actor, mut q: Query, filter: &StatsFilter) -> Res
 fn parse_rows(json: &str) -> Result<Vec<RawRow>> {
     serde_json::from_str(json).map_err(|e| Error::Internal(format!("campaign statistics rows: {e}")))
 }
+
+/// The list counts of migrations/*/0028_list_counts.sql made from the rows (a rebuild).
+const LIST_COUNTED: &str = "insert into list_counts (list, is_archived, n)
+     select 'contracts', is_archived, count(*) from contracts group by is_archived
+     union all
+     select 'sold_clients', is_archived, count(*) from clients where contracts > 0 group by is_archived";
 
 /// A kept or counted number of leads.
 #[derive(sqlx::FromRow)]

@@ -55,9 +55,17 @@ pub(crate) const TABLES: &[Table] = &[
 /// What a backup leaves out: each database's own migration ledger, sign-in pauses (a restored
 /// database starts without any), a PostgreSQL database's `office` row (its role prefix and days
 /// belong to that server), and what the database derives from the rows and makes again as they
-/// go in: the statistics' roll-ups, the lead counts, and (below) the trigram search indexes.
-pub(crate) const NOT_COPIED: &[&str] =
-    &["_sqlx_migrations", "sign_in_throttle", "office", "stat_days", "stat_months", "stat_day_totals", "lead_counts"];
+/// go in: the statistics' roll-ups, the lead and list counts, and (below) the trigram search indexes.
+pub(crate) const NOT_COPIED: &[&str] = &[
+    "_sqlx_migrations",
+    "sign_in_throttle",
+    "office",
+    "stat_days",
+    "stat_months",
+    "stat_day_totals",
+    "lead_counts",
+    "list_counts",
+];
 
 /// SQLite's full-text tables and their shadow tables (`leads_search_data`, ...): derived too.
 const DERIVED_PREFIXES: &[&str] = &["leads_search", "clients_search"];

@@ -318,9 +318,14 @@ both_backends! {
         // (the all-campaign totals follow the days by their triggers; changed on their own too)
         tx.execute(Query::new("insert into stat_day_totals (day, shard, leads, clients, revenue) values ($1, 5, 3, 0, 0)")
             .bind(NaiveDate::from_ymd_opt(2002, 2, 2).unwrap())).await.unwrap();
+        // (a count of archived contracts three above the rows, whether or not it had a row)
+        tx.execute(Query::new("delete from list_counts where list = 'contracts' and is_archived = true")).await.unwrap();
+        tx.execute(Query::new("insert into list_counts (list, is_archived, n) select 'contracts', true, count(*) + 3 from contracts where is_archived = true")).await.unwrap();
         tx.commit().await.unwrap();
 
         let verification = t.crm.verify_stats(&t.admin).await.unwrap();
+        let lists: Vec<_> = verification.list_counts.iter().map(|d| (d.list.as_str(), d.is_archived, d.kept - d.counted)).collect();
+        assert_eq!(lists, vec![("contracts", true, 3)], "{verification:?}");
         assert!(!verification.lead_counts.is_empty() && verification.lead_counts.iter().all(|d| d.campaign_id == w.campaigns[2].get() && d.owner_id == 999_999 && (d.kept, d.counted) == (2, 0)), "{verification:?}");
         let found = verification.roll_ups;
         let (shares, found): (Vec<_>, Vec<_>) = found.into_iter().partition(|d| d.period == "share of all campaigns' day");
@@ -333,6 +338,8 @@ both_backends! {
         let operator = t.user("olga", &["operator"]).await;
         assert!(matches!(t.crm.rebuild_stats(&operator).await, Err(Error::Forbidden(_))));
         assert!(!t.crm.verify_stats(&operator).await.unwrap().is_empty(), "every role may verify");
+        // an operator does not see contracts, nor how many there are
+        assert!(t.crm.verify_stats(&operator).await.unwrap().list_counts.is_empty());
 
         t.crm.rebuild_stats(&t.admin).await.unwrap();
         assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default());
