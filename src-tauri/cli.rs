@@ -312,7 +312,10 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
                         );
                     }
                     for d in &differences.list_counts {
-                        let what = if d.list == "contracts" { "contracts" } else { "clients with a contract" };
+                        let what = match d.list.as_str() {
+                            "sold_clients" => "clients with a contract",
+                            other => other,
+                        };
                         out!(
                             "{what}{}: kept {}, the records say {}",
                             if d.is_archived { " (archived)" } else { "" },

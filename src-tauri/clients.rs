@@ -90,6 +90,21 @@ pub struct ClientFilter {
     pub page: PageRequest,
 }
 
+/// The total of a clients list from the counts kept per archived or not
+/// (migrations/*/0028_list_counts.sql), when nothing else filters it.
+fn kept_client_count(filter: &ClientFilter) -> Option<Query> {
+    // every field named: a filter added later must say here whether the counts serve it
+    let ClientFilter { search, campaign_id, owner_id, include_archived, sort: _, direction: _, page: _ } = filter;
+    if !search.trim().is_empty() || campaign_id.is_some() || owner_id.is_some() {
+        return None;
+    }
+    let mut q = Query::new("select cast(coalesce(sum(k.n), 0) as bigint) from list_counts k where k.list = 'clients'");
+    if !include_archived {
+        q.push(" and k.is_archived = false");
+    }
+    Some(q)
+}
+
 /// Contract counts and revenue are the client's totals kept by every contract write
 /// (`store::refresh_client_totals`), so a page never aggregates the contracts table.
 const COLUMNS: &str = "select cl.id, cl.lead_id, cl.full_name, cl.phone, cl.email, cl.note, l.campaign_id,
@@ -140,7 +155,10 @@ impl Crm {
                 };
                 search.bounded_list(list, backend, ("clients", "cl"), on_row, sorted)
             }
-            None => list,
+            None => match kept_client_count(filter) {
+                Some(kept) => list.with_kept_count(kept),
+                None => list,
+            },
         })
     }
 

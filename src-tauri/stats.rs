@@ -222,8 +222,8 @@ pub struct CountDifference {
     pub counted: i64,
 }
 
-/// A kept count of a list's rows (migrations/*/0028_list_counts.sql: `contracts`, or
-/// `sold_clients`, the clients with a contract; archived or not) that differs from the rows.
+/// A kept count of a list's rows (migrations/*/0028_list_counts.sql: `contracts`, `clients`
+/// or `sold_clients`, the clients with a contract; archived or not) that differs from the rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ListCountDifference {
     pub list: String,
@@ -556,8 +556,8 @@ impl Crm {
             } else {
                 Vec::new()
             };
-            // the clients with a contract are the statistics' own; the contracts are
-            // compared where they may be read
+            // the clients are the statistics' own; the contracts are compared where they may
+            // be read
             let contracts = if contracts_too {
                 " union all select 'contracts', is_archived, count(*) from contracts group by is_archived"
             } else {
@@ -567,10 +567,13 @@ impl Crm {
                     .fetch_all(Query::new(format!(
                         "select list, is_archived, cast(sum(kept) as bigint) as kept, cast(sum(counted) as bigint) as counted from (
                              select list, is_archived, n as kept, 0 as counted from list_counts
-                             where list = 'sold_clients' or {contracts_too}
+                             where list <> 'contracts' or {contracts_too}
                              union all
                              select list, is_archived, 0, n from (
-                                 select 'sold_clients' as list, is_archived, count(*) as n from stat_clients
+                                 select 'clients' as list, is_archived, count(*) as n from stat_clients
+                                 group by is_archived
+                                 union all
+                                 select 'sold_clients', is_archived, count(*) from stat_clients
                                  where contracts > 0 group by is_archived{contracts}) c
                          ) x
                          group by list, is_archived having sum(kept) <> sum(counted) order by list, is_archived"
@@ -908,6 +911,8 @@ fn parse_rows(json: &str) -> Result<Vec<RawRow>> {
 /// The list counts of migrations/*/0028_list_counts.sql made from the rows (a rebuild).
 const LIST_COUNTED: &str = "insert into list_counts (list, is_archived, n)
      select 'contracts', is_archived, count(*) from contracts group by is_archived
+     union all
+     select 'clients', is_archived, count(*) from clients group by is_archived
      union all
      select 'sold_clients', is_archived, count(*) from clients where contracts > 0 group by is_archived";
 
