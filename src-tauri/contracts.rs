@@ -107,6 +107,12 @@ impl Crm {
         crate::domain::date::check_period(("signed_from", filter.signed_from), ("signed_to", filter.signed_to))?;
         let clause = filter_clause(filter, self.settings.expiring_days);
         let (column, default_direction) = match filter.sort {
+            // The contracts ending soon were signed long ago: read backwards along the signing
+            // index, PostgreSQL skipped every recent contract for a page (31,000 rows, 28 ms at
+            // a million leads). They are a few weeks' worth (13,000), found by the validity
+            // index that also holds the signing day: sorted from it they take 5 ms. The key as
+            // an expression no index serves keeps the planner there (SQLite sorts them anyway).
+            ContractSort::SignedOn if filter.expiring => ("coalesce(c.signed_on, c.signed_on)", Direction::Desc),
             ContractSort::SignedOn => ("c.signed_on", Direction::Desc),
             ContractSort::Name => ("c.name_key", Direction::Asc),
             ContractSort::Amount => ("c.amount", Direction::Desc),
