@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use crate::app::Crm;
-use crate::cards::{change_owner, change_status};
+use crate::cards::{change_owner, change_status, NewOwner};
 use crate::clients::ClientFilter;
 use crate::db::{reading, transact, Query, Tx};
 use crate::domain::id::{ClientId, LeadId, LostReasonId, UserId, Version};
@@ -111,6 +111,8 @@ impl Crm {
         };
         transact!(actor.db, |tx| {
             let mut outcome = BulkOutcome::default();
+            // read once, at the first record it is needed for
+            let mut owner: Option<NewOwner> = None;
             for &id in &ids {
                 let lead = match leads::fetch(tx, LeadId::new(id)).await {
                     Ok(lead) => lead,
@@ -124,7 +126,8 @@ impl Crm {
                         change_status(tx, actor, &lead, lead.version, *status, *lost_reason_id).await
                     }
                     LeadAction::SetOwner { owner_id } => {
-                        change_owner(tx, actor, Record::Lead(lead.id), lead.version, *owner_id).await
+                        let owner = NewOwner::once(&mut owner, tx, *owner_id).await?;
+                        change_owner(tx, actor, Record::Lead(lead.id), lead.version, owner).await
                     }
                     LeadAction::Archive => leads::change_archived(tx, actor, &lead, lead.version, true).await,
                     LeadAction::Restore => leads::change_archived(tx, actor, &lead, lead.version, false).await,
@@ -162,6 +165,8 @@ impl Crm {
         };
         transact!(actor.db, |tx| {
             let mut outcome = BulkOutcome::default();
+            // read once, at the first record it is needed for
+            let mut owner: Option<NewOwner> = None;
             for &id in &ids {
                 let client = match crate::clients::fetch_client(tx, ClientId::new(id)).await {
                     Ok(client) => client,
@@ -172,7 +177,8 @@ impl Crm {
                 };
                 let result = savepoint(tx, async |tx: &mut Tx| match action {
                     ClientAction::SetOwner { owner_id } => {
-                        change_owner(tx, actor, Record::Client(client.id), client.version, *owner_id).await
+                        let owner = NewOwner::once(&mut owner, tx, *owner_id).await?;
+                        change_owner(tx, actor, Record::Client(client.id), client.version, owner).await
                     }
                     ClientAction::Archive | ClientAction::Restore => {
                         let archived = matches!(action, ClientAction::Archive);

@@ -9,7 +9,7 @@ use crate::clients::{fetch_client, Client};
 use crate::contracts::{Contract, ContractFilter};
 use crate::db::{reading, transact, Query, Tx};
 use crate::domain::Money;
-use crate::error::{Checks, Error, Result};
+use crate::error::{Checks, Error, FieldError, Result};
 use crate::history::{read_timeline, Changes, Entry, Record};
 use crate::leads::{self, Lead, LeadStatus};
 use crate::permission::{Actor, Permission};
@@ -146,7 +146,8 @@ impl Crm {
         actor.require(Permission::OwnersAssign)?;
         actor.require(record.view_permission())?;
         transact!(actor.db, |tx| {
-            change_owner(tx, actor, record, version, owner_id).await?;
+            let owner = NewOwner::read(tx, owner_id).await?;
+            change_owner(tx, actor, record, version, &owner).await?;
             Ok(())
         })
     }
@@ -244,13 +245,47 @@ pub(crate) async fn change_status(
     audit_entry(tx, actor, "status", "lead", before.id, &lead.full_name, &changes).await
 }
 
+/// Who is to become responsible for a record: whether that user exists and is active, and
+/// their name, read once (a bulk change of 50 records reads them once, not 50 times).
+pub(crate) struct NewOwner {
+    id: UserId,
+    /// `is_active` and `full_name`, when the user exists.
+    user: Option<(bool, String)>,
+}
+
+impl NewOwner {
+    pub(crate) async fn read(tx: &mut Tx, id: UserId) -> Result<Self> {
+        let user =
+            tx.fetch_optional(Query::new("select is_active, full_name from users where id = $1").bind(id)).await?;
+        Ok(Self { id, user })
+    }
+
+    /// The one in `slot`, read into it first if it is empty (a bulk change reads it at its
+    /// first record).
+    pub(crate) async fn once<'a>(slot: &'a mut Option<Self>, tx: &mut Tx, id: UserId) -> Result<&'a Self> {
+        Ok(match slot {
+            Some(owner) => owner,
+            empty => empty.insert(Self::read(tx, id).await?),
+        })
+    }
+
+    /// The owner's name, or why they may not be one (as `leads::active_user` says it).
+    fn check(&self) -> Result<&str> {
+        match &self.user {
+            Some((true, name)) => Ok(name),
+            Some((false, _)) => Err(Error::Invalid(vec![FieldError::new("owner_id", "user_inactive")])),
+            None => Err(Error::Invalid(vec![FieldError::new("owner_id", "unknown")])),
+        }
+    }
+}
+
 /// Makes `owner_id` responsible for `record` (read at `version`) in the caller's transaction.
 pub(crate) async fn change_owner(
     tx: &mut Tx,
     actor: &Actor,
     record: Record,
     version: Version,
-    owner_id: UserId,
+    owner: &NewOwner,
 ) -> Result<()> {
     let (entity, id) = record.parts();
     let table = if entity == "lead" { "leads" } else { "clients" };
@@ -268,20 +303,17 @@ pub(crate) async fn change_owner(
     if status == LeadStatus::Converted.code() {
         return Err(Error::state("lead_converted_locked"));
     }
-    let mut checks = Checks::new();
-    leads::active_user(tx, &mut checks, "owner_id", owner_id).await?;
-    checks.finish()?;
+    let new_owner = owner.check()?;
     let update = Query::new(format!(
         "update {table} set owner_id = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4"
     ))
-    .bind(owner_id)
+    .bind(owner.id)
     .bind(now())
     .bind(id)
     .bind(version);
     update_versioned(tx, table, entity, id, update).await?;
-    let new_owner: String = tx.scalar(Query::new("select full_name from users where id = $1").bind(owner_id)).await?;
     let mut changes = Changes::default();
-    changes.field("owner", old_owner.as_deref(), Some(&new_owner));
+    changes.field("owner", old_owner.as_deref(), Some(new_owner));
     audit_entry(tx, actor, "owner", entity, id, &name, &changes).await
 }
 

@@ -166,6 +166,18 @@ both_backends! {
         let current = t.crm.get_lead(&t.admin, mine.id).await.unwrap();
         let err = t.crm.set_owner(&t.admin, Record::Lead(mine.id), current.version, anna.user_id).await.unwrap_err();
         assert_eq!(field_errors(err), [("owner_id", "user_inactive")]);
+        // nor in bulk (the owner read once for the whole action): each record refused, as alone
+        use crm::bulk::{LeadAction, Selection};
+        let to_anna = LeadAction::SetOwner { owner_id: anna.user_id };
+        let both = Selection::Ids { ids: vec![mine.id.get(), annas.items[0].id.get()] };
+        let outcome = t.crm.bulk_leads(&t.admin, &both, &to_anna).await.unwrap();
+        assert!(outcome.changed.is_empty());
+        let refusals: Vec<_> = outcome.refused.into_iter().map(|r| field_errors(r.error)).collect();
+        assert_eq!(refusals, [[("owner_id", "user_inactive")], [("owner_id", "user_inactive")]]);
+        let nobody = LeadAction::SetOwner { owner_id: UserId::new(999_999) };
+        let outcome = t.crm.bulk_leads(&t.admin, &both, &nobody).await.unwrap();
+        assert_eq!(outcome.refused.into_iter().map(|r| field_errors(r.error)).collect::<Vec<_>>(), [[("owner_id", "unknown")], [("owner_id", "unknown")]]);
+        assert_eq!(t.crm.get_lead(&t.admin, mine.id).await.unwrap().version, current.version, "nothing written");
         assert!(t.crm.user_options(&olga).await.unwrap().iter().all(|u| u.id != anna.user_id));
     }
 
