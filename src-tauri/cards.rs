@@ -9,7 +9,7 @@ use crate::clients::{fetch_client, Client};
 use crate::contracts::{Contract, ContractFilter};
 use crate::db::{reading, transact, Query, Tx};
 use crate::domain::Money;
-use crate::error::{Checks, Error, FieldError, Result};
+use crate::error::{Checks, Error, Result};
 use crate::history::{read_timeline, Changes, Entry, Record};
 use crate::leads::{self, Lead, LeadStatus};
 use crate::permission::{Actor, Permission};
@@ -271,11 +271,10 @@ impl NewOwner {
 
     /// The owner's name, or why they may not be one (as `leads::active_user` says it).
     fn check(&self) -> Result<&str> {
-        match &self.user {
-            Some((true, name)) => Ok(name),
-            Some((false, _)) => Err(Error::Invalid(vec![FieldError::new("owner_id", "user_inactive")])),
-            None => Err(Error::Invalid(vec![FieldError::new("owner_id", "unknown")])),
+        if let Some(error) = leads::not_active("owner_id", self.user.as_ref().map(|(is_active, _)| *is_active)) {
+            return Err(Error::Invalid(vec![error]));
         }
+        Ok(self.user.as_ref().map_or("", |(_, name)| name.as_str()))
     }
 }
 

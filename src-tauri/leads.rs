@@ -6,7 +6,7 @@
 mod input;
 mod search;
 
-pub(crate) use input::{active_user, duplicates, holders, lost_reason, Refused, ValidLead};
+pub(crate) use input::{active_user, duplicates, holders, lost_reason, not_active, Refused, ValidLead};
 pub use input::{search_text, LeadInput};
 pub use search::SEARCH_COUNT_BOUND;
 pub(crate) use search::{Search, SearchedSort};

@@ -173,12 +173,21 @@ pub(crate) async fn active_user(
 ) -> Result<Option<UserId>> {
     let active: Option<(bool,)> =
         tx.fetch_optional(Query::new("select is_active from users where id = $1").bind(id)).await?;
-    match active {
-        None => checks.push(FieldError::new(field, "unknown")),
-        Some((false,)) => checks.push(FieldError::new(field, "user_inactive")),
-        Some(_) => return Ok(Some(id)),
+    match not_active(field, active.map(|(is_active,)| is_active)) {
+        Some(error) => checks.push(error),
+        None => return Ok(Some(id)),
     }
     Ok(None)
+}
+
+/// Why a user who is `is_active` (`None`: no such user) may not be chosen on `field`: `unknown`
+/// or `user_inactive`; nothing for an active user.
+pub(crate) fn not_active(field: &'static str, is_active: Option<bool>) -> Option<FieldError> {
+    match is_active {
+        None => Some(FieldError::new(field, "unknown")),
+        Some(false) => Some(FieldError::new(field, "user_inactive")),
+        Some(true) => None,
+    }
 }
 
 /// The lower-cased text a lead list searches: full name, phone digits and e-mail, space-separated.
