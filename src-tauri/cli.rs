@@ -323,6 +323,16 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
                             d.counted
                         );
                     }
+                    for d in differences.signing_days.iter().take(100) {
+                        out!(
+                            "contracts signed on {}: kept {}, the records say {}; following one signed that day: kept {}, the records say {}",
+                            d.day,
+                            d.kept_signed,
+                            d.signed,
+                            d.kept_continued,
+                            d.continued
+                        );
+                    }
                     for d in differences.roll_ups.iter().take(100) {
                         let when = match d.period {
                             "month" => format!("in {}", d.day.format("%Y-%m")),

@@ -232,12 +232,24 @@ pub struct ListCountDifference {
     pub counted: i64,
 }
 
+/// A day whose kept contract counts (migrations/*/0029_signing_days.sql: contracts of a client
+/// signed that day, and contracts following one signed that day) differ from the contracts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SigningDayDifference {
+    pub day: NaiveDate,
+    pub kept_signed: i64,
+    pub signed: i64,
+    pub kept_continued: i64,
+    pub continued: i64,
+}
+
 /// What `crm stats --verify` found: nothing, when the kept figures agree with the rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Verification {
     pub roll_ups: Vec<RollupDifference>,
     pub lead_counts: Vec<CountDifference>,
     pub list_counts: Vec<ListCountDifference>,
+    pub signing_days: Vec<SigningDayDifference>,
     /// At most [`SIGNING_LISTED`].
     pub signing_order: Vec<SigningDifference>,
 }
@@ -247,11 +259,16 @@ impl Verification {
         self.roll_ups.is_empty()
             && self.lead_counts.is_empty()
             && self.list_counts.is_empty()
+            && self.signing_days.is_empty()
             && self.signing_order.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.roll_ups.len() + self.lead_counts.len() + self.list_counts.len() + self.signing_order.len()
+        self.roll_ups.len()
+            + self.lead_counts.len()
+            + self.list_counts.len()
+            + self.signing_days.len()
+            + self.signing_order.len()
     }
 }
 
@@ -516,8 +533,9 @@ impl Crm {
         let counts_too = actor.can(Permission::LeadsView);
         let contracts_too = actor.can(Permission::ContractsView);
         type Kept = (Vec<Tally>, Vec<Tally>, Vec<Tally>);
-        type Others = (Vec<CountDifference>, Vec<ListCountDifference>, Vec<SigningDifference>);
-        let ((kept_days, kept_months, kept_totals), rows, (lead_counts, list_counts, signing_order)): (
+        type Others =
+            (Vec<CountDifference>, Vec<ListCountDifference>, Vec<SigningDayDifference>, Vec<SigningDifference>);
+        let ((kept_days, kept_months, kept_totals), rows, (lead_counts, list_counts, signing_days, signing_order)): (
             Kept,
             Vec<Tally>,
             Others,
@@ -579,6 +597,26 @@ impl Crm {
                          group by list, is_archived having sum(kept) <> sum(counted) order by list, is_archived"
                     )))
                     .await?;
+            // the contracts signed per day, and following one signed that day
+            let signing_days = tx
+                .fetch_all(Query::new(
+                    "select day, cast(sum(kept_signed) as bigint) as kept_signed, cast(sum(signed) as bigint) as signed,
+                            cast(sum(kept_continued) as bigint) as kept_continued,
+                            cast(sum(continued) as bigint) as continued
+                     from (
+                         select day, signed as kept_signed, 0 as signed, continued as kept_continued, 0 as continued
+                         from signing_days
+                         union all
+                         select signed_on, 0, count(*), 0, 0 from stat_contracts group by signed_on
+                         union all
+                         select prev_signed_on, 0, 0, 0, count(*) from stat_contracts
+                         where prev_signed_on is not null group by prev_signed_on
+                     ) x
+                     group by day
+                     having sum(kept_signed) <> sum(signed) or sum(kept_continued) <> sum(continued)
+                     order by day",
+                ))
+                .await?;
             // the previous signing day each contract keeps (store::signing_order)
             let order = tx
                 .fetch_all(Query::new(format!(
@@ -589,13 +627,13 @@ impl Crm {
                          where prev_signed_on is distinct from prev order by id limit {SIGNING_LISTED}"
                 )))
                 .await?;
-            Ok(((days, months, totals), rows, (counts, lists, order)))
+            Ok(((days, months, totals), rows, (counts, lists, signing_days, order)))
         })?;
         let row_months = by_month(&rows);
         let mut roll_ups = compare(&kept_days, &rows, "day");
         roll_ups.extend(compare(&kept_months, &row_months, "month"));
         roll_ups.extend(compare(&kept_totals, &by_share(&rows), SHARE_PERIOD));
-        Ok(Verification { roll_ups, lead_counts, list_counts, signing_order })
+        Ok(Verification { roll_ups, lead_counts, list_counts, signing_days, signing_order })
     }
 
     /// Makes the roll-ups again from the rows (administrators): the repair for what
@@ -637,10 +675,13 @@ impl Crm {
                     .await?;
                     tx.execute(Query::new("delete from list_counts")).await?;
                     tx.execute(Query::new(LIST_COUNTED)).await?;
+                    tx.execute(Query::new("delete from signing_days")).await?;
+                    tx.execute(Query::new(SIGNING_COUNTED)).await?;
                     made
                 }
                 Backend::Postgres => tx.scalar(Query::new("select crm_stat_rebuild()")).await?,
             };
+            // (a previous signing day it mends moves the signing days with it, by their triggers)
             crate::store::refresh_signing_order(tx).await?;
             // the History page's "database" entries, as a restore is
             tx.execute(
@@ -692,7 +733,7 @@ impl Crm {
             // largest totals of all time: a client's sales in a period are at most their total,
             // so once a page's last row sold more in the period than the next client's total,
             // no client further down the totals can be on it.
-            let (signed, total): (i64, i64) = tx.fetch_one(period_counts(filter)).await?;
+            let (signed, total) = period_counts(tx, filter).await?;
             let mut candidates = (4 * (offset + limit)).max(256);
             while signed > DIRECT_SALES && offset + limit <= WALKED_SALES_PAGES && candidates <= WALKED_SALES {
                 let bound: Option<(i64,)> = tx
@@ -739,7 +780,7 @@ fn sales_clause(filter: &ClientSalesFilter, candidates: Option<i64>) -> Query {
         " from (select client_id, count(*) as contracts, cast(sum(amount) as bigint) as revenue
                 from stat_contracts where client_id is not null",
     );
-    push_signed_between(&mut clause, filter);
+    push_between(&mut clause, "signed_on", filter);
     if let Some(candidates) = candidates {
         clause
             .push(
@@ -756,13 +797,13 @@ fn sales_clause(filter: &ClientSalesFilter, candidates: Option<i64>) -> Query {
     clause
 }
 
-/// ` and signed_on >= $from and signed_on <= $to`, for the bounds the filter has.
-fn push_signed_between(q: &mut Query, filter: &ClientSalesFilter) {
+/// ` and {column} >= from and {column} <= to`, of the period's bounds that are set.
+fn push_between(q: &mut Query, column: &str, filter: &ClientSalesFilter) {
     if let Some(from) = filter.from {
-        q.push(" and signed_on >= ").push_bind(from);
+        q.push(&format!(" and {column} >= ")).push_bind(from);
     }
     if let Some(to) = filter.to {
-        q.push(" and signed_on <= ").push_bind(to);
+        q.push(&format!(" and {column} <= ")).push_bind(to);
     }
 }
 
@@ -792,20 +833,56 @@ fn sales_page(clause: Query, filter: &ClientSalesFilter) -> Query {
     query
 }
 
-/// The contracts signed in a period, and the live clients who signed them: a client's first
-/// contract in the period is the one whose client signed nothing since its start before it
-/// (store::signing_order), less the archived clients among them.
-fn period_counts(filter: &ClientSalesFilter) -> Query {
-    let mut q = Query::new("select count(*), coalesce(sum(case when prev_signed_on is null");
+/// How many contracts of a client were signed in the period, and how many live clients signed
+/// one. The clients who signed are the period's contracts whose previous one (by their client)
+/// is older than the period: all the period's contracts less those following one signed in it,
+/// which are the contracts following one of the period's days (`continued`) less those of them
+/// signed after the period. The days' sums come from the signing days kept per day
+/// (migrations/*/0029_signing_days.sql); the contracts signed after the period, where there
+/// are any, are counted from whichever index range is the shorter: the contracts signed after
+/// the period, or those following one of its days. The archived clients are then taken away.
+async fn period_counts(tx: &mut Tx, filter: &ClientSalesFilter) -> Result<(i64, i64)> {
+    let mut q = Query::new("select cast(coalesce(sum(case when true");
+    push_between(&mut q, "day", filter);
+    q.push(" then signed else 0 end), 0) as bigint), cast(coalesce(sum(case when true");
+    push_between(&mut q, "day", filter);
+    q.push(" then continued else 0 end), 0) as bigint), cast(coalesce(sum(case when ");
+    match filter.to {
+        Some(to) => q.push("day > ").push_bind(to),
+        None => q.push("false"),
+    };
+    q.push(
+        " then signed else 0 end), 0) as bigint), (select count(*) from stat_clients cl where cl.is_archived = true
+             and cl.contracts > 0 and exists (select 1 from stat_contracts k where k.client_id = cl.id",
+    );
+    push_between(&mut q, "signed_on", filter);
+    q.push(")) from signing_days where true");
     if let Some(from) = filter.from {
-        q.push(" or prev_signed_on < ").push_bind(from);
+        q.push(" and day >= ").push_bind(from);
     }
-    q.push(" then 1 else 0 end), 0) - (select count(*) from stat_clients cl where cl.is_archived = true and cl.contracts > 0
-             and exists (select 1 from stat_contracts k where k.client_id = cl.id");
-    push_signed_between(&mut q, filter);
-    q.push(")) from stat_contracts where client_id is not null");
-    push_signed_between(&mut q, filter);
-    q
+    let (signed, continued, signed_after, archived): (i64, i64, i64, i64) = tx.fetch_one(q).await?;
+    // the contracts following one signed in the period and signed in it too (each count
+    // written so that only its own range can lead: `coalesce(x, x)` is no index's column)
+    let within = match filter.to {
+        Some(to) if signed_after > 0 => {
+            let after = signed_after <= continued;
+            let previous = if after { "coalesce(prev_signed_on, prev_signed_on)" } else { "prev_signed_on" };
+            let mut q = Query::new(format!("select count(*) from stat_contracts where {previous} <= "));
+            q.push_bind(to);
+            if let Some(from) = filter.from {
+                q.push(&format!(" and {previous} >= ")).push_bind(from);
+            }
+            if after {
+                q.push(" and signed_on > ").push_bind(to);
+                continued - tx.scalar::<i64>(q).await?
+            } else {
+                q.push(" and coalesce(signed_on, signed_on) <= ").push_bind(to);
+                tx.scalar(q).await?
+            }
+        }
+        _ => continued,
+    };
+    Ok((signed, signed - within - archived))
 }
 
 /// The roll-up recomputed from the rows, per campaign and day: the day a lead was created as
@@ -915,6 +992,15 @@ const LIST_COUNTED: &str = "insert into list_counts (list, is_archived, n)
      select 'clients', is_archived, count(*) from clients group by is_archived
      union all
      select 'sold_clients', is_archived, count(*) from clients where contracts > 0 group by is_archived";
+
+/// The signing days of migrations/*/0029_signing_days.sql made from the contracts (a rebuild).
+const SIGNING_COUNTED: &str = "insert into signing_days (day, signed, continued)
+     select day, sum(signed), sum(continued) from (
+         select signed_on as day, 1 as signed, 0 as continued from contracts where client_id is not null
+         union all
+         select prev_signed_on, 0, 1 from contracts where client_id is not null and prev_signed_on is not null
+     ) x
+     group by day";
 
 /// A kept or counted number of leads.
 #[derive(sqlx::FromRow)]

@@ -55,7 +55,7 @@ pub(crate) const TABLES: &[Table] = &[
 /// What a backup leaves out: each database's own migration ledger, sign-in pauses (a restored
 /// database starts without any), a PostgreSQL database's `office` row (its role prefix and days
 /// belong to that server), and what the database derives from the rows and makes again as they
-/// go in: the statistics' roll-ups, the lead and list counts, and (below) the trigram search indexes.
+/// go in: the statistics' roll-ups, the lead and list counts, the contracts per signing day, and (below) the trigram search indexes.
 pub(crate) const NOT_COPIED: &[&str] = &[
     "_sqlx_migrations",
     "sign_in_throttle",
@@ -65,6 +65,7 @@ pub(crate) const NOT_COPIED: &[&str] = &[
     "stat_day_totals",
     "lead_counts",
     "list_counts",
+    "signing_days",
 ];
 
 /// SQLite's full-text tables and their shadow tables (`leads_search_data`, ...): derived too.

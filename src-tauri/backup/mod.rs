@@ -282,6 +282,7 @@ async fn clear(tx: &mut Tx) -> Result<()> {
             tx.execute(Query::new("delete from stat_day_totals")).await?;
             tx.execute(Query::new("delete from lead_counts")).await?;
             tx.execute(Query::new("delete from list_counts")).await?;
+            tx.execute(Query::new("delete from signing_days")).await?;
         }
         Backend::Postgres => {
             // Every present user's login role loses its memberships and its login first: a user
@@ -300,7 +301,7 @@ async fn clear(tx: &mut Tx) -> Result<()> {
             .await?;
             let names = TABLES.iter().map(|t| t.name).collect::<Vec<_>>().join(", ");
             tx.execute(Query::new(format!(
-                "truncate {names}, sign_in_throttle, stat_days, stat_months, stat_day_totals, lead_counts, list_counts"
+                "truncate {names}, sign_in_throttle, stat_days, stat_months, stat_day_totals, lead_counts, list_counts, signing_days"
             )))
             .await?;
         }

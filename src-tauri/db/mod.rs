@@ -356,7 +356,7 @@ impl Db {
         if let Self::Postgres(pool) = self {
             // not in a transaction: VACUUM refuses to run inside one
             let tables =
-                "leads, clients, contracts, tasks, audit_log, stat_days, stat_months, stat_day_totals, lead_counts, list_counts";
+                "leads, clients, contracts, tasks, audit_log, stat_days, stat_months, stat_day_totals, lead_counts, list_counts, signing_days";
             // (the load's commit was flushed: see `stats::finish_bulk_load`)
             let vacuum = sqlx::query(sqlx::AssertSqlSafe(format!("vacuum (analyze) {tables}")));
             if let Err(error) = vacuum.execute(&pool.pool).await {

@@ -370,7 +370,19 @@ async fn check(url: &str, acks: &Acks, unknown_outcomes: bool) -> Vec<String> {
         (
             "a write's change to the counts left unapplied after its commit",
             "select (select count(*) from lead_count_deltas) + (select count(*) from stat_day_deltas)
+                    + (select count(*) from list_count_deltas) + (select count(*) from signing_day_deltas)
                     + (select count(*) from count_delta_commits)",
+        ),
+        (
+            "a day's kept count of contracts signed, or following one signed, that differs from the contracts",
+            "select count(*) from (
+                 select day, sum(signed) as signed, sum(continued) as continued from (
+                     select signed_on as day, 1 as signed, 0 as continued from contracts where client_id is not null
+                     union all
+                     select prev_signed_on, 0, 1 from contracts where client_id is not null and prev_signed_on is not null
+                 ) x group by day
+             ) r full join (select * from signing_days where signed <> 0 or continued <> 0) k on k.day = r.day
+             where k.signed is distinct from r.signed or k.continued is distinct from r.continued",
         ),
     ];
     for (what, sql) in checks {

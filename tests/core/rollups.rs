@@ -321,11 +321,16 @@ both_backends! {
         // (a count of archived contracts three above the rows, whether or not it had a row)
         tx.execute(Query::new("delete from list_counts where list = 'contracts' and is_archived = true")).await.unwrap();
         tx.execute(Query::new("insert into list_counts (list, is_archived, n) select 'contracts', true, count(*) + 3 from contracts where is_archived = true")).await.unwrap();
+        // (four contracts following one signed on a day nothing was signed)
+        tx.execute(Query::new("insert into signing_days (day, signed, continued) values ($1, 0, 4)")
+            .bind(NaiveDate::from_ymd_opt(2001, 3, 3).unwrap())).await.unwrap();
         tx.commit().await.unwrap();
 
         let verification = t.crm.verify_stats(&t.admin).await.unwrap();
         let lists: Vec<_> = verification.list_counts.iter().map(|d| (d.list.as_str(), d.is_archived, d.kept - d.counted)).collect();
         assert_eq!(lists, vec![("contracts", true, 3)], "{verification:?}");
+        let days: Vec<_> = verification.signing_days.iter().map(|d| (d.day.to_string(), d.kept_signed, d.signed, d.kept_continued, d.continued)).collect();
+        assert_eq!(days, vec![("2001-03-03".to_string(), 0, 0, 4, 0)], "{verification:?}");
         assert!(!verification.lead_counts.is_empty() && verification.lead_counts.iter().all(|d| d.campaign_id == w.campaigns[2].get() && d.owner_id == 999_999 && (d.kept, d.counted) == (2, 0)), "{verification:?}");
         let found = verification.roll_ups;
         let (shares, found): (Vec<_>, Vec<_>) = found.into_iter().partition(|d| d.period == "share of all campaigns' day");

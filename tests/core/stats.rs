@@ -298,6 +298,7 @@ both_backends! {
         // the signing order each contract keeps, changed every way a contract changes: a further
         // contract on a day its client already signed, one before all of its others, a signing
         // day moved back and forth; and clients archived at the top of the totals and below
+        // (the contracts per signing day follow: see the verification below)
         let all_time = ClientSalesFilter { page: crm::PageRequest::new(0, 500), ..Default::default() };
         let top = t.crm.client_sales(&t.admin, &all_time).await.unwrap().items;
         let (first, third) = (top[0].client_id, top[7].client_id);
@@ -335,6 +336,11 @@ both_backends! {
             (Some("2026-03-10"), Some("2026-03-10")),
             (None, Some("2025-09-30")),
             (Some("2030-01-01"), None),
+            // periods that contracts were signed after: the signers counted from the contracts
+            // following one of the period's days, or from those signed after it
+            (Some("2025-10-01"), Some("2026-06-20")),
+            (None, Some("2026-06-25")),
+            (Some("2025-08-01"), Some("2025-08-31")),
         ];
         for (from, to) in periods {
             let (from, to) = (from.map(day), to.map(day));
