@@ -9,7 +9,7 @@ use crate::app::Crm;
 use crate::cards::{change_owner, change_status, NewOwner};
 use crate::clients::ClientFilter;
 use crate::db::{reading, transact, Query, Tx};
-use crate::domain::id::{ClientId, LeadId, LostReasonId, UserId, Version};
+use crate::domain::id::{LostReasonId, UserId, Version};
 use crate::error::{Error, FieldError, Result};
 use crate::history::Record;
 use crate::leads::{self, LeadFilter, LeadStatus};
@@ -113,13 +113,13 @@ impl Crm {
             let mut outcome = BulkOutcome::default();
             // read once, at the first record it is needed for
             let mut owner: Option<NewOwner> = None;
+            // every record read at once (each as this transaction first sees it)
+            let mut found = leads::fetch_each(tx, &ids).await?;
             for &id in &ids {
-                let lead = match leads::fetch(tx, LeadId::new(id)).await {
-                    Ok(lead) => lead,
-                    Err(error) => {
-                        outcome.refused.push(Refusal { id, name: String::new(), error });
-                        continue;
-                    }
+                let Some(lead) = found.remove(&id) else {
+                    let error = Error::NotFound { entity: "lead", id };
+                    outcome.refused.push(Refusal { id, name: String::new(), error });
+                    continue;
                 };
                 let result = savepoint(tx, async |tx: &mut Tx| match action {
                     LeadAction::SetStatus { status, lost_reason_id } => {
@@ -167,13 +167,12 @@ impl Crm {
             let mut outcome = BulkOutcome::default();
             // read once, at the first record it is needed for
             let mut owner: Option<NewOwner> = None;
+            let mut found = crate::clients::fetch_each(tx, &ids).await?;
             for &id in &ids {
-                let client = match crate::clients::fetch_client(tx, ClientId::new(id)).await {
-                    Ok(client) => client,
-                    Err(error) => {
-                        outcome.refused.push(Refusal { id, name: String::new(), error });
-                        continue;
-                    }
+                let Some(client) = found.remove(&id) else {
+                    let error = Error::NotFound { entity: "client", id };
+                    outcome.refused.push(Refusal { id, name: String::new(), error });
+                    continue;
                 };
                 let result = savepoint(tx, async |tx: &mut Tx| match action {
                     ClientAction::SetOwner { owner_id } => {

@@ -178,7 +178,38 @@ both_backends! {
         let outcome = t.crm.bulk_leads(&t.admin, &both, &nobody).await.unwrap();
         assert_eq!(outcome.refused.into_iter().map(|r| field_errors(r.error)).collect::<Vec<_>>(), [[("owner_id", "unknown")], [("owner_id", "unknown")]]);
         assert_eq!(t.crm.get_lead(&t.admin, mine.id).await.unwrap().version, current.version, "nothing written");
+        // an id that is no lead is refused as not found, the others changed (all read at once)
+        let to_olga = LeadAction::SetOwner { owner_id: olga.user_id };
+        let with_unknown = Selection::Ids { ids: vec![999_999, mine.id.get()] };
+        let outcome = t.crm.bulk_leads(&t.admin, &with_unknown, &to_olga).await.unwrap();
+        assert_eq!(outcome.changed, [mine.id.get()]);
+        assert_eq!(outcome.refused.iter().map(|r| (r.id, r.error.code())).collect::<Vec<_>>(), [(999_999, "not_found")]);
         assert!(t.crm.user_options(&olga).await.unwrap().iter().all(|u| u.id != anna.user_id));
+    }
+
+    async fn clients_change_owner_and_archive_in_bulk_each_refused_alone(t: TestCrm) {
+        use crm::bulk::{ClientAction, Selection};
+        let service = crate::contracts::service(&t, "SEO").await;
+        let mut clients = Vec::new();
+        for (i, phone) in ["+7 912 345-64-01", "+7 912 345-64-02"].into_iter().enumerate() {
+            let l = t.crm.create_lead(&t.admin, &lead(&format!("Клиент {i}"), phone)).await.unwrap();
+            let conversion = Conversion::NewContract { contract: contract(&format!("Д-К{i}"), service, "100"), document: None };
+            clients.push(t.crm.convert_lead(&t.admin, l.id, l.version, conversion).await.unwrap());
+        }
+        let pavel = t.user("pavel", &["manager"]).await;
+        let ids = Selection::Ids { ids: vec![clients[1].id.get(), 999_999, clients[0].id.get()] };
+        let outcome = t.crm.bulk_clients(&t.admin, &ids, &ClientAction::SetOwner { owner_id: pavel.user_id }).await.unwrap();
+        assert_eq!(outcome.changed, [clients[0].id.get(), clients[1].id.get()]);
+        assert_eq!(outcome.refused.iter().map(|r| (r.id, r.error.code())).collect::<Vec<_>>(), [(999_999, "not_found")]);
+        for client in &clients {
+            let card = t.crm.client_card(&pavel, client.id).await.unwrap();
+            assert_eq!(card.client.owner_id, Some(pavel.user_id));
+            assert_eq!(card.timeline.items[0].action, "owner");
+        }
+        let outcome = t.crm.bulk_clients(&pavel, &ids, &ClientAction::Archive).await.unwrap();
+        assert_eq!(outcome.changed.len(), 2);
+        let live = t.crm.list_clients(&t.admin, &Default::default()).await.unwrap();
+        assert_eq!(live.total, 0, "both archived");
     }
 
     async fn a_call_back_from_the_card_shows_on_my_day_and_done_goes_on_the_timeline(t: TestCrm) {
