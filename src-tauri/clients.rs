@@ -311,19 +311,10 @@ fn conditions(filter: &ClientFilter, region: Country, backend: Backend, on_row: 
     clause
 }
 
-/// The clients of `ids` that exist, by id: one query per thousand ids (as `leads::fetch_each`).
+/// The clients of `ids` that exist, by id, read at once ([`crate::store::fetch_in`]).
 pub(crate) async fn fetch_each(tx: &mut Tx, ids: &[i64]) -> Result<std::collections::HashMap<i64, Client>> {
-    let mut found = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(1000) {
-        let mut q = Query::new(format!("{COLUMNS} where cl.id in ("));
-        for (i, &id) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "" } else { ", " }).push_bind(id);
-        }
-        q.push(")");
-        let clients: Vec<Client> = tx.fetch_all(q).await?;
-        found.extend(clients.into_iter().map(|client| (client.id.get(), client)));
-    }
-    Ok(found)
+    let clients: Vec<Client> = crate::store::fetch_in(tx, &format!("{COLUMNS} where cl.id"), ids).await?;
+    Ok(clients.into_iter().map(|client| (client.id.get(), client)).collect())
 }
 
 pub(crate) async fn fetch_client(tx: &mut Tx, id: ClientId) -> Result<Client> {

@@ -386,21 +386,12 @@ pub(crate) async fn fetch(tx: &mut Tx, id: LeadId) -> Result<Lead> {
         .ok_or(Error::NotFound { entity: "lead", id: id.get() })
 }
 
-/// The leads of `ids` that exist (and that the reader may see), by id: one query per thousand
-/// ids, where [`fetch`] for each was a query each (a bulk change of 50 leads on PostgreSQL
-/// planned that query 50 times, about a millisecond each).
+/// The leads of `ids` that exist (and that the reader may see), by id, read at once
+/// ([`crate::store::fetch_in`]).
 pub(crate) async fn fetch_each(tx: &mut Tx, ids: &[i64]) -> Result<std::collections::HashMap<i64, Lead>> {
-    let mut found = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(1000) {
-        let mut q = Query::new(format!("select {COLUMNS} from leads l{JOINS} where l.id in ("));
-        for (i, &id) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "" } else { ", " }).push_bind(id);
-        }
-        q.push(")");
-        let leads: Vec<Lead> = tx.fetch_all(q).await?;
-        found.extend(leads.into_iter().map(|lead| (lead.id.get(), lead)));
-    }
-    Ok(found)
+    let leads: Vec<Lead> =
+        crate::store::fetch_in(tx, &format!("select {COLUMNS} from leads l{JOINS} where l.id"), ids).await?;
+    Ok(leads.into_iter().map(|lead| (lead.id.get(), lead)).collect())
 }
 
 const INSERT_LEADS: &str = "insert into leads (full_name, phone, email, campaign_id, status, note, search,

@@ -233,6 +233,22 @@ pub(crate) async fn refresh_signing_order(tx: &mut Tx) -> Result<u64> {
     tx.execute(Query::new(signing_order("true"))).await
 }
 
+/// The rows of `select` (which ends in `where {column}`) whose column is one of `ids`: a query
+/// per thousand ids, where a query for each id was planned again each time (a bulk change of 50
+/// leads on PostgreSQL planned its lead's read 50 times, about a millisecond each).
+pub(crate) async fn fetch_in<T: Row>(tx: &mut Tx, select: &str, ids: &[i64]) -> Result<Vec<T>> {
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let mut q = Query::new(format!("{select} in ("));
+        for (i, &id) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "" } else { ", " }).push_bind(id);
+        }
+        q.push(")");
+        rows.extend(tx.fetch_all::<T>(q).await?);
+    }
+    Ok(rows)
+}
+
 /// Most entries a picker offers at once: it searches, it does not scroll through thousands.
 pub const OPTIONS_LIMIT: i64 = 50;
 
