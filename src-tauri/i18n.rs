@@ -233,8 +233,8 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "stats_differ",
-        "Сохранённые цифры статистики расходятся с записями в {places} местах (перечислены выше). Исправить: crm stats --rebuild (администратор)",
-        "The statistics' kept figures differ from the records in {places} places (listed above). To repair: crm stats --rebuild (an administrator)",
+        "Сохранённые цифры статистики расходятся с записями (мест: {places}, они перечислены выше). Исправить: crm stats --rebuild (администратор)",
+        "The statistics' kept figures differ from the records (places: {places}, listed above). To repair: crm stats --rebuild (an administrator)",
     ),
     (
         "backup_newer",
