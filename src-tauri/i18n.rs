@@ -248,7 +248,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "copy_differs",
-        "Проверка копии не сошлась в таблице {table} ({rows} строк вместо {expected}): ничего не изменено",
+        "Проверка копии не сошлась в таблице {table} (строк: {rows} вместо {expected}): ничего не изменено",
         "The copy did not verify in table {table} ({rows} rows instead of {expected}): nothing was changed",
     ),
     (

@@ -450,7 +450,7 @@ export default {
   'day.today_none': "Nothing more for today",
   'day.upcoming_none': "Nothing planned",
   'day.more': "…and {n} more",
-  'day.expiring': "Contracts ending within {days} days",
+  'day.expiring': { one: 'Contracts ending within {days} day', other: 'Contracts ending within {days} days' },
   'day.expiring_all': 'All {n} in Contracts, soonest first',
   'day.expiring_none': "No contracts end soon",
   'day.badge': "Overdue: {overdue}, today: {today}",

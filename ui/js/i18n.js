@@ -19,12 +19,18 @@ export function has(key) {
   return key in dictionaries[lang] || key in dictionaries.ru;
 }
 
-/** The text for `key`, with `{name}` replaced from `params`. */
+/** The text for `key`, with `{name}` replaced from `params`. A text given per plural form
+ *  (`{ one, few, many, other }`) takes the form of its first numeric parameter: 1 день, 2 дня,
+ *  5 дней, 21 день. */
 export function t(key, params = {}) {
   let text = dictionaries[lang][key] ?? dictionaries.ru[key];
   if (text === undefined) {
     console.warn('missing text', key);
     text = key;
+  }
+  if (typeof text === 'object') {
+    const n = Object.values(params).find((v) => typeof v === 'number') ?? 0;
+    text = text[cached('plural', {}, () => new Intl.PluralRules(locale())).select(n)] ?? text.other;
   }
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
