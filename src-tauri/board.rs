@@ -87,12 +87,9 @@ impl Crm {
         }
         let mut q = Query::new(
             "select t.lead_id, t.subject, t.due_at from tasks t
-             where t.is_done = false and t.lead_id in (",
+             where t.is_done = false and t.lead_id in ",
         );
-        for (i, lead) in leads.iter().enumerate() {
-            q.push(if i == 0 { "" } else { ", " }).push_bind(lead.id);
-        }
-        q.push(")");
+        q.push_list(leads.iter().map(|lead| lead.id));
         if !actor.can(Permission::TasksAll) {
             q.push(" and (t.assignee_id = ").push_bind(actor.user_id);
             q.push(" or t.created_by = ").push_bind(actor.user_id).push(")");

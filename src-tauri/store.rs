@@ -239,11 +239,8 @@ pub(crate) async fn refresh_signing_order(tx: &mut Tx) -> Result<u64> {
 pub(crate) async fn fetch_in<T: Row>(tx: &mut Tx, select: &str, ids: &[i64]) -> Result<Vec<T>> {
     let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(1000) {
-        let mut q = Query::new(format!("{select} in ("));
-        for (i, &id) in chunk.iter().enumerate() {
-            q.push(if i == 0 { "" } else { ", " }).push_bind(id);
-        }
-        q.push(")");
+        let mut q = Query::new(format!("{select} in "));
+        q.push_list(chunk.iter().copied());
         rows.extend(tx.fetch_all::<T>(q).await?);
     }
     Ok(rows)

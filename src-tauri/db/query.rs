@@ -168,6 +168,15 @@ impl Query {
         self
     }
 
+    /// Appends `($n, $n+1, ...)`, each value a new argument: the list of an `in`.
+    pub fn push_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        self.push("(");
+        for (i, value) in values.into_iter().enumerate() {
+            self.push(if i == 0 { "" } else { ", " }).push_bind(value);
+        }
+        self.push(")")
+    }
+
     pub fn sql(&self) -> &str {
         &self.sql
     }

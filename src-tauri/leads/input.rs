@@ -237,12 +237,9 @@ pub(crate) async fn holders(
     for (column, values) in [("phone", phones), ("email", emails)] {
         for chunk in values.chunks(1000) {
             let mut q = Query::new(format!(
-                "select id, full_name, {column} from leads where is_archived = false and {column} in ("
+                "select id, full_name, {column} from leads where is_archived = false and {column} in "
             ));
-            for (i, value) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "" } else { ", " }).push_bind(*value);
-            }
-            q.push(")");
+            q.push_list(chunk.iter().copied());
             let rows: Vec<(LeadId, String, String)> = tx.fetch_all(q).await?;
             for (id, full_name, contact) in rows {
                 found.insert(contact, (id, full_name));
