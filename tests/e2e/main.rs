@@ -160,6 +160,8 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
     app.sign_in("manager", "demo-password").await;
     app.wait_text("[data-total=leads] .tile-value", "20 000").await;
     app.wait("tr[data-campaign]").await;
+    // the rows below the window come a frame after those on screen
+    app.gone("[aria-busy=true]").await;
     assert!(app.texts("tr[data-campaign]").await.len() > 10, "every demo campaign has a row");
     // the chart over time: a year by month of the demo, then one campaign by a click on its row
     app.wait("[data-chart=series] svg .hit").await;
@@ -214,6 +216,8 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
     app.wait_text(".pager-range", "9 951–10 000 из").await;
     app.click(".pager [data-action=next]").await;
     app.wait_text(".pager-range", "10 001–10 050 из").await;
+    // the rows below the window come a frame after those on screen
+    app.gone("[aria-busy=true]").await;
     let page = serde_json::json!({ "filter": { "page": { "offset": 10_000, "limit": 50 } } });
     let expected = app.invoke("list_leads", page).await.expect("leads");
     let ids: Vec<String> =

@@ -2,7 +2,7 @@
 // shows (all pages, with its search, filters and sort), written by the core after the native
 // save dialog; printing through the system dialog with the print layout of app.css.
 import { call } from './api.js';
-import { h, toast } from './dom.js';
+import { h, toast, appendPendingRows } from './dom.js';
 import { t, fmtNumber } from './i18n.js';
 import { withProgress } from './progress.js';
 
@@ -40,6 +40,7 @@ const NOT_PRINTED = '.toolbar, .bulk-bar, .pager button, .pager-page, .export-co
  *  repeated), each with the title, the filters, the date and "page k of n", and the print
  *  layout shows only those sheets. */
 export function printPage() {
+  appendPendingRows();
   document.querySelector('.print-pages')?.remove();
   const page = document.getElementById('page');
   const title = page?.querySelector('h1')?.textContent || '';

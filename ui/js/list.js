@@ -1,7 +1,7 @@
 // One list screen: search (as typed), filters, sort by clicking a header, pages with totals,
 // empty states. Each page module describes its columns and calls the core's list command.
 import { call, rendered } from './api.js';
-import { h, clear, fill, asTyped, toast } from './dom.js';
+import { h, clear, fill, asTyped, toast, appendOnScreenFirst } from './dom.js';
 import { t, fmtNumber, isoToInput } from './i18n.js';
 import { openForm } from './form.js';
 import { picker } from './picker.js';
@@ -161,8 +161,8 @@ export function listPage(container, spec) {
     // the head (the sort's arrow) with the rows: one frame, where a head drawn at the click
     // made two, the rows' waiting for the head's to be composited (80 ms without a GPU)
     renderHead();
-    renderRows(page);
-    table.removeAttribute('aria-busy');
+    // the rows on screen in this frame, the rest in the next; busy until they are all in
+    renderRows(page, () => table.removeAttribute('aria-busy'));
     rendered();
   }
 
@@ -183,7 +183,9 @@ export function listPage(container, spec) {
     clear(bulkBar);
   }
 
-  function renderRows(page) {
+  /** Shows `page`; given `done`, the rows that can be on screen first (see appendOnScreenFirst),
+   *  `done` once all are in. */
+  function renderRows(page, done = null) {
     state.page = page;
     // the core may place the page otherwise than asked (the last page, the top reached early)
     state.offset = page.offset;
@@ -195,7 +197,7 @@ export function listPage(container, spec) {
         h('div', { class: 'empty-title', text: filtered ? t('list.nothing_found') : spec.emptyText || t('list.empty') }),
         !filtered && spec.emptyHint ? h('div', { class: 'empty-hint', text: spec.emptyHint }) : null)));
     }
-    page.items.forEach((row, index) => {
+    const rows = page.items.map((row, index) => {
       const ticked = state.allMatching || state.selected.has(row.id);
       const pick = spec.bulk ? h('td', { class: 'pick-col' }, h('input', { type: 'checkbox', checked: ticked, disabled: state.allMatching, 'data-action': 'select', 'aria-label': t('bulk.select_row'),
         onclick: (e) => {
@@ -219,8 +221,10 @@ export function listPage(container, spec) {
         tr.addEventListener('click', (event) => { if (!event.target.closest('button, input, select, a')) spec.onRow(row, load); });
         tr.addEventListener('keydown', (event) => { if (event.key === 'Enter' && event.target === tr) spec.onRow(row, load); });
       }
-      body.append(tr);
+      return tr;
     });
+    if (done) appendOnScreenFirst(body, rows, done);
+    else body.append(...rows);
     total.textContent = t(page.capped ? 'list.total_capped' : 'list.total', { count: fmtNumber(page.total) });
     renderPager(page);
     renderBulk(page);

@@ -1,7 +1,7 @@
 // Statistics, the home page for everyone: per-campaign figures with totals, a chart of revenue
 // against budget, and sales volume per client. Figures come computed from the core.
 import { call, rendered } from '../api.js';
-import { h, svg, clear, fill, toast } from '../dom.js';
+import { h, svg, clear, fill, toast, appendOnScreenFirst } from '../dom.js';
 import { t, fmtMoney, fmtMoneyCompact, fmtRoubles, fmtPercent, fmtRatio, fmtNumber } from '../i18n.js';
 import { listPage } from '../list.js';
 import { dateField } from '../datepicker.js';
@@ -115,6 +115,7 @@ export function render(container, ctx) {
     if (asked !== statsAsked) return false; // a later answer is on its way
     if (error) {
       fill(table, h('tbody', {}, h('tr', {}, h('td', { class: 'empty error-text', text: error.message }))));
+      table.removeAttribute('aria-busy');
       clear(tablePager);
       return false;
     }
@@ -210,12 +211,16 @@ export function render(container, ctx) {
     const body = h('tbody', {}, rows.length === 0
       ? h('tr', { class: 'empty-row' }, h('td', { class: 'empty', colspan: COLUMNS.length },
         h('div', { class: 'empty-title', text: t('stats.empty') }), h('div', { class: 'empty-hint', text: t('stats.empty_hint') })))
-      : rows.map((row) => h('tr', { 'data-campaign': row.name, class: 'clickable', title: t('stats.show_over_time'),
-        onclick: () => { state.campaign = { id: row.campaign_id, name: row.name }; loadSeries(); overTime.scrollIntoView({ block: 'nearest', behavior: 'smooth' }); } },
-      COLUMNS.map((c) => cell(c, row)))));
+      : null);
+    const rowElements = rows.map((row) => h('tr', { 'data-campaign': row.name, class: 'clickable', title: t('stats.show_over_time'),
+      onclick: () => { state.campaign = { id: row.campaign_id, name: row.name }; loadSeries(); overTime.scrollIntoView({ block: 'nearest', behavior: 'smooth' }); } },
+    COLUMNS.map((c) => cell(c, row))));
     const total = { ...state.data.total, name: t('stats.total'), channel: '', service: '' };
     const foot = h('tfoot', {}, h('tr', { class: 'total-row' }, COLUMNS.map((c) => cell(c, total))));
     fill(table, h('thead', {}, head), body, foot);
+    // the rows on screen in this frame, the rest in the next; busy until they are all in
+    table.setAttribute('aria-busy', 'true');
+    appendOnScreenFirst(body, rowElements, () => table.removeAttribute('aria-busy'));
     renderTablePager(state.data.campaigns.total);
   }
 
