@@ -54,7 +54,7 @@ export function fill(el, ...children) {
  * that frame is painted, then `done()` runs. A page of 50 rows shows about 15 at a time; without
  * a GPU, laying out and painting the 35 below the window delayed the visible ones by 30-40 ms
  * (tests/window). A body emptied or given other rows before then keeps them: the late ones are
- * dropped, and `done` is not called.
+ * dropped, and `done` still runs (the caller knows whether its rows are still the ones shown).
  */
 export function appendOnScreenFirst(body, rows, done) {
   const top = body.getBoundingClientRect().top;
@@ -64,8 +64,7 @@ export function appendOnScreenFirst(body, rows, done) {
   if (fit >= rows.length) { done(); return; }
   const rest = () => {
     pendingRows.delete(rest);
-    if (rows[0].parentNode !== body) return;
-    body.append(...rows.slice(fit));
+    if (rows[0].parentNode === body) body.append(...rows.slice(fit));
     done();
   };
   pendingRows.add(rest);

@@ -161,8 +161,9 @@ export function listPage(container, spec) {
     // the head (the sort's arrow) with the rows: one frame, where a head drawn at the click
     // made two, the rows' waiting for the head's to be composited (80 ms without a GPU)
     renderHead();
-    // the rows on screen in this frame, the rest in the next; busy until they are all in
-    renderRows(page, () => table.removeAttribute('aria-busy'));
+    // the rows on screen in this frame, the rest in the next; busy until they are all in (or
+    // until a tick re-drew them all), unless another page has been asked for since
+    renderRows(page, () => { if (request === state.request) table.removeAttribute('aria-busy'); });
     rendered();
   }
 

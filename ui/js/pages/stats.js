@@ -192,6 +192,7 @@ export function render(container, ctx) {
       tile(t('stats.roas'), fmtRatio(total.roas), 'roas', t('stats.roas_hint')));
   }
 
+  let tableDrawn = 0;
   function renderTable() {
     const rows = state.data.campaigns.items;
     const head = h('tr', {}, COLUMNS.map((c) => {
@@ -218,9 +219,11 @@ export function render(container, ctx) {
     const total = { ...state.data.total, name: t('stats.total'), channel: '', service: '' };
     const foot = h('tfoot', {}, h('tr', { class: 'total-row' }, COLUMNS.map((c) => cell(c, total))));
     fill(table, h('thead', {}, head), body, foot);
-    // the rows on screen in this frame, the rest in the next; busy until they are all in
+    // the rows on screen in this frame, the rest in the next; busy until they are all in,
+    // unless the table has been drawn again since
+    const drawn = ++tableDrawn;
     table.setAttribute('aria-busy', 'true');
-    appendOnScreenFirst(body, rowElements, () => table.removeAttribute('aria-busy'));
+    appendOnScreenFirst(body, rowElements, () => { if (drawn === tableDrawn) table.removeAttribute('aria-busy'); });
     renderTablePager(state.data.campaigns.total);
   }
 
