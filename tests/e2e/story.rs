@@ -286,6 +286,9 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.drag("[data-column=new] [data-name='Мария Сидорова']", "[data-column=in_work]").await;
     app.wait("[data-column=in_work] [data-name='Мария Сидорова']").await;
     app.wait_text("[data-column=in_work] .count", "1").await;
+    let selected =
+        app.client.execute("const s = window.getSelection(); return s.rangeCount > 0 && !s.isCollapsed;", vec![]);
+    assert_eq!(selected.await.expect("the selection"), json!(false), "a drag selects no text");
     shot("25-board").await;
     let moved = app.invoke("list_leads", json!({ "filter": { "status": "in_work" } })).await.expect("list leads");
     assert_eq!(moved["items"][0]["full_name"], "Мария Сидорова", "the core changed the status");

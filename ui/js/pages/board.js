@@ -99,6 +99,10 @@ export function render(container, ctx) {
         const dx = e.clientX - start.x;
         const dy = e.clientY - start.y;
         if (!moved && Math.hypot(dx, dy) < 6) return;
+        // a drag, not a text selection: WebKit starts one from the column under the press
+        // (user-select notwithstanding) and left it highlighted after the drop
+        if (!moved) window.getSelection()?.removeAllRanges();
+        e.preventDefault();
         moved = true;
         el.classList.add('dragging');
         el.style.transform = `translate(${dx}px, ${dy}px)`;
@@ -118,6 +122,7 @@ export function render(container, ctx) {
         el.style.pointerEvents = '';
         target?.classList.remove('drop-target');
         if (!moved) { open(); return; }
+        window.getSelection()?.removeAllRanges();
         if (target) move(lead, target.dataset.column);
       };
       document.addEventListener('pointermove', onMove);
