@@ -168,7 +168,8 @@ impl Query {
         self
     }
 
-    /// Appends `($n, $n+1, ...)`, each value a new argument: the list of an `in`.
+    /// Appends `($n, $n+1, ...)`, each value a new argument: the list of an `in`. Give it at
+    /// least one value (`in ()` is not SQL); every caller returns early on an empty list.
     pub fn push_list<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
         self.push("(");
         for (i, value) in values.into_iter().enumerate() {
