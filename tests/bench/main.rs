@@ -30,7 +30,7 @@ const RUNS: usize = 7;
 /// Every figure printed, for `--json FILE`: (backend, what, milliseconds).
 static FIGURES: std::sync::Mutex<Vec<(String, String, f64)>> = std::sync::Mutex::new(Vec::new());
 static BACKEND: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
-/// `--rows TEXT`: only the timed rows whose name holds TEXT, and `--runs N` of them (profiling
+/// `--rows TEXT[,TEXT...]`: only the timed rows whose name holds one of the TEXTs, and `--runs N` of them (profiling
 /// one row under `perf record`).
 static ROWS: std::sync::OnceLock<(Option<String>, usize)> = std::sync::OnceLock::new();
 
@@ -609,7 +609,7 @@ where
     Fut: Future<Output = crm::Result<()>>,
 {
     let (rows, count) = ROWS.get().cloned().unwrap_or((None, RUNS));
-    if rows.is_some_and(|rows| !what.contains(&rows)) {
+    if rows.is_some_and(|rows| !rows.split(',').any(|part| what.contains(part))) {
         return;
     }
     op().await.expect(what);
