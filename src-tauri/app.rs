@@ -239,6 +239,9 @@ pub(crate) enum PastBound {
     /// how many there are in all (see [`estimated_matches`]).
     /// `most`: the most matches estimated for reading `sorted` (more: `walk`).
     ByDensity { last_id: Query, walk: Query, sorted: Box<ListQuery>, most: i64 },
+    /// As the matches' number says: `count` counts them up to one past `most` (where they are
+    /// one range of an index); more, `walk`; no more, `sorted`.
+    ByCount { count: Query, walk: Query, sorted: Box<ListQuery>, most: i64 },
 }
 
 /// How many rows match in all, estimated from the `found` first matches in id order, the last
@@ -398,6 +401,14 @@ impl ListQuery {
                     let reached = ids.iter().map(|(id,)| *id).max().unwrap_or_default();
                     let matches = estimated_matches(ids.len() as i64, reached, last.unwrap_or_default());
                     tracing::debug!(matches, "a searched list past its bound");
+                    if matches > *most {
+                        Self { clause: walk.clone(), ..plain }
+                    } else {
+                        (**sorted).clone()
+                    }
+                }
+                PastBound::ByCount { count, walk, sorted, most } => {
+                    let matches: i64 = tx.scalar(count.clone()).await?;
                     if matches > *most {
                         Self { clause: walk.clone(), ..plain }
                     } else {

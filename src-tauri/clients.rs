@@ -151,7 +151,8 @@ impl Crm {
                 let on_row = conditions(filter, region, backend, true);
                 let sorted = match filter.sort {
                     ClientSort::CreatedAt => SearchedSort::TableOrder,
-                    ClientSort::FullName | ClientSort::Revenue => SearchedSort::Other,
+                    ClientSort::FullName => SearchedSort::BySearchText,
+                    ClientSort::Revenue => SearchedSort::Other,
                 };
                 search.bounded_list(list, backend, ("clients", "cl"), on_row, sorted)
             }

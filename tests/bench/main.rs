@@ -300,8 +300,13 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     time("leads, search by a common fragment, sorted by name", || leads(crm, manager, common.clone())).await;
     let rarer = LeadFilter { search: "смирнова анна".into(), ..Default::default() };
     time("leads, search by name and first name", || leads(crm, manager, rarer.clone())).await;
-    let two_letters = LeadFilter { search: "ов".into(), ..Default::default() };
+    // one or two letters: the names starting with them, one range of the index of names
+    let two_letters = LeadFilter { search: "як".into(), ..Default::default() };
     time("leads, search by two letters", || leads(crm, manager, two_letters.clone())).await;
+    let two_by_name = LeadFilter { sort: LeadSort::FullName, ..two_letters.clone() };
+    time("leads, search by two letters, sorted by name", || leads(crm, manager, two_by_name.clone())).await;
+    let one_letter = LeadFilter { search: "с".into(), sort: LeadSort::Status, ..Default::default() };
+    time("leads, search by one letter, sorted by status", || leads(crm, manager, one_letter.clone())).await;
     let by_phone = LeadFilter { search: "8 912 3".into(), ..Default::default() };
     time("leads, search by part of a phone", || leads(crm, manager, by_phone.clone())).await;
     let exact = LeadFilter { search: "+79012345678".into(), ..Default::default() };

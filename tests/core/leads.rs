@@ -224,13 +224,23 @@ both_backends! {
             let email = format!("user{n}.mail@example.ru");
             t.crm.create_lead(&t.admin, &lead(name, &format!("+7912777{n:04}"), &email)).await.unwrap();
         }
-        let scan = |needle: &str| {
-            let pattern = crm::domain::text::like_pattern(needle);
-            Query::new("select count(*) from leads where is_archived = false and search like $1 escape '\\'").bind(pattern)
+        // (one or two characters: the start of the name)
+        let scan = |needle: &str| match needle.chars().count() {
+            0..=2 => {
+                let needle = needle.to_lowercase();
+                let length = needle.chars().count();
+                let start = format!("select count(*) from leads where is_archived = false and substr(search, 1, {length}) = $1");
+                Query::new(start).bind(needle)
+            }
+            _ => {
+                let pattern = crm::domain::text::like_pattern(needle);
+                Query::new("select count(*) from leads where is_archived = false and search like $1 escape '\\'").bind(pattern)
+            }
         };
         let needles = [
             "смирнов", "СМИРНОВА", "анна", "near", "NEAR", "o'brien", "\"jack\"", "*star", "ёлкин", "ЁЖ", "50%", "a_b",
             "^c-", "777000", "7912777", "user3.mail", "example.ru", "петровна", "нова ан", "ivan near", "xyz", "мос",
+            "ёл", "Ан", "а", "o'", "5", "%", "_",
         ];
         for needle in needles {
             let mut tx = t.crm.db().read().await.unwrap();
@@ -239,6 +249,10 @@ both_backends! {
             assert_eq!(total(&t, LeadFilter { search: needle.into(), ..Default::default() }).await, expected, "{needle:?}");
         }
         assert_eq!(total(&t, LeadFilter { search: "смирнов".into(), ..Default::default() }).await, 2);
+        let starting = [("См", 2), ("ан", 1), ("ёж", 0), ("o'", 1), ("%", 0)];
+        for (needle, expected) in starting {
+            assert_eq!(total(&t, LeadFilter { search: needle.into(), ..Default::default() }).await, expected, "{needle:?}");
+        }
 
         // the index follows edits, archiving and restoring
         let page = t.crm.list_leads(&t.admin, &LeadFilter { search: "олег".into(), ..Default::default() }).await.unwrap();

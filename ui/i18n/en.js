@@ -44,6 +44,7 @@ export default {
   'list.next': 'Next →',
   'list.empty': 'Nothing here yet',
   'list.nothing_found': 'Nothing found. Change the search or the filters',
+  'search.people_hint': 'One or two letters find the names that start with them; three characters or more find any part of a name, phone or e-mail',
   'list.show_archived': 'Show archived',
   'lead.duplicates_only': 'Duplicates only',
   'lead.duplicates_hint': 'Leads sharing a phone or e-mail with another lead, archived ones included; open a lead to merge it',

@@ -32,7 +32,7 @@ export function listPage(container, spec) {
     page: null,
   };
   const bulkBar = h('div', { class: 'bulk-bar', hidden: true, 'data-bulk': '' });
-  const search = h('input', { type: 'search', class: 'search', placeholder: spec.searchPlaceholder || t('list.search'), 'data-search': true, maxlength: 200, 'aria-label': t('list.search') });
+  const search = h('input', { type: 'search', class: 'search', placeholder: spec.searchPlaceholder || t('list.search'), title: spec.peopleSearch ? t('search.people_hint') : null, 'data-search': true, maxlength: 200, 'aria-label': t('list.search') });
   search.addEventListener('input', asTyped(() => { state.search = search.value; state.offset = 0; return load(); }));
   const filterControls = (spec.filters || []).map((f) => filterControl(f, state, () => { state.offset = 0; load(); }));
   const total = h('span', { class: 'list-total' });
@@ -196,7 +196,9 @@ export function listPage(container, spec) {
       const filtered = state.search || Object.values(state.filters).some((v) => v !== null && v !== false && v !== '');
       body.append(h('tr', { class: 'empty-row' }, h('td', { class: 'empty', colspan: span },
         h('div', { class: 'empty-title', text: filtered ? t('list.nothing_found') : spec.emptyText || t('list.empty') }),
-        !filtered && spec.emptyHint ? h('div', { class: 'empty-hint', text: spec.emptyHint }) : null)));
+        !filtered && spec.emptyHint ? h('div', { class: 'empty-hint', text: spec.emptyHint }) : null,
+        // a search of people this short finds the names it starts (leads::Search::Prefix)
+        spec.peopleSearch && shortSearch(state.search) ? h('div', { class: 'empty-hint', text: t('search.people_hint') }) : null)));
     }
     const rows = page.items.map((row, index) => {
       const ticked = state.allMatching || state.selected.has(row.id);
@@ -306,6 +308,12 @@ export function listPage(container, spec) {
 }
 
 /** What a bulk action did: changed and refused counts, each refusal with its reason. */
+/** Whether a search is one or two characters, as the core reads it (white space folded). */
+function shortSearch(text) {
+  const folded = (text || '').trim().split(/\s+/).join(' ');
+  return folded !== '' && [...folded].length < 3;
+}
+
 function showSummary(summary) {
   const close = h('button', { type: 'submit', class: 'btn btn-primary', 'data-action': 'close', text: t('action.close') });
   const dialog = h('dialog', { class: 'dialog', 'data-form': 'bulk-summary' },

@@ -15,7 +15,7 @@ export function render(container, ctx) {
   const canEdit = ctx.can('leads.edit');
   const canConvert = ctx.can('leads.convert');
   const state = { search: '', filters: { campaign_id: null, owner_id: null }, request: 0 };
-  const search = h('input', { type: 'search', class: 'search', placeholder: t('lead.search'), 'data-search': true, maxlength: 200, 'aria-label': t('list.search') });
+  const search = h('input', { type: 'search', class: 'search', placeholder: t('lead.search'), title: t('search.people_hint'), 'data-search': true, maxlength: 200, 'aria-label': t('list.search') });
   search.addEventListener('input', asTyped(() => { state.search = search.value; return load(); }));
   const filters = [
     { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },

@@ -20,6 +20,7 @@ export function render(container, ctx) {
     savedAs: 'clients',
     headerExtra: importButton('clients', ctx, () => list.reload()),
     defaultSort: { sort: 'created_at', direction: 'desc' },
+    peopleSearch: true,
     filters: [
       { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },

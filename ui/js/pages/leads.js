@@ -25,6 +25,7 @@ export function render(container, ctx) {
     headerExtra: importButton('leads', ctx, () => list.reload()),
     defaultSort: { sort: 'created_at', direction: 'desc' },
     searchPlaceholder: t('lead.search'),
+    peopleSearch: true,
     filters: [
       { name: 'status', type: 'select', label: t('lead.status'), all: t('lead.all_statuses'), options: STATUSES.map((s) => [s, t(`lead.status_${s}`)]) },
       { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },

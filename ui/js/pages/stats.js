@@ -281,6 +281,7 @@ export function render(container, ctx) {
     ],
     emptyText: t('stats.sales_empty'),
     searchPlaceholder: t('stats.search_client'),
+    peopleSearch: true,
     sub: true,
     beforeRender: () => statsPainted,
   });
