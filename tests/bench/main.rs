@@ -298,6 +298,12 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     // a fragment a third of the names hold: past the bound, the index of names is walked
     let common = LeadFilter { search: "ова".into(), sort: LeadSort::FullName, ..Default::default() };
     time("leads, search by a common fragment, sorted by name", || leads(crm, manager, common.clone())).await;
+    // a first name (its matches in every surname's block) and part of an e-mail (its names
+    // together at the end of the alphabet), sorted by name
+    let first_name = LeadFilter { search: "анна".into(), sort: LeadSort::FullName, ..Default::default() };
+    time("leads, search by first name, sorted by name", || leads(crm, manager, first_name.clone())).await;
+    let mail = LeadFilter { search: "yakovlev".into(), sort: LeadSort::FullName, ..Default::default() };
+    time("leads, search by part of an e-mail, sorted by name", || leads(crm, manager, mail.clone())).await;
     let rarer = LeadFilter { search: "смирнова анна".into(), ..Default::default() };
     time("leads, search by name and first name", || leads(crm, manager, rarer.clone())).await;
     // one or two letters: the names starting with them, one range of the index of names

@@ -229,10 +229,11 @@ both_backends! {
 
 both_backends! {
     async fn a_search_sorted_by_name_merges_the_names_it_starts_and_the_others(t: TestCrm) {
-        t.demo(14, 2500).await;
+        t.demo(14, 3500).await;
         // leads sorted by name read a search's matches in two parts (leads::Search::split):
-        // those whose search text starts with it (a third here), and those holding it further
-        // on, whose names sort before them ("a ...") or after them (the Cyrillic names)
+        // those whose search text starts with it (a third here: more than the count's bound,
+        // or a list whose matches lie all along the names walks them), and those holding it
+        // further on, whose names sort before them ("a ...") or after them (the Cyrillic names)
         let mut tx = t.crm.db().write().await.unwrap();
         tx.execute(Query::new("update leads set search = 'zqx' || search where id % 3 = 1")).await.unwrap();
         tx.execute(Query::new("update leads set search = 'a ' || search || ' zqx' where id % 6 = 2")).await.unwrap();
