@@ -224,6 +224,19 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
         expected["items"].as_array().unwrap().iter().map(|l| l["id"].as_i64().unwrap().to_string()).collect();
     let shown = app.attributes("table[data-list=list_leads] tbody tr[data-id]", "data-id").await;
     assert_eq!(shown, ids, "the page after 10,000 leads, by key, is the page at offset 10,000");
+    // one or two letters find the names they start; a list they find nothing in says so
+    app.fill("[data-search]", "Ко").await;
+    let started = std::time::Instant::now();
+    loop {
+        let names = app.texts("table[data-list=list_leads] td[data-col=full_name]").await;
+        if !names.is_empty() && names.iter().all(|name| name.starts_with("Ко")) {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "names starting with «Ко»: {names:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.fill("[data-search]", "Ъы").await;
+    app.wait_text("table[data-list=list_leads] .empty-hint", "Одна-две буквы находят имена").await;
     app.sign_out().await;
     app.sign_in("boss", story::ADMIN_PASSWORD).await;
     for page in ["campaigns", "services"] {
