@@ -237,6 +237,7 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
     }
     app.fill("[data-search]", "Ъы").await;
     app.wait_text("table[data-list=list_leads] .empty-hint", "Одна-две буквы находят имена").await;
+    app.screenshot("05-short-search").await;
     app.sign_out().await;
     app.sign_in("boss", story::ADMIN_PASSWORD).await;
     for page in ["campaigns", "services"] {
