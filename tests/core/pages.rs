@@ -191,10 +191,10 @@ both_backends! {
         t.demo(12, 2500).await;
         // two leads in three hold "zqx" in their search text (kept in the trigram index by its
         // triggers), a few hold "rareq"
-        let mut tx = t.crm.db().write().await.unwrap();
-        tx.execute(Query::new("update leads set search = search || ' zqx' where id % 3 <> 0")).await.unwrap();
-        tx.execute(Query::new("update leads set search = search || ' rareq' where id % 97 = 0")).await.unwrap();
-        tx.commit().await.unwrap();
+        execute_all(&t, &[
+            "update leads set search = search || ' zqx' where id % 3 <> 0",
+            "update leads set search = search || ' rareq' where id % 97 = 0",
+        ]).await;
         let cases = [
             ("zqx", LeadSort::CreatedAt, None),
             ("zqx", LeadSort::CreatedAt, Some(Direction::Asc)),
@@ -234,19 +234,19 @@ both_backends! {
         // those whose search text starts with it (a third here: more than the count's bound,
         // or a list whose matches lie all along the names walks them), and those holding it
         // further on, whose names sort before them ("a ...") or after them (the Cyrillic names)
-        let mut tx = t.crm.db().write().await.unwrap();
-        tx.execute(Query::new("update leads set search = 'zqx' || search where id % 3 = 1")).await.unwrap();
-        tx.execute(Query::new("update leads set search = 'a ' || search || ' zqx' where id % 6 = 2")).await.unwrap();
-        tx.execute(Query::new("update leads set search = search || ' zqx' where id % 6 = 5")).await.unwrap();
-        // one starts with it and holds it again: read once
-        tx.execute(Query::new("update leads set search = search || ' zqx' where id = 4")).await.unwrap();
-        tx.commit().await.unwrap();
+        execute_all(&t, &[
+            "update leads set search = 'zqx' || search where id % 3 = 1",
+            "update leads set search = 'a ' || search || ' zqx' where id % 6 = 2",
+            "update leads set search = search || ' zqx' where id % 6 = 5",
+            // one starts with it and holds it again: read once
+            "update leads set search = search || ' zqx' where id = 4",
+        ]).await;
         let cases = [("zqx", LeadSort::FullName, None), ("zqx", LeadSort::FullName, Some(Direction::Desc))];
         pages_of_a_search_past_the_bound(&t, &cases).await;
         // and a needle that only starts the texts: the other part is empty
-        let mut tx = t.crm.db().write().await.unwrap();
-        tx.execute(Query::new("update leads set search = 'zqx' || replace(search, ' zqx', '') where id % 3 = 2")).await.unwrap();
-        tx.commit().await.unwrap();
+        execute_all(&t, &[
+            "update leads set search = 'zqx' || replace(search, ' zqx', '') where id % 3 = 2",
+        ]).await;
         pages_of_a_search_past_the_bound(&t, &cases).await;
     }
 }
@@ -256,11 +256,11 @@ both_backends! {
         t.demo(15, 8000).await;
         // two leads in three start their search text with "zq", the others hold it further on;
         // one in six, of those others, starts it with "zr"
-        let mut tx = t.crm.db().write().await.unwrap();
-        tx.execute(Query::new("update leads set search = 'zq' || search where id % 3 <> 0")).await.unwrap();
-        tx.execute(Query::new("update leads set search = 'a ' || search || ' zq' where id % 3 = 0")).await.unwrap();
-        tx.execute(Query::new("update leads set search = 'zr' || search where id % 6 = 3")).await.unwrap();
-        tx.commit().await.unwrap();
+        execute_all(&t, &[
+            "update leads set search = 'zq' || search where id % 3 <> 0",
+            "update leads set search = 'a ' || search || ' zq' where id % 3 = 0",
+            "update leads set search = 'zr' || search where id % 6 = 3",
+        ]).await;
         let live = whole(&t, &List::Leads(LeadFilter::default())).await;
         let starting = live.iter().filter(|id| *id % 3 != 0).count();
         assert!(starting > 5_000, "more than a walk needs: {starting}");
@@ -279,10 +279,10 @@ both_backends! {
         pages_past_the_bound(&t, &fewer, |id| id % 6 == 3).await;
 
         // clients alike
-        let mut tx = t.crm.db().write().await.unwrap();
-        tx.execute(Query::new("update clients set search = 'zq' || search where id % 4 <> 0")).await.unwrap();
-        tx.execute(Query::new("update clients set search = search || ' zq' where id % 4 = 0")).await.unwrap();
-        tx.commit().await.unwrap();
+        execute_all(&t, &[
+            "update clients set search = 'zq' || search where id % 4 <> 0",
+            "update clients set search = search || ' zq' where id % 4 = 0",
+        ]).await;
         let clients = t.count("clients").await;
         let mut lists = Vec::new();
         for sort in [ClientSort::CreatedAt, ClientSort::FullName, ClientSort::Revenue] {
@@ -357,9 +357,9 @@ both_backends! {
     async fn a_clients_search_past_the_bound_is_paged_exactly_in_every_sort(t: TestCrm) {
         t.demo(13, 20_000).await;
         // three clients in four hold "zqx": more than the bound
-        let mut tx = t.crm.db().write().await.unwrap();
-        tx.execute(Query::new("update clients set search = search || ' zqx' where id % 4 <> 0")).await.unwrap();
-        tx.commit().await.unwrap();
+        execute_all(&t, &[
+            "update clients set search = search || ' zqx' where id % 4 <> 0",
+        ]).await;
         let mut lists = Vec::new();
         for sort in [ClientSort::CreatedAt, ClientSort::FullName, ClientSort::Revenue] {
             for direction in [None, Some(Direction::Asc)] {
@@ -369,4 +369,13 @@ both_backends! {
         }
         pages_past_the_bound(&t, &lists, |id| id % 4 != 0).await;
     }
+}
+
+/// Runs `statements` in one transaction.
+async fn execute_all(t: &TestCrm, statements: &[&str]) {
+    let mut tx = t.crm.db().write().await.unwrap();
+    for statement in statements {
+        tx.execute(Query::new(*statement)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
 }
