@@ -347,7 +347,7 @@ impl ListQuery {
     /// its length, by key, and the two merged in the list's order. A condition of either part
     /// may choose an index that a condition on both (an `or`) would hide from the planner.
     pub(crate) fn union(&self, clause: Query, other: Query) -> Self {
-        Self { clause, other: Some((other, false)), searched: None, kept_count: None, ..self.clone() }
+        self.joined(clause, other, false)
     }
 
     /// [`ListQuery::union`], the page of `other` read fenced (`select * from (select ... where
@@ -355,7 +355,11 @@ impl ListQuery {
     /// them, where it walked the sort's index testing each row (an e-mail's 25,000 matches, the
     /// names of "yakovlev", sit at the end of the alphabet: 975,000 rows, 224 ms).
     pub(crate) fn union_fenced(&self, clause: Query, other: Query) -> Self {
-        Self { other: Some((other, true)), ..self.union(clause, Query::new("")) }
+        self.joined(clause, other, true)
+    }
+
+    fn joined(&self, clause: Query, other: Query, fenced: bool) -> Self {
+        Self { clause, other: Some((other, fenced)), searched: None, kept_count: None, ..self.clone() }
     }
 
     /// The direction of the list's sort, where it is keyed.
@@ -433,8 +437,11 @@ impl ListQuery {
         let ids: Vec<(i64,)> = tx.fetch_all(searched.ids.clone()).await?;
         let plain = Self { searched: None, ..self.clone() };
         if ids.len() as i64 > bound {
-            let list = match &searched.past {
-                PastBound::Clause(clause) => Self { clause: clause.clone(), ..plain },
+            let (walks, walk, sorted) = match &searched.past {
+                PastBound::Clause(clause) => {
+                    let list = Self { clause: clause.clone(), ..plain };
+                    return list.page_of(tx, request, bound, true).await;
+                }
                 PastBound::ByDensity { last_id, walk, sorted, most, probe } => {
                     let last: Option<i64> = tx.scalar(last_id.clone()).await?;
                     let found: Vec<i64> = ids.iter().map(|(id,)| *id).collect();
@@ -447,21 +454,14 @@ impl ListQuery {
                         _ => false,
                     };
                     tracing::debug!(matches, spread, "a searched list past its bound");
-                    if matches > *most || spread {
-                        Self { clause: walk.clone(), ..plain }
-                    } else {
-                        (**sorted).clone()
-                    }
+                    (matches > *most || spread, walk, sorted)
                 }
                 PastBound::ByCount { count, walk, sorted, most } => {
                     let matches: i64 = tx.scalar(count.clone()).await?;
-                    if matches > *most {
-                        Self { clause: walk.clone(), ..plain }
-                    } else {
-                        (**sorted).clone()
-                    }
+                    (matches > *most, walk, sorted)
                 }
             };
+            let list = if walks { Self { clause: walk.clone(), ..plain } } else { (**sorted).clone() };
             return list.page_of(tx, request, bound, true).await;
         }
         // the list is these rows: read by id, in the list's order
