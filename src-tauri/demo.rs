@@ -444,7 +444,8 @@ async fn generate_people(
                     signed_on.into(),
                     valid_to.into(),
                     amount.into(),
-                    name.to_lowercase().into(),
+                    // found by its client's name too, as the app writes it
+                    crate::contracts::search_text(&name, Some(&person.full_name)).into(),
                     manager.into(),
                     converted_at.into(),
                 ]);

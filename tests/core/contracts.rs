@@ -275,8 +275,11 @@ both_backends! {
         let names = |page: crm::Page<crm::contracts::Contract>| page.items.into_iter().map(|c| c.name).collect::<Vec<_>>();
         let page = t.crm.list_contracts(&t.admin, &ContractFilter::default()).await.unwrap();
         assert_eq!((page.total, names(page)), (3, vec!["Гамма".to_string(), "Бета".into(), "Альфа".into()]));
-        let filter = ContractFilter { search: "АЛЬ".into(), ..Default::default() };
-        assert_eq!(names(t.crm.list_contracts(&t.admin, &filter).await.unwrap()), vec!["Альфа"]);
+        // through the trigram index (three characters or more) or a scan, the same contracts
+        for (search, expected) in [("АЛЬ", vec!["Альфа"]), ("ль", vec!["Альфа"]), ("а", vec!["Гамма", "Бета", "Альфа"]), ("ета", vec!["Бета"]), ("%", vec![])] {
+            let filter = ContractFilter { search: search.into(), ..Default::default() };
+            assert_eq!(names(t.crm.list_contracts(&t.admin, &filter).await.unwrap()), expected, "{search:?}");
+        }
         let filter = ContractFilter { service_id: Some(seo), sort: ContractSort::Amount, ..Default::default() };
         assert_eq!(names(t.crm.list_contracts(&t.admin, &filter).await.unwrap()), vec!["Альфа", "Гамма"]);
         let from = chrono::NaiveDate::from_ymd_opt(2025, 2, 1);
@@ -326,5 +329,19 @@ both_backends! {
         assert_eq!(field_code(big), ("document", "file_too_large"));
         let gone = t.crm.read_document_file(&t.admin, dir.path().join("missing.pdf")).await.unwrap_err();
         assert_eq!(field_code(gone), ("document", "file_unreadable"));
+    }
+}
+
+both_backends! {
+    async fn the_demos_contracts_are_found_by_their_clients_name(t: TestCrm) {
+        t.demo(4, 600).await;
+        let clients = t.crm.list_clients(&t.admin, &crm::clients::ClientFilter::default()).await.unwrap();
+        assert!(clients.items.len() >= 5, "the demo made clients");
+        for client in clients.items.iter().take(5) {
+            let filter = ContractFilter { search: client.full_name.clone(), ..Default::default() };
+            let found = t.crm.list_contracts(&t.admin, &filter).await.unwrap();
+            let theirs = found.items.iter().filter(|c| c.client_id == Some(client.id)).count() as i64;
+            assert_eq!(theirs, client.contracts, "{}'s contracts, searched by their name", client.full_name);
+        }
     }
 }
