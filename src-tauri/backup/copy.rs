@@ -69,7 +69,7 @@ pub(crate) const NOT_COPIED: &[&str] = &[
 ];
 
 /// SQLite's full-text tables and their shadow tables (`leads_search_data`, ...): derived too.
-const DERIVED_PREFIXES: &[&str] = &["leads_search", "clients_search"];
+const DERIVED_PREFIXES: &[&str] = &["leads_search", "clients_search", "contracts_search"];
 
 /// Left out of the checksums: a password lives where the backend keeps it (an argon2 hash in a
 /// local file, the login role on an office server), so it does not travel between backends.

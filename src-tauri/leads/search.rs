@@ -35,6 +35,12 @@ const MIN_PHONE_DIGITS: usize = 3;
 pub const MIN_SUBSTRING_CHARS: usize = 3;
 
 impl Search {
+    /// A substring of the search text, whatever it looks like: the search box of a list whose
+    /// text holds no phone or e-mail (contracts: their name and their client's).
+    pub(crate) fn substring(input: &str) -> Option<Self> {
+        (!text::fold_search(input).is_empty()).then(|| Self::Text(text::like_pattern(input)))
+    }
+
     /// Reads the search box; `None` when it is empty.
     pub(crate) fn parse(input: &str, region: Country) -> Option<Self> {
         let folded = text::fold_search(input);
@@ -98,7 +104,9 @@ impl Search {
                 q.push(")");
             }
             Self::Text(pattern)
-                if backend == Backend::Sqlite && matches!(table, "leads" | "clients") && trigram_ready(pattern) =>
+                if backend == Backend::Sqlite
+                    && matches!(table, "leads" | "clients" | "contracts")
+                    && trigram_ready(pattern) =>
             {
                 // the trigram index names the candidates (migrations/sqlite/0016); the same
                 // `like` on each keeps the answer exactly what a scan would give
@@ -106,8 +114,10 @@ impl Search {
                 q.push_bind(trigram_query(pattern)).push(")");
                 push_like(q, alias, pattern);
             }
-            Self::Text(pattern) if backend == Backend::Postgres && matches!(table, "leads" | "clients") => {
-                // pg_trgm's index serves this (migrations/postgres/0016, 0026), on the row itself
+            Self::Text(pattern)
+                if backend == Backend::Postgres && matches!(table, "leads" | "clients" | "contracts") =>
+            {
+                // pg_trgm's index serves this (migrations/postgres/0016, 0026, 0030), on the row itself
                 push_holds(q, backend, table, alias, std::slice::from_ref(pattern), true);
             }
             Self::Text(pattern) => {

@@ -325,6 +325,15 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
         crm.list_contracts(manager, &crm::contracts::ContractFilter::default()).await.map(drop)
     })
     .await;
+    // a contract's number (93 matches), its client's surname, a fragment a third of them hold
+    for (what, search) in [("a number", "д-2026/0123"), ("a client's name", "смирнова"), ("a common fragment", "ова")]
+    {
+        let filter = crm::contracts::ContractFilter { search: search.into(), ..Default::default() };
+        time(&format!("contracts, search by {what}"), || async {
+            crm.list_contracts(manager, &filter).await.map(drop)
+        })
+        .await;
+    }
     let expiring = crm::contracts::ContractFilter { expiring: true, ..Default::default() };
     time("contracts, ending within 30 days, by signing", || async {
         crm.list_contracts(manager, &expiring).await.map(drop)
