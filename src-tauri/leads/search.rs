@@ -31,8 +31,9 @@ pub(crate) enum Search {
 /// Fewest digits that make a search look for phones rather than text.
 const MIN_PHONE_DIGITS: usize = 3;
 
-/// Fewest characters a search finds anywhere in the text (fewer: at the start of the name).
-pub const MIN_SUBSTRING_CHARS: usize = 3;
+/// Fewest characters a search finds anywhere in the text (fewer: at the start of the name; the
+/// UI's hint, ui/js/list.js `shortSearch`, counts alike).
+const MIN_SUBSTRING_CHARS: usize = 3;
 
 impl Search {
     /// A substring of the search text, whatever it looks like: the search box of a list whose
@@ -126,10 +127,7 @@ impl Search {
             }
             Self::Prefix(needle) => {
                 q.push(" and ");
-                match prefix_bound(needle) {
-                    Some(above) => push_starts_with(q, alias, needle, &above),
-                    None => push_leading(q, alias, needle),
-                }
+                push_prefix(q, alias, needle);
             }
         }
     }
@@ -233,19 +231,18 @@ impl Search {
                 probe: None,
             },
             (SearchedSort::BySearchText | SearchedSort::Other, _) => {
-                let sorted_by = sorted;
                 let split = match sorted {
                     SearchedSort::BySearchText => self.split(&list, backend, (table, alias), &on_row),
                     _ => None,
                 };
                 // SQLite sorts the trigram index's candidates (the list's own clause); PostgreSQL
                 // is told to find the matches first (its planner would walk the names)
-                let sorted = split.unwrap_or_else(|| match backend {
+                let read_sorted = split.unwrap_or_else(|| match backend {
                     Backend::Sqlite => list.clone(),
                     Backend::Postgres => list.fenced(table, alias, on_row.clone()),
                 });
                 let last_id = Query::new(format!("select max(id) from {table}"));
-                let probe = match (self, sorted_by, list.direction()) {
+                let probe = match (self, sorted, list.direction()) {
                     (Self::Text(pattern), SearchedSort::BySearchText, Some(direction)) => Some(Probe {
                         starting: starting_count((table, alias), &needle_of(pattern)),
                         spread: spread_probe((table, alias), backend, pattern, direction),
@@ -255,8 +252,8 @@ impl Search {
                 };
                 // sorted by anything else (clients by revenue), matches lie all along it: a walk
                 // reads about 50 rows for each match a page needs, as many as the matches at 7,000
-                let most = if sorted_by == SearchedSort::Other { DATE_SORTED_MATCHES } else { SORTED_MATCHES };
-                PastBound::ByDensity { last_id, walk: on_row, sorted: Box::new(sorted), most, probe }
+                let most = if sorted == SearchedSort::Other { DATE_SORTED_MATCHES } else { SORTED_MATCHES };
+                PastBound::ByDensity { last_id, walk: on_row, sorted: Box::new(read_sorted), most, probe }
             }
         };
         list.searched(ids, past)
@@ -343,10 +340,7 @@ fn starting_count((table, alias): (&str, &str), needle: &str) -> Query {
     let mut q = Query::new(format!(
         "select count(*) from (select 1 from {table} {alias} where {alias}.is_archived = false and "
     ));
-    match prefix_bound(needle) {
-        Some(above) => push_starts_with(&mut q, alias, needle, &above),
-        None => push_leading(&mut q, alias, needle),
-    }
+    push_prefix(&mut q, alias, needle);
     q.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1).push(") s");
     q
 }
@@ -530,6 +524,15 @@ fn push_holds(q: &mut Query, backend: Backend, table: &str, alias: &str, pattern
 fn push_starts_with(q: &mut Query, alias: &str, needle: &str, above: &str) {
     q.push(&format!("{alias}.search >= ")).push_bind(needle);
     q.push(&format!(" and {alias}.search < ")).push_bind(above);
+}
+
+/// The text starts with `needle`: the range of the index of names ([`push_starts_with`]), or,
+/// where no string bounds it (only U+10FFFF), the test of [`push_leading`].
+fn push_prefix(q: &mut Query, alias: &str, needle: &str) {
+    match prefix_bound(needle) {
+        Some(above) => push_starts_with(q, alias, needle, &above),
+        None => push_leading(q, alias, needle),
+    }
 }
 
 /// `substr({alias}.search, 1, n) = needle`: the text starts with `needle` (of `n` characters),

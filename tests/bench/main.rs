@@ -408,6 +408,15 @@ async fn days_work(crm: &Crm, manager: &Actor) {
         crm.lead_board(&operator, &Default::default()).await.map(drop)
     })
     .await;
+    // each column is the leads list of its status, searched
+    for (what, search) in [("a surname", "смирнова"), ("two letters", "як")] {
+        let filter = crm::board::BoardFilter {
+            leads: LeadFilter { search: search.into(), ..Default::default() },
+            ..Default::default()
+        };
+        time(&format!("board, searched by {what}"), || async { crm.lead_board(&operator, &filter).await.map(drop) })
+            .await;
+    }
     time("picker search (campaigns, \"осень\")", || async {
         crm.campaign_options(&operator, "осень").await.map(drop)
     })

@@ -307,13 +307,14 @@ export function listPage(container, spec) {
   return { reload: () => load({ keepSelection: false }), state };
 }
 
-/** What a bulk action did: changed and refused counts, each refusal with its reason. */
-/** Whether a search is one or two characters, as the core reads it (white space folded). */
+/** Whether a search is one or two characters, as the core reads it (white space folded): the
+ *  core's `leads::Search::parse` decides what it finds; this only chooses the hint. */
 function shortSearch(text) {
   const folded = (text || '').trim().split(/\s+/).join(' ');
   return folded !== '' && [...folded].length < 3;
 }
 
+/** What a bulk action did: changed and refused counts, each refusal with its reason. */
 function showSummary(summary) {
   const close = h('button', { type: 'submit', class: 'btn btn-primary', 'data-action': 'close', text: t('action.close') });
   const dialog = h('dialog', { class: 'dialog', 'data-form': 'bulk-summary' },
