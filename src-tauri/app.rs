@@ -225,10 +225,11 @@ struct Searched {
 /// How a searched list with more matches than the bound reads its pages.
 #[derive(Clone)]
 pub(crate) enum PastBound {
-    /// With this clause: the list's own, or the same conditions testing each row along the
-    /// sort's index (with matches that dense a page is found within a few thousand rows, where
-    /// sorting every candidate the trigram index names cost 47 ms for a common surname).
-    Clause(Query),
+    /// As this list: the list's own conditions (read along an index named, say), or the same
+    /// conditions testing each row along the sort's index (with matches that dense a page is
+    /// found within a few thousand rows, where sorting every candidate the trigram index names
+    /// cost 47 ms for a common surname).
+    List(Box<ListQuery>),
     /// As the matches' density says. Dense: `walk`, the sort's index walked testing each row
     /// (a page within a few hundred rows). Sparse: `sorted`, the list whose candidates are read
     /// first and sorted; walking the index of names for a surname's matches, which all sit
@@ -241,8 +242,8 @@ pub(crate) enum PastBound {
     /// [`Probe`] (if any) says.
     ByDensity { last_id: Query, walk: Query, sorted: Box<ListQuery>, most: i64, probe: Option<Probe> },
     /// As the matches' number says: `count` counts them up to one past `most` (where they are
-    /// one range of an index); more, `walk`; no more, `sorted`.
-    ByCount { count: Query, walk: Query, sorted: Box<ListQuery>, most: i64 },
+    /// one range of an index); more, the list `walk`; no more, the list `sorted`.
+    ByCount { count: Query, walk: Box<ListQuery>, sorted: Box<ListQuery>, most: i64 },
 }
 
 /// Whether a searched list sorted by its search text with fewer matches than
@@ -380,6 +381,17 @@ impl ListQuery {
         self
     }
 
+    /// The same list of the rows `clause` keeps.
+    pub(crate) fn with_clause(&self, clause: Query) -> Self {
+        Self { clause, ..self.clone() }
+    }
+
+    /// The same list whose count, ids and (cut by ids) pages read `count` (`select count(*) from
+    /// ...`), its table with an index named, say.
+    pub(crate) fn counted_from(&self, count: &str) -> Self {
+        Self { count: count.to_owned(), ..self.clone() }
+    }
+
     /// The same list with other columns (an export's own, say).
     pub fn with_select(mut self, select: &str) -> Self {
         select.clone_into(&mut self.select);
@@ -438,10 +450,7 @@ impl ListQuery {
         let plain = Self { searched: None, ..self.clone() };
         if ids.len() as i64 > bound {
             let (walks, walk, sorted) = match &searched.past {
-                PastBound::Clause(clause) => {
-                    let list = Self { clause: clause.clone(), ..plain };
-                    return list.page_of(tx, request, bound, true).await;
-                }
+                PastBound::List(list) => return list.page_of(tx, request, bound, true).await,
                 PastBound::ByDensity { last_id, walk, sorted, most, probe } => {
                     let last: Option<i64> = tx.scalar(last_id.clone()).await?;
                     let found: Vec<i64> = ids.iter().map(|(id,)| *id).collect();
@@ -458,7 +467,8 @@ impl ListQuery {
                 }
                 PastBound::ByCount { count, walk, sorted, most } => {
                     let matches: i64 = tx.scalar(count.clone()).await?;
-                    (matches > *most, walk, sorted)
+                    let list = if matches > *most { walk } else { sorted };
+                    return list.page_of(tx, request, bound, true).await;
                 }
             };
             let list = if walks { Self { clause: walk.clone(), ..plain } } else { (**sorted).clone() };

@@ -152,6 +152,7 @@ impl Crm {
         actor.require(Permission::LeadsView)?;
         crate::domain::text::check_search(&filter.search).map_err(|e| Error::Invalid(vec![e]))?;
         crate::domain::date::check_period(("created_from", filter.created_from), ("created_to", filter.created_to))?;
+        let searched = Search::parse(&filter.search, self.settings.phone_region).filter(Search::is_substring);
         let clause = self.lead_conditions(filter);
         let direction = filter.direction.unwrap_or(match filter.sort {
             LeadSort::CreatedAt => Direction::Desc,
@@ -167,13 +168,14 @@ impl Crm {
         let keyset = Keyset::new(columns, direction, " from leads l");
         let select = format!("select {COLUMNS} from leads l{JOINS}");
         let list = ListQuery::keyed(clause, "select count(*) from leads l", &select, keyset).cut_by_ids();
-        if let Some(search) = Search::parse(&filter.search, self.settings.phone_region).filter(Search::is_substring) {
+        if let Some(search) = searched {
             let sorted = match filter.sort {
                 LeadSort::CreatedAt | LeadSort::Status => SearchedSort::TableOrder,
                 LeadSort::FullName => SearchedSort::BySearchText,
             };
             let on_row = self.conditions(filter, true);
-            return Ok(search.bounded_list(list, self.db.backend(), ("leads", "l"), on_row, sorted));
+            let filters = self.lead_conditions(&LeadFilter { search: String::new(), ..filter.clone() });
+            return Ok(search.bounded_leads_list(list, self.db.backend(), on_row, filters, sorted));
         }
         Ok(match self.kept_lead_count(filter) {
             Some(kept) => list.with_kept_count(kept),

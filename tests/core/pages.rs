@@ -302,6 +302,40 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn a_search_filtered_by_status_finds_the_names_it_starts_and_the_others_once(t: TestCrm) {
+        t.demo(16, 4000).await;
+        // (the board's columns) a search's matches that start the name come from the range of
+        // the index of names, with the status it holds, the others from the trigram index
+        execute_all(&t, &[
+            "update leads set search = 'zqx' || search where id % 5 = 1",
+            "update leads set search = 'a ' || search || ' zqx' where id % 5 = 2",
+            // starts with it and holds it again: found once
+            "update leads set search = search || ' zqx' where id % 10 = 1",
+        ]).await;
+        let bound = crm::leads::SEARCH_COUNT_BOUND;
+        type Matches = fn(i64) -> bool;
+        let cases: [(&str, Matches); 3] =
+            [("zqx", |id| id % 5 == 1 || id % 5 == 2), ("ZQ", |id| id % 5 == 1), ("zqq", |_| false)];
+        for status in LeadStatus::ALL {
+            for sort in [LeadSort::CreatedAt, LeadSort::FullName, LeadSort::Status] {
+                for direction in [None, Some(Direction::Asc)] {
+                    let plain = LeadFilter { status: Some(status), sort, direction, ..Default::default() };
+                    let unsearched = whole(&t, &List::Leads(plain.clone())).await;
+                    for (needle, matches) in cases {
+                        let list = List::Leads(LeadFilter { search: needle.into(), ..plain.clone() });
+                        let expected: Vec<i64> = unsearched.iter().copied().filter(|id| matches(*id)).collect();
+                        assert_eq!(whole(&t, &list).await, expected, "{list:?}");
+                        let first = list.read(&t, PageRequest::new(0, 50)).await;
+                        let counted = (expected.len() as i64).min(bound);
+                        assert_eq!((first.total, first.capped), (counted, counted == bound), "{list:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Every page of each searched list of `cases` (needle, sort, direction), whose matches are the
 /// leads whose id is not a multiple of three, read first, next, by number past the bound,
 /// previous and next from there, at the end and past it: the rows of the unsearched list in its
