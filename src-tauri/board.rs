@@ -47,16 +47,18 @@ pub struct BoardFilter {
 const PER_COLUMN: i64 = 20;
 
 impl Crm {
-    /// Every status's column: its count and its first cards, newest first.
+    /// Every status's column: its count and its first cards, newest first. The four are read
+    /// at once, each on its own connection (a searched board at a million leads: each column
+    /// counts its matches to the bound, 5-20 ms apiece).
     #[tracing::instrument(skip_all, fields(user = actor.user_id.get()), err(level = "info"))]
     pub async fn lead_board(&self, actor: &Actor, filter: &BoardFilter) -> Result<Vec<BoardColumn>> {
         actor.require(Permission::LeadsView)?;
         let page = PageRequest::new(0, filter.per_column.unwrap_or(PER_COLUMN));
-        let mut columns = Vec::with_capacity(LeadStatus::ALL.len());
-        for status in LeadStatus::ALL {
-            columns.push(self.board_column(actor, &filter.leads, status, page).await?);
-        }
-        Ok(columns)
+        let column = |status| self.board_column(actor, &filter.leads, status, page);
+        let [new, in_work, converted, lost] = LeadStatus::ALL;
+        let (new, in_work, converted, lost) =
+            tokio::try_join!(column(new), column(in_work), column(converted), column(lost))?;
+        Ok(vec![new, in_work, converted, lost])
     }
 
     /// One column's page of cards (for "more" under a column).

@@ -175,7 +175,7 @@ impl Crm {
             };
             let on_row = self.conditions(filter, true);
             let filters = self.lead_conditions(&LeadFilter { search: String::new(), ..filter.clone() });
-            return Ok(search.bounded_leads_list(list, self.db.backend(), on_row, filters, sorted));
+            return Ok(search.bounded_leads_list(list, self.db.backend(), on_row, (filters, filter.status), sorted));
         }
         Ok(match self.kept_lead_count(filter) {
             Some(kept) => list.with_kept_count(kept),

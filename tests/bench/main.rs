@@ -409,7 +409,9 @@ async fn days_work(crm: &Crm, manager: &Actor) {
     })
     .await;
     // each column is the leads list of its status, searched
-    for (what, search) in [("a surname", "смирнова"), ("two letters", "як")] {
+    for (what, search) in
+        [("a surname", "смирнова"), ("two letters", "як"), ("a first name", "анна"), ("a common fragment", "ова")]
+    {
         let filter = crm::board::BoardFilter {
             leads: LeadFilter { search: search.into(), ..Default::default() },
             ..Default::default()

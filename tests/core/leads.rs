@@ -265,6 +265,18 @@ both_backends! {
         assert_eq!(total(&t, LeadFilter { search: "кузнецов".into(), ..Default::default() }).await, 0);
         let archived_too = LeadFilter { search: "кузнецов".into(), include_archived: true, ..Default::default() };
         assert_eq!(total(&t, archived_too).await, 1);
+
+        // and the lead's status (SQLite's index holds it for lists filtered by status)
+        let with = |search: &str, status| LeadFilter { search: search.into(), status: Some(status), ..Default::default() };
+        assert_eq!(total(&t, with("петровна", LeadStatus::New)).await, 1);
+        assert_eq!(total(&t, with("петровна", LeadStatus::InWork)).await, 0);
+        let page = t.crm.list_leads(&t.admin, &with("петровна", LeadStatus::New)).await.unwrap();
+        let anna = &page.items[0];
+        t.crm.set_lead_status(&t.admin, anna.id, anna.version, LeadStatus::InWork, None).await.unwrap();
+        assert_eq!(total(&t, with("петровна", LeadStatus::New)).await, 0);
+        assert_eq!(total(&t, with("петровна", LeadStatus::InWork)).await, 1);
+        assert_eq!(total(&t, with("анна", LeadStatus::New)).await, 1, "the other Anna");
+        assert_eq!(total(&t, with("анна", LeadStatus::InWork)).await, 1);
     }
 
     async fn filters_by_status_campaign_and_creation_days_with_totals(t: TestCrm) {
