@@ -216,10 +216,19 @@ enum Fence {
 /// [`crate::leads::SEARCH_COUNT_BOUND`] (`ids`, in the order of the table's ids where the
 /// backend reads them so). No more than the bound: the list is those rows (the search is not
 /// run twice). More: the total says "more than", and the pages are read as `past` says.
+/// Where `probed` is given, the probe's count picks the first of its routes whose `from` it
+/// reaches, and `route` where it reaches none (see [`ListQuery::routed`]).
 #[derive(Clone)]
 struct Searched {
-    ids: Query,
-    past: PastBound,
+    route: Route,
+    probed: Option<(Query, Vec<(i64, Route)>)>,
+}
+
+/// One way of reading a searched list: see [`Searched`].
+#[derive(Clone)]
+pub(crate) struct Route {
+    pub ids: Query,
+    pub past: PastBound,
 }
 
 /// How a searched list with more matches than the bound reads its pages.
@@ -299,8 +308,21 @@ impl ListQuery {
     /// The same list for a substring search: its ids found by `ids` (which stops one row past
     /// the bound), and read as `past` says when more rows match than the bound.
     pub(crate) fn searched(mut self, ids: Query, past: PastBound) -> Self {
-        self.searched = Some(Searched { ids, past });
+        self.searched = Some(Searched { route: Route { ids, past }, probed: None });
         self
+    }
+
+    /// The same list for a substring search whose matches are found one of several ways, as
+    /// `probe` counts (how many of the rows a walk of the list would read first match, say):
+    /// the first of `routes` whose least count (`.0`) the count reaches, else `otherwise`.
+    pub(crate) fn routed(mut self, probe: Query, routes: Vec<(i64, Route)>, otherwise: Route) -> Self {
+        self.searched = Some(Searched { route: otherwise, probed: Some((probe, routes)) });
+        self
+    }
+
+    /// The list's order (` order by ...`).
+    pub(crate) fn order(&self) -> &str {
+        &self.order
     }
 
     /// The same keyed list read from the rows of `table` `alias` that `conditions` keep, fenced
@@ -446,10 +468,18 @@ impl ListQuery {
             return self.page_of(tx, request, total, false).await;
         };
         let bound = crate::leads::SEARCH_COUNT_BOUND;
-        let ids: Vec<(i64,)> = tx.fetch_all(searched.ids.clone()).await?;
+        let mut route = &searched.route;
+        if let Some((probe, routes)) = &searched.probed {
+            let count: i64 = tx.scalar(probe.clone()).await?;
+            tracing::debug!(count, "a searched list's probe");
+            if let Some((_, chosen)) = routes.iter().find(|(from, _)| count >= *from) {
+                route = chosen;
+            }
+        }
+        let ids: Vec<(i64,)> = tx.fetch_all(route.ids.clone()).await?;
         let plain = Self { searched: None, ..self.clone() };
         if ids.len() as i64 > bound {
-            let (walks, walk, sorted) = match &searched.past {
+            let (walks, walk, sorted) = match &route.past {
                 PastBound::List(list) => return list.page_of(tx, request, bound, true).await,
                 PastBound::ByDensity { last_id, walk, sorted, most, probe } => {
                     let last: Option<i64> = tx.scalar(last_id.clone()).await?;

@@ -9,7 +9,7 @@ mod search;
 pub(crate) use input::{active_user, duplicates, holders, lost_reason, not_active, Refused, ValidLead};
 pub use input::{search_text, LeadInput};
 pub use search::SEARCH_COUNT_BOUND;
-pub(crate) use search::{Search, SearchedSort};
+pub(crate) use search::{LeadConditions, Search, SearchedSort};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -127,6 +127,34 @@ pub struct LeadFilter {
     pub page: PageRequest,
 }
 
+impl LeadFilter {
+    /// Whether the filter keeps live leads of one status and asks nothing else (its search,
+    /// sort and page aside): the board's columns.
+    fn asks_status_alone(&self) -> bool {
+        // (every field named: a filter added later must be weighed here)
+        let Self {
+            search: _,
+            status,
+            campaign_id,
+            owner_id,
+            created_from,
+            created_to,
+            include_archived,
+            duplicates,
+            sort: _,
+            direction: _,
+            page: _,
+        } = self;
+        status.is_some()
+            && campaign_id.is_none()
+            && owner_id.is_none()
+            && created_from.is_none()
+            && created_to.is_none()
+            && !include_archived
+            && !duplicates
+    }
+}
+
 pub(crate) const COLUMNS: &str =
     "l.id, l.full_name, l.phone, l.email, l.campaign_id, c.name as campaign_name, l.status, l.note,
     l.is_archived, l.version, l.created_by, u.full_name as created_by_name, l.created_at, l.updated_at,
@@ -174,8 +202,12 @@ impl Crm {
                 LeadSort::FullName => SearchedSort::BySearchText,
             };
             let on_row = self.conditions(filter, true);
-            let filters = self.lead_conditions(&LeadFilter { search: String::new(), ..filter.clone() });
-            return Ok(search.bounded_leads_list(list, self.db.backend(), on_row, (filters, filter.status), sorted));
+            let others = LeadConditions {
+                filters: self.lead_conditions(&LeadFilter { search: String::new(), ..filter.clone() }),
+                status: filter.status,
+                status_alone: filter.asks_status_alone(),
+            };
+            return Ok(search.bounded_leads_list(list, self.db.backend(), on_row, others, sorted));
         }
         Ok(match self.kept_lead_count(filter) {
             Some(kept) => list.with_kept_count(kept),

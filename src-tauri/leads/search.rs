@@ -8,7 +8,7 @@
 
 use phonenumber::country::Id as Country;
 
-use crate::app::{ListQuery, PastBound, Probe};
+use crate::app::{ListQuery, PastBound, Probe, Route};
 use crate::db::{Backend, Query};
 use crate::domain::{contact, text};
 use crate::leads::LeadStatus;
@@ -205,17 +205,24 @@ impl Search {
     }
 
     /// [`Search::bounded_list`] of the leads, whose matching ids are read in two parts (see
-    /// [`Search::split_ids`]) from `filters`: the list's conditions without the search.
-    /// `status`: the list's status filter, if any (see [`Search::split_ids`]).
+    /// [`Search::split_ids`]) from the list's other conditions; on PostgreSQL a list of one
+    /// status in the table's order, as dense the matches are (see [`Search::status_routes`]).
     pub(crate) fn bounded_leads_list(
         &self,
         list: ListQuery,
         backend: Backend,
         on_row: Query,
-        (filters, status): (Query, Option<LeadStatus>),
+        others: LeadConditions,
         sorted: SearchedSort,
     ) -> ListQuery {
-        self.bounded(list, backend, ("leads", "l"), on_row, Some((filters, status)), sorted)
+        if let (Backend::Postgres, SearchedSort::TableOrder, Some(status), true) =
+            (backend, sorted, others.status, others.status_alone)
+        {
+            if let Some(routed) = self.status_routes(&list, status, &on_row) {
+                return routed;
+            }
+        }
+        self.bounded(list, backend, ("leads", "l"), on_row, Some((others.filters, others.status)), sorted)
     }
 
     fn bounded(
@@ -333,6 +340,62 @@ impl Search {
         q.append(filters).push(" and ");
         push_starts_with(&mut q, alias, &needle, &above);
         Some(q)
+    }
+
+    /// PostgreSQL: `list`, the live leads of one `status` (nothing else asked besides the
+    /// search) in the table's order (the board's columns), read as dense the matches are among
+    /// the leads a walk of the list reads first: a probe counts them among the first
+    /// [`PROBE_ROWS`] (the index of a status's leads with their text, migration 0034: index
+    /// only, under a millisecond at a million leads). Its planner cannot tell: it built the
+    /// trigram index's bitmap of a fragment's 74,828 lost leads for the first 1,001 (30-45
+    /// ms), and read a surname's 12,509 rows for the status of the 559 new ones (20-30 ms).
+    ///
+    /// One in [`DENSE_PROBED`] or more: the ids and the pages come from that walk (a fragment
+    /// a third of the names hold: its first 1,001 lost leads in 3 ms). Sparser: the ids in two
+    /// parts, those holding the search past their first character from the trigram index keyed
+    /// by status (0034: a first name's 977 new leads, where its 20,736 candidates were each read
+    /// for their status), then those starting with it, one range of the index of names, which
+    /// holds the status (0031); past the bound, the pages are walked where one in
+    /// [`WALKED_PROBED`] matched (a page within a few thousand leads), else the matches are read
+    /// and sorted. `None` where the search is not a substring the trigram index serves.
+    fn status_routes(&self, list: &ListQuery, status: LeadStatus, on_row: &Query) -> Option<ListQuery> {
+        let Self::Text(pattern) = self else { return None };
+        if !trigram_ready(pattern) {
+            return None;
+        }
+        let needle = needle_of(pattern);
+        let above = prefix_bound(&needle)?;
+        let code = status.code();
+        let mut probe = Query::new(
+            "select count(*) from (select l.search from leads l where l.is_archived = false and l.status = ",
+        );
+        probe.push_bind(code).push(list.order()).push(" limit ").push_bind(PROBE_ROWS).push(") l where 1 = 1");
+        push_contains(&mut probe, "l", &needle);
+        let mut walked = on_row.clone().prefixed("select l.id from leads l");
+        walked.push(list.order()).push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
+        // (the status written so that only the trigram index keyed by it serves it: given
+        // `status = ...`, the planner walked a status's leads for a match it expected rare)
+        let mut split = Query::new("select l.id from leads l where l.is_archived = false and l.status || '' = ");
+        split.push_bind(code).push(" and substr(l.search, 2) like ").push_bind(pattern.as_str());
+        split.push(" escape '\\' and not (");
+        push_starts_with(&mut split, "l", &needle, &above);
+        split.push(") union all select l.id from leads l where l.is_archived = false and l.status = ");
+        split.push_bind(code).push(" and ");
+        push_starts_with(&mut split, "l", &needle, &above);
+        let mut split_ids = split.clone();
+        split_ids.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
+        let walk = || PastBound::List(Box::new(list.with_clause(on_row.clone())));
+        let mut every = Query::new(" where l.id in (");
+        every.append(split).push(")");
+        let sorted = PastBound::List(Box::new(list.with_clause(every)));
+        Some(list.clone().routed(
+            probe,
+            vec![
+                (DENSE_PROBED, Route { ids: walked, past: walk() }),
+                (WALKED_PROBED, Route { ids: split_ids.clone(), past: walk() }),
+            ],
+            Route { ids: split_ids, past: sorted },
+        ))
     }
 
     /// `list`, sorted by the search text of `table` (leads: it starts with the lower-cased
@@ -471,6 +534,27 @@ const SPREAD_ROWS: i64 = 20_000;
 /// How many of [`SPREAD_ROWS`] must match for the list to walk the index rather than sort its
 /// matches.
 const SPREAD_MATCHES: i64 = 25;
+
+/// How many of a status's leads [`Search::status_routes`] probes, in the list's order.
+const PROBE_ROWS: i64 = 2_000;
+
+/// Matches among [`PROBE_ROWS`] from which a status's list finds its ids by walking (one in
+/// 20: the first 1,001 within 20,000 leads, index only: 8 ms at most).
+const DENSE_PROBED: i64 = 100;
+
+/// Matches among [`PROBE_ROWS`] from which a status's list past the bound walks for its pages
+/// (one in 400: a page of 50 within 20,000 leads).
+const WALKED_PROBED: i64 = 5;
+
+/// The leads list's conditions besides its search, for [`Search::bounded_leads_list`].
+pub(crate) struct LeadConditions {
+    /// ` where ...`: the list's conditions without the search.
+    pub filters: Query,
+    /// The status the list keeps, if any.
+    pub status: Option<LeadStatus>,
+    /// Whether being live and that status is all the list asks besides the search.
+    pub status_alone: bool,
+}
 
 /// Most matches estimated for reading them first and sorting them (past it, the sort's index
 /// is walked): 50,000 cost about four times a surname's 12,659; where 5 % of the rows or more

@@ -418,6 +418,52 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn a_status_search_is_read_exactly_however_dense_its_matches_are(t: TestCrm) {
+        t.demo(17, 7000).await;
+        // (the board's columns) PostgreSQL reads one status's search as dense as the matches
+        // are among the first leads its list walks (`Search::status_routes`): densely, sparsely
+        // there and densely further on, or not at all there; each in the tail of the text or at
+        // its start. The first 2,000 in work, newest first, and the others:
+        let ranked = "select id from (select id, row_number() over (order by created_at desc, id desc) as r
+                      from leads where is_archived = false and status = 'in_work') n where ";
+        let statements: Vec<String> = [
+            ("zqa", "r > 2000 and r % 2 = 0 or r % 100 = 0", "r > 2000 and r % 2 = 1"),
+            ("zqb", "r > 2000 and r % 2 = 0", "r > 2000 and r % 2 = 1"),
+            ("zqc", "r > 2000 or r % 2 = 0", "r % 3 = 1"),
+        ]
+        .iter()
+        .flat_map(|(needle, tail, start)| {
+            [
+                format!("update leads set search = search || ' {needle}' where id in ({ranked}{tail})"),
+                format!("update leads set search = '{needle}' || search where id in ({ranked}{start})"),
+            ]
+        })
+        .collect();
+        execute_all(&t, &statements.iter().map(String::as_str).collect::<Vec<_>>()).await;
+        for needle in ["zqa", "zqb", "zqc"] {
+            let matching: std::collections::HashSet<i64> =
+                ids_where(&t, &format!("search like '%{needle}%' and status = 'in_work'")).await.into_iter().collect();
+            let mut lists = Vec::new();
+            for sort in [LeadSort::CreatedAt, LeadSort::Status, LeadSort::FullName] {
+                for direction in [None, Some(Direction::Asc)] {
+                    let plain = LeadFilter { status: Some(LeadStatus::InWork), sort, direction, ..Default::default() };
+                    lists.push((List::Leads(plain.clone()), List::Leads(LeadFilter { search: needle.into(), ..plain })));
+                }
+            }
+            pages_past_the_bound(&t, &lists, |id| matching.contains(&id)).await;
+        }
+    }
+}
+
+/// The ids of the leads `condition` keeps.
+async fn ids_where(t: &TestCrm, condition: &str) -> Vec<i64> {
+    let mut tx = t.crm.db().read().await.unwrap();
+    let ids: Vec<(i64,)> = tx.fetch_all(Query::new(format!("select id from leads where {condition}"))).await.unwrap();
+    tx.commit().await.unwrap();
+    ids.into_iter().map(|(id,)| id).collect()
+}
+
 /// Runs `statements` in one transaction.
 async fn execute_all(t: &TestCrm, statements: &[&str]) {
     let mut tx = t.crm.db().write().await.unwrap();
