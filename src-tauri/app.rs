@@ -624,6 +624,20 @@ impl ListQuery {
         }
         query.push(&keys.order(direction)).push(" limit ").push_bind(limit);
         let outside = match &self.fence {
+            // PostgreSQL: the page's ids, then their rows, in two statements, where one (`...
+            // where id in (select id ... limit 50)`) took 3.1-3.7 ms to plan (each time: plans
+            // are made for the values, migration 0020), the two 1.7-1.9 ms
+            Some(Fence::Ids) if tx.backend() == crate::db::Backend::Postgres => {
+                let ids: Vec<(i64,)> = tx.fetch_all(query).await?;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // (as many places as the page's limit, the rest NULL: one statement text)
+                let places = ids.iter().map(|(id,)| Some(*id)).chain(std::iter::repeat(None));
+                let mut rows = Query::new(format!("{} where {} in ", self.select, keys.id()));
+                rows.push_list(places.take(limit.max(ids.len() as i64) as usize)).push(&keys.order(direction));
+                return tx.fetch_all(rows).await;
+            }
             Some(Fence::Rows(head, tail)) => Some((head.clone(), tail.as_str())),
             Some(Fence::Ids) => Some((format!("{} where {} in (", self.select, keys.id()), ")")),
             None => None,
