@@ -320,11 +320,6 @@ impl ListQuery {
         self
     }
 
-    /// The list's order (` order by ...`).
-    pub(crate) fn order(&self) -> &str {
-        &self.order
-    }
-
     /// The same keyed list read from the rows of `table` `alias` that `conditions` keep, fenced
     /// (`from (select * from leads l where ... offset 0) l`): PostgreSQL's planner then finds
     /// those rows first, by whatever index serves the conditions, and sorts them, instead of

@@ -369,10 +369,10 @@ impl Search {
         let mut probe = Query::new(
             "select count(*) from (select l.search from leads l where l.is_archived = false and l.status = ",
         );
-        probe.push_bind(code).push(list.order()).push(" limit ").push_bind(PROBE_ROWS).push(") l where 1 = 1");
+        probe.push_bind(code).push(&list.order).push(" limit ").push_bind(PROBE_ROWS).push(") l where 1 = 1");
         push_contains(&mut probe, "l", &needle);
         let mut walked = on_row.clone().prefixed("select l.id from leads l");
-        walked.push(list.order()).push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
+        walked.push(&list.order).push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
         // (the status written so that only the trigram index keyed by it serves it: given
         // `status = ...`, the planner walked a status's leads for a match it expected rare)
         let mut split = Query::new("select l.id from leads l where l.is_archived = false and l.status || '' = ");
