@@ -241,6 +241,90 @@ crate::office_only! {
         assert_eq!(indexes, 3);
     }
 
+    async fn without_btree_gin_search_keeps_its_unkeyed_index_and_finds_the_same_leads(t: TestCrm) {
+        use crm::leads::{LeadFilter, LeadInput, LeadStatus};
+        // A server without btree_gin, as far as migration 0034's function can tell: creating the
+        // extension fails (an event trigger refuses it, as a server without contrib would).
+        let mut tx = t.crm.db().write().await.unwrap();
+        for sql in [
+            "drop index leads_status_tail_trgm",
+            "drop extension btree_gin",
+            "update office set trigram_search = false",
+            "create function refuse_btree_gin() returns event_trigger language plpgsql as $$
+             begin
+                 if exists (select 1 from pg_event_trigger_ddl_commands() where object_identity = 'btree_gin') then
+                     raise exception 'extension \"btree_gin\" is not available';
+                 end if;
+             end $$",
+            "create event trigger refuse_btree_gin on ddl_command_end when tag in ('CREATE EXTENSION')
+             execute function refuse_btree_gin()",
+        ] {
+            tx.execute(crm::db::Query::new(sql)).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        assert!(t.crm.enable_trigram_search().await.unwrap(), "pg_trgm alone is enough");
+        assert_eq!(t.crm.server_notices(&t.admin).await.unwrap(), Vec::<&str>::new());
+        let mut tx = t.crm.db().read().await.unwrap();
+        let indexes: Vec<(String,)> = tx
+            .fetch_all(crm::db::Query::new(
+                "select indexname::text from pg_indexes where indexname like '%trgm' order by 1",
+            ))
+            .await
+            .unwrap();
+        let btree_gin: i64 =
+            tx.scalar(crm::db::Query::new("select count(*) from pg_extension where extname = 'btree_gin'")).await.unwrap();
+        tx.commit().await.unwrap();
+        let indexes: Vec<String> = indexes.into_iter().map(|(name,)| name).collect();
+        assert_eq!(indexes, ["clients_search_trgm", "contracts_search_trgm", "leads_search_tail_trgm"]);
+        assert_eq!(btree_gin, 0);
+
+        // a search of one status (the board's columns, the list filtered by status) reads the
+        // same leads through the index without the status
+        let mut ids = std::collections::HashMap::new();
+        for (name, status) in [
+            ("Анна Смирнова", LeadStatus::New),
+            ("Смирнова Анна", LeadStatus::New),
+            ("Петров Иван", LeadStatus::New),
+            ("Иванова Анна", LeadStatus::InWork),
+            ("Жанна Котова", LeadStatus::Lost),
+        ] {
+            let input = LeadInput { full_name: name.into(), email: format!("{}@example.ru", ids.len()), ..Default::default() };
+            let lead = t.crm.create_lead(&t.admin, &input).await.unwrap();
+            if status != LeadStatus::New {
+                let reason = match status {
+                    LeadStatus::Lost => Some(t.crm.list_lost_reasons(&t.admin, false).await.unwrap()[0].id),
+                    _ => None,
+                };
+                t.crm.set_lead_status(&t.admin, lead.id, lead.version, status, reason).await.unwrap();
+            }
+            ids.insert(lead.id, name);
+        }
+        let filter = crm::board::BoardFilter { leads: LeadFilter { search: "анна".into(), ..Default::default() }, ..Default::default() };
+        let board = t.crm.lead_board(&t.admin, &filter).await.unwrap();
+        let names: Vec<(LeadStatus, Vec<&str>)> = board
+            .iter()
+            .map(|column| {
+                let mut names: Vec<&str> = column.cards.items.iter().map(|card| ids[&card.lead.id]).collect();
+                names.sort_unstable();
+                assert_eq!(column.cards.total, names.len() as i64);
+                (column.status, names)
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (LeadStatus::New, vec!["Анна Смирнова", "Смирнова Анна"]),
+                (LeadStatus::InWork, vec!["Иванова Анна"]),
+                (LeadStatus::Converted, vec![]),
+                (LeadStatus::Lost, vec!["Жанна Котова"]),
+            ]
+        );
+        let lost = LeadFilter { search: "анна".into(), status: Some(LeadStatus::Lost), ..Default::default() };
+        let listed = t.crm.list_leads(&t.admin, &lost).await.unwrap();
+        assert_eq!(listed.items.iter().map(|lead| ids[&lead.id]).collect::<Vec<_>>(), ["Жанна Котова"]);
+    }
+
     async fn staff_read_only_the_timeline_entries_and_tasks_their_role_may_see(t: TestCrm) {
         use crm::history::Record;
         use crm::tasks::TaskInput;
