@@ -293,6 +293,13 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     }
     let by_name = LeadFilter { search: "смирнова".into(), ..Default::default() };
     time("leads, search by name", || leads(crm, manager, by_name.clone())).await;
+    // one status's leads searched, as the board's columns read them: a surname in work (its
+    // matches dense enough to walk the status) and a first name among the new (sparse)
+    let in_work_by_name = LeadFilter { status: Some(LeadStatus::InWork), ..by_name.clone() };
+    time("leads, status filter, search by name", || leads(crm, manager, in_work_by_name.clone())).await;
+    let new_by_first_name =
+        LeadFilter { status: Some(LeadStatus::New), search: "анна".into(), ..Default::default() };
+    time("leads, status filter, search by first name", || leads(crm, manager, new_by_first_name.clone())).await;
     let by_name_sorted = LeadFilter { sort: LeadSort::FullName, ..by_name.clone() };
     time("leads, search by name, sorted by name", || leads(crm, manager, by_name_sorted.clone())).await;
     // a fragment a third of the names hold: past the bound, the index of names is walked
