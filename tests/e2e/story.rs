@@ -407,6 +407,12 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     app.go("history").await;
     app.select("[name=user_id]", "Ольга Операторова").await;
     app.wait_text("table[data-list=history] .entry-note", "Просил перезвонить после обеда").await;
+    // an entry whose row shows no details names its record as it was then
+    app.wait_text(
+        "table[data-list=history] tr:has([data-action-kind=create]) [data-action=open-record]",
+        "Мария Сидорова",
+    )
+    .await;
     shot("24-history").await;
     // an entry's record opens its card
     app.click("table[data-list=history] tr:has([data-action-kind=note]) [data-action=open-record]").await;

@@ -280,11 +280,18 @@ function campaignWithChannel(origin) {
 }
 
 /** One audit entry in words: who, when, what; field edits as old -> new. */
+/** What an entry's row shows under its head (a note, a task's subject, a contract), or ''
+ * where its details are only the record's name at the time (the History page shows that
+ * beside the row instead). */
+export function entryDetail(entry) {
+  return ['note', 'task_added', 'task_done', 'task_reopened', 'task_changed', 'merge', 'merged'].includes(entry.action) || entry.entity === 'contract'
+    ? entry.details : '';
+}
+
 export function entryRow(entry) {
   const what = t(`entry.${entry.entity}.${entry.action}`) !== `entry.${entry.entity}.${entry.action}`
     ? t(`entry.${entry.entity}.${entry.action}`) : t(`entry.${entry.action}`);
-  const detail = ['note', 'task_added', 'task_done', 'task_reopened', 'task_changed', 'merge', 'merged'].includes(entry.action) || entry.entity === 'contract'
-    ? entry.details : '';
+  const detail = entryDetail(entry);
   return h('li', { class: `entry entry-${entry.action}`, 'data-action-kind': entry.action },
     h('div', { class: 'entry-head' },
       h('strong', { text: what }),

@@ -3,7 +3,7 @@ import { call } from '../api.js';
 import { h, toast, confirmDialog } from '../dom.js';
 import { t } from '../i18n.js';
 import { listPage } from '../list.js';
-import { entryRow, openCard } from '../card.js';
+import { entryDetail, entryRow, openCard } from '../card.js';
 
 const ENTITIES = ['lead', 'client', 'contract', 'task', 'service', 'campaign', 'channel', 'lost_reason', 'user', 'role', 'saved_filter', 'import'];
 
@@ -28,14 +28,18 @@ export function render(container, ctx) {
   });
 
 
-  /** The record an entry is about; a lead or client opens its card, for whoever may see it. */
+  /** The record an entry is about, by its name at the time where the row does not show that
+   * already, and its kind and number; a lead or client opens its card, for whoever may see it. */
   function recordCell(entry) {
-    const label = `${t(`history.kind_${entry.entity}`)} №${entry.entity_id ?? ''}`;
+    const number = `${t(`history.kind_${entry.entity}`)} №${entry.entity_id ?? ''}`;
+    const name = entryDetail(entry) ? '' : entry.details;
     const kind = entry.entity;
     const may = (kind === 'lead' && ctx.can('leads.view')) || (kind === 'client' && ctx.can('clients.view'));
-    if (!may || entry.entity_id == null) return label;
-    return h('button', { type: 'button', class: 'link', 'data-action': 'open-record', text: label,
-      onclick: () => openCard({ kind, id: entry.entity_id }, ctx) });
+    const title = !may || entry.entity_id == null
+      ? h('span', { text: name || number })
+      : h('button', { type: 'button', class: 'link', 'data-action': 'open-record', text: name || number,
+        onclick: () => openCard({ kind, id: entry.entity_id }, ctx) });
+    return name ? h('div', {}, title, h('div', { class: 'muted small', text: number })) : title;
   }
 
   /** An import's entry offers its undo to whoever may import. */
