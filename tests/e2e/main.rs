@@ -185,6 +185,16 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
         app.wait_text(".pager-range", "1–50 из").await;
         app.screenshot(&format!("02-{page}")).await;
     }
+    // the board draws a few cards a column, and a column scrolled near its end reads on
+    app.go("board").await;
+    let cards = "[data-column=in_work] .board-cards > .board-card";
+    app.wait(&format!("{cards}:nth-child(8)")).await;
+    assert!(app.texts(&format!("{cards}:nth-child(9)")).await.is_empty(), "eight cards a column at first");
+    let scroll = "const list = document.querySelector('[data-column=in_work] .board-cards');
+        list.scrollTop = list.scrollHeight; list.dispatchEvent(new Event('scroll'));";
+    app.client.execute(scroll, vec![]).await.expect("scroll the column");
+    app.wait(&format!("{cards}:nth-child(28)")).await;
+    assert!(app.texts(&format!("{cards}:nth-child(29)")).await.is_empty(), "twenty more");
     // contracts that run out soon: "My day" shows the first 50 and links to all of them, which
     // come soonest first, each ending within the next 30 days
     app.go("today").await;

@@ -9,7 +9,11 @@ import { filterControl } from '../list.js';
 import { openCard, setStatus } from '../card.js';
 
 const STATUSES = ['new', 'in_work', 'converted', 'lost'];
+// Cards a column adds at a time past its first ones (the core's `per_column`: as many as about
+// two screens of a column show, since each card drawn costs the window's layout and paint).
 const PER_COLUMN = 20;
+// How near its end (px) a column scrolled down reads its next cards.
+const NEAR_END = 200;
 
 export function render(container, ctx) {
   const canEdit = ctx.can('leads.edit');
@@ -33,7 +37,7 @@ export function render(container, ctx) {
   async function load() {
     const request = ++state.request;
     let columns;
-    try { columns = await call('lead_board', { filter: { ...leadFilter(), per_column: PER_COLUMN } }); } catch (e) { toast(e.message, 'error'); return; }
+    try { columns = await call('lead_board', { filter: leadFilter() }); } catch (e) { toast(e.message, 'error'); return; }
     if (request !== state.request) return;
     fill(board, ...columns.map(column));
     rendered();
@@ -43,18 +47,27 @@ export function render(container, ctx) {
     const list = h('div', { class: 'board-cards' });
     const more = h('button', { class: 'btn btn-ghost btn-small', 'data-action': 'more', text: t('card.more') });
     let shown = 0;
+    let loading = false;
     const add = (page) => {
       list.append(...page.items.map(card));
       shown += page.items.length;
       // a searched column counted up to a bound has more while pages come full
-      more.hidden = page.capped ? page.items.length < PER_COLUMN : shown >= page.total;
+      more.hidden = page.capped ? page.items.length < page.limit : shown >= page.total;
     };
-    more.addEventListener('click', async () => {
+    const next = async () => {
+      if (loading || more.hidden) return;
+      loading = true;
+      const request = state.request;
       try {
-        const next = await call('board_column', { filter: leadFilter(), status: col.status, page: { offset: shown, limit: PER_COLUMN } });
-        add(next.cards);
-      } catch (e) { toast(e.message, 'error'); }
-    });
+        const page = await call('board_column', { filter: leadFilter(), status: col.status, page: { offset: shown, limit: PER_COLUMN } });
+        if (request === state.request) add(page.cards);
+      } catch (e) { toast(e.message, 'error'); } finally { loading = false; }
+    };
+    more.addEventListener('click', next);
+    // scrolled near its end, a column reads on by itself ("more" stays for the keyboard)
+    list.addEventListener('scroll', () => {
+      if (list.scrollTop + list.clientHeight >= list.scrollHeight - NEAR_END) next();
+    }, { passive: true });
     add(col.cards);
     return h('section', { class: `board-column board-${col.status}`, 'data-column': col.status },
       h('h2', {}, t(`lead.status_${col.status}`), h('span', { class: 'count', text: col.cards.capped ? `${fmtNumber(col.cards.total)}+` : fmtNumber(col.cards.total) })),
