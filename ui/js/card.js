@@ -279,7 +279,6 @@ function campaignWithChannel(origin) {
   return named ? origin.campaign_name : `${origin.campaign_name} · ${origin.channel_name}`;
 }
 
-/** One audit entry in words: who, when, what; field edits as old -> new. */
 /** What an entry's row shows under its head (a note, a task's subject, a contract), or ''
  * where its details are only the record's name at the time (the History page shows that
  * beside the row instead). */
@@ -288,6 +287,7 @@ export function entryDetail(entry) {
     ? entry.details : '';
 }
 
+/** One audit entry in words: who, when, what; field edits as old -> new. */
 export function entryRow(entry) {
   const what = t(`entry.${entry.entity}.${entry.action}`) !== `entry.${entry.entity}.${entry.action}`
     ? t(`entry.${entry.entity}.${entry.action}`) : t(`entry.${entry.action}`);

@@ -9,8 +9,8 @@ import { filterControl } from '../list.js';
 import { openCard, setStatus } from '../card.js';
 
 const STATUSES = ['new', 'in_work', 'converted', 'lost'];
-// Cards a column adds at a time past its first ones (the core's `per_column`: as many as about
-// two screens of a column show, since each card drawn costs the window's layout and paint).
+// Cards a column adds at a time past its first ones (those are the core's default `per_column`,
+// eight: about two screens of a column, since each card drawn costs the window's layout and paint).
 const PER_COLUMN = 20;
 // How near its end (px) a column scrolled down reads its next cards.
 const NEAR_END = 200;
