@@ -104,8 +104,8 @@ where
             let update =
                 Query::new(format!("update {} set is_archived = $1, version = version + 1", self.table)).bind(archived);
             self.save(tx, update, id, version).await?;
-            audit(tx, actor, archive_action(archived), self.entity, id, "").await?;
             let item = self.fetch(tx, id).await?;
+            audit(tx, actor, archive_action(archived), self.entity, id, &item.name).await?;
             Ok(item)
         })
     }

@@ -53,7 +53,11 @@ pub(crate) async fn set_archived(
     .bind(id)
     .bind(version);
     update_versioned(tx, table, entity, id, update).await?;
-    audit(tx, actor, archive_action(archived), entity, id, "").await
+    // the record's name at the time, as its other entries give it (the History page shows it)
+    let name_column = if matches!(table, "leads" | "clients") { "full_name" } else { "name" };
+    let (name,): (String,) =
+        tx.fetch_one(Query::new(format!("select {name_column} from {table} where id = $1")).bind(id)).await?;
+    audit(tx, actor, archive_action(archived), entity, id, &name).await
 }
 
 /// The audit log's name for archiving or restoring.

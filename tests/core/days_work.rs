@@ -128,6 +128,9 @@ both_backends! {
         assert_eq!(field_errors(err), [("name", "name_taken")]);
         let archived = t.crm.set_lost_reason_archived(&t.admin, reason.id, reason.version, true).await.unwrap();
         assert!(archived.is_archived);
+        let reasons = HistoryFilter { entity: Some("lost_reason".into()), ..Default::default() };
+        let entry = t.crm.history(&t.admin, &reasons).await.unwrap().items.remove(0);
+        assert_eq!((entry.action.as_str(), entry.details.as_str()), ("archive", archived.name.as_str()));
         let live = t.crm.list_lost_reasons(&t.admin, false).await.unwrap();
         assert!(live.iter().all(|r| r.id != reason.id));
         assert_eq!(live.len(), 5, "the five that ship");
@@ -490,6 +493,7 @@ both_backends! {
         let timeline = t.crm.timeline(&olga, Record::Lead(a.id), PageRequest::default()).await.unwrap();
         let actions: Vec<&str> = timeline.items.iter().map(|e| e.action.as_str()).collect();
         assert_eq!(actions, ["restore", "archive", "owner", "status", "create"], "each change on the record's timeline");
+        assert!(timeline.items.iter().all(|e| e.details == a.full_name), "each entry names the lead as it was then");
 
         let none = Selection::Ids { ids: vec![] };
         assert_eq!(field_errors(t.crm.bulk_leads(&olga, &none, &LeadAction::Archive).await.unwrap_err()), [("selection", "nothing_selected")]);
