@@ -26,9 +26,28 @@ pub(crate) async fn update_versioned(
     if tx.execute(update).await? > 0 {
         return Ok(());
     }
+    Err(unchanged(tx, table, entity, id).await?)
+}
+
+/// [`update_versioned`] of an `update ... returning ...`: the row it returns.
+async fn update_versioned_returning<T: Row>(
+    tx: &mut Tx,
+    table: &'static str,
+    entity: &'static str,
+    id: i64,
+    update: Query,
+) -> Result<T> {
+    match tx.fetch_optional(update).await? {
+        Some(row) => Ok(row),
+        None => Err(unchanged(tx, table, entity, id).await?),
+    }
+}
+
+/// Why a versioned update of row `id` changed nothing: the row is gone or was saved since.
+async fn unchanged(tx: &mut Tx, table: &'static str, entity: &'static str, id: i64) -> Result<Error> {
     let exists: Option<(i64,)> =
         tx.fetch_optional(Query::new(format!("select id from {table} where id = $1")).bind(id)).await?;
-    Err(match exists {
+    Ok(match exists {
         Some(_) => Error::Conflict { entity, id },
         None => Error::NotFound { entity, id },
     })
@@ -45,18 +64,17 @@ pub(crate) async fn set_archived(
     archived: bool,
 ) -> Result<()> {
     let id = id.into();
+    // the record's name at the time, as its other entries give it (the History page shows it)
+    let name_column = if matches!(table, "leads" | "clients") { "full_name" } else { "name" };
     let update = Query::new(format!(
-        "update {table} set is_archived = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4"
+        "update {table} set is_archived = $1, version = version + 1, updated_at = $2 where id = $3 and version = $4
+         returning {name_column}"
     ))
     .bind(archived)
     .bind(now())
     .bind(id)
     .bind(version);
-    update_versioned(tx, table, entity, id, update).await?;
-    // the record's name at the time, as its other entries give it (the History page shows it)
-    let name_column = if matches!(table, "leads" | "clients") { "full_name" } else { "name" };
-    let (name,): (String,) =
-        tx.fetch_one(Query::new(format!("select {name_column} from {table} where id = $1")).bind(id)).await?;
+    let (name,): (String,) = update_versioned_returning(tx, table, entity, id, update).await?;
     audit(tx, actor, archive_action(archived), entity, id, &name).await
 }
 

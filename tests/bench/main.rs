@@ -415,6 +415,12 @@ async fn days_work(crm: &Crm, manager: &Actor) {
         crm.lead_board(&operator, &Default::default()).await.map(drop)
     })
     .await;
+    // a column scrolled to its end: the next twenty cards after the first eight
+    time("board, a column's next cards", || async {
+        let next = PageRequest::new(8, 20);
+        crm.board_column(&operator, &LeadFilter::default(), LeadStatus::InWork, next).await.map(drop)
+    })
+    .await;
     // each column is the leads list of its status, searched
     for (what, search) in
         [("a surname", "смирнова"), ("two letters", "як"), ("a first name", "анна"), ("a common fragment", "ова")]

@@ -194,6 +194,7 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
         list.scrollTop = list.scrollHeight; list.dispatchEvent(new Event('scroll'));";
     app.client.execute(scroll, vec![]).await.expect("scroll the column");
     app.wait(&format!("{cards}:nth-child(28)")).await;
+    app.screenshot("03-board").await;
     assert!(app.texts(&format!("{cards}:nth-child(29)")).await.is_empty(), "twenty more");
     // contracts that run out soon: "My day" shows the first 50 and links to all of them, which
     // come soonest first, each ending within the next 30 days
