@@ -204,7 +204,8 @@ impl Crm {
             let on_row = self.conditions(filter, true);
             let others = LeadConditions {
                 filters: self.lead_conditions(&LeadFilter { search: String::new(), ..filter.clone() }),
-                status: filter.status,
+                // (the trigram index codes archived leads apart from their status: migration 0035)
+                status: filter.status.filter(|_| !filter.include_archived),
                 status_alone: filter.asks_status_alone(),
             };
             return Ok(search.bounded_leads_list(list, self.db.backend(), on_row, others, sorted));

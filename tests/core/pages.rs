@@ -336,6 +336,40 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn a_status_search_finds_live_leads_of_that_status_and_archived_ones_only_when_asked(t: TestCrm) {
+        t.demo(18, 600).await;
+        // SQLite's board columns read the trigram index alone (migration 0035), which codes a
+        // lead's status or that it is archived: archiving, restoring and moving a lead must
+        // move it there too (its triggers), and a quote in the search is literal
+        execute_all(&t, &[
+            "update leads set search = search || ' zq\"x' where id % 3 = 0",
+            "update leads set search = 'zq\"x ' || search where id % 5 = 0",
+            "update leads set is_archived = true where id % 4 = 0",
+            "update leads set is_archived = false where id % 8 = 0",
+            "update leads set status = 'lost' where id % 7 = 0",
+            "update leads set status = 'in_work' where id % 11 = 0 and status <> 'converted'",
+        ]).await;
+        for needle in ["zq\"x", "Q\"X", "q\"x "] {
+            for status in LeadStatus::ALL {
+                for include_archived in [false, true] {
+                    let archived = if include_archived { "" } else { " and is_archived = false" };
+                    let condition = format!("search like '%q\"x%' and status = '{}'{archived}", status.code());
+                    let matching: std::collections::HashSet<i64> = ids_where(&t, &condition).await.into_iter().collect();
+                    assert!(!matching.is_empty(), "{condition}: the test's data");
+                    let plain = LeadFilter { status: Some(status), include_archived, ..Default::default() };
+                    let expected: Vec<i64> =
+                        whole(&t, &List::Leads(plain.clone())).await.into_iter().filter(|id| matching.contains(id)).collect();
+                    let list = List::Leads(LeadFilter { search: needle.into(), ..plain });
+                    assert_eq!(whole(&t, &list).await, expected, "{list:?}");
+                    let first = list.read(&t, PageRequest::new(0, 50)).await;
+                    assert_eq!(first.total, expected.len() as i64, "{list:?}");
+                }
+            }
+        }
+    }
+}
+
 /// Every page of each searched list of `cases` (needle, sort, direction), whose matches are the
 /// leads whose id is not a multiple of three, read first, next, by number past the bound,
 /// previous and next from there, at the end and past it: the rows of the unsearched list in its
