@@ -607,13 +607,14 @@ async fn add_history(crm: &Crm) -> i64 {
     let mut tx = crm.db().write().await.expect("write");
     // a database kept by --postgres-url has them from an earlier run (a SQLite file kept by
     // --keep is copied, and its copy thrown away)
-    let earlier: Option<i64> = tx
+    let earlier: i64 = tx
         .scalar(crm::db::Query::new(
-            "select id from audit_log where action = 'note' and details = 'Просил перезвонить после обеда' limit 1",
+            "select count(*) from (select 1 from audit_log
+             where action = 'note' and details = 'Просил перезвонить после обеда' limit 1) e",
         ))
         .await
         .expect("an earlier run's entries");
-    if earlier.is_some() {
+    if earlier > 0 {
         tx.commit().await.expect("commit");
         return 0;
     }
