@@ -392,9 +392,9 @@ impl Search {
     ///
     /// One in [`DENSE_PROBED`] or more: the ids and the pages come from that walk (a fragment
     /// a third of the names hold: its first 1,001 lost leads in 3 ms). Sparser: the ids in two
-    /// parts, those holding the search past their first character from the trigram index keyed
-    /// by status (0034: a first name's 977 new leads, where its 20,736 candidates were each read
-    /// for their status), then those starting with it, one range of the index of names, which
+    /// parts, those holding the search past their first character from the status's own
+    /// trigram index (0036, keyed by status since 0034: a first name's 977 new leads, where its
+    /// 20,736 candidates were each read for their status), then those starting with it, one range of the index of names, which
     /// holds the status (0031); past the bound, the pages are walked where one in
     /// [`WALKED_PROBED`] matched (a page within a few thousand leads), else the matches are read
     /// and sorted. `None` where the search is not a substring the trigram index serves.
@@ -413,10 +413,14 @@ impl Search {
         push_contains(&mut probe, "l", &needle);
         let mut walked = on_row.clone().prefixed("select l.id from leads l");
         walked.push(&list.order).push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
-        // (the status written so that only the trigram index keyed by it serves it: given
-        // `status = ...`, the planner walked a status's leads for a match it expected rare)
-        let mut split = Query::new("select l.id from leads l where l.is_archived = false and l.status || '' = ");
-        split.push_bind(code).push(" and substr(l.search, 2) like ").push_bind(pattern.as_str());
+        // (the status written as the predicate of its partial trigram index, migration 0036:
+        // a literal, one of four codes, which a generic plan can prove where a bound one could
+        // not; and `|| ''`, which no btree index of the status serves: given `status = ...`,
+        // the planner walked a status's leads for a match it expected rare)
+        let mut split = Query::new(format!(
+            "select l.id from leads l where l.is_archived = false and l.status || '' = '{code}' and substr(l.search, 2) like "
+        ));
+        split.push_bind(pattern.as_str());
         split.push(" escape '\\' and not (");
         push_starts_with(&mut split, "l", &needle, &above);
         split.push(") union all select l.id from leads l where l.is_archived = false and l.status = ");
