@@ -394,8 +394,8 @@ impl Search {
     /// a third of the names hold: its first 1,001 lost leads in 3 ms). Sparser: the ids in two
     /// parts, those holding the search past their first character from the status's own
     /// trigram index (0036, keyed by status since 0034: a first name's 977 new leads, where its
-    /// 20,736 candidates were each read for their status), then those starting with it, one range of the index of names, which
-    /// holds the status (0031); past the bound, the pages are walked where one in
+    /// 20,736 candidates were each read for their status), then those starting with it, one
+    /// range of the index of names, which holds the status (0031); past the bound, the pages are walked where one in
     /// [`WALKED_PROBED`] matched (a page within a few thousand leads), else the matches are read
     /// and sorted. `None` where the search is not a substring the trigram index serves.
     fn status_routes(&self, list: &ListQuery, status: LeadStatus, on_row: &Query) -> Option<ListQuery> {
@@ -417,10 +417,9 @@ impl Search {
         // a literal, one of four codes, which a generic plan can prove where a bound one could
         // not; and `|| ''`, which no btree index of the status serves: given `status = ...`,
         // the planner walked a status's leads for a match it expected rare)
-        let mut split = Query::new(format!(
-            "select l.id from leads l where l.is_archived = false and l.status || '' = '{code}' and substr(l.search, 2) like "
-        ));
-        split.push_bind(pattern.as_str());
+        let mut split =
+            Query::new(format!("select l.id from leads l where l.is_archived = false and l.status || '' = '{code}'"));
+        split.push(" and substr(l.search, 2) like ").push_bind(pattern.as_str());
         split.push(" escape '\\' and not (");
         push_starts_with(&mut split, "l", &needle, &above);
         split.push(") union all select l.id from leads l where l.is_archived = false and l.status = ");
@@ -797,8 +796,9 @@ fn trigram_ready(pattern: &str) -> bool {
 }
 
 /// The trigram that SQLite's index of the leads' text past its first character holds for a
-/// live lead's status (migrations/sqlite/0032, 0035: an archived lead's is U+E006): private-use characters, which no search's trigram
-/// holds (one typed would match it, and each candidate is tested with `like` all the same).
+/// live lead's status (migrations/sqlite/0032; since 0035 an archived lead's is U+E006):
+/// private-use characters, which no search's trigram holds (a search holding one is tested
+/// with `like` on each candidate, never asked as a phrase: [`Search::status_phrase_ids`]).
 fn status_trigram(status: LeadStatus) -> String {
     let code = match status {
         LeadStatus::New => '\u{e001}',
