@@ -517,12 +517,25 @@ impl ListQuery {
         }
         // the list is these rows: read by id, in the list's order
         let id = self.keyset.as_ref().map_or("id", Keyset::id);
-        // (`null` first: an empty list is still valid SQL, and matches nothing)
-        let mut clause = Query::new(format!(" where {id} in (null"));
-        for (found,) in &ids {
-            clause.push(", ").push_bind(*found);
-        }
-        clause.push(")");
+        let clause = match tx.backend() {
+            // one array, as text: PostgreSQL planned a statement with a thousand arguments anew
+            // each time (977 ids, psql, warm: 4.0-5.7 ms against 2.2-2.4 with one array)
+            crate::db::Backend::Postgres => {
+                let list: Vec<String> = ids.iter().map(|(found,)| found.to_string()).collect();
+                let mut clause = Query::new(format!(" where {id} = any(cast("));
+                clause.push_bind(format!("{{{}}}", list.join(","))).push(" as bigint[]))");
+                clause
+            }
+            // (`null` first: an empty list is still valid SQL, and matches nothing)
+            crate::db::Backend::Sqlite => {
+                let mut clause = Query::new(format!(" where {id} in (null"));
+                for (found,) in &ids {
+                    clause.push(", ").push_bind(*found);
+                }
+                clause.push(")");
+                clause
+            }
+        };
         Self { clause, ..plain }.page_of(tx, request, ids.len() as i64, false).await
     }
 
