@@ -393,11 +393,12 @@ impl Search {
     /// One in [`DENSE_PROBED`] or more: the ids and the pages come from that walk (a fragment
     /// a third of the names hold: its first 1,001 lost leads in 3 ms). Sparser: the ids in two
     /// parts, those holding the search past their first character from the status's own
-    /// trigram index (0036, keyed by status since 0034: a first name's 977 new leads, where its
-    /// 20,736 candidates were each read for their status), then those starting with it, one
-    /// range of the index of names, which holds the status (0031); past the bound, the pages are walked where one in
-    /// [`WALKED_PROBED`] matched (a page within a few thousand leads), else the matches are read
-    /// and sorted. `None` where the search is not a substring the trigram index serves.
+    /// partial trigram index (0036; 0034 keyed one index by status: a first name's 977 new
+    /// leads, where its 20,736 candidates had each been read for their status), then those
+    /// starting with it, one range of the index of names, which holds the status (0031); past
+    /// the bound, the pages are walked where one in [`WALKED_PROBED`] matched (a page within a
+    /// few thousand leads), else the matches are read and sorted. `None` where the search is
+    /// not a substring the trigram index serves.
     fn status_routes(&self, list: &ListQuery, status: LeadStatus, on_row: &Query) -> Option<ListQuery> {
         let Self::Text(pattern) = self else { return None };
         if !trigram_ready(pattern) {
