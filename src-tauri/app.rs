@@ -262,12 +262,14 @@ pub(crate) enum PastBound {
 /// counts the matches among the first rows of the sort's order: at least `enough`, they lie
 /// all along it (a first name: a page within a few thousand rows, where sorting its 20,000
 /// matches took 37 ms), and the list walks; fewer, they sit together (an e-mail's part, the
-/// names of "yakovlev" at the end of the alphabet) and are sorted.
+/// names of "yakovlev" at the end of the alphabet): the list walks the range of the sort's
+/// index that `cluster` proves holds them all, if it can, else it sorts them.
 #[derive(Clone)]
 pub(crate) struct Probe {
     pub starting: Query,
     pub spread: Query,
     pub enough: i64,
+    pub cluster: Option<crate::leads::Cluster>,
 }
 
 /// The ids `query` (`select ... id ...`) reads. SQLite's come as one text: sqlx hands each row
@@ -496,14 +498,32 @@ impl ListQuery {
                     let last: Option<i64> = tx.scalar(last_id.clone()).await?;
                     let found: Vec<i64> = ids.iter().map(|(id,)| *id).collect();
                     let matches = estimated_matches(&found, last.unwrap_or_default());
-                    let spread = match probe {
+                    let (spread, clustered) = match probe {
                         Some(probe) if matches <= *most => {
-                            tx.scalar::<i64>(probe.starting.clone()).await? <= bound
-                                && tx.scalar::<i64>(probe.spread.clone()).await? >= probe.enough
+                            if tx.scalar::<i64>(probe.starting.clone()).await? > bound {
+                                (false, None)
+                            } else {
+                                // (the matches together first: their proof costs less than the
+                                // spread's probe where the sample's names share no start)
+                                let clustered = match &probe.cluster {
+                                    Some(cluster) => cluster.range(tx, &found).await?,
+                                    None => None,
+                                };
+                                let spread = clustered.is_none()
+                                    && tx.scalar::<i64>(probe.spread.clone()).await? >= probe.enough;
+                                (spread, clustered)
+                            }
                         }
-                        _ => false,
+                        _ => (false, None),
                     };
-                    tracing::debug!(matches, spread, "a searched list past its bound");
+                    tracing::debug!(matches, spread, clustered = clustered.is_some(), "a searched list past its bound");
+                    // where the matches are proven to lie in one range of the sort's index: the
+                    // pages are read walking that range
+                    if let Some(range) = clustered {
+                        let mut clause = walk.clone();
+                        clause.append(range);
+                        return Self { clause, ..plain }.page_of(tx, request, bound, true).await;
+                    }
                     (matches > *most || spread, walk, sorted)
                 }
                 PastBound::ByCount { count, walk, sorted, most } => {

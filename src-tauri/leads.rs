@@ -9,7 +9,7 @@ mod search;
 pub(crate) use input::{active_user, duplicates, holders, lost_reason, not_active, Refused, ValidLead};
 pub use input::{search_text, LeadInput};
 pub use search::SEARCH_COUNT_BOUND;
-pub(crate) use search::{LeadConditions, Search, SearchedSort};
+pub(crate) use search::{Cluster, LeadConditions, Search, SearchedSort};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
