@@ -160,6 +160,15 @@ pub(crate) const COLUMNS: &str =
     l.is_archived, l.version, l.created_by, u.full_name as created_by_name, l.created_at, l.updated_at,
     cl.id as client_id, l.owner_id, o.full_name as owner_name, l.lost_reason_id, lr.name as lost_reason,
     l.merged_into";
+/// [`COLUMNS`] with a scalar subquery for each joined column, for a page's rows read by id
+/// (see [`crate::app::ListQuery::paged_by`]).
+const PAGE_COLUMNS: &str = "l.id, l.full_name, l.phone, l.email, l.campaign_id,
+    (select c.name from campaigns c where c.id = l.campaign_id) as campaign_name, l.status, l.note,
+    l.is_archived, l.version, l.created_by,
+    (select u.full_name from users u where u.id = l.created_by) as created_by_name, l.created_at, l.updated_at,
+    (select cl.id from clients cl where cl.lead_id = l.id) as client_id, l.owner_id,
+    (select o.full_name from users o where o.id = l.owner_id) as owner_name, l.lost_reason_id,
+    (select lr.name from lost_reasons lr where lr.id = l.lost_reason_id) as lost_reason, l.merged_into";
 /// The joins only add columns (each matches at most one row), so counts need none of them.
 pub(crate) const JOINS: &str = " join users u on u.id = l.created_by left join campaigns c on c.id = l.campaign_id
     left join clients cl on cl.lead_id = l.id left join users o on o.id = l.owner_id
@@ -195,7 +204,9 @@ impl Crm {
         };
         let keyset = Keyset::new(columns, direction, " from leads l");
         let select = format!("select {COLUMNS} from leads l{JOINS}");
-        let list = ListQuery::keyed(clause, "select count(*) from leads l", &select, keyset).cut_by_ids();
+        let list = ListQuery::keyed(clause, "select count(*) from leads l", &select, keyset)
+            .cut_by_ids()
+            .paged_by(format!("select {PAGE_COLUMNS} from leads l"));
         if let Some(search) = searched {
             let sorted = match filter.sort {
                 LeadSort::CreatedAt | LeadSort::Status => SearchedSort::TableOrder,
