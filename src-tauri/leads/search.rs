@@ -324,7 +324,7 @@ impl Search {
                         starting: starting_count((table, alias), &needle_of(pattern), SEARCH_COUNT_BOUND),
                         spread: spread_probe((table, alias), backend, pattern, direction),
                         enough: SPREAD_MATCHES,
-                        cluster: (backend == Backend::Sqlite && table == "leads")
+                        cluster: (backend == Backend::Sqlite && table == "leads" && trigram_ready(pattern))
                             .then(|| Cluster { pattern: pattern.clone() }),
                     }),
                     _ => None,
