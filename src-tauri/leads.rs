@@ -585,4 +585,23 @@ mod tests {
         }
         assert!(LeadStatus::try_from("won".to_owned()).is_err());
     }
+
+    /// The names of a select list's columns (`l.x` or `... as x`), in order.
+    fn column_names(columns: &str) -> Vec<String> {
+        columns
+            .split(',')
+            .map(|column| {
+                let column = column.trim();
+                let name = column.rsplit_once(" as ").map_or(column, |(_, name)| name);
+                name.trim_start_matches("l.").to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_by_id_reads_the_same_columns_as_the_list() {
+        let (list, page) = (column_names(COLUMNS), column_names(PAGE_COLUMNS));
+        assert_eq!(list.len(), 20, "{list:?}");
+        assert_eq!(page, list);
+    }
 }

@@ -601,9 +601,10 @@ impl Cluster {
             return Ok(None);
         };
         let start: String = low.chars().zip(high.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a).collect();
-        let Some(above) = prefix_bound(&start).filter(|_| !start.is_empty()) else {
+        if start.is_empty() {
             return Ok(None);
-        };
+        }
+        let Some(above) = prefix_bound(&start) else { return Ok(None) };
         let mut candidates = Query::new("select count(*) from leads_search where leads_search match ");
         candidates.push_bind(trigram_query(&self.pattern));
         let candidates: i64 = tx.scalar(candidates).await?;

@@ -279,13 +279,8 @@ both_backends! {
 async fn clustered_pages(t: &TestCrm, needle: &str) {
     let holding = format!("search like '%{}%'", needle.replace('\'', "''"));
     let matching: std::collections::HashSet<i64> = ids_where(t, &holding).await.into_iter().collect();
-    let lists: Vec<(List, List)> = [None, Some(Direction::Desc)]
-        .into_iter()
-        .map(|direction| {
-            let plain = LeadFilter { sort: LeadSort::FullName, direction, ..Default::default() };
-            (List::Leads(plain.clone()), List::Leads(LeadFilter { search: needle.into(), ..plain }))
-        })
-        .collect();
+    let lists =
+        searched_leads(&[(needle, LeadSort::FullName, None), (needle, LeadSort::FullName, Some(Direction::Desc))]);
     pages_past_the_bound(t, &lists, |id| matching.contains(&id)).await;
 }
 
@@ -413,14 +408,18 @@ both_backends! {
 /// previous and next from there, at the end and past it: the rows of the unsearched list in its
 /// order, kept where the id matches.
 async fn pages_of_a_search_past_the_bound(t: &TestCrm, cases: &[(&str, LeadSort, Option<Direction>)]) {
-    let lists: Vec<(List, List)> = cases
+    pages_past_the_bound(t, &searched_leads(cases), |id| id % 3 != 0).await;
+}
+
+/// The leads list of each of `cases` (needle, sort, direction), unsearched and searched.
+fn searched_leads(cases: &[(&str, LeadSort, Option<Direction>)]) -> Vec<(List, List)> {
+    cases
         .iter()
         .map(|&(needle, sort, direction)| {
             let plain = LeadFilter { sort, direction, ..Default::default() };
             (List::Leads(plain.clone()), List::Leads(LeadFilter { search: needle.into(), ..plain }))
         })
-        .collect();
-    pages_past_the_bound(t, &lists, |id| id % 3 != 0).await;
+        .collect()
 }
 
 /// Every page of each searched list of `lists` (the list, the same list searched), whose
