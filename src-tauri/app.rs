@@ -851,6 +851,28 @@ pub(crate) async fn audit_entry(
     Ok(())
 }
 
+/// [`audit_entry`] of many records at once: one insert of `(entity id, details, changes)` each.
+pub(crate) async fn audit_entries(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    entries: &[(i64, &str, &Changes)],
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let at = now();
+    let mut q = Query::new("insert into audit_log (at, user_id, action, entity, entity_id, details, changes) values ");
+    for (i, (id, details, changes)) in entries.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" }).push_bind(at).push(", ").push_bind(actor.user_id).push(", ");
+        q.push_bind(action).push(", ").push_bind(entity).push(", ").push_bind(*id).push(", ");
+        q.push_bind(*details).push(", ").push_bind(changes.to_text()).push(")");
+    }
+    tx.execute(q).await?;
+    Ok(())
+}
+
 /// One page of a list and how many rows match in all.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Page<T> {

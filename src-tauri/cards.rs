@@ -269,8 +269,12 @@ impl NewOwner {
         })
     }
 
+    pub(crate) fn id(&self) -> UserId {
+        self.id
+    }
+
     /// The owner's name, or why they may not be one (as `leads::active_user` says it).
-    fn check(&self) -> Result<&str> {
+    pub(crate) fn check(&self) -> Result<&str> {
         if let Some(error) = leads::not_active("owner_id", self.user.as_ref().map(|(is_active, _)| *is_active)) {
             return Err(Error::Invalid(vec![error]));
         }

@@ -27,6 +27,11 @@ fn call_back(subject: &str, due_at: String, record: Option<Record>) -> TaskInput
     TaskInput { subject: subject.into(), kind: TaskKind::Call, due_at, record, ..Default::default() }
 }
 
+/// The full name of user `id`.
+async fn user_name(t: &crate::support::TestCrm, id: UserId) -> String {
+    t.crm.get_user(&t.admin, id).await.unwrap().full_name
+}
+
 /// `n` History entries (channels created by the administrator), written at once.
 async fn add_entries(t: &crate::support::TestCrm, n: i64) {
     let mut tx = t.crm.db().write().await.expect("write");
@@ -213,6 +218,50 @@ both_backends! {
         assert_eq!(outcome.changed.len(), 2);
         let live = t.crm.list_clients(&t.admin, &Default::default()).await.unwrap();
         assert_eq!(live.total, 0, "both archived");
+    }
+
+    async fn an_owner_given_to_more_leads_than_one_statement_changes_is_given_to_each(t: TestCrm) {
+        use crm::bulk::{LeadAction, Selection};
+        t.demo(21, 1_300).await;
+        let pavel = t.user("pavel", &["manager"]).await;
+        let live = t.crm.list_leads(&t.admin, &LeadFilter::default()).await.unwrap();
+        let converted = LeadFilter { status: Some(LeadStatus::Converted), ..Default::default() };
+        let converted = t.crm.list_leads(&t.admin, &converted).await.unwrap().total;
+        assert!(live.total - converted > 1_000, "more than two statements' worth: {}", live.total);
+        let before = t.crm.get_lead(&t.admin, live.items[0].id).await.unwrap();
+
+        let all = Selection::Matching { filter: LeadFilter::default() };
+        let outcome = t.crm.bulk_leads(&t.admin, &all, &LeadAction::SetOwner { owner_id: pavel.user_id }).await.unwrap();
+        assert_eq!(outcome.changed.len() as i64, live.total - converted);
+        assert_eq!(outcome.refused.len() as i64, converted, "a converted lead belongs to its client");
+        assert!(outcome.refused.iter().all(|r| r.error.code() == "lead_converted_locked" && !r.name.is_empty()));
+        assert!(outcome.changed.windows(2).all(|pair| pair[0] < pair[1]), "in the list's order of ids");
+        // the kept count of the owner's leads, and each lead's version and timeline
+        let pavels = LeadFilter { owner_id: Some(pavel.user_id), ..Default::default() };
+        assert_eq!(t.crm.list_leads(&t.admin, &pavels).await.unwrap().total, live.total - converted);
+        let mut written = Vec::new();
+        for &id in [outcome.changed[0], outcome.changed[400], outcome.changed[700], *outcome.changed.last().unwrap()].iter() {
+            let lead = t.crm.get_lead(&t.admin, LeadId::new(id)).await.unwrap();
+            assert_eq!(lead.owner_id, Some(pavel.user_id));
+            let timeline = t.crm.timeline(&t.admin, Record::Lead(lead.id), PageRequest::default()).await.unwrap();
+            let entry = timeline.items[0].clone();
+            assert_eq!((entry.action.as_str(), entry.details.as_str()), ("owner", lead.full_name.as_str()));
+            assert_eq!(entry.changes.0[0].new, user_name(&t, pavel.user_id).await);
+            written.push(entry.at);
+        }
+        // (the first 500 leads changed by one statement, written at one instant: not one by one)
+        assert_eq!(written[0], written[1], "one statement for many");
+        let after = t.crm.get_lead(&t.admin, before.id).await.unwrap();
+        assert_eq!(after.version, before.version.next(), "one write for each");
+        let timeline = t.crm.timeline(&t.admin, Record::Lead(before.id), PageRequest::default()).await.unwrap();
+        assert_eq!(timeline.items[0].changes.0[0].old, before.owner_name.clone().unwrap_or_default());
+
+        // the same owner again: every lead written once more, its timeline saying no change
+        let outcome = t.crm.bulk_leads(&t.admin, &all, &LeadAction::SetOwner { owner_id: pavel.user_id }).await.unwrap();
+        assert_eq!(outcome.changed.len() as i64, live.total - converted);
+        assert_eq!(t.crm.list_leads(&t.admin, &pavels).await.unwrap().total, live.total - converted);
+        let timeline = t.crm.timeline(&t.admin, Record::Lead(before.id), PageRequest::default()).await.unwrap();
+        assert_eq!((timeline.items[0].action.as_str(), timeline.items[0].changes.0.len()), ("owner", 0));
     }
 
     async fn a_call_back_from_the_card_shows_on_my_day_and_done_goes_on_the_timeline(t: TestCrm) {
@@ -655,5 +704,58 @@ both_backends! {
         assert!(matches!(&empty, Error::Invalid(f) if f[0].code == "nothing_selected"), "{empty:?}");
         let empty = t.crm.bulk_archive(&t.admin, ArchiveList::Contracts, &none, true).await.unwrap_err();
         assert!(matches!(&empty, Error::Invalid(f) if f[0].code == "nothing_selected"), "{empty:?}");
+    }
+}
+
+crate::office_only! {
+    async fn a_bulk_owner_change_meeting_a_colleagues_save_refuses_that_lead_alone(t: TestCrm) {
+        use crm::bulk::{LeadAction, Selection};
+        use sqlx::{Connection, PgConnection};
+        let pavel = t.user("pavel", &["manager"]).await;
+        let mut leads = Vec::new();
+        for i in 0..3 {
+            leads.push(t.crm.create_lead(&t.admin, &lead(&format!("Коллега {i}"), &format!("+7 912 345-66-0{i}"))).await.unwrap());
+        }
+        // a colleague's save of the middle lead, not yet committed: the bulk change waits for it
+        let mut colleague = PgConnection::connect(&t.url).await.expect("owner");
+        let mut saving = colleague.begin().await.unwrap();
+        sqlx::query("update leads set note = 'перезвонить', version = version + 1 where id = $1")
+            .bind(leads[1].id.get())
+            .execute(&mut *saving)
+            .await
+            .unwrap();
+        let (crm, admin) = (t.crm.clone(), t.admin.clone());
+        let ids: Vec<i64> = leads.iter().map(|l| l.id.get()).collect();
+        let change = tokio::spawn(async move {
+            crm.bulk_leads(&admin, &Selection::Ids { ids }, &LeadAction::SetOwner { owner_id: pavel.user_id }).await
+        });
+        let mut watcher = PgConnection::connect(&t.url).await.expect("owner");
+        let mut waited = false;
+        for _ in 0..200 {
+            let (waiting,): (i64,) = sqlx::query_as(
+                "select count(*) from pg_stat_activity
+                 where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()",
+            )
+            .fetch_one(&mut watcher)
+            .await
+            .unwrap();
+            if waiting > 0 {
+                waited = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert!(waited, "the bulk change waited for the colleague's save");
+        saving.commit().await.unwrap();
+        let outcome = change.await.unwrap().unwrap();
+        assert_eq!(outcome.changed, [leads[0].id.get(), leads[2].id.get()]);
+        assert_eq!(outcome.refused.iter().map(|r| (r.id, r.error.code())).collect::<Vec<_>>(), [(leads[1].id.get(), "conflict")]);
+        let saved = t.crm.get_lead(&t.admin, leads[1].id).await.unwrap();
+        assert_eq!((saved.note.as_str(), saved.owner_id), ("перезвонить", leads[1].owner_id), "the colleague's save kept");
+        let timeline = t.crm.timeline(&t.admin, Record::Lead(leads[1].id), PageRequest::default()).await.unwrap();
+        assert!(timeline.items.iter().all(|e| e.action != "owner"), "no owner entry for the refused lead");
+        for lead in [&leads[0], &leads[2]] {
+            assert_eq!(t.crm.get_lead(&t.admin, lead.id).await.unwrap().owner_id, Some(pavel.user_id));
+        }
     }
 }
