@@ -260,15 +260,6 @@ impl NewOwner {
         Ok(Self { id, user })
     }
 
-    /// The one in `slot`, read into it first if it is empty (a bulk change reads it at its
-    /// first record).
-    pub(crate) async fn once<'a>(slot: &'a mut Option<Self>, tx: &mut Tx, id: UserId) -> Result<&'a Self> {
-        Ok(match slot {
-            Some(owner) => owner,
-            empty => empty.insert(Self::read(tx, id).await?),
-        })
-    }
-
     pub(crate) fn id(&self) -> UserId {
         self.id
     }

@@ -458,6 +458,28 @@ async fn days_work(crm: &Crm, manager: &Actor) {
         async move { crm.bulk_leads(admin, &selection, &action).await.map(drop) }
     })
     .await;
+    let statuses = [crm::leads::LeadStatus::InWork, crm::leads::LeadStatus::New];
+    time("bulk status change, 50 leads", || {
+        turn += 1;
+        let selection = crm::bulk::Selection::Ids { ids: page.clone() };
+        let action = crm::bulk::LeadAction::SetStatus { status: statuses[turn % 2], lost_reason_id: None };
+        let (crm, admin) = (&crm, &admin);
+        async move { crm.bulk_leads(admin, &selection, &action).await.map(drop) }
+    })
+    .await;
+    let mut archived = false;
+    let selection = crm::bulk::Selection::Ids { ids: page.clone() };
+    time("bulk archive or restore, 50 leads", || {
+        archived = !archived;
+        let action = if archived { crm::bulk::LeadAction::Archive } else { crm::bulk::LeadAction::Restore };
+        let (crm, admin, selection) = (&crm, &admin, &selection);
+        async move { crm.bulk_leads(admin, selection, &action).await.map(drop) }
+    })
+    .await;
+    if archived {
+        // (the page left live for the rows after)
+        crm.bulk_leads(&admin, &selection, &crm::bulk::LeadAction::Restore).await.expect("the page restored");
+    }
     time("my day (operator)", || async { crm.my_day(&operator).await.map(drop) }).await;
     time("task counts (the badge, each minute)", || async { crm.task_counts(&operator).await.map(drop) }).await;
     let mine = LeadFilter { owner_id: Some(operator.user_id), ..Default::default() };

@@ -220,7 +220,7 @@ both_backends! {
         assert_eq!(live.total, 0, "both archived");
     }
 
-    async fn an_owner_given_to_more_leads_than_one_statement_changes_is_given_to_each(t: TestCrm) {
+    async fn bulk_changes_of_more_leads_than_one_statement_takes_reach_each_lead(t: TestCrm) {
         use crm::bulk::{LeadAction, Selection};
         t.demo(21, 1_300).await;
         let pavel = t.user("pavel", &["manager"]).await;
@@ -262,6 +262,43 @@ both_backends! {
         assert_eq!(t.crm.list_leads(&t.admin, &pavels).await.unwrap().total, live.total - converted);
         let timeline = t.crm.timeline(&t.admin, Record::Lead(before.id), PageRequest::default()).await.unwrap();
         assert_eq!((timeline.items[0].action.as_str(), timeline.items[0].changes.0.len()), ("owner", 0));
+
+        // lost without a reason given: each lost lead keeps its own (one statement for each
+        // reason), every other refused for want of one
+        let lost = LeadFilter { status: Some(LeadStatus::Lost), ..Default::default() };
+        let was_lost = t.crm.list_leads(&t.admin, &LeadFilter { page: PageRequest::new(0, 200), ..lost.clone() }).await.unwrap();
+        let reasons: std::collections::BTreeSet<_> = was_lost.items.iter().map(|l| l.lost_reason.clone()).collect();
+        assert!(reasons.len() > 2, "the demo's lost leads have several reasons: {reasons:?}");
+        let no_reason = LeadAction::SetStatus { status: LeadStatus::Lost, lost_reason_id: None };
+        let outcome = t.crm.bulk_leads(&t.admin, &all, &no_reason).await.unwrap();
+        assert_eq!(outcome.changed.len() as i64, was_lost.total);
+        let codes: Vec<&str> = outcome.refused.iter().map(|r| r.error.code()).collect();
+        assert_eq!(codes.len() as i64, live.total - was_lost.total);
+        assert!(codes.iter().all(|code| ["invalid", "lead_converted_locked"].contains(code)), "{codes:?}");
+        for kept in &was_lost.items[..20] {
+            assert_eq!(t.crm.get_lead(&t.admin, kept.id).await.unwrap().lost_reason, kept.lost_reason, "its own reason");
+        }
+        // lost for a reason given: all of them, the reason on each timeline
+        let reason = t.crm.create_lost_reason(&t.admin, "Дорого для всех").await.unwrap();
+        let for_reason = LeadAction::SetStatus { status: LeadStatus::Lost, lost_reason_id: Some(reason.id) };
+        let outcome = t.crm.bulk_leads(&t.admin, &all, &for_reason).await.unwrap();
+        assert_eq!(outcome.changed.len() as i64, live.total - converted);
+        assert_eq!(t.crm.list_leads(&t.admin, &lost).await.unwrap().total, live.total - converted);
+        let changed = t.crm.get_lead(&t.admin, LeadId::new(outcome.changed[600])).await.unwrap();
+        assert_eq!(changed.lost_reason.as_deref(), Some("Дорого для всех"));
+        let timeline = t.crm.timeline(&t.admin, Record::Lead(changed.id), PageRequest::default()).await.unwrap();
+        let said: Vec<(&str, &str)> = timeline.items[0].changes.0.iter().map(|c| (c.field.as_str(), c.new.as_str())).collect();
+        assert!(said.contains(&("lost_reason", "Дорого для всех")), "{said:?}");
+        // archived, then restored one by one: the roll-ups and kept counts as the rows say
+        let outcome = t.crm.bulk_leads(&t.admin, &all, &LeadAction::Archive).await.unwrap();
+        assert_eq!(outcome.changed.len() as i64, live.total - converted);
+        assert_eq!(t.crm.list_leads(&t.admin, &LeadFilter::default()).await.unwrap().total, converted);
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default());
+        let archived = Selection::Matching { filter: LeadFilter { include_archived: true, ..Default::default() } };
+        let outcome = t.crm.bulk_leads(&t.admin, &archived, &LeadAction::Restore).await.unwrap();
+        assert_eq!((outcome.changed.len() + outcome.refused.len()) as i64, live.total);
+        assert!(outcome.changed.len() as i64 > (live.total - converted) / 2);
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default());
     }
 
     async fn a_call_back_from_the_card_shows_on_my_day_and_done_goes_on_the_timeline(t: TestCrm) {
