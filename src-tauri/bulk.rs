@@ -525,7 +525,11 @@ async fn change_at_once(
     while records.peek().is_some() {
         let part: Vec<Picked> = records.by_ref().take(AT_ONCE).collect();
         tx.execute(Query::new("savepoint bulk_part")).await?;
-        if at_once(tx, actor, change, &part).await.unwrap_or(false) {
+        let done = at_once(tx, actor, change, &part).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, table = change.table, "a bulk change's part is done record by record");
+            false
+        });
+        if done {
             tx.execute(Query::new("release savepoint bulk_part")).await?;
             outcome.changed.extend(part.iter().map(|picked| picked.id));
         } else {

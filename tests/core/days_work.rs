@@ -278,10 +278,12 @@ both_backends! {
         for kept in &was_lost.items[..20] {
             assert_eq!(t.crm.get_lead(&t.admin, kept.id).await.unwrap().lost_reason, kept.lost_reason, "its own reason");
         }
-        // lost for a reason given: all of them, the reason on each timeline
+        // lost for a reason given, by an operator (on an office server, as her own role): all of
+        // them at once, the reason on each timeline
+        let olga = t.user("olga", &["operator"]).await;
         let reason = t.crm.create_lost_reason(&t.admin, "Дорого для всех").await.unwrap();
         let for_reason = LeadAction::SetStatus { status: LeadStatus::Lost, lost_reason_id: Some(reason.id) };
-        let outcome = t.crm.bulk_leads(&t.admin, &all, &for_reason).await.unwrap();
+        let outcome = t.crm.bulk_leads(&olga, &all, &for_reason).await.unwrap();
         assert_eq!(outcome.changed.len() as i64, live.total - converted);
         assert_eq!(t.crm.list_leads(&t.admin, &lost).await.unwrap().total, live.total - converted);
         let changed = t.crm.get_lead(&t.admin, LeadId::new(outcome.changed[600])).await.unwrap();
@@ -289,8 +291,11 @@ both_backends! {
         let timeline = t.crm.timeline(&t.admin, Record::Lead(changed.id), PageRequest::default()).await.unwrap();
         let said: Vec<(&str, &str)> = timeline.items[0].changes.0.iter().map(|c| (c.field.as_str(), c.new.as_str())).collect();
         assert!(said.contains(&("lost_reason", "Дорого для всех")), "{said:?}");
+        let first = t.crm.timeline(&olga, Record::Lead(LeadId::new(outcome.changed[0])), PageRequest::default()).await.unwrap();
+        let near = t.crm.timeline(&olga, Record::Lead(LeadId::new(outcome.changed[400])), PageRequest::default()).await.unwrap();
+        assert_eq!(first.items[0].at, near.items[0].at, "one statement for many, as the operator too");
         // archived, then restored one by one: the roll-ups and kept counts as the rows say
-        let outcome = t.crm.bulk_leads(&t.admin, &all, &LeadAction::Archive).await.unwrap();
+        let outcome = t.crm.bulk_leads(&olga, &all, &LeadAction::Archive).await.unwrap();
         assert_eq!(outcome.changed.len() as i64, live.total - converted);
         assert_eq!(t.crm.list_leads(&t.admin, &LeadFilter::default()).await.unwrap().total, converted);
         assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default());
