@@ -126,7 +126,9 @@ impl Crm {
             // every record read at once (each as this transaction first sees it)
             let found = leads::fetch_each(tx, &ids).await?;
             let leads = found_or_refused(&mut outcome, "lead", &ids, found);
-            let lead_of = |picked: &Picked| leads.get(&picked.id);
+            // (the lead a record left to be changed on its own was read as)
+            let lead_of =
+                |picked: &Picked| leads.get(&picked.id).ok_or(Error::NotFound { entity: "lead", id: picked.id });
             match action {
                 LeadAction::SetOwner { owner_id } => {
                     let owner = NewOwner::read(tx, *owner_id).await?;
@@ -174,9 +176,7 @@ impl Crm {
                             .guard(" and status <> 'converted'");
                         for picked in change_at_once(tx, actor, &change, picked, &mut outcome).await? {
                             let result = savepoint(tx, async |tx: &mut Tx| {
-                                let Some(lead) = lead_of(&picked) else {
-                                    return Err(Error::NotFound { entity: "lead", id: picked.id });
-                                };
+                                let lead = lead_of(&picked)?;
                                 change_status(tx, actor, lead, lead.version, *status, *lost_reason_id).await
                             })
                             .await?;
@@ -184,30 +184,18 @@ impl Crm {
                         }
                     }
                 }
-                LeadAction::Archive => {
-                    let picked = pick(&mut outcome, leads.values(), |lead| {
-                        leads::ensure_not_converted(lead)?;
-                        Ok(Picked::of(lead.id.get(), lead.version, &lead.full_name))
-                    });
-                    let change = AtOnce::new("leads", "lead", archive_action(true)).set("is_archived", true);
-                    for picked in change_at_once(tx, actor, &change, picked, &mut outcome).await? {
-                        let result = savepoint(tx, async |tx: &mut Tx| {
-                            let Some(lead) = lead_of(&picked) else {
-                                return Err(Error::NotFound { entity: "lead", id: picked.id });
-                            };
-                            leads::change_archived(tx, actor, lead, lead.version, true).await
-                        })
-                        .await?;
-                        record(&mut outcome, picked.id, picked.name, result);
-                    }
-                }
                 // a restored lead's phone and e-mail may be no other live lead's: the live holders
                 // of them all looked up at once; a lead whose contact one holds, or one restored
                 // before it in this action, is restored on its own (refused, naming the holder)
-                LeadAction::Restore => {
-                    let phones: Vec<&str> = leads.values().filter_map(|lead| lead.phone.as_deref()).collect();
-                    let emails: Vec<&str> = leads.values().filter_map(|lead| lead.email.as_deref()).collect();
-                    let holders = leads::holders(tx, &phones, &emails).await?;
+                LeadAction::Archive | LeadAction::Restore => {
+                    let archived = matches!(action, LeadAction::Archive);
+                    let holders = if archived {
+                        HashMap::new()
+                    } else {
+                        let phones: Vec<&str> = leads.values().filter_map(|lead| lead.phone.as_deref()).collect();
+                        let emails: Vec<&str> = leads.values().filter_map(|lead| lead.email.as_deref()).collect();
+                        leads::holders(tx, &phones, &emails).await?
+                    };
                     let mut restored: HashSet<&str> = HashSet::new();
                     let (mut picked, mut alone) = (Vec::new(), Vec::new());
                     for lead in leads.values() {
@@ -216,33 +204,26 @@ impl Crm {
                             continue;
                         }
                         let contacts = [lead.phone.as_deref(), lead.email.as_deref()];
-                        let clash = contacts.iter().flatten().any(|contact| {
-                            holders.get(*contact).is_some_and(|(holder, _)| *holder != lead.id)
-                                || !restored.insert(contact)
-                        });
+                        let clash = !archived
+                            && contacts.iter().flatten().any(|contact| {
+                                holders.get(*contact).is_some_and(|(holder, _)| *holder != lead.id)
+                                    || !restored.insert(contact)
+                            });
                         if clash {
-                            alone.push(lead);
+                            alone.push(Picked::of(lead.id.get(), lead.version, &lead.full_name));
                         } else {
                             picked.push(Picked::of(lead.id.get(), lead.version, &lead.full_name));
                         }
                     }
-                    let change = AtOnce::new("leads", "lead", archive_action(false)).set("is_archived", false);
-                    for picked in change_at_once(tx, actor, &change, picked, &mut outcome).await? {
+                    let change = AtOnce::new("leads", "lead", archive_action(archived)).set("is_archived", archived);
+                    alone.extend(change_at_once(tx, actor, &change, picked, &mut outcome).await?);
+                    for picked in alone {
                         let result = savepoint(tx, async |tx: &mut Tx| {
-                            let Some(lead) = lead_of(&picked) else {
-                                return Err(Error::NotFound { entity: "lead", id: picked.id });
-                            };
-                            leads::change_archived(tx, actor, lead, lead.version, false).await
+                            let lead = lead_of(&picked)?;
+                            leads::change_archived(tx, actor, lead, lead.version, archived).await
                         })
                         .await?;
                         record(&mut outcome, picked.id, picked.name, result);
-                    }
-                    for lead in alone {
-                        let result = savepoint(tx, async |tx: &mut Tx| {
-                            leads::change_archived(tx, actor, lead, lead.version, false).await
-                        })
-                        .await?;
-                        record(&mut outcome, lead.id.get(), lead.full_name.clone(), result);
                     }
                 }
             }

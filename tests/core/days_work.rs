@@ -220,6 +220,28 @@ both_backends! {
         assert_eq!(live.total, 0, "both archived");
     }
 
+    async fn two_archived_leads_of_one_phone_restored_together_restore_the_first_alone(t: TestCrm) {
+        use crm::bulk::{LeadAction, Selection};
+        let first = t.crm.create_lead(&t.admin, &lead("Первая", "+7 912 345-69-01")).await.unwrap();
+        let first = t.crm.set_lead_archived(&t.admin, first.id, first.version, true).await.unwrap();
+        let second = t.crm.create_lead(&t.admin, &lead("Вторая", "+7 912 345-69-01")).await.unwrap();
+        t.crm.set_lead_archived(&t.admin, second.id, second.version, true).await.unwrap();
+        let other = t.crm.create_lead(&t.admin, &lead("Третья", "+7 912 345-69-02")).await.unwrap();
+        t.crm.set_lead_archived(&t.admin, other.id, other.version, true).await.unwrap();
+        let ids = vec![second.id.get(), other.id.get(), first.id.get()];
+        let outcome = t.crm.bulk_leads(&t.admin, &Selection::Ids { ids }, &LeadAction::Restore).await.unwrap();
+        assert_eq!(outcome.changed, [first.id.get(), other.id.get()]);
+        assert_eq!(outcome.refused.len(), 1);
+        let refusal = &outcome.refused[0];
+        assert_eq!((refusal.id, refusal.name.as_str()), (second.id.get(), "Вторая"));
+        let crm::Error::Invalid(fields) = &refusal.error else { panic!("{:?}", refusal.error) };
+        assert_eq!((fields[0].field, fields[0].code), ("phone", "phone_taken"));
+        assert!(format!("{:?}", fields[0]).contains("Первая"), "names the lead that holds it: {:?}", fields[0]);
+        assert!(!t.crm.get_lead(&t.admin, first.id).await.unwrap().is_archived);
+        assert!(t.crm.get_lead(&t.admin, second.id).await.unwrap().is_archived);
+        assert!(!t.crm.get_lead(&t.admin, other.id).await.unwrap().is_archived);
+    }
+
     async fn bulk_changes_of_more_leads_than_one_statement_takes_reach_each_lead(t: TestCrm) {
         use crm::bulk::{LeadAction, Selection};
         t.demo(21, 1_300).await;
