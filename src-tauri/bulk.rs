@@ -140,14 +140,8 @@ impl Crm {
                             Some(owner.check()?),
                         ))
                     });
-                    let change = AtOnce::new("leads", "lead", "owner").set("owner_id", owner.id());
-                    for picked in change_at_once(tx, actor, &change, picked, &mut outcome).await? {
-                        let result = savepoint(tx, async |tx: &mut Tx| {
-                            change_owner(tx, actor, Record::Lead(LeadId::new(picked.id)), picked.version, &owner).await
-                        })
-                        .await?;
-                        record(&mut outcome, picked.id, picked.name, result);
-                    }
+                    let lead = |id| Record::Lead(LeadId::new(id));
+                    owner_each(tx, actor, &owner, ("leads", lead), picked, &mut outcome).await?;
                 }
                 LeadAction::SetStatus { status, lost_reason_id } => {
                     // the reason each lead is left with (its own, if it had one and none is given)
@@ -269,15 +263,8 @@ impl Crm {
                             Some(owner.check()?),
                         ))
                     });
-                    let change = AtOnce::new("clients", "client", "owner").set("owner_id", owner.id());
-                    for picked in change_at_once(tx, actor, &change, picked, &mut outcome).await? {
-                        let result = savepoint(tx, async |tx: &mut Tx| {
-                            change_owner(tx, actor, Record::Client(ClientId::new(picked.id)), picked.version, &owner)
-                                .await
-                        })
-                        .await?;
-                        record(&mut outcome, picked.id, picked.name, result);
-                    }
+                    let client = |id| Record::Client(ClientId::new(id));
+                    owner_each(tx, actor, &owner, ("clients", client), picked, &mut outcome).await?;
                 }
                 ClientAction::Archive | ClientAction::Restore => {
                     let archived = matches!(action, ClientAction::Archive);
@@ -520,6 +507,29 @@ async fn change_at_once(
         }
     }
     Ok(left)
+}
+
+/// Makes `owner` responsible for each of `records` of `table` at once, as [`change_owner`] does
+/// for one (`record_of` naming one by id).
+async fn owner_each(
+    tx: &mut Tx,
+    actor: &Actor,
+    owner: &NewOwner,
+    (table, record_of): (&'static str, fn(i64) -> Record),
+    records: Vec<Picked>,
+    outcome: &mut BulkOutcome,
+) -> Result<()> {
+    let Some(first) = records.first() else { return Ok(()) };
+    let (entity, _) = record_of(first.id).parts();
+    let change = AtOnce::new(table, entity, "owner").set("owner_id", owner.id());
+    for picked in change_at_once(tx, actor, &change, records, outcome).await? {
+        let result = savepoint(tx, async |tx: &mut Tx| {
+            change_owner(tx, actor, record_of(picked.id), picked.version, owner).await
+        })
+        .await?;
+        record(outcome, picked.id, picked.name, result);
+    }
+    Ok(())
 }
 
 /// Archives (or restores) each of `records` of `table` (`entity` in the audit log) at once, as
