@@ -251,6 +251,26 @@ async fn a_busy_office_on_demo_data_shows_every_page() {
     app.screenshot("05-short-search").await;
     app.sign_out().await;
     app.sign_in("boss", story::ADMIN_PASSWORD).await;
+    // every lost lead back in work in one bulk action: thousands of records take a moment, and
+    // meanwhile the bar says so and takes no second click
+    app.go("leads").await;
+    let lost =
+        app.invoke("list_leads", serde_json::json!({ "filter": { "status": "lost" } })).await.expect("lost leads");
+    let lost = lost["total"].as_i64().expect("a total");
+    assert!((1_000..=10_000).contains(&lost), "a few thousand lost leads: {lost}");
+    app.select("select.filter[name=status]", "Потерян").await;
+    app.wait_text(".pager-range", &format!("из {} {:03}", lost / 1000, lost % 1000)).await;
+    app.click("table[data-list=list_leads] tbody tr[data-id] [data-action=select]").await;
+    app.click("[data-action=select-all]").await;
+    app.click("[data-bulk-action=in_work]").await;
+    app.wait_text("[data-bulk] [data-bulk-working]", "Изменяем записи…").await;
+    assert!(app.texts("[data-bulk] button:not(:disabled)").await.is_empty(), "no second click meanwhile");
+    app.screenshot("06-bulk-working").await;
+    app.wait(&format!("dialog[data-form=bulk-summary] [data-changed='{lost}']")).await;
+    app.click("dialog[data-form=bulk-summary] [data-action=close]").await;
+    let still =
+        app.invoke("list_leads", serde_json::json!({ "filter": { "status": "lost" } })).await.expect("lost leads");
+    assert_eq!(still["total"], 0, "every lost lead in work: {still}");
     for page in ["campaigns", "services"] {
         app.go(page).await;
         app.wait(&format!("table[data-list=list_{page}] tbody tr[data-id]")).await;

@@ -532,6 +532,7 @@ export default {
   'bulk.selected': 'Selected: {count}',
   'bulk.clear': 'Clear selection',
   'bulk.done': 'Done',
+  'bulk.working': 'Changing the records…',
   'bulk.changed': 'Records changed: {count}',
   'bulk.refused': 'Not changed: {count}; why is below',
   'bulk.owner': 'Assign owner',

@@ -532,6 +532,7 @@ export default {
   'bulk.selected': 'Выбрано: {count}',
   'bulk.clear': 'Снять выбор',
   'bulk.done': 'Готово',
+  'bulk.working': 'Изменяем записи…',
   'bulk.changed': 'Изменено записей: {count}',
   'bulk.refused': 'Не изменено: {count} — почему, ниже',
   'bulk.owner': 'Назначить ответственного',

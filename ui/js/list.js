@@ -10,6 +10,9 @@ import { exportControls } from './exporter.js';
 
 const PAGE_SIZES = [25, 50, 100];
 
+/** How long a bulk action runs before its bar says it is at work. */
+const BULK_QUIET_MS = 400;
+
 /**
  * command: the list command; it gets {filter: {search, sort, direction, page: {offset, limit}, ...filters}}.
  * columns: [{key, label, sort?, value(row) -> text|Node, num?}]
@@ -28,6 +31,8 @@ export function listPage(container, spec) {
     // bulk selection: ticked ids, or every row the filter matches
     selected: new Set(),
     allMatching: false,
+    // a bulk action is on its way (the bar takes no second one meanwhile)
+    bulkRunning: false,
     lastTicked: null,
     page: null,
   };
@@ -251,10 +256,29 @@ export function listPage(container, spec) {
         const selection = state.allMatching
           ? { kind: 'matching', filter: { ...state.filters, search: state.search } }
           : { kind: 'ids', ids: [...state.selected] };
+        // thousands of records take seconds on an office server: the bar takes no second click
+        // meanwhile, and past a moment says it is at work (a still line, not a spinner: an
+        // animation is painted on the same two cores the change needs; a quick change shows none)
+        if (state.bulkRunning) return;
+        state.bulkRunning = true;
+        const buttons = [...bulkBar.querySelectorAll('button')];
+        const working = h('span', { class: 'muted', 'data-bulk-working': '', text: t('bulk.working') });
+        const slow = setTimeout(() => {
+          // (the line in the buttons' place: the bar keeps its one line, the table stays put)
+          for (const button of buttons) { button.disabled = true; button.hidden = true; }
+          bulkBar.append(working);
+          bulkBar.setAttribute('aria-busy', 'true');
+        }, BULK_QUIET_MS);
         let summary;
         try {
           summary = spec.bulk.run ? await spec.bulk.run(selection, action) : await call(spec.bulk.command, { selection, action });
-        } catch (e) { toast(e.message, 'error'); return; }
+        } catch (e) { toast(e.message, 'error'); return; } finally {
+          clearTimeout(slow);
+          for (const button of buttons) { button.disabled = false; button.hidden = false; }
+          working.remove();
+          bulkBar.removeAttribute('aria-busy');
+          state.bulkRunning = false;
+        }
         showSummary(summary);
         load();
       } }));
