@@ -251,36 +251,39 @@ export function listPage(container, spec) {
         onclick: () => { state.allMatching = true; renderRows(page); } }) : null;
     const actions = spec.bulk.actions.map((a) => h('button', { class: 'btn btn-small', 'data-bulk-action': a.id, text: a.label,
       onclick: async () => {
-        const action = await a.prepare();
-        if (!action) return;
-        const selection = state.allMatching
-          ? { kind: 'matching', filter: { ...state.filters, search: state.search } }
-          : { kind: 'ids', ids: [...state.selected] };
-        // thousands of records take seconds on an office server: the bar takes no second click
+        // thousands of records take seconds on an office server: the bar takes no second action
         // meanwhile, and past a moment says it is at work (a still line, not a spinner: an
         // animation is painted on the same two cores the change needs; a quick change shows none)
         if (state.bulkRunning) return;
         state.bulkRunning = true;
-        const buttons = [...bulkBar.querySelectorAll('button')];
-        const working = h('span', { class: 'muted', 'data-bulk-working': '', text: t('bulk.working') });
-        const slow = setTimeout(() => {
-          // (the line in the buttons' place: the bar keeps its one line, the table stays put)
-          for (const button of buttons) { button.disabled = true; button.hidden = true; }
-          bulkBar.append(working);
-          bulkBar.setAttribute('aria-busy', 'true');
-        }, BULK_QUIET_MS);
-        let summary;
         try {
-          summary = spec.bulk.run ? await spec.bulk.run(selection, action) : await call(spec.bulk.command, { selection, action });
-        } catch (e) { toast(e.message, 'error'); return; } finally {
-          clearTimeout(slow);
-          for (const button of buttons) { button.disabled = false; button.hidden = false; }
-          working.remove();
-          bulkBar.removeAttribute('aria-busy');
+          const action = await a.prepare();
+          if (!action) return;
+          const selection = state.allMatching
+            ? { kind: 'matching', filter: { ...state.filters, search: state.search } }
+            : { kind: 'ids', ids: [...state.selected] };
+          const buttons = [...bulkBar.querySelectorAll('button')];
+          const working = h('span', { class: 'muted', 'data-bulk-working': '', text: t('bulk.working') });
+          const slow = setTimeout(() => {
+            // (the line in the buttons' place: the bar keeps its one line, the table stays put)
+            for (const button of buttons) { button.disabled = true; button.hidden = true; }
+            bulkBar.append(working);
+            bulkBar.setAttribute('aria-busy', 'true');
+          }, BULK_QUIET_MS);
+          let summary;
+          try {
+            summary = spec.bulk.run ? await spec.bulk.run(selection, action) : await call(spec.bulk.command, { selection, action });
+          } catch (e) { toast(e.message, 'error'); return; } finally {
+            clearTimeout(slow);
+            for (const button of buttons) { button.disabled = false; button.hidden = false; }
+            working.remove();
+            bulkBar.removeAttribute('aria-busy');
+          }
+          showSummary(summary);
+          load();
+        } finally {
           state.bulkRunning = false;
         }
-        showSummary(summary);
-        load();
       } }));
     fill(bulkBar,
       h('strong', { 'data-selected': count, text: t('bulk.selected', { count: state.allMatching ? matching : fmtNumber(count) }) }), all, ...actions,
