@@ -833,22 +833,7 @@ pub(crate) async fn audit_entry(
     details: &str,
     changes: &Changes,
 ) -> Result<()> {
-    let id: i64 = id.into();
-    tx.execute(
-        Query::new(
-            "insert into audit_log (at, user_id, action, entity, entity_id, details, changes)
-             values ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(now())
-        .bind(actor.user_id)
-        .bind(action)
-        .bind(entity)
-        .bind(id)
-        .bind(details)
-        .bind(changes.to_text()),
-    )
-    .await?;
-    Ok(())
+    audit_entries(tx, actor, action, entity, &[(id.into(), details, changes)]).await
 }
 
 /// [`audit_entry`] of many records at once: one insert of `(entity id, details, changes)` each.

@@ -1,7 +1,8 @@
-//! Bulk actions on the lead and client lists: change status, assign an owner, archive or restore
-//! the selected rows (picked one by one, or every row matching the list's filter). One
-//! transaction per action; each record goes through the same rules as on its own, and one that
-//! may not change is refused with its reason while the others are changed.
+//! Bulk actions on the lists: change status, assign an owner, archive or restore the selected
+//! rows (picked one by one, or every row matching the list's filter) of leads and clients, and
+//! archive or restore contracts, campaigns and services. One transaction per action; each record
+//! goes through the same rules as on its own, and one that may not change is refused with its
+//! reason while the others are changed, a few hundred a statement ([`change_at_once`]).
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -203,10 +204,11 @@ impl Crm {
                                 holders.get(*contact).is_some_and(|(holder, _)| *holder != lead.id)
                                     || !restored.insert(contact)
                             });
+                        let one = Picked::of(lead.id.get(), lead.version, &lead.full_name);
                         if clash {
-                            alone.push(Picked::of(lead.id.get(), lead.version, &lead.full_name));
+                            alone.push(one)
                         } else {
-                            picked.push(Picked::of(lead.id.get(), lead.version, &lead.full_name));
+                            picked.push(one)
                         }
                     }
                     let change = AtOnce::new("leads", "lead", archive_action(archived)).set("is_archived", archived);

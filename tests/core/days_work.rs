@@ -27,11 +27,6 @@ fn call_back(subject: &str, due_at: String, record: Option<Record>) -> TaskInput
     TaskInput { subject: subject.into(), kind: TaskKind::Call, due_at, record, ..Default::default() }
 }
 
-/// The full name of user `id`.
-async fn user_name(t: &crate::support::TestCrm, id: UserId) -> String {
-    t.crm.get_user(&t.admin, id).await.unwrap().full_name
-}
-
 /// `n` History entries (channels created by the administrator), written at once.
 async fn add_entries(t: &crate::support::TestCrm, n: i64) {
     let mut tx = t.crm.db().write().await.expect("write");
@@ -261,6 +256,7 @@ both_backends! {
         // the kept count of the owner's leads, and each lead's version and timeline
         let pavels = LeadFilter { owner_id: Some(pavel.user_id), ..Default::default() };
         assert_eq!(t.crm.list_leads(&t.admin, &pavels).await.unwrap().total, live.total - converted);
+        let pavels_name = t.crm.get_user(&t.admin, pavel.user_id).await.unwrap().full_name;
         let mut written = Vec::new();
         for &id in [outcome.changed[0], outcome.changed[400], outcome.changed[700], *outcome.changed.last().unwrap()].iter() {
             let lead = t.crm.get_lead(&t.admin, LeadId::new(id)).await.unwrap();
@@ -268,7 +264,7 @@ both_backends! {
             let timeline = t.crm.timeline(&t.admin, Record::Lead(lead.id), PageRequest::default()).await.unwrap();
             let entry = timeline.items[0].clone();
             assert_eq!((entry.action.as_str(), entry.details.as_str()), ("owner", lead.full_name.as_str()));
-            assert_eq!(entry.changes.0[0].new, user_name(&t, pavel.user_id).await);
+            assert_eq!(entry.changes.0[0].new, pavels_name);
             written.push(entry.at);
         }
         // (the first 500 leads changed by one statement, written at one instant: not one by one)
