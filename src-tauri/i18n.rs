@@ -49,6 +49,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Содержит невидимые управляющие символы: уберите их (например, вставьте текст заново без форматирования)",
         "Contains invisible control characters: remove them (e.g. paste the text again without formatting)",
     ),
+    (
+        "search_signs_only",
+        "Введите хотя бы одну букву или цифру: по одним знакам ничего не найти",
+        "Type at least one letter or digit: signs alone find nothing",
+    ),
     ("username_chars", "Только буквы, цифры и . _ - @", "Only letters, digits and . _ - @"),
     (
         "username_bytes",

@@ -85,16 +85,27 @@ pub fn free_text(field: &'static str, input: &str, max: usize) -> Result<String,
 /// The longest search people type into a list's search box.
 pub const MAX_SEARCH_CHARS: usize = 200;
 
+/// Fewest characters a search finds anywhere in the text; fewer find the names they start (see
+/// `leads::Search::parse`; the UI's hint, ui/js/list.js `shortSearch`, counts alike).
+pub const MIN_SUBSTRING_CHARS: usize = 3;
+
 /// A search box's text: at most [`MAX_SEARCH_CHARS`] characters and no control characters (a
 /// NUL cannot even reach PostgreSQL, and a 50 KB pattern is "too complex" for SQLite). Any other
 /// text is searched for literally, its white space as one space (a name pasted from a
-/// spreadsheet's cells comes with tabs; see [`fold_search`]).
+/// spreadsheet's cells comes with tabs; see [`fold_search`]), except a substring of nothing but
+/// signs (`%%%`, `-^*`): no index serves it (pg_trgm takes only letters and digits into its
+/// trigrams: PostgreSQL read every row, 0.4 s at a million leads), and no name, phone or e-mail is
+/// found by one, so it is refused with what to type instead.
 pub fn check_search(input: &str) -> Result<(), FieldError> {
     if input.chars().any(|c| c.is_control() && !c.is_whitespace()) {
         return Err(FieldError::new("search", "control_chars"));
     }
     if input.chars().count() > MAX_SEARCH_CHARS {
         return Err(FieldError::new("search", "too_long").with("max", MAX_SEARCH_CHARS));
+    }
+    let folded = fold_search(input);
+    if folded.chars().count() >= MIN_SUBSTRING_CHARS && !folded.chars().any(char::is_alphanumeric) {
+        return Err(FieldError::new("search", "search_signs_only"));
     }
     Ok(())
 }

@@ -33,10 +33,6 @@ pub(crate) enum Search {
 /// Fewest digits that make a search look for phones rather than text.
 const MIN_PHONE_DIGITS: usize = 3;
 
-/// Fewest characters a search finds anywhere in the text (fewer: at the start of the name; the
-/// UI's hint, ui/js/list.js `shortSearch`, counts alike).
-const MIN_SUBSTRING_CHARS: usize = 3;
-
 impl Search {
     /// A substring of the search text, whatever it looks like: the search box of a list whose
     /// text holds no phone or e-mail (contracts: their name and their client's).
@@ -62,7 +58,7 @@ impl Search {
         if let Ok(email) = contact::parse_email("search", input) {
             return Some(Self::Email(email));
         }
-        if input.chars().count() < MIN_SUBSTRING_CHARS {
+        if input.chars().count() < text::MIN_SUBSTRING_CHARS {
             return Some(Self::Prefix(text::key(input)));
         }
         Some(Self::Text(text::like_pattern(input)))
@@ -89,13 +85,10 @@ impl Search {
                 // its GIN index over an `or` on the row itself); the stored phone is then
                 // checked as before.
                 if backend == Backend::Sqlite {
-                    q.push(&format!(" and {alias}.id in ("));
-                    for (i, pattern) in patterns.iter().enumerate() {
-                        q.push(if i == 0 { "" } else { " union " });
-                        q.push(&format!("select rowid from {table}_search where {table}_search match "))
-                            .push_bind(trigram_query(pattern));
-                    }
-                    q.push(")");
+                    q.push(&format!(
+                        " and {alias}.id in (select rowid from {table}_search where {table}_search match "
+                    ));
+                    q.push_bind(trigrams_of_any(patterns)).push(")");
                 } else {
                     push_holds(q, backend, table, alias, patterns, false);
                 }
@@ -140,16 +133,18 @@ impl Search {
 pub const SEARCH_COUNT_BOUND: i64 = 1_000;
 
 impl Search {
-    /// Whether the search is part of the search text, which may match a great many rows (a
-    /// whole phone or e-mail matches one; part of a phone, few).
+    /// Whether the search is part of the search text or of the phones, which may match a great
+    /// many rows (a whole phone or e-mail matches one). Part of a phone matched thousands too:
+    /// three digits of an operator's code, `(912)`, 15,490 of a million leads, all counted (75 ms
+    /// in the window), where a name was counted to the bound.
     pub(crate) fn is_substring(&self) -> bool {
-        matches!(self, Self::Text(_) | Self::Prefix(_))
+        matches!(self, Self::Text(_) | Self::Prefix(_) | Self::PhoneDigits(_))
     }
 
     /// Appends the condition as a test of each row (` and {alias}.search like ...`; leads on
-    /// PostgreSQL: [`push_contains`]), without the trigram index's candidates: for reading
-    /// along the sort's index when matches are dense. Other searches as
-    /// [`Search::push_condition`].
+    /// PostgreSQL: [`push_contains`]; part of a phone: the stored phone's `like`), without the
+    /// trigram index's candidates: for reading along the sort's index when matches are dense.
+    /// Other searches as [`Search::push_condition`].
     pub(crate) fn push_on_row(&self, q: &mut Query, backend: Backend, table: &'static str, alias: &'static str) {
         match self {
             // (on PostgreSQL not as [`push_holds`]: its `or` costs twice the `like` on each
@@ -158,6 +153,11 @@ impl Search {
                 push_contains(q, alias, &needle_of(pattern));
             }
             Self::Text(pattern) => push_like(q, alias, pattern),
+            // (not the trigram index's candidates, which SQLite's planner read all and sorted:
+            // three digits of an operator's code, 17,898 candidates, 21 ms a page)
+            Self::PhoneDigits(patterns) if matches!(table, "leads" | "clients") => {
+                push_like_any(q, &format!("{alias}.phone"), patterns);
+            }
             // (not the range, which the planner would read instead of the sort's index)
             Self::Prefix(needle) => {
                 q.push(" and ");
@@ -170,14 +170,16 @@ impl Search {
     /// The ids the trigram index names for this search (`select rowid as id from
     /// {table}_search where ...`), where SQLite's index serves it.
     fn trigram_candidates(&self, backend: Backend, table: &'static str) -> Option<Query> {
-        match self {
-            Self::Text(pattern) if backend == Backend::Sqlite && trigram_ready(pattern) => {
-                let mut q = Query::new(format!("select rowid as id from {table}_search where {table}_search match "));
-                q.push_bind(trigram_query(pattern));
-                Some(q)
+        let query = match self {
+            Self::Text(pattern) if backend == Backend::Sqlite && trigram_ready(pattern) => trigram_query(pattern),
+            Self::PhoneDigits(patterns) if backend == Backend::Sqlite && matches!(table, "leads" | "clients") => {
+                trigrams_of_any(patterns)
             }
-            _ => None,
-        }
+            _ => return None,
+        };
+        let mut q = Query::new(format!("select rowid as id from {table}_search where {table}_search match "));
+        q.push_bind(query);
+        Some(q)
     }
 
     /// `list` searched for this substring: its matching ids read no further than one past
@@ -188,7 +190,7 @@ impl Search {
     /// surname a million leads hold 12,659 times, where all the candidates cost 54 ms).
     ///
     /// Past the bound, a list sorted in the table's own order (by creation) walks its sort's
-    /// index testing each row (SQLite; on PostgreSQL where the matches are dense). Other sorts
+    /// index testing each row where the matches are dense, else sorts them. Other sorts
     /// depend on how many rows match (see [`PastBound::ByDensity`]): a surname's matches sit
     /// together in the index of names, so walking it to them reads most of the table, while a
     /// fragment most names hold is found within a few rows of any start. Few enough to read,
@@ -278,8 +280,15 @@ impl Search {
         if let Self::Prefix(needle) = self {
             return prefix_list(list, backend, (table, alias), on_row, sorted, needle);
         }
-        let split = filters.and_then(|(filters, status)| self.split_ids(backend, (table, alias), filters, status));
-        let mut ids = match (split, self.trigram_candidates(backend, table)) {
+        // (whether the ids came in two parts, and of a list of one status)
+        let mut split_of_status = None;
+        let split = filters.and_then(|(filters, status)| {
+            split_of_status = Some(status.is_some());
+            self.split_ids(backend, (table, alias), filters, status)
+        });
+        let split_of_status = split_of_status.filter(|_| split.is_some());
+        let candidates = self.trigram_candidates(backend, table);
+        let mut ids = match (split, candidates.clone()) {
             (Some(split), _) => split,
             (None, Some(candidates)) => {
                 let mut q = Query::new("select s.id from (");
@@ -295,17 +304,35 @@ impl Search {
         };
         ids.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
         let past = match (sorted, backend) {
-            (SearchedSort::TableOrder, Backend::Sqlite) => PastBound::List(Box::new(list.with_clause(on_row))),
-            // PostgreSQL: walking the date index testing the `like` on each row finds a
-            // surname's page in 7.5 ms where its planner, given the list's own conditions, may
-            // read and sort all 12,659 (25-37 ms); sparser matches are read and sorted (a walk
-            // reads about 50 rows for each match a page needs: as many as the matches at 7,000)
-            (SearchedSort::TableOrder, Backend::Postgres) => PastBound::ByDensity {
-                last_id: Query::new(format!("select max(id) from {table}")),
-                walk: on_row,
-                sorted: Box::new(list.clone()),
-                most: DATE_SORTED_MATCHES,
-                probe: None,
+            // walking the date index testing the `like` on each row finds a surname's page in
+            // 7.5 ms where PostgreSQL's planner, given the list's own conditions, may read and
+            // sort all 12,659 (25-37 ms); sparser matches are read and sorted (a walk reads
+            // about 50 rows for each match a page needs: as many as the matches at 7,000). On
+            // SQLite too since stop 43: it walked whatever the density, and a search with a
+            // little over 1,000 matches ("смирнова е", 1,061; "8 912 3", 1,002) read 50,000 rows
+            // for its first page (115-230 ms), where the trigram index's candidates, sorted, take
+            // 6-28. Ids read in two parts (SQLite) come partly in name order, which tells
+            // nothing of their density: a list of one status walks, as before; others count the
+            // trigram index's candidates, the index alone (2-13 ms), to 5,000 or more.
+            (SearchedSort::TableOrder, _) => match (split_of_status, candidates) {
+                (Some(true), _) => PastBound::List(Box::new(list.with_clause(on_row))),
+                (Some(false), Some(candidates)) => {
+                    let mut count = Query::new("select count(*) from (");
+                    count.append(candidates).push(" limit ").push_bind(DATE_SORTED_MATCHES + 1).push(") s");
+                    PastBound::ByCount {
+                        count,
+                        walk: Box::new(list.with_clause(on_row)),
+                        sorted: Box::new(list.clone()),
+                        most: DATE_SORTED_MATCHES,
+                    }
+                }
+                _ => PastBound::ByDensity {
+                    last_id: Query::new(format!("select max(id) from {table}")),
+                    walk: on_row,
+                    sorted: Box::new(list.clone()),
+                    most: DATE_SORTED_MATCHES,
+                    probe: None,
+                },
             },
             (SearchedSort::BySearchText | SearchedSort::Other, _) => {
                 let split = match sorted {
@@ -670,8 +697,8 @@ pub(crate) struct LeadConditions {
 /// of the names hold: 125-215 ms, where sorting its 337,525 matches would take seconds).
 const SORTED_MATCHES: i64 = 50_000;
 
-/// Most matches estimated for reading a PostgreSQL list in the table's order by sorting them
-/// rather than walking its sort's index (see [`PastBound::ByDensity`]).
+/// Most matches estimated for reading a list in the table's order by sorting them rather than
+/// walking its sort's index (see [`PastBound::ByDensity`]).
 const DATE_SORTED_MATCHES: i64 = 5_000;
 
 /// How a searched list is sorted, which decides how its pages are read past the count's bound.
@@ -852,11 +879,14 @@ fn push_like_any(q: &mut Query, column: &str, patterns: &[String]) {
     q.push(")");
 }
 
-/// Whether a `like` pattern of [`text::like_pattern`] can be served by a trigram index: three
-/// characters or more, none of them a wildcard or escaped (the index's `like` knows no escape).
+/// Whether a `like` pattern of [`text::like_pattern`] can be served by a trigram index: its
+/// needle (its wildcards and backslashes taken literally) three characters or more. SQLite's
+/// index is asked for the needle's trigrams as quoted strings, which hold `%`, `_` and `\\` as
+/// any other character; pg_trgm reads the pattern's escapes itself. (Until stop 43 an escaped
+/// character sent the search to a scan of every row: part of an e-mail such as `ivan_p`, 0.25 s
+/// at a million leads.)
 fn trigram_ready(pattern: &str) -> bool {
-    let needle = pattern.strip_prefix('%').and_then(|p| p.strip_suffix('%')).unwrap_or(pattern);
-    needle.chars().count() >= 3 && !needle.contains(['%', '_', '\\'])
+    needle_of(pattern).chars().count() >= 3
 }
 
 /// The trigram that SQLite's index of the leads' text past its first character holds for a
@@ -890,7 +920,7 @@ const QUERIED_TRIGRAMS: usize = 32;
 /// between add little (the same 12,659 candidates) and cost a posting list each (7-9 ms for
 /// all six of that surname, 3.5 ms for the three).
 fn trigram_query(pattern: &str) -> String {
-    let needle: Vec<char> = pattern.trim_matches('%').chars().collect();
+    let needle: Vec<char> = needle_of(pattern).chars().collect();
     let Some(last) = needle.len().checked_sub(3) else {
         return String::new();
     };
@@ -904,6 +934,13 @@ fn trigram_query(pattern: &str) -> String {
     }
     let quoted: Vec<String> = trigrams.iter().map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect();
     quoted.join(" AND ")
+}
+
+/// The FTS5 query of the rows whose text holds the trigrams of one of `patterns` (parts of a
+/// phone: [`Search::PhoneDigits`]), one query in id order, which stops where its reader does.
+fn trigrams_of_any(patterns: &[String]) -> String {
+    let each: Vec<String> = patterns.iter().map(|p| format!("({})", trigram_query(p))).collect();
+    each.join(" OR ")
 }
 
 /// The digits anywhere in a stored number and, when they start with the region's national
@@ -941,12 +978,16 @@ mod tests {
     }
 
     #[test]
-    fn only_three_plain_characters_or_more_go_to_the_trigram_index() {
+    fn three_characters_or_more_go_to_the_trigram_index_wildcards_taken_literally() {
         assert!(trigram_ready("%иван%"));
         assert!(trigram_ready("%ab c%"));
         assert!(!trigram_ready("%ив%"));
-        assert!(!trigram_ready("%50\\%%"));
-        assert!(!trigram_ready("%a\\_b%"));
+        assert!(trigram_ready("%50\\%%"));
+        assert!(trigram_ready("%a\\_b%"));
+        assert!(!trigram_ready("%\\%\\_%"));
+        // the index is asked for the characters themselves, not their escapes
+        assert_eq!(trigram_query(&text::like_pattern("ivan_p")), r#""iva" AND "n_p""#);
+        assert_eq!(trigram_query(&text::like_pattern("50%\\")), r#""50%" AND "0%\""#);
     }
 
     #[test]
@@ -959,6 +1000,13 @@ mod tests {
         assert_eq!(trigram_query("%912%"), r#""912""#);
         let long = format!("%{}%", "абвгдежзийклмнопрстуфхцчшщъыьэюя".repeat(4));
         assert_eq!(trigram_query(&long).matches(" AND ").count(), QUERIED_TRIGRAMS - 1);
+    }
+
+    #[test]
+    fn part_of_a_phone_asks_the_trigram_index_for_any_of_its_forms_at_once() {
+        let Some(Search::PhoneDigits(patterns)) = parse("8 912 345") else { panic!("part of a phone") };
+        assert_eq!(trigrams_of_any(&patterns), r#"("891" AND "234" AND "345") OR ("791" AND "234" AND "345")"#);
+        assert_eq!(trigrams_of_any(&["%912%".to_owned()]), r#"("912")"#);
     }
 
     #[test]

@@ -311,6 +311,9 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     time("leads, search by first name, sorted by name", || leads(crm, manager, first_name.clone())).await;
     let mail = LeadFilter { search: "yakovlev".into(), sort: LeadSort::FullName, ..Default::default() };
     time("leads, search by part of an e-mail, sorted by name", || leads(crm, manager, mail.clone())).await;
+    // a little more matches than the bound (1,061), spread over the whole table
+    let over_bound = LeadFilter { search: "смирнова е".into(), ..Default::default() };
+    time("leads, search with a little over 1,000 matches", || leads(crm, manager, over_bound.clone())).await;
     let rarer = LeadFilter { search: "смирнова анна".into(), ..Default::default() };
     time("leads, search by name and first name", || leads(crm, manager, rarer.clone())).await;
     // one or two letters: the names starting with them, one range of the index of names
@@ -322,6 +325,12 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     time("leads, search by one letter, sorted by status", || leads(crm, manager, one_letter.clone())).await;
     let by_phone = LeadFilter { search: "8 912 3".into(), ..Default::default() };
     time("leads, search by part of a phone", || leads(crm, manager, by_phone.clone())).await;
+    // three digits of an operator's code: 1.5 % of the leads, counted to the bound
+    let operator_code = LeadFilter { search: "(912)".into(), ..Default::default() };
+    time("leads, search by three digits of a phone", || leads(crm, manager, operator_code.clone())).await;
+    // part of an e-mail holding a LIKE wildcard, searched for literally
+    let underscore = LeadFilter { search: "ivan_p".into(), ..Default::default() };
+    time("leads, search by part of an e-mail with an underscore", || leads(crm, manager, underscore.clone())).await;
     let exact = LeadFilter { search: "+79012345678".into(), ..Default::default() };
     time("leads, search by a whole phone", || leads(crm, manager, exact.clone())).await;
     time("clients, first page + total", || async {

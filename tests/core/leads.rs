@@ -408,9 +408,43 @@ both_backends! {
         let err = t.crm.list_contracts(&t.admin, &contracts).await.unwrap_err();
         assert!(matches!(&err, crm::Error::Invalid(f) if f[0].field == "signed_to"), "{err:?}");
         // FTS and LIKE syntax is searched for literally
-        for text in ["%", "_", "\\", "'\"", "NEAR(a b)", "-^*"] {
+        for text in ["%", "_", "\\", "'\"", "NEAR(a b)", "%a_", "a\"*", "^ab"] {
             let filter = LeadFilter { search: text.into(), ..Default::default() };
             assert_eq!(t.crm.list_leads(&t.admin, &filter).await.unwrap().total, 0, "{text}");
+        }
+        // signs alone, three or more, are no search: said so, for every list
+        for text in ["-^*", "%%%", " % _ ", "\"\"\""] {
+            let leads = LeadFilter { search: text.into(), ..Default::default() };
+            let err = t.crm.list_leads(&t.admin, &leads).await.unwrap_err();
+            assert!(matches!(&err, crm::Error::Invalid(f) if f[0].code == "search_signs_only"), "{text}: {err:?}");
+            let clients = crm::clients::ClientFilter { search: text.into(), ..Default::default() };
+            let err = t.crm.list_clients(&t.admin, &clients).await.unwrap_err();
+            assert!(matches!(&err, crm::Error::Invalid(f) if f[0].field == "search"), "{text}: {err:?}");
+        }
+    }
+
+    async fn wildcards_in_a_search_are_the_characters_themselves(t: TestCrm) {
+        let mail = LeadInput { email: "ivan_petrov@mail.ru".into(), ..lead("Петров Иван", "", "") };
+        t.crm.create_lead(&t.admin, &mail).await.unwrap();
+        t.crm.create_lead(&t.admin, &lead("Сидоров 50% Скидка", "+7 912 345 67 93", "")).await.unwrap();
+        t.crm.create_lead(&t.admin, &lead("Иванова Ирина", "+7 912 345 67 94", "ivanxpetrova@mail.ru")).await.unwrap();
+        for (search, found) in [
+            ("ivan_p", vec!["Петров Иван"]),
+            ("n_pe", vec!["Петров Иван"]),
+            ("IVAN_PETROV@", vec!["Петров Иван"]),
+            ("50%", vec!["Сидоров 50% Скидка"]),
+            ("0% с", vec!["Сидоров 50% Скидка"]),
+            ("50%_", vec![]),
+            ("ivan%pet", vec![]),
+            ("n\\p", vec![]),
+        ] {
+            for sort in [LeadSort::CreatedAt, LeadSort::FullName, LeadSort::Status] {
+                let filter = LeadFilter { search: search.into(), sort, ..Default::default() };
+                let page = t.crm.list_leads(&t.admin, &filter).await.unwrap_or_else(|e| panic!("{search:?}: {e:?}"));
+                let names: Vec<&str> = page.items.iter().map(|l| l.full_name.as_str()).collect();
+                assert_eq!(names, found, "{search:?} by {sort:?}");
+                assert_eq!(page.total, found.len() as i64, "{search:?} by {sort:?}");
+            }
         }
     }
 }

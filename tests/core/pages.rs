@@ -274,6 +274,29 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn part_of_a_phone_that_thousands_hold_is_counted_to_the_bound_and_paged_exactly(t: TestCrm) {
+        t.demo(19, 3000).await;
+        // two leads in three get a phone holding 555 (their search text too, as a save writes it)
+        let number = "'7555' || cast(1000000 + id as text)";
+        execute_all(&t, &[&format!("update leads set phone = '+' || {number}, search = search || ' ' || {number} where id % 3 <> 0")])
+            .await;
+        for search in ["555", "8 555", "(555)"] {
+            // "8 555" is also "7555": the trunk prefix read as the country code
+            let holding = if search == "8 555" { "phone like '%8555%' or phone like '%7555%'" } else { "phone like '%555%'" };
+            let matching: std::collections::HashSet<i64> = ids_where(&t, holding).await.into_iter().collect();
+            let mut lists = Vec::new();
+            for sort in [LeadSort::CreatedAt, LeadSort::FullName, LeadSort::Status] {
+                for direction in [None, Some(Direction::Desc)] {
+                    let plain = LeadFilter { sort, direction, ..Default::default() };
+                    lists.push((List::Leads(plain.clone()), List::Leads(LeadFilter { search: search.into(), ..plain })));
+                }
+            }
+            pages_past_the_bound(&t, &lists, |id| matching.contains(&id)).await;
+        }
+    }
+}
+
 /// Every page of the leads searched for `needle` (no `%`, `_` or `\` in it) sorted by name,
 /// both ways (see [`pages_past_the_bound`]).
 async fn clustered_pages(t: &TestCrm, needle: &str) {
