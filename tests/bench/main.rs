@@ -432,9 +432,13 @@ async fn days_work(crm: &Crm, manager: &Actor) {
     })
     .await;
     // each column is the leads list of its status, searched
-    for (what, search) in
-        [("a surname", "смирнова"), ("two letters", "як"), ("a first name", "анна"), ("a common fragment", "ова")]
-    {
+    for (what, search) in [
+        ("a surname", "смирнова"),
+        ("two letters", "як"),
+        ("a first name", "анна"),
+        ("a common fragment", "ова"),
+        ("three digits of a phone", "(912)"),
+    ] {
         let filter = crm::board::BoardFilter {
             leads: LeadFilter { search: search.into(), ..Default::default() },
             ..Default::default()

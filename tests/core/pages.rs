@@ -293,6 +293,18 @@ both_backends! {
                 }
             }
             pages_past_the_bound(&t, &lists, |id| matching.contains(&id)).await;
+            // the board's columns: one status's live leads (SQLite: from the trigram index that
+            // codes each lead's status)
+            for status in LeadStatus::ALL {
+                let plain = LeadFilter { status: Some(status), ..Default::default() };
+                let unsearched = whole(&t, &List::Leads(plain.clone())).await;
+                let expected: Vec<i64> = unsearched.into_iter().filter(|id| matching.contains(id)).collect();
+                let list = List::Leads(LeadFilter { search: search.into(), ..plain });
+                assert_eq!(whole(&t, &list).await, expected, "{list:?}");
+                let first = list.read(&t, PageRequest::new(0, 50)).await;
+                let counted = (expected.len() as i64).min(crm::leads::SEARCH_COUNT_BOUND);
+                assert_eq!((first.total, first.capped), (counted, counted == crm::leads::SEARCH_COUNT_BOUND));
+            }
         }
     }
 }
