@@ -293,13 +293,8 @@ impl Search {
             return prefix_list(list, backend, (table, alias), on_row, sorted, needle);
         }
         let status = filters.as_ref().and_then(|(_, status)| *status);
-        // (whether the ids came in two parts, and of a list of one status)
-        let mut split_of_status = None;
-        let split = filters.and_then(|(filters, status)| {
-            split_of_status = Some(status.is_some());
-            self.split_ids(backend, (table, alias), filters, status)
-        });
-        let split_of_status = split_of_status.filter(|_| split.is_some());
+        let split = filters.and_then(|(filters, status)| self.split_ids(backend, (table, alias), filters, status));
+        let in_two_parts = split.is_some();
         let candidates = self.trigram_candidates(backend, table, status);
         let mut ids = match (split, candidates.clone()) {
             (Some(split), _) => split,
@@ -327,9 +322,9 @@ impl Search {
             // 6-28. Ids read in two parts (SQLite) come partly in name order, which tells
             // nothing of their density: a list of one status walks, as before; others count the
             // trigram index's candidates, the index alone (2-13 ms), to 5,000 or more.
-            (SearchedSort::TableOrder, _) => match (split_of_status, candidates) {
-                (Some(true), _) => PastBound::List(Box::new(list.with_clause(on_row))),
-                (Some(false), Some(candidates)) => {
+            (SearchedSort::TableOrder, _) => match (in_two_parts, status, candidates) {
+                (true, Some(_), _) => PastBound::List(Box::new(list.with_clause(on_row))),
+                (true, None, Some(candidates)) => {
                     let mut count = Query::new("select count(*) from (");
                     count.append(candidates).push(" limit ").push_bind(DATE_SORTED_MATCHES + 1).push(") s");
                     PastBound::ByCount {
