@@ -84,11 +84,8 @@ impl Search {
                 // candidates (SQLite's FTS5 table takes one `like` a select; PostgreSQL combines
                 // its GIN index over an `or` on the row itself); the stored phone is then
                 // checked as before.
-                if backend == Backend::Sqlite {
-                    q.push(&format!(
-                        " and {alias}.id in (select rowid from {table}_search where {table}_search match "
-                    ));
-                    q.push_bind(trigrams_of_any(patterns)).push(")");
+                if let Some(candidates) = self.trigram_candidates(backend, table, None) {
+                    q.push(&format!(" and {alias}.id in (")).append(candidates).push(")");
                 } else {
                     push_holds(q, backend, table, alias, patterns, false);
                 }
@@ -99,16 +96,16 @@ impl Search {
                 push_like_any(q, "s.phone", patterns);
                 q.push(")");
             }
-            Self::Text(pattern)
-                if backend == Backend::Sqlite
-                    && matches!(table, "leads" | "clients" | "contracts")
-                    && trigram_ready(pattern) =>
-            {
+            Self::Text(pattern) if matches!(table, "leads" | "clients" | "contracts") && backend == Backend::Sqlite => {
                 // the trigram index names the candidates (migrations/sqlite/0016); the same
                 // `like` on each keeps the answer exactly what a scan would give
-                q.push(&format!(" and {alias}.id in (select rowid from {table}_search where {table}_search match "));
-                q.push_bind(trigram_query(pattern)).push(")");
-                push_like(q, alias, pattern);
+                match self.trigram_candidates(backend, table, None) {
+                    Some(candidates) => {
+                        q.push(&format!(" and {alias}.id in (")).append(candidates).push(")");
+                        push_like(q, alias, pattern);
+                    }
+                    None => push_scanned(q, table, alias, pattern),
+                }
             }
             Self::Text(pattern)
                 if backend == Backend::Postgres && matches!(table, "leads" | "clients" | "contracts") =>
@@ -116,10 +113,7 @@ impl Search {
                 // pg_trgm's index serves this (migrations/postgres/0016, 0026, 0030), on the row itself
                 push_holds(q, backend, table, alias, std::slice::from_ref(pattern), true);
             }
-            Self::Text(pattern) => {
-                q.push(&format!(" and {alias}.id in (select s.id from {table} s where s.search like "));
-                q.push_bind(pattern.as_str()).push(" escape '\\')");
-            }
+            Self::Text(pattern) => push_scanned(q, table, alias, pattern),
             Self::Prefix(needle) => {
                 q.push(" and ");
                 push_prefix(q, alias, needle);
@@ -174,22 +168,22 @@ impl Search {
     /// alone, where each of all the candidates was read for its status (three digits of an
     /// operator's code: 17,898 candidates for the 693 new leads among them).
     fn trigram_candidates(&self, backend: Backend, table: &'static str, status: Option<LeadStatus>) -> Option<Query> {
-        let query = match self {
-            Self::Text(pattern) if backend == Backend::Sqlite && trigram_ready(pattern) => trigram_query(pattern),
+        let (index, query) = match self {
+            Self::Text(pattern) if backend == Backend::Sqlite && trigram_ready(pattern) => {
+                (format!("{table}_search"), trigram_query(pattern))
+            }
             Self::PhoneDigits(patterns) if backend == Backend::Sqlite && matches!(table, "leads" | "clients") => {
                 match (table, status) {
-                    ("leads", Some(status)) => {
-                        let mut q =
-                            Query::new("select rowid as id from leads_search_tail where leads_search_tail match ");
-                        q.push_bind(format!("({}) AND \"{}\"", trigrams_of_any(patterns), status_trigram(status)));
-                        return Some(q);
-                    }
-                    _ => trigrams_of_any(patterns),
+                    ("leads", Some(status)) => (
+                        "leads_search_tail".to_owned(),
+                        format!("({}) AND \"{}\"", trigrams_of_any(patterns), status_trigram(status)),
+                    ),
+                    _ => (format!("{table}_search"), trigrams_of_any(patterns)),
                 }
             }
             _ => return None,
         };
-        let mut q = Query::new(format!("select rowid as id from {table}_search where {table}_search match "));
+        let mut q = Query::new(format!("select rowid as id from {index} where {index} match "));
         q.push_bind(query);
         Some(q)
     }
@@ -876,6 +870,13 @@ fn needle_of(pattern: &str) -> String {
         needle.push(if c == '\\' { chars.next().unwrap_or(c) } else { c });
     }
     needle
+}
+
+/// ` and {alias}.id in (...)`: the rows of `table` whose search text holds `pattern`, found by
+/// a scan where no index serves it.
+fn push_scanned(q: &mut Query, table: &str, alias: &str, pattern: &str) {
+    q.push(&format!(" and {alias}.id in (select s.id from {table} s where s.search like "));
+    q.push_bind(pattern).push(" escape '\\')");
 }
 
 /// ` and ({column} like p1 or {column} like p2 ...)`: patterns of digits, which need no escape.
