@@ -111,6 +111,15 @@ fn args() -> Args {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = args();
+    // `RUST_LOG=sqlx::query=debug,crm=debug`: each statement with its time, and the core's own
+    // choices (how a searched list reads past its bound), on standard error, for a row looked at
+    // alone (`--rows`)
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     ROWS.set((args.rows.clone(), args.runs)).expect("rows set once");
     // the throwaway server's cache as an office server's: a quarter of a 4 GB machine (README)
     pg::set_shared_buffers("1GB");
