@@ -149,15 +149,15 @@ impl Search {
             Self::Text(pattern) => push_like(q, alias, pattern),
             // (not the trigram index's candidates, which SQLite's planner read all and sorted:
             // three digits of an operator's code, 17,898 candidates, 21 ms a page)
-            // SQLite's leads: the search text's test first, which holds the phone's digits: the
-            // index a status's walk reads holds that text (migration 0033), and SQLite tests it
-            // there before it reads the row, which then only a match needs (a column of the
-            // board walked for three digits of a phone: 1.6-4.7 ms a page, now 0.1-0.3)
-            Self::PhoneDigits(patterns) if backend == Backend::Sqlite && table == "leads" => {
-                push_like_any(q, &format!("{alias}.search"), patterns);
-                push_like_any(q, &format!("{alias}.phone"), patterns);
-            }
             Self::PhoneDigits(patterns) if matches!(table, "leads" | "clients") => {
+                // SQLite's leads: the search text's test first, which holds the phone's digits:
+                // the index a status's walk reads holds that text (migration 0033), and SQLite
+                // tests it there before it reads the row, which then only a match needs (a
+                // column of the board walked for three digits of a phone: 1.6-4.7 ms a page,
+                // now 0.1-0.3)
+                if backend == Backend::Sqlite && table == "leads" {
+                    push_like_any(q, &format!("{alias}.search"), patterns);
+                }
                 push_like_any(q, &format!("{alias}.phone"), patterns);
             }
             // (not the range, which the planner would read instead of the sort's index)
@@ -828,13 +828,6 @@ fn push_contains(q: &mut Query, alias: &str, needle: &str) {
     q.push(&format!(" and strpos({alias}.search, ")).push_bind(needle).push(") > 0");
 }
 
-/// ` and (...)`: the search text of `table` `alias` holds one of `patterns` (`%needle%`, escaped
-/// as [`text::like_pattern`] escapes it). On PostgreSQL a lead's text holds a needle of three
-/// characters or more where it starts with it (a range of the index of names, migration 0026)
-/// or holds it from its second character on (pg_trgm's index of that part): the same rows as
-/// `search like`, from one trigram index instead of two, and a surname's first 1,001 matches
-/// in 5.5 ms instead of 12.7 (its range of the names is cheaper to read than six trigrams'
-/// posting lists).
 /// PostgreSQL: `list`, the live leads of one `status` in the table's order (the board's
 /// columns), searched by part of a phone. Its matches' ids come from that status's own partial
 /// trigram index of the text past its first character (migration 0036; the phone's digits
@@ -865,6 +858,13 @@ fn status_phone_list(list: ListQuery, status: LeadStatus, patterns: &[String], o
     list.searched(ids, past)
 }
 
+/// ` and (...)`: the search text of `table` `alias` holds one of `patterns` (`%needle%`, escaped
+/// as [`text::like_pattern`] escapes it). On PostgreSQL a lead's text holds a needle of three
+/// characters or more where it starts with it (a range of the index of names, migration 0026)
+/// or holds it from its second character on (pg_trgm's index of that part): the same rows as
+/// `search like`, from one trigram index instead of two, and a surname's first 1,001 matches
+/// in 5.5 ms instead of 12.7 (its range of the names is cheaper to read than six trigrams'
+/// posting lists).
 fn push_holds(q: &mut Query, backend: Backend, table: &str, alias: &str, patterns: &[String], tested_first: bool) {
     for (i, pattern) in patterns.iter().enumerate() {
         q.push(if i == 0 { " and (" } else { " or " });
