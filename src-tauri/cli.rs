@@ -450,8 +450,11 @@ async fn run(database_url: Option<String>, command: Command, lang: Lang) -> Resu
             };
             let chosen = std::env::var("CRM_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
             let password = chosen.clone().unwrap_or_else(crate::auth::generate_password);
+            // made today, the day's work ends now (see `DemoOptions::until`)
+            let until = anchor.is_none().then(chrono::Utc::now);
             let anchor = anchor.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let options = DemoOptions { seed, leads, anchor, append, password: password.clone(), with_other_users };
+            let options =
+                DemoOptions { seed, leads, anchor, append, password: password.clone(), with_other_users, until };
             let report = crm.generate_demo(admin.as_ref(), &options).await?;
             out!(
                 "generated {} services, {} campaigns, {} leads, {} clients, {} contracts in {:.1} s",

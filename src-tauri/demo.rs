@@ -33,6 +33,11 @@ pub struct DemoOptions {
     pub password: String,
     /// Run on a database whose users include others than the administrator running it.
     pub with_other_users: bool,
+    /// Nothing generated happens after this moment: the moment of generation, where the anchor
+    /// is today (`crm demo` without `--anchor`), so that a demo made in the morning shows no
+    /// leads, calls or conversions of the afternoon to come. `None`: the anchor day's work runs
+    /// to 20:00 UTC (the same data for a seed and an anchor, whenever made).
+    pub until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -314,9 +319,12 @@ async fn generate_people(
     ))
     .await?;
     let mut history = Story { rows: Rows::new("demo_story"), seq: 0 };
-    let anchor_noon = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(12);
-    // nothing happens after the anchor day ("today"): no conversions or signatures to come
-    let last_moment = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN)) + Duration::hours(20);
+    let anchor_start = Utc.from_utc_datetime(&options.anchor.and_time(NaiveTime::MIN));
+    // nothing happens after the anchor day ("today"), nor after `until`: no conversions or
+    // signatures to come
+    let last_moment =
+        options.until.map_or(anchor_start + Duration::hours(20), |until| until.min(anchor_start + Duration::hours(20)));
+    let anchor_noon = (anchor_start + Duration::hours(12)).min(last_moment);
     let (mut leads, mut clients, mut contracts) = (Rows::new("leads"), Rows::new("clients"), Rows::new("contracts"));
     let (mut n_leads, mut n_clients, mut n_contracts) = (0u64, 0u64, 0u64);
     // each campaign's leads spread over the days it brought them at one rate: picked evenly, a
@@ -329,8 +337,12 @@ async fn generate_people(
         next.lead += 1;
         let person = Person::generate(rng, lead_id);
         let day = campaign.starts_on + Days::new(rng.gen_range(0..=campaign.lead_window_days.max(0)) as u64);
-        let created_at = Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
-            + Duration::seconds(rng.gen_range(9 * 3600..20 * 3600));
+        let created_at = before(
+            Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
+                + Duration::seconds(rng.gen_range(9 * 3600..20 * 3600)),
+            anchor_start,
+            last_moment,
+        );
         let age_days = (options.anchor - day).num_days();
         let converted = rng.gen_bool(CONVERSION_BY_CHANNEL[campaign.channel_index % CONVERSION_BY_CHANNEL.len()]);
         // A lead converts some days after it came; one whose day has not come yet (after the
@@ -608,6 +620,21 @@ impl Rows {
 /// come (9:00-20:00 as they are made); `after` itself when no time is left. Drawn evenly over
 /// the time there is: capped at "today", the entries of the last weeks' leads piled up at its
 /// last moment.
+/// `at`, a moment of the anchor day's working hours (09:00 to 20:00 UTC from `day_start`), or,
+/// where it comes after `last`, brought before it: those hours squeezed into the ones before
+/// `last` from 09:00 (or into the hour before it, earlier in the morning), so that the day's
+/// leads keep their order and none is dated in the future.
+fn before(at: DateTime<Utc>, day_start: DateTime<Utc>, last: DateTime<Utc>) -> DateTime<Utc> {
+    if at <= last {
+        return at;
+    }
+    let opens = day_start + Duration::hours(9);
+    let from = opens.min(last - Duration::hours(1));
+    let span = (last - from).num_seconds();
+    let into = (at - opens).num_seconds().clamp(0, 11 * 3600 - 1);
+    from + Duration::seconds(into * span / (11 * 3600))
+}
+
 fn later(rng: &mut ChaCha8Rng, after: DateTime<Utc>, within: Duration, latest: DateTime<Utc>) -> DateTime<Utc> {
     let minutes = ((after + within).min(latest) - after).num_minutes();
     if minutes < 1 {
@@ -725,6 +752,23 @@ fn translit(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_demo_made_in_the_morning_dates_nothing_in_the_afternoon() {
+        let day = Utc.with_ymd_and_hms(2026, 12, 7, 0, 0, 0).unwrap();
+        let at = |h: i64, m: i64| day + Duration::hours(h) + Duration::minutes(m);
+        // made at 13:00: the morning keeps its times, the afternoon goes to 09:00-13:00 in order
+        assert_eq!(before(at(10, 0), day, at(13, 0)), at(10, 0));
+        let squeezed: Vec<_> = [at(13, 30), at(15, 0), at(19, 59)].map(|t| before(t, day, at(13, 0))).into();
+        assert!(squeezed.windows(2).all(|w| w[0] < w[1]), "{squeezed:?}");
+        assert!(squeezed.iter().all(|t| *t >= at(9, 0) && *t < at(13, 0)), "{squeezed:?}");
+        // made at 06:00 (before the day's hours): into the hour before
+        let early = before(at(12, 0), day, at(6, 0));
+        assert!(early >= at(5, 0) && early < at(6, 0), "{early}");
+        // made before the day began in UTC (a time zone ahead of it): still before that moment
+        let ahead = day - Duration::hours(2);
+        assert!(before(at(19, 0), day, ahead) < ahead);
+    }
 
     #[test]
     fn transliteration_gives_plain_latin() {

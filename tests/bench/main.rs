@@ -200,6 +200,7 @@ async fn run(backend: &str, url: &str, args: &Args, anchor: NaiveDate) {
         append: false,
         password: "bench-password".into(),
         with_other_users: false,
+        until: None,
     };
     println!("== {backend}");
     let keep = args.keep.as_ref().filter(|_| backend == "sqlite");

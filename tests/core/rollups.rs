@@ -403,6 +403,7 @@ both_backends! {
             append: false,
             password: "demo-password".into(),
             with_other_users: false,
+            until: None,
         };
         t.crm.generate_demo(Some(&t.admin), &options).await.unwrap();
         assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default(), "after the demo");

@@ -274,6 +274,7 @@ both_backends! {
             append: false,
             password: "demo-password".into(),
             with_other_users: false,
+            until: None,
         };
         // the harness's administrator is the only user
         let report = t.crm.generate_demo(Some(&t.admin), &options).await.unwrap();

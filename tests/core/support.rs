@@ -70,6 +70,7 @@ impl TestCrm {
             append: false,
             password: "demo-password".into(),
             with_other_users: false,
+            until: None,
         };
         self.crm.generate_demo(Some(&self.admin), &options).await.expect("demo");
     }
