@@ -616,10 +616,6 @@ impl Rows {
     }
 }
 
-/// A moment after `after`, within `within` of it and not after `latest`, in the hours the leads
-/// come (9:00-20:00 as they are made); `after` itself when no time is left. Drawn evenly over
-/// the time there is: capped at "today", the entries of the last weeks' leads piled up at its
-/// last moment.
 /// `at`, a moment of the anchor day's working hours (09:00 to 20:00 UTC from `day_start`), or,
 /// where it comes after `last`, brought before it: those hours squeezed into the ones before
 /// `last` from 09:00 (or into the hour before it, earlier in the morning), so that the day's
@@ -635,6 +631,10 @@ fn before(at: DateTime<Utc>, day_start: DateTime<Utc>, last: DateTime<Utc>) -> D
     from + Duration::seconds(into * span / (11 * 3600))
 }
 
+/// A moment after `after`, within `within` of it and not after `latest`, in the hours the leads
+/// come (9:00-20:00 as they are made); `after` itself when no time is left. Drawn evenly over
+/// the time there is: capped at "today", the entries of the last weeks' leads piled up at its
+/// last moment.
 fn later(rng: &mut ChaCha8Rng, after: DateTime<Utc>, within: Duration, latest: DateTime<Utc>) -> DateTime<Utc> {
     let minutes = ((after + within).min(latest) - after).num_minutes();
     if minutes < 1 {
