@@ -18,7 +18,7 @@ use self::input::violated_contact;
 use phonenumber::country::Id as Country;
 
 use crate::app::{audit, audit_entry, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
-use crate::db::{reading, transact, Query, Tx};
+use crate::db::{reading, transact, Backend, Query, Tx};
 use crate::domain::date;
 use crate::domain::id::{CampaignId, ClientId, ImportId, LeadId, LostReasonId, UserId, Version};
 use crate::error::{Error, FieldError, Result};
@@ -127,7 +127,45 @@ pub struct LeadFilter {
     pub page: PageRequest,
 }
 
+/// Every live lead counted per office-local day (PostgreSQL; `select day, n`, a day more than
+/// once): the roll-ups' per-day totals (migration 0037), which count leads of a campaign only,
+/// and the leads without one, counted from their rows (`leads_campaign_created` holds them) where
+/// they are few. Where they are many they are left out, and the days no longer add up to the
+/// list's total: "go to page N" then skips the index's entries as it did.
+const LIVE_LEADS_PER_DAY: &str = "select day, n from crm_live_leads_per_day()
+    union all
+    select (l.created_at at time zone o.time_zone)::date, count(*) from leads l cross join office o
+    where l.campaign_id is null and l.is_archived = false
+        and (select coalesce(sum(k.n), 0) from lead_counts k where k.campaign_id = 0 and k.is_archived = false) <= 20000
+    group by 1";
+
 impl LeadFilter {
+    /// Whether the filter keeps every live lead (its sort and page aside; its search too,
+    /// which [`Search::parse`] weighs).
+    fn asks_every_live_lead(&self) -> bool {
+        // (every field named: a filter added later must be weighed here)
+        let Self {
+            search: _,
+            status,
+            campaign_id,
+            owner_id,
+            created_from,
+            created_to,
+            include_archived,
+            duplicates,
+            sort: _,
+            direction: _,
+            page: _,
+        } = self;
+        status.is_none()
+            && campaign_id.is_none()
+            && owner_id.is_none()
+            && created_from.is_none()
+            && created_to.is_none()
+            && !include_archived
+            && !duplicates
+    }
+
     /// Whether the filter keeps live leads of one status and asks nothing else (its search,
     /// sort and page aside): the board's columns.
     fn asks_status_alone(&self) -> bool {
@@ -221,9 +259,15 @@ impl Crm {
             };
             return Ok(search.bounded_leads_list(list, self.db.backend(), on_row, others, sorted));
         }
-        Ok(match self.kept_lead_count(filter) {
-            Some(kept) => list.with_kept_count(kept),
-            None => list,
+        let Some(kept) = self.kept_lead_count(filter) else {
+            return Ok(list);
+        };
+        let list = list.with_kept_count(kept);
+        // (kept counts: no search either)
+        let by_date = filter.sort == LeadSort::CreatedAt && filter.asks_every_live_lead();
+        Ok(match self.db.backend() {
+            Backend::Postgres if by_date => list.with_kept_days(LIVE_LEADS_PER_DAY),
+            _ => list,
         })
     }
 

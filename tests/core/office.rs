@@ -118,6 +118,7 @@ const SQL_MATRIX: &[(&str, [bool; 5])] = &[
     ("delete from stat_days",                                                    [N, N, N, N, N]),
     ("select crm_stat_rebuild()",                                                [Y, N, N, N, N]),
     ("select * from lead_counts",                                                [Y, Y, N, Y, N]),
+    ("select * from crm_live_leads_per_day()",                                   [Y, Y, N, Y, N]),
     ("update lead_counts set n = n + 1",                                         [N, N, N, N, N]),
     ("select * from list_counts",                                                [Y, Y, Y, Y, N]),
     ("update list_counts set n = n + 1",                                         [N, N, N, N, N]),
