@@ -327,6 +327,17 @@ async fn run(launch: Launch, dir: Option<tempfile::TempDir>, label: &str, with_d
         // searched by a first name" row)
         measure(&app, "board, search a first name (typed)", &type_into(search, ""), &type_into(search, "анна")).await;
         timed(&app, &type_into(search, "")).await;
+        // the other pages, each opened from My day (and My day from the board)
+        for (page, what) in [
+            ("contracts", "contracts page opened"),
+            ("campaigns", "campaigns page opened"),
+            ("services", "services page opened"),
+            ("history", "history page opened"),
+            ("admin", "users page opened"),
+        ] {
+            measure(&app, what, &today, &click(&format!("a.nav-link[data-page={page}]"))).await;
+        }
+        measure(&app, "my day opened", &board, &today).await;
     }
     // every page once, then the memory of the app with its WebKit processes
     for page in
