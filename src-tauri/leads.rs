@@ -256,6 +256,10 @@ impl Crm {
                 // (the trigram index codes archived leads apart from their status: migration 0035)
                 status: filter.status.filter(|_| !filter.include_archived),
                 status_alone: filter.asks_status_alone(),
+                narrowed: filter.created_from.is_some()
+                    || filter.created_to.is_some()
+                    || filter.campaign_id.is_some()
+                    || filter.owner_id.is_some(),
             };
             return Ok(search.bounded_leads_list(list, self.db.backend(), on_row, others, sorted));
         }
@@ -332,7 +336,7 @@ impl Crm {
             None => {}
         }
         if filter.duplicates {
-            push_duplicated(&mut q);
+            push_duplicated(&mut q, self.db.backend());
         }
         q
     }
@@ -602,10 +606,18 @@ pub(crate) async fn change_lead(
 /// lead `a`, found through the archived leads' own indexes (migrations/*/0019), and its twin `d`
 /// through the index over all leads; both ends of every pair are listed, from the pairs found
 /// once (36 ms at a million leads with 25,000 archived on SQLite; 62 ms finding them twice).
-fn push_duplicated(q: &mut Query) {
+/// SQLite is told which index: where `analyze` had found the archived leads' index empty (an
+/// office that had archived nobody yet, or not since the statistics were taken), the bundled
+/// SQLite 3.51 read every lead's phone and e-mail through the index of all leads to find the
+/// archived ones (1.4-1.5 s at a million leads, for no pair; 1.7 ms so).
+fn push_duplicated(q: &mut Query, backend: Backend) {
     let pairs = |contact: &str| {
+        let index = match backend {
+            Backend::Sqlite => format!(" indexed by leads_archived_{contact}"),
+            Backend::Postgres => String::new(),
+        };
         format!(
-            "select a.id as a_id, d.id as d_id from leads a join leads d on d.{contact} = a.{contact} \
+            "select a.id as a_id, d.id as d_id from leads a{index} join leads d on d.{contact} = a.{contact} \
              where a.is_archived = true and a.merged_into is null and a.{contact} is not null \
              and d.id <> a.id and d.merged_into is null"
         )

@@ -343,6 +343,30 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     time("leads, search by part of an e-mail with an underscore", || leads(crm, manager, underscore.clone())).await;
     let exact = LeadFilter { search: "+79012345678".into(), ..Default::default() };
     time("leads, search by a whole phone", || leads(crm, manager, exact.clone())).await;
+    // the filters of the leads list a search is not, alone and together
+    let one_campaign = LeadFilter { campaign_id: Some(CampaignId::new(7)), ..Default::default() };
+    time("leads, one campaign", || leads(crm, manager, one_campaign.clone())).await;
+    let month = LeadFilter {
+        created_from: Some(anchor - chrono::Days::new(60)),
+        created_to: Some(anchor - chrono::Days::new(30)),
+        ..Default::default()
+    };
+    time("leads, created within a month", || leads(crm, manager, month.clone())).await;
+    let month_in_work = LeadFilter { status: Some(LeadStatus::InWork), ..month.clone() };
+    time("leads, created within a month, status filter", || leads(crm, manager, month_in_work.clone())).await;
+    let duplicates = LeadFilter { duplicates: true, ..Default::default() };
+    time("leads, duplicates only", || leads(crm, manager, duplicates.clone())).await;
+    let searched_month = LeadFilter { search: "смирнова".into(), ..month.clone() };
+    time("leads, created within a month, search by name", || leads(crm, manager, searched_month.clone())).await;
+    let clients_by_name = ClientFilter { search: "смирнова".into(), ..Default::default() };
+    time("clients, search by name", || async { crm.list_clients(manager, &clients_by_name).await.map(drop) }).await;
+    let clients_by_phone = ClientFilter { search: "912 34".into(), ..Default::default() };
+    time("clients, search by part of a phone", || async {
+        crm.list_clients(manager, &clients_by_phone).await.map(drop)
+    })
+    .await;
+    let clients_of_campaign = ClientFilter { campaign_id: Some(CampaignId::new(7)), ..Default::default() };
+    time("clients, one campaign", || async { crm.list_clients(manager, &clients_of_campaign).await.map(drop) }).await;
     time("clients, first page + total", || async {
         crm.list_clients(manager, &ClientFilter::default()).await.map(drop)
     })
