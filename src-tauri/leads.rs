@@ -143,10 +143,22 @@ impl LeadFilter {
     /// Whether the filter keeps every live lead (its sort and page aside; its search too,
     /// which [`Search::parse`] weighs).
     fn asks_every_live_lead(&self) -> bool {
+        self.status.is_none() && self.asks_nothing_besides_status()
+    }
+
+    /// Whether the filter keeps live leads of one status and asks nothing else (its search,
+    /// sort and page aside): the board's columns.
+    fn asks_status_alone(&self) -> bool {
+        self.status.is_some() && self.asks_nothing_besides_status()
+    }
+
+    /// Whether the filter keeps live leads and asks nothing but (perhaps) a status, its search,
+    /// sort and page aside.
+    fn asks_nothing_besides_status(&self) -> bool {
         // (every field named: a filter added later must be weighed here)
         let Self {
             search: _,
-            status,
+            status: _,
             campaign_id,
             owner_id,
             created_from,
@@ -157,8 +169,7 @@ impl LeadFilter {
             direction: _,
             page: _,
         } = self;
-        status.is_none()
-            && campaign_id.is_none()
+        campaign_id.is_none()
             && owner_id.is_none()
             && created_from.is_none()
             && created_to.is_none()
@@ -166,30 +177,13 @@ impl LeadFilter {
             && !duplicates
     }
 
-    /// Whether the filter keeps live leads of one status and asks nothing else (its search,
-    /// sort and page aside): the board's columns.
-    fn asks_status_alone(&self) -> bool {
-        // (every field named: a filter added later must be weighed here)
-        let Self {
-            search: _,
-            status,
-            campaign_id,
-            owner_id,
-            created_from,
-            created_to,
-            include_archived,
-            duplicates,
-            sort: _,
-            direction: _,
-            page: _,
-        } = self;
-        status.is_some()
-            && campaign_id.is_none()
-            && owner_id.is_none()
-            && created_from.is_none()
-            && created_to.is_none()
-            && !include_archived
-            && !duplicates
+    /// Whether the filter keeps leads created within dates, of one campaign or of one owner
+    /// (fewer than a status does).
+    fn is_narrowed(&self) -> bool {
+        self.created_from.is_some()
+            || self.created_to.is_some()
+            || self.campaign_id.is_some()
+            || self.owner_id.is_some()
     }
 }
 
@@ -256,10 +250,7 @@ impl Crm {
                 // (the trigram index codes archived leads apart from their status: migration 0035)
                 status: filter.status.filter(|_| !filter.include_archived),
                 status_alone: filter.asks_status_alone(),
-                narrowed: filter.created_from.is_some()
-                    || filter.created_to.is_some()
-                    || filter.campaign_id.is_some()
-                    || filter.owner_id.is_some(),
+                narrowed: filter.is_narrowed(),
             };
             return Ok(search.bounded_leads_list(list, self.db.backend(), on_row, others, sorted));
         }
