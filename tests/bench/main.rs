@@ -384,6 +384,41 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
         })
         .await;
     }
+    // the contracts list's other filters, alone and searched
+    let one_service = crm::contracts::ContractFilter { service_id: Some(ServiceId::new(3)), ..Default::default() };
+    time("contracts, one service", || async { crm.list_contracts(manager, &one_service).await.map(drop) }).await;
+    let signed_in_a_month = crm::contracts::ContractFilter {
+        signed_from: Some(anchor - chrono::Days::new(60)),
+        signed_to: Some(anchor - chrono::Days::new(30)),
+        ..Default::default()
+    };
+    time("contracts, signed within a month", || async {
+        crm.list_contracts(manager, &signed_in_a_month).await.map(drop)
+    })
+    .await;
+    let month_searched =
+        crm::contracts::ContractFilter { search: "смирнова".into(), ..signed_in_a_month.clone() };
+    time("contracts, signed within a month, search by a client's name", || async {
+        crm.list_contracts(manager, &month_searched).await.map(drop)
+    })
+    .await;
+    let by_amount = crm::contracts::ContractFilter {
+        sort: crm::contracts::ContractSort::Amount,
+        include_archived: true,
+        ..Default::default()
+    };
+    time("contracts, archived too, by amount", || async { crm.list_contracts(manager, &by_amount).await.map(drop) })
+        .await;
+    // the campaigns list: 2,000 campaigns searched, and those of one status
+    let marketer = crm.sign_in("marketer", "bench-password").await.expect("sign in");
+    let autumn = crm::campaigns::CampaignFilter { search: "осень".into(), ..Default::default() };
+    time("campaigns, search by name", || async { crm.list_campaigns(&marketer, &autumn).await.map(drop) }).await;
+    let clients_searched_by_revenue =
+        ClientFilter { search: "смирнова".into(), sort: ClientSort::Revenue, ..Default::default() };
+    time("clients, search by name, by revenue", || async {
+        crm.list_clients(manager, &clients_searched_by_revenue).await.map(drop)
+    })
+    .await;
     let expiring = crm::contracts::ContractFilter { expiring: true, ..Default::default() };
     time("contracts, ending within 30 days, by signing", || async {
         crm.list_contracts(manager, &expiring).await.map(drop)
