@@ -7,4 +7,6 @@
 drop index leads_name;
 create index leads_name on leads (search, id, is_archived, status, created_at, campaign_id, owner_id);
 
-analyze leads;
+-- the new index's statistics alone: `analyze leads` read every index of a million leads (10 s
+-- at the first start after the upgrade, 0.8 for this one)
+analyze leads_name;

@@ -249,8 +249,7 @@ impl Search {
                 return list.clone().searched(ids, PastBound::List(Box::new(list.with_clause(on_row))));
             }
         }
-        let narrowed = others.narrowed;
-        self.bounded(list, backend, ("leads", "l"), on_row, Some((others.filters, others.status, narrowed)), sorted)
+        self.bounded(list, backend, ("leads", "l"), on_row, Some(others), sorted)
     }
 
     /// SQLite: the ids of the live leads of `status` that hold the search, up to one past
@@ -292,16 +291,16 @@ impl Search {
         backend: Backend,
         (table, alias): (&'static str, &'static str),
         on_row: Query,
-        filters: Option<(Query, Option<LeadStatus>, bool)>,
+        conditions: Option<LeadConditions>,
         sorted: SearchedSort,
     ) -> ListQuery {
         if let Self::Prefix(needle) = self {
             return prefix_list(list, backend, (table, alias), on_row, sorted, needle);
         }
-        let status = filters.as_ref().and_then(|(_, status, _)| *status);
-        let narrowed = filters.as_ref().is_some_and(|(_, _, narrowed)| *narrowed);
-        let own = filters.as_ref().map(|(filters, _, _)| filters.clone());
-        let split = filters.and_then(|(filters, status, _)| self.split_ids(backend, (table, alias), filters, status));
+        let status = conditions.as_ref().and_then(|c| c.status);
+        let narrowed = conditions.as_ref().is_some_and(|c| c.narrowed);
+        let own = conditions.as_ref().map(|c| c.filters.clone());
+        let split = conditions.and_then(|c| self.split_ids(backend, (table, alias), c.filters, c.status));
         let in_two_parts = split.is_some();
         // (where the list is narrower than a status, the matches are those ids: see below)
         let matches = split.clone().filter(|_| narrowed);
