@@ -352,6 +352,8 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
         ..Default::default()
     };
     time("leads, created within a month", || leads(crm, manager, month.clone())).await;
+    let year = LeadFilter { created_from: Some(anchor - chrono::Days::new(365)), ..Default::default() };
+    time("leads, created within a year", || leads(crm, manager, year.clone())).await;
     let month_in_work = LeadFilter { status: Some(LeadStatus::InWork), ..month.clone() };
     time("leads, created within a month, status filter", || leads(crm, manager, month_in_work.clone())).await;
     let duplicates = LeadFilter { duplicates: true, ..Default::default() };
@@ -431,6 +433,41 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     })
     .await;
     time("my day (manager: tasks and ending contracts)", || async { crm.my_day(manager).await.map(drop) }).await;
+    // the lists' other filters and sorts a user picks (the demo gives every client to the
+    // manager: one owner's list is the whole list, the worst case)
+    let owned = ClientFilter { owner_id: Some(manager.user_id), ..Default::default() };
+    time("clients, one owner", || async { crm.list_clients(manager, &owned).await.map(drop) }).await;
+    let owned_by_name = ClientFilter { sort: ClientSort::FullName, ..owned.clone() };
+    time("clients, one owner, sorted by name", || async { crm.list_clients(manager, &owned_by_name).await.map(drop) })
+        .await;
+    let archived_too = ClientFilter { include_archived: true, ..Default::default() };
+    time("clients, archived too", || async { crm.list_clients(manager, &archived_too).await.map(drop) }).await;
+    let (_, middle_client) = middle_records(crm).await;
+    let of_client =
+        crm::contracts::ContractFilter { client_id: Some(ClientId::new(middle_client)), ..Default::default() };
+    time("contracts of one client", || async { crm.list_contracts(manager, &of_client).await.map(drop) }).await;
+    let unassigned = crm::contracts::ContractFilter { unassigned_only: true, ..Default::default() };
+    time("contracts with no client (the conversion's picker)", || async {
+        crm.list_contracts(manager, &unassigned).await.map(drop)
+    })
+    .await;
+    let services = crm::services::ServiceFilter { search: "сайт".into(), ..Default::default() };
+    time("services, search by name", || async { crm.list_services(&marketer, &services).await.map(drop) }).await;
+    let by_budget = crm::campaigns::CampaignFilter {
+        sort: crm::campaigns::CampaignSort::Budget,
+        channel_id: Some(ChannelId::new(1)),
+        ..Default::default()
+    };
+    time("campaigns, one channel, by budget", || async { crm.list_campaigns(&marketer, &by_budget).await.map(drop) })
+        .await;
+    let leads_archived_too = LeadFilter { include_archived: true, ..Default::default() };
+    time("leads, archived too", || leads(crm, manager, leads_archived_too.clone())).await;
+    let campaign_by_name = LeadFilter { sort: LeadSort::FullName, ..one_campaign.clone() };
+    time("leads, one campaign, sorted by name", || leads(crm, manager, campaign_by_name.clone())).await;
+    let campaign_in_work = LeadFilter { status: Some(LeadStatus::InWork), ..one_campaign.clone() };
+    time("leads, one campaign, status filter", || leads(crm, manager, campaign_in_work.clone())).await;
+    let month_by_status = LeadFilter { sort: LeadSort::Status, ..month.clone() };
+    time("leads, created within a month, sorted by status", || leads(crm, manager, month_by_status.clone())).await;
     for (sort, name) in
         [(ClientSort::CreatedAt, "date"), (ClientSort::FullName, "name"), (ClientSort::Revenue, "revenue")]
     {
@@ -486,6 +523,17 @@ async fn days_work(crm: &Crm, manager: &Actor) {
     let (lead, client) = middle_records(crm).await;
     time("lead card + first timeline page", || async { crm.lead_card(manager, LeadId::new(lead)).await.map(drop) })
         .await;
+    // a lead worked on for years: 5,000 entries on its timeline, its first and 50th pages
+    let busy = busy_lead(crm).await;
+    time("lead card of a lead with 5,000 entries", || async {
+        crm.lead_card(manager, LeadId::new(busy)).await.map(drop)
+    })
+    .await;
+    let deep = PageRequest::new(2_500, 50);
+    time("timeline of a lead with 5,000 entries, page 50", || async {
+        crm.timeline(manager, crm::history::Record::Lead(LeadId::new(busy)), deep).await.map(drop)
+    })
+    .await;
     time("client card + contracts + timeline", || async {
         crm.client_card(manager, ClientId::new(client)).await.map(drop)
     })
@@ -737,6 +785,34 @@ async fn add_history(crm: &Crm) -> i64 {
     tx.execute(crm::db::Query::new("analyze")).await.expect("analyze");
     tx.commit().await.expect("commit");
     i64::try_from(added).unwrap_or(i64::MAX)
+}
+
+/// A lead a third of the way down the table with 5,000 notes on its timeline (added once: a
+/// database kept by --postgres-url has them from an earlier run).
+async fn busy_lead(crm: &Crm) -> i64 {
+    let mut tx = crm.db().write().await.expect("write");
+    let lead: i64 = tx.scalar(crm::db::Query::new("select max(id) / 3 from leads")).await.expect("a lead");
+    let earlier: i64 = tx
+        .scalar(
+            crm::db::Query::new("select count(*) from audit_log where entity = 'lead' and entity_id = $1").bind(lead),
+        )
+        .await
+        .expect("its entries");
+    if earlier < 5_000 {
+        tx.execute(
+            crm::db::Query::new(
+                "insert into audit_log (at, user_id, action, entity, entity_id, details, changes)
+                 with recursive n(k) as (select 1 union all select k + 1 from n where k < 5000)
+                 select l.created_at, l.created_by, 'note', 'lead', l.id, 'Звонок клиенту', ''
+                 from leads l cross join n where l.id = $1",
+            )
+            .bind(lead),
+        )
+        .await
+        .expect("the notes");
+    }
+    tx.commit().await.expect("commit");
+    lead
 }
 
 /// A lead and a client from the middle of the tables.
