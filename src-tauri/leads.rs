@@ -254,7 +254,7 @@ impl Crm {
             };
             return Ok(search.bounded_leads_list(list, self.db.backend(), on_row, others, sorted));
         }
-        let Some(kept) = self.kept_lead_count(filter) else {
+        let Some(kept) = self.kept_lead_count(filter).or_else(|| self.kept_dated_count(filter)) else {
             return Ok(list);
         };
         let list = list.with_kept_count(kept);
@@ -291,6 +291,88 @@ impl Crm {
             q.push(" and k.owner_id = ").push_bind(owner);
         }
         Some(q)
+    }
+
+    /// The total of a list of the live leads created within dates (and nothing else) from the
+    /// roll-ups' live leads per local day (migrations/*/0022_stat_day_totals.sql), which count
+    /// the leads of a campaign, and the leads without one counted from their rows: a month's
+    /// 94,000 leads counted from the dates' index took 13-18 ms at a million leads, a year's
+    /// 42 (SQLite) and 80 (PostgreSQL); the days' totals are a few hundred rows.
+    ///
+    /// The roll-ups' days are this computer's on SQLite, as the list's are. On PostgreSQL they
+    /// are the office's (its time zone): where this computer's days start at other instants
+    /// (another zone), the rows are counted as before.
+    fn kept_dated_count(&self, filter: &LeadFilter) -> Option<Query> {
+        // (every field named: a filter added later must say here whether the days serve it)
+        let LeadFilter {
+            search,
+            status,
+            campaign_id,
+            owner_id,
+            created_from,
+            created_to,
+            include_archived,
+            duplicates,
+            sort: _,
+            direction: _,
+            page: _,
+        } = filter;
+        let others = Search::parse(search, self.settings.phone_region).is_some()
+            || status.is_some()
+            || campaign_id.is_some()
+            || owner_id.is_some()
+            || *include_archived
+            || *duplicates;
+        if others || (created_from.is_none() && created_to.is_none()) {
+            return None;
+        }
+        // the list's bounds: the instants this computer's days start at
+        let after = created_to.and_then(|to| to.checked_add_days(Days::new(1)));
+        let bounds = |q: &mut Query| {
+            if let Some(from) = created_from {
+                q.push(" and l.created_at >= ").push_bind(date::local_day_start(*from));
+            }
+            if let Some(after) = after {
+                q.push(" and l.created_at < ").push_bind(date::local_day_start(after));
+            }
+        };
+        let days = |q: &mut Query, day: &str| {
+            if let Some(from) = created_from {
+                q.push(&format!(" and {day} >= ")).push_bind(*from);
+            }
+            if let Some(to) = created_to {
+                q.push(&format!(" and {day} <= ")).push_bind(*to);
+            }
+        };
+        let mut without_campaign =
+            Query::new("select count(*) from leads l where l.campaign_id is null and l.is_archived = false");
+        bounds(&mut without_campaign);
+        Some(match self.db.backend() {
+            Backend::Sqlite => {
+                let mut q = Query::new("select (select coalesce(sum(t.leads), 0) from stat_day_totals t where 1 = 1");
+                days(&mut q, "t.day");
+                q.push(") + (").append(without_campaign).push(")");
+                q
+            }
+            Backend::Postgres => {
+                // the office's days start where this computer's do (midnight, office time),
+                // else every row is counted
+                let mut q = Query::new("select case when true");
+                for day in [created_from, &after].into_iter().flatten() {
+                    q.push(" and cast(cast(")
+                        .push_bind(*day)
+                        .push(" as date) as timestamp) at time zone o.time_zone = ");
+                    q.push_bind(date::local_day_start(*day));
+                }
+                q.push(" then cast((select coalesce(sum(p.n), 0) from crm_live_leads_per_day() p where 1 = 1");
+                days(&mut q, "p.day");
+                q.push(") as bigint) + (").append(without_campaign).push(")");
+                q.push(" else (select count(*) from leads l where l.is_archived = false");
+                bounds(&mut q);
+                q.push(") end from office o");
+                q
+            }
+        })
     }
 
     /// ` where ...` for a lead filter, on alias `l`.
