@@ -434,6 +434,13 @@ pub async fn whole_story(app: &App, document: &std::path::Path, screenshots: boo
     let owners: Vec<&str> =
         clients["items"].as_array().unwrap().iter().map(|c| c["owner_name"].as_str().unwrap()).collect();
     assert_eq!(owners, ["Мария Менеджерова", "Мария Менеджерова"]);
+    // the clients list filtered by owner: hers, then someone's who has none
+    app.select("[name=owner_id]", "Мария Менеджерова").await;
+    app.wait_text("table[data-list=list_clients] td", "Мария Сидорова").await;
+    app.select("[name=owner_id]", "Ольга Операторова").await;
+    app.wait_text("table[data-list=list_clients] .empty-title", "Ничего не найдено").await;
+    app.select("[name=owner_id]", "Все ответственные").await;
+    app.wait_text("table[data-list=list_clients] td", "Иван Петров").await;
 
     // The administrator deactivates the operator: the next sign-in says so.
     app.go("admin").await;
