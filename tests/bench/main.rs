@@ -232,7 +232,7 @@ async fn run(backend: &str, url: &str, args: &Args, anchor: NaiveDate) {
     }
     let admin = crm.sign_in("admin", "bench-password").await.expect("sign in");
     if args.wants("day") {
-        days_work(&crm, &manager).await;
+        days_work(&crm, &manager, anchor).await;
     }
     data_in_out(backend, &crm, &admin, args).await;
     println!();
@@ -507,7 +507,7 @@ async fn lead_pages(crm: &Crm, manager: &Actor, name: &str, filter: LeadFilter) 
 }
 
 /// The day's work: cards, the board, my day, the history page.
-async fn days_work(crm: &Crm, manager: &Actor) {
+async fn days_work(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     // The day's work, with about five history entries per lead (the 5,000,000 at a
     // million): the demo's story of each lead (about 2.6) and a note and an edit added here.
     let started = Instant::now();
@@ -562,6 +562,23 @@ async fn days_work(crm: &Crm, manager: &Actor) {
         };
         time(&format!("board, searched by {what}"), || async { crm.lead_board(&operator, &filter).await.map(drop) })
             .await;
+    }
+    // the board's other filters: one campaign, one's own leads (the operator's: all of them in
+    // the demo), a month
+    for (what, leads) in [
+        ("one campaign", LeadFilter { campaign_id: Some(CampaignId::new(7)), ..Default::default() }),
+        ("mine", LeadFilter { owner_id: Some(operator.user_id), ..Default::default() }),
+        (
+            "created within a month",
+            LeadFilter {
+                created_from: Some(anchor - chrono::Days::new(60)),
+                created_to: Some(anchor - chrono::Days::new(30)),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let filter = crm::board::BoardFilter { leads, ..Default::default() };
+        time(&format!("board, {what}"), || async { crm.lead_board(&operator, &filter).await.map(drop) }).await;
     }
     time("picker search (campaigns, \"осень\")", || async {
         crm.campaign_options(&operator, "осень").await.map(drop)
