@@ -2,7 +2,7 @@
 //! (nothing is recorded twice): a lead's or client's timeline on its card, notes people add to
 //! it, and the administrator's History page of every change.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{Crm, Page, PageRequest};
@@ -217,8 +217,8 @@ impl Crm {
             if let Some(from) = filter.from {
                 q.push(" and a.at >= ").push_bind(date::local_day_start(from));
             }
-            if let Some(to) = filter.to.and_then(|d| d.checked_add_days(Days::new(1))) {
-                q.push(" and a.at < ").push_bind(date::local_day_start(to));
+            if let Some(end) = filter.to.and_then(date::local_day_end) {
+                q.push(" and a.at < ").push_bind(end);
             }
             q
         };

@@ -326,8 +326,11 @@ impl Crm {
         if others || (created_from.is_none() && created_to.is_none()) {
             return None;
         }
-        // the list's bounds: the instants this computer's days start at
-        let after = created_to.and_then(|to| to.checked_add_days(Days::new(1)));
+        // the list's bounds: the instants this computer's days start at (as `conditions`'s:
+        // the day after the last, unless past the years a date may have)
+        let after = created_to
+            .and_then(|to| to.checked_add_days(Days::new(1)))
+            .filter(|after| date::YEARS.contains(&chrono::Datelike::year(after)));
         let bounds = |q: &mut Query| {
             if let Some(from) = created_from {
                 q.push(" and l.created_at >= ").push_bind(date::local_day_start(*from));
@@ -400,8 +403,8 @@ impl Crm {
         if let Some(from) = filter.created_from {
             q.push(" and l.created_at >= ").push_bind(date::local_day_start(from));
         }
-        if let Some(to) = filter.created_to.and_then(|d| d.checked_add_days(Days::new(1))) {
-            q.push(" and l.created_at < ").push_bind(date::local_day_start(to));
+        if let Some(end) = filter.created_to.and_then(date::local_day_end) {
+            q.push(" and l.created_at < ").push_bind(end);
         }
         match Search::parse(&filter.search, self.settings.phone_region) {
             Some(search) if on_row => search.push_on_row(&mut q, self.db.backend(), "leads", "l"),

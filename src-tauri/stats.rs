@@ -350,11 +350,8 @@ fn push_lead_conditions(q: &mut Query, filter: &StatsFilter) {
     if let Some(from) = filter.from {
         q.push(" and l.created_at >= ").push_bind(date::local_day_start(from));
     }
-    if let Some(to) = filter.to {
-        // The last representable day has no next day: then there is no upper bound.
-        if let Some(next) = to.checked_add_days(chrono::Days::new(1)) {
-            q.push(" and l.created_at < ").push_bind(date::local_day_start(next));
-        }
+    if let Some(end) = filter.to.and_then(date::local_day_end) {
+        q.push(" and l.created_at < ").push_bind(end);
     }
     if filter.channel_id.is_some() || filter.service_id.is_some() {
         // only the leads of the campaigns asked for are aggregated

@@ -14,6 +14,16 @@ pub fn local_day_start(day: NaiveDate) -> DateTime<Utc> {
     midnight.and_local_timezone(Local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| midnight.and_utc())
 }
 
+/// The UTC instant the calendar day after `day` starts (see [`local_day_start`]): a filter's
+/// exclusive upper bound for "up to and including `day`". `None` past [`YEARS`]: nothing is
+/// stored later, and on SQLite such an instant (year 10000, written "+10000-01-01T...") sorts
+/// as text before every stored one, which emptied a list filtered up to 31.12.9999.
+pub fn local_day_end(day: NaiveDate) -> Option<DateTime<Utc>> {
+    day.checked_add_days(chrono::Days::new(1))
+        .filter(|next| YEARS.contains(&chrono::Datelike::year(next)))
+        .map(local_day_start)
+}
+
 pub fn required(field: &'static str, input: &str) -> Result<NaiveDate, FieldError> {
     optional(field, input)?.ok_or_else(|| FieldError::new(field, "required"))
 }

@@ -456,6 +456,16 @@ both_backends! {
         let today = Local::now().date_naive();
         let yesterday = HistoryFilter { to: today.pred_opt(), ..Default::default() };
         assert_eq!(t.crm.history(&t.admin, &yesterday).await.unwrap().total, 0);
+        // the furthest dates a form takes keep every entry (SQLite compared the day after
+        // 31.12.9999, "+10000-01-01...", as text: before every entry)
+        let widest = HistoryFilter {
+            from: chrono::NaiveDate::from_ymd_opt(1900, 1, 1),
+            to: chrono::NaiveDate::from_ymd_opt(9999, 12, 31),
+            ..Default::default()
+        };
+        let all = t.crm.history(&t.admin, &HistoryFilter::default()).await.unwrap().total;
+        assert!(all > 0);
+        assert_eq!(t.crm.history(&t.admin, &widest).await.unwrap().total, all);
         let bogus = HistoryFilter { entity: Some("passwords".into()), ..Default::default() };
         assert_eq!(field_errors(t.crm.history(&t.admin, &bogus).await.unwrap_err()), [("entity", "not_allowed")]);
         let backwards = HistoryFilter { from: Some(today), to: today.pred_opt(), ..Default::default() };

@@ -700,6 +700,15 @@ both_backends! {
                 assert_eq!(whole.total, whole.items.len() as i64, "{from:?}..{to:?} ({zone:?}): the total");
             }
         }
+        // the furthest dates a form takes keep every live lead
+        let all = List::Leads(LeadFilter::default()).read(&t, PageRequest::new(0, 10)).await.total;
+        let widest = LeadFilter {
+            created_from: chrono::NaiveDate::from_ymd_opt(1900, 1, 1),
+            created_to: chrono::NaiveDate::from_ymd_opt(9999, 12, 31),
+            ..Default::default()
+        };
+        let whole = List::Leads(widest).read(&t, PageRequest::new(0, PageRequest::MAX_LIMIT)).await;
+        assert_eq!((whole.total, whole.items.len() as i64), (all, all), "1900-01-01..9999-12-31");
         // a period holding rows at all: the comparisons above are not of empty lists
         let march = LeadFilter { created_from: day(3, 1), created_to: day(3, 31), ..Default::default() };
         assert!(List::Leads(march).read(&t, PageRequest::new(0, 10)).await.total > 50);
