@@ -11,7 +11,7 @@ pub use input::{search_text, LeadInput};
 pub use search::SEARCH_COUNT_BOUND;
 pub(crate) use search::{Cluster, LeadConditions, Search, SearchedSort};
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use self::input::violated_contact;
@@ -177,6 +177,15 @@ impl LeadFilter {
             && !duplicates
     }
 
+    /// Whether the filter keeps live leads created within dates and asks nothing else (its
+    /// search, sort and page aside).
+    fn asks_dates_alone(&self) -> bool {
+        let undated = Self { created_from: None, created_to: None, ..self.clone() };
+        (self.created_from.is_some() || self.created_to.is_some())
+            && self.status.is_none()
+            && undated.asks_nothing_besides_status()
+    }
+
     /// Whether the filter keeps leads created within dates, of one campaign or of one owner
     /// (fewer than a status does).
     fn is_narrowed(&self) -> bool {
@@ -303,34 +312,13 @@ impl Crm {
     /// are the office's (its time zone): where this computer's days start at other instants
     /// (another zone), the rows are counted as before.
     fn kept_dated_count(&self, filter: &LeadFilter) -> Option<Query> {
-        // (every field named: a filter added later must say here whether the days serve it)
-        let LeadFilter {
-            search,
-            status,
-            campaign_id,
-            owner_id,
-            created_from,
-            created_to,
-            include_archived,
-            duplicates,
-            sort: _,
-            direction: _,
-            page: _,
-        } = filter;
-        let others = Search::parse(search, self.settings.phone_region).is_some()
-            || status.is_some()
-            || campaign_id.is_some()
-            || owner_id.is_some()
-            || *include_archived
-            || *duplicates;
-        if others || (created_from.is_none() && created_to.is_none()) {
+        if !filter.asks_dates_alone() || Search::parse(&filter.search, self.settings.phone_region).is_some() {
             return None;
         }
+        let (created_from, created_to) = (&filter.created_from, &filter.created_to);
         // the list's bounds: the instants this computer's days start at (as `conditions`'s:
         // the day after the last, unless past the years a date may have)
-        let after = created_to
-            .and_then(|to| to.checked_add_days(Days::new(1)))
-            .filter(|after| date::YEARS.contains(&chrono::Datelike::year(after)));
+        let after = created_to.and_then(date::next_day);
         let bounds = |q: &mut Query| {
             if let Some(from) = created_from {
                 q.push(" and l.created_at >= ").push_bind(date::local_day_start(*from));

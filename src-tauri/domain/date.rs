@@ -19,9 +19,12 @@ pub fn local_day_start(day: NaiveDate) -> DateTime<Utc> {
 /// stored later, and on SQLite such an instant (year 10000, written "+10000-01-01T...") sorts
 /// as text before every stored one, which emptied a list filtered up to 31.12.9999.
 pub fn local_day_end(day: NaiveDate) -> Option<DateTime<Utc>> {
-    day.checked_add_days(chrono::Days::new(1))
-        .filter(|next| YEARS.contains(&chrono::Datelike::year(next)))
-        .map(local_day_start)
+    next_day(day).map(local_day_start)
+}
+
+/// The day after `day`, if within [`YEARS`].
+pub fn next_day(day: NaiveDate) -> Option<NaiveDate> {
+    day.checked_add_days(chrono::Days::new(1)).filter(|next| YEARS.contains(&chrono::Datelike::year(next)))
 }
 
 pub fn required(field: &'static str, input: &str) -> Result<NaiveDate, FieldError> {
