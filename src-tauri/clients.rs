@@ -90,15 +90,22 @@ pub struct ClientFilter {
     pub page: PageRequest,
 }
 
-/// The total of a clients list from the counts kept per archived or not
-/// (migrations/*/0028_list_counts.sql), when nothing else filters it.
+/// The total of a clients list from the counts kept per archived or not, and per owner
+/// (migrations/*/0028_list_counts.sql, 0041), when nothing else filters it.
 fn kept_client_count(filter: &ClientFilter) -> Option<Query> {
     // every field named: a filter added later must say here whether the counts serve it
     let ClientFilter { search, campaign_id, owner_id, include_archived, sort: _, direction: _, page: _ } = filter;
-    if !search.trim().is_empty() || campaign_id.is_some() || owner_id.is_some() {
+    if !search.trim().is_empty() || campaign_id.is_some() {
         return None;
     }
-    let mut q = Query::new("select cast(coalesce(sum(k.n), 0) as bigint) from list_counts k where k.list = 'clients'");
+    let list = match owner_id {
+        // (ids below 1 exist nowhere, while the counts keep "no owner" as 0)
+        Some(owner) if owner.get() < 1 => return None,
+        Some(owner) => format!("clients_of:{}", owner.get()),
+        None => "clients".to_owned(),
+    };
+    let mut q = Query::new("select cast(coalesce(sum(k.n), 0) as bigint) from list_counts k where k.list = ");
+    q.push_bind(list);
     if !include_archived {
         q.push(" and k.is_archived = false");
     }

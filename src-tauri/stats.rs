@@ -529,6 +529,7 @@ impl Crm {
         actor.require(Permission::StatsView)?;
         let counts_too = actor.can(Permission::LeadsView);
         let contracts_too = actor.can(Permission::ContractsView);
+        let owners_too = actor.can(Permission::ClientsView);
         type Kept = (Vec<Tally>, Vec<Tally>, Vec<Tally>);
         type Others =
             (Vec<CountDifference>, Vec<ListCountDifference>, Vec<SigningDayDifference>, Vec<SigningDifference>);
@@ -578,18 +579,27 @@ impl Crm {
             } else {
                 ""
             };
+            // and the clients of each owner where the clients may be read (the statistics'
+            // view of them has no owner)
+            let owners = if owners_too {
+                " union all select 'clients_of:' || coalesce(owner_id, 0), is_archived, count(*) from clients
+                  group by 1, 2"
+            } else {
+                ""
+            };
             let lists = tx
                     .fetch_all(Query::new(format!(
                         "select list, is_archived, cast(sum(kept) as bigint) as kept, cast(sum(counted) as bigint) as counted from (
                              select list, is_archived, n as kept, 0 as counted from list_counts
-                             where list <> 'contracts' or {contracts_too}
+                             where (list <> 'contracts' or {contracts_too})
+                                 and (list not like 'clients_of:%' or {owners_too})
                              union all
                              select list, is_archived, 0, n from (
                                  select 'clients' as list, is_archived, count(*) as n from stat_clients
                                  group by is_archived
                                  union all
                                  select 'sold_clients', is_archived, count(*) from stat_clients
-                                 where contracts > 0 group by is_archived{contracts}) c
+                                 where contracts > 0 group by is_archived{contracts}{owners}) c
                          ) x
                          group by list, is_archived having sum(kept) <> sum(counted) order by list, is_archived"
                     )))
@@ -993,7 +1003,9 @@ const LIST_COUNTED: &str = "insert into list_counts (list, is_archived, n)
      union all
      select 'clients', is_archived, count(*) from clients group by is_archived
      union all
-     select 'sold_clients', is_archived, count(*) from clients where contracts > 0 group by is_archived";
+     select 'sold_clients', is_archived, count(*) from clients where contracts > 0 group by is_archived
+     union all
+     select 'clients_of:' || coalesce(owner_id, 0), is_archived, count(*) from clients group by 1, 2";
 
 /// The signing days of migrations/*/0029_signing_days.sql made from the contracts (a rebuild).
 const SIGNING_COUNTED: &str = "insert into signing_days (day, signed, continued)

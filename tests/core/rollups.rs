@@ -61,6 +61,8 @@ struct World {
     leads: Vec<LeadId>,
     clients: Vec<ClientId>,
     contracts: Vec<ContractId>,
+    /// Clients are handed between the administrator and this manager.
+    manager: crm::domain::id::UserId,
     serial: u32,
 }
 
@@ -82,7 +84,17 @@ async fn world(t: &TestCrm) -> World {
         };
         campaigns.push(t.crm.create_campaign(&t.admin, &input).await.unwrap().id);
     }
-    World { campaigns, channels, services, leads: Vec::new(), clients: Vec::new(), contracts: Vec::new(), serial: 0 }
+    let manager = t.user("masha", &["manager"]).await.user_id;
+    World {
+        campaigns,
+        channels,
+        services,
+        leads: Vec::new(),
+        clients: Vec::new(),
+        contracts: Vec::new(),
+        manager,
+        serial: 0,
+    }
 }
 
 fn input_of(lead: &Lead) -> LeadInput {
@@ -111,7 +123,7 @@ async fn step(t: &TestCrm, w: &mut World, rng: &mut Rng) {
     w.serial += 1;
     let n = w.serial;
     let lead_id = rng.pick(&w.leads);
-    match rng.below(13) {
+    match rng.below(14) {
         0..=2 => {
             let campaign_id = if rng.chance(15) { None } else { rng.pick(&w.campaigns) };
             let input = LeadInput {
@@ -191,6 +203,13 @@ async fn step(t: &TestCrm, w: &mut World, rng: &mut Rng) {
             let take = if rng.chance(50) { vec!["campaign_id".to_owned()] } else { Vec::new() };
             let input = MergeInput { keep, keep_version: a.version, drop, drop_version: b.version, take };
             expected(t.crm.merge_leads(&t.admin, &input).await);
+        }
+        12 => {
+            // a client handed to the manager or back
+            let Some(id) = rng.pick(&w.clients) else { return };
+            let c = t.crm.get_client(&t.admin, id).await.unwrap();
+            let owner = if c.owner_id == Some(w.manager) { t.admin.user_id } else { w.manager };
+            expected(t.crm.set_owner(&t.admin, crm::history::Record::Client(id), c.version, owner).await);
         }
         _ => {
             // several at once: archive, restore or a status
@@ -274,6 +293,20 @@ async fn assert_counts(t: &TestCrm, w: &World, rng: &mut Rng, context: &str) {
         let kept = t.crm.list_leads(&t.admin, &filter).await.unwrap().total;
         assert_eq!(kept, counted_leads(t, &filter).await, "{context}: {filter:?}");
     }
+    // the clients of one owner (0041)
+    let owner = if rng.chance(50) { t.admin.user_id } else { w.manager };
+    let include_archived = rng.chance(30);
+    let clients = crm::clients::ClientFilter { owner_id: Some(owner), include_archived, ..Default::default() };
+    let kept = t.crm.list_clients(&t.admin, &clients).await.unwrap().total;
+    let mut q = Query::new("select count(*) from clients where owner_id = ");
+    q.push_bind(owner);
+    if !include_archived {
+        q.push(" and is_archived = false");
+    }
+    let mut tx = t.crm.db().read().await.unwrap();
+    let counted: i64 = tx.scalar(q).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(kept, counted, "{context}: {clients:?}");
 }
 
 /// The leads `filter` keeps (its status, campaign, owner, dates, archived or not) counted from
@@ -352,6 +385,8 @@ both_backends! {
         // (a count of archived contracts three above the rows, whether or not it had a row)
         tx.execute(Query::new("delete from list_counts where list = 'contracts' and is_archived = true")).await.unwrap();
         tx.execute(Query::new("insert into list_counts (list, is_archived, n) select 'contracts', true, count(*) + 3 from contracts where is_archived = true")).await.unwrap();
+        // (two live clients of an owner who has none)
+        tx.execute(Query::new("insert into list_counts (list, is_archived, n) values ('clients_of:999999', false, 2)")).await.unwrap();
         // (four contracts following one signed on a day nothing was signed)
         tx.execute(Query::new("insert into signing_days (day, signed, continued) values ($1, 0, 4)")
             .bind(NaiveDate::from_ymd_opt(2001, 3, 3).unwrap())).await.unwrap();
@@ -359,7 +394,7 @@ both_backends! {
 
         let verification = t.crm.verify_stats(&t.admin).await.unwrap();
         let lists: Vec<_> = verification.list_counts.iter().map(|d| (d.list.as_str(), d.is_archived, d.kept - d.counted)).collect();
-        assert_eq!(lists, vec![("contracts", true, 3)], "{verification:?}");
+        assert_eq!(lists, vec![("clients_of:999999", false, 2), ("contracts", true, 3)], "{verification:?}");
         let days: Vec<_> = verification.signing_days.iter().map(|d| (d.day.to_string(), d.kept_signed, d.signed, d.kept_continued, d.continued)).collect();
         assert_eq!(days, vec![("2001-03-03".to_string(), 0, 0, 4, 0)], "{verification:?}");
         assert!(!verification.lead_counts.is_empty() && verification.lead_counts.iter().all(|d| d.campaign_id == w.campaigns[2].get() && d.owner_id == 999_999 && (d.kept, d.counted) == (2, 0)), "{verification:?}");
