@@ -460,6 +460,48 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     };
     time("campaigns, one channel, by budget", || async { crm.list_campaigns(&marketer, &by_budget).await.map(drop) })
         .await;
+    // more pairs of filters and sorts
+    let service_by_amount = crm::contracts::ContractFilter {
+        sort: crm::contracts::ContractSort::Amount,
+        service_id: Some(ServiceId::new(3)),
+        ..Default::default()
+    };
+    time("contracts, one service, by amount", || async {
+        crm.list_contracts(manager, &service_by_amount).await.map(drop)
+    })
+    .await;
+    for (sort, what) in
+        [(crm::contracts::ContractSort::Name, "name"), (crm::contracts::ContractSort::ValidTo, "validity")]
+    {
+        let filter = crm::contracts::ContractFilter { sort, ..service_by_amount.clone() };
+        time(&format!("contracts, one service, by {what}"), || async {
+            crm.list_contracts(manager, &filter).await.map(drop)
+        })
+        .await;
+    }
+    let month_by_name = crm::contracts::ContractFilter {
+        sort: crm::contracts::ContractSort::Name,
+        signed_from: Some(anchor - chrono::Days::new(60)),
+        signed_to: Some(anchor - chrono::Days::new(30)),
+        ..Default::default()
+    };
+    time("contracts, signed within a month, by name", || async {
+        crm.list_contracts(manager, &month_by_name).await.map(drop)
+    })
+    .await;
+    let campaign_by_revenue =
+        ClientFilter { sort: ClientSort::Revenue, campaign_id: Some(CampaignId::new(7)), ..Default::default() };
+    time("clients, one campaign, by revenue", || async {
+        crm.list_clients(manager, &campaign_by_revenue).await.map(drop)
+    })
+    .await;
+    let campaign_month = LeadFilter { campaign_id: Some(CampaignId::new(7)), ..month.clone() };
+    time("leads, one campaign, created within a month", || leads(crm, manager, campaign_month.clone())).await;
+    let archived_by_name = LeadFilter { include_archived: true, sort: LeadSort::FullName, ..Default::default() };
+    time("leads, archived too, sorted by name", || leads(crm, manager, archived_by_name.clone())).await;
+    let archived_searched =
+        LeadFilter { include_archived: true, search: "смирнова".into(), ..Default::default() };
+    time("leads, archived too, search by name", || leads(crm, manager, archived_searched.clone())).await;
     let leads_archived_too = LeadFilter { include_archived: true, ..Default::default() };
     time("leads, archived too", || leads(crm, manager, leads_archived_too.clone())).await;
     let campaign_by_name = LeadFilter { sort: LeadSort::FullName, ..one_campaign.clone() };
@@ -641,6 +683,15 @@ async fn days_work(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     time("history page, a rare kind (users)", || async { crm.history(&admin, &users_only).await.map(drop) }).await;
     let by_user = crm::history::HistoryFilter { user_id: Some(manager.user_id), ..Default::default() };
     time("history page, one user", || async { crm.history(&admin, &by_user).await.map(drop) }).await;
+    let a_month = crm::history::HistoryFilter {
+        from: Some(anchor - chrono::Days::new(60)),
+        to: Some(anchor - chrono::Days::new(30)),
+        ..Default::default()
+    };
+    time("history page, within a month", || async { crm.history(&admin, &a_month).await.map(drop) }).await;
+    let leads_in_a_month = crm::history::HistoryFilter { entity: Some("lead".into()), ..a_month.clone() };
+    time("history page, one kind within a month", || async { crm.history(&admin, &leads_in_a_month).await.map(drop) })
+        .await;
 }
 
 /// The peak memory of this process since the last reset (Linux: VmHWM, reset by writing 5 to
