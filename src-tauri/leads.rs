@@ -316,17 +316,10 @@ impl Crm {
             return None;
         }
         let (created_from, created_to) = (&filter.created_from, &filter.created_to);
-        // the list's bounds: the instants this computer's days start at (as `conditions`'s:
-        // the day after the last, unless past the years a date may have)
-        let after = created_to.and_then(date::next_day);
-        let bounds = |q: &mut Query| {
-            if let Some(from) = created_from {
-                q.push(" and l.created_at >= ").push_bind(date::local_day_start(*from));
-            }
-            if let Some(after) = after {
-                q.push(" and l.created_at < ").push_bind(date::local_day_start(after));
-            }
-        };
+        // the list's own rows counted (its bounds: the instants this computer's days start at)
+        let counted = self.lead_conditions(filter).prefixed("select count(*) from leads l");
+        let mut without_campaign = counted.clone();
+        without_campaign.push(" and l.campaign_id is null");
         let days = |q: &mut Query, day: &str| {
             if let Some(from) = created_from {
                 q.push(&format!(" and {day} >= ")).push_bind(*from);
@@ -335,9 +328,6 @@ impl Crm {
                 q.push(&format!(" and {day} <= ")).push_bind(*to);
             }
         };
-        let mut without_campaign =
-            Query::new("select count(*) from leads l where l.campaign_id is null and l.is_archived = false");
-        bounds(&mut without_campaign);
         Some(match self.db.backend() {
             Backend::Sqlite => {
                 let mut q = Query::new("select (select coalesce(sum(t.leads), 0) from stat_day_totals t where 1 = 1");
@@ -349,6 +339,8 @@ impl Crm {
                 // the office's days start where this computer's do (midnight, office time),
                 // else every row is counted
                 let mut q = Query::new("select case when true");
+                // (the day after the last, as the list's upper bound is)
+                let after = created_to.and_then(date::next_day);
                 for day in [created_from, &after].into_iter().flatten() {
                     q.push(" and cast(cast(")
                         .push_bind(*day)
@@ -358,9 +350,7 @@ impl Crm {
                 q.push(" then cast((select coalesce(sum(p.n), 0) from crm_live_leads_per_day() p where 1 = 1");
                 days(&mut q, "p.day");
                 q.push(") as bigint) + (").append(without_campaign).push(")");
-                q.push(" else (select count(*) from leads l where l.is_archived = false");
-                bounds(&mut q);
-                q.push(") end from office o");
+                q.push(" else (").append(counted).push(") end from office o");
                 q
             }
         })

@@ -7,7 +7,7 @@ import { openForm } from '../form.js';
 import { nameCell, contacts, clipped } from './services.js';
 import { contractFields, contractInput } from './contract-form.js';
 import { openCard } from '../card.js';
-import { pickOwner } from './leads.js';
+import { pickOwner, ownerFilter } from './leads.js';
 import { importButton } from '../import.js';
 
 export function render(container, ctx) {
@@ -23,9 +23,7 @@ export function render(container, ctx) {
     peopleSearch: true,
     filters: [
       { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },
-      // whose clients: one's own first, as on the leads list
-      { name: 'owner_id', type: 'select', label: t('card.owner'), all: t('lead.all_owners'), numeric: true, options: [[ctx.user.user_id, t('lead.mine')]],
-        load: () => call('user_options').then((users) => users.filter((u) => u.id !== ctx.user.user_id).map((u) => [u.id, u.full_name])) },
+      ownerFilter(ctx),
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
     ],
     columns: [

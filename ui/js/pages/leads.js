@@ -29,8 +29,7 @@ export function render(container, ctx) {
     filters: [
       { name: 'status', type: 'select', label: t('lead.status'), all: t('lead.all_statuses'), options: STATUSES.map((s) => [s, t(`lead.status_${s}`)]) },
       { name: 'campaign_id', type: 'picker', label: t('lead.campaign'), all: t('lead.all_campaigns'), search: (text) => call('campaign_options', { search: text }) },
-      { name: 'owner_id', type: 'select', label: t('card.owner'), all: t('lead.all_owners'), numeric: true, options: [[ctx.user.user_id, t('lead.mine')]],
-        load: () => call('user_options').then((users) => users.filter((u) => u.id !== ctx.user.user_id).map((u) => [u.id, u.full_name])) },
+      ownerFilter(ctx),
       { name: 'created_from', type: 'date', label: t('stats.from') },
       { name: 'created_to', type: 'date', label: t('stats.to') },
       { name: 'include_archived', type: 'checkbox', label: t('list.show_archived') },
@@ -109,6 +108,12 @@ function bulkActions(ctx) {
     canEdit ? { id: 'restore', label: t('action.restore'), prepare: () => ({ kind: 'restore' }) } : null,
   ].filter(Boolean);
   return actions.length ? { command: 'bulk_leads', actions } : null;
+}
+
+/** A list's owner filter: one's own records first ("mine"), then each colleague's. */
+export function ownerFilter(ctx) {
+  return { name: 'owner_id', type: 'select', label: t('card.owner'), all: t('lead.all_owners'), numeric: true, options: [[ctx.user.user_id, t('lead.mine')]],
+    load: () => call('user_options').then((users) => users.filter((u) => u.id !== ctx.user.user_id).map((u) => [u.id, u.full_name])) };
 }
 
 /** Asks whom to give the ticked records to. */
