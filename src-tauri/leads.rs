@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use self::input::violated_contact;
 use phonenumber::country::Id as Country;
 
-use crate::app::{audit, audit_entry, now, Crm, Direction, Keyset, ListQuery, Page, PageRequest};
+use crate::app::{audit, audit_entry, now, Crm, Direction, KeptParts, Keyset, ListQuery, Page, PageRequest};
 use crate::db::{reading, transact, Backend, Query, Tx};
 use crate::domain::date;
 use crate::domain::id::{CampaignId, ClientId, ImportId, LeadId, LostReasonId, UserId, Version};
@@ -132,12 +132,32 @@ pub struct LeadFilter {
 /// and the leads without one, counted from their rows (`leads_campaign_created` holds them) where
 /// they are few. Where they are many they are left out, and the days no longer add up to the
 /// list's total: "go to page N" then skips the index's entries as it did.
-const LIVE_LEADS_PER_DAY: &str = "select day, n from crm_live_leads_per_day()
+const LIVE_LEADS_PER_DAY: &str = "select day as part, n from crm_live_leads_per_day()
     union all
     select (l.created_at at time zone o.time_zone)::date, count(*) from leads l cross join office o
     where l.campaign_id is null and l.is_archived = false
         and (select coalesce(sum(k.n), 0) from lead_counts k where k.campaign_id = 0 and k.is_archived = false) <= 20000
     group by 1";
+
+/// The leads counted per first three characters of their search text (migrations/*/0043), the
+/// archived ones too where asked: the parts of the list sorted by name (see
+/// [`crate::app::ListQuery::nth_by_parts`]).
+fn names_per_prefix(backend: Backend, archived_too: bool) -> KeptParts {
+    // (PostgreSQL: compared as the search text is, by code point)
+    let collated = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " collate \"C\"",
+    };
+    let live = if archived_too { "" } else { " and k.is_archived = false" };
+    KeptParts::Prefixes(format!(
+        "select substr(k.list, {}){collated} as part, k.n from list_counts k where k.list like '{NAMES}%'{live}",
+        NAMES.len() + 1
+    ))
+}
+
+/// The list name of the leads counted per first characters of their search text
+/// (migrations/*/0043): `names:ива`.
+pub(crate) const NAMES: &str = "names:";
 
 impl LeadFilter {
     /// Whether the filter keeps every live lead (its sort and page aside; its search too,
@@ -269,8 +289,11 @@ impl Crm {
         let list = list.with_kept_count(kept);
         // (kept counts: no search either)
         let by_date = filter.sort == LeadSort::CreatedAt && filter.asks_every_live_lead();
+        let archived_too = LeadFilter { include_archived: false, ..filter.clone() };
+        let by_name = filter.sort == LeadSort::FullName && archived_too.asks_every_live_lead();
         Ok(match self.db.backend() {
-            Backend::Postgres if by_date => list.with_kept_days(LIVE_LEADS_PER_DAY),
+            Backend::Postgres if by_date => list.with_kept_parts(KeptParts::Days(LIVE_LEADS_PER_DAY.to_owned())),
+            backend if by_name => list.with_kept_parts(names_per_prefix(backend, filter.include_archived)),
             _ => list,
         })
     }

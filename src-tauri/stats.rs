@@ -587,19 +587,26 @@ impl Crm {
             } else {
                 ""
             };
+            // and the leads per first characters of their names where the leads may be read
+            let names = if counts_too {
+                " union all select 'names:' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2"
+            } else {
+                ""
+            };
             let lists = tx
                     .fetch_all(Query::new(format!(
                         "select list, is_archived, cast(sum(kept) as bigint) as kept, cast(sum(counted) as bigint) as counted from (
                              select list, is_archived, n as kept, 0 as counted from list_counts
                              where (list <> 'contracts' or {contracts_too})
                                  and (list not like 'clients_of:%' or {owners_too})
+                                 and (list not like 'names:%' or {counts_too})
                              union all
                              select list, is_archived, 0, n from (
                                  select 'clients' as list, is_archived, count(*) as n from stat_clients
                                  group by is_archived
                                  union all
                                  select 'sold_clients', is_archived, count(*) from stat_clients
-                                 where contracts > 0 group by is_archived{contracts}{owners}) c
+                                 where contracts > 0 group by is_archived{contracts}{owners}{names}) c
                          ) x
                          group by list, is_archived having sum(kept) <> sum(counted) order by list, is_archived"
                     )))
@@ -1005,7 +1012,9 @@ const LIST_COUNTED: &str = "insert into list_counts (list, is_archived, n)
      union all
      select 'sold_clients', is_archived, count(*) from clients where contracts > 0 group by is_archived
      union all
-     select 'clients_of:' || coalesce(owner_id, 0), is_archived, count(*) from clients group by 1, 2";
+     select 'clients_of:' || coalesce(owner_id, 0), is_archived, count(*) from clients group by 1, 2
+     union all
+     select 'names:' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2";
 
 /// The signing days of migrations/*/0029_signing_days.sql made from the contracts (a rebuild).
 const SIGNING_COUNTED: &str = "insert into signing_days (day, signed, continued)

@@ -301,6 +301,12 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     for (sort, name) in [(LeadSort::CreatedAt, "date"), (LeadSort::FullName, "name"), (LeadSort::Status, "status")] {
         lead_pages(crm, manager, name, LeadFilter { sort, ..Default::default() }).await;
     }
+    // by name the other way, and with the archived ones (the pages by number: other counts)
+    let backwards =
+        LeadFilter { sort: LeadSort::FullName, direction: Some(crm::app::Direction::Desc), ..Default::default() };
+    lead_pages(crm, manager, "name, Я to А", backwards).await;
+    let archived_too = LeadFilter { sort: LeadSort::FullName, include_archived: true, ..Default::default() };
+    lead_pages(crm, manager, "name (+archived)", archived_too).await;
     let by_name = LeadFilter { search: "смирнова".into(), ..Default::default() };
     time("leads, search by name", || leads(crm, manager, by_name.clone())).await;
     // one status's leads searched, as the board's columns read them: a surname in work (its
@@ -669,6 +675,42 @@ async fn days_work(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
         // (the page left live for the rows after)
         crm.bulk_leads(&admin, &selection, &crm::bulk::LeadAction::Restore).await.expect("the page restored");
     }
+    // one lead's name corrected, back and forth (its first letters change: the leads counted
+    // per first letters follow), and a new lead saved (its phone and e-mail checked against
+    // every lead)
+    let names = ["Андреева Мария Петровна", "Яковлева Мария Петровна"];
+    let edited = LeadId::new(page[0]);
+    time("lead saved with another name", || {
+        turn += 1;
+        let full_name = names[turn % 2].to_owned();
+        let (crm, admin) = (&crm, &admin);
+        async move {
+            let lead = crm.get_lead(admin, edited).await?;
+            let input = crm::leads::LeadInput {
+                full_name,
+                phone: lead.phone.unwrap_or_default(),
+                email: lead.email.unwrap_or_default(),
+                campaign_id: lead.campaign_id,
+                note: lead.note,
+                ..Default::default()
+            };
+            crm.update_lead(admin, edited, lead.version, &input).await.map(drop)
+        }
+    })
+    .await;
+    let stamp = chrono::Utc::now().timestamp_micros();
+    time("new lead saved", || {
+        turn += 1;
+        let input = crm::leads::LeadInput {
+            full_name: "Новикова Елена Сергеевна".into(),
+            email: format!("bench-{stamp}-{turn}@example.ru"),
+            campaign_id: Some(CampaignId::new(7)),
+            ..Default::default()
+        };
+        let (crm, operator) = (&crm, &operator);
+        async move { crm.create_lead(operator, &input).await.map(drop) }
+    })
+    .await;
     time("my day (operator)", || async { crm.my_day(&operator).await.map(drop) }).await;
     time("task counts (the badge, each minute)", || async { crm.task_counts(&operator).await.map(drop) }).await;
     let mine = LeadFilter { owner_id: Some(operator.user_id), ..Default::default() };

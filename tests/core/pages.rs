@@ -582,7 +582,7 @@ async fn execute_all(t: &TestCrm, statements: &[&str]) {
 both_backends! {
     async fn pages_by_date_found_across_local_midnights_and_leads_without_a_campaign(t: TestCrm) {
         // PostgreSQL finds a page by number from the live leads kept per office-local day
-        // (`ListQuery::nth_by_day`): an office ahead of UTC, rows on either side of its midnight
+        // (`ListQuery::nth_by_parts`): an office ahead of UTC, rows on either side of its midnight
         // and of UTC's, and leads without a campaign (which the roll-ups leave out)
         t.demo(12, 400).await;
         if t.crm.db().backend() == crm::db::Backend::Postgres {
@@ -620,6 +620,60 @@ both_backends! {
             .await;
             check(&t, &List::Leads(LeadFilter::default()), 7).await;
         }
+    }
+}
+
+both_backends! {
+    async fn pages_by_name_found_from_the_leads_counted_per_first_letters(t: TestCrm) {
+        // "go to page N" of the list sorted by name finds its row from the leads counted per
+        // first three characters of their search text (`KeptParts::Prefixes`): texts shorter
+        // than three characters, texts that start others, letters of one, two, three and four
+        // bytes, ties, archived leads, the counts kept by each write's triggers
+        t.demo(14, 400).await;
+        let texts = ["а", "аб", "аб", "абв", "абвг", "ab", "a", "zz", "z", "ω", "ωa", "€€€", "😀", "😀x", "ёж", "е", "0", ""];
+        let mut statements = Vec::new();
+        for (k, text) in texts.iter().enumerate() {
+            statements.push(format!("update leads set search = '{text}' where id % 23 = {k}"));
+        }
+        for (k, text) in ["а", "аб", "z", "ω"].iter().enumerate() {
+            statements.push(format!("update leads set search = '{text}' || search where id % 29 = {k}"));
+        }
+        statements.push("update leads set is_archived = true where id % 19 = 0 and id not in (select lead_id from clients)".into());
+        statements.push("update leads set is_archived = false where id % 38 = 0".into());
+        execute_all(&t, &statements.iter().map(String::as_str).collect::<Vec<_>>()).await;
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap().list_counts, [], "the names are counted as they change");
+        let lists = |direction| {
+            [false, true].map(|include_archived| {
+                List::Leads(LeadFilter { sort: LeadSort::FullName, direction, include_archived, ..Default::default() })
+            })
+        };
+        for direction in [None, Some(Direction::Desc)] {
+            for list in lists(direction) {
+                check(&t, &list, 7).await;
+                check(&t, &list, 50).await;
+            }
+        }
+        // the pages are found by the counts indeed: three leads moved from the first part of
+        // the alphabet (the empty text) to the last behind the triggers' back (the parts' sum
+        // still the list's total) put every page by number between them three rows on
+        let moved = [
+            "update list_counts set n = n - 3 where list = 'names:' and is_archived = false",
+            "update list_counts set n = n + 3 where list = 'names:😀x' and is_archived = false",
+        ];
+        execute_all(&t, &moved).await;
+        let list = &lists(None)[0];
+        let order = list.read(&t, PageRequest::new(0, PageRequest::MAX_LIMIT)).await.items;
+        let page = list.read(&t, PageRequest::new(70, 7)).await;
+        assert_eq!(page.items, order[73..80], "the 74th row is taken for the 71st");
+        let differences = t.crm.verify_stats(&t.admin).await.unwrap().list_counts;
+        let lists_of = differences.iter().map(|d| (d.list.as_str(), d.kept - d.counted)).collect::<Vec<_>>();
+        assert_eq!(lists_of, [("names:", -3), ("names:😀x", 3)]);
+        // and once the parts no longer add up to the list, the rows' positions are skipped to
+        execute_all(&t, &["update list_counts set n = n + 1 where list = 'names:' and is_archived = false"]).await;
+        check(&t, &lists(None)[0], 7).await;
+        t.crm.rebuild_stats(&t.admin).await.unwrap();
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default());
+        check(&t, &lists(None)[0], 7).await;
     }
 }
 

@@ -387,6 +387,8 @@ both_backends! {
         tx.execute(Query::new("insert into list_counts (list, is_archived, n) select 'contracts', true, count(*) + 3 from contracts where is_archived = true")).await.unwrap();
         // (two live clients of an owner who has none)
         tx.execute(Query::new("insert into list_counts (list, is_archived, n) values ('clients_of:999999', false, 2)")).await.unwrap();
+        // (four archived leads whose names start with letters no lead's does)
+        tx.execute(Query::new("insert into list_counts (list, is_archived, n) values ('names:zzz', true, 4)")).await.unwrap();
         // (four contracts following one signed on a day nothing was signed)
         tx.execute(Query::new("insert into signing_days (day, signed, continued) values ($1, 0, 4)")
             .bind(NaiveDate::from_ymd_opt(2001, 3, 3).unwrap())).await.unwrap();
@@ -394,7 +396,7 @@ both_backends! {
 
         let verification = t.crm.verify_stats(&t.admin).await.unwrap();
         let lists: Vec<_> = verification.list_counts.iter().map(|d| (d.list.as_str(), d.is_archived, d.kept - d.counted)).collect();
-        assert_eq!(lists, vec![("clients_of:999999", false, 2), ("contracts", true, 3)], "{verification:?}");
+        assert_eq!(lists, vec![("clients_of:999999", false, 2), ("contracts", true, 3), ("names:zzz", true, 4)], "{verification:?}");
         let days: Vec<_> = verification.signing_days.iter().map(|d| (d.day.to_string(), d.kept_signed, d.signed, d.kept_continued, d.continued)).collect();
         assert_eq!(days, vec![("2001-03-03".to_string(), 0, 0, 4, 0)], "{verification:?}");
         assert!(!verification.lead_counts.is_empty() && verification.lead_counts.iter().all(|d| d.campaign_id == w.campaigns[2].get() && d.owner_id == 999_999 && (d.kept, d.counted) == (2, 0)), "{verification:?}");
@@ -409,8 +411,12 @@ both_backends! {
         let operator = t.user("olga", &["operator"]).await;
         assert!(matches!(t.crm.rebuild_stats(&operator).await, Err(Error::Forbidden(_))));
         assert!(!t.crm.verify_stats(&operator).await.unwrap().is_empty(), "every role may verify");
-        // an operator does not see contracts, nor how many there are
-        assert!(t.crm.verify_stats(&operator).await.unwrap().list_counts.is_empty());
+        // an operator does not see contracts, nor how many there are, nor clients' owners; the
+        // leads' names are theirs
+        let lists = t.crm.verify_stats(&operator).await.unwrap().list_counts;
+        assert_eq!(lists.iter().map(|d| d.list.as_str()).collect::<Vec<_>>(), ["names:zzz"]);
+        let marketer = t.user("mark", &["marketer"]).await;
+        assert_eq!(t.crm.verify_stats(&marketer).await.unwrap().list_counts, []);
 
         t.crm.rebuild_stats(&t.admin).await.unwrap();
         assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default());
