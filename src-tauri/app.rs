@@ -209,16 +209,19 @@ pub(crate) struct ListQuery {
     kept_parts: Option<KeptParts>,
 }
 
-/// A list's rows counted ahead of time in consecutive parts of its sort's first column: a query
-/// `select part, n` (a part may come more than once: its rows are summed).
+/// A list's rows counted ahead of time in consecutive parts of its sort: `per_part`, a query
+/// `select part, n` (a part may come more than once: its rows are summed), names each part by
+/// text that sorts as the parts do (compared by code point), and `start` of a name gives the
+/// values of the sort's first key columns (as many as it gives) at and after which that part's
+/// rows lie, before the next part's (`None`: a name it does not know; the counts are not used).
 #[derive(Clone)]
-pub(crate) enum KeptParts {
-    /// Per office-local day (PostgreSQL), a list keyed by its creation time first.
-    Days(String),
-    /// Per first characters of a text column compared by code point: a part holds the texts
-    /// that start with it (a text shorter than the part's length is a part of its own).
-    Prefixes(String),
+pub(crate) struct KeptParts {
+    pub per_part: String,
+    pub start: PartStart,
 }
+
+/// Where a kept part's rows start in the list's sort, from the part's name: see [`KeptParts`].
+pub(crate) type PartStart = fn(&str) -> Option<Vec<Value>>;
 
 /// What a page read by key is cut from before the list's joins see it.
 #[derive(Clone)]
@@ -791,8 +794,8 @@ impl ListQuery {
     /// then the row skipped to within that part alone. Skipping half a million entries of the
     /// dates' index took 45-76 ms (PostgreSQL, psql, warm), of the names' 53-139; the day and the
     /// 1,204 entries within it 0.4-2.2. `None` where the parts do not add up to the list's
-    /// `total` (a write committed between the two reads, say): the caller skips the index's
-    /// entries.
+    /// `total` (a write committed between the two reads, say) or a part's name is not known:
+    /// the caller skips the index's entries.
     async fn nth_by_parts(
         &self,
         tx: &mut Tx,
@@ -803,59 +806,54 @@ impl ListQuery {
         total: i64,
     ) -> Result<Option<i64>> {
         let order = direction.sql();
-        let running = |per_part: &str, bound: &str, from: &str| {
+        let running = |per_part: &str, bound: &str| {
             let mut q = Query::new(format!(
                 "with d as (select part, sum(n) as n from ({per_part}) p group by part),
                  r as (select part, n, sum(n) over (order by part{order}) as upto,
                               lag(part) over (order by part{order}) as before from d)
                  select {bound}, cast(r.upto - r.n as bigint), cast((select sum(n) from d) as bigint)
-                 from r{from} where r.upto > "
+                 from r where r.upto > "
             ));
             q.push_bind(skip).push(&format!(" order by r.part{order} limit 1"));
             q
         };
-        // the row's part and those after it (read in `direction`) are the rows past `bound`
-        let (bound, above, whole): (Option<Value>, i64, i64) = match parts {
-            KeptParts::Days(per_day) => {
-                // read newest first, the row's day ends before the next day's start; oldest
-                // first, it starts at its own day's
-                let next = match direction {
-                    Direction::Desc => 1,
-                    Direction::Asc => 0,
-                };
-                let bound = format!("cast(r.part + {next} as timestamp) at time zone o.time_zone");
-                let query = running(per_day, &bound, " cross join office o");
-                let Some((bound, above, whole)) = tx.fetch_optional::<(DateTime<Utc>, i64, i64)>(query).await? else {
-                    return Ok(None);
-                };
-                (Some(bound.into()), above, whole)
-            }
-            KeptParts::Prefixes(per_prefix) => {
-                // oldest first, the row's part starts with its own prefix (every text of an
-                // earlier part is smaller); newest first, before the next part's (none: the
-                // last part)
-                let bound = match direction {
-                    Direction::Asc => "r.part",
-                    Direction::Desc => "r.before",
-                };
-                let query = running(per_prefix, bound, "");
-                let Some((bound, above, whole)) = tx.fetch_optional::<(Option<String>, i64, i64)>(query).await? else {
-                    return Ok(None);
-                };
-                (bound.map(Value::from), above, whole)
-            }
+        // the row's part and those after it (read in `direction`) are the rows past a bound: in
+        // the list's order, the row's part's own start; the other way, the start of the part
+        // after it (none: the last part)
+        let bound = match direction {
+            Direction::Asc => "r.part",
+            Direction::Desc => "r.before",
+        };
+        let query = running(&parts.per_part, bound);
+        let Some((part, above, whole)) = tx.fetch_optional::<(Option<String>, i64, i64)>(query).await? else {
+            return Ok(None);
         };
         if whole != total {
             tracing::debug!(whole, total, "the kept parts do not add up to the list");
             return Ok(None);
         }
+        let bound = match part.map(|part| (parts.start)(&part)) {
+            Some(Some(values)) if values.is_empty() || values.len() >= keys.columns.len() => None,
+            None => Some(None),
+            Some(values) => values.map(Some),
+        };
+        let Some(bound) = bound else {
+            tracing::debug!("a kept part of unknown name");
+            return Ok(None);
+        };
         let mut query = self.clone().ids(keys.id());
         if let Some(bound) = bound {
             let edge = match direction {
-                Direction::Desc => " < ",
-                Direction::Asc => " >= ",
+                Direction::Desc => "<",
+                Direction::Asc => ">=",
             };
-            query.push(&format!(" and {}{edge}", keys.columns[0])).push_bind(bound);
+            // (a row value of the first columns: one range of the sort's index)
+            let columns = keys.columns[..bound.len()].join(", ");
+            query.push(&format!(" and ({columns}) {edge} ("));
+            for (k, value) in bound.into_iter().enumerate() {
+                query.push(if k == 0 { "" } else { ", " }).push_bind(value);
+            }
+            query.push(")");
         }
         query.push(&keys.order(direction)).push(" limit 1 offset ").push_bind(skip - above);
         Ok(tx.fetch_optional::<(i64,)>(query).await?.map(|(id,)| id))

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use self::input::violated_contact;
 use phonenumber::country::Id as Country;
 
-use crate::app::{audit, audit_entry, now, Crm, Direction, KeptParts, Keyset, ListQuery, Page, PageRequest};
-use crate::db::{reading, transact, Backend, Query, Tx};
+use crate::app::{audit, audit_entry, now, Crm, Direction, KeptParts, Keyset, ListQuery, Page, PageRequest, PartStart};
+use crate::db::{reading, transact, Backend, Query, Tx, Value};
 use crate::domain::date;
 use crate::domain::id::{CampaignId, ClientId, ImportId, LeadId, LostReasonId, UserId, Version};
 use crate::error::{Error, FieldError, Result};
@@ -127,37 +127,41 @@ pub struct LeadFilter {
     pub page: PageRequest,
 }
 
-/// Every live lead counted per office-local day (PostgreSQL; `select day, n`, a day more than
-/// once): the roll-ups' per-day totals (migration 0037), which count leads of a campaign only,
-/// and the leads without one, counted from their rows (`leads_campaign_created` holds them) where
-/// they are few. Where they are many they are left out, and the days no longer add up to the
-/// list's total: "go to page N" then skips the index's entries as it did.
-const LIVE_LEADS_PER_DAY: &str = "select day as part, n from crm_live_leads_per_day()
-    union all
-    select (l.created_at at time zone o.time_zone)::date, count(*) from leads l cross join office o
-    where l.campaign_id is null and l.is_archived = false
-        and (select coalesce(sum(k.n), 0) from lead_counts k where k.campaign_id = 0 and k.is_archived = false) <= 20000
-    group by 1";
-
-/// The leads counted per first three characters of their search text (migrations/*/0043), the
-/// archived ones too where asked: the parts of the list sorted by name (see
-/// [`crate::app::ListQuery::nth_by_parts`]).
-fn names_per_prefix(backend: Backend, archived_too: bool) -> KeptParts {
-    // (PostgreSQL: compared as the search text is, by code point)
+/// The leads kept counted in parts of the list's `sort` (migrations/*/0043_page_parts.sql), the
+/// archived ones too where asked, by which "go to page N" finds its row (see
+/// [`crate::app::ListQuery::nth_by_parts`]): by name, per first three characters of the search
+/// text (`names:ива`); by status, per status and UTC day of creation
+/// (`status_days:in_work:2026-09-02`); by date, those days summed over the statuses.
+fn kept_parts(backend: Backend, sort: LeadSort, archived_too: bool) -> KeptParts {
+    // (PostgreSQL: compared by code point, as the search text is; statuses and days sort alike
+    // either way)
     let collated = match backend {
         Backend::Sqlite => "",
         Backend::Postgres => " collate \"C\"",
     };
     let live = if archived_too { "" } else { " and k.is_archived = false" };
-    KeptParts::Prefixes(format!(
-        "select substr(k.list, {}){collated} as part, k.n from list_counts k where k.list like '{NAMES}%'{live}",
-        NAMES.len() + 1
-    ))
+    let (list, part, start): (&str, String, PartStart) = match sort {
+        LeadSort::FullName => ("names:", format!("substr(k.list, 7){collated}"), |prefix| Some(vec![prefix.into()])),
+        // (a status's code holds no character that sorts before the colon)
+        LeadSort::Status => ("status_days:", format!("substr(k.list, 13){collated}"), |part| {
+            let (status, day) = part.split_once(':')?;
+            Some(vec![status.into(), utc_day_start(day)?])
+        }),
+        LeadSort::CreatedAt => {
+            ("status_days:", "substr(k.list, length(k.list) - 9)".to_owned(), |day| Some(vec![utc_day_start(day)?]))
+        }
+    };
+    KeptParts {
+        per_part: format!("select {part} as part, k.n from list_counts k where k.list like '{list}%'{live}"),
+        start,
+    }
 }
 
-/// The list name of the leads counted per first characters of their search text
-/// (migrations/*/0043): `names:ива`.
-pub(crate) const NAMES: &str = "names:";
+/// The instant UTC's day `YYYY-MM-DD` starts at.
+fn utc_day_start(day: &str) -> Option<Value> {
+    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    Some(day.and_time(chrono::NaiveTime::MIN).and_utc().into())
+}
 
 impl LeadFilter {
     /// Whether the filter keeps every live lead (its sort and page aside; its search too,
@@ -287,15 +291,11 @@ impl Crm {
             return Ok(list);
         };
         let list = list.with_kept_count(kept);
-        // (kept counts: no search either)
-        let by_date = filter.sort == LeadSort::CreatedAt && filter.asks_every_live_lead();
-        let archived_too = LeadFilter { include_archived: false, ..filter.clone() };
-        let by_name = filter.sort == LeadSort::FullName && archived_too.asks_every_live_lead();
-        Ok(match self.db.backend() {
-            Backend::Postgres if by_date => list.with_kept_parts(KeptParts::Days(LIVE_LEADS_PER_DAY.to_owned())),
-            backend if by_name => list.with_kept_parts(names_per_prefix(backend, filter.include_archived)),
-            _ => list,
-        })
+        // (kept counts: no search either) every lead, live or archived too, in parts
+        if (LeadFilter { include_archived: false, ..filter.clone() }).asks_every_live_lead() {
+            return Ok(list.with_kept_parts(kept_parts(self.db.backend(), filter.sort, filter.include_archived)));
+        }
+        Ok(list)
     }
 
     /// The total of a lead list from the counts kept per campaign, owner, status and archived

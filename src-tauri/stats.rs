@@ -587,11 +587,20 @@ impl Crm {
             } else {
                 ""
             };
-            // and the leads per first characters of their names where the leads may be read
+            // and the leads per first characters of their names, and per status and (UTC's) day,
+            // where the leads may be read
             let names = if counts_too {
-                " union all select 'names:' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2"
+                let day = match tx.backend() {
+                    Backend::Sqlite => "substr(created_at, 1, 10)",
+                    Backend::Postgres => "to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')",
+                };
+                format!(
+                    " union all select 'names:' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2
+                      union all select 'status_days:' || status || ':' || {day}, is_archived, count(*) from leads
+                      group by 1, 2"
+                )
             } else {
-                ""
+                String::new()
             };
             let lists = tx
                     .fetch_all(Query::new(format!(
@@ -599,7 +608,7 @@ impl Crm {
                              select list, is_archived, n as kept, 0 as counted from list_counts
                              where (list <> 'contracts' or {contracts_too})
                                  and (list not like 'clients_of:%' or {owners_too})
-                                 and (list not like 'names:%' or {counts_too})
+                                 and (list not like 'names:%' and list not like 'status_days:%' or {counts_too})
                              union all
                              select list, is_archived, 0, n from (
                                  select 'clients' as list, is_archived, count(*) as n from stat_clients
@@ -1014,7 +1023,9 @@ const LIST_COUNTED: &str = "insert into list_counts (list, is_archived, n)
      union all
      select 'clients_of:' || coalesce(owner_id, 0), is_archived, count(*) from clients group by 1, 2
      union all
-     select 'names:' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2";
+     select 'names:' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2
+     union all
+     select 'status_days:' || status || ':' || substr(created_at, 1, 10), is_archived, count(*) from leads group by 1, 2";
 
 /// The signing days of migrations/*/0029_signing_days.sql made from the contracts (a rebuild).
 const SIGNING_COUNTED: &str = "insert into signing_days (day, signed, continued)

@@ -581,9 +581,9 @@ async fn execute_all(t: &TestCrm, statements: &[&str]) {
 
 both_backends! {
     async fn pages_by_date_found_across_local_midnights_and_leads_without_a_campaign(t: TestCrm) {
-        // PostgreSQL finds a page by number from the live leads kept per office-local day
-        // (`ListQuery::nth_by_parts`): an office ahead of UTC, rows on either side of its midnight
-        // and of UTC's, and leads without a campaign (which the roll-ups leave out)
+        // a page by number is found from the leads kept per UTC day (`ListQuery::nth_by_parts`):
+        // an office ahead of UTC, rows on either side of its midnight and of UTC's, and leads
+        // without a campaign (which the statistics' roll-ups leave out)
         t.demo(12, 400).await;
         if t.crm.db().backend() == crm::db::Backend::Postgres {
             execute_all(&t, &["update office set time_zone = 'Asia/Vladivostok'", "select crm_stat_rebuild()"]).await;
@@ -626,7 +626,7 @@ both_backends! {
 both_backends! {
     async fn pages_by_name_found_from_the_leads_counted_per_first_letters(t: TestCrm) {
         // "go to page N" of the list sorted by name finds its row from the leads counted per
-        // first three characters of their search text (`KeptParts::Prefixes`): texts shorter
+        // first three characters of their search text (`names:<prefix>`): texts shorter
         // than three characters, texts that start others, letters of one, two, three and four
         // bytes, ties, archived leads, the counts kept by each write's triggers
         t.demo(14, 400).await;
@@ -674,6 +674,67 @@ both_backends! {
         t.crm.rebuild_stats(&t.admin).await.unwrap();
         assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap(), Default::default());
         check(&t, &lists(None)[0], 7).await;
+    }
+}
+
+both_backends! {
+    async fn pages_by_status_and_date_found_from_the_leads_counted_per_status_and_day(t: TestCrm) {
+        // "go to page N" of the list sorted by status, or by date, finds its row from the leads
+        // counted per status and UTC day (`status_days:<status>:<day>`): rows on either side of
+        // UTC's midnight and at it, ties, every status, archived leads, moved by each write's
+        // triggers (status, creation time, archive)
+        t.demo(15, 400).await;
+        let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&chrono::Utc);
+        let edges = [at("2026-03-01T00:00:00Z"), at("2026-02-28T23:59:59.999Z"), at("2026-03-01T00:00:00.001Z")];
+        let mut tx = t.crm.db().write().await.unwrap();
+        for (k, edge) in edges.iter().enumerate() {
+            let moved = Query::new("update leads set created_at = $1 where id % 13 = $2").bind(*edge).bind(k as i64);
+            tx.execute(moved).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        execute_all(&t, &[
+            "update leads set status = 'new' where id % 9 = 0 and status = 'in_work'",
+            "update leads set status = 'in_work' where id % 9 = 1 and status = 'new'",
+            "update leads set is_archived = true where id % 17 = 0 and id not in (select lead_id from clients)",
+        ]).await;
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap().list_counts, [], "the days are counted as they change");
+        for sort in [LeadSort::Status, LeadSort::CreatedAt] {
+            for direction in [Some(Direction::Asc), Some(Direction::Desc)] {
+                for include_archived in [false, true] {
+                    let list = List::Leads(LeadFilter { sort, direction, include_archived, ..Default::default() });
+                    check(&t, &list, 7).await;
+                }
+            }
+        }
+        // the pages are found by the counts indeed: three leads moved from the first part to
+        // the last behind the triggers' back (the sum unchanged) put a page by number three rows on
+        let live = "from list_counts where list like 'status_days:%' and is_archived = false";
+        let by_day = "substr(list, length(list) - 9)";
+        for (sort, first, last) in [
+            (LeadSort::Status, format!("select min(list) {live}"), format!("select max(list) {live}")),
+            (
+                LeadSort::CreatedAt,
+                format!("select list {live} order by {by_day}, list limit 1"),
+                format!("select list {live} order by {by_day} desc, list limit 1"),
+            ),
+        ] {
+            let moved = |n: i64| {
+                [
+                    format!("update list_counts set n = n - {n} where list = ({first}) and is_archived = false"),
+                    format!("update list_counts set n = n + {n} where list = ({last}) and is_archived = false"),
+                ]
+            };
+            let statements = moved(3);
+            execute_all(&t, &statements.iter().map(String::as_str).collect::<Vec<_>>()).await;
+            let list = List::Leads(LeadFilter { sort, direction: Some(Direction::Asc), ..Default::default() });
+            let order = list.read(&t, PageRequest::new(0, PageRequest::MAX_LIMIT)).await.items;
+            let page = list.read(&t, PageRequest::new(70, 7)).await;
+            assert_eq!(page.items, order[73..80], "{sort:?}: the 74th row is taken for the 71st");
+            let statements = moved(-3);
+            execute_all(&t, &statements.iter().map(String::as_str).collect::<Vec<_>>()).await;
+            check(&t, &list, 7).await;
+        }
+        assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap().list_counts, []);
     }
 }
 

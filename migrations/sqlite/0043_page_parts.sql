@@ -29,3 +29,37 @@ begin
     insert into list_counts (list, is_archived, n) values ('names:' || substr(old.search, 1, 3), old.is_archived, -1)
     on conflict (list, is_archived) do update set n = n - 1;
 end;
+
+-- And the leads per status and day of creation (UTC's day: only the order matters), archived
+-- or not, under 'status_days:<status>:<YYYY-MM-DD>': "go to page N" of the list sorted by
+-- status finds the status and day holding its row (a few thousand rows), then skips that
+-- day's entries alone; sorted by date, the days summed over the statuses do the same. The
+-- first ten characters of the stored time are its UTC day.
+insert into list_counts (list, is_archived, n)
+select 'status_days:' || status || ':' || substr(created_at, 1, 10), is_archived, count(*) from leads group by 1, 2;
+
+create trigger lead_day_counted after insert on leads
+begin
+    insert into list_counts (list, is_archived, n)
+    values ('status_days:' || new.status || ':' || substr(new.created_at, 1, 10), new.is_archived, 1)
+    on conflict (list, is_archived) do update set n = n + 1;
+end;
+
+create trigger lead_day_recounted after update of status, created_at, is_archived on leads
+when old.status is not new.status or substr(old.created_at, 1, 10) is not substr(new.created_at, 1, 10)
+  or old.is_archived is not new.is_archived
+begin
+    insert into list_counts (list, is_archived, n)
+    values ('status_days:' || old.status || ':' || substr(old.created_at, 1, 10), old.is_archived, -1)
+    on conflict (list, is_archived) do update set n = n - 1;
+    insert into list_counts (list, is_archived, n)
+    values ('status_days:' || new.status || ':' || substr(new.created_at, 1, 10), new.is_archived, 1)
+    on conflict (list, is_archived) do update set n = n + 1;
+end;
+
+create trigger lead_day_uncounted after delete on leads
+begin
+    insert into list_counts (list, is_archived, n)
+    values ('status_days:' || old.status || ':' || substr(old.created_at, 1, 10), old.is_archived, -1)
+    on conflict (list, is_archived) do update set n = n - 1;
+end;
