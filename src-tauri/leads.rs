@@ -131,8 +131,9 @@ pub struct LeadFilter {
 /// archived ones too where asked, by which "go to page N" finds its row (see
 /// [`crate::app::ListQuery::nth_by_parts`]): by name, per first three characters of the search
 /// text (`names:ива`); by status, per status and UTC day of creation
-/// (`status_days:in_work:2026-09-02`); by date, those days summed over the statuses.
-fn kept_parts(backend: Backend, sort: LeadSort, archived_too: bool) -> KeptParts {
+/// (`status_days:in_work:2026-09-02`); by date, those days summed over the statuses. Of one
+/// `status`, its days alone (sorted by name: none kept).
+fn kept_parts(backend: Backend, sort: LeadSort, archived_too: bool, status: Option<LeadStatus>) -> Option<KeptParts> {
     // (PostgreSQL: compared by code point, as the search text is; statuses and days sort alike
     // either way)
     let collated = match backend {
@@ -141,6 +142,7 @@ fn kept_parts(backend: Backend, sort: LeadSort, archived_too: bool) -> KeptParts
     };
     let live = if archived_too { "" } else { " and k.is_archived = false" };
     let (list, part, start): (&str, String, PartStart) = match sort {
+        LeadSort::FullName if status.is_some() => return None,
         LeadSort::FullName => ("names:", format!("substr(k.list, 7){collated}"), |prefix| Some(vec![prefix.into()])),
         // (a status's code holds no character that sorts before the colon)
         LeadSort::Status => ("status_days:", format!("substr(k.list, 13){collated}"), |part| {
@@ -151,10 +153,19 @@ fn kept_parts(backend: Backend, sort: LeadSort, archived_too: bool) -> KeptParts
             ("status_days:", "substr(k.list, length(k.list) - 9)".to_owned(), |day| Some(vec![utc_day_start(day)?]))
         }
     };
-    KeptParts {
-        per_part: format!("select {part} as part, k.n from list_counts k where k.list like '{list}%'{live}"),
+    // (the names' exact beginning: `like` would read the underscore of `status_days` or
+    // `in_work` as any character)
+    let list = match status {
+        Some(status) => format!("{list}{}:", status.code()),
+        None => list.to_owned(),
+    };
+    Some(KeptParts {
+        per_part: format!(
+            "select {part} as part, k.n from list_counts k where substr(k.list, 1, {}) = '{list}'{live}",
+            list.chars().count()
+        ),
         start,
-    }
+    })
 }
 
 /// The instant UTC's day `YYYY-MM-DD` starts at.
@@ -291,11 +302,16 @@ impl Crm {
             return Ok(list);
         };
         let list = list.with_kept_count(kept);
-        // (kept counts: no search either) every lead, live or archived too, in parts
-        if (LeadFilter { include_archived: false, ..filter.clone() }).asks_every_live_lead() {
-            return Ok(list.with_kept_parts(kept_parts(self.db.backend(), filter.sort, filter.include_archived)));
-        }
-        Ok(list)
+        // (kept counts: no search either) every lead, or those of one status, live or archived
+        // too, in parts
+        let parts = (LeadFilter { include_archived: false, status: None, ..filter.clone() })
+            .asks_every_live_lead()
+            .then(|| kept_parts(self.db.backend(), filter.sort, filter.include_archived, filter.status))
+            .flatten();
+        Ok(match parts {
+            Some(parts) => list.with_kept_parts(parts),
+            None => list,
+        })
     }
 
     /// The total of a lead list from the counts kept per campaign, owner, status and archived

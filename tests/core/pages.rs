@@ -701,21 +701,33 @@ both_backends! {
         for sort in [LeadSort::Status, LeadSort::CreatedAt] {
             for direction in [Some(Direction::Asc), Some(Direction::Desc)] {
                 for include_archived in [false, true] {
-                    let list = List::Leads(LeadFilter { sort, direction, include_archived, ..Default::default() });
-                    check(&t, &list, 7).await;
+                    // every lead, and those of one status (its days alone)
+                    for status in [None, Some(LeadStatus::InWork)] {
+                        let list =
+                            List::Leads(LeadFilter { sort, direction, include_archived, status, ..Default::default() });
+                        check(&t, &list, 7).await;
+                    }
                 }
             }
         }
         // the pages are found by the counts indeed: three leads moved from the first part to
         // the last behind the triggers' back (the sum unchanged) put a page by number three rows on
         let live = "from list_counts where list like 'status_days:%' and is_archived = false";
+        let in_work = "from list_counts where list like 'status_days:in!_work:%' escape '!' and is_archived = false";
         let by_day = "substr(list, length(list) - 9)";
-        for (sort, first, last) in [
-            (LeadSort::Status, format!("select min(list) {live}"), format!("select max(list) {live}")),
+        for (sort, status, first, last) in [
+            (LeadSort::Status, None, format!("select min(list) {live}"), format!("select max(list) {live}")),
             (
                 LeadSort::CreatedAt,
+                None,
                 format!("select list {live} order by {by_day}, list limit 1"),
                 format!("select list {live} order by {by_day} desc, list limit 1"),
+            ),
+            (
+                LeadSort::CreatedAt,
+                Some(LeadStatus::InWork),
+                format!("select min(list) {in_work}"),
+                format!("select max(list) {in_work}"),
             ),
         ] {
             let moved = |n: i64| {
@@ -726,7 +738,7 @@ both_backends! {
             };
             let statements = moved(3);
             execute_all(&t, &statements.iter().map(String::as_str).collect::<Vec<_>>()).await;
-            let list = List::Leads(LeadFilter { sort, direction: Some(Direction::Asc), ..Default::default() });
+            let list = List::Leads(LeadFilter { sort, status, direction: Some(Direction::Asc), ..Default::default() });
             let order = list.read(&t, PageRequest::new(0, PageRequest::MAX_LIMIT)).await.items;
             let page = list.read(&t, PageRequest::new(70, 7)).await;
             assert_eq!(page.items, order[73..80], "{sort:?}: the 74th row is taken for the 71st");
