@@ -132,33 +132,35 @@ pub struct LeadFilter {
 /// [`crate::app::ListQuery::nth_by_parts`]): by name, per first three characters of the search
 /// text (`names:ива`); by status, per status and UTC day of creation
 /// (`status_days:in_work:2026-09-02`); by date, those days summed over the statuses. Of one
-/// `status`, its days alone (sorted by name: none kept).
-fn kept_parts(backend: Backend, sort: LeadSort, archived_too: bool, status: Option<LeadStatus>) -> Option<KeptParts> {
+/// status, its days alone; of one owner by date, the owner's days (`owner_days:2:2026-09-02`);
+/// none for the other filters.
+fn kept_parts(backend: Backend, filter: &LeadFilter) -> Option<KeptParts> {
     // (PostgreSQL: compared by code point, as the search text is; statuses and days sort alike
     // either way)
     let collated = match backend {
         Backend::Sqlite => "",
         Backend::Postgres => " collate \"C\"",
     };
-    let live = if archived_too { "" } else { " and k.is_archived = false" };
-    let (list, part, start): (&str, String, PartStart) = match sort {
-        LeadSort::FullName if status.is_some() => return None,
-        LeadSort::FullName => ("names:", format!("substr(k.list, 7){collated}"), |prefix| Some(vec![prefix.into()])),
-        // (a status's code holds no character that sorts before the colon)
-        LeadSort::Status => ("status_days:", format!("substr(k.list, 13){collated}"), |part| {
-            let (status, day) = part.split_once(':')?;
-            Some(vec![status.into(), utc_day_start(day)?])
-        }),
-        LeadSort::CreatedAt => {
-            ("status_days:", "substr(k.list, length(k.list) - 9)".to_owned(), |day| Some(vec![utc_day_start(day)?]))
+    let day: (String, PartStart) =
+        ("substr(k.list, length(k.list) - 9)".to_owned(), |day| Some(vec![utc_day_start(day)?]));
+    // (a status's code holds no character that sorts before the colon)
+    let status_day: (String, PartStart) = (format!("substr(k.list, 13){collated}"), |part| {
+        let (status, day) = part.split_once(':')?;
+        Some(vec![status.into(), utc_day_start(day)?])
+    });
+    let ((part, start), list) = match (filter.sort, filter.status, filter.owner_id) {
+        (LeadSort::FullName, None, None) => {
+            let prefix: PartStart = |prefix| Some(vec![prefix.into()]);
+            ((format!("substr(k.list, 7){collated}"), prefix), "names:".to_owned())
         }
+        (LeadSort::Status, status, None) => (status_day, status_days(status)),
+        (LeadSort::CreatedAt, status, None) => (day, status_days(status)),
+        (LeadSort::CreatedAt, None, Some(owner)) => (day, format!("owner_days:{}:", owner.get())),
+        _ => return None,
     };
+    let live = if filter.include_archived { "" } else { " and k.is_archived = false" };
     // (the names' exact beginning: `like` would read the underscore of `status_days` or
     // `in_work` as any character)
-    let list = match status {
-        Some(status) => format!("{list}{}:", status.code()),
-        None => list.to_owned(),
-    };
     Some(KeptParts {
         per_part: format!(
             "select {part} as part, k.n from list_counts k where substr(k.list, 1, {}) = '{list}'{live}",
@@ -166,6 +168,15 @@ fn kept_parts(backend: Backend, sort: LeadSort, archived_too: bool, status: Opti
         ),
         start,
     })
+}
+
+/// The beginning of the names of the leads kept counted per status and day, of one status or
+/// all.
+fn status_days(status: Option<LeadStatus>) -> String {
+    match status {
+        Some(status) => format!("status_days:{}:", status.code()),
+        None => "status_days:".to_owned(),
+    }
 }
 
 /// The instant UTC's day `YYYY-MM-DD` starts at.
@@ -304,9 +315,9 @@ impl Crm {
         let list = list.with_kept_count(kept);
         // (kept counts: no search either) every lead, or those of one status, live or archived
         // too, in parts
-        let parts = (LeadFilter { include_archived: false, status: None, ..filter.clone() })
+        let parts = (LeadFilter { include_archived: false, status: None, owner_id: None, ..filter.clone() })
             .asks_every_live_lead()
-            .then(|| kept_parts(self.db.backend(), filter.sort, filter.include_archived, filter.status))
+            .then(|| kept_parts(self.db.backend(), filter))
             .flatten();
         Ok(match parts {
             Some(parts) => list.with_kept_parts(parts),

@@ -587,8 +587,8 @@ impl Crm {
             } else {
                 ""
             };
-            // and the leads per first characters of their names, and per status and (UTC's) day,
-            // where the leads may be read
+            // and the leads per first characters of their names, and per status or owner and
+            // (UTC's) day, where the leads may be read
             let names = if counts_too {
                 let day = match tx.backend() {
                     Backend::Sqlite => "substr(created_at, 1, 10)",
@@ -597,7 +597,9 @@ impl Crm {
                 format!(
                     " union all select 'names:' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2
                       union all select 'status_days:' || status || ':' || {day}, is_archived, count(*) from leads
-                      group by 1, 2"
+                      group by 1, 2
+                      union all select 'owner_days:' || coalesce(owner_id, 0) || ':' || {day}, is_archived, count(*)
+                      from leads group by 1, 2"
                 )
             } else {
                 String::new()
@@ -608,7 +610,8 @@ impl Crm {
                              select list, is_archived, n as kept, 0 as counted from list_counts
                              where (list <> 'contracts' or {contracts_too})
                                  and (list not like 'clients_of:%' or {owners_too})
-                                 and (list not like 'names:%' and list not like 'status_days:%' or {counts_too})
+                                 and (list not like 'names:%' and list not like 'status_days:%' and list not like 'owner_days:%'
+                                     or {counts_too})
                              union all
                              select list, is_archived, 0, n from (
                                  select 'clients' as list, is_archived, count(*) as n from stat_clients
@@ -1025,7 +1028,10 @@ const LIST_COUNTED: &str = "insert into list_counts (list, is_archived, n)
      union all
      select 'names:' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2
      union all
-     select 'status_days:' || status || ':' || substr(created_at, 1, 10), is_archived, count(*) from leads group by 1, 2";
+     select 'status_days:' || status || ':' || substr(created_at, 1, 10), is_archived, count(*) from leads group by 1, 2
+     union all
+     select 'owner_days:' || coalesce(owner_id, 0) || ':' || substr(created_at, 1, 10), is_archived, count(*)
+     from leads group by 1, 2";
 
 /// The signing days of migrations/*/0029_signing_days.sql made from the contracts (a rebuild).
 const SIGNING_COUNTED: &str = "insert into signing_days (day, signed, continued)

@@ -63,3 +63,35 @@ begin
     values ('status_days:' || old.status || ':' || substr(old.created_at, 1, 10), old.is_archived, -1)
     on conflict (list, is_archived) do update set n = n - 1;
 end;
+
+-- And the leads per owner (0: none) and UTC day of creation, archived or not, under
+-- 'owner_days:<owner id>:<YYYY-MM-DD>': "go to page N" of one person's leads by date (the
+-- demo's operator owns all of a million: 17 ms to skip half of them) finds its day the same way.
+insert into list_counts (list, is_archived, n)
+select 'owner_days:' || coalesce(owner_id, 0) || ':' || substr(created_at, 1, 10), is_archived, count(*) from leads group by 1, 2;
+
+create trigger lead_owner_day_counted after insert on leads
+begin
+    insert into list_counts (list, is_archived, n)
+    values ('owner_days:' || coalesce(new.owner_id, 0) || ':' || substr(new.created_at, 1, 10), new.is_archived, 1)
+    on conflict (list, is_archived) do update set n = n + 1;
+end;
+
+create trigger lead_owner_day_recounted after update of owner_id, created_at, is_archived on leads
+when old.owner_id is not new.owner_id or substr(old.created_at, 1, 10) is not substr(new.created_at, 1, 10)
+  or old.is_archived is not new.is_archived
+begin
+    insert into list_counts (list, is_archived, n)
+    values ('owner_days:' || coalesce(old.owner_id, 0) || ':' || substr(old.created_at, 1, 10), old.is_archived, -1)
+    on conflict (list, is_archived) do update set n = n - 1;
+    insert into list_counts (list, is_archived, n)
+    values ('owner_days:' || coalesce(new.owner_id, 0) || ':' || substr(new.created_at, 1, 10), new.is_archived, 1)
+    on conflict (list, is_archived) do update set n = n + 1;
+end;
+
+create trigger lead_owner_day_uncounted after delete on leads
+begin
+    insert into list_counts (list, is_archived, n)
+    values ('owner_days:' || coalesce(old.owner_id, 0) || ':' || substr(old.created_at, 1, 10), old.is_archived, -1)
+    on conflict (list, is_archived) do update set n = n - 1;
+end;

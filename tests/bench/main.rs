@@ -718,6 +718,8 @@ async fn days_work(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
     time("task counts (the badge, each minute)", || async { crm.task_counts(&operator).await.map(drop) }).await;
     let mine = LeadFilter { owner_id: Some(operator.user_id), ..Default::default() };
     time("leads, mine, first page + total", || leads(crm, &operator, mine.clone())).await;
+    // (every lead of the demo is the operator's)
+    lead_pages(crm, &operator, "date, mine", mine.clone()).await;
     time("history page, first page + total", || async {
         crm.history(&admin, &crm::history::HistoryFilter::default()).await.map(drop)
     })

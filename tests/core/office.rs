@@ -370,12 +370,17 @@ crate::office_only! {
         let tasks: Vec<(String, UserId)> =
             sqlx::query_as("select subject, assignee_id from tasks").fetch_all(&mut conn).await.unwrap();
         assert_eq!(tasks, [("Админ".to_owned(), olga)], "only the task set for her");
-        // the leads counted by the first letters of their names, and by status and day, are the
-        // leads' readers' alone (row-level security: the list counts are every role's)
-        let names = "select list, n from list_counts where list like 'names:%' or list like 'status_days:%' order by list";
+        // the leads counted by the first letters of their names, and by status or owner and day,
+        // are the leads' readers' alone (row-level security: the list counts are every role's)
+        let names = "select list, n from list_counts
+                     where list like 'names:%' or list like 'status_days:%' or list like 'owner_days:%' order by list";
         let counted: Vec<(String, i64)> = sqlx::query_as(names).fetch_all(&mut conn).await.unwrap();
         let today = chrono::Utc::now().date_naive();
-        let expected = [("names:лид".to_owned(), 1), (format!("status_days:new:{today}"), 1)];
+        let expected = [
+            ("names:лид".to_owned(), 1),
+            (format!("owner_days:{}:{today}", t.admin.user_id), 1),
+            (format!("status_days:new:{today}"), 1),
+        ];
         assert_eq!(counted, expected, "an operator reads them");
         staff(&t, "mark", &["marketer"]).await;
         let mut conn = psql(&t, "mark", PASSWORD).await.unwrap();

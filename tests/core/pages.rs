@@ -697,16 +697,25 @@ both_backends! {
             "update leads set status = 'in_work' where id % 9 = 1 and status = 'new'",
             "update leads set is_archived = true where id % 17 = 0 and id not in (select lead_id from clients)",
         ]).await;
+        // two owners' leads, and some with none
+        let manager = t.user("masha", &["manager"]).await.user_id;
+        let mut tx = t.crm.db().write().await.unwrap();
+        tx.execute(Query::new("update leads set owner_id = $1 where id % 3 <> 0").bind(manager)).await.unwrap();
+        tx.execute(Query::new("update leads set owner_id = null where id % 7 = 0")).await.unwrap();
+        tx.commit().await.unwrap();
         assert_eq!(t.crm.verify_stats(&t.admin).await.unwrap().list_counts, [], "the days are counted as they change");
         for sort in [LeadSort::Status, LeadSort::CreatedAt] {
             for direction in [Some(Direction::Asc), Some(Direction::Desc)] {
                 for include_archived in [false, true] {
-                    // every lead, and those of one status (its days alone)
+                    // every lead, and those of one status (its days alone), and one owner's
                     for status in [None, Some(LeadStatus::InWork)] {
                         let list =
                             List::Leads(LeadFilter { sort, direction, include_archived, status, ..Default::default() });
                         check(&t, &list, 7).await;
                     }
+                    let owner_id = Some(manager);
+                    let list = List::Leads(LeadFilter { sort, direction, include_archived, owner_id, ..Default::default() });
+                    check(&t, &list, 7).await;
                 }
             }
         }
@@ -715,10 +724,12 @@ both_backends! {
         let live = "from list_counts where list like 'status_days:%' and is_archived = false";
         let in_work = "from list_counts where list like 'status_days:in!_work:%' escape '!' and is_archived = false";
         let by_day = "substr(list, length(list) - 9)";
-        for (sort, status, first, last) in [
-            (LeadSort::Status, None, format!("select min(list) {live}"), format!("select max(list) {live}")),
+        let owned = format!("from list_counts where list like 'owner!_days:{manager}:%' escape '!' and is_archived = false");
+        for (sort, status, owner_id, first, last) in [
+            (LeadSort::Status, None, None, format!("select min(list) {live}"), format!("select max(list) {live}")),
             (
                 LeadSort::CreatedAt,
+                None,
                 None,
                 format!("select list {live} order by {by_day}, list limit 1"),
                 format!("select list {live} order by {by_day} desc, list limit 1"),
@@ -726,9 +737,11 @@ both_backends! {
             (
                 LeadSort::CreatedAt,
                 Some(LeadStatus::InWork),
+                None,
                 format!("select min(list) {in_work}"),
                 format!("select max(list) {in_work}"),
             ),
+            (LeadSort::CreatedAt, None, Some(manager), format!("select min(list) {owned}"), format!("select max(list) {owned}")),
         ] {
             let moved = |n: i64| {
                 [
@@ -738,7 +751,8 @@ both_backends! {
             };
             let statements = moved(3);
             execute_all(&t, &statements.iter().map(String::as_str).collect::<Vec<_>>()).await;
-            let list = List::Leads(LeadFilter { sort, status, direction: Some(Direction::Asc), ..Default::default() });
+            let list =
+                List::Leads(LeadFilter { sort, status, owner_id, direction: Some(Direction::Asc), ..Default::default() });
             let order = list.read(&t, PageRequest::new(0, PageRequest::MAX_LIMIT)).await.items;
             let page = list.read(&t, PageRequest::new(70, 7)).await;
             assert_eq!(page.items, order[73..80], "{sort:?}: the 74th row is taken for the 71st");
