@@ -805,26 +805,23 @@ impl ListQuery {
         skip: i64,
         total: i64,
     ) -> Result<Option<i64>> {
-        let order = direction.sql();
-        let running = |per_part: &str, bound: &str| {
-            let mut q = Query::new(format!(
-                "with d as (select part, sum(n) as n from ({per_part}) p group by part),
-                 r as (select part, n, sum(n) over (order by part{order}) as upto,
-                              lag(part) over (order by part{order}) as before from d)
-                 select {bound}, cast(r.upto - r.n as bigint), cast((select sum(n) from d) as bigint)
-                 from r where r.upto > "
-            ));
-            q.push_bind(skip).push(&format!(" order by r.part{order} limit 1"));
-            q
-        };
         // the row's part and those after it (read in `direction`) are the rows past a bound: in
         // the list's order, the row's part's own start; the other way, the start of the part
         // after it (none: the last part)
-        let bound = match direction {
-            Direction::Asc => "r.part",
-            Direction::Desc => "r.before",
+        let order = direction.sql();
+        let (bound, edge) = match direction {
+            Direction::Asc => ("r.part", ">="),
+            Direction::Desc => ("r.before", "<"),
         };
-        let query = running(&parts.per_part, bound);
+        let mut query = Query::new(format!(
+            "with d as (select part, sum(n) as n from ({}) p group by part),
+             r as (select part, n, sum(n) over (order by part{order}) as upto,
+                          lag(part) over (order by part{order}) as before from d)
+             select {bound}, cast(r.upto - r.n as bigint), cast((select sum(n) from d) as bigint)
+             from r where r.upto > ",
+            parts.per_part
+        ));
+        query.push_bind(skip).push(&format!(" order by r.part{order} limit 1"));
         let Some((part, above, whole)) = tx.fetch_optional::<(Option<String>, i64, i64)>(query).await? else {
             return Ok(None);
         };
@@ -833,27 +830,18 @@ impl ListQuery {
             return Ok(None);
         }
         let bound = match part.map(|part| (parts.start)(&part)) {
-            Some(Some(values)) if values.is_empty() || values.len() >= keys.columns.len() => None,
-            None => Some(None),
-            Some(values) => values.map(Some),
-        };
-        let Some(bound) = bound else {
-            tracing::debug!("a kept part of unknown name");
-            return Ok(None);
+            None => Vec::new(),
+            Some(Some(values)) if !values.is_empty() && values.len() < keys.columns.len() => values,
+            Some(_) => {
+                tracing::debug!("a kept part of unknown name");
+                return Ok(None);
+            }
         };
         let mut query = self.clone().ids(keys.id());
-        if let Some(bound) = bound {
-            let edge = match direction {
-                Direction::Desc => "<",
-                Direction::Asc => ">=",
-            };
+        if !bound.is_empty() {
             // (a row value of the first columns: one range of the sort's index)
             let columns = keys.columns[..bound.len()].join(", ");
-            query.push(&format!(" and ({columns}) {edge} ("));
-            for (k, value) in bound.into_iter().enumerate() {
-                query.push(if k == 0 { "" } else { ", " }).push_bind(value);
-            }
-            query.push(")");
+            query.push(&format!(" and ({columns}) {edge} ")).push_list(bound);
         }
         query.push(&keys.order(direction)).push(" limit 1 offset ").push_bind(skip - above);
         Ok(tx.fetch_optional::<(i64,)>(query).await?.map(|(id,)| id))

@@ -141,21 +141,22 @@ fn kept_parts(backend: Backend, filter: &LeadFilter) -> Option<KeptParts> {
         Backend::Sqlite => "",
         Backend::Postgres => " collate \"C\"",
     };
+    // (the name's end, its last ten characters)
     let day: (String, PartStart) =
         ("substr(k.list, length(k.list) - 9)".to_owned(), |day| Some(vec![utc_day_start(day)?]));
-    // (a status's code holds no character that sorts before the colon)
-    let status_day: (String, PartStart) = (format!("substr(k.list, 13){collated}"), |part| {
+    // (past the list name; a status's code holds no character that sorts before the colon)
+    let status_day: (String, PartStart) = (format!("substr(k.list, {}){collated}", STATUS_DAYS.len() + 1), |part| {
         let (status, day) = part.split_once(':')?;
         Some(vec![status.into(), utc_day_start(day)?])
     });
     let ((part, start), list) = match (filter.sort, filter.status, filter.owner_id) {
         (LeadSort::FullName, None, None) => {
             let prefix: PartStart = |prefix| Some(vec![prefix.into()]);
-            ((format!("substr(k.list, 7){collated}"), prefix), "names:".to_owned())
+            ((format!("substr(k.list, {}){collated}", NAMES.len() + 1), prefix), NAMES.to_owned())
         }
         (LeadSort::Status, status, None) => (status_day, status_days(status)),
         (LeadSort::CreatedAt, status, None) => (day, status_days(status)),
-        (LeadSort::CreatedAt, None, Some(owner)) => (day, format!("owner_days:{}:", owner.get())),
+        (LeadSort::CreatedAt, None, Some(owner)) => (day, format!("{OWNER_DAYS}{}:", owner.get())),
         _ => return None,
     };
     let live = if filter.include_archived { "" } else { " and k.is_archived = false" };
@@ -174,9 +175,34 @@ fn kept_parts(backend: Backend, filter: &LeadFilter) -> Option<KeptParts> {
 /// all.
 fn status_days(status: Option<LeadStatus>) -> String {
     match status {
-        Some(status) => format!("status_days:{}:", status.code()),
-        None => "status_days:".to_owned(),
+        Some(status) => format!("{STATUS_DAYS}{}:", status.code()),
+        None => STATUS_DAYS.to_owned(),
     }
+}
+
+/// The list names of the leads kept counted in parts (migrations/*/0043_page_parts.sql), each
+/// followed by the part: `names:ива`, `status_days:in_work:2026-09-02`,
+/// `owner_days:2:2026-09-02` (owner 0: none).
+pub(crate) const NAMES: &str = "names:";
+pub(crate) const STATUS_DAYS: &str = "status_days:";
+pub(crate) const OWNER_DAYS: &str = "owner_days:";
+
+/// The leads' parts counted from their rows as migration 0043's triggers count them (`select
+/// list, is_archived, n`, three selects in a union): what a rebuild writes and `--verify`
+/// compares.
+pub(crate) fn parts_counted(backend: Backend) -> String {
+    // (UTC's day of the time: SQLite stores it as RFC 3339 text in UTC)
+    let day = match backend {
+        Backend::Sqlite => "substr(created_at, 1, 10)",
+        Backend::Postgres => "to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')",
+    };
+    format!(
+        "select '{NAMES}' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2
+         union all
+         select '{STATUS_DAYS}' || status || ':' || {day}, is_archived, count(*) from leads group by 1, 2
+         union all
+         select '{OWNER_DAYS}' || coalesce(owner_id, 0) || ':' || {day}, is_archived, count(*) from leads group by 1, 2"
+    )
 }
 
 /// The instant UTC's day `YYYY-MM-DD` starts at.
@@ -313,8 +339,8 @@ impl Crm {
             return Ok(list);
         };
         let list = list.with_kept_count(kept);
-        // (kept counts: no search either) every lead, or those of one status, live or archived
-        // too, in parts
+        // (kept counts: no search either) every lead, or those of one status or one owner, live
+        // or archived too, in parts (`kept_parts` says which sorts)
         let parts = (LeadFilter { include_archived: false, status: None, owner_id: None, ..filter.clone() })
             .asks_every_live_lead()
             .then(|| kept_parts(self.db.backend(), filter))

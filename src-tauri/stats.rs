@@ -590,28 +590,20 @@ impl Crm {
             // and the leads per first characters of their names, and per status or owner and
             // (UTC's) day, where the leads may be read
             let names = if counts_too {
-                let day = match tx.backend() {
-                    Backend::Sqlite => "substr(created_at, 1, 10)",
-                    Backend::Postgres => "to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')",
-                };
-                format!(
-                    " union all select 'names:' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2
-                      union all select 'status_days:' || status || ':' || {day}, is_archived, count(*) from leads
-                      group by 1, 2
-                      union all select 'owner_days:' || coalesce(owner_id, 0) || ':' || {day}, is_archived, count(*)
-                      from leads group by 1, 2"
-                )
+                format!(" union all {}", crate::leads::parts_counted(tx.backend()))
             } else {
                 String::new()
             };
+            let (names_list, status_days, owner_days) =
+                (crate::leads::NAMES, crate::leads::STATUS_DAYS, crate::leads::OWNER_DAYS);
             let lists = tx
                     .fetch_all(Query::new(format!(
                         "select list, is_archived, cast(sum(kept) as bigint) as kept, cast(sum(counted) as bigint) as counted from (
                              select list, is_archived, n as kept, 0 as counted from list_counts
                              where (list <> 'contracts' or {contracts_too})
                                  and (list not like 'clients_of:%' or {owners_too})
-                                 and (list not like 'names:%' and list not like 'status_days:%' and list not like 'owner_days:%'
-                                     or {counts_too})
+                                 and (list not like '{names_list}%' and list not like '{status_days}%'
+                                     and list not like '{owner_days}%' or {counts_too})
                              union all
                              select list, is_archived, 0, n from (
                                  select 'clients' as list, is_archived, count(*) as n from stat_clients
@@ -700,7 +692,8 @@ impl Crm {
                     ))
                     .await?;
                     tx.execute(Query::new("delete from list_counts")).await?;
-                    tx.execute(Query::new(LIST_COUNTED)).await?;
+                    let parts = crate::leads::parts_counted(Backend::Sqlite);
+                    tx.execute(Query::new(format!("{LIST_COUNTED} union all {parts}"))).await?;
                     tx.execute(Query::new("delete from signing_days")).await?;
                     tx.execute(Query::new(SIGNING_COUNTED)).await?;
                     made
@@ -1016,7 +1009,8 @@ fn parse_rows(json: &str) -> Result<Vec<RawRow>> {
     serde_json::from_str(json).map_err(|e| Error::Internal(format!("campaign statistics rows: {e}")))
 }
 
-/// The list counts of migrations/*/0028_list_counts.sql made from the rows (a rebuild).
+/// The list counts of migrations/*/0028_list_counts.sql (and 0041) made from the rows (a rebuild;
+/// the leads' parts of 0043 are [`crate::leads::parts_counted`]).
 const LIST_COUNTED: &str = "insert into list_counts (list, is_archived, n)
      select 'contracts', is_archived, count(*) from contracts group by is_archived
      union all
@@ -1024,14 +1018,7 @@ const LIST_COUNTED: &str = "insert into list_counts (list, is_archived, n)
      union all
      select 'sold_clients', is_archived, count(*) from clients where contracts > 0 group by is_archived
      union all
-     select 'clients_of:' || coalesce(owner_id, 0), is_archived, count(*) from clients group by 1, 2
-     union all
-     select 'names:' || substr(search, 1, 3), is_archived, count(*) from leads group by 1, 2
-     union all
-     select 'status_days:' || status || ':' || substr(created_at, 1, 10), is_archived, count(*) from leads group by 1, 2
-     union all
-     select 'owner_days:' || coalesce(owner_id, 0) || ':' || substr(created_at, 1, 10), is_archived, count(*)
-     from leads group by 1, 2";
+     select 'clients_of:' || coalesce(owner_id, 0), is_archived, count(*) from clients group by 1, 2";
 
 /// The signing days of migrations/*/0029_signing_days.sql made from the contracts (a rebuild).
 const SIGNING_COUNTED: &str = "insert into signing_days (day, signed, continued)
