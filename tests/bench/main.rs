@@ -679,8 +679,8 @@ async fn days_work(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
         crm.bulk_leads(&admin, &selection, &crm::bulk::LeadAction::Restore).await.expect("the page restored");
     }
     // one lead's name corrected, back and forth (its first letters change: the leads counted
-    // per first letters follow), and a new lead saved (its phone and e-mail checked against
-    // every lead)
+    // per first letters follow; the lead is read first for its version, and the figure holds
+    // both), and a new lead saved (its phone and e-mail checked against every lead)
     let names = ["Андреева Мария Петровна", "Яковлева Мария Петровна"];
     let edited = LeadId::new(page[0]);
     time("lead saved with another name", || {

@@ -680,9 +680,10 @@ both_backends! {
 both_backends! {
     async fn pages_by_status_and_date_found_from_the_leads_counted_per_status_and_day(t: TestCrm) {
         // "go to page N" of the list sorted by status, or by date, finds its row from the leads
-        // counted per status and UTC day (`status_days:<status>:<day>`): rows on either side of
-        // UTC's midnight and at it, ties, every status, archived leads, moved by each write's
-        // triggers (status, creation time, archive)
+        // counted per status and UTC day (`status_days:<status>:<day>`), and one owner's by date
+        // from the leads per owner and day (`owner_days:<owner>:<day>`): rows on either side of
+        // UTC's midnight and at it, ties, every status, two owners and none, archived leads,
+        // moved by each write's triggers (status, creation time, owner, archive)
         t.demo(15, 400).await;
         let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&chrono::Utc);
         let edges = [at("2026-03-01T00:00:00Z"), at("2026-02-28T23:59:59.999Z"), at("2026-03-01T00:00:00.001Z")];
