@@ -133,8 +133,12 @@ pub struct LeadFilter {
 /// text (`names:ива`); by status, per status and UTC day of creation
 /// (`status_days:in_work:2026-09-02`); by date, those days summed over the statuses. Of one
 /// status, its days alone; of one owner by date, the owner's days (`owner_days:2:2026-09-02`);
-/// none for the other filters.
+/// none for the other filters (a search among them: the caller's kept count has none).
 fn kept_parts(backend: Backend, filter: &LeadFilter) -> Option<KeptParts> {
+    let others = LeadFilter { include_archived: false, status: None, owner_id: None, ..filter.clone() };
+    if !others.asks_every_live_lead() {
+        return None;
+    }
     // (PostgreSQL: compared by code point, as the search text is; statuses and days sort alike
     // either way)
     let collated = match backend {
@@ -339,13 +343,8 @@ impl Crm {
             return Ok(list);
         };
         let list = list.with_kept_count(kept);
-        // (kept counts: no search either) every lead, or those of one status or one owner, live
-        // or archived too, in parts (`kept_parts` says which sorts)
-        let parts = (LeadFilter { include_archived: false, status: None, owner_id: None, ..filter.clone() })
-            .asks_every_live_lead()
-            .then(|| kept_parts(self.db.backend(), filter))
-            .flatten();
-        Ok(match parts {
+        // (kept counts: no search either)
+        Ok(match kept_parts(self.db.backend(), filter) {
             Some(parts) => list.with_kept_parts(parts),
             None => list,
         })
