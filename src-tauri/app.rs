@@ -244,11 +244,14 @@ struct Searched {
     probed: Option<(Query, Vec<(i64, Route)>)>,
 }
 
-/// One way of reading a searched list: see [`Searched`].
+/// One way of reading a searched list: see [`Searched`]. `enough`, where given, counts some of
+/// the matches up to one past the bound, cheaper than `ids` reads them: past it, the list is
+/// past the bound without reading `ids`.
 #[derive(Clone)]
 pub(crate) struct Route {
     pub ids: Query,
     pub past: PastBound,
+    pub enough: Option<Query>,
 }
 
 /// How a searched list with more matches than the bound reads its pages.
@@ -364,7 +367,7 @@ impl ListQuery {
     /// The same list for a substring search: its ids found by `ids` (which stops one row past
     /// the bound), and read as `past` says when more rows match than the bound.
     pub(crate) fn searched(mut self, ids: Query, past: PastBound) -> Self {
-        self.searched = Some(Searched { route: Route { ids, past }, probed: None });
+        self.searched = Some(Searched { route: Route { ids, past, enough: None }, probed: None });
         self.kept_parts = None;
         self
     }
@@ -560,6 +563,11 @@ impl ListQuery {
             tracing::debug!(count, "a searched list's probe");
             if let Some((_, chosen)) = routes.iter().find(|(from, _)| count >= *from) {
                 route = chosen;
+            }
+        }
+        if let (Some(enough), PastBound::List(list)) = (&route.enough, &route.past) {
+            if tx.scalar::<i64>(enough.clone()).await? > bound {
+                return list.page_of(tx, request, bound, true).await;
             }
         }
         let ids = searched_ids(tx, route.ids.clone()).await?;

@@ -242,6 +242,11 @@ impl Search {
                 return status_phone_list(list, status, patterns, on_row);
             }
         }
+        if let (Backend::Postgres, SearchedSort::TableOrder, true) = (backend, sorted, others.narrowed) {
+            if let Some(routed) = self.narrowed_routes(&list, &others.filters, &on_row) {
+                return routed;
+            }
+        }
         if let (Backend::Sqlite, SearchedSort::TableOrder, Some(status), true) =
             (backend, sorted, others.status, others.status_alone)
         {
@@ -463,41 +468,73 @@ impl Search {
     /// ms), and read a surname's 12,509 rows for the status of the 559 new ones (20-30 ms).
     ///
     /// One in [`DENSE_PROBED`] or more: the ids and the pages come from that walk (a fragment
-    /// a third of the names hold: its first 1,001 lost leads in 3 ms). Sparser: the ids in two
-    /// parts, those holding the search past their first character from the status's own
-    /// partial trigram index (0036; 0034 keyed one index by status: a first name's 977 new
-    /// leads, where its 20,736 candidates had each been read for their status), then those
-    /// starting with it, one range of the index of names, which holds the status (0031); past
-    /// the bound, the pages are walked where one in [`WALKED_PROBED`] matched (a page within a
-    /// few thousand leads), else the matches are read and sorted. `None` where the search is
-    /// not a substring the trigram index serves.
+    /// a third of the names hold: its first 1,001 lost leads in 3 ms), unless those starting
+    /// with the search are past the bound alone (one range of the index of names, which holds
+    /// the status: 0031), which the count of that range tells without the walk. Sparser: the
+    /// ids in two parts, those starting with it (that range), then those holding it past
+    /// their first character, from the status's own partial trigram index (0036; 0034 keyed
+    /// one index by status: a first name's 977 new leads, where its 20,736 candidates had
+    /// each been read for their status); past the bound, the pages are walked where one in
+    /// [`WALKED_PROBED`] matched (a page within a few thousand leads), else the matches are
+    /// read and sorted. `None` where the search is not a substring the trigram index serves.
     fn status_routes(&self, list: &ListQuery, status: LeadStatus, on_row: &Query) -> Option<ListQuery> {
+        let code = status.code();
+        let mut walked = Query::new(" where l.is_archived = false and l.status = ");
+        walked.push_bind(code);
+        // (the status written as the predicate of its partial trigram index, migration 0036:
+        // a literal, one of four codes, which a generic plan can prove where a bound one could
+        // not; and `|| ''`, which no btree index of the status serves: given `status = ...`,
+        // the planner walked a status's leads for a match it expected rare)
+        let further = Query::new(format!(" where l.is_archived = false and l.status || '' = '{code}'"));
+        self.probed_routes(list, on_row, Parts { walked: walked.clone(), further, starting: walked })
+    }
+
+    /// PostgreSQL: `list`, narrower than a status (created within dates, one campaign, one
+    /// owner; `filters`: its conditions besides the search) in the table's order, read as
+    /// [`Search::status_routes`] reads a status's: the probe walks the list's own order (the
+    /// index of dates, of a campaign's or an owner's dates), the sparser routes read the
+    /// matches in two parts, those holding the search past their first character (the trigram
+    /// index of that part, beside the list's filters) and those starting with it (one range of
+    /// the index of names, which holds the filters: migration 0044, read alone). Given the
+    /// list's own conditions, the planner read each of a surname's 12,509 leads for its date
+    /// (the names' range or'ed with the trigrams), twice: the count to the bound, then the
+    /// page (a month searched by "смирнова": 28-31 ms at a million leads); and the two parts
+    /// alone would read a patronymic's tail ("иванов": 58,834 candidates) where the month's
+    /// first rows hold a page.
+    fn narrowed_routes(&self, list: &ListQuery, filters: &Query, on_row: &Query) -> Option<ListQuery> {
+        self.probed_routes(
+            list,
+            on_row,
+            Parts { walked: filters.clone(), further: filters.clone(), starting: filters.clone() },
+        )
+    }
+
+    /// The routes of [`Search::status_routes`] and [`Search::narrowed_routes`], whose
+    /// conditions (` where ...`, without the search) are `parts`'.
+    fn probed_routes(&self, list: &ListQuery, on_row: &Query, parts: Parts) -> Option<ListQuery> {
         let Self::Text(pattern) = self else { return None };
         if !trigram_ready(pattern) {
             return None;
         }
         let needle = needle_of(pattern);
         let above = prefix_bound(&needle)?;
-        let code = status.code();
-        let mut probe = Query::new(
-            "select count(*) from (select l.search from leads l where l.is_archived = false and l.status = ",
-        );
-        probe.push_bind(code).push(&list.order).push(" limit ").push_bind(PROBE_ROWS).push(") l where 1 = 1");
+        let mut probe = parts.walked.prefixed("select count(*) from (select l.search from leads l");
+        probe.push(&list.order).push(" limit ").push_bind(PROBE_ROWS).push(") l where 1 = 1");
         push_contains(&mut probe, "l", &needle);
         let mut walked = on_row.clone().prefixed("select l.id from leads l");
         walked.push(&list.order).push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
-        // (the status written as the predicate of its partial trigram index, migration 0036:
-        // a literal, one of four codes, which a generic plan can prove where a bound one could
-        // not; and `|| ''`, which no btree index of the status serves: given `status = ...`,
-        // the planner walked a status's leads for a match it expected rare)
-        let mut split =
-            Query::new(format!("select l.id from leads l where l.is_archived = false and l.status || '' = '{code}'"));
+        // (those starting with it first: past the bound, their range alone reads the first
+        // 1,001, where the trigram index would name a patronymic's tail, "иванов")
+        let mut split = parts.starting.prefixed("select l.id from leads l");
+        split.push(" and ");
+        push_starts_with(&mut split, "l", &needle, &above);
+        let mut starting_count = split.clone().prefixed("select count(*) from (");
+        starting_count.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1).push(") s");
+        split.push(" union all ").append(parts.further.prefixed("select l.id from leads l"));
         split.push(" and substr(l.search, 2) like ").push_bind(pattern.as_str());
         split.push(" escape '\\' and not (");
         push_starts_with(&mut split, "l", &needle, &above);
-        split.push(") union all select l.id from leads l where l.is_archived = false and l.status = ");
-        split.push_bind(code).push(" and ");
-        push_starts_with(&mut split, "l", &needle, &above);
+        split.push(")");
         let mut split_ids = split.clone();
         split_ids.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
         let walk = || PastBound::List(Box::new(list.with_clause(on_row.clone())));
@@ -507,10 +544,10 @@ impl Search {
         Some(list.clone().routed(
             probe,
             vec![
-                (DENSE_PROBED, Route { ids: walked, past: walk() }),
-                (WALKED_PROBED, Route { ids: split_ids.clone(), past: walk() }),
+                (DENSE_PROBED, Route { ids: walked, past: walk(), enough: Some(starting_count) }),
+                (WALKED_PROBED, Route { ids: split_ids.clone(), past: walk(), enough: None }),
             ],
-            Route { ids: split_ids, past: sorted },
+            Route { ids: split_ids, past: sorted, enough: None },
         ))
     }
 
@@ -711,7 +748,17 @@ const SPREAD_ROWS: i64 = 20_000;
 /// matches.
 const SPREAD_MATCHES: i64 = 25;
 
-/// How many of a status's leads [`Search::status_routes`] probes, in the list's order.
+/// The conditions (` where ...`, without the search) of [`Search::probed_routes`]' queries.
+struct Parts {
+    /// The rows the probe and the walk read, in the list's order.
+    walked: Query,
+    /// The rows whose text past its first character the trigram index searches.
+    further: Query,
+    /// The rows of the range of names starting with the search.
+    starting: Query,
+}
+
+/// How many rows of a list [`Search::probed_routes`] probes, in the list's order.
 const PROBE_ROWS: i64 = 2_000;
 
 /// Matches among [`PROBE_ROWS`] from which a status's list finds its ids by walking (one in

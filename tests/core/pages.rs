@@ -6,6 +6,7 @@ use crm::campaigns::{CampaignFilter, CampaignSort};
 use crm::clients::{ClientFilter, ClientSort};
 use crm::contracts::{ContractFilter, ContractSort};
 use crm::db::Query;
+use crm::domain::id::UserId;
 use crm::leads::{LeadFilter, LeadSort, LeadStatus};
 use crm::services::{ServiceFilter, ServiceSort};
 use crm::{Page, PageRequest};
@@ -558,6 +559,66 @@ both_backends! {
                 }
             }
             pages_past_the_bound(&t, &lists, |id| matching.contains(&id)).await;
+        }
+    }
+}
+
+both_backends! {
+    async fn a_narrowed_search_is_read_exactly_however_dense_its_matches_are(t: TestCrm) {
+        t.demo(18, 7000).await;
+        // PostgreSQL reads a search of a list narrower than a status (within dates, one owner's)
+        // as dense as the matches are among the first leads its list walks
+        // (`Search::narrowed_routes`): densely with many or few starting their text, sparsely
+        // there and densely further on, or not at all there. The first 2,000, newest first, and
+        // the others:
+        let ranked = "select id from (select id, row_number() over (order by created_at desc, id desc) as r
+                      from leads where is_archived = false) n where ";
+        let statements: Vec<String> = [
+            ("zqa", "r > 2000 and r % 2 = 0 or r % 100 = 0", "r > 2000 and r % 2 = 1"),
+            ("zqb", "r > 2000 and r % 2 = 0", "r > 2000 and r % 2 = 1"),
+            ("zqc", "r > 2000 or r % 2 = 0", "r % 3 = 1"),
+            ("zqd", "r % 2 = 0", "r % 7 = 1 and r < 3000"),
+        ]
+        .iter()
+        .flat_map(|(needle, tail, start)| {
+            [
+                format!("update leads set search = search || ' {needle}' where id in ({ranked}{tail})"),
+                format!("update leads set search = '{needle}' || search where id in ({ranked}{start})"),
+            ]
+        })
+        .collect();
+        execute_all(&t, &statements.iter().map(String::as_str).collect::<Vec<_>>()).await;
+        // (every lead of the demo is its operator's: one owner's list is as long as the others)
+        let (owner, owners): (i64, i64) = {
+            let mut tx = t.crm.db().read().await.unwrap();
+            let owners = "select min(owner_id), count(distinct coalesce(owner_id, 0)) from leads";
+            let owner = tx.fetch_one(Query::new(owners)).await.unwrap();
+            tx.commit().await.unwrap();
+            owner
+        };
+        assert_eq!(owners, 1, "one owner of every lead");
+        let since = chrono::NaiveDate::from_ymd_opt(1900, 1, 1);
+        for needle in ["zqa", "zqb", "zqc", "zqd"] {
+            let owned: std::collections::HashSet<i64> = ids_where(
+                &t,
+                &format!("search like '%{needle}%' and is_archived = false and owner_id = {owner}"),
+            )
+            .await
+            .into_iter()
+            .collect();
+            let mut lists = Vec::new();
+            for sort in [LeadSort::CreatedAt, LeadSort::Status, LeadSort::FullName] {
+                for direction in [None, Some(Direction::Asc)] {
+                    for plain in [
+                        LeadFilter { created_from: since, sort, direction, ..Default::default() },
+                        LeadFilter { owner_id: Some(UserId::new(owner)), sort, direction, ..Default::default() },
+                    ] {
+                        let searched = LeadFilter { search: needle.into(), ..plain.clone() };
+                        lists.push((List::Leads(plain), List::Leads(searched)));
+                    }
+                }
+            }
+            pages_past_the_bound(&t, &lists, |id| owned.contains(&id)).await;
         }
     }
 }
