@@ -242,8 +242,8 @@ impl Search {
                 return status_phone_list(list, status, patterns, on_row);
             }
         }
-        if let (Backend::Postgres, SearchedSort::TableOrder, true) = (backend, sorted, others.narrowed) {
-            if let Some(routed) = self.narrowed_routes(&list, &others.filters, &on_row) {
+        if let (SearchedSort::TableOrder, true) = (sorted, others.narrowed) {
+            if let Some(routed) = self.narrowed_routes(&list, backend, &others.filters, &on_row) {
                 return routed;
             }
         }
@@ -303,12 +303,8 @@ impl Search {
             return prefix_list(list, backend, (table, alias), on_row, sorted, needle);
         }
         let status = conditions.as_ref().and_then(|c| c.status);
-        let narrowed = conditions.as_ref().is_some_and(|c| c.narrowed);
-        let own = conditions.as_ref().map(|c| c.filters.clone());
         let split = conditions.and_then(|c| self.split_ids(backend, (table, alias), c.filters, c.status));
         let in_two_parts = split.is_some();
-        // (where the list is narrower than a status, the matches are those ids: see below)
-        let matches = split.clone().filter(|_| narrowed);
         let candidates = self.trigram_candidates(backend, table, status);
         let mut ids = match (split, candidates.clone()) {
             (Some(split), _) => split,
@@ -336,27 +332,9 @@ impl Search {
             // 6-28. Ids read in two parts (SQLite) come partly in name order, which tells
             // nothing of their density: a list of one status walks, as before; others count the
             // trigram index's candidates, the index alone (2-13 ms), to 5,000 or more.
-            (SearchedSort::TableOrder, _) => match (in_two_parts, status, candidates, matches) {
-                (true, Some(_), _, _) => PastBound::List(Box::new(list.with_clause(on_row))),
-                // a list narrower than a status (created within a month, one campaign, one
-                // owner): its own matches, read in two parts from the indexes (the index of
-                // names holds those filters: migration 0038), are counted, and sorted where few
-                // enough; the trigram index's count of every lead's candidates told nothing of
-                // them (a surname's 12,509 walked a month's 94,462 leads for the 1,175 of the
-                // month: 12-13 ms a page, now 6-8)
-                (true, None, _, Some(matches)) => {
-                    let mut count = Query::new("select count(*) from (");
-                    count.append(matches.clone()).push(" limit ").push_bind(DATE_SORTED_MATCHES + 1).push(") s");
-                    let mut clause = own.clone().unwrap_or_else(|| Query::new(" where 1 = 1"));
-                    clause.push(&format!(" and {alias}.id in (")).append(matches).push(")");
-                    PastBound::ByCount {
-                        count,
-                        walk: Box::new(list.with_clause(on_row)),
-                        sorted: Box::new(list.with_clause(clause)),
-                        most: DATE_SORTED_MATCHES,
-                    }
-                }
-                (true, None, Some(candidates), None) => {
+            (SearchedSort::TableOrder, _) => match (in_two_parts, status, candidates) {
+                (true, Some(_), _) => PastBound::List(Box::new(list.with_clause(on_row))),
+                (true, None, Some(candidates)) => {
                     let mut count = Query::new("select count(*) from (");
                     count.append(candidates).push(" limit ").push_bind(DATE_SORTED_MATCHES + 1).push(") s");
                     PastBound::ByCount {
@@ -372,7 +350,7 @@ impl Search {
                 // reads a row (a column's page: 0.1-0.3 ms). Sorting the status's candidates
                 // read each of them (2,000-4,000 for three digits of an operator's code: 13-25
                 // ms a column, the board's four at once).
-                (false, Some(_), Some(_), _) => PastBound::List(Box::new(list.with_clause(on_row))),
+                (false, Some(_), Some(_)) => PastBound::List(Box::new(list.with_clause(on_row))),
                 _ => PastBound::ByDensity {
                     last_id: Query::new(format!("select max(id) from {table}")),
                     walk: on_row,
@@ -479,76 +457,107 @@ impl Search {
     /// read and sorted. `None` where the search is not a substring the trigram index serves.
     fn status_routes(&self, list: &ListQuery, status: LeadStatus, on_row: &Query) -> Option<ListQuery> {
         let code = status.code();
-        let mut walked = Query::new(" where l.is_archived = false and l.status = ");
-        walked.push_bind(code);
+        let mut own = Query::new(" where l.is_archived = false and l.status = ");
+        own.push_bind(code);
         // (the status written as the predicate of its partial trigram index, migration 0036:
         // a literal, one of four codes, which a generic plan can prove where a bound one could
         // not; and `|| ''`, which no btree index of the status serves: given `status = ...`,
         // the planner walked a status's leads for a match it expected rare)
         let further = Query::new(format!(" where l.is_archived = false and l.status || '' = '{code}'"));
-        self.probed_routes(list, on_row, Parts { walked: walked.clone(), further, starting: walked, proven: false })
+        let parts = self.parts(Backend::Postgres, own.clone(), further)?;
+        let probe = parts.probe(list, &own, PROBE_ROWS);
+        let walk = || PastBound::List(Box::new(list.with_clause(on_row.clone())));
+        let mut every = Query::new(" where l.id in (");
+        every.append(parts.split.clone()).push(")");
+        let sorted = PastBound::List(Box::new(list.with_clause(every)));
+        Some(list.clone().routed(
+            probe,
+            vec![
+                (DENSE_PROBED, Route { ids: walked_ids(list, on_row), past: walk(), enough: None }),
+                (WALKED_PROBED, Route { ids: parts.ids(), past: walk(), enough: None }),
+            ],
+            Route { ids: parts.ids(), past: sorted, enough: None },
+        ))
     }
 
-    /// PostgreSQL: `list`, narrower than a status (created within dates, one campaign, one
-    /// owner; `filters`: its conditions besides the search) in the table's order, read as
-    /// [`Search::status_routes`] reads a status's: the probe walks the list's own order (the
-    /// index of dates, of a campaign's or an owner's dates), the sparser routes read the
-    /// matches in two parts, those holding the search past their first character (the trigram
-    /// index of that part, beside the list's filters) and those starting with it (one range of
-    /// the index of names, which holds the filters: migration 0044, read alone). Given the
-    /// list's own conditions, the planner read each of a surname's 12,509 leads for its date
-    /// (the names' range or'ed with the trigrams), twice: the count to the bound, then the
-    /// page (a month searched by "смирнова": 28-31 ms at a million leads); and the two parts
-    /// alone would read a patronymic's tail ("иванов": 58,834 candidates) where the month's
-    /// first rows hold a page.
-    fn narrowed_routes(&self, list: &ListQuery, filters: &Query, on_row: &Query) -> Option<ListQuery> {
-        self.probed_routes(
-            list,
-            on_row,
-            Parts { walked: filters.clone(), further: filters.clone(), starting: filters.clone(), proven: true },
-        )
+    /// `list`, narrower than a status (created within dates, one campaign, one owner;
+    /// `filters`: its conditions besides the search) in the table's order, read as dense the
+    /// matches are among the first [`NARROWED_PROBE_ROWS`] rows of the list's own order (the
+    /// index of dates, of a campaign's or an owner's dates; each row read). One in
+    /// [`NARROWED_DENSE`] or more: the pages are walked, and past the bound alone or not, the
+    /// matches starting with the search (one range of the index of names, which holds the
+    /// filters: migrations/sqlite/0038, postgres/0044; read alone) are counted before the
+    /// list walks for its first 1,001. Sparser: the matches in two parts, those starting with
+    /// the search (that range) and those holding it past their first character (the trigram
+    /// index of that part, beside the list's filters), counted up to [`DATE_SORTED_MATCHES`]
+    /// past the bound: no more, they are read and sorted, else the pages are walked.
+    ///
+    /// The two parts alone read a patronymic's tail ("иванов": 58,834 candidates) where the
+    /// month's first rows hold a page: a month searched by it took 150-280 ms at a million
+    /// leads on SQLite (counting the matches to 5,001 to choose), and PostgreSQL's planner,
+    /// given the list's own conditions, read each of a surname's 12,509 leads for its date,
+    /// twice (the count to the bound, then the page: 28-31 ms).
+    fn narrowed_routes(
+        &self,
+        list: &ListQuery,
+        backend: Backend,
+        filters: &Query,
+        on_row: &Query,
+    ) -> Option<ListQuery> {
+        let parts = self.parts(backend, filters.clone(), filters.clone())?;
+        let probe = parts.probe(list, filters, NARROWED_PROBE_ROWS);
+        let walk = Box::new(list.with_clause(on_row.clone()));
+        let mut count = Query::new("select count(*) from (");
+        count.append(parts.split.clone()).push(" limit ").push_bind(DATE_SORTED_MATCHES + 1).push(") s");
+        let mut every = filters.clone();
+        every.push(" and l.id in (").append(parts.split.clone()).push(")");
+        let past = PastBound::ByCount {
+            count,
+            walk: walk.clone(),
+            sorted: Box::new(list.with_clause(every)),
+            most: DATE_SORTED_MATCHES,
+        };
+        let sparse = Route { ids: parts.ids(), past, enough: None };
+        let dense =
+            Route { ids: walked_ids(list, on_row), past: PastBound::List(walk), enough: Some(parts.starting_count) };
+        Some(list.clone().routed(probe, vec![(NARROWED_DENSE, dense)], sparse))
     }
 
-    /// The routes of [`Search::status_routes`] and [`Search::narrowed_routes`], whose
-    /// conditions (` where ...`, without the search) are `parts`'.
-    fn probed_routes(&self, list: &ListQuery, on_row: &Query, parts: Parts) -> Option<ListQuery> {
+    /// The matches of this search in two parts (see [`Parts`]), among the rows `starting` (`
+    /// where ...`) keeps and, past their first character, among those `further` keeps. `None`
+    /// where the search is not a substring the trigram index serves.
+    fn parts(&self, backend: Backend, starting: Query, further: Query) -> Option<Parts> {
         let Self::Text(pattern) = self else { return None };
         if !trigram_ready(pattern) {
             return None;
         }
         let needle = needle_of(pattern);
         let above = prefix_bound(&needle)?;
-        let mut probe = parts.walked.prefixed("select count(*) from (select l.search from leads l");
-        probe.push(&list.order).push(" limit ").push_bind(PROBE_ROWS).push(") l where 1 = 1");
-        push_contains(&mut probe, "l", &needle);
-        let mut walked = on_row.clone().prefixed("select l.id from leads l");
-        walked.push(&list.order).push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
-        // (those starting with it first: past the bound, their range alone reads the first
-        // 1,001, where the trigram index would name a patronymic's tail, "иванов")
-        let mut split = parts.starting.prefixed("select l.id from leads l");
+        let mut split = starting.prefixed(&format!("select l.id from leads l{}", named_index(backend, "leads")));
         split.push(" and ");
         push_starts_with(&mut split, "l", &needle, &above);
         let mut starting_count = split.clone().prefixed("select count(*) from (");
         starting_count.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1).push(") s");
-        split.push(" union all ").append(parts.further.prefixed("select l.id from leads l"));
-        split.push(" and substr(l.search, 2) like ").push_bind(pattern.as_str());
-        split.push(" escape '\\' and not (");
+        split.push(" union all ");
+        match backend {
+            Backend::Sqlite => {
+                let mut tail = Query::new(
+                    "select s.id from (select rowid as id from leads_search_tail where leads_search_tail match ",
+                );
+                tail.push_bind(trigram_query(pattern)).push(") s cross join leads l");
+                tail.append(further).push(" and l.id = s.id");
+                push_like(&mut tail, "l", pattern);
+                split.append(tail);
+            }
+            Backend::Postgres => {
+                split.append(further.prefixed("select l.id from leads l"));
+                split.push(" and substr(l.search, 2) like ").push_bind(pattern.as_str()).push(" escape '\\'");
+            }
+        }
+        split.push(" and not (");
         push_starts_with(&mut split, "l", &needle, &above);
         split.push(")");
-        let mut split_ids = split.clone();
-        split_ids.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
-        let walk = || PastBound::List(Box::new(list.with_clause(on_row.clone())));
-        let mut every = Query::new(" where l.id in (");
-        every.append(split).push(")");
-        let sorted = PastBound::List(Box::new(list.with_clause(every)));
-        Some(list.clone().routed(
-            probe,
-            vec![
-                (DENSE_PROBED, Route { ids: walked, past: walk(), enough: parts.proven.then_some(starting_count) }),
-                (WALKED_PROBED, Route { ids: split_ids.clone(), past: walk(), enough: None }),
-            ],
-            Route { ids: split_ids, past: sorted, enough: None },
-        ))
+        Some(Parts { backend, pattern: pattern.clone(), split, starting_count })
     }
 
     /// `list`, sorted by the search text of `table` (leads: it starts with the lower-cased
@@ -748,21 +757,56 @@ const SPREAD_ROWS: i64 = 20_000;
 /// matches.
 const SPREAD_MATCHES: i64 = 25;
 
-/// The conditions (` where ...`, without the search) of [`Search::probed_routes`]' queries.
+/// A search's matches in two parts that no row is in both of (`split`, their ids): those
+/// starting with it, one range of the index of names, first (past the bound, their range alone
+/// may read the first 1,001, where the trigram index would name a patronymic's tail,
+/// "иванов"), then those holding it past their first character, which the trigram index of that
+/// part names. `starting_count` counts the first part up to one past the bound.
 struct Parts {
-    /// The rows the probe and the walk read, in the list's order.
-    walked: Query,
-    /// The rows whose text past its first character the trigram index searches.
-    further: Query,
-    /// The rows of the range of names starting with the search.
-    starting: Query,
-    /// Whether a dense list counts that range before it walks for its first 1,001 matches:
-    /// where the walk reads rows (the index of dates holds no text), not where it reads an
-    /// index alone (a status's: migration 0034), which costs about what the count does.
-    proven: bool,
+    backend: Backend,
+    pattern: String,
+    split: Query,
+    starting_count: Query,
 }
 
-/// How many rows of a list [`Search::probed_routes`] probes, in the list's order.
+impl Parts {
+    /// The ids of the matches, up to one past the bound.
+    fn ids(&self) -> Query {
+        let mut ids = self.split.clone();
+        ids.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
+        ids
+    }
+
+    /// The count of the matches among the first `rows` of `list`'s rows that `filters` keep, in
+    /// its order.
+    fn probe(&self, list: &ListQuery, filters: &Query, rows: i64) -> Query {
+        let mut probe = filters.clone().prefixed("select count(*) from (select l.search from leads l");
+        probe.push(&list.order).push(" limit ").push_bind(rows).push(") l where 1 = 1");
+        match self.backend {
+            Backend::Sqlite => push_like(&mut probe, "l", &self.pattern),
+            Backend::Postgres => push_contains(&mut probe, "l", &needle_of(&self.pattern)),
+        }
+        probe
+    }
+}
+
+/// The ids of `list`'s first matches, up to one past the bound, walking its order testing each
+/// row (`on_row`).
+fn walked_ids(list: &ListQuery, on_row: &Query) -> Query {
+    let mut walked = on_row.clone().prefixed("select l.id from leads l");
+    walked.push(&list.order).push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1);
+    walked
+}
+
+/// How many rows of a narrowed list [`Search::narrowed_routes`] probes, in the list's order
+/// (each read from the table: 2,000 cost 8-12 ms on SQLite at a million leads).
+const NARROWED_PROBE_ROWS: i64 = 500;
+
+/// Matches among [`NARROWED_PROBE_ROWS`] from which a narrowed list walks (one in 20: a page
+/// within about a thousand rows).
+const NARROWED_DENSE: i64 = 25;
+
+/// How many of a status's leads [`Search::status_routes`] probes, in the list's order.
 const PROBE_ROWS: i64 = 2_000;
 
 /// Matches among [`PROBE_ROWS`] from which a status's list finds its ids by walking (one in
