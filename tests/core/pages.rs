@@ -532,22 +532,12 @@ both_backends! {
         // are among the first leads its list walks (`Search::status_routes`): densely, sparsely
         // there and densely further on, or not at all there; each in the tail of the text or at
         // its start. The first 2,000 in work, newest first, and the others:
-        let ranked = "select id from (select id, row_number() over (order by created_at desc, id desc) as r
-                      from leads where is_archived = false and status = 'in_work') n where ";
-        let statements: Vec<String> = [
+        plant(&t, "status = 'in_work'", &[
             ("zqa", "r > 2000 and r % 2 = 0 or r % 100 = 0", "r > 2000 and r % 2 = 1"),
             ("zqb", "r > 2000 and r % 2 = 0", "r > 2000 and r % 2 = 1"),
             ("zqc", "r > 2000 or r % 2 = 0", "r % 3 = 1"),
-        ]
-        .iter()
-        .flat_map(|(needle, tail, start)| {
-            [
-                format!("update leads set search = search || ' {needle}' where id in ({ranked}{tail})"),
-                format!("update leads set search = '{needle}' || search where id in ({ranked}{start})"),
-            ]
-        })
-        .collect();
-        execute_all(&t, &statements.iter().map(String::as_str).collect::<Vec<_>>()).await;
+        ])
+        .await;
         for needle in ["zqa", "zqb", "zqc"] {
             let matching: std::collections::HashSet<i64> =
                 ids_where(&t, &format!("search like '%{needle}%' and status = 'in_work'")).await.into_iter().collect();
@@ -570,23 +560,13 @@ both_backends! {
         // as the matches are among the first leads its list walks (`Search::narrowed_routes`):
         // densely there, with many or few starting their text; sparsely there, more than 5,000
         // in all (walked) or fewer (sorted). The first 2,000, newest first, and the others:
-        let ranked = "select id from (select id, row_number() over (order by created_at desc, id desc) as r
-                      from leads where is_archived = false) n where ";
-        let statements: Vec<String> = [
+        plant(&t, "true", &[
             ("zqa", "r > 2000 and r % 2 = 0 or r % 100 = 0", "r > 2000 and r % 2 = 1"),
             ("zqb", "r > 4000 and r % 2 = 0", "r > 4000 and r % 2 = 1"),
             ("zqc", "r > 2000 or r % 2 = 0", "r % 3 = 1"),
             ("zqd", "r % 2 = 0", "r % 7 = 1 and r < 3000"),
-        ]
-        .iter()
-        .flat_map(|(needle, tail, start)| {
-            [
-                format!("update leads set search = search || ' {needle}' where id in ({ranked}{tail})"),
-                format!("update leads set search = '{needle}' || search where id in ({ranked}{start})"),
-            ]
-        })
-        .collect();
-        execute_all(&t, &statements.iter().map(String::as_str).collect::<Vec<_>>()).await;
+        ])
+        .await;
         // (every lead of the demo is its operator's: one owner's list is as long as the others)
         let (owner, owners): (i64, i64) = {
             let mut tx = t.crm.db().read().await.unwrap();
@@ -620,6 +600,26 @@ both_backends! {
             pages_past_the_bound(&t, &lists, |id| owned.contains(&id)).await;
         }
     }
+}
+
+/// Writes each needle of `needles` (needle, rows, rows) into the search text of the live leads
+/// `kept` keeps: at the end for the first rows, at the start for the second, each a condition
+/// on `r`, a lead's rank among those leads, newest first.
+async fn plant(t: &TestCrm, kept: &str, needles: &[(&str, &str, &str)]) {
+    let ranked = format!(
+        "select id from (select id, row_number() over (order by created_at desc, id desc) as r
+         from leads where is_archived = false and {kept}) n where "
+    );
+    let statements: Vec<String> = needles
+        .iter()
+        .flat_map(|(needle, tail, start)| {
+            [
+                format!("update leads set search = search || ' {needle}' where id in ({ranked}{tail})"),
+                format!("update leads set search = '{needle}' || search where id in ({ranked}{start})"),
+            ]
+        })
+        .collect();
+    execute_all(t, &statements.iter().map(String::as_str).collect::<Vec<_>>()).await;
 }
 
 /// The ids of the leads `condition` keeps.
