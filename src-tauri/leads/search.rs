@@ -846,7 +846,7 @@ pub(crate) struct LeadConditions {
     pub status_alone: bool,
     /// Whether the list keeps leads created within dates, of one campaign or of one owner:
     /// fewer than a status does, so that a count of every lead's candidates tells nothing of
-    /// its matches.
+    /// its matches (see [`Search::narrowed_routes`]).
     pub narrowed: bool,
 }
 
