@@ -453,7 +453,17 @@ both_backends! {
         assert_eq!((page.items[0].entity.as_str(), page.items[0].details.as_str()), ("lead", "Белов"));
         let channels = HistoryFilter { entity: Some("channel".into()), ..Default::default() };
         assert_eq!(t.crm.history(&t.admin, &channels).await.unwrap().items[0].details, "Радио");
+        // a user's entries of one kind, and one kind within a period (each read by its own index)
+        let olgas_leads = HistoryFilter { entity: Some("lead".into()), ..by_olga.clone() };
+        assert_eq!(t.crm.history(&t.admin, &olgas_leads).await.unwrap().total, 1);
+        let olgas_channels = HistoryFilter { entity: Some("channel".into()), ..by_olga.clone() };
+        assert_eq!(t.crm.history(&t.admin, &olgas_channels).await.unwrap().total, 0);
         let today = Local::now().date_naive();
+        let channels_today = HistoryFilter { from: Some(today), to: Some(today), ..channels.clone() };
+        let page = t.crm.history(&t.admin, &channels_today).await.unwrap();
+        assert_eq!((page.total, page.items[0].details.as_str()), (1, "Радио"));
+        let channels_before = HistoryFilter { to: today.pred_opt(), ..channels.clone() };
+        assert_eq!(t.crm.history(&t.admin, &channels_before).await.unwrap().total, 0);
         let yesterday = HistoryFilter { to: today.pred_opt(), ..Default::default() };
         assert_eq!(t.crm.history(&t.admin, &yesterday).await.unwrap().total, 0);
         // the furthest dates a form takes keep every entry (SQLite compared the day after
@@ -531,7 +541,8 @@ both_backends! {
         assert_eq!((page.total, page.capped), (bound, true), "one more: \"more than 10,000\"");
         let far = HistoryFilter { page: PageRequest::new(bound, 50), ..Default::default() };
         assert_eq!(t.crm.history(&t.admin, &far).await.unwrap().items.len(), 1, "the entry past the bound is still reachable");
-        // a kind with more entries than the bound is read by time (not from the index of kinds)
+        // a kind with more entries than the bound, latest first (one range of the index of kinds
+        // and times, migration 0045)
         add_entries(&t, 10).await;
         let channels = HistoryFilter { entity: Some("channel".into()), ..Default::default() };
         let page = t.crm.history(&t.admin, &channels).await.unwrap();
