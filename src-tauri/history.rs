@@ -212,7 +212,7 @@ impl Crm {
         // leads' 2,000,000 entries by the index of records and sorted them (6.3 s at a million
         // leads), another counted a month's by the index of dates testing each one's kind (250
         // ms)
-        let from = match (actor.db.backend(), entity, filter.user_id) {
+        let source = match (actor.db.backend(), entity, filter.user_id) {
             (crate::db::Backend::Sqlite, _, Some(_)) => " from audit_log a indexed by audit_log_user",
             (crate::db::Backend::Sqlite, Some(_), None) => " from audit_log a indexed by audit_log_kind_at",
             _ => " from audit_log a",
@@ -227,9 +227,9 @@ impl Crm {
             conditions.push(" and a.at < ").push_bind(end);
         }
         // millions of entries: count up to a bound, then say "more than"
-        let mut count = conditions.clone().prefixed(&format!("select count(*) from (select 1{from}"));
+        let mut count = conditions.clone().prefixed(&format!("select count(*) from (select 1{source}"));
         count.push(" limit ").push_bind(COUNT_BOUND + 1).push(") counted");
-        let mut select = conditions.prefixed(&ENTRY.replacen(" from audit_log a", from, 1));
+        let mut select = conditions.prefixed(&ENTRY.replacen(" from audit_log a", source, 1));
         // by when it happened (the ids follow the order of writing, which a generated or
         // imported story need not keep); `audit_log_at`, `audit_log_user` and `audit_log_kind_at`
         // end in `at, id`
