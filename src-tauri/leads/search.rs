@@ -423,17 +423,10 @@ impl Search {
         if let Some(status) = status {
             trigrams.push_str(&format!(" AND \"{}\"", status_trigram(status)));
         }
-        let mut q = Query::new(format!(
-            "select s.id from (select rowid as id from {table}_search_tail where {table}_search_tail match "
-        ));
-        q.push_bind(trigrams).push(&format!(") s cross join {table} {alias}"));
-        q.append(filters.clone()).push(&format!(" and {alias}.id = s.id"));
-        push_like(&mut q, alias, pattern);
+        let mut q = tail_ids(filters.clone(), trigrams, pattern);
         q.push(" and not (");
         push_starts_with(&mut q, alias, &needle, &above);
-        q.push(&format!(") union all select {alias}.id from {table} {alias}{}", named_index(backend, table)));
-        q.append(filters).push(" and ");
-        push_starts_with(&mut q, alias, &needle, &above);
+        q.push(") union all ").append(starting_ids(backend, filters, &needle, &above));
         Some(q)
     }
 
@@ -547,21 +540,13 @@ impl Search {
         }
         let needle = needle_of(pattern);
         let above = prefix_bound(&needle)?;
-        let mut split = starting.prefixed(&format!("select l.id from leads l{}", named_index(backend, "leads")));
-        split.push(" and ");
-        push_starts_with(&mut split, "l", &needle, &above);
+        let mut split = starting_ids(backend, starting, &needle, &above);
         let mut starting_count = split.clone().prefixed("select count(*) from (");
         starting_count.push(" limit ").push_bind(SEARCH_COUNT_BOUND + 1).push(") s");
         split.push(" union all ");
         match backend {
             Backend::Sqlite => {
-                let mut tail = Query::new(
-                    "select s.id from (select rowid as id from leads_search_tail where leads_search_tail match ",
-                );
-                tail.push_bind(trigram_query(pattern)).push(") s cross join leads l");
-                tail.append(further).push(" and l.id = s.id");
-                push_like(&mut tail, "l", pattern);
-                split.append(tail);
+                split.append(tail_ids(further, trigram_query(pattern), pattern));
             }
             Backend::Postgres => {
                 split.append(further.prefixed("select l.id from leads l"));
@@ -660,6 +645,26 @@ fn prefix_list(
     };
     // (no more matches than the bound: read by id, not through the index named)
     list.searched(ids, past)
+}
+
+/// `select l.id from leads l ...`: the leads `filters` (` where ...`) keep whose search text
+/// starts with `needle` (below `above`), one range of the index of names (named on SQLite).
+fn starting_ids(backend: Backend, filters: Query, needle: &str, above: &str) -> Query {
+    let mut q = filters.prefixed(&format!("select l.id from leads l{}", named_index(backend, "leads")));
+    q.push(" and ");
+    push_starts_with(&mut q, "l", needle, above);
+    q
+}
+
+/// SQLite: `select s.id ...`: the leads `filters` (` where ...`) keep that SQLite's trigram index
+/// of the text past its first character names for `trigrams` (its query), tested for `pattern`.
+fn tail_ids(filters: Query, trigrams: String, pattern: &str) -> Query {
+    let mut q =
+        Query::new("select s.id from (select rowid as id from leads_search_tail where leads_search_tail match ");
+    q.push_bind(trigrams).push(") s cross join leads l");
+    q.append(filters).push(" and l.id = s.id");
+    push_like(&mut q, "l", pattern);
+    q
 }
 
 /// ` indexed by leads_name` where `table`'s rows are read by the range of its index of names
