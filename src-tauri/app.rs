@@ -441,6 +441,9 @@ impl ListQuery {
     /// no row matches both of, each read along its own index: a page is read from each up to
     /// its length, by key, and the two merged in the list's order. A condition of either part
     /// may choose an index that a condition on both (an `or`) would hide from the planner.
+    /// Every statement reads each clause after the list's `count` select (`select count(*)
+    /// from leads l`, the count replaced by the columns it needs), never after `select` and its
+    /// joins: a clause may start by naming how its table is read (SQLite's ` indexed by ...`).
     pub(crate) fn union(&self, clause: Query, other: Query) -> Self {
         self.joined(clause, other, false)
     }
