@@ -508,6 +508,15 @@ async fn queries(crm: &Crm, manager: &Actor, anchor: NaiveDate) {
         crm.list_contracts(manager, &month_by_name).await.map(drop)
     })
     .await;
+    for (sort, what) in
+        [(crm::contracts::ContractSort::Amount, "amount"), (crm::contracts::ContractSort::ValidTo, "validity")]
+    {
+        let filter = crm::contracts::ContractFilter { sort, ..month_by_name.clone() };
+        time(&format!("contracts, signed within a month, by {what}"), || async {
+            crm.list_contracts(manager, &filter).await.map(drop)
+        })
+        .await;
+    }
     let campaign_by_revenue =
         ClientFilter { sort: ClientSort::Revenue, campaign_id: Some(CampaignId::new(7)), ..Default::default() };
     time("clients, one campaign, by revenue", || async {
