@@ -855,7 +855,7 @@ both_backends! {
 both_backends! {
     async fn a_dated_list_is_counted_exactly_from_the_kept_days(t: TestCrm) {
         // the total of the live leads created within dates comes from the roll-ups' days
-        // (`kept_dated_count`): rows on either side of midnights (this computer's: UTC in the
+        // (`kept_dated_count`), of one status from the leads kept per status and day: rows on either side of midnights (this computer's: UTC in the
         // tests, and the office's), leads without a campaign, archived ones; on PostgreSQL
         // also once the office's days are another zone's, where the rows are counted instead
         t.demo(12, 400).await;
@@ -898,11 +898,16 @@ both_backends! {
                 execute_all(&t, &[&format!("update office set time_zone = '{zone}'"), "select crm_stat_rebuild()"]).await;
             }
             for (from, to) in periods {
-                let filter = LeadFilter { created_from: from, created_to: to, ..Default::default() };
-                // every row read (the lists fit one page of the maximum), compared with the total
-                let whole = List::Leads(filter).read(&t, PageRequest::new(0, PageRequest::MAX_LIMIT)).await;
-                assert!(whole.items.len() < PageRequest::MAX_LIMIT as usize, "{from:?}..{to:?}: one page holds them");
-                assert_eq!(whole.total, whole.items.len() as i64, "{from:?}..{to:?} ({zone:?}): the total");
+                // and of one status: from the leads kept per status and UTC day
+                // (`kept_status_dated_count`)
+                for status in std::iter::once(None).chain(LeadStatus::ALL.into_iter().map(Some)) {
+                    let filter = LeadFilter { created_from: from, created_to: to, status, ..Default::default() };
+                    // every row read (the lists fit one page of the maximum), compared with the total
+                    let whole = List::Leads(filter).read(&t, PageRequest::new(0, PageRequest::MAX_LIMIT)).await;
+                    let what = format!("{from:?}..{to:?} {status:?} ({zone:?})");
+                    assert!(whole.items.len() < PageRequest::MAX_LIMIT as usize, "{what}: one page holds them");
+                    assert_eq!(whole.total, whole.items.len() as i64, "{what}: the total");
+                }
             }
         }
         // the furthest dates a form takes keep every live lead
