@@ -336,7 +336,7 @@ impl Search {
             (SearchedSort::TableOrder, _) => match (in_two_parts, status, candidates) {
                 (true, Some(_), _) => PastBound::List(Box::new(list.with_clause(on_row))),
                 (true, None, Some(candidates)) => {
-                    let in_parts = filters.and_then(|filters| self.sorted_in_parts(&list, &filters));
+                    let in_parts = filters.and_then(|filters| self.sorted_in_parts(&list, &filters, &on_row));
                     let (count, sorted) = match in_parts {
                         Some((count, sorted)) => (count, sorted),
                         None => {
@@ -452,35 +452,25 @@ impl Search {
     /// the range's (exact) and the second index's candidates (untested): at most one past the
     /// bound each, no fewer than the matches. `None` where the search is not a substring that
     /// index serves.
-    fn sorted_in_parts(&self, list: &ListQuery, filters: &Query) -> Option<(Query, ListQuery)> {
+    fn sorted_in_parts(&self, list: &ListQuery, filters: &Query, on_row: &Query) -> Option<(Query, ListQuery)> {
+        let (starting, further) = self.two_clauses(Backend::Sqlite, "l", on_row)?;
         let Self::Text(pattern) = self else { return None };
-        if !trigram_ready(pattern) {
-            return None;
-        }
         let needle = needle_of(pattern);
         let above = prefix_bound(&needle)?;
-        let trigrams = trigram_query(pattern);
         let mut count = Query::new("select (select count(*) from (");
         count.append(starting_ids(Backend::Sqlite, filters.clone(), &needle, &above));
         count.push(" limit ").push_bind(DATE_SORTED_MATCHES + 1);
         count.push(") s) + (select count(*) from (select rowid from leads_search_tail where leads_search_tail match ");
-        count.push_bind(trigrams.clone()).push(" limit ").push_bind(DATE_SORTED_MATCHES + 1).push(") s)");
+        count.push_bind(trigram_query(pattern)).push(" limit ").push_bind(DATE_SORTED_MATCHES + 1).push(") s)");
         // each part's clause names how its rows are read (both follow `from leads l` in every
         // statement of a list that is a union: see ListQuery::union): the range through the
         // index of names; the rest by id from the trigram index, never along the date index
         // the order would tempt the planner to walk (reading every row, as few match)
-        let mut starting = Query::new(" indexed by leads_name");
-        starting.append(filters.clone()).push(" and ");
-        push_starts_with(&mut starting, "l", &needle, &above);
-        let mut further = Query::new(" not indexed");
-        further.append(filters.clone());
-        further.push(" and l.id in (select rowid from leads_search_tail where leads_search_tail match ");
-        further.push_bind(trigrams).push(")");
-        push_like(&mut further, "l", pattern);
-        further.push(" and not (");
-        push_starts_with(&mut further, "l", &needle, &above);
-        further.push(")");
-        Some((count, list.union(starting, further)))
+        let mut ranged = Query::new(" indexed by leads_name");
+        ranged.append(starting);
+        let mut named = Query::new(" not indexed");
+        named.append(further);
+        Some((count, list.union(ranged, named)))
     }
 
     /// PostgreSQL: `list`, the live leads of one `status` (nothing else asked besides the
@@ -561,7 +551,7 @@ impl Search {
         // them; its count stays that of the list's matches (the candidates of every lead would
         // tell little of a month's)
         let sorted = match backend {
-            Backend::Sqlite => self.sorted_in_parts(list, filters).map(|(_, sorted)| sorted),
+            Backend::Sqlite => self.sorted_in_parts(list, filters, on_row).map(|(_, sorted)| sorted),
             Backend::Postgres => None,
         };
         let sorted = sorted.unwrap_or_else(|| {
@@ -635,8 +625,25 @@ impl Search {
         (table, alias): (&str, &str),
         on_row: &Query,
     ) -> Option<ListQuery> {
+        if table != "leads" {
+            return None;
+        }
+        let (starting, further) = self.two_clauses(backend, alias, on_row)?;
+        Some(match backend {
+            Backend::Sqlite => list.union(starting, further),
+            // (its planner walks the names for the second part: see ListQuery::union_fenced)
+            Backend::Postgres => list.union_fenced(starting, further),
+        })
+    }
+
+    /// The clauses of the two parts of a list of leads (`on_row`: its conditions, this search
+    /// tested on each row) that no row is in both of: the rows whose text starts with the
+    /// needle, one range of the index of names, and those holding it further on, which the
+    /// trigram index of the text past its first character names (PostgreSQL: serves the
+    /// `like`). `None` where the search is not a substring that index serves.
+    fn two_clauses(&self, backend: Backend, alias: &str, on_row: &Query) -> Option<(Query, Query)> {
         let Self::Text(pattern) = self else { return None };
-        if table != "leads" || !trigram_ready(pattern) {
+        if !trigram_ready(pattern) {
             return None;
         }
         let needle = needle_of(pattern);
@@ -648,7 +655,7 @@ impl Search {
         match backend {
             Backend::Sqlite => {
                 further.push(&format!(
-                    " and {alias}.id in (select rowid from {table}_search_tail where {table}_search_tail match "
+                    " and {alias}.id in (select rowid from leads_search_tail where leads_search_tail match "
                 ));
                 further.push_bind(trigram_query(pattern)).push(")");
             }
@@ -661,11 +668,7 @@ impl Search {
         further.push(" and not (");
         push_starts_with(&mut further, alias, &needle, &above);
         further.push(")");
-        Some(match backend {
-            Backend::Sqlite => list.union(starting, further),
-            // (its planner walks the names for the second part: see ListQuery::union_fenced)
-            Backend::Postgres => list.union_fenced(starting, further),
-        })
+        Some((starting, further))
     }
 }
 
